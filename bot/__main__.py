@@ -1,0 +1,135 @@
+"""Entry point: `python -m bot` runs the Telegram bot; `python -m bot --demo` the sandbox demo.
+
+- `python -m bot`: long polling against `TELEGRAM_API_URL` with the settings of
+  CONTRACT section 1 (environment, then `.env`).
+- `python -m bot --demo`: the same bot against the built-in sandbox platforms. With
+  `TELEGRAM_BOT_TOKEN` set it is a real Telegram bot; without, a local Bot API
+  emulator starts and you chat with the bot in this terminal.
+Ctrl-C stops everything cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+
+from pydantic import SecretStr
+
+from bot.config import Settings, SettingsError, load_settings
+from bot.logs import secret_values, setup_logging
+
+log = logging.getLogger("bot")
+
+DEMO_TOKEN = "100000001:sandbox-demo-token-not-a-secret"
+DEMO_DATABASE = "data/demo.sqlite3"
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.split("\n")[0])
+    parser.add_argument("--demo", action="store_true",
+                        help="run against the built-in sandbox platforms (no credentials needed)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        settings = load_settings(require_token=not args.demo)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(settings.log_level, secret_values(settings))
+    try:
+        asyncio.run(run(settings, demo=args.demo))
+    except KeyboardInterrupt:
+        pass
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+async def run(settings: Settings, *, demo: bool) -> None:
+    from bot.app import build_application
+    from bot.services import build_services
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    async with contextlib.AsyncExitStack() as stack:
+        emulator = None
+        if demo:
+            settings, emulator = await start_demo(settings, stack)
+        services = build_services(settings)
+        application = build_application(settings, services)
+        async with application:
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(
+                poll_interval=0.0, timeout=30, drop_pending_updates=False,
+                allowed_updates=["message", "edited_message", "callback_query"],
+            )
+            log.info("bot running%s", " (demo, sandbox platforms)" if demo else "")
+            waiters = [asyncio.create_task(stop.wait())]
+            if emulator is not None:
+                waiters.append(asyncio.create_task(terminal_chat(emulator, application)))
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for task in waiters:
+                task.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+            log.info("stopping")
+            await application.updater.stop()
+            await application.stop()
+
+
+async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # type: ignore[no-untyped-def]
+    """Start the sandbox (and, without a token, the Bot API emulator); return new settings."""
+    from sandbox.server import Sandbox
+
+    sandbox = Sandbox()
+    await sandbox.start()
+    stack.push_async_callback(sandbox.stop)
+    overrides = sandbox.settings_overrides()
+    if "DATABASE_PATH" not in os.environ and not _dotenv_sets("DATABASE_PATH"):
+        overrides["database_path"] = DEMO_DATABASE
+    emulator = None
+    token = settings.telegram_bot_token
+    if not (token and token.get_secret_value()):
+        from sandbox.botapi import BotApiEmulator
+
+        emulator = BotApiEmulator(token=DEMO_TOKEN)
+        await emulator.start()
+        stack.push_async_callback(emulator.stop)
+        overrides["telegram_api_url"] = emulator.base_url
+        overrides["telegram_bot_token"] = SecretStr(DEMO_TOKEN)
+    log.info("sandbox platforms on %s", sandbox.base_url)
+    return load_settings(require_token=True, **overrides), emulator
+
+
+def _dotenv_sets(name: str) -> bool:
+    try:
+        with open(".env", encoding="utf-8") as fh:
+            return any(line.strip().startswith(f"{name}=") for line in fh)
+    except OSError:
+        return False
+
+
+async def terminal_chat(emulator, application) -> None:  # type: ignore[no-untyped-def]
+    from sandbox.terminal_chat import run_terminal_chat
+
+    lang = "zh-hans" if os.environ.get("LANG", "").lower().startswith("zh") else "en"
+    user = emulator.user(1001, first_name="Demo", language_code=lang)
+    await run_terminal_chat(emulator, user=user, bot_username=application.bot.username)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""Assembly: the python-telegram-bot `Application`, built in one place.
+
+    services = build_services(settings)
+    application = build_application(settings, services)
+    async with application: ...
+"""
+
+from __future__ import annotations
+
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.constants import ParseMode
+
+import handlers
+from bot.config import Settings
+from bot.services import Services
+from handlers.common import set_commands
+
+
+def build_application(settings: Settings, services: Services, *, rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    api = settings.telegram_api_url.rstrip("/")
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .concurrent_updates(32)
+        .connect_timeout(10)
+        .read_timeout(20)
+        .get_updates_read_timeout(40)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    if rate_limiter:
+        # Telegram's limits (CONTRACT 4.2): ~30 msg/s overall, 1/s per chat, 20/min per group;
+        # retry_after answers are obeyed by the limiter.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    application.bot_data["services"] = services
+    handlers.register(application)
+    return application
+
+
+async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+    await set_commands(application)
+
+
+async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
+    services: Services = application.bot_data["services"]
+    await services.close()

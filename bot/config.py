@@ -1,0 +1,130 @@
+"""Settings (CONTRACT section 1): environment variables, then a `.env` file, loaded once.
+
+Secrets are `SecretStr`: their repr is masked, so printing settings never leaks them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from typing_extensions import Annotated
+
+from clients.base import PlatformConfig
+
+
+class SettingsError(Exception):
+    """One clear line naming the variable that is missing or malformed."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    database_path: Path = Path("data/bot.sqlite3")
+    alert_interval_seconds: int = Field(300, ge=1)
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    max_watches_per_user: int = Field(50, ge=1)
+    log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
+
+    anjuke_api_url: str = "https://api.anjuke.com/anjuke/item_get"
+    anjuke_key: str = ""
+    anjuke_secret: SecretStr = SecretStr("")
+    anjuke_tier: Literal["personal", "enterprise_basic", "enterprise_advanced"] = "personal"
+
+    anjuke_open_api_url: str = "http://api.anjuke.com/site/"
+    anjuke_open_app_id: str = ""
+    anjuke_open_secret: SecretStr = SecretStr("")
+
+    beike_api_url: str = "https://api.justoneapi.com"
+    beike_token: SecretStr = SecretStr("")
+
+    xianyu_api_url: str = "https://gw.api.taobao.com/router/rest"
+    xianyu_app_key: str = ""
+    xianyu_app_secret: SecretStr = SecretStr("")
+    xianyu_tier: Literal["personal", "enterprise_basic", "enterprise_advanced"] = "personal"
+
+    aihuishou_api_url: str = "https://open.aihuishou.com/api/v2/item_get_inquir"
+    aihuishou_app_id: str = ""
+    aihuishou_app_secret: SecretStr = SecretStr("")
+    aihuishou_tier: Literal["test", "commercial"] = "test"
+
+    #: set by `--demo` (cards then say `sandbox`)
+    demo: bool = Field(False, exclude=True)
+    #: where Xianyu short links are resolved instead of m.tb.cn (the sandbox sets it)
+    short_link_base: str | None = Field(None, exclude=True)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper().strip() if isinstance(value, str) else value
+
+    @field_validator("anjuke_tier", "xianyu_tier", "aihuishou_tier", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower().strip() if isinstance(value, str) else value
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("telegram_api_url", "anjuke_open_api_url", "beike_api_url", mode="after")
+    @classmethod
+    def _no_trailing_slash_except_open(cls, value: str, info) -> str:  # type: ignore[no-untyped-def]
+        if info.field_name == "anjuke_open_api_url":
+            return value if value.endswith("/") else value + "/"
+        return value.rstrip("/")
+
+    # -- per-platform views for the clients ------------------------------------------
+
+    def anjuke(self) -> PlatformConfig:
+        return PlatformConfig(self.anjuke_api_url, self.anjuke_key, self.anjuke_secret, self.anjuke_tier)
+
+    def anjuke_open(self) -> PlatformConfig:
+        return PlatformConfig(self.anjuke_open_api_url, self.anjuke_open_app_id, self.anjuke_open_secret)
+
+    def beike(self) -> PlatformConfig:
+        return PlatformConfig(self.beike_api_url, "", self.beike_token, key_optional=True)
+
+    def xianyu(self) -> PlatformConfig:
+        return PlatformConfig(
+            self.xianyu_api_url, self.xianyu_app_key, self.xianyu_app_secret, self.xianyu_tier,
+            short_link_base=self.short_link_base,
+        )
+
+    def aihuishou(self) -> PlatformConfig:
+        return PlatformConfig(
+            self.aihuishou_api_url, self.aihuishou_app_id, self.aihuishou_app_secret,
+            self.aihuishou_tier,
+        )
+
+
+def load_settings(*, require_token: bool = True, **overrides: object) -> Settings:
+    """Load settings once; raise `SettingsError` with one line naming the bad variable."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err.get("loc") else "settings"
+        raise SettingsError(f"{name}: {_short(err['msg'])}") from None
+    if require_token and not (
+        settings.telegram_bot_token and settings.telegram_bot_token.get_secret_value()
+    ):
+        raise SettingsError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
+    return settings
+
+
+def _short(msg: str) -> str:
+    # pydantic messages never include the input value here, so no secret is echoed.
+    return msg.split("\n", 1)[0]

@@ -1,0 +1,68 @@
+"""Logging that can never print a secret, at any level.
+
+Every line goes through `RedactingFormatter`, which replaces the Telegram token,
+every platform key/secret/token and anything shaped like a bot token or a
+`token=`/`sign=`/`secret=` query value with `***` after the whole line, traceback
+included, has been formatted. httpx/httpcore are raised to WARNING as well, since
+their request lines carry the token in the URL.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from typing import TextIO
+
+from pydantic import SecretStr
+
+_BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
+_BOT_PATH = re.compile(r"(/(?:file/)?bot)[^/\s]+")
+_QUERY_SECRET = re.compile(
+    r"((?:token|sign|secret|app_secret|key|app_key|password|access_token)=)[^&\s\"']+",
+    re.IGNORECASE,
+)
+
+
+class RedactingFormatter(logging.Formatter):
+    def __init__(self, fmt: str, secrets: Iterable[str] = ()) -> None:
+        super().__init__(fmt)
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        text = _BOT_PATH.sub(r"\1***", text)
+        text = _BOT_TOKEN.sub("***", text)
+        return _QUERY_SECRET.sub(r"\1***", text)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self.redact(super().format(record))
+
+
+def secret_values(settings: object) -> list[str]:
+    """Every SecretStr value of the settings (and keys, which are credentials too)."""
+    values: list[str] = []
+    for name in type(settings).model_fields:  # type: ignore[attr-defined]
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            values.append(value.get_secret_value())
+        elif name.endswith(("_key", "_app_id")) and isinstance(value, str):
+            values.append(value)
+    return values
+
+
+def setup_logging(level: str, secrets: Iterable[str], stream: TextIO | None = None) -> None:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(
+        RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets)
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Their request lines contain the Bot API URL with the token in it.
+    for noisy in ("httpx", "httpcore", "aiohttp.access"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,1 @@
+"""Platform clients: one module per platform, the shared models, errors and gateway."""

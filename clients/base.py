@@ -1,0 +1,179 @@
+"""What every platform client is, so the gateway and handlers can treat them alike.
+
+A platform module under `clients/` defines one subclass of `PlatformClient`
+(and, for listing platforms, of `ListingClient`), owning everything about its
+platform: signing, request building, response parsing, error mapping, link
+and ID recognition, tier limits and cache lifetimes. Registering the class in
+`clients/registry.py` is all it takes to add a platform.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import httpx
+from pydantic import SecretStr
+
+from clients.clock import Clock
+from clients.errors import PlatformError, Transient
+from clients.models import Listing, ListingRef
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformConfig:
+    """A platform's settings as its client needs them.
+
+    `key` is the public identifier (Anjuke `key`, Xianyu `app_key`, Aihuishou and
+    the open API `app_id`); `secret` the signing secret, or for Beike the token.
+    `short_link_base`, when set, is where short links are resolved instead of their
+    own host (the sandbox uses it; production leaves it empty).
+    """
+
+    api_url: str
+    key: str = ""
+    secret: SecretStr = field(default_factory=lambda: SecretStr(""))
+    tier: str | None = None
+    short_link_base: str | None = None
+
+    @property
+    def has_credentials(self) -> bool:
+        return bool(self.secret.get_secret_value()) and (bool(self.key) or self.key_optional)
+
+    key_optional: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """A platform tier's limits. `None` means the platform sets none we can count."""
+
+    per_day: int | None = None
+    per_second: float | None = None
+    concurrent: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A listing mention found in a message.
+
+    Exactly one of these holds:
+    - `ref` is set: the listing is known (`ref.city_id` may still be missing
+      for Beike, then `needs_city` is True);
+    - `short_url` is set: a short link that must be resolved (`ListingClient.resolve`)
+      before the listing is known;
+    - `candidates` has several refs: a bare ID whose platform is ambiguous.
+    `start` is the position in the message, so cards follow the message's order.
+    """
+
+    start: int
+    text: str
+    ref: ListingRef | None = None
+    short_url: str | None = None
+    candidates: tuple[ListingRef, ...] = ()
+    needs_city: bool = False
+    #: the platform that found it (short links: the one whose `resolve` follows them)
+    platform: str = ""
+
+
+class PlatformClient(ABC):
+    """Base of every platform client: holds the HTTP client, config and clock."""
+
+    platform: ClassVar[str]
+    #: tier name -> limits; the tier comes from the settings
+    TIERS: ClassVar[dict[str, Limits]] = {}
+    #: how long a 'not found' answer is remembered (seconds)
+    NOT_FOUND_TTL: ClassVar[float] = 600.0
+
+    def __init__(self, http: httpx.AsyncClient, config: PlatformConfig, clock: Clock) -> None:
+        self.http = http
+        self.config = config
+        self.clock = clock
+
+    @property
+    def enabled(self) -> bool:
+        """True when credentials are configured; the gateway answers PlatformDisabled otherwise."""
+        return self.config.has_credentials
+
+    @property
+    def limits(self) -> Limits:
+        tier = self.config.tier
+        if tier is None or not self.TIERS:
+            return Limits()
+        return self.TIERS[tier]
+
+    def error_ttl(self, error: PlatformError) -> float | None:
+        """How long an error answer may be cached; only 'not found' by default."""
+        from clients.errors import NotFound
+
+        return self.NOT_FOUND_TTL if isinstance(error, NotFound) else None
+
+    # -- helpers shared by the platform modules -------------------------------------
+
+    def decode_json(self, response: httpx.Response) -> dict[str, Any]:
+        """The JSON object of a response, or `Transient` when it is not one."""
+        try:
+            data = json.loads(response.content)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise Transient(
+                self.platform, "malformed JSON answer", http_status=response.status_code
+            ) from exc
+        if not isinstance(data, dict):
+            raise Transient(self.platform, "unexpected answer", http_status=response.status_code)
+        return data
+
+    async def send(self, request: httpx.Request, *, timeout: float | None = None) -> httpx.Response:
+        """Send, mapping timeouts and connection failures to `Transient` (no URL in the message)."""
+        if timeout is not None:
+            request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+        try:
+            return await self.http.send(request)
+        except httpx.TimeoutException as exc:
+            raise _strip(exc, self.platform, "timed out") from None
+        except httpx.HTTPError as exc:
+            raise _strip(exc, self.platform, "connection failed") from None
+
+
+def _strip(exc: Exception, platform: str, what: str) -> Transient:
+    # httpx error messages may contain the request URL, which may carry a token.
+    return Transient(platform, f"{what} ({type(exc).__name__})")
+
+
+class ListingClient(PlatformClient):
+    """A platform that serves listings (homes or items)."""
+
+    @classmethod
+    @abstractmethod
+    def find(cls, text: str) -> list[Found]:
+        """Every mention of this platform's listings in `text`: links, share texts, short links.
+
+        Bare IDs are not returned here; see `bare_id_patterns`.
+        """
+
+    #: regexes a whole bare token must match to be taken as this platform's ID
+    BARE_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = ()
+
+    @classmethod
+    def bare_ref(cls, token: str) -> ListingRef | None:
+        """A ref for a bare ID token of this platform's shape, else None."""
+        if any(p.fullmatch(token) for p in cls.BARE_ID_PATTERNS):
+            return ListingRef(cls.platform, token)
+        return None
+
+    @abstractmethod
+    async def fetch_listing(self, ref: ListingRef) -> Listing:
+        """One upstream call for one listing; raises a `PlatformError` subclass."""
+
+    @abstractmethod
+    def listing_ttl(self, listing: Listing) -> float:
+        """How long this answer may serve chat (CONTRACT 4.1), in seconds."""
+
+    async def resolve(self, short_url: str) -> ListingRef | None:
+        """Follow a short link to the listing it names (platforms with short links override)."""
+        return None
+
+    def listing_url(self, ref: ListingRef) -> str:
+        """The public page of a listing, for the 'open' button."""
+        raise NotImplementedError

@@ -1,0 +1,114 @@
+"""The small hierarchy every platform failure is mapped to.
+
+Handlers explain each class to the user; the gateway decides from the class
+whether a retry can help. The platform's own code and message stay on the
+exception for logs and admin views (never secrets: clients must not put
+request URLs or credentials into them).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class PlatformError(Exception):
+    """A platform call did not give a usable answer."""
+
+    kind: ClassVar[str] = "error"
+    #: whether trying the same call again later can help
+    retryable: ClassVar[bool] = False
+    #: whether the failure says the platform itself is unhealthy (feeds the breaker)
+    unhealthy: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        platform: str,
+        message: str = "",
+        *,
+        code: int | str | None = None,
+        platform_message: str | None = None,
+        http_status: int | None = None,
+    ) -> None:
+        self.platform = platform
+        self.code = code
+        self.platform_message = platform_message
+        self.http_status = http_status
+        detail = message or platform_message or self.kind
+        super().__init__(f"{platform}: {detail}" + (f" (code {code})" if code is not None else ""))
+
+
+class NotFound(PlatformError):
+    """No such listing / model / user, or it is no longer published."""
+
+    kind = "not_found"
+
+
+class BadRequest(PlatformError):
+    """The platform rejected the parameters (malformed ID, missing field...)."""
+
+    kind = "bad_request"
+
+
+class NotPermitted(PlatformError):
+    """Authentication, signature, permission or IP whitelist failure."""
+
+    kind = "not_permitted"
+
+
+class RateLimited(PlatformError):
+    """The platform's per-second limit was hit; waiting helps."""
+
+    kind = "rate_limited"
+    retryable = True
+
+
+class QuotaExhausted(PlatformError):
+    """Today's quota is used up (told by the platform or counted by us)."""
+
+    kind = "quota_exhausted"
+
+
+class InsufficientBalance(PlatformError):
+    """The paid account has no balance left."""
+
+    kind = "insufficient_balance"
+
+
+class Transient(PlatformError):
+    """Timeout, connection error, 5xx, malformed answer, 'collection failed'."""
+
+    kind = "transient"
+    retryable = True
+    unhealthy = True
+
+
+class PlatformDisabled(PlatformError):
+    """The platform has no credentials configured on this bot."""
+
+    kind = "disabled"
+
+
+class TemporarilyUnavailable(PlatformError):
+    """The circuit breaker is open: the platform failed repeatedly and is paused."""
+
+    kind = "unavailable"
+
+
+class AccountExists(BadRequest):
+    """Anjuke open API: registration refused, the phone (1001) or email (1002) is taken."""
+
+    kind = "account_exists"
+
+
+ERROR_KINDS: tuple[type[PlatformError], ...] = (
+    NotFound,
+    BadRequest,
+    NotPermitted,
+    RateLimited,
+    QuotaExhausted,
+    InsufficientBalance,
+    Transient,
+    PlatformDisabled,
+    TemporarilyUnavailable,
+    AccountExists,
+)

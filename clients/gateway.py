@@ -1,0 +1,472 @@
+"""The one road to every platform: cache, single-flight, rate limit, quota, retries, breaker.
+
+Chat handlers and background jobs both call the `Gateway`; it is the only place
+that talks to platform clients. Per call it:
+
+1. answers from the TTL cache when it can (lifetimes come from the platform module;
+   `fresh=True` skips the read, as a price-alert check must, and replaces the entry);
+2. joins a call already in flight for the same key (single-flight), so 1,000
+   concurrent asks for one listing make one upstream call;
+3. refuses at once while the platform's circuit breaker is open;
+4. waits for the platform's per-second slot and concurrency slot;
+5. spends one unit of the platform's daily quota (persisted in SQLite); background
+   work may use only the part of the day's quota not reserved for chat;
+6. retries transient failures with exponential backoff and jitter (3 tries at most),
+   never bad requests, permission errors or 'not found'.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import random
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from cachetools import TLRUCache
+
+from clients.base import Limits, ListingClient, PlatformClient
+from clients.clock import Clock, china_day
+from clients.errors import (
+    NotFound,
+    PlatformDisabled,
+    PlatformError,
+    QuotaExhausted,
+    RateLimited,
+    TemporarilyUnavailable,
+)
+from clients.models import AnjukeUser, Listing, ListingRef, Quote, QuoteRequest
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: share of each platform's daily quota kept for interactive chat; polling never touches it
+CHAT_RESERVE = 0.3
+MAX_TRIES = 3
+BACKOFF_BASE = 1.0  # seconds before the second try; doubles each time
+BACKOFF_CAP = 20.0
+BREAKER_THRESHOLD = 5  # consecutive failed upstream attempts
+BREAKER_COOLDOWN = 300.0  # seconds the platform is paused
+#: rate windows are kept slightly longer than a second: the seeds punish overshoot
+#: with a 10-minute ban, and network jitter can bunch requests on arrival
+RATE_WINDOW = 1.1
+SHORT_LINK_TTL = 86_400.0
+SHORT_LINKS_PER_SECOND = 2
+
+
+class Priority(StrEnum):
+    CHAT = "chat"  # a person is waiting
+    BACKGROUND = "background"  # alert polling and other jobs
+
+
+class SlidingWindowLimiter:
+    """At most `count` starts in any `window` seconds; waiters go in order."""
+
+    def __init__(self, count: int, window: float, clock: Clock) -> None:
+        self.count = max(1, int(count))
+        self.window = window
+        self.clock = clock
+        self._starts: deque[float] = deque()
+        self._lock = asyncio.Lock()
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self.clock.monotonic()
+                while self._starts and now - self._starts[0] >= self.window:
+                    self._starts.popleft()
+                if len(self._starts) < self.count:
+                    self._starts.append(now)
+                    return
+                await self.clock.sleep(self._starts[0] + self.window - now)
+
+
+class CircuitBreaker:
+    """Opens after `threshold` consecutive failures; lets one trial through after `cooldown`."""
+
+    def __init__(self, platform: str, clock: Clock, threshold: int, cooldown: float) -> None:
+        self.platform = platform
+        self.clock = clock
+        self.threshold = threshold
+        self.cooldown = cooldown
+        self.failures = 0
+        self.opened_at: float | None = None
+        self._trial_running = False
+
+    @property
+    def state(self) -> str:
+        if self.opened_at is None:
+            return "closed"
+        if self.clock.monotonic() - self.opened_at >= self.cooldown:
+            return "half_open"
+        return "open"
+
+    def before_call(self) -> None:
+        state = self.state
+        if state == "open" or (state == "half_open" and self._trial_running):
+            raise TemporarilyUnavailable(self.platform, "paused after repeated failures")
+        if state == "half_open":
+            self._trial_running = True
+
+    def success(self) -> None:
+        if self.opened_at is not None:
+            log.info("%s: circuit closed", self.platform)
+        self.failures = 0
+        self.opened_at = None
+        self._trial_running = False
+
+    def failure(self) -> None:
+        self.failures += 1
+        trial = self._trial_running
+        self._trial_running = False
+        if trial or self.failures >= self.threshold:
+            if self.opened_at is None or trial:
+                log.warning(
+                    "%s: circuit opened for %ds after %d consecutive failures",
+                    self.platform, self.cooldown, self.failures,
+                )
+            self.opened_at = self.clock.monotonic()
+
+    def neutral(self) -> None:
+        """An attempt ended with an answer that says nothing about the platform's health."""
+        self._trial_running = False
+
+
+class QuotaLedger:
+    """Today's use of one platform's daily quota, persisted through `store`."""
+
+    def __init__(self, platform: str, per_day: int | None, store: Any, clock: Clock,
+                 reserve: float) -> None:
+        self.platform = platform
+        self.per_day = per_day
+        self.store = store
+        self.clock = clock
+        self.reserve = reserve
+
+    def allowance(self, priority: Priority) -> int | None:
+        if self.per_day is None:
+            return None
+        if priority is Priority.CHAT:
+            return self.per_day
+        return self.per_day - math.ceil(self.per_day * self.reserve)
+
+    def used(self) -> int:
+        return self.store.usage(self.platform, china_day(self.clock)).used
+
+    def left(self, priority: Priority) -> int | None:
+        usage = self.store.usage(self.platform, china_day(self.clock))
+        if usage.exhausted:
+            return 0
+        allowance = self.allowance(priority)
+        return None if allowance is None else max(0, allowance - usage.used)
+
+    def spend(self, priority: Priority) -> None:
+        """Take one unit or raise `QuotaExhausted` (with no platform code: it is ours)."""
+        day = china_day(self.clock)
+        usage = self.store.usage(self.platform, day)
+        allowance = self.allowance(priority)
+        if usage.exhausted or (allowance is not None and usage.used >= allowance):
+            what = "daily quota used up" if priority is Priority.CHAT or usage.exhausted else (
+                "background share of the daily quota used up"
+            )
+            raise QuotaExhausted(self.platform, what)
+        self.store.add(self.platform, day)
+
+    def platform_says_exhausted(self) -> None:
+        self.store.mark_exhausted(self.platform, china_day(self.clock))
+
+
+@dataclass
+class PlatformStats:
+    calls: int = 0  # upstream attempts sent
+    cache_hits: int = 0
+    cache_misses: int = 0
+    joined: int = 0  # callers served by a call already in flight
+    retries: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "calls": self.calls,
+            "cache_hits": self.cache_hits,
+            "cache_misses": self.cache_misses,
+            "joined": self.joined,
+            "retries": self.retries,
+            "errors": dict(self.errors),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    value: Any
+    ttl: float
+    error: PlatformError | None = None
+    fetched_at: float = 0.0
+
+
+class _Platform:
+    """Everything the gateway keeps per platform."""
+
+    def __init__(self, client: PlatformClient, store: Any, clock: Clock, reserve: float) -> None:
+        self.client = client
+        limits: Limits = client.limits
+        self.limiter = (
+            SlidingWindowLimiter(math.ceil(limits.per_second), RATE_WINDOW, clock)
+            if limits.per_second
+            else None
+        )
+        self.concurrency = asyncio.Semaphore(limits.concurrent) if limits.concurrent else None
+        self.quota = QuotaLedger(client.platform, limits.per_day, store, clock, reserve)
+        self.breaker = CircuitBreaker(client.platform, clock, BREAKER_THRESHOLD, BREAKER_COOLDOWN)
+        self.stats = PlatformStats()
+
+
+class Gateway:
+    def __init__(
+        self,
+        clients: Mapping[str, PlatformClient],
+        quota_store: Any,
+        clock: Clock,
+        *,
+        cache_size: int = 20_000,
+        chat_reserve: float = CHAT_RESERVE,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self._platforms = {
+            name: _Platform(client, quota_store, clock, chat_reserve)
+            for name, client in clients.items()
+        }
+        self._cache: TLRUCache[str, _Entry] = TLRUCache(
+            maxsize=cache_size, ttu=lambda _k, e, now: now + e.ttl, timer=clock.monotonic
+        )
+        self._inflight: dict[str, asyncio.Task[Any]] = {}
+        self._short_limiter = SlidingWindowLimiter(SHORT_LINKS_PER_SECOND, RATE_WINDOW, clock)
+
+    # -- what callers use ------------------------------------------------------------
+
+    def client(self, platform: str) -> PlatformClient:
+        try:
+            return self._platforms[platform].client
+        except KeyError:
+            raise PlatformDisabled(platform, "unknown platform") from None
+
+    def listing_client(self, platform: str) -> ListingClient:
+        client = self.client(platform)
+        assert isinstance(client, ListingClient)
+        return client
+
+    @property
+    def platforms(self) -> list[str]:
+        return list(self._platforms)
+
+    def enabled(self, platform: str) -> bool:
+        p = self._platforms.get(platform)
+        return bool(p and p.client.enabled)
+
+    async def listing(
+        self,
+        ref: ListingRef,
+        *,
+        priority: Priority = Priority.CHAT,
+        fresh: bool = False,
+        max_age: float | None = None,
+    ) -> Listing:
+        """The listing, from cache when allowed.
+
+        `fresh=True` asks the platform (alert checks); `max_age` accepts a cached answer
+        only when it is at most that many seconds old (a user's 'refresh').
+        """
+        client = self.listing_client(ref.platform)
+        return await self._cached_call(
+            ref.platform,
+            f"listing:{ref.key}",
+            lambda: client.fetch_listing(ref),
+            client.listing_ttl,
+            priority=priority,
+            fresh=fresh,
+            max_age=max_age,
+        )
+
+    async def quote(self, request: QuoteRequest, *, priority: Priority = Priority.CHAT) -> Quote:
+        client: Any = self.client("aihuishou")
+        return await self._cached_call(
+            "aihuishou",
+            f"quote:{request.key}",
+            lambda: client.fetch_quote(request),
+            lambda _q: float(client.QUOTE_TTL),
+            priority=priority,
+        )
+
+    async def resolve_short_link(self, platform: str, url: str) -> ListingRef | None:
+        """Follow a short link once; the answer is remembered for a day. Costs no API quota."""
+        client = self.listing_client(platform)
+        key = f"short:{url}"
+        entry = self._cache.get(key)
+        if entry is not None:
+            return entry.value
+
+        async def resolve() -> ListingRef | None:
+            await self._short_limiter.acquire()
+            ref = await client.resolve(url)
+            self._cache[key] = _Entry(ref, SHORT_LINK_TTL)
+            return ref
+
+        return await self._single_flight(platform, key, resolve)
+
+    async def anjuke_user(self, account: str, account_type: str) -> AnjukeUser:
+        """Look an account up; personal data, so never cached."""
+        client: Any = self.client("anjuke_open")
+        return await self._upstream("anjuke_open", lambda: client.get_info(account, account_type),
+                                    Priority.CHAT, retry=True)
+
+    async def anjuke_register(self, **fields: str | None) -> str:
+        """Create an account. Not retried: a retry after a lost answer could register twice."""
+        client: Any = self.client("anjuke_open")
+        return await self._upstream("anjuke_open", lambda: client.register(**fields),
+                                    Priority.CHAT, retry=False)
+
+    def cached_listing(self, ref: ListingRef) -> Listing | None:
+        entry = self._cache.get(f"listing:{ref.key}")
+        return entry.value if entry is not None and entry.error is None else None
+
+    def quota_left(self, platform: str, priority: Priority = Priority.BACKGROUND) -> int | None:
+        """Calls still allowed today at this priority; None when the platform sets no number."""
+        return self._platforms[platform].quota.left(priority)
+
+    def limits(self, platform: str) -> Limits:
+        return self._platforms[platform].client.limits
+
+    def stats(self) -> dict[str, dict[str, Any]]:
+        """Counters per platform, for the admin's /stats."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, p in self._platforms.items():
+            d = p.stats.as_dict()
+            d["enabled"] = p.client.enabled
+            d["quota_used"] = p.quota.used()
+            d["quota_per_day"] = p.quota.per_day
+            d["quota_left_chat"] = p.quota.left(Priority.CHAT)
+            d["quota_left_background"] = p.quota.left(Priority.BACKGROUND)
+            d["breaker"] = p.breaker.state
+            out[name] = d
+        return out
+
+    # -- machinery -------------------------------------------------------------------
+
+    async def _cached_call(
+        self,
+        platform: str,
+        key: str,
+        op: Callable[[], Awaitable[T]],
+        ttl_of: Callable[[T], float],
+        *,
+        priority: Priority,
+        fresh: bool = False,
+        max_age: float | None = None,
+    ) -> T:
+        p = self._platforms.get(platform)
+        if p is None or not p.client.enabled:
+            raise PlatformDisabled(platform, "no credentials configured")
+        if not fresh:
+            entry = self._cache.get(key)
+            if entry is not None and (
+                max_age is None or self.clock.monotonic() - entry.fetched_at <= max_age
+            ):
+                p.stats.cache_hits += 1
+                if entry.error is not None:
+                    raise entry.error
+                return entry.value
+        p.stats.cache_misses += 1
+
+        async def fetch_and_remember() -> T:
+            try:
+                value = await self._upstream(platform, op, priority, retry=True)
+            except PlatformError as exc:
+                ttl = p.client.error_ttl(exc)
+                if ttl:
+                    self._cache[key] = _Entry(None, ttl, exc, self.clock.monotonic())
+                elif isinstance(exc, NotFound):
+                    self._cache.pop(key, None)
+                raise
+            self._cache[key] = _Entry(value, ttl_of(value), None, self.clock.monotonic())
+            return value
+
+        return await self._single_flight(platform, key, fetch_and_remember)
+
+    async def _single_flight(self, platform: str, key: str,
+                             factory: Callable[[], Awaitable[T]]) -> T:
+        task = self._inflight.get(key)
+        if task is not None:
+            self._platforms[platform].stats.joined += 1
+        else:
+            task = asyncio.ensure_future(factory())
+            self._inflight[key] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+        # shield: a caller that gives up must not cancel the call others are waiting for
+        return await asyncio.shield(task)
+
+    async def _upstream(self, platform: str, op: Callable[[], Awaitable[T]],
+                        priority: Priority, *, retry: bool) -> T:
+        p = self._platforms.get(platform)
+        if p is None or not p.client.enabled:
+            raise PlatformDisabled(platform, "no credentials configured")
+        tries = MAX_TRIES if retry else 1
+        for attempt in range(1, tries + 1):
+            try:
+                return await self._attempt(p, op, priority)
+            except PlatformError as exc:
+                p.stats.errors[exc.kind] += 1
+                if not exc.retryable or attempt == tries:
+                    raise
+                if p.breaker.state == "open":  # no point waiting to be refused
+                    raise TemporarilyUnavailable(platform, "paused after repeated failures") from exc
+                p.stats.retries += 1
+                delay = self._backoff(attempt, exc)
+                log.info("%s: %s, try %d of %d in %.1fs", platform, exc.kind, attempt + 1,
+                         tries, delay)
+                await self.clock.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _attempt(self, p: _Platform, op: Callable[[], Awaitable[T]],
+                       priority: Priority) -> T:
+        p.breaker.before_call()
+        try:
+            if p.limiter is not None:
+                await p.limiter.acquire()
+            p.quota.spend(priority)
+        except BaseException:
+            p.breaker.neutral()
+            raise
+        p.stats.calls += 1
+        try:
+            if p.concurrency is not None:
+                async with p.concurrency:
+                    result = await op()
+            else:
+                result = await op()
+        except PlatformError as exc:
+            if exc.unhealthy:
+                p.breaker.failure()
+            else:
+                p.breaker.neutral()
+            if isinstance(exc, QuotaExhausted):  # the platform's own word: stop for today
+                p.quota.platform_says_exhausted()
+            raise
+        except BaseException:
+            p.breaker.neutral()
+            raise
+        p.breaker.success()
+        return result
+
+    def _backoff(self, attempt: int, exc: PlatformError) -> float:
+        base = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        if isinstance(exc, RateLimited):
+            base = max(base, RATE_WINDOW)
+        # "equal jitter": never less than half the step, so retries stay spaced
+        return base / 2 + self.rng.uniform(0, base / 2)

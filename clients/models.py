@@ -1,0 +1,166 @@
+"""Shared models every platform client returns and every handler renders.
+
+Plain frozen dataclasses: no platform field names leak past a client module.
+Prices are `Decimal` so comparisons for alerts are exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+
+class Platform(StrEnum):
+    ANJUKE = "anjuke"
+    BEIKE = "beike"
+    XIANYU = "xianyu"
+    AIHUISHOU = "aihuishou"
+    ANJUKE_OPEN = "anjuke_open"
+
+
+class ListingKind(StrEnum):
+    SALE = "sale"  # second-hand home for sale (二手房)
+    RENT = "rent"  # 租房
+    NEW_HOME = "new_home"  # 新房
+    COMMERCIAL = "commercial"  # 商铺 / 写字楼
+    ITEM = "item"  # a second-hand goods item (Xianyu)
+
+
+class ListingStatus(StrEnum):
+    ON_SALE = "on_sale"
+    SOLD = "sold"
+    RENTED = "rented"
+    TAKEN_DOWN = "taken_down"
+
+
+class PriceUnit(StrEnum):
+    WAN_YUAN = "wan_yuan"  # total price in 万元 (homes for sale, new homes)
+    YUAN_PER_MONTH = "yuan_per_month"  # monthly rent in 元
+    YUAN = "yuan"  # an item's price in 元
+
+
+@dataclass(frozen=True, slots=True)
+class ListingRef:
+    """What identifies one listing on one platform.
+
+    `city_id` is Beike's 6-digit city code (`110000` for Beijing); other
+    platforms leave it empty.
+    """
+
+    platform: str
+    listing_id: str
+    city_id: str | None = None
+
+    @property
+    def key(self) -> str:
+        """A stable text key, e.g. `beike:110000:101127449675`, used by the cache and storage."""
+        if self.city_id:
+            return f"{self.platform}:{self.city_id}:{self.listing_id}"
+        return f"{self.platform}:{self.listing_id}"
+
+    @classmethod
+    def from_key(cls, key: str) -> ListingRef:
+        parts = key.split(":")
+        if len(parts) == 3:
+            return cls(parts[0], parts[2], parts[1])
+        if len(parts) == 2:
+            return cls(parts[0], parts[1])
+        raise ValueError(f"not a listing key: {key!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """One fact of a listing, in the platform's order.
+
+    `key` is a stable name the renderer can translate (`layout`, `area`, `floor`,
+    `orientation`, `community`, `district`, `condition`, `location`, ...); `label`
+    is the platform's own label; `value` the platform's text.
+    """
+
+    key: str
+    label: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    platform: str
+    listing_id: str
+    url: str
+    title: str
+    kind: ListingKind
+    price: Decimal | None
+    price_unit: PriceUnit
+    status: ListingStatus
+    unit_price: Decimal | None = None  # 元/㎡ where the platform gives it
+    original_price: Decimal | None = None  # items: the price when new
+    photos: tuple[str, ...] = ()
+    facts: tuple[Fact, ...] = ()
+    tags: tuple[str, ...] = ()
+    agent: str | None = None  # agent (homes) or seller nickname (items)
+    city_id: str | None = None
+
+    @property
+    def ref(self) -> ListingRef:
+        return ListingRef(self.platform, self.listing_id, self.city_id)
+
+    def fact(self, key: str) -> str | None:
+        for f in self.facts:
+            if f.key == key:
+                return f.value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRequest:
+    """Everything Aihuishou needs to price one device (values as the platform names them)."""
+
+    device_type: str  # 手机 / 平板 / 笔记本
+    brand: str  # 苹果, 华为, ...
+    model: str  # iPhone 14 Pro
+    storage: str  # 256GB
+    condition: str  # 全新 / 99新 / 95新 / 九成新 / 八成新 / 七成新及以下
+    function_status: str = "正常"
+    ram: str | None = None
+    repair_history: str | None = None
+    purchase_channel: str | None = None
+
+    @property
+    def key(self) -> str:
+        parts = (
+            self.device_type, self.brand, self.model, self.storage, self.condition,
+            self.function_status, self.ram or "", self.repair_history or "",
+            self.purchase_channel or "",
+        )
+        return "aihuishou:" + "|".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class RecycleOption:
+    kind: str  # the platform's words: 上门 / 到店 / 邮寄
+    time_window: str | None = None  # door-to-door: "10:00-12:00"
+    store_distance_km: Decimal | None = None  # in store
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    request: QuoteRequest
+    base_price: Decimal
+    condition_discount: Decimal
+    function_deduction: Decimal
+    market_coefficient: Decimal
+    final_price: Decimal
+    recycle_options: tuple[RecycleOption, ...] = ()
+    valid_until: str | None = None  # platform text, UTC+8 'YYYY-MM-DD HH:MM:SS'
+    device_id: str | None = None
+    spec: str | None = None
+    quality_check: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class AnjukeUser:
+    user_id: str
+    name: str | None = None
+    phone: str | None = None
+    email: str | None = None

@@ -1,0 +1,76 @@
+"""Find every listing a message mentions, across all listing platforms.
+
+Each platform module recognises its own links and share texts (`find`) and
+declares the shapes of its bare IDs (`BARE_ID_PATTERNS`). This module only
+combines them: it orders mentions as they appear in the message, drops
+duplicates, and turns a bare ID that fits several platforms into one
+ambiguous mention whose candidates the user chooses between.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from clients.base import Found, ListingClient
+
+#: more than this many listings in one message are not looked up (quota protection)
+MAX_MENTIONS = 10
+
+# Anything link-like is either a platform's link (found by its module) or not ours:
+# its digits are never read as a bare ID.
+_LINKISH = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+|\b[\w.-]+\.(?:com|cn|net|org|io|me|xyz|top)\b\S*",
+    re.IGNORECASE,
+)
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z]{0,2}\d{6,19}(?![A-Za-z0-9_])")
+
+
+def normalise(text: str) -> str:
+    """Full-width letters, digits and punctuation to ASCII (same length for these)."""
+    return unicodedata.normalize("NFKC", text)
+
+
+def recognise(text: str, platforms: Iterable[type[ListingClient]]) -> list[Found]:
+    platforms = tuple(platforms)
+    found: list[Found] = []
+    for cls in platforms:
+        found.extend(cls.find(text))
+
+    flat = normalise(text)
+    covered = [(f.start, f.start + max(1, len(f.text))) for f in found]
+    covered += [(m.start(), m.end()) for m in _LINKISH.finditer(flat)]
+    for m in _TOKEN.finditer(flat):
+        if any(a < m.end() and m.start() < b for a, b in covered):
+            continue
+        token = m.group()
+        refs = tuple(r for cls in platforms if (r := cls.bare_ref(token)) is not None)
+        if len(refs) == 1:
+            ref = refs[0]
+            found.append(Found(m.start(), token, ref=ref, needs_city=_needs_city(ref)))
+        elif refs:
+            found.append(Found(m.start(), token, candidates=refs))
+
+    found.sort(key=lambda f: f.start)
+    unique: list[Found] = []
+    seen: set[str] = set()
+    for f in found:
+        ident = _identity(f)
+        if ident in seen:
+            continue
+        seen.add(ident)
+        unique.append(f)
+    return unique[:MAX_MENTIONS]
+
+
+def _needs_city(ref) -> bool:  # type: ignore[no-untyped-def]
+    return ref.platform == "beike" and not ref.city_id
+
+
+def _identity(f: Found) -> str:
+    if f.ref is not None:
+        return f.ref.key
+    if f.short_url is not None:
+        return "short:" + f.short_url
+    return "ambiguous:" + f.text

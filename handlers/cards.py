@@ -1,0 +1,156 @@
+"""Turn a `Listing` into a chat card: HTML text, the main photo and inline buttons.
+
+Every string that came from a platform goes through `html.escape` here and
+nowhere else; text keys come from `handlers.texts`.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from clients.models import Fact, Listing, ListingKind, ListingStatus, PriceUnit
+from handlers.texts import LANGUAGES, t
+
+CAPTION_LIMIT = 1024
+TITLE_LIMIT = 200  # a 300-character title is cut on the card, kept whole on the platform
+
+KIND_ICON = {
+    ListingKind.SALE: "🏠",
+    ListingKind.RENT: "🔑",
+    ListingKind.NEW_HOME: "🏗",
+    ListingKind.COMMERCIAL: "🏢",
+    ListingKind.ITEM: "🛍",
+}
+STATUS_ICON = {
+    ListingStatus.ON_SALE: "🟢",
+    ListingStatus.SOLD: "🔴",
+    ListingStatus.RENTED: "🔴",
+    ListingStatus.TAKEN_DOWN: "⚫",
+}
+#: facts shown on the card, in this order when present; others follow in the platform's order
+FIRST_FACTS = (
+    "layout", "area", "floor", "orientation", "community", "district", "decoration",
+    "built_year", "condition", "location", "shipping", "seller_rating",
+)
+HIDDEN_FACTS = frozenset({"param", "house_code"})
+MAX_FACTS = 12
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    text: str  # HTML
+    photo: str | None
+    keyboard: InlineKeyboardMarkup
+
+
+def e(value: object) -> str:
+    return html.escape(str(value), quote=False)
+
+
+def money(value: Decimal) -> str:
+    """`1234567.50` -> `1,234,567.5`; whole numbers without decimals."""
+    normalized = value.normalize()
+    if normalized == normalized.to_integral():
+        return f"{int(normalized):,}"
+    return f"{normalized:,f}"
+
+
+def price_text(listing: Listing, lang: str) -> str:
+    if listing.price is None:
+        return "—"
+    if listing.price_unit is PriceUnit.WAN_YUAN:
+        return t(lang, "price_wan", price=money(listing.price),
+                 yuan=money(listing.price * 10000))
+    if listing.price_unit is PriceUnit.YUAN_PER_MONTH:
+        return t(lang, "price_month", price=money(listing.price))
+    return t(lang, "price_yuan", price=money(listing.price))
+
+
+def status_text(listing: Listing, lang: str) -> str:
+    if listing.status is ListingStatus.ON_SALE and listing.kind is ListingKind.RENT:
+        return t(lang, "status_on_rent")
+    return t(lang, f"status_{listing.status.value}")
+
+
+def platform_name(platform: str, lang: str) -> str:
+    return t(lang, f"platform_{platform}")
+
+
+def render_card(listing: Listing, lang: str, *, sandbox: bool = False) -> Card:
+    title = listing.title if len(listing.title) <= TITLE_LIMIT else listing.title[:TITLE_LIMIT] + "…"
+    lines = [f"{KIND_ICON.get(listing.kind, '📄')} <b>{e(title)}</b>"]
+
+    price_line = f"💰 <b>{e(price_text(listing, lang))}</b>"
+    if listing.unit_price is not None:
+        price_line += " · " + e(t(lang, "unit_price", price=money(listing.unit_price)))
+    if listing.original_price is not None and listing.original_price > (listing.price or 0):
+        price_line += " · <s>" + e(t(lang, "original_price", price=money(listing.original_price))) + "</s>"
+    lines.append(price_line)
+    lines.append(f"{STATUS_ICON[listing.status]} {e(status_text(listing, lang))}")
+
+    lines.append("")
+    for fact in ordered_facts(listing):
+        label_key = f"fact_{fact.key}"
+        label = t(lang, label_key) if label_key in LANGUAGES[lang] else fact.label
+        lines.append(f"{e(label)}: {e(fact.value)}")
+    if listing.tags:
+        lines.append("🏷 " + " · ".join(e(tag) for tag in listing.tags[:8]))
+    if listing.agent:
+        role = "seller" if listing.kind is ListingKind.ITEM else "agent"
+        lines.append(f"👤 {e(t(lang, role))}: {e(listing.agent)}")
+
+    footer = f"{e(platform_name(listing.platform, lang))} · <code>{e(listing.listing_id)}</code>"
+    if sandbox:
+        footer += f" · 🧪 {e(t(lang, 'sandbox'))}"
+    lines.append("")
+    lines.append(footer)
+    return Card(
+        text="\n".join(lines),
+        photo=listing.photos[0] if listing.photos else None,
+        keyboard=card_keyboard(listing, lang),
+    )
+
+
+def ordered_facts(listing: Listing) -> list[Fact]:
+    facts = [f for f in listing.facts if f.key not in HIDDEN_FACTS and f.value.strip()]
+    rank = {key: i for i, key in enumerate(FIRST_FACTS)}
+    facts.sort(key=lambda f: rank.get(f.key, len(rank)))  # stable: platform order after
+    return facts[:MAX_FACTS]
+
+
+def card_keyboard(listing: Listing, lang: str) -> InlineKeyboardMarkup:
+    key = listing.ref.key
+    rows = [
+        [
+            InlineKeyboardButton(t(lang, "btn_watch"), callback_data=f"w|{key}"),
+            InlineKeyboardButton(t(lang, "btn_refresh"), callback_data=f"r|{key}"),
+        ]
+    ]
+    second = []
+    if len(listing.photos) > 1:
+        second.append(
+            InlineKeyboardButton(
+                t(lang, "btn_photos", count=min(10, len(listing.photos))), callback_data=f"p|{key}"
+            )
+        )
+    if listing.url.startswith(("https://", "http://")):
+        second.append(
+            InlineKeyboardButton(
+                t(lang, "btn_open", platform=platform_name(listing.platform, lang)), url=listing.url
+            )
+        )
+    if second:
+        rows.append(second)
+    return InlineKeyboardMarkup(rows)
+
+
+def visible_length(html_text: str) -> int:
+    """Length of the text a user sees (tags removed, entities decoded) in UTF-16 code units,
+    which is how Telegram counts its limits."""
+    plain = html.unescape(re.sub(r"<[^>]+>", "", html_text))
+    return len(plain.encode("utf-16-le")) // 2

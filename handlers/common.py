@@ -1,0 +1,86 @@
+"""What every handler shares: services, language, replies for errors, /start and /help."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import BotCommand, Message, ReplyParameters, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.ext import Application, ContextTypes
+
+from bot.services import Services
+from clients.errors import PlatformError
+from handlers.texts import lang_of, t
+
+log = logging.getLogger(__name__)
+
+COMMANDS = ("start", "help", "quote", "watch", "watches", "unwatch", "link", "account", "forget",
+            "cancel")
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]
+
+
+def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """The user's language; remembered so background alerts can use it too."""
+    lang = lang_of(update.effective_user)
+    if update.effective_user is not None:
+        services(context).users.touch(update.effective_user.id, lang)
+    return lang
+
+
+def is_private(update: Update) -> bool:
+    return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
+
+
+def reply_params(update: Update) -> ReplyParameters | None:
+    """In groups, answer as a reply to the message that asked, so it's clear whose it is."""
+    message = update.effective_message
+    if message is None or is_private(update):
+        return None
+    return ReplyParameters(message_id=message.message_id, allow_sending_without_reply=True)
+
+
+def error_text(error: PlatformError, lang: str) -> str:
+    platform = t(lang, f"platform_{error.platform}") if error.platform else ""
+    key = f"error_{error.kind}"
+    return t(lang, key, platform=html.escape(platform))
+
+
+async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
+    message = update.effective_message
+    if message is None:
+        return None
+    return await message.get_bot().send_message(
+        message.chat_id,
+        text,
+        parse_mode=ParseMode.HTML,
+        reply_parameters=reply_params(update),
+        message_thread_id=message.message_thread_id if message.is_topic_message else None,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = user_lang(update, context)
+    await reply(update, t(lang, "start"), disable_web_page_preview=True)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The one error handler: log with the update, tell the user something went wrong."""
+    log.error("unhandled error while handling %r", update, exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        lang = lang_of(update.effective_user)
+        try:
+            await context.bot.send_message(update.effective_chat.id, t(lang, "error_internal"))
+        except Exception:  # the chat may be gone; the log line above is what matters
+            log.warning("could not tell the user about the error", exc_info=True)
+
+
+async def set_commands(application: Application) -> None:  # type: ignore[type-arg]
+    """The command menu in English (default) and Chinese."""
+    for lang, code in (("en", None), ("zh", "zh")):
+        commands = [BotCommand(c, t(lang, f"cmd_{c}")) for c in COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=code)

@@ -1,0 +1,113 @@
+"""中文文案。"""
+
+TEXTS: dict[str, str] = {
+    "start": (
+        "👋 <b>你好！把房源或闲置链接发给我，我整理成清晰的卡片。</b>\n\n"
+        "支持链接、App 分享文案或房源/商品 ID：\n"
+        "• <b>安居客</b>：二手房、租房、新房、商业地产\n"
+        "• <b>贝壳 / 链家</b>：二手房\n"
+        "• <b>闲鱼</b>：二手闲置\n\n"
+        "示例：\n"
+        "<code>https://bj.ke.com/ershoufang/101127449675.html</code>\n"
+        "<code>https://www.goofish.com/item?id=712345678901</code>\n"
+        "<code>https://beijing.anjuke.com/prop/view/A1234567890</code>\n\n"
+        "💱 回收估价：<code>/quote iPhone 14 Pro 256G 95新</code>\n"
+        "🔔 降价提醒：<code>/watch &lt;链接&gt; 5%</code>，然后 /watches\n"
+        "👤 /link 绑定安居客账号 · /forget 删除你的全部数据\n"
+        "再次查看说明：/help"
+    ),
+    "cmd_start": "开始与示例",
+    "cmd_help": "功能说明",
+    "cmd_quote": "数码设备回收估价",
+    "cmd_watch": "关注房源/商品价格",
+    "cmd_watches": "我的关注",
+    "cmd_unwatch": "取消关注",
+    "cmd_link": "绑定安居客账号",
+    "cmd_account": "查看已绑定账号",
+    "cmd_forget": "删除我的全部数据",
+    "cmd_cancel": "取消当前操作",
+    "no_listing": (
+        "这条消息里没有找到房源或商品。请发送安居客、贝壳/链家或闲鱼的链接、App 分享文案或 ID。"
+        "发送 /help 查看示例。"
+    ),
+    "too_many": "消息中的房源较多，只显示前 {count} 个。",
+    "which_platform": "<code>{token}</code> 是哪个平台的？",
+    "which_city": "贝壳房源 <code>{code}</code> 在哪个城市？",
+    "city_last": "{city}（上次选择）",
+    "short_not_listing": "这个短链接打开的不是闲鱼商品。",
+    "short_failed": "短链接打不开，请复制 App 里的完整链接再试。",
+    "sandbox": "沙盒",
+    "btn_watch": "🔔 关注降价",
+    "btn_refresh": "🔄 刷新",
+    "btn_photos": "🖼 图片（{count}）",
+    "btn_open": "🔗 在{platform}打开",
+    "watch_soon": "降价提醒即将上线。",
+    "refreshed": "已是最新。",
+    "refresh_unchanged": "没有变化。",
+    "no_more_photos": "这个房源没有图片。",
+    "expired_button": "按钮已过期，请重新发送链接。",
+    "status_on_sale": "在售",
+    "status_on_rent": "出租中",
+    "status_sold": "已售",
+    "status_rented": "已出租",
+    "status_taken_down": "已下架",
+    "kind_sale": "二手房",
+    "kind_rent": "租房",
+    "kind_new_home": "新房",
+    "kind_commercial": "商业地产",
+    "kind_item": "闲置",
+    "price_wan": "{price} 万（¥{yuan}）",
+    "price_month": "¥{price}/月",
+    "price_yuan": "¥{price}",
+    "unit_price": "¥{price}/㎡",
+    "original_price": "原价 ¥{price}",
+    "agent": "经纪人",
+    "seller": "卖家",
+    "fact_layout": "户型",
+    "fact_area": "面积",
+    "fact_area_inner": "套内面积",
+    "fact_floor": "楼层",
+    "fact_orientation": "朝向",
+    "fact_community": "小区",
+    "fact_district": "区域",
+    "fact_address": "地址",
+    "fact_decoration": "装修",
+    "fact_built_year": "年代",
+    "fact_listed": "挂牌",
+    "fact_elevator": "电梯",
+    "fact_usage": "用途",
+    "fact_ownership": "权属",
+    "fact_metro": "地铁",
+    "fact_school": "学区",
+    "fact_commerce": "商业",
+    "fact_down_payment": "首付",
+    "fact_monthly_payment": "月供",
+    "fact_price_trend": "近30天",
+    "fact_house_code": "备案编号",
+    "fact_building": "楼型",
+    "fact_condition": "成色",
+    "fact_location": "所在地",
+    "fact_seller_rating": "卖家好评率",
+    "fact_seller_level": "卖家等级",
+    "fact_shipping": "物流",
+    "fact_guarantee": "保障",
+    "fact_category": "类目",
+    "fact_sales": "已售",
+    "platform_anjuke": "安居客",
+    "platform_beike": "贝壳",
+    "platform_xianyu": "闲鱼",
+    "platform_aihuishou": "爱回收",
+    "platform_anjuke_open": "安居客账号",
+    "error_not_found": "{platform}：房源/商品不存在或已删除，请检查链接或 ID。",
+    "error_bad_request": "{platform}不接受这个 ID，请检查后重新发送。",
+    "error_not_permitted": "{platform}暂时拒绝了本机器人的访问，请联系机器人管理员。",
+    "error_rate_limited": "{platform}繁忙，请一分钟后再试。",
+    "error_quota_exhausted": "今天的{platform}查询次数已用完，请明天再试。",
+    "error_insufficient_balance": "本机器人的{platform}账户余额不足，请联系机器人管理员。",
+    "error_transient": "{platform}没有及时响应，请稍后再试。",
+    "error_disabled": "本机器人未开通{platform}。",
+    "error_unavailable": "{platform}暂时不可用，请几分钟后再试。",
+    "error_account_exists": "{platform}：该账号已存在。",
+    "error_error": "{platform}出错了，请稍后再试。",
+    "error_internal": "抱歉，我这边出了点问题，请重试。",
+}

@@ -1,0 +1,57 @@
+"""Pictures for sandbox listings: `GET /img/{name}.png`, a small solid-colour PNG per name.
+
+The colour comes from a hash of the name, so every listing's photos look the same on
+every run and differ from each other. Built with zlib and struct: no imaging library.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+from functools import lru_cache
+
+from aiohttp import web
+
+from sandbox.core import SandboxState
+
+WIDTH = 64
+HEIGHT = 48
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def colour_for(name: str) -> tuple[int, int, int]:
+    digest = hashlib.sha256(name.encode()).digest()
+    return digest[0], digest[1], digest[2]
+
+
+@lru_cache(maxsize=256)
+def png_for(name: str, width: int = WIDTH, height: int = HEIGHT) -> bytes:
+    """A valid RGB PNG of one colour derived from `name`."""
+    row = b"\x00" + bytes(colour_for(name)) * width  # filter byte 0, then RGB pixels
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB, no interlace
+    return (
+        _PNG_SIGNATURE
+        + _chunk(b"IHDR", header)
+        + _chunk(b"IDAT", zlib.compress(row * height))
+        + _chunk(b"IEND", b"")
+    )
+
+
+async def _image(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    if not name or len(name) > 200:
+        raise web.HTTPNotFound()
+    return web.Response(
+        body=png_for(name),
+        content_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
+def register(app: web.Application, state: SandboxState) -> None:
+    app.router.add_get("/img/{name}.png", _image)

@@ -1,0 +1,324 @@
+"""The gateway's promises, with a fake clock and a scripted platform client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from decimal import Decimal
+from typing import ClassVar
+
+import httpx
+import pytest
+from pydantic import SecretStr
+
+from clients.base import Limits, ListingClient, PlatformConfig
+from clients.clock import FakeClock
+from clients.errors import (
+    BadRequest,
+    NotFound,
+    NotPermitted,
+    PlatformDisabled,
+    PlatformError,
+    QuotaExhausted,
+    RateLimited,
+    TemporarilyUnavailable,
+    Transient,
+)
+from clients.gateway import BREAKER_COOLDOWN, Gateway, Priority
+from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
+from storage.database import Database
+from storage.quota import QuotaStore
+
+
+class ScriptedClient(ListingClient):
+    """A listing platform whose answers the test scripts; counts upstream calls."""
+
+    platform = "fake"
+    TIERS: ClassVar[dict[str, Limits]] = {
+        "small": Limits(per_day=10, per_second=2),
+        "big": Limits(per_day=1000, per_second=1000),
+    }
+
+    def __init__(self, clock: FakeClock, tier: str = "big", enabled: bool = True) -> None:
+        config = PlatformConfig("http://127.0.0.1:9", "k", SecretStr("s" if enabled else ""), tier)
+        super().__init__(httpx.AsyncClient(), config, clock)
+        self.calls: list[tuple[str, float]] = []
+        self.script: deque[Exception | Decimal] = deque()
+        self.price = Decimal("100")
+        self.status = ListingStatus.ON_SALE
+        self.gate: asyncio.Event | None = None
+
+    @classmethod
+    def find(cls, text: str):  # type: ignore[no-untyped-def]
+        return []
+
+    async def fetch_listing(self, ref: ListingRef) -> Listing:
+        self.calls.append((ref.listing_id, self.clock.monotonic()))
+        if self.gate is not None:
+            await self.gate.wait()
+        if self.script:
+            step = self.script.popleft()
+            if isinstance(step, Exception):
+                raise step
+            self.price = step
+        return Listing(
+            platform="fake", listing_id=ref.listing_id, url="https://example.invalid/x",
+            title="t", kind=ListingKind.ITEM, price=self.price, price_unit=PriceUnit.YUAN,
+            status=self.status,
+        )
+
+    def listing_ttl(self, listing: Listing) -> float:
+        return 300.0 if listing.status is ListingStatus.ON_SALE else 3600.0
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db(tmp_path, clock) -> Database:
+    return Database(tmp_path / "bot.sqlite3", clock)
+
+
+def make(clock: FakeClock, db: Database, tier: str = "big", **kw) -> tuple[Gateway, ScriptedClient]:
+    client = ScriptedClient(clock, tier, **kw)
+    gateway = Gateway({"fake": client}, QuotaStore(db), clock, rng=__import__("random").Random(7))
+    return gateway, client
+
+
+REF = ListingRef("fake", "1")
+
+
+async def test_cache_serves_within_lifetime_and_refetches_after(clock, db):
+    gateway, client = make(clock, db)
+    first = await gateway.listing(REF)
+    clock.advance(299)
+    assert await gateway.listing(REF) is first
+    assert len(client.calls) == 1
+    clock.advance(2)
+    await gateway.listing(REF)
+    assert len(client.calls) == 2
+
+
+async def test_lifetime_follows_the_answer_sold_items_are_kept_an_hour(clock, db):
+    gateway, client = make(clock, db)
+    client.status = ListingStatus.SOLD
+    await gateway.listing(REF)
+    clock.advance(3599)
+    await gateway.listing(REF)
+    assert len(client.calls) == 1
+    clock.advance(2)
+    await gateway.listing(REF)
+    assert len(client.calls) == 2
+
+
+async def test_not_found_is_remembered_ten_minutes(clock, db):
+    gateway, client = make(clock, db)
+    client.script.append(NotFound("fake", "gone"))
+    for _ in range(3):
+        with pytest.raises(NotFound):
+            await gateway.listing(REF)
+    assert len(client.calls) == 1
+    clock.advance(601)
+    assert (await gateway.listing(REF)).price == Decimal("100")
+    assert len(client.calls) == 2
+
+
+async def test_fresh_check_asks_the_platform_and_replaces_the_cached_entry(clock, db):
+    gateway, client = make(clock, db)
+    await gateway.listing(REF)
+    client.script.append(Decimal("90"))
+    fresh = await gateway.listing(REF, fresh=True, priority=Priority.BACKGROUND)
+    assert fresh.price == Decimal("90")
+    assert (await gateway.listing(REF)).price == Decimal("90")
+    assert len(client.calls) == 2
+
+
+async def test_concurrent_asks_for_one_key_share_one_upstream_call(clock, db):
+    gateway, client = make(clock, db)
+    client.gate = asyncio.Event()
+    tasks = [asyncio.create_task(gateway.listing(REF)) for _ in range(100)]
+    await asyncio.sleep(0)
+    client.gate.set()
+    results = await asyncio.gather(*tasks)
+    assert len(client.calls) == 1
+    assert all(r is results[0] for r in results)
+    assert gateway.stats()["fake"]["joined"] == 99
+
+
+async def test_a_cancelled_waiter_does_not_cancel_the_shared_call(clock, db):
+    gateway, client = make(clock, db)
+    client.gate = asyncio.Event()
+    first = asyncio.create_task(gateway.listing(REF))
+    second = asyncio.create_task(gateway.listing(REF))
+    await asyncio.sleep(0)
+    first.cancel()
+    client.gate.set()
+    assert (await second).price == Decimal("100")
+    assert len(client.calls) == 1
+
+
+async def test_rate_limit_spaces_calls_to_the_tier(clock, db):
+    gateway, client = make(clock, db, tier="small")  # 2 per second
+    await asyncio.gather(*(gateway.listing(ListingRef("fake", str(i))) for i in range(6)))
+    times = [t for _, t in client.calls]
+    assert len(times) == 6
+    for i in range(2, 6):  # never more than 2 starts within a second
+        assert times[i] - times[i - 2] >= 1.0
+
+
+async def test_daily_quota_is_kept_and_survives_a_restart(tmp_path, clock):
+    path = tmp_path / "q.sqlite3"
+    gateway, client = make(clock, Database(path, clock), tier="small")  # 10 per day
+    for i in range(10):
+        await gateway.listing(ListingRef("fake", str(i)))
+    with pytest.raises(QuotaExhausted):
+        await gateway.listing(ListingRef("fake", "10"))
+    # a new process, the same file: still used up
+    gateway2, client2 = make(clock, Database(path, clock), tier="small")
+    with pytest.raises(QuotaExhausted):
+        await gateway2.listing(ListingRef("fake", "11"))
+    assert client2.calls == []
+    assert gateway2.stats()["fake"]["quota_used"] == 10
+    # the platform's day starts at midnight UTC+8
+    clock.advance(24 * 3600)
+    await gateway2.listing(ListingRef("fake", "12"))
+    assert len(client2.calls) == 1
+
+
+async def test_background_work_cannot_touch_the_chat_reserve(clock, db):
+    gateway, client = make(clock, db, tier="small")  # 10 per day, 3 reserved for chat
+    assert gateway.quota_left("fake", Priority.BACKGROUND) == 7
+    for i in range(7):
+        await gateway.listing(ListingRef("fake", str(i)), priority=Priority.BACKGROUND)
+    with pytest.raises(QuotaExhausted):
+        await gateway.listing(ListingRef("fake", "x"), priority=Priority.BACKGROUND)
+    for i in range(3):
+        await gateway.listing(ListingRef("fake", f"chat{i}"), priority=Priority.CHAT)
+    with pytest.raises(QuotaExhausted):
+        await gateway.listing(ListingRef("fake", "chat-late"), priority=Priority.CHAT)
+
+
+async def test_platform_saying_quota_exhausted_stops_calls_for_the_day(clock, db):
+    gateway, client = make(clock, db)
+    client.script.append(QuotaExhausted("fake", platform_message="daily", code=303))
+    with pytest.raises(QuotaExhausted):
+        await gateway.listing(REF)
+    with pytest.raises(QuotaExhausted):
+        await gateway.listing(ListingRef("fake", "2"))
+    assert len(client.calls) == 1
+
+
+async def test_transient_errors_are_retried_with_growing_jittered_backoff(clock, db):
+    gateway, client = make(clock, db)
+    client.script.extend([Transient("fake", "503"), Transient("fake", "timeout")])
+    listing = await gateway.listing(REF)
+    assert listing.price == Decimal("100")
+    assert len(client.calls) == 3
+    first, second = clock.slept[-2:]
+    assert 0.5 <= first <= 1.0 and 1.0 <= second <= 2.0
+
+
+async def test_transient_errors_give_up_after_three_tries(clock, db):
+    gateway, client = make(clock, db)
+    client.script.extend([Transient("fake", "503")] * 3)
+    with pytest.raises(Transient):
+        await gateway.listing(REF)
+    assert len(client.calls) == 3
+
+
+async def test_rate_limited_answers_are_retried_after_waiting_a_window(clock, db):
+    gateway, client = make(clock, db)
+    client.script.append(RateLimited("fake", code=302))
+    await gateway.listing(REF)
+    assert len(client.calls) == 2
+    assert clock.slept[-1] >= 0.55
+
+
+@pytest.mark.parametrize(
+    "error",
+    [BadRequest("fake", code=400), NotPermitted("fake", code=401), NotFound("fake")],
+    ids=lambda e: e.kind,
+)
+async def test_permanent_errors_are_never_retried(clock, db, error: PlatformError):
+    gateway, client = make(clock, db)
+    client.script.append(error)
+    with pytest.raises(type(error)):
+        await gateway.listing(REF)
+    assert len(client.calls) == 1
+    assert gateway.stats()["fake"]["errors"] == {error.kind: 1}
+
+
+async def test_breaker_opens_after_five_failures_and_closes_after_a_good_trial(clock, db):
+    gateway, client = make(clock, db)
+    client.script.extend([Transient("fake", "503")] * 5)
+    with pytest.raises(Transient):
+        await gateway.listing(ListingRef("fake", "a"))  # 3 failed attempts
+    with pytest.raises(TemporarilyUnavailable):
+        await gateway.listing(ListingRef("fake", "b"))  # 2 more: opens, the 3rd try is refused
+    assert len(client.calls) == 5
+    assert gateway.stats()["fake"]["breaker"] == "open"
+    with pytest.raises(TemporarilyUnavailable):
+        await gateway.listing(ListingRef("fake", "c"))
+    assert len(client.calls) == 5  # refused without calling
+    clock.advance(BREAKER_COOLDOWN - 1)
+    with pytest.raises(TemporarilyUnavailable):
+        await gateway.listing(ListingRef("fake", "c"))
+    clock.advance(2)
+    assert gateway.stats()["fake"]["breaker"] == "half_open"
+    await gateway.listing(ListingRef("fake", "c"))
+    assert gateway.stats()["fake"]["breaker"] == "closed"
+
+
+async def test_a_failed_trial_reopens_the_breaker(clock, db):
+    gateway, client = make(clock, db)
+    client.script.extend([Transient("fake", "503")] * 6)
+    for key in "ab":
+        with pytest.raises((Transient, TemporarilyUnavailable)):
+            await gateway.listing(ListingRef("fake", key))
+    clock.advance(BREAKER_COOLDOWN + 1)
+    with pytest.raises(TemporarilyUnavailable):  # trial fails, breaker reopens, retry refused
+        await gateway.listing(ListingRef("fake", "c"))
+    assert len(client.calls) == 6
+    assert gateway.stats()["fake"]["breaker"] == "open"
+
+
+async def test_not_found_does_not_count_against_the_breaker(clock, db):
+    gateway, client = make(clock, db)
+    client.script.extend([NotFound("fake")] * 6)
+    for i in range(6):
+        with pytest.raises(NotFound):
+            await gateway.listing(ListingRef("fake", str(i)))
+    assert gateway.stats()["fake"]["breaker"] == "closed"
+
+
+async def test_platform_without_credentials_is_disabled_and_never_called(clock, db):
+    gateway, client = make(clock, db, enabled=False)
+    with pytest.raises(PlatformDisabled):
+        await gateway.listing(REF)
+    assert client.calls == []
+
+
+async def test_stats_count_calls_hits_and_quota(clock, db):
+    gateway, client = make(clock, db, tier="small")
+    await gateway.listing(REF)
+    await gateway.listing(REF)
+    stats = gateway.stats()["fake"]
+    assert stats["calls"] == 1
+    assert stats["cache_hits"] == 1
+    assert stats["cache_misses"] == 1
+    assert stats["quota_used"] == 1
+    assert stats["quota_left_chat"] == 9
+    assert stats["quota_left_background"] == 6
+
+
+async def test_refresh_with_max_age_reuses_only_a_recent_answer(clock, db):
+    gateway, client = make(clock, db)
+    await gateway.listing(REF)
+    clock.advance(30)
+    await gateway.listing(REF, max_age=60)
+    assert len(client.calls) == 1
+    clock.advance(31)
+    await gateway.listing(REF, max_age=60)
+    assert len(client.calls) == 2
