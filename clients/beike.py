@@ -169,6 +169,8 @@ _LEGACY_CODE = re.compile(r"(?P<city>[A-Z]{2})[A-Z]{2,4}\d{8}")
 _URL_TOKEN = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _SCHEME = re.compile(r"https?://", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?)]}'\"*"
+#: a word and a colon glued before a scheme-less link (not `host:port`)
+_LABEL_PREFIX = re.compile(r"^[^/:]*:(?!\d)")
 
 
 def _normalise(text: str) -> tuple[str, list[int]]:
@@ -194,6 +196,10 @@ def _url_candidates(normal: str) -> Iterator[tuple[int, str]]:
             while lead < len(piece) and not piece[lead].isalnum():
                 lead += 1
             piece = piece[lead:].rstrip(_TRAILING_PUNCTUATION)
+            label = _LABEL_PREFIX.match(piece) if "://" not in piece else None
+            if label:  # "B:bj.ke.com/..." from "B：bj.ke.com/...": the colon is not a port
+                lead += label.end()
+                piece = piece[label.end() :]
             if piece:
                 yield base + begin + lead, piece
 
@@ -311,6 +317,7 @@ def _facts(data: dict[str, Any], basic: dict[str, Any], house_code: str) -> tupl
         value = str(entry.get("value") or "").strip()
         if key is None or not value:
             continue
+        # a label we have no key for is still shown, under the platform's own label
         facts.append(Fact(key or "info", label, value))
     if basic.get("communityName"):
         facts.append(Fact("community", "小区", str(basic["communityName"])))

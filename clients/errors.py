@@ -98,6 +98,8 @@ class AccountExists(BadRequest):
     """Anjuke open API: registration refused, the phone (1001) or email (1002) is taken."""
 
     kind = "account_exists"
+    #: which field is taken: "phone" or "email" (set by the client that raises it)
+    field: str | None = None
 
 
 ERROR_KINDS: tuple[type[PlatformError], ...] = (

@@ -122,6 +122,8 @@ _ITEM_ID = re.compile(r"\d{10,19}")
 _URL_TOKEN = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 _SCHEME = re.compile(r"(?:https?|fleamarket)://", re.IGNORECASE)
 _TRAILING_PUNCTUATION = ".,;:!?)]}'\"*"
+#: a word and a colon glued before a scheme-less link (not `host:port`)
+_LABEL_PREFIX = re.compile(r"^[^/:]*:(?!\d)")
 #: the app's own words around a share link; without them an m.tb.cn link may be Taobao's
 _SHARE_WORDS = ("闲鱼", "咸鱼", "goofish", "idle", "fleamarket")
 SHORT_LINK_HOSTS = frozenset({"m.tb.cn", "tb.cn"})
@@ -154,6 +156,10 @@ def _url_candidates(normal: str) -> Iterator[tuple[int, str]]:
             while lead < len(piece) and not piece[lead].isalnum():
                 lead += 1
             piece = piece[lead:].rstrip(_TRAILING_PUNCTUATION)
+            label = _LABEL_PREFIX.match(piece) if "://" not in piece else None
+            if label:  # "B:bj.ke.com/..." from "B：bj.ke.com/...": the colon is not a port
+                lead += label.end()
+                piece = piece[label.end() :]
             if piece:
                 yield base + begin + lead, piece
 

@@ -10,19 +10,12 @@ from telegram.ext import (
     Application,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
-from handlers import common, listings
-from handlers.texts import lang_of, t
-
-
-async def watch_coming_soon(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(t(lang_of(update.effective_user), "watch_soon"), show_alert=True)
+from handlers import account, admin, alerts, common, forget, listings, watches
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -31,7 +24,22 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(listings.on_photos, pattern=r"^p\|"))
     application.add_handler(CallbackQueryHandler(listings.on_pick_platform, pattern=r"^k\|"))
     application.add_handler(CallbackQueryHandler(listings.on_pick_city, pattern=r"^c\|"))
-    application.add_handler(CallbackQueryHandler(watch_coming_soon, pattern=r"^w\|"))
+    # price alerts, Anjuke account, /forget, /stats (watches.py, alerts.py, account.py, ...)
+    application.add_handler(TypeHandler(Update, alerts.resume_on_contact), group=-1)
+    application.add_handler(CommandHandler("watch", watches.watch_command))
+    application.add_handler(CommandHandler("watches", watches.watches_command))
+    application.add_handler(CommandHandler("unwatch", watches.unwatch_command))
+    application.add_handler(CommandHandler("link", account.link_command))
+    application.add_handler(CommandHandler("account", account.account_command))
+    application.add_handler(CommandHandler("forget", forget.forget_command))
+    application.add_handler(CommandHandler("stats", admin.stats_command))
+    application.add_handler(CallbackQueryHandler(watches.on_watch_button, pattern=r"^w\|"))
+    application.add_handler(CallbackQueryHandler(watches.on_view_card_button, pattern=r"^v\|"))
+    application.add_handler(CallbackQueryHandler(watches.on_history_button, pattern=r"^h\|"))
+    application.add_handler(CallbackQueryHandler(watches.on_unwatch_button, pattern=r"^u\|"))
+    application.add_handler(CallbackQueryHandler(account.on_register_button, pattern=r"^ar\|"))
+    application.add_handler(CallbackQueryHandler(account.on_cancel_button, pattern=r"^ax\|"))
+    application.add_handler(CallbackQueryHandler(forget.on_forget_button, pattern=r"^f[yn]\|"))
     application.add_handler(
         MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, listings.on_text)
     )

@@ -49,10 +49,127 @@ def _m002_users(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m003_price_alerts(db: sqlite_utils.Database) -> None:
+    # Prices are decimal strings ("5299.00", "350.5"): exact, and readable in any viewer.
+    # Times are Unix seconds (REAL), like the tables above.
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS watched_listings (
+            ref_key TEXT PRIMARY KEY,      -- platform:listing_id, Beike platform:city:code
+            platform TEXT NOT NULL,
+            listing_id TEXT NOT NULL,
+            city_id TEXT,
+            title TEXT NOT NULL,
+            url TEXT NOT NULL,
+            price_unit TEXT NOT NULL,      -- wan_yuan / yuan_per_month / yuan
+            price TEXT,                    -- latest price seen
+            status TEXT NOT NULL,          -- on_sale / sold / rented / taken_down
+            lowest_price TEXT,             -- lowest on-sale price ever seen
+            first_seen_at REAL NOT NULL,
+            last_checked_at REAL,          -- last alert check, whatever its outcome
+            last_seen_at REAL,             -- last check that got an answer
+            last_error TEXT,               -- error kind of the last check, NULL when it worked
+            errors INTEGER NOT NULL DEFAULT 0  -- failed checks in a row
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS watched_listings_due "
+        "ON watched_listings (platform, last_checked_at)"
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS price_history (
+            id INTEGER PRIMARY KEY,
+            ref_key TEXT NOT NULL REFERENCES watched_listings (ref_key) ON DELETE CASCADE,
+            price TEXT,
+            status TEXT NOT NULL,
+            first_observed_at REAL NOT NULL,  -- one row per stretch of equal observations:
+            last_observed_at REAL NOT NULL,   -- a check that sees the same price and status
+            observations INTEGER NOT NULL DEFAULT 1  -- extends the row instead of adding one
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS price_history_listing "
+        "ON price_history (ref_key, first_observed_at)"
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS subscriptions (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL,         -- Telegram user who watches
+            chat_id INTEGER NOT NULL,         -- where alerts go (the chat the watch was made in)
+            ref_key TEXT NOT NULL REFERENCES watched_listings (ref_key),
+            rule TEXT NOT NULL,               -- any_drop / percent / target
+            rule_value TEXT,                  -- N for percent, target price in the listing's unit
+            watched_price TEXT,               -- price when the user started watching
+            base_price TEXT,                  -- comparison base: last alerted price, or watched
+            base_status TEXT NOT NULL,        -- status the user last heard about
+            base_version INTEGER NOT NULL DEFAULT 0,  -- alerts so far; part of each alert key
+            paused_reason TEXT,               -- 'blocked': Telegram said the user blocked the bot
+            created_at REAL NOT NULL,
+            updated_at REAL NOT NULL,
+            last_alert_at REAL,
+            UNIQUE (user_id, ref_key)
+        )
+        """
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_listing ON subscriptions (ref_key)")
+    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_chat ON subscriptions (chat_id)")
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS alerts (
+            id INTEGER PRIMARY KEY,
+            alert_key TEXT NOT NULL UNIQUE,   -- subscription, base version and observed change
+            subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+            user_id INTEGER NOT NULL,
+            chat_id INTEGER NOT NULL,
+            ref_key TEXT NOT NULL,
+            changes TEXT NOT NULL,            -- e.g. price_drop, sold, back_on_sale+price_drop
+            old_price TEXT,                   -- the base the change was measured against
+            new_price TEXT,
+            lowest_price TEXT,
+            status TEXT NOT NULL,
+            created_at REAL NOT NULL,         -- recorded before sending ...
+            sent_at REAL,                     -- ... marked sent after
+            failed_at REAL,                   -- given up (blocked, refused by Telegram)
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS alerts_pending ON alerts (id) "
+        "WHERE sent_at IS NULL AND failed_at IS NULL"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS alerts_subscription ON alerts (subscription_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS alerts_user ON alerts (user_id)")
+
+
+def _m004_linked_accounts(db: sqlite_utils.Database) -> None:
+    # The only table with personal data (name, phone, email); /forget deletes the row.
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS linked_accounts (
+            user_id INTEGER PRIMARY KEY,      -- Telegram user id
+            anjuke_user_id TEXT NOT NULL,
+            name TEXT,
+            phone TEXT,
+            email TEXT,
+            registered_by_bot INTEGER NOT NULL DEFAULT 0,  -- created through /link's offer
+            linked_at REAL NOT NULL
+        )
+        """
+    )
+
+
 #: (version, name, step). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
     (2, "users: language and default city", _m002_users),
+    (3, "price alerts: listings, price history, subscriptions, alerts", _m003_price_alerts),
+    (4, "linked Anjuke accounts", _m004_linked_accounts),
 ]
 
 

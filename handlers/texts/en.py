@@ -115,4 +115,110 @@ TEXTS: dict[str, str] = {
     "error_account_exists": "{platform}: that account already exists.",
     "error_error": "{platform} failed. Try again later.",
     "error_internal": "Sorry, something went wrong on my side. Please try again.",
+    # -- price alerts: /watch, /watches, /unwatch, alert messages (handlers/watches.py, alerts.py)
+    "watch_usage": (
+        "Send <code>/watch &lt;link or ID&gt; [rule]</code>. Rules: nothing = any price drop, "
+        "<code>5%</code> = a drop of 5% or more, <code>2500</code> = at or below that price "
+        "(in the card's unit; <code>250万</code> and <code>¥3000</code> work too)."
+    ),
+    "watch_one_listing": "Send one listing per /watch.",
+    "watch_pick_first": "Answer the question above, then press 🔔 Watch price on the card.",
+    "rule_unknown": (
+        "I didn't understand the rule “{rule}”. Use nothing (any drop), <code>5%</code>, "
+        "or a price like <code>2500</code>."
+    ),
+    "rule_percent_range": "The percentage must be more than 0 and less than 100, e.g. <code>5%</code>.",
+    "rule_price_range": "The target price must be above zero.",
+    "watch_started": (
+        "🔔 Watching <b>{title}</b>\nNow: {price} · {status}\nRule: {rule}\n"
+        "I'll tell you when the price drops past your rule, or when it is sold, rented, "
+        "taken down or back on sale. /watches lists your watches."
+    ),
+    "watch_updated": "🔔 Rule changed for <b>{title}</b>\nNow: {price} · {status}\nRule: {rule}",
+    "watch_target_met": "The price is already at or below your target: you'll get an alert at the first check.",
+    "watch_limit": "You already watch {limit} listings, the most I keep per person. /unwatch one first.",
+    "watch_button_started": "🔔 Watching: any price drop. /watches lists your watches.",
+    "watch_button_already": "You already watch this listing ({rule}).",
+    "watches_empty": "You watch nothing yet. Send <code>/watch &lt;link&gt;</code> or press 🔔 on a card.",
+    "watches_header": "🔔 <b>Your watches</b> ({count} of {limit})",
+    "watches_line": "{number}. <b>{title}</b>\n    {price} · {rule} · {checked}",
+    "watches_paused": "⏸ paused: you had blocked me",
+    "watches_footer": "Stop one with <code>/unwatch &lt;number&gt;</code> or a button below.",
+    "checked_never": "not checked yet",
+    "checked_just_now": "checked just now",
+    "checked_minutes": "checked {n} min ago",
+    "checked_hours": "checked {n} h ago",
+    "checked_days": "checked {n} d ago",
+    "unwatch_usage": "Send <code>/unwatch &lt;number&gt;</code>; /watches shows the numbers.",
+    "unwatch_bad_number": "You have no watch number {number}. /watches shows the numbers.",
+    "unwatch_done": "🔕 Stopped watching <b>{title}</b>.",
+    "unwatch_done_short": "🔕 Stopped watching.",
+    "not_your_watch": "This watch isn't yours, or it no longer exists.",
+    "btn_unwatch_n": "🔕 {number}",
+    "btn_view_card": "📄 Card",
+    "btn_history": "📈 History",
+    "btn_unwatch": "🔕 Unwatch",
+    "history_empty": "No price history yet.",
+    "history_caption": "📈 <b>{title}</b>\nNow: {price} · lowest seen: {lowest}",
+    "rule_any_drop": "any drop",
+    "rule_percent": "a drop of {percent}% or more",
+    "rule_target": "at or below {price}",
+    "alert_price_drop": "📉 <b>Price drop</b>",
+    "alert_target_reached": "🎯 <b>Target price reached</b>",
+    "alert_sold": "🔴 <b>Sold</b>",
+    "alert_rented": "🔴 <b>Rented</b>",
+    "alert_taken_down": "⚫ <b>Taken down</b>",
+    "alert_back_on_sale": "🟢 <b>Back on sale</b>",
+    "alert_price_change": "{old} → <b>{new}</b> ({percent}%)",
+    "alert_price_now": "Price: <b>{price}</b>",
+    "alert_last_price": "Last price: {price}",
+    "alert_lowest": "Lowest seen: {price}",
+    "alert_rule": "Your rule: {rule}",
+    # -- Anjuke account link: /link, /account (handlers/account.py)
+    "link_usage": (
+        "Send <code>/link &lt;phone, email or Anjuke ID&gt;</code>, "
+        "e.g. <code>/link 13800138000</code>."
+    ),
+    "link_bad_account": "That is not a phone number, an email address or an Anjuke ID.",
+    "private_only": "Please use this in a private chat with me: it involves your personal data.",
+    "link_done": "✅ Linked Anjuke account <code>{id}</code>.\n{details}",
+    "link_offer_phone": "Anjuke has no account with the phone number {account} (1011). Create one with it?",
+    "link_offer_email": "Anjuke has no account with the email address {account} (1011). Create one with it?",
+    "link_not_found_id": "Anjuke has no account with the ID {account} (1011). Check it, or link with your phone or email.",
+    "btn_create_account": "✅ Create account",
+    "btn_cancel": "✖ Cancel",
+    "link_created": (
+        "✅ Created Anjuke account <code>{id}</code> and linked it.\n{details}\n"
+        "Anjuke chose a password for it: use “forgot password” on Anjuke to set your own."
+    ),
+    "link_exists_phone": "Anjuke says this phone number already has an account (1001). Send <code>/link {account}</code> to link it.",
+    "link_exists_email": "Anjuke says this email address already has an account (1002). Send <code>/link {account}</code> to link it.",
+    "link_failed": "Anjuke couldn't do that just now. Try again in a few minutes.",
+    "link_cancelled": "Cancelled. No account was created.",
+    "link_expired": "This question has expired. Send /link again.",
+    "not_your_button": "This button belongs to someone else.",
+    "account_none": "No Anjuke account linked. Send <code>/link &lt;phone, email or Anjuke ID&gt;</code>.",
+    "account_show": "👤 <b>Your Anjuke account</b>\nID: <code>{id}</code>\n{details}\nLinked on {date}{created}",
+    "account_name": "Name: {value}",
+    "account_phone": "Phone: {value}",
+    "account_email": "Email: {value}",
+    "account_created_by_bot": " (created through this bot)",
+    # -- /forget (handlers/forget.py)
+    "forget_confirm": (
+        "This deletes everything I keep about you: {watches} watches with their alerts, "
+        "{account} and your settings. It cannot be undone. Go ahead?"
+    ),
+    "forget_account_yes": "your linked Anjuke account",
+    "forget_account_no": "no linked account",
+    "btn_forget_yes": "🗑 Delete everything",
+    "btn_forget_no": "Keep my data",
+    "forget_done": (
+        "🗑 Deleted: {watches} watches, {alerts} alerts, {account}, {settings}. "
+        "I keep nothing about you now."
+    ),
+    "forget_settings_yes": "your settings (language, city)",
+    "forget_settings_no": "no stored settings",
+    "forget_kept": "Nothing was deleted.",
+    # -- /stats (handlers/admin.py)
+    "admin_only": "This command is for the bot's operators.",
 }

@@ -1,0 +1,508 @@
+"""Price-alert benchmarks (results in BENCHMARKS.md).
+
+    python -m bench.alerts broadcast [--users 10000] [--runs 3]
+    python -m bench.alerts day [--listings 2000] [--subscriptions 20000] [--tiers ...]
+    python -m bench.alerts memory [--subscriptions 100000] [--listings 10000]
+
+- broadcast: one price drop watched by N users, delivered by the bot's own Application
+  (AIORateLimiter as configured in bot/app.py) to the Bot API emulator enforcing
+  Telegram's limits (30 messages in any second, 1/s per private chat). Real time.
+  Reports messages per second at the emulator, 429 answers, messages lost.
+- day: N subscriptions over M listings on one platform tier, simulated with a fake
+  clock from midnight (UTC+8), a poll cycle every ALERT_INTERVAL_SECONDS (300), real
+  HTTP to the sandbox enforcing the tier's quota and rate. Reports checks made, the
+  longest gap between two checks of one listing against the best the quota allows
+  (`listings * 86400 / polling quota per day`, at least one interval), and quota
+  errors. Tiers whose quota cannot check every listing twice in a day are simulated
+  for as many days as two rounds take.
+- memory: peak resident memory (ru_maxrss) of a process holding N subscriptions over M
+  listings that checks every listing after every price dropped and delivers the
+  N alerts (to an in-process bot that only counts: memory, not Telegram, is measured).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import gc
+import itertools
+import json
+import math
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import handlers.alerts as alerts_module
+from bot.config import Settings, load_settings
+from bot.services import Services, build_services
+from clients.clock import CHINA_TZ, Clock, FakeClock
+from clients.gateway import CHAT_RESERVE
+from clients.models import Listing, ListingRef
+from handlers.alerts import deliver_pending, run_poll_cycle, runtime
+from sandbox.server import Sandbox
+
+TOKEN = "100000001:bench-alerts-token"
+INTERVAL = 300
+#: a Xianyu item and an Anjuke home for sale the sandbox knows; clones get new IDs
+TEMPLATES = {"xianyu": "712345678901", "anjuke": "A1234567890"}
+TIERS = {
+    "anjuke": ("personal", "enterprise_basic", "enterprise_advanced"),
+    "xianyu": ("personal", "enterprise_basic", "enterprise_advanced"),
+}
+
+
+class Stalls:
+    """How long this process's event loop and garbage collector held everything up."""
+
+    def __init__(self) -> None:
+        self.loop_lags: list[float] = []
+        self.gc_pauses: list[float] = []
+        self._gc_started = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_pauses.append(time.perf_counter() - self._gc_started)
+
+    async def _watch(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(0.005)
+            self.loop_lags.append(time.perf_counter() - started - 0.005)
+
+    def start(self) -> None:
+        gc.callbacks.append(self._on_gc)
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+
+    def stop(self) -> dict[str, Any]:
+        gc.callbacks.remove(self._on_gc)
+        if self._task is not None:
+            self._task.cancel()
+        return {
+            "max_loop_lag_ms": round(max(self.loop_lags, default=0) * 1000, 1),
+            "loop_lags_over_20ms": sum(1 for lag in self.loop_lags if lag > 0.02),
+            "max_gc_pause_ms": round(max(self.gc_pauses, default=0) * 1000, 1),
+        }
+
+
+def rss_mb() -> float:
+    """Peak resident set size of this process so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def settings_for(sandbox: Sandbox, path: Path, **extra: Any) -> Settings:
+    return load_settings(
+        require_token=False,
+        **{
+            **sandbox.settings_overrides(),
+            "database_path": path,
+            "alert_interval_seconds": INTERVAL,
+            **extra,
+        },
+    )
+
+
+def clone_ids(platform: str, count: int) -> list[str]:
+    if platform == "xianyu":
+        return [f"8{n:011d}" for n in range(1, count + 1)]
+    return [f"A{2_000_000_000 + n}" for n in range(1, count + 1)]
+
+
+def add_clones(sandbox: Sandbox, platform: str, ids: list[str]) -> None:
+    """Put `ids` into the sandbox catalogue as copies of the template listing."""
+    catalogue: Any = sandbox.state.catalogues[platform]
+    if platform == "xianyu":
+        template = catalogue.items[TEMPLATES[platform]]
+        for listing_id in ids:
+            catalogue.items[listing_id] = dataclasses.replace(template, item_id=listing_id)
+    else:
+        template = catalogue.houses[TEMPLATES[platform]]
+        for listing_id in ids:
+            catalogue.houses[listing_id] = dataclasses.replace(template, house_id=listing_id)
+
+
+def subscribe_all(
+    services: Services,
+    template: Listing,
+    ids: list[str],
+    subscriptions: int,
+    first_user: int = 1_000_000,
+) -> None:
+    """`subscriptions` watches spread evenly over `ids`, each user watching several listings.
+
+    Goes through `SubscriptionStore.subscribe`, the same write /watch makes; the listings
+    are built from the template rather than fetched, so setting up costs no quota.
+    """
+    store = runtime(services).subscriptions
+    per_listing = subscriptions // len(ids)
+    # five watches per user, but never one user twice on a listing (that is one watch)
+    users = max(per_listing, subscriptions // 5)
+    n = 0
+    for index, listing_id in enumerate(ids):
+        listing = dataclasses.replace(
+            template,
+            listing_id=listing_id,
+            url=template.url.replace(template.listing_id, listing_id),
+        )
+        for k in range(per_listing):
+            user = first_user + (index * per_listing + k) % users
+            store.subscribe(
+                user_id=user,
+                chat_id=user,
+                listing=listing,
+                rule="any_drop",
+                rule_value=None,
+                base_price=listing.price,
+                max_per_user=10**6,
+            )
+            n += 1
+    assert store.counts().active == n == per_listing * len(ids)
+
+
+def midnight_china(day: str = "2026-03-02") -> float:
+    return datetime.fromisoformat(f"{day}T00:00:00").replace(tzinfo=CHINA_TZ).timestamp()
+
+
+# -- (a) one drop, many users, through the emulator ------------------------------------------------
+
+
+async def broadcast_run(users: int) -> dict[str, Any]:
+    """One drop, `users` alerts, the emulator in a process of its own (see `emulator_host`)."""
+    from bot.app import build_application
+
+    chats = list(range(50_000_001, 50_000_001 + users))
+    host = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bench.alerts",
+        "emulator-host",
+        "--first",
+        str(chats[0]),
+        "--users",
+        str(users),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        limit=64 * 1024 * 1024,  # the stats line holds every delivery stamp
+    )
+    assert host.stdin is not None and host.stdout is not None
+    base_url = (await host.stdout.readline()).decode().strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        async with Sandbox(tiers={"xianyu": "enterprise_advanced"}) as sandbox:
+            settings = settings_for(
+                sandbox,
+                Path(tmp) / "bench.sqlite3",
+                telegram_api_url=base_url,
+                telegram_bot_token=TOKEN,
+            )
+            services = build_services(settings)
+            application = build_application(settings, services)
+            catalogue: Any = sandbox.state.catalogues["xianyu"]
+            item = TEMPLATES["xianyu"]
+            catalogue.set_price(item, Decimal("5000"))
+            listing = await services.gateway.listing(ListingRef("xianyu", item))
+            subscribe_all(services, listing, [item], users, first_user=chats[0])
+            catalogue.set_price(item, Decimal("4500"))
+            async with application:
+                started = time.perf_counter()
+                report = await run_poll_cycle(services, application.bot, deliver=False)
+                recorded = time.perf_counter() - started
+                stalls = Stalls()
+                stalls.start()
+                started = time.perf_counter()
+                delivery = await deliver_pending(services, application.bot)
+                wall = time.perf_counter() - started
+                bot_stalls = stalls.stop()
+            await services.close()
+    host.stdin.write(b"stats\n")
+    await host.stdin.drain()
+    seen = json.loads(await host.stdout.readline())
+    await host.wait()
+    stamps = sorted(seen["stamps"])
+    per_chat = seen["per_chat"]
+    window = stamps[-1] - stamps[0] if len(stamps) > 1 else 0.0
+    return {
+        "users": users,
+        "alerts_recorded": report.alerts_created,
+        "record_seconds": round(recorded, 3),
+        "delivered": len(stamps),
+        "lost": per_chat.count(0),
+        "duplicates": sum(1 for c in per_chat if c > 1),
+        "answers_429": seen["answers_429"],
+        "rate_limited_seen_by_us": delivery.rate_limited,
+        "msgs_per_second": round((len(stamps) - 1) / window, 2) if window else None,
+        "msgs_per_second_wall": round(len(stamps) / wall, 2),
+        "busiest_second": busiest_second(stamps),
+        "wall_seconds": round(wall, 1),
+        "bot_stalls": bot_stalls,
+        "emulator_stalls": seen["stalls"],
+    }
+
+
+async def emulator_host(first: int, users: int) -> None:
+    """The Bot API emulator with Telegram's limits, in this process of its own.
+
+    Telegram is a server of its own: hosting the emulator inside the bot's process would
+    let every pause of the bot's event loop (a garbage collection, a database commit)
+    hold requests in the socket and stamp them all at the same instant afterwards, a
+    bunching no real server sees. Prints the base URL, then on a `stats` line the
+    delivery stamps (monotonic: comparable across processes) and exits.
+    """
+    from sandbox.botapi import BotApiEmulator
+
+    async with BotApiEmulator(token=TOKEN, enforce_limits=True) as emulator:
+        chats = range(first, first + users)
+        for chat in chats:
+            emulator.user(chat, first_name="U")
+        # Telegram's servers do not stop for Python's garbage collector (measured here: up
+        # to 160 ms pauses once 10,000 messages are recorded); the stand-in must not either,
+        # or its pauses would bunch arrivals into one instant and count against the bot.
+        gc.collect()
+        gc.freeze()
+        gc.disable()
+        stalls = Stalls()
+        stalls.start()
+        print(emulator.base_url, flush=True)
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, sys.stdin.readline)
+        stamps = [s for chat in chats for s in emulator.delivered.get(chat, [])]
+        attempts = sum(1 for call in emulator.calls if call.method == "sendMessage")
+        print(
+            json.dumps(
+                {
+                    "stamps": stamps,
+                    "per_chat": [len(emulator.delivered.get(chat, [])) for chat in chats],
+                    "answers_429": attempts - len(stamps),
+                    "stalls": stalls.stop(),
+                }
+            ),
+            flush=True,
+        )
+
+
+def busiest_second(stamps: list[float]) -> int:
+    """Most messages that arrived within any one second (sliding)."""
+    best, start = 0, 0
+    for end, at in enumerate(stamps):
+        while at - stamps[start] >= 1.0:
+            start += 1
+        best = max(best, end - start + 1)
+    return best
+
+
+# -- (b) a simulated day per tier ---------------------------------------------------------------------
+
+
+@contextlib.asynccontextmanager
+async def fake_world(
+    platform: str, tier: str, clock: FakeClock, path: Path
+) -> AsyncIterator[tuple[Sandbox, Services]]:
+    async with Sandbox(clock=clock, tiers={platform: tier}) as sandbox:
+        services = build_services(settings_for(sandbox, path), clock)
+        try:
+            yield sandbox, services
+        finally:
+            await services.close()
+
+
+def record_checks(services: Services, clock: Clock) -> dict[str, list[float]]:
+    """Instrument the gateway: every alert check (fresh=True) is noted with its time."""
+    checks: dict[str, list[float]] = defaultdict(list)
+    original = services.gateway.listing
+
+    async def listing(ref: ListingRef, **kwargs: Any) -> Listing:
+        if kwargs.get("fresh"):
+            checks[ref.key].append(clock.time())
+        return await original(ref, **kwargs)
+
+    services.gateway.listing = listing  # type: ignore[method-assign]
+    return checks
+
+
+async def day_run(platform: str, tier: str, listings: int, subscriptions: int) -> dict[str, Any]:
+    # A FakeClock jumps forward the moment the gateway's rate limiter sleeps, even while
+    # earlier requests are still on their way, and the sandbox would then stamp them with
+    # the later time and refuse them for rate. One check at a time keeps fake time
+    # faithful: nothing is in flight when it jumps.
+    alerts_module.CHECK_CONCURRENCY = 1
+    clock = FakeClock(midnight_china())
+    with tempfile.TemporaryDirectory() as tmp:
+        async with fake_world(platform, tier, clock, Path(tmp) / "day.sqlite3") as (sb, s):
+            limits = s.gateway.limits(platform)
+            assert limits.per_day is not None
+            polling_per_day = limits.per_day - math.ceil(limits.per_day * CHAT_RESERVE)
+            template = await s.gateway.listing(ListingRef(platform, TEMPLATES[platform]))
+            ids = clone_ids(platform, listings)
+            add_clones(sb, platform, ids)
+            subscribe_all(s, template, ids, subscriptions)
+            clock.advance(midnight_china("2026-03-03") - clock.time())  # a fresh platform day
+            days = max(1, math.ceil(2.2 * listings / polling_per_day))
+            checks = record_checks(s, clock)
+            start = clock.time()
+            first_day_checks = quota_errors = errors = cycles = 0
+            longest_cycle = 0.0
+            while clock.time() < start + days * 86400:
+                cycle_start = clock.time()
+                report = await run_poll_cycle(s, None)
+                cycles += 1
+                quota_errors += report.quota_errors
+                errors += report.errors
+                longest_cycle = max(longest_cycle, clock.time() - cycle_start)
+                if cycle_start < start + 86400:
+                    first_day_checks += report.checks
+                clock.advance(max(0.0, cycle_start + INTERVAL - clock.time()))
+            gaps = [b - a for times in checks.values() for a, b in itertools.pairwise(times)]
+            best = max(INTERVAL, listings * 86400 / polling_per_day)
+            rejected = sb.state.counters[platform].rejected
+            return {
+                "platform": platform,
+                "tier": tier,
+                "listings": listings,
+                "subscriptions": subscriptions,
+                "polling_quota_per_day": polling_per_day,
+                "days_simulated": days,
+                "cycles": cycles,
+                "checks_first_day": first_day_checks,
+                "checks_total": sum(len(t) for t in checks.values()),
+                "listings_never_checked": listings - len(checks),
+                "longest_gap_s": round(max(gaps), 1) if gaps else None,
+                "best_gap_s": round(best, 1),
+                "gap_over_best_pct": round((max(gaps) / best - 1) * 100, 2) if gaps else None,
+                "quota_errors": quota_errors,
+                "platform_rejections": rejected,
+                "check_errors": errors,
+                "longest_cycle_s": round(longest_cycle, 1),
+            }
+
+
+# -- (c) memory -------------------------------------------------------------------------------------
+
+
+class CountingBot:
+    """Accepts every message and keeps only a count: the bot's side of delivery is measured."""
+
+    def __init__(self) -> None:
+        self.sent = 0
+
+    async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> None:
+        self.sent += 1
+
+
+async def memory_run(subscriptions: int, listings: int) -> dict[str, Any]:
+    alerts_module.CHECK_CONCURRENCY = 1  # see day_run
+    gc.collect()
+    baseline = rss_mb()
+    clock = FakeClock(midnight_china())
+    with tempfile.TemporaryDirectory() as tmp:
+        async with fake_world(
+            "xianyu", "enterprise_advanced", clock, Path(tmp) / "mem.sqlite3"
+        ) as (sb, s):
+            template = await s.gateway.listing(ListingRef("xianyu", TEMPLATES["xianyu"]))
+            ids = clone_ids("xianyu", listings)
+            add_clones(sb, "xianyu", ids)
+            started = time.perf_counter()
+            subscribe_all(s, template, ids, subscriptions)
+            setup_seconds = time.perf_counter() - started
+            after_setup = rss_mb()
+            catalogue: Any = sb.state.catalogues["xianyu"]
+            for listing_id in ids:
+                catalogue.set_price(listing_id, template.price * Decimal("0.9"))  # type: ignore[operator]
+            # One cycle a day at 23:55 (UTC+8): the day's whole polling quota may go in it,
+            # so each cycle checks as many listings as the rate allows.
+            five_to_midnight = midnight_china("2026-03-03") - 300
+            alerts = checks = cycles = 0
+            started = time.perf_counter()
+            while checks < listings:
+                clock.advance(five_to_midnight + cycles * 86400 - clock.time())
+                report = await run_poll_cycle(s, None)
+                alerts += report.alerts_created
+                checks += report.checks
+                cycles += 1
+            check_seconds = time.perf_counter() - started
+            bot = CountingBot()
+            started = time.perf_counter()
+            delivery = await deliver_pending(s, bot)  # type: ignore[arg-type]
+            deliver_seconds = time.perf_counter() - started
+            return {
+                "subscriptions": subscriptions,
+                "listings": listings,
+                "alerts_recorded": alerts,
+                "alerts_delivered": delivery.sent,
+                "cycles": cycles,
+                "setup_seconds": round(setup_seconds, 1),
+                "check_seconds": round(check_seconds, 1),
+                "deliver_seconds": round(deliver_seconds, 1),
+                "rss_after_imports_mb": round(baseline, 1),
+                "rss_after_setup_mb": round(after_setup, 1),
+                "peak_rss_mb": round(rss_mb(), 1),
+            }
+
+
+# -- command line ---------------------------------------------------------------------------------------
+
+
+def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in runs[0].items():
+        values = [r[key] for r in runs]
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            out[key] = statistics.median(values)
+        else:
+            out[key] = value
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.alerts", description=__doc__)
+    sub = parser.add_subparsers(dest="what", required=True)
+    b = sub.add_parser("broadcast")
+    b.add_argument("--users", type=int, default=10_000)
+    b.add_argument("--runs", type=int, default=3)
+    d = sub.add_parser("day")
+    d.add_argument("--listings", type=int, default=2_000)
+    d.add_argument("--subscriptions", type=int, default=20_000)
+    d.add_argument(
+        "--tiers", nargs="*", default=[f"{p}:{t}" for p, ts in TIERS.items() for t in ts]
+    )
+    host = sub.add_parser("emulator-host", help="internal: the emulator for broadcast")
+    host.add_argument("--first", type=int, required=True)
+    host.add_argument("--users", type=int, required=True)
+    m = sub.add_parser("memory")
+    m.add_argument("--subscriptions", type=int, default=100_000)
+    m.add_argument("--listings", type=int, default=10_000)
+    args = parser.parse_args(argv)
+
+    if args.what == "emulator-host":
+        asyncio.run(emulator_host(args.first, args.users))
+    elif args.what == "broadcast":
+        runs = []
+        for n in range(args.runs):
+            result = asyncio.run(broadcast_run(args.users))
+            print(json.dumps({"run": n + 1, **result}), flush=True)
+            runs.append(result)
+        print(json.dumps({"median": median_of(runs)}), flush=True)
+    elif args.what == "day":
+        for spec in args.tiers:
+            platform, tier = spec.split(":")
+            started = time.perf_counter()
+            result = asyncio.run(day_run(platform, tier, args.listings, args.subscriptions))
+            result["bench_seconds"] = round(time.perf_counter() - started, 1)
+            print(json.dumps(result), flush=True)
+    else:
+        print(json.dumps(asyncio.run(memory_run(args.subscriptions, args.listings))), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

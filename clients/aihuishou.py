@@ -1,0 +1,300 @@
+"""Aihuishou (爱回收) trade-in quotes, through the open platform's item_get_inquir (CONTRACT 3.4).
+
+Protocol (seed 003):
+- `POST AIHUISHOU_API_URL`, form-encoded: `app_id`, `timestamp` (`YYYY-MM-DD HH:MM:SS`
+  in UTC+8), `version=v2`, `device_type`, `brand`, `model`, `storage`, `condition`,
+  `function_status`, optional `ram` (required for computers), `repair_history`,
+  `purchase_channel`, and `sign`. A timestamp more than 5 minutes off is refused (400).
+- `sign = hex(hmac_sha256(key=secret, "k1=v1&k2=v2..." + "&secret=" + secret))`, lower
+  case: parameters with an empty value and `sign` itself left out, names sorted by byte
+  value, values raw (not percent-encoded) UTF-8. The secret is never sent.
+- Success: `{"code": 0, "data": {"device_info": {"device_id", "spec", ...},
+  "price_info": {"base_price", "condition_discount", "function_deduction",
+  "market_coefficient", "final_price"}, "recycle_info": {"recycle_type",
+  "store_distance", "door_time_window", "valid_time"}, "quality_check": [...]}}`.
+  `recycle_type` is a list (`["上门", "到店", "邮寄"]`) or one string (`"上门/到店"`).
+  The price model: final_price = base_price × condition_discount − function_deduction ×
+  market_coefficient (the coefficient lies between 0.9 and 1.1).
+- Errors: a non-zero `code` with `msg`, and/or an HTTP status:
+
+  | HTTP / code | meaning (seed) | error |
+  |---|---|---|
+  | 400 | missing / malformed parameter, timestamp off by > 5 min | BadRequest |
+  | 401 | wrong app_id / secret, bad signature, IP not whitelisted | NotPermitted |
+  | 403 + quota words (quota / 配额 / 次数) | daily quota used up | QuotaExhausted |
+  | 403 + frequency words (频率 / 并发) | more than 5 requests at once | RateLimited |
+  | 403 otherwise | no permission for this call | NotPermitted |
+  | 404 | model not recorded (型号未收录) | NotFound |
+  | 5xx | platform failure | Transient |
+
+  Timeouts, dropped connections and answers that are not JSON are Transient.
+- Tiers (CONTRACT 4.1): test 100/day, commercial 2000/day, both at most 5 concurrent
+  requests. Quotes are cached 10 minutes per model + storage + condition.
+- Value sets: the platform's spelling of device types, condition grades, function
+  statuses, repair histories and purchase channels are the constants below; the
+  description parser (`clients.devices`) maps free text onto them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar, Final
+
+import httpx
+
+from clients.base import Limits, PlatformClient
+from clients.clock import CHINA_TZ
+from clients.errors import (
+    BadRequest,
+    NotFound,
+    NotPermitted,
+    PlatformError,
+    QuotaExhausted,
+    RateLimited,
+    Transient,
+)
+from clients.models import Quote, QuoteRequest, RecycleOption
+
+log = logging.getLogger(__name__)
+
+VERSION = "v2"
+TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# -- the platform's value sets ----------------------------------------------------------
+
+DEVICE_TYPES: Final = ("手机", "平板", "笔记本")
+#: device types for which `ram` is required (the seed: 内存 手机可选,电脑必填)
+RAM_REQUIRED_TYPES: Final = frozenset({"笔记本"})
+
+#: condition grades, best to worst, with the discount the platform applies to the base
+#: price (seed: 九成新 0.9, 八成新 0.8; the sandbox prices with exactly these)
+CONDITIONS: Final[Mapping[str, Decimal]] = {
+    "全新": Decimal("1.00"),
+    "99新": Decimal("0.97"),
+    "95新": Decimal("0.93"),
+    "九成新": Decimal("0.90"),
+    "八成新": Decimal("0.80"),
+    "七成新及以下": Decimal("0.65"),
+}
+
+#: function statuses, from working to worst; one value per request, so a device with
+#: several faults is described by its most serious one (the last in this order)
+FUNCTION_STATUSES: Final = (
+    "正常",
+    "电池老化",
+    "扬声器/麦克风故障",
+    "摄像头故障",
+    "信号故障",
+    "面容/指纹故障",
+    "屏幕显示异常",
+    "屏幕损坏",
+    "进水",
+    "无法开机",
+)
+
+REPAIR_HISTORIES: Final = ("无维修", "更换过屏幕", "更换过电池", "主板维修")
+PURCHASE_CHANNELS: Final = ("国行", "港版", "美版", "官网", "运营商", "二手")
+RECYCLE_TYPES: Final = ("上门", "到店", "邮寄")
+
+# -- errors -------------------------------------------------------------------------------
+
+_QUOTA_WORDS = ("quota", "配额", "次数")
+_FREQUENCY_WORDS = ("频率", "并发", "frequency", "concurren")
+_RECYCLE_TYPE_SEPARATORS = re.compile(r"\s*[/、,，|]\s*")
+
+
+def sign(params: Mapping[str, str], secret: str) -> str:
+    """The request signature (see the module docstring)."""
+    pairs = sorted(
+        ((k, v) for k, v in params.items() if k != "sign" and v not in ("", None)),
+        key=lambda pair: pair[0].encode(),
+    )
+    to_sign = "&".join(f"{k}={v}" for k, v in pairs) + "&secret=" + secret
+    return hmac.new(secret.encode(), to_sign.encode(), hashlib.sha256).hexdigest()
+
+
+def china_timestamp(seconds: float) -> str:
+    """Unix seconds as the platform's timestamp text (UTC+8)."""
+    return datetime.fromtimestamp(seconds, CHINA_TZ).strftime(TIMESTAMP_FORMAT)
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _decimal(value: object, field: str) -> Decimal:
+    """A price field as Decimal; a missing or non-numeric one makes the answer unusable."""
+    if value is None or isinstance(value, bool) or value == "":
+        raise Transient("aihuishou", f"answer without {field}")
+    try:
+        number = Decimal(str(value).strip().lstrip("¥￥"))
+    except InvalidOperation:
+        raise Transient("aihuishou", f"answer with a malformed {field}") from None
+    if not number.is_finite():
+        raise Transient("aihuishou", f"answer with a malformed {field}")
+    return number
+
+
+def _distance(value: object) -> Decimal | None:
+    text = _text(value).lower().removesuffix("km").strip()
+    if not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _recycle_kinds(value: object) -> list[str]:
+    if isinstance(value, list | tuple):
+        kinds = [_text(v) for v in value]
+    else:
+        kinds = _RECYCLE_TYPE_SEPARATORS.split(_text(value))
+    return list(dict.fromkeys(k for k in kinds if k))
+
+
+def parse_recycle_options(info: Mapping[str, Any]) -> tuple[RecycleOption, ...]:
+    """One option per recycle type; the door window belongs to 上门, the distance to 到店."""
+    window = _text(info.get("door_time_window")) or None
+    distance = _distance(info.get("store_distance"))
+    options = []
+    for kind in _recycle_kinds(info.get("recycle_type")):
+        options.append(
+            RecycleOption(
+                kind=kind,
+                time_window=window if kind == "上门" else None,
+                store_distance_km=distance if kind == "到店" else None,
+            )
+        )
+    return tuple(options)
+
+
+def parse_quote(data: Mapping[str, Any], request: QuoteRequest) -> Quote:
+    """A `Quote` from the answer's `data` object."""
+    price = data.get("price_info")
+    if not isinstance(price, dict):
+        raise Transient("aihuishou", "answer without price_info")
+    recycle = data.get("recycle_info")
+    recycle = recycle if isinstance(recycle, dict) else {}
+    device = data.get("device_info")
+    device = device if isinstance(device, dict) else {}
+    checks = data.get("quality_check")
+    if not isinstance(checks, list):
+        checks = (
+            device.get("quality_check") if isinstance(device.get("quality_check"), list) else []
+        )
+    return Quote(
+        request=request,
+        base_price=_decimal(price.get("base_price"), "base_price"),
+        condition_discount=_decimal(price.get("condition_discount"), "condition_discount"),
+        function_deduction=_decimal(price.get("function_deduction"), "function_deduction"),
+        market_coefficient=_decimal(price.get("market_coefficient"), "market_coefficient"),
+        final_price=_decimal(price.get("final_price"), "final_price"),
+        recycle_options=parse_recycle_options(recycle),
+        valid_until=_text(recycle.get("valid_time")) or None,
+        device_id=_text(device.get("device_id")) or None,
+        spec=_text(device.get("spec")) or None,
+        quality_check=tuple(t for t in (_text(c) for c in checks) if t),
+    )
+
+
+# -- the client ---------------------------------------------------------------------------
+
+
+class AihuishouClient(PlatformClient):
+    """Aihuishou item_get_inquir: one signed POST per quote."""
+
+    platform = "aihuishou"
+    TIERS: ClassVar[dict[str, Limits]] = {
+        "test": Limits(per_day=100, concurrent=5),
+        "commercial": Limits(per_day=2000, concurrent=5),
+    }
+    #: the seed: quotes are cached 10 minutes per model + storage + condition
+    QUOTE_TTL: ClassVar[float] = 600.0
+    NOT_FOUND_TTL: ClassVar[float] = 600.0
+    request_timeout: float = 10.0
+
+    def request_params(self, req: QuoteRequest) -> dict[str, str]:
+        """The signed form of one quote request (empty optional fields left out)."""
+        params = {
+            "app_id": self.config.key,
+            "timestamp": china_timestamp(self.clock.time()),
+            "version": VERSION,
+            "device_type": req.device_type,
+            "brand": req.brand,
+            "model": req.model,
+            "storage": req.storage,
+            "condition": req.condition,
+            "function_status": req.function_status,
+            "ram": req.ram or "",
+            "repair_history": req.repair_history or "",
+            "purchase_channel": req.purchase_channel or "",
+        }
+        params = {k: v for k, v in params.items() if v}
+        params["sign"] = sign(params, self.config.secret.get_secret_value())
+        return params
+
+    async def fetch_quote(self, req: QuoteRequest) -> Quote:
+        request = self.http.build_request(
+            "POST", self.config.api_url, data=self.request_params(req)
+        )
+        response = await self.send(request, timeout=self.request_timeout)
+        body = self._answer(response)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise Transient(self.platform, "answer without data", http_status=response.status_code)
+        return parse_quote(data, req)
+
+    def _answer(self, response: httpx.Response) -> dict[str, Any]:
+        """The JSON body of a successful answer; every failure raised as its error class."""
+        status = response.status_code
+        try:
+            body = self.decode_json(response)
+        except Transient:
+            if status == 200:
+                raise
+            body = {}  # an error status with an empty or HTML body: the status decides
+        code = body.get("code", 0 if status == 200 else None)
+        if status == 200 and code in (0, "0"):
+            return body
+        raise self._error(status, code, _text(body.get("msg")))
+
+    def _error(self, status: int, code: object, message: str) -> PlatformError:
+        try:
+            code = int(code) if code is not None else None  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            pass
+        details: dict[str, Any] = {
+            "code": code,
+            "platform_message": message or None,
+            "http_status": status,
+        }
+        # The HTTP status decides; an HTTP 200 with a non-zero code is read the same way,
+        # since the platform's codes repeat the HTTP statuses.
+        kind = status if status != 200 else code
+        words = message.lower()
+        if kind == 401:
+            return NotPermitted(self.platform, "credentials or signature refused", **details)
+        if kind == 403:
+            if any(w in words for w in _QUOTA_WORDS):
+                return QuotaExhausted(self.platform, "daily quota used up", **details)
+            if any(w in words for w in _FREQUENCY_WORDS):
+                return RateLimited(self.platform, "too many requests at once", **details)
+            return NotPermitted(self.platform, "permission denied", **details)
+        if kind == 429:
+            return RateLimited(self.platform, "too many requests", **details)
+        if kind == 404:
+            return NotFound(self.platform, "model not recorded", **details)
+        if isinstance(kind, int) and kind >= 500:
+            return Transient(self.platform, "platform error", **details)
+        return BadRequest(self.platform, "request refused", **details)

@@ -1,0 +1,582 @@
+"""Anjuke (安居客) house detail through the open platform's item_get (CONTRACT 3.1).
+
+Protocol (seed 000):
+- `GET ANJUKE_API_URL` with `key`, `api_name=item_get`, `result_type=json`, `cache=yes|no`,
+  `house_id`, `need_media`, `need_transaction`, `need_evaluate`, `need_contact` (booleans
+  as `true` / `false`; we always send `need_contact=false`: broker phones need the
+  advanced permission and are never shown), optional `field_filter` (comma-separated
+  field names), and `sign`. The secret is never sent.
+- `sign = lower(md5(k1v1k2v2... + secret))`: parameters with an empty value and `sign`
+  itself left out, names sorted by byte value, each name followed directly by its value.
+- Success: `{"item_get_response": {"house_detail": {...}}}`. An empty `house_detail` means
+  the house is taken down or banned (the seed: 无数据返回 -> 房源已下架或违规) -> NotFound.
+- Errors: `{"error_response": {"code", "msg"}}` with HTTP 400 / 401 / 403 / 504. The seed
+  names only the HTTP statuses and their causes; the codes below are the sandbox's and
+  the mapping never depends on them alone:
+
+  | HTTP | code | msg (example) | error |
+  |---|---|---|---|
+  | 400 | 40 | 缺少必填参数 house_id | BadRequest |
+  | 400 | 41 | 参数格式错误 | BadRequest |
+  | 400 | 42 | 房源已下架 | NotFound (the words 下架 / 不存在) |
+  | 400 | 43 | 房源不存在 | NotFound |
+  | 401 | 25 / 28 / 29 | 签名验证失败 / 缺少 key / key 无效 | NotPermitted |
+  | 403 | 11 | 无接口权限或 IP 不在白名单 | NotPermitted |
+  | 403 | 7 | 调用频率超限 | RateLimited (message says frequency / 频率) |
+  | 403 | 6 | 日调用次数超限 | QuotaExhausted (message says 日调用 / 次数 / quota) |
+  | 500 | 15 | 服务内部错误 | Transient |
+  | 504 | 50 | 服务响应超时 | Transient |
+
+  Any 5xx, a timeout, a dropped connection or a body that is not JSON is Transient.
+- Prices: `price` is the total in 万元 for new and second-hand homes, the monthly rent in
+  元 for rentals (seed); for commercial property it is 元/月 when the listing is for rent
+  (`house_type` or `transaction_status` says 租), else 万元. `unit_price` is 元/㎡.
+- `transaction_status` -> status: 在售 / 待售 -> on sale; 已售 / 已成交 -> sold; 出租中 / 招租中
+  (offered for rent now) -> on sale; 已出租 / 已租 -> rented; 已预订 -> still on sale, with
+  the tag 已预订 (a reservation can fall through, and an alert saying 'sold' would be
+  wrong); 已下架 -> taken down. A missing status (a `field_filter` that leaves it out) is
+  on sale: the platform answers only for published houses. Any other word is not
+  guessed (Transient): a wrong guess would send a false alert.
+- Tiers (CONTRACT 4.1): personal 50/day 1/s, enterprise_basic 500/day 3/s,
+  enterprise_advanced 5000/day 10/s; going over the rate bans the key for 10 minutes.
+- Cache (seed): price and status 5 min, layout and facilities 30 min, media URLs 24 h.
+- IDs (`house_id` is the ID as the links show it, except where a prefix keeps two
+  namespaces apart):
+  - `AK` + date + 5-digit serial (`AK2026011800001`), the seed's form, any type;
+  - second-hand: `A` + 9-10 digits, `S` + 16 digits (`/prop/view/A1234567890`);
+  - rent: 10 or 16 digits (`zu.anjuke.com/fangyuan/1234567890`);
+  - new homes: `L` + the loupan number (`fang.anjuke.com/loupan/245678.html` -> `L245678`);
+    the bare loupan number would clash with every other short number;
+  - commercial: `SP` + digits for shops (`sp.anjuke.com/shou|zu/<n>`), `XZL` + digits for
+    offices (`xzl.anjuke.com/shou|zu/<n>`); without the prefix they would clash with rent IDs.
+- Links: `<city>.anjuke.com/prop/view/<id>`, `m.anjuke.com/<city>/sale/<id>/`,
+  `<city>.zu.anjuke.com/fangyuan/<id>`, `m.anjuke.com/<city>/rent/<id>/`,
+  `<city>.fang.anjuke.com/loupan/<n>.html`, `m.anjuke.com/<city>/loupan/<n>/`,
+  `<city>.sp.anjuke.com/shou|zu/<n>`, `<city>.xzl.anjuke.com/shou|zu/<n>`, and any
+  anjuke.com link with an `AK` ID in its path or a `house_id=` query. City slugs are
+  two letters (`bj`) or full pinyin (`wuhu`); the city is not part of the ID.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from clients.base import Found, Limits, ListingClient
+from clients.errors import (
+    BadRequest,
+    NotFound,
+    NotPermitted,
+    PlatformError,
+    QuotaExhausted,
+    RateLimited,
+    Transient,
+)
+from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "anjuke"
+API_NAME = "item_get"
+
+# -- error codes (see the module docstring) ---------------------------------------------
+CODE_QUOTA = 6
+CODE_FREQUENCY = 7
+CODE_NO_PERMISSION = 11
+CODE_SERVER_ERROR = 15
+CODE_BAD_SIGNATURE = 25
+CODE_MISSING_KEY = 28
+CODE_BAD_KEY = 29
+CODE_MISSING_PARAMETER = 40
+CODE_BAD_PARAMETER = 41
+CODE_TAKEN_DOWN = 42
+CODE_NO_SUCH_HOUSE = 43
+CODE_SERVER_TIMEOUT = 50
+
+_AUTH_CODES = frozenset({CODE_BAD_SIGNATURE, CODE_MISSING_KEY, CODE_BAD_KEY})
+_LIMIT_CODES = frozenset({CODE_QUOTA, CODE_FREQUENCY, CODE_NO_PERMISSION})
+_TRANSIENT_CODES = frozenset({CODE_SERVER_ERROR, CODE_SERVER_TIMEOUT})
+_NOT_FOUND_WORDS = ("下架", "不存在", "违规", "not found", "not exist")
+_QUOTA_WORDS = ("日调用", "次数", "quota", "配额", "daily")
+_FREQUENCY_WORDS = ("frequency", "频率", "too many", "rate limit")
+
+
+def sign(params: Mapping[str, str], secret: str) -> str:
+    """`lower(md5(name1value1name2value2... + secret))` over the non-empty params except `sign`."""
+    pairs = sorted(
+        ((k, v) for k, v in params.items() if k != "sign" and v not in ("", None)),
+        key=lambda pair: pair[0].encode(),
+    )
+    text = "".join(f"{k}{v}" for k, v in pairs) + secret
+    return hashlib.md5(text.encode("utf-8")).hexdigest().lower()
+
+
+# -- IDs and links ----------------------------------------------------------------------
+
+_AK_ID = r"AK(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{5}"
+_SALE_ID = r"A\d{9,10}|S\d{16}"
+_RENT_ID = r"\d{10}|\d{16}"
+AK_ID = re.compile(_AK_ID)
+SALE_ID = re.compile(_SALE_ID)
+RENT_ID = re.compile(_RENT_ID)
+LOUPAN_NUMBER = re.compile(r"\d{4,8}")
+COMMERCIAL_NUMBER = re.compile(r"\d{6,12}")
+#: every house_id shape the client sends (refs from anywhere are checked against it)
+HOUSE_ID = re.compile(rf"{_AK_ID}|{_SALE_ID}|{_RENT_ID}|L\d{{4,8}}|(?:SP|XZL)\d{{6,12}}")
+_CITY = re.compile(r"[a-z]{2,24}")
+_LABEL = re.compile(r"[a-z]{1,24}")
+_AK_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9]){_AK_ID}(?!\d)")
+_LOUPAN_PAGE = re.compile(r"(?:[a-z]+-)?(\d{4,8})\.html")
+
+_URL_TOKEN = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+_SCHEME = re.compile(r"https?://", re.IGNORECASE)
+_TRAILING_PUNCTUATION = ".,;:!?)]}'\"*"
+#: a word and a colon glued before a scheme-less link ("链接:bj.anjuke.com/..."), not a port
+_LABEL_PREFIX = re.compile(r"^[^/:]*:(?!\d)")
+DOMAIN = "anjuke.com"
+
+
+def _normalise(text: str) -> tuple[str, list[int]]:
+    """NFKC per character (full-width `ｈｔｔｐｓ：／／` become ASCII) and each output char's origin."""
+    out: list[str] = []
+    origin: list[int] = []
+    for index, char in enumerate(text):
+        normal = unicodedata.normalize("NFKC", char)
+        out.append(normal)
+        origin.extend([index] * len(normal))
+    return "".join(out), origin
+
+
+def _url_candidates(normal: str) -> Iterator[tuple[int, str]]:
+    """Every run of URL characters, split where a second scheme starts, edges trimmed."""
+    for match in _URL_TOKEN.finditer(normal):
+        token, base = match.group(), match.start()
+        starts = sorted({0, *(m.start() for m in _SCHEME.finditer(token))})
+        for begin, end in zip(starts, [*starts[1:], len(token)], strict=True):
+            piece = token[begin:end]
+            lead = 0
+            while lead < len(piece) and not piece[lead].isalnum():
+                lead += 1
+            piece = piece[lead:].rstrip(_TRAILING_PUNCTUATION)
+            label = _LABEL_PREFIX.match(piece) if "://" not in piece else None
+            if label:
+                lead += label.end()
+                piece = piece[label.end() :]
+            if piece and "." in piece:
+                yield base + begin + lead, piece
+
+
+def _anjuke_host(url: str) -> tuple[str, str, str] | None:
+    """(subdomain labels before anjuke.com, path, query) when the URL's host is Anjuke's.
+
+    The authority is parsed, not searched: `anjuke.com.example.org`, `anjuke.com@evil.example`
+    and `notanjuke.com` are other hosts.
+    """
+    if "://" in url and not url.lower().startswith(("http://", "https://")):
+        return None
+    try:
+        parts = urlsplit(url if "://" in url else "//" + url)
+        host = (parts.hostname or "").rstrip(".")
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        return None
+    if host == DOMAIN:
+        return "", parts.path, parts.query
+    if host.endswith("." + DOMAIN):
+        return host[: -len(DOMAIN) - 1], parts.path, parts.query
+    return None
+
+
+def house_id_from_url(url: str) -> str | None:
+    """The house_id an Anjuke listing URL names, else None (search pages, other hosts...)."""
+    split = _anjuke_host(url)
+    if split is None:
+        return None
+    sub, path, query = split
+    labels = sub.split(".") if sub else []
+    segments = [s for s in path.split("/") if s]
+    found = _house_id_from_path(labels, segments)
+    if found is not None:
+        return found
+    # The seed's own IDs and any `house_id=` query, on any Anjuke page.
+    for value in parse_qs(query).get("house_id", ()):
+        if HOUSE_ID.fullmatch(value):
+            return value
+    match = _AK_IN_TEXT.search(path)
+    return match.group() if match else None
+
+
+def _house_id_from_path(labels: list[str], segments: list[str]) -> str | None:
+    """The house_id of a listing page, from the host's labels before anjuke.com and the path."""
+    if len(labels) > 2 or not all(_LABEL.fullmatch(label) for label in labels):
+        return None  # a.b.c.anjuke.com, or labels with digits: no listing pages there
+    section = labels[-1] if labels else ""
+    if section in ("zu", "fang", "sp", "xzl"):
+        # [<city>.]zu / fang / sp / xzl, and m.fang.anjuke.com/<city>/loupan/<n>/
+        if section == "fang" and labels[0] == "m":
+            return _mobile_path(segments)
+        if len(segments) < 2:
+            return None
+        kind, ident = segments[0], segments[1]
+        if section == "zu" and kind == "fangyuan" and RENT_ID.fullmatch(ident):
+            return ident
+        if section == "fang" and kind == "loupan":
+            page = _LOUPAN_PAGE.fullmatch(ident)
+            return "L" + page.group(1) if page else None
+        if section in ("sp", "xzl") and kind in ("shou", "zu"):
+            return section.upper() + ident if COMMERCIAL_NUMBER.fullmatch(ident) else None
+        return None
+    if len(labels) > 1:
+        return None
+    if section == "m":
+        return _mobile_path(segments)
+    # anjuke.com, www.anjuke.com, <city>.anjuke.com
+    if len(segments) == 3 and segments[:2] == ["prop", "view"]:
+        ident = segments[2]
+        if SALE_ID.fullmatch(ident) or AK_ID.fullmatch(ident):
+            return ident
+    return None
+
+
+def _mobile_path(segments: list[str]) -> str | None:
+    """m.anjuke.com: `[/<city>]/sale|rent|loupan|sp|xzl/<id>/`."""
+    if len(segments) == 3 and _CITY.fullmatch(segments[0]):
+        segments = segments[1:]
+    if len(segments) != 2:
+        return None
+    kind, ident = segments
+    if kind == "sale" and (SALE_ID.fullmatch(ident) or AK_ID.fullmatch(ident)):
+        return ident
+    if kind == "rent" and RENT_ID.fullmatch(ident):
+        return ident
+    if kind == "loupan" and LOUPAN_NUMBER.fullmatch(ident):
+        return "L" + ident
+    if kind in ("sp", "xzl") and COMMERCIAL_NUMBER.fullmatch(ident):
+        return kind.upper() + ident
+    return None
+
+
+# -- parsing ----------------------------------------------------------------------------
+
+_KINDS: dict[str, ListingKind] = {
+    "新房": ListingKind.NEW_HOME,
+    "二手房": ListingKind.SALE,
+    "租房": ListingKind.RENT,
+}
+_COMMERCIAL_WORDS = ("商铺", "写字楼", "商业", "厂房", "仓库")
+_STATUSES: dict[str, ListingStatus] = {
+    "在售": ListingStatus.ON_SALE,
+    "待售": ListingStatus.ON_SALE,
+    "已预订": ListingStatus.ON_SALE,
+    "出租中": ListingStatus.ON_SALE,
+    "招租中": ListingStatus.ON_SALE,
+    "已售": ListingStatus.SOLD,
+    "已成交": ListingStatus.SOLD,
+    "已出租": ListingStatus.RENTED,
+    "已租": ListingStatus.RENTED,
+    "已下架": ListingStatus.TAKEN_DOWN,
+}
+#: statuses shown as a tag because the status alone does not say them
+_STATUS_TAGS = frozenset({"已预订"})
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _decimal(value: object) -> Decimal | None:
+    if value is None or isinstance(value, bool) or value == "":
+        return None
+    try:
+        number = Decimal(str(value).strip().rstrip("%").replace(",", ""))
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _with_unit(value: object, unit: str) -> str:
+    """A number gets its unit; the platform's own text ('89.5㎡', '约2.9米') is kept."""
+    text = _text(value)
+    if not text:
+        return ""
+    return text + unit if _decimal(text) is not None else text
+
+
+def _kind(house_type: str) -> ListingKind:
+    if house_type in _KINDS:
+        return _KINDS[house_type]
+    if any(word in house_type for word in _COMMERCIAL_WORDS):
+        return ListingKind.COMMERCIAL
+    if "租" in house_type:
+        return ListingKind.RENT
+    if "新" in house_type:
+        return ListingKind.NEW_HOME
+    return ListingKind.SALE
+
+
+def _photos(detail: Mapping[str, Any]) -> tuple[str, ...]:
+    images = detail.get("img_list")
+    urls: list[str] = []
+    if isinstance(images, list):
+        for image in images:
+            url = _text(image.get("url") if isinstance(image, dict) else image)
+            urls.append("https:" + url if url.startswith("//") else url)
+    return tuple(dict.fromkeys(u for u in urls if u))
+
+
+def parse_house_detail(detail: Mapping[str, Any], house_id: str) -> Listing:
+    """A `Listing` from `item_get_response.house_detail` (NotFound when it is empty).
+
+    `broker_phone` is read by nobody: it is personal data the bot never shows.
+    """
+    if not detail:
+        raise NotFound(PLATFORM, "no such house or taken down")
+    listing_id = _text(detail.get("house_id")) or house_id
+    house_type = _text(detail.get("house_type"))
+    kind = _kind(house_type)
+    raw_status = _text(detail.get("transaction_status"))
+    if raw_status:
+        status = _STATUSES.get(raw_status)
+        if status is None:
+            raise Transient(PLATFORM, f"unexpected transaction status {raw_status[:20]!r}")
+    else:
+        status = ListingStatus.ON_SALE
+    if kind is ListingKind.RENT or (
+        kind is ListingKind.COMMERCIAL and ("租" in house_type or "租" in raw_status)
+    ):
+        unit = PriceUnit.YUAN_PER_MONTH
+    else:
+        unit = PriceUnit.WAN_YUAN
+    facts: list[Fact] = []
+    for key, label, value in (
+        ("layout", "户型", _text(detail.get("house_style"))),
+        ("area", "建筑面积", _with_unit(detail.get("area_build"), "㎡")),
+        ("area_inner", "套内使用面积", _with_unit(detail.get("area_use"), "㎡")),
+        ("floor", "楼层", _text(detail.get("floor"))),
+        ("orientation", "房屋朝向", _text(detail.get("orientation"))),
+        ("room_height", "层高", _with_unit(detail.get("room_height"), "米")),
+        ("community", "所属楼盘", _text(detail.get("building_name"))),
+        ("district", "所属区域", _text(detail.get("region"))),
+        ("address", "详细地址", _text(detail.get("address"))),
+        ("metro", "周边地铁", _text(detail.get("metro_info"))),
+        ("school", "学区配套", _text(detail.get("school_info"))),
+        ("commerce", "商业配套", _text(detail.get("commerce_info"))),
+        ("price_trend", "价格走势", _text(detail.get("price_trend"))),
+        ("down_payment", "参考首付比例", _with_unit(detail.get("down_payment"), "%")),
+        ("monthly_payment", "参考月供", _with_unit(detail.get("loan_month"), "元")),
+        ("house_code", "房源备案编号", _text(detail.get("house_code"))),
+        ("agency", "所属门店", _text(detail.get("broker_shop"))),
+    ):
+        if value:
+            facts.append(Fact(key, label, value))
+    tags: list[str] = []
+    if raw_status in _STATUS_TAGS:
+        tags.append(raw_status)
+    if _text(detail.get("vr_url")):
+        tags.append("VR看房")
+    if _text(detail.get("video_url")):
+        tags.append("实拍视频")
+    unit_price = _decimal(detail.get("unit_price"))
+    return Listing(
+        platform=PLATFORM,
+        listing_id=listing_id,
+        url=AnjukeClient.build_url(listing_id),
+        title=_text(detail.get("house_name")),
+        kind=kind,
+        price=_decimal(detail.get("price")),
+        price_unit=unit,
+        status=status,
+        unit_price=unit_price if unit_price else None,
+        photos=_photos(detail),
+        facts=tuple(facts),
+        tags=tuple(tags),
+        agent=_text(detail.get("broker_name")) or None,
+    )
+
+
+# -- the client -------------------------------------------------------------------------
+
+
+class AnjukeClient(ListingClient):
+    """Anjuke item_get: one signed GET per house."""
+
+    platform = PLATFORM
+    TIERS: ClassVar[dict[str, Limits]] = {
+        "personal": Limits(per_day=50, per_second=1),
+        "enterprise_basic": Limits(per_day=500, per_second=3),
+        "enterprise_advanced": Limits(per_day=5000, per_second=10),
+    }
+    # Bare tokens: the digit-only rent shapes also fit other platforms' IDs; the central
+    # recogniser turns such a token into a choice between the candidates.
+    BARE_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (
+        AK_ID,
+        re.compile(r"A\d{9,10}"),
+        re.compile(r"S\d{16}"),
+        re.compile(r"\d{10}"),
+        re.compile(r"\d{16}"),
+    )
+    NOT_FOUND_TTL: ClassVar[float] = 600.0
+    # The seed caches price and status 5 min, layout and facilities 30 min, media 24 h.
+    # One answer carries all of them and we cache it as one record, so the record lives
+    # as long as its shortest-lived part: 5 minutes.
+    LISTING_TTL: ClassVar[float] = 300.0
+
+    #: `cache=yes` (the seed's default) lets the platform answer from its own cache; the seed
+    #: says its dynamic data (price, status) is synced within 3 minutes either way
+    use_platform_cache: bool = True
+    #: comma-separated fields to ask for; empty asks for all (and is left out of the request)
+    field_filter: str = ""
+    need_media: bool = True
+    need_transaction: bool = True
+    # Evaluations cost the platform 200-500 ms and the card does not show them.
+    need_evaluate: bool = False
+
+    @classmethod
+    def find(cls, text: str) -> list[Found]:
+        normal, origin = _normalise(text)
+        found: list[Found] = []
+        seen: set[str] = set()
+        for start, candidate in _url_candidates(normal):
+            house_id = house_id_from_url(candidate)
+            if house_id is None or house_id in seen:
+                continue
+            seen.add(house_id)
+            found.append(
+                Found(
+                    origin[start],
+                    candidate,
+                    ref=ListingRef(cls.platform, house_id),
+                    platform=cls.platform,
+                )
+            )
+        return found
+
+    def request_params(self, house_id: str) -> dict[str, str]:
+        """The signed query for one house (the secret only enters the signature)."""
+        params = {
+            "key": self.config.key,
+            "api_name": API_NAME,
+            "result_type": "json",
+            "cache": "yes" if self.use_platform_cache else "no",
+            "house_id": house_id,
+            "need_media": _bool(self.need_media),
+            "need_transaction": _bool(self.need_transaction),
+            "need_evaluate": _bool(self.need_evaluate),
+            "need_contact": "false",
+            "field_filter": self.field_filter,
+        }
+        params = {k: v for k, v in params.items() if v}
+        params["sign"] = sign(params, self.config.secret.get_secret_value())
+        return params
+
+    async def fetch_listing(self, ref: ListingRef) -> Listing:
+        house_id = ref.listing_id
+        if not HOUSE_ID.fullmatch(house_id):
+            # Not one of the shapes above: the platform could only refuse it.
+            raise BadRequest(self.platform, "not an Anjuke house ID", code=CODE_BAD_PARAMETER)
+        request = self.http.build_request(
+            "GET", self.config.api_url, params=self.request_params(house_id)
+        )
+        response = await self.send(request)  # the shared client's timeout applies
+        body = self._answer(response)
+        answer = body.get("item_get_response")
+        if not isinstance(answer, dict):
+            raise Transient(
+                self.platform, "answer without item_get_response", http_status=response.status_code
+            )
+        detail = answer.get("house_detail")
+        if detail is not None and not isinstance(detail, dict):
+            raise Transient(
+                self.platform, "unexpected house_detail", http_status=response.status_code
+            )
+        if not detail:
+            # The seed: 200 with no data means the house is taken down or banned.
+            raise NotFound(
+                self.platform, "no such house or taken down", http_status=response.status_code
+            )
+        return parse_house_detail(detail, house_id)
+
+    def _answer(self, response: httpx.Response) -> dict[str, Any]:
+        """The JSON body of a successful answer; every failure raised as its error class."""
+        status = response.status_code
+        try:
+            body = self.decode_json(response)
+        except Transient:
+            if status == 200:
+                raise
+            body = {}  # an error status with an empty or HTML body: the status alone decides
+        error = body.get("error_response")
+        if status == 200 and not isinstance(error, dict):
+            return body
+        error = error if isinstance(error, dict) else {}
+        if status >= 500:
+            raise Transient(self.platform, f"HTTP {status}", **self._details(status, error))
+        raise self._error(status, error)
+
+    @staticmethod
+    def _details(status: int, error: Mapping[str, Any]) -> dict[str, Any]:
+        """The platform's code and message, kept on the exception for logs."""
+        code: int | str | None = error.get("code")
+        try:
+            code = int(code) if code is not None else None
+        except (TypeError, ValueError):
+            code = _text(code) or None
+        message = _text(error.get("msg") or error.get("sub_msg"))
+        return {"code": code, "platform_message": message or None, "http_status": status}
+
+    def _error(self, status: int, error: Mapping[str, Any]) -> PlatformError:
+        details = self._details(status, error)
+        code = details["code"]
+        words = (details["platform_message"] or "").lower()
+        if code in _TRANSIENT_CODES:
+            return Transient(self.platform, "platform error", **details)
+        if code in (CODE_TAKEN_DOWN, CODE_NO_SUCH_HOUSE) or any(
+            w in words for w in _NOT_FOUND_WORDS
+        ):
+            return NotFound(self.platform, "no such house or taken down", **details)
+        if status == 403 or code in _LIMIT_CODES:
+            if code == CODE_QUOTA or any(w in words for w in _QUOTA_WORDS):
+                return QuotaExhausted(self.platform, "daily quota used up", **details)
+            if code == CODE_FREQUENCY or any(w in words for w in _FREQUENCY_WORDS):
+                return RateLimited(self.platform, "call frequency exceeded", **details)
+            return NotPermitted(self.platform, "permission denied", **details)
+        if status == 401 or code in _AUTH_CODES:
+            return NotPermitted(self.platform, "key or signature refused", **details)
+        return BadRequest(self.platform, "request refused", **details)
+
+    def listing_ttl(self, listing: Listing) -> float:
+        return self.LISTING_TTL
+
+    def listing_url(self, ref: ListingRef) -> str:
+        return self.build_url(ref.listing_id)
+
+    @staticmethod
+    def build_url(house_id: str) -> str:
+        """The public page of a house on Anjuke's mobile site (it picks the city itself).
+
+        The city is not part of our IDs, so the city-less mobile paths are used; `find`
+        recognises every form built here.
+        """
+        if house_id.startswith("AK"):
+            return f"https://www.anjuke.com/prop/view/{house_id}"
+        if SALE_ID.fullmatch(house_id):
+            return f"https://m.anjuke.com/sale/{house_id}/"
+        if house_id.startswith("L"):
+            return f"https://m.anjuke.com/loupan/{house_id[1:]}/"
+        if house_id.startswith("XZL"):
+            return f"https://m.anjuke.com/xzl/{house_id[3:]}/"
+        if house_id.startswith("SP"):
+            return f"https://m.anjuke.com/sp/{house_id[2:]}/"
+        return f"https://m.anjuke.com/rent/{house_id}/"
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"

@@ -1,0 +1,1113 @@
+"""The device catalogue and the parser that turns a free-text description into a quote request.
+
+People describe a device for a trade-in quote the way they would to a shop:
+"iPhone14Pro 256G 国行 95新 电池87%", "华为Mate60 Pro 12+512 屏幕碎了",
+"MacBook Air M2 8+256 九成新". `parse_description` reads device type, brand,
+model, storage, RAM, condition, function status, repair history and purchase
+channel from Chinese, English or mixed text and maps each onto the value the
+platform (`clients.aihuishou`) expects. It never guesses a required field: what
+the text does not say stays `None` and `ParsedDevice.missing()` names it, so the
+bot asks with buttons (`ParsedDevice.options`) instead.
+
+The catalogue (`data/devices.json`) lists phones, tablets and laptops of the major
+brands sold in China with each model's storage (and RAM) options, in the
+platform's spelling. Model names are exactly the names the platform prices.
+
+Reading rules worth knowing:
+- Model names are matched on a compact form of the text (NFKC, lower case, spaces
+  and `-_()` dropped, except that a separator between two digits is kept), so
+  `iphone14pro`, `iPhone 14 Pro` and `苹果14pro` are the same. Short spellings
+  (`14pm`) count only next to their brand (`苹果14pm`). A spelling that stops
+  half-way (`iPhone 14 P`) or several models in one text leave the model ambiguous.
+  A brand without a model offers that brand's models as the ambiguous candidates.
+- `12+512` is RAM + storage; `1T`/`1TB` is 1TB. A size with a unit but no label
+  is RAM up to 48 GB and storage from 64 GB; `运存`/`RAM` mark RAM, `存储`/`ROM`/
+  `硬盘` mark storage, `内存` goes by size (phones say 内存 for storage). A bare
+  64/128/256/512 counts as storage when nothing else does. Storage (and RAM)
+  must be one of the model's options; otherwise the options become the ambiguous
+  candidates.
+- Condition words (全新, 99新, 95新, 9成新, 九成新, 八成新, like new, ...) map onto
+  the platform's six grades; two different grades in one text are ambiguous.
+- Function status: the most serious fault named (屏幕碎了 → 屏幕损坏, 面容坏了 →
+  面容/指纹故障, 进过水 → 进水, ...); negated mentions (无进水, 没碎) do not count.
+  A battery health below `BATTERY_WORN_BELOW` per cent (电池87% is fine, 电池82%
+  is not) counts as 电池老化. Without a fault the status is 正常 only when the
+  text says so (功能正常, 无拆修, 完美, works perfectly); a healthy battery alone
+  does not say it.
+
+Everything is compiled once per catalogue (one trie-shaped regex per alias set, one
+regex of all keywords), so parsing costs tens of microseconds.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+from clients.aihuishou import (
+    CONDITIONS,
+    DEVICE_TYPES,
+    FUNCTION_STATUSES,
+    PURCHASE_CHANNELS,
+    RAM_REQUIRED_TYPES,
+    REPAIR_HISTORIES,
+)
+from clients.models import QuoteRequest
+
+DATA_PATH = Path(__file__).parent / "data" / "devices.json"
+
+#: battery health (per cent) below which a battery counts as worn (电池老化). Phones are
+#: serviced at 80 %; the recycler already marks the battery down from 85 % on.
+BATTERY_WORN_BELOW = 85
+NORMAL = "正常"
+#: the required fields, in the order the bot asks for them (ram only for computers)
+ASK_ORDER = ("brand", "model", "storage", "ram", "condition", "function_status")
+#: more severe repairs win when a text names several
+_REPAIR_SEVERITY = {"无维修": 0, "更换过电池": 1, "更换过屏幕": 2, "主板维修": 3}
+
+RAM_SIZES = frozenset({2, 3, 4, 6, 8, 12, 16, 18, 24, 32, 36, 48, 64, 96, 128})
+STORAGE_SIZES = frozenset({16, 32, 64, 128, 256, 512, 1024, 2048, 4096})
+RAM_GB_UP_TO = 48
+#: words that make a different model when they follow a model's name (iPhone 12 mini)
+_VARIANT_WORDS = ("pro", "max", "plus", "mini", "ultra", "lite", "fold", "flip", "neo", "rs")
+
+
+# -- the catalogue ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Brand:
+    name: str  # the platform's name: 苹果, 华为, OPPO, ...
+    english: str
+    aliases: tuple[str, ...]  # names of the brand, also put in front of model spellings
+    lines: tuple[str, ...]  # product lines that name the brand (iphone, thinkpad)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    brand: str
+    device_type: str  # 手机 / 平板 / 笔记本
+    model: str  # the platform's model name: iPhone 14 Pro
+    aliases: tuple[str, ...]
+    short_aliases: tuple[str, ...]
+    storage: tuple[str, ...]  # 128GB, 256GB, 1TB
+    ram: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return self.model
+
+    @property
+    def needs_ram(self) -> bool:
+        return self.device_type in RAM_REQUIRED_TYPES
+
+
+def normalise(text: str) -> str:
+    """Full-width to ASCII (NFKC) and lower case: the form every pattern here reads."""
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+_SEPARATORS = r"[\s\-_()\[\]【】,，、·]+"
+_DIGIT_GAP = re.compile(rf"(?<=\d){_SEPARATORS}(?=\d)")
+_GAP = re.compile(_SEPARATORS)
+
+
+def compact(normal: str) -> str:
+    """A normalised text without separators, except `|` where one stood between two digits."""
+    return _GAP.sub("", _DIGIT_GAP.sub("|", normal))
+
+
+def _trie_regex(aliases: Iterable[str], guard: Callable[[str], str]) -> re.Pattern[str]:
+    """One regex matching any alias, longest first, shaped as a trie so it stays fast.
+
+    `guard(alias)` is put where the alias ends (a lookahead). Every branch starts with
+    a plain character, so the engine skips positions that start no alias.
+    """
+    trie: dict[str, dict] = {}
+    for alias in aliases:
+        node = trie
+        for char in alias:
+            node = node.setdefault(char, {})
+        node[""] = guard(alias)  # type: ignore[assignment]
+
+    def build(node: dict) -> str:
+        branches = [
+            re.escape(char) + build(child)
+            for char, child in sorted((k, v) for k, v in node.items() if k)
+        ]
+        if "" in node:
+            branches.append(node[""])  # ending here is tried last: longer aliases win
+        if len(branches) == 1:
+            return branches[0]
+        return "(?:" + "|".join(branches) + ")"
+
+    return re.compile(build(trie) if trie else r"(?!x)x")
+
+
+def _clear_start(text: str, start: int) -> bool:
+    """Whether a match may start here: a number not inside a number, a word not inside a word.
+
+    Checked after matching rather than as a lookbehind in the regex, because a regex whose
+    branches start with a lookbehind cannot skip positions quickly.
+    """
+    if start == 0:
+        return True
+    first, before = text[start], text[start - 1]
+    if first.isdigit():
+        return not (before.isdigit() or before == ".")
+    if first.isascii() and first.isalpha():
+        return not (before.isascii() and before.isalnum())
+    return True
+
+
+def _model_guard(alias: str) -> str:
+    # iphone12 must not match iphone128; 荣耀90 must not read "90新" (a condition) as a model
+    return r"(?![\d%]|成|新)" if alias[-1].isdigit() else ""
+
+
+def _short_guard(alias: str) -> str:
+    # bare numbers next to a brand: "苹果 14" yes, "苹果 128G" / "12+256" no
+    return r"(?![\d%+.]|成|新|g|t)" if alias[-1].isdigit() else ""
+
+
+def _word_guard(word: str) -> str:
+    # ASCII names need word edges (mi is not in xiaomi or mini)
+    return r"(?![a-z])" if word.isascii() else ""
+
+
+class Catalogue:
+    """The models the bot can describe, with the lookups the parser needs (built once)."""
+
+    def __init__(self, brands: Iterable[Brand], models: Iterable[Model]) -> None:
+        self._brands: dict[str, Brand] = {b.name: b for b in brands}
+        self._models: dict[str, Model] = {}
+        self._by_brand: dict[str, list[Model]] = {name: [] for name in self._brands}
+        for model in models:
+            if model.model in self._models:
+                raise ValueError(f"model listed twice: {model.model}")
+            if model.brand not in self._brands:
+                raise ValueError(f"{model.model}: unknown brand {model.brand}")
+            self._models[model.model] = model
+            self._by_brand[model.brand].append(model)
+        self._build_lookups()
+
+    # -- public lookups ----------------------------------------------------------------
+
+    def brands(self) -> list[str]:
+        return list(self._brands)
+
+    def brand(self, name: str) -> Brand | None:
+        return self._brands.get(name)
+
+    def models(self, brand: str | None = None, device_type: str | None = None) -> list[Model]:
+        chosen = self._by_brand.get(brand, []) if brand else list(self._models.values())
+        return [m for m in chosen if device_type is None or m.device_type == device_type]
+
+    def get(self, model: str) -> Model | None:
+        """A model by its platform name (`iPhone 14 Pro`), or by any of its spellings."""
+        found = self._models.get(model)
+        if found is not None:
+            return found
+        matches = self._global_aliases.get(compact(normalise(model)), ())
+        return matches[0] if len(matches) == 1 else None
+
+    def __iter__(self) -> Iterator[Model]:
+        return iter(self._models.values())
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def closest(self, text: str, n: int = 3) -> list[Model]:
+        """The `n` models whose spellings look most like `text` (for 'did you mean' buttons)."""
+        target = compact(normalise(text))
+        if not target:
+            return []
+        scored: list[tuple[float, int, Model]] = []
+        for index, model in enumerate(self._models.values()):
+            best = max(_similarity(target, alias) for alias in self._own_aliases[model.model])
+            scored.append((best, -index, model))
+        scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        return [model for score, _, model in scored[:n] if score > 0.4]
+
+    # -- reading (the texts are already normalised, see `normalise` and `compact`) -----------
+
+    def brands_in(self, normal: str) -> list[str]:
+        """The brands a normalised text names, in order."""
+        brands: list[str] = []
+        for m in self._brand_re.finditer(normal):
+            if _clear_start(normal, m.start()):
+                brand = self._brand_words[m.group()]
+                if brand not in brands:
+                    brands.append(brand)
+        return brands
+
+    def models_in(
+        self, flat: str, brands: list[str], device_type: str | None
+    ) -> tuple[list[Model], tuple[Model, ...]]:
+        """(models named, candidates of a half-written name) in a compact text.
+
+        Short spellings are read only for `brands`, and only when no full spelling matched.
+        """
+        found: list[Model] = []
+        partial: tuple[Model, ...] = ()
+        for m in self._global_re.finditer(flat):
+            models = self._global_aliases[m.group()]
+            # A spelling that goes on in letters may be half of a longer name (iphone14p).
+            end = m.end()
+            tail = end
+            while tail < len(flat) and "a" <= flat[tail] <= "z":
+                tail += 1
+            if tail > end:
+                longer = flat[m.start() : tail]
+                if longer not in self._global_aliases and longer in self._prefixes:
+                    partial = tuple(self._models[n] for n in self._prefixes[longer])
+                    continue
+                if flat.startswith(_VARIANT_WORDS, end):
+                    # iphone12mini is not an iPhone 12: a variant the catalogue does not list
+                    partial = models
+                    continue
+            for model in models:
+                if model not in found:
+                    found.append(model)
+        if not found and not partial:
+            for brand in brands:
+                pattern = self._short_re.get(brand)
+                if pattern is None:
+                    continue
+                for m in pattern.finditer(flat):
+                    start = m.start()
+                    # a short spelling stands on its own: not glued to a word (macbookair13m2)
+                    if start and (flat[start - 1].isascii() and flat[start - 1].isalnum()):
+                        continue
+                    for model in self._short_aliases[brand][m.group()]:
+                        if model not in found and device_type in (None, model.device_type):
+                            found.append(model)
+        if device_type and len(found) > 1:
+            typed = [m for m in found if m.device_type == device_type]
+            found = typed or found
+        return found, partial
+
+    # -- building ----------------------------------------------------------------------
+
+    def _build_lookups(self) -> None:
+        global_aliases: dict[str, list[Model]] = {}
+        short_aliases: dict[str, dict[str, list[Model]]] = {b: {} for b in self._brands}
+        self._own_aliases: dict[str, tuple[str, ...]] = {}
+        for model in self._models.values():
+            brand = self._brands[model.brand]
+            own = [compact(normalise(model.model)), *(compact(normalise(a)) for a in model.aliases)]
+            shorts = [compact(normalise(a)) for a in model.short_aliases]
+            self._own_aliases[model.model] = tuple(dict.fromkeys(own))
+            spellings = set(own)
+            for alias in (*own, *shorts):
+                for name in brand.aliases:
+                    if not alias.startswith(name):
+                        spellings.add(name + alias)
+            for spelling in spellings:
+                bucket = global_aliases.setdefault(spelling, [])
+                if model not in bucket:
+                    bucket.append(model)
+            for short in shorts:
+                short_aliases[model.brand].setdefault(short, []).append(model)
+
+        self._global_aliases = {k: tuple(v) for k, v in global_aliases.items()}
+        self._global_re = _trie_regex(self._global_aliases, _model_guard)
+        prefixes: dict[str, set[str]] = {}
+        for alias, models in self._global_aliases.items():
+            for end in range(3, len(alias)):
+                prefixes.setdefault(alias[:end], set()).update(m.model for m in models)
+        self._prefixes = {k: tuple(m for m in self._models if m in v) for k, v in prefixes.items()}
+        self._short_aliases = {
+            b: {k: tuple(v) for k, v in table.items()} for b, table in short_aliases.items()
+        }
+        self._short_re = {
+            b: _trie_regex(table, _short_guard) for b, table in self._short_aliases.items() if table
+        }
+        brand_words: dict[str, str] = {}
+        for brand in self._brands.values():
+            for word in (*brand.aliases, *brand.lines, normalise(brand.name)):
+                brand_words[normalise(word)] = brand.name
+        self._brand_words = brand_words
+        self._brand_re = _trie_regex(brand_words, _word_guard)
+
+
+def _similarity(target: str, alias: str) -> float:
+    """How well `alias` appears in `target`: the better of whole-text and best-window ratios."""
+    matcher = difflib.SequenceMatcher(None, alias, target, autojunk=False)
+    best = matcher.ratio()
+    for block in matcher.get_matching_blocks():
+        if block.size == 0:
+            continue
+        start = max(0, block.b - block.a)
+        window = target[start : start + len(alias)]
+        best = max(best, difflib.SequenceMatcher(None, alias, window, autojunk=False).ratio())
+    return best
+
+
+def _load(path: Path) -> Catalogue:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    brands = [
+        Brand(
+            b["name"],
+            b.get("english", b["name"]),
+            tuple(b.get("aliases", ())),
+            tuple(b.get("lines", ())),
+        )
+        for b in data["brands"]
+    ]
+    models = [
+        Model(
+            brand=m["brand"],
+            device_type=m["device_type"],
+            model=m["model"],
+            aliases=tuple(m.get("aliases", ())),
+            short_aliases=tuple(m.get("short_aliases", ())),
+            storage=tuple(m["storage"]),
+            ram=tuple(m.get("ram", ())),
+        )
+        for m in data["models"]
+    ]
+    for model in models:
+        if model.device_type not in DEVICE_TYPES:
+            raise ValueError(f"{model.model}: unknown device type {model.device_type}")
+    return Catalogue(brands, models)
+
+
+@lru_cache(maxsize=4)
+def load_catalogue(path: Path = DATA_PATH) -> Catalogue:
+    """The catalogue in `data/devices.json`, loaded and compiled once."""
+    return _load(path)
+
+
+# -- keywords -----------------------------------------------------------------------------
+
+#: words that, just before a keyword, cancel it: 无进水, 没进过水, 屏幕没碎, no water damage
+_NEGATIONS = ("无", "没", "未", "不", "非", "没有", "从未", "no ", "not ", "never ")
+
+
+def _each(starts: Iterable[str], rest: str = "") -> list[str]:
+    """Alternatives that each begin with a plain character (see `_KEYWORD_RE`)."""
+    return [start + rest for start in starts]
+
+
+@dataclass(frozen=True, slots=True)
+class _Keyword:
+    kind: str  # condition / fault / works / repair / channel / type
+    value: str  # the platform's value it stands for
+    #: regex alternatives; each must begin with a literal character
+    alternatives: tuple[str, ...]
+    #: the match does not count right after one of these
+    not_after: tuple[str, ...] = ()
+
+
+def _kw(
+    kind: str, value: str, alternatives: Iterable[str], not_after: Iterable[str] = ()
+) -> _Keyword:
+    return _Keyword(kind, value, tuple(alternatives), tuple(not_after))
+
+
+_BROKEN = r"(?:已经|有点|有|已|被)?摔?(?:碎|裂|破|坏(?!点))"
+_FACE_FAULT = (
+    r"(?:识别)? ?(?:已经)?(?:坏|不能用|不可用|失灵|故障|用不了|没了|异常|无法使用|失效|不好用"
+    r"|(?:is )?broken|not working|does ?n[o']t work|disabled|failed|unavailable)"
+)
+_CAMERA_FAULT = r"(?:已经|有点)?(?:坏|故障|不能用|模糊|不对焦|进灰|打不开|黑屏|有问题|失灵|异常)"
+_AUDIO_FAULT = r"(?:已经|有点)?(?:坏|故障|没声音?|无声|破音|杂音|有杂音|不响|沙哑)"
+_EN_BROKEN = r"(?:is )?(?:broken|not working|faulty|dead)\b"
+
+_KEYWORDS: tuple[_Keyword, ...] = (
+    # -- condition: the platform's six grades
+    _kw("condition", "全新", ["全新(?!电池|的电池|屏)"], ("换", "换了", "换过", "更换")),
+    _kw("condition", "全新", ["未拆封", "未激活", r"brand[ -]?new\b", r"sealed\b", r"unopened\b"]),
+    _kw(
+        "condition",
+        "99新",
+        [
+            r"9[789] ?新",
+            r"99 ?成新",
+            r"9\.9 ?成?新",
+            "九九新",
+            "九[七八]新",
+            "准新",
+            r"like[ -]?new\b",
+            r"mint\b",
+            r"near(?:ly)?[ -]new\b",
+        ],
+    ),
+    _kw("condition", "95新", [r"9[56] ?新", r"95 ?成新", "九五新", "九六新", r"excellent\b"]),
+    _kw(
+        "condition",
+        "九成新",
+        [r"9[0-4] ?新", r"9 ?成", "九成", r"very good\b", r"good condition\b"],
+    ),
+    _kw(
+        "condition",
+        "八成新",
+        [r"8[0-9] ?新", r"8 ?成", "八成", "八五新", r"fair\b", r"well[ -]used\b"],
+    ),
+    _kw(
+        "condition",
+        "七成新及以下",
+        [
+            "七成新及以下",
+            *_each("567", r"[05] ?新"),
+            *_each("34567", r" ?成"),
+            *_each("三四五六七", "成"),
+            r"poor condition\b",
+            r"heavily used\b",
+            r"badly worn\b",
+        ],
+    ),
+    # -- function status
+    _kw(
+        "fault",
+        "屏幕损坏",
+        [
+            *_each(("屏幕?", "外屏", "内屏", "玻璃"), _BROKEN),
+            *_each("碎裂破", "屏"),
+            r"cracked (?:screen|display|glass)\b",
+            r"broken (?:screen|display|glass)\b",
+            r"shattered (?:screen|display|glass)\b",
+            r"smashed (?:screen|display|glass)\b",
+            r"screen (?:is )?(?:cracked|broken|shattered|smashed)\b",
+            r"display (?:is )?(?:cracked|broken|shattered|smashed)\b",
+        ],
+        _NEGATIONS,
+    ),
+    _kw(
+        "fault",
+        "屏幕显示异常",
+        [
+            "坏点",
+            "亮点",
+            *_each("绿白黑彩", "线"),
+            "烧屏",
+            "闪屏",
+            "残影",
+            "显示异常",
+            "漏液",
+            "触屏失灵",
+            "触摸失灵",
+            r"dead pixels?\b",
+            r"burn[ -]?in\b",
+            r"screen (?:lines?|flicker(?:s|ing)?)\b",
+        ],
+        _NEGATIONS,
+    ),
+    _kw(
+        "fault",
+        "电池老化",
+        [
+            r"电池(?:已经|有点|有些)?(?:老化|不耐用|不行|鼓包|衰减|不经用|掉电快)",
+            r"掉电(?:快|严重)",
+            r"续航(?:差|不行)",
+            r"需要换电池",
+            r"要换电池",
+            r"该换电池",
+            r"battery (?:is )?(?:worn|degraded|weak|old|bad|poor|swollen)\b",
+            *_each(("worn", "weak", "degraded", "bad", "old", "swollen"), r" battery\b"),
+        ],
+        _NEGATIONS,
+    ),
+    _kw(
+        "fault",
+        "面容/指纹故障",
+        [
+            *_each(("面容", r"face ?id", "指纹", r"touch ?id"), _FACE_FAULT),
+            "无面容",
+            r"no (?:face ?id|touch ?id)\b",
+            r"broken (?:face ?id|touch ?id)\b",
+        ],
+        _NEGATIONS,
+    ),
+    _kw(
+        "fault",
+        "进水",
+        [
+            *_each("进泡浸", "过?了?水"),
+            r"water[ -]?damaged?\b",
+            r"liquid damage\b",
+            r"dropped in water\b",
+        ],
+        _NEGATIONS,
+    ),
+    _kw(
+        "fault",
+        "无法开机",
+        [
+            "无法开机",
+            "不能开机",
+            "不开机",
+            "开不了机",
+            "开不开机",
+            r"wo?n'?t (?:turn|power|boot) on\b",
+            *_each(
+                ("doesn't", "doesnt", "does not", "can't", "cant", "cannot", "will not"),
+                r" (?:turn|power|boot) on\b",
+            ),
+            r"dead (?:phone|device|laptop)\b",
+            r"no power\b",
+        ],
+    ),
+    _kw(
+        "fault",
+        "摄像头故障",
+        [
+            *_each(("摄像头", "相机", "镜头", "后摄", "前摄", "拍照"), _CAMERA_FAULT),
+            r"camera (?:is )?(?:broken|not working|faulty|blurry|dead)\b",
+            r"broken camera\b",
+            r"faulty camera\b",
+        ],
+        _NEGATIONS,
+    ),
+    _kw(
+        "fault",
+        "信号故障",
+        [
+            "没有?信号",
+            "无信号",
+            "无服务",
+            r"no (?:signal|service)\b",
+            r"信号(?:差|不好|故障|异常|弱|不稳)",
+            r"基带(?:坏|故障|有?问题)",
+            *_each(
+                ("wifi", "wi-fi", "蓝牙", "bluetooth"),
+                r" ?(?:坏|不能用|故障|用不了|连不上|broken|not working)",
+            ),
+        ],
+        ("不", "没", "no "),
+    ),
+    _kw(
+        "fault",
+        "扬声器/麦克风故障",
+        [
+            *_each(("扬声器", "喇叭", "听筒", "麦克风", "话筒", "外放"), _AUDIO_FAULT),
+            "没有?声音",
+            *_each(("speaker", "microphone", "mic", "earpiece"), " " + _EN_BROKEN),
+            r"broken (?:speaker|microphone|mic)\b",
+            r"faulty (?:speaker|microphone|mic)\b",
+        ],
+        ("不", "非"),
+    ),
+    _kw(
+        "works",
+        NORMAL,
+        [
+            r"功能(?:全部|都|均)?(?:正常|完好|ok|没问题|无问题)",
+            r"一切(?:都)?(?:正常|完好|ok|没问题)",
+            r"各项功能(?:全部|都|均)?(?:正常|完好)",
+            r"所有功能(?:全部|都|均)?(?:正常|完好)",
+            "完美",
+            r"无任何(?:问题|毛病)",
+            r"没有任何(?:问题|毛病)",
+            r"all functions? (?:work(?:ing|s)?|normal|ok)\b",
+            r"fully (?:functional|working)\b",
+            r"works? (?:perfectly|fine|great|well)\b",
+            r"everything works\b",
+            r"no (?:issues|problems)\b",
+        ],
+        ("不",),
+    ),
+    # -- repair history (无拆修 also says the device works, see parse_description)
+    _kw(
+        "repair",
+        "无维修",
+        [
+            "无拆无修",
+            *_each(("无", "未", "没有?", "从未", "从没"), "(?:拆|维)?修(?:过|理)?"),
+            *_each("未没无", "拆(?:过|机)"),
+            r"never (?:been )?(?:repaired|opened)\b",
+            r"no repairs?\b",
+            r"not repaired\b",
+        ],
+    ),
+    _kw(
+        "repair",
+        "更换过屏幕",
+        [
+            r"换(?:过|了)?(?:外|内)?屏",
+            r"屏幕?(?:换过|更换过|是换的|非原装?|已换|是后换的)",
+            r"外屏(?:换过|更换过|是换的|非原装?|已换)",
+            r"非原(?:装|厂)?屏",
+            r"screen (?:was |has been )?replaced\b",
+            r"replaced (?:the )?screen\b",
+            r"non-?original screen\b",
+            r"aftermarket screen\b",
+        ],
+        (*_NEGATIONS, "要", "需", "该"),
+    ),
+    _kw(
+        "repair",
+        "更换过电池",
+        [
+            r"换(?:过|了)?(?:的)?(?:全新|新|原装)?的?电池",
+            r"电池(?:换过|更换过|是换的|非原装?|已换|换新)",
+            r"battery (?:was |has been )?replaced\b",
+            r"replaced (?:the )?battery\b",
+            r"new battery\b",
+        ],
+        (*_NEGATIONS, "要", "该", "得"),
+    ),
+    _kw(
+        "repair",
+        "主板维修",
+        [
+            r"主板(?:维修|修过|有修|坏过|换过|修理)",
+            "修过主板",
+            *_each(
+                ("motherboard", r"logic ?board", "mainboard"), r" (?:was )?(?:repaired|replaced)\b"
+            ),
+        ],
+        _NEGATIONS,
+    ),
+    # -- purchase channel
+    _kw(
+        "channel",
+        "国行",
+        ["国行", "大陆行货", "行货", "国版", r"china version\b", r"mainland\b", r"cn version\b"],
+    ),
+    _kw("channel", "港版", ["港版", "港行", "香港版?", r"hk\b", r"hong ?kong\b"]),
+    _kw("channel", "美版", ["美版", "美国版", r"us ?(?:version|版)", r"us model\b"]),
+    _kw(
+        "channel",
+        "官网",
+        [
+            "官网",
+            r"官方(?:旗舰店|商城|渠道|直营)?",
+            "直营店",
+            r"apple store\b",
+            r"official store\b",
+        ],
+    ),
+    _kw(
+        "channel",
+        "运营商",
+        ["运营商", "合约机", *_each(("移动", "联通", "电信"), "(?:定制|合约|版)"), r"carrier\b"],
+    ),
+    _kw(
+        "channel",
+        "二手",
+        [
+            r"二手(?:购入|入手|买的|渠道|收的)",
+            r"闲鱼(?:买|购)",
+            r"bought used\b",
+            r"second[ -]hand\b",
+        ],
+    ),
+    # -- device type words (a model's own type wins)
+    _kw("type", "手机", ["手机", r"phone\b", r"smartphone\b", "iphone"]),
+    _kw("type", "平板", ["平板", r"tablet\b", r"pad\b", "ipad", "matepad"]),
+    _kw(
+        "type",
+        "笔记本",
+        ["笔记本", "电脑", r"laptop\b", r"notebook\b", "macbook", "thinkpad", "matebook", "拯救者"],
+    ),
+)
+
+
+def _keyword_regex() -> tuple[re.Pattern[str], dict[str, _Keyword]]:
+    """All keywords in one regex whose every branch starts with a plain character.
+
+    That shape lets the regex engine skip every position whose character starts no
+    keyword and try only the branches that start with it, which is what makes this
+    fast; the empty named group at the end of a branch says which keyword matched.
+    re.ASCII makes `\\b` an edge between ASCII letters and Chinese characters.
+    """
+    branches: list[str] = []
+    rows: dict[str, _Keyword] = {}
+    for row in _KEYWORDS:
+        for alternative in row.alternatives:
+            name = f"k{len(branches)}"
+            rows[name] = row
+            branches.append(f"{alternative}(?P<{name}>)")
+    return re.compile("|".join(branches), re.ASCII), rows
+
+
+_KEYWORD_RE, _KEYWORD_OF = _keyword_regex()
+_SPACES = re.compile(r"\s+")
+
+_RAM_AND_STORAGE = re.compile(
+    r"(?<![\d.])(\d{1,3}) ?(?:gb?)? ?(?:\+|(?<=g)/|(?<=gb)/) ?(\d{1,4}) ?(gb?|tb?)?(?![\d.])",
+    re.ASCII,
+)
+_SIZE = re.compile(r"(?<![\d.+])(\d{1,4}) ?(gb?|tb?)(?![a-z])", re.ASCII)
+_BARE_STORAGE = re.compile(
+    r"(?<![\d.+%/])(64|128|256|512)(?![\d.%+/]| ?(?:元|块|rmb|yuan|mah|w\b|hz|成|新|分))", re.ASCII
+)
+_RAM_WORDS = ("运存", "运行内存", "ram")
+_STORAGE_WORDS = ("存储", "rom", "硬盘", "ssd", "容量", "机身")
+_BATTERY = re.compile(
+    r"(?:电池(?:健康度?|效率|寿命|容量|最大容量)?|健康度|最大容量|\bbattery(?: health)?|\bbh)"
+    r" ?(?:[:：]|是|为|还有|剩)? ?(\d{2,3}) ?%?"
+    r"|(?<![\d.])(\d{2,3}) ?% ?(?:的)?(?:电池|健康|battery)",
+    re.ASCII,
+)
+_LINK = re.compile(
+    r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+|\b[\w.-]+\.(?:com|cn|net|org|io|me|xyz|top)\b",
+    re.IGNORECASE | re.ASCII,
+)
+_BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、]|\(\d{1,2}\))\s*")
+
+
+def _size_text(number: int, unit: str) -> str | None:
+    """A storage size in the platform's spelling (`256GB`, `1TB`), or None when implausible."""
+    if unit.startswith("t"):
+        return f"{number}TB" if number in (1, 2, 4) else None
+    if number in (1024, 2048, 4096):
+        return f"{number // 1024}TB"
+    return f"{number}GB" if number in STORAGE_SIZES else None
+
+
+def _ram_text(number: int) -> str | None:
+    return f"{number}GB" if number in RAM_SIZES else None
+
+
+# -- the parsed description ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParsedDevice:
+    """What a description says, in the platform's values; `None` where it does not say.
+
+    `ambiguous` maps a field to the values the text could mean (or the options to
+    choose from when it named one that does not exist), for 'did you mean' buttons.
+    """
+
+    device_type: str | None = None
+    brand: str | None = None
+    model: str | None = None
+    storage: str | None = None
+    ram: str | None = None
+    condition: str | None = None
+    function_status: str | None = None
+    repair_history: str | None = None
+    purchase_channel: str | None = None
+    battery_health: int | None = None
+    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def needs_ram(self) -> bool:
+        return self.device_type in RAM_REQUIRED_TYPES
+
+    def missing(self) -> list[str]:
+        """Required fields still unknown, in the order to ask for them."""
+        return [
+            name
+            for name in ASK_ORDER
+            if getattr(self, name) is None and (name != "ram" or self.needs_ram)
+        ]
+
+    @property
+    def complete(self) -> bool:
+        return self.device_type is not None and not self.missing()
+
+    def to_request(self) -> QuoteRequest:
+        """The quote request; only when nothing is missing (ValueError otherwise)."""
+        missing = self.missing()
+        if missing or self.device_type is None:
+            raise ValueError(f"description incomplete: {', '.join(missing or ['device_type'])}")
+        assert self.brand and self.model and self.storage and self.condition
+        assert self.function_status
+        return QuoteRequest(
+            device_type=self.device_type,
+            brand=self.brand,
+            model=self.model,
+            storage=self.storage,
+            condition=self.condition,
+            function_status=self.function_status,
+            ram=self.ram,
+            repair_history=self.repair_history,
+            purchase_channel=self.purchase_channel,
+        )
+
+    def options(self, name: str, catalogue: Catalogue | None = None) -> tuple[str, ...]:
+        """The values to offer for one field: the ambiguous candidates, else every valid value."""
+        if self.ambiguous.get(name):
+            return self.ambiguous[name]
+        catalogue = catalogue or load_catalogue()
+        model = catalogue.get(self.model) if self.model else None
+        if name == "brand":
+            brands = catalogue.brands()
+            if self.device_type:
+                brands = [b for b in brands if catalogue.models(b, self.device_type)]
+            return tuple(brands)
+        if name == "model":
+            return tuple(m.model for m in catalogue.models(self.brand, self.device_type))
+        if name == "storage":
+            return model.storage if model else ()
+        if name == "ram":
+            return model.ram if model else ()
+        if name == "device_type":
+            return DEVICE_TYPES
+        return {
+            "condition": tuple(CONDITIONS),
+            "function_status": FUNCTION_STATUSES,
+            "repair_history": REPAIR_HISTORIES,
+            "purchase_channel": PURCHASE_CHANNELS,
+        }.get(name, ())
+
+    def choose(self, name: str, value: str, catalogue: Catalogue | None = None) -> ParsedDevice:
+        """A copy with one field answered (a button press); a model brings its brand and type.
+
+        Storage and RAM that the chosen model is not sold with are dropped (asked again).
+        """
+        ambiguous = {k: v for k, v in self.ambiguous.items() if k != name}
+        if name != "model":
+            changes: dict[str, object] = {name: value}
+            if name == "brand" and self.brand != value:
+                changes["model"] = None
+                ambiguous.pop("model", None)
+            return replace(self, ambiguous=ambiguous, **changes)  # type: ignore[arg-type]
+        catalogue = catalogue or load_catalogue()
+        model = catalogue.get(value)
+        if model is None:
+            raise ValueError(f"unknown model: {value}")
+        storage = self.storage if self.storage in model.storage else None
+        ram = self.ram if self.ram in model.ram else None
+        if model.needs_ram and ram is None and len(model.ram) == 1:
+            ram = model.ram[0]
+        return replace(
+            self,
+            model=model.model,
+            brand=model.brand,
+            device_type=model.device_type,
+            storage=storage,
+            ram=ram,
+            ambiguous=ambiguous,
+        )
+
+
+# -- parsing ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Sizes:
+    storage: list[str] = field(default_factory=list)
+    ram: list[str] = field(default_factory=list)
+
+    def add_storage(self, value: str | None) -> None:
+        if value and value not in self.storage:
+            self.storage.append(value)
+
+    def add_ram(self, value: str | None) -> None:
+        if value and value not in self.ram:
+            self.ram.append(value)
+
+
+def _read_sizes(normal: str) -> _Sizes:
+    sizes = _Sizes()
+    taken: list[tuple[int, int]] = []
+    for m in _RAM_AND_STORAGE.finditer(normal):
+        ram = _ram_text(int(m.group(1)))
+        number, unit = int(m.group(2)), (m.group(3) or "")
+        if not unit and number in (1, 2):
+            unit = "t"  # 16+1: a terabyte
+        storage = _size_text(number, unit or "g")
+        if ram and storage:
+            sizes.add_ram(ram)
+            sizes.add_storage(storage)
+            taken.append(m.span())
+    for m in _SIZE.finditer(normal):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        number, unit = int(m.group(1)), m.group(2)
+        if unit.startswith("t"):
+            sizes.add_storage(_size_text(number, unit))
+            continue
+        # The label next to the number decides, the one before it first (内存16G 存储512G).
+        label = _size_label(normal[max(0, m.start() - 5) : m.start()])
+        label = label or _size_label(normal[m.end() : m.end() + 5])
+        if label == "ram" or (label != "storage" and number <= RAM_GB_UP_TO):
+            sizes.add_ram(_ram_text(number))
+        else:
+            sizes.add_storage(_size_text(number, unit))
+    if not sizes.storage:
+        for m in _BARE_STORAGE.finditer(normal):
+            sizes.add_storage(f"{m.group(1)}GB")
+    return sizes
+
+
+def _size_label(window: str) -> str | None:
+    """`ram`, `storage`, `size` (内存: decided by the size) or None for the words in a window."""
+    if any(w in window for w in _RAM_WORDS):
+        return "ram"
+    if any(w in window for w in _STORAGE_WORDS):
+        return "storage"
+    return "size" if "内存" in window else None
+
+
+def _battery(normal: str) -> int | None:
+    for m in _BATTERY.finditer(normal):
+        value = int(m.group(1) or m.group(2))
+        if 50 <= value <= 100:
+            return value
+    return None
+
+
+def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDevice:
+    """Read one device description (see the module docstring for the rules)."""
+    catalogue = catalogue or load_catalogue()
+    normal = _SPACES.sub(" ", normalise(text)).strip()
+    flat = compact(normal)
+    ambiguous: dict[str, tuple[str, ...]] = {}
+
+    words: dict[str, list[str]] = {}
+    for m in _KEYWORD_RE.finditer(normal):
+        row = _KEYWORD_OF[m.lastgroup or ""]
+        start = m.start()
+        if not _clear_start(normal, start) or any(
+            normal.endswith(word, 0, start) for word in row.not_after
+        ):
+            continue
+        bucket = words.setdefault(row.kind, [])
+        if row.value not in bucket:
+            bucket.append(row.value)
+
+    typed = words.get("type", [])
+    device_type = typed[0] if len(typed) == 1 else None
+
+    brands = catalogue.brands_in(normal)
+    models, partial = catalogue.models_in(flat, brands, device_type)
+    model: Model | None = None
+    brand_name: str | None = None
+    if len(models) == 1:
+        model = models[0]
+    elif models:
+        ambiguous["model"] = tuple(m.model for m in models)
+    elif partial:
+        ambiguous["model"] = tuple(m.model for m in partial)
+    if model is not None:
+        brand_name, device_type = model.brand, model.device_type
+    else:
+        candidates = [catalogue.get(name) for name in ambiguous.get("model", ())]
+        candidate_brands = list(dict.fromkeys(m.brand for m in candidates if m))
+        if len(candidate_brands) == 1:
+            brand_name = candidate_brands[0]
+        elif len(brands) == 1:
+            brand_name = brands[0]
+        elif len(brands) > 1:
+            ambiguous["brand"] = tuple(brands)
+        candidate_types = list(dict.fromkeys(m.device_type for m in candidates if m))
+        if device_type is None and len(candidate_types) == 1:
+            device_type = candidate_types[0]
+        if brand_name and "model" not in ambiguous:
+            offered = catalogue.models(brand_name, device_type)
+            if offered:
+                ambiguous["model"] = tuple(m.model for m in offered)
+
+    sizes = _read_sizes(normal)
+    storage = _pick("storage", sizes.storage, model.storage if model else None, ambiguous)
+    ram: str | None = None
+    if model is None:
+        ram = sizes.ram[0] if len(sizes.ram) == 1 else None
+    elif model.ram:
+        if model.needs_ram:
+            ram = _pick("ram", sizes.ram, model.ram, ambiguous)
+            if ram is None and not sizes.ram and len(model.ram) == 1:
+                ram = model.ram[0]  # a laptop sold with one size: known, not guessed
+        elif len(sizes.ram) == 1 and sizes.ram[0] in model.ram:
+            ram = sizes.ram[0]  # phones: optional, sent only when it is a real option
+
+    conditions = words.get("condition", [])
+    condition = conditions[0] if len(conditions) == 1 else None
+    if len(conditions) > 1:
+        ambiguous["condition"] = tuple(c for c in CONDITIONS if c in conditions)
+
+    battery = _battery(normal)
+    faults = list(words.get("fault", []))
+    if battery is not None and battery < BATTERY_WORN_BELOW and "电池老化" not in faults:
+        faults.append("电池老化")
+    repairs = words.get("repair", [])
+    function_status: str | None = None
+    if faults:
+        function_status = max(faults, key=FUNCTION_STATUSES.index)
+    elif "works" in words or "无维修" in repairs:
+        function_status = NORMAL
+    repair = max(repairs, key=_REPAIR_SEVERITY.__getitem__) if repairs else None
+    channels = words.get("channel", [])
+
+    return ParsedDevice(
+        device_type=device_type,
+        brand=brand_name,
+        model=model.model if model else None,
+        storage=storage,
+        ram=ram,
+        condition=condition,
+        function_status=function_status,
+        repair_history=repair,
+        purchase_channel=channels[0] if channels else None,
+        battery_health=battery,
+        ambiguous=ambiguous,
+    )
+
+
+def _pick(
+    name: str,
+    stated: list[str],
+    options: tuple[str, ...] | None,
+    ambiguous: dict[str, tuple[str, ...]],
+) -> str | None:
+    """The one stated value that is valid; several or an invalid one go to `ambiguous`."""
+    if options is None:  # no model yet: nothing to check against
+        if len(stated) > 1:
+            ambiguous[name] = tuple(stated)
+        return stated[0] if len(stated) == 1 else None
+    valid = [v for v in stated if v in options]
+    if len(valid) == 1:
+        return valid[0]
+    if len(valid) > 1:
+        ambiguous[name] = tuple(valid)
+    elif stated:
+        ambiguous[name] = options  # it named a size this model is not sold with
+    return None
+
+
+def looks_like_device(text: str, catalogue: Catalogue | None = None) -> bool:
+    """Whether a plain message clearly describes a device to quote.
+
+    A known brand or model plus at least one of storage, condition or a function
+    word, on some line; never a message with a link (that is a listing).
+    """
+    if _LINK.search(text):
+        return False
+    catalogue = catalogue or load_catalogue()
+    for line in split_descriptions(text):
+        parsed = parse_description(line, catalogue)
+        if not (parsed.brand or parsed.model or "brand" in parsed.ambiguous):
+            continue
+        details = (
+            parsed.storage,
+            parsed.condition,
+            parsed.function_status,
+            parsed.battery_health,
+            parsed.ambiguous.get("storage"),
+            parsed.ambiguous.get("condition"),
+        )
+        if any(d is not None for d in details):
+            return True
+    return False
+
+
+def split_descriptions(text: str) -> list[str]:
+    """One description per non-empty line, list markers (`1.`, `-`) removed."""
+    lines = (_BULLET.sub("", line).strip() for line in text.splitlines())
+    return [line for line in lines if line]
+
+
+__all__ = [
+    "BATTERY_WORN_BELOW",
+    "Brand",
+    "Catalogue",
+    "Model",
+    "ParsedDevice",
+    "load_catalogue",
+    "looks_like_device",
+    "parse_description",
+    "split_descriptions",
+]

@@ -1,0 +1,89 @@
+"""/stats for the operators named in `ADMIN_IDS`: users, watches, quota, cache, last poll.
+
+Operator-facing, so English only and numbers first. Everyone else gets a short
+refusal and learns nothing.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.services import Services
+from handlers.alerts import runtime
+from handlers.common import reply, services
+from handlers.texts import lang_of, t
+
+
+def stats_text(s: Services) -> str:
+    rt = runtime(s)
+    (users,) = s.database.db.execute("SELECT COUNT(*) FROM users").fetchone()
+    subs = rt.subscriptions.counts()
+    alerts = rt.alerts.counts()
+    lines = [
+        "📊 <b>Bot statistics</b>",
+        f"Users: {users} (with watches: {subs.users}; linked accounts: {rt.accounts.count()})",
+        f"Subscriptions: {subs.active} active, {subs.paused} paused",
+        f"Distinct listings watched: {subs.listings}",
+        f"Alerts: {alerts.sent} sent, {alerts.pending} pending, {alerts.failed} given up",
+        "",
+        "<b>Platforms</b> (quota used / per day · left for chat · left for polling · cache hits)",
+    ]
+    hits = misses = 0
+    for platform, d in sorted(s.gateway.stats().items()):
+        hits += d["cache_hits"]
+        misses += d["cache_misses"]
+        if not d["enabled"]:
+            lines.append(f"{html.escape(platform)}: off")
+            continue
+        lines.append(
+            f"{html.escape(platform)}: {d['quota_used']} / {_n(d['quota_per_day'])} · "
+            f"{_n(d['quota_left_chat'])} · {_n(d['quota_left_background'])} · "
+            f"{_rate(d['cache_hits'], d['cache_misses'])}"
+            + (f" · breaker {d['breaker']}" if d["breaker"] != "closed" else "")
+            + (f" · errors {_errors(d['errors'])}" if d["errors"] else "")
+        )
+    lines.append(f"Cache hit rate (all): {_rate(hits, misses)}")
+    lines.append("")
+    cycle = rt.last_cycle
+    if cycle is None:
+        lines.append("Last poll cycle: none yet")
+    else:
+        lines.append(
+            f"Last poll cycle: {cycle.duration:.1f} s, {cycle.checks} checks, "
+            f"{cycle.errors} errors ({cycle.quota_errors} quota), "
+            f"{cycle.alerts_created} alerts"
+        )
+        for plan in cycle.plans:
+            lines.append(
+                f"  {html.escape(plan.platform)}: {plan.checked}/{plan.planned} of "
+                f"{plan.watched} listings" + (f", stopped: {plan.stopped}" if plan.stopped else "")
+            )
+    return "\n".join(lines)
+
+
+def _n(value: Any) -> str:
+    return "∞" if value is None else str(value)
+
+
+def _rate(hits: int, misses: int) -> str:
+    total = hits + misses
+    return f"{hits / total:.0%}" if total else "—"
+
+
+def _errors(errors: dict[str, int]) -> str:
+    return ", ".join(f"{html.escape(k)} {v}" for k, v in sorted(errors.items()))
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    if user is None:
+        return
+    s = services(context)
+    if user.id not in s.settings.admin_ids:
+        await reply(update, t(lang_of(user), "admin_only"))
+        return
+    await reply(update, stats_text(s))

@@ -1,0 +1,111 @@
+"""/forget: delete everything stored about the user, after an explicit confirmation.
+
+Callback data:
+    fy|<telegram user id>   yes, delete (only that user may press it)
+    fn|<telegram user id>   keep everything
+
+Deleted: the user's subscriptions and their alerts (and a watched listing's snapshot
+and history when nobody else watches it), the linked Anjuke account, and the users
+row (language, city). The reply says what went. Nothing is written about the user
+afterwards while answering: the language comes from Telegram, not from storage.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.services import Services
+from handlers.alerts import runtime
+from handlers.common import reply, services
+from handlers.texts import lang_of, t
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    subscriptions: int
+    alerts: int
+    account: bool
+    settings: bool
+
+
+def forget_user(s: Services, user_id: int) -> Forgotten:
+    """Delete every row about `user_id`; return what there was."""
+    rt = runtime(s)
+    subscriptions, alerts = rt.subscriptions.delete_user(user_id)
+    account = rt.accounts.delete(user_id)
+    settings = s.users.delete(user_id) > 0
+    return Forgotten(subscriptions, alerts, account, settings)
+
+
+async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    user = update.effective_user
+    if user is None:
+        return
+    lang = lang_of(user)  # not user_lang: asking must not store anything new
+    rt = runtime(services(context))
+    watches = rt.subscriptions.count_for_user(user.id)
+    account = rt.accounts.get(user.id) is not None
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t(lang, "btn_forget_yes"), callback_data=f"fy|{user.id}"),
+                InlineKeyboardButton(t(lang, "btn_forget_no"), callback_data=f"fn|{user.id}"),
+            ]
+        ]
+    )
+    await reply(
+        update,
+        t(
+            lang,
+            "forget_confirm",
+            watches=watches,
+            account=t(lang, "forget_account_yes" if account else "forget_account_no"),
+        ),
+        reply_markup=keyboard,
+    )
+
+
+def _owner(data: str | None) -> int | None:
+    try:
+        return int((data or "").split("|", 1)[1])
+    except (IndexError, ValueError):
+        return None
+
+
+async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    lang = lang_of(user)
+    if _owner(query.data) != user.id:
+        await query.answer(t(lang, "not_your_button"), show_alert=True)
+        return
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(None)
+    except TelegramError as exc:
+        log.info("forget buttons not removed: %s", type(exc).__name__)
+    if query.data.startswith("fn|"):
+        await reply(update, t(lang, "forget_kept"))
+        return
+    gone = forget_user(services(context), user.id)
+    if context.user_data is not None:
+        context.user_data.clear()
+    log.info("a user's data was deleted on request (/forget)")
+    await reply(
+        update,
+        t(
+            lang,
+            "forget_done",
+            watches=gone.subscriptions,
+            alerts=gone.alerts,
+            account=t(lang, "forget_account_yes" if gone.account else "forget_account_no"),
+            settings=t(lang, "forget_settings_yes" if gone.settings else "forget_settings_no"),
+        ),
+    )

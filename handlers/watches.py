@@ -1,0 +1,391 @@
+"""/watch, /watches, /unwatch and the buttons that watch, unwatch, chart and show a listing.
+
+    /watch <link or id> [rule]   rule: nothing (any drop), 5% (a drop of 5% or more),
+                                 2500 / 250万 / ¥3000 (at or below that price)
+    /watches                     the user's subscriptions, numbered
+    /unwatch <number>
+
+Callback data (at most 64 bytes):
+    w|<ref key>     watch with the default rule (the card's button)
+    v|<ref key>     show the listing's card (from an alert)
+    h|<sub id>      the subscription's price history as a chart
+    u|<sub id>      stop watching
+
+A callback that names a subscription acts only when the subscription belongs to the
+user who pressed it; anyone else (a forged or forwarded button) is told so and
+nothing changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from clients.base import Found
+from clients.models import Listing, ListingRef
+from clients.recognise import recognise
+from handlers import listings
+from handlers.alerts import AlertRuntime, format_price, rule_text, runtime
+from handlers.cards import status_text
+from handlers.common import error_text, reply, services, user_lang
+from handlers.rules import (
+    ANY_DROP,
+    Rule,
+    RuleError,
+    RuleInput,
+    RuleKind,
+    initial_base,
+    parse_rule,
+    resolve_rule,
+)
+from handlers.texts import t
+from storage.subscriptions import Subscription, WatchEntry, WatchLimitReached
+
+log = logging.getLogger(__name__)
+
+TITLE_IN_LIST = 60
+MESSAGE_BUDGET = 3500  # characters per /watches message (Telegram allows 4096)
+BUTTONS_PER_ROW = 5
+_DIGIT = re.compile(r"\d")
+_ANY_WORDS = frozenset({"any", "drop", "任意", "降价", "任何"})
+
+
+def command_args(text: str | None) -> str:
+    """What follows the command (`/watch@bot a b` -> `a b`)."""
+    parts = (text or "").split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 else ""
+
+
+def split_watch_args(text: str, platforms: tuple[type, ...]) -> tuple[list[Found], RuleInput]:
+    """The listing mentions and the rule of `/watch` arguments.
+
+    The rule is the last word when it directly follows the listing mention and has a
+    digit (`5%`, `2500`, `250万`) or is an 'any' word. Otherwise the whole text is the
+    listing: a pasted share text may well end with a price of its own (`… 350万`),
+    which is no rule. Raises `RuleError` for a rule that cannot be used.
+    """
+    words = text.split()
+    if len(words) >= 2:
+        last = words[-1]
+        rest = text[: text.rstrip().rfind(last)]
+        if (_DIGIT.search(last) or last.lower() in _ANY_WORDS) and not recognise(last, platforms):
+            found = recognise(rest, platforms)
+            if found and not rest[max(f.start + len(f.text) for f in found) :].strip():
+                return found, parse_rule(last)
+    return recognise(text, platforms), RuleInput(RuleKind.ANY_DROP)
+
+
+def alert_chat_id(update: Update) -> int:
+    """Alerts go to the chat where the watch was made."""
+    chat = update.effective_chat
+    if chat is not None:
+        return chat.id
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+# -- /watch -------------------------------------------------------------------------------
+
+
+async def watch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = user_lang(update, context)
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    s = services(context)
+    args = command_args(message.text)
+    if not args:
+        await reply(update, t(lang, "watch_usage"))
+        return
+    try:
+        found, typed = split_watch_args(args, s.listing_clients)
+    except RuleError as exc:
+        rule = html.escape(args.split()[-1])
+        await reply(update, t(lang, exc.reason, rule=rule))
+        return
+    if not found:
+        await reply(update, t(lang, "no_listing"), disable_web_page_preview=True)
+        return
+    if len(found) > 1:
+        await reply(update, t(lang, "watch_one_listing"))
+        return
+    outcome = await listings.resolve_mention(found[0], update, context, lang)
+    if outcome.error is not None:
+        await reply(update, error_text(outcome.error, lang))
+        return
+    if outcome.listing is None:  # a question first (which platform, which city)
+        await listings.send_outcome(update, context, outcome, lang)
+        await reply(update, t(lang, "watch_pick_first"))
+        return
+    listing = outcome.listing
+    try:
+        rule = resolve_rule(typed, listing.price_unit)
+    except RuleError as exc:
+        await reply(update, t(lang, exc.reason, rule=html.escape(args.split()[-1])))
+        return
+    try:
+        sub, created = subscribe(update, context, listing, rule)
+    except WatchLimitReached as exc:
+        await reply(update, t(lang, "watch_limit", limit=exc.limit))
+        return
+    text = t(
+        lang,
+        "watch_started" if created else "watch_updated",
+        title=html.escape(listing.title[:200]),
+        price=html.escape(format_price(listing.price, listing.price_unit, lang)),
+        status=html.escape(status_text(listing, lang)),
+        rule=html.escape(rule_text(sub.rule, sub.rule_value, listing.price_unit, lang)),
+    )
+    if (
+        rule.kind is RuleKind.TARGET
+        and listing.price is not None
+        and rule.value is not None
+        and listing.price <= rule.value
+    ):
+        text += "\n" + t(lang, "watch_target_met")
+    await reply(update, text, disable_web_page_preview=True)
+
+
+def subscribe(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, listing: Listing, rule: Rule
+) -> tuple[Subscription, bool]:
+    s = services(context)
+    assert update.effective_user is not None
+    base = initial_base(rule, listing.price, listing.status)
+    return runtime(s).subscriptions.subscribe(
+        user_id=update.effective_user.id,
+        chat_id=alert_chat_id(update),
+        listing=listing,
+        rule=rule.kind.value,
+        rule_value=rule.value,
+        base_price=base.price,
+        max_per_user=s.settings.max_watches_per_user,
+    )
+
+
+async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The card's 🔔 button: watch with the default rule (an existing watch keeps its rule)."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and query.data is not None and user is not None
+    lang = user_lang(update, context)
+    rt = runtime(services(context))
+    try:
+        ref = ListingRef.from_key(query.data.split("|", 1)[1])
+    except (IndexError, ValueError):
+        await query.answer(t(lang, "expired_button"), show_alert=True)
+        return
+    existing = rt.subscriptions.of_user_for(user.id, ref.key)
+    if existing is not None:
+        unit = listing_unit(rt, ref.key)
+        rule = rule_text(existing.rule, existing.rule_value, unit, lang)
+        await query.answer(t(lang, "watch_button_already", rule=rule), show_alert=True)
+        return
+    outcome = await listings.fetch(ref, context)
+    if outcome.error is not None:
+        await query.answer(listings.strip_tags(error_text(outcome.error, lang)), show_alert=True)
+        return
+    assert outcome.listing is not None
+    try:
+        subscribe(update, context, outcome.listing, ANY_DROP)
+    except WatchLimitReached as exc:
+        await query.answer(
+            listings.strip_tags(t(lang, "watch_limit", limit=exc.limit)), show_alert=True
+        )
+        return
+    await query.answer(t(lang, "watch_button_started"), show_alert=True)
+
+
+def listing_unit(rt: AlertRuntime, ref_key: str) -> str:
+    listing = rt.subscriptions.listing(ref_key)
+    return listing.price_unit if listing else "yuan"
+
+
+# -- /watches and /unwatch --------------------------------------------------------------------
+
+
+def checked_text(entry: WatchEntry, now: float, lang: str) -> str:
+    when = entry.listing.last_checked_at
+    if when is None:
+        return t(lang, "checked_never")
+    ago = max(0.0, now - when)
+    if ago < 60:
+        return t(lang, "checked_just_now")
+    if ago < 3600:
+        return t(lang, "checked_minutes", n=int(ago // 60))
+    if ago < 86400:
+        return t(lang, "checked_hours", n=int(ago // 3600))
+    return t(lang, "checked_days", n=int(ago // 86400))
+
+
+def watch_line(entry: WatchEntry, now: float, lang: str) -> str:
+    listing, sub = entry.listing, entry.subscription
+    title = (
+        listing.title
+        if len(listing.title) <= TITLE_IN_LIST
+        else (listing.title[:TITLE_IN_LIST] + "…")
+    )
+    price = format_price(listing.price, listing.price_unit, lang)
+    if listing.status != "on_sale":
+        price += " · " + t(lang, f"status_{listing.status}")
+    line = t(
+        lang,
+        "watches_line",
+        number=entry.number,
+        title=html.escape(title),
+        price=html.escape(price),
+        rule=html.escape(rule_text(sub.rule, sub.rule_value, listing.price_unit, lang)),
+        checked=html.escape(checked_text(entry, now, lang)),
+    )
+    if sub.paused_reason:
+        line += " · " + t(lang, "watches_paused")
+    return line
+
+
+async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = user_lang(update, context)
+    user = update.effective_user
+    if user is None:
+        return
+    s = services(context)
+    entries = runtime(s).subscriptions.for_user(user.id)
+    if not entries:
+        await reply(update, t(lang, "watches_empty"))
+        return
+    now = s.clock.time()
+    header = t(lang, "watches_header", count=len(entries), limit=s.settings.max_watches_per_user)
+    chunks: list[tuple[list[str], list[WatchEntry]]] = [([header], [])]
+    size = len(header)
+    for entry in entries:
+        line = watch_line(entry, now, lang)
+        if size + len(line) > MESSAGE_BUDGET:
+            chunks.append(([], []))
+            size = 0
+        chunks[-1][0].append(line)
+        chunks[-1][1].append(entry)
+        size += len(line) + 1
+    chunks[-1][0].append("\n" + t(lang, "watches_footer"))
+    for lines, shown in chunks:
+        buttons = [
+            InlineKeyboardButton(
+                t(lang, "btn_unwatch_n", number=e.number), callback_data=f"u|{e.subscription.id}"
+            )
+            for e in shown
+        ]
+        rows = [buttons[i : i + BUTTONS_PER_ROW] for i in range(0, len(buttons), BUTTONS_PER_ROW)]
+        await reply(
+            update,
+            "\n".join(lines),
+            reply_markup=InlineKeyboardMarkup(rows),
+            disable_web_page_preview=True,
+        )
+
+
+async def unwatch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = user_lang(update, context)
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None:
+        return
+    arg = command_args(message.text).lstrip("#")
+    if not arg:
+        await reply(update, t(lang, "unwatch_usage"))
+        return
+    if not arg.isdigit():
+        await reply(update, t(lang, "unwatch_bad_number", number=html.escape(arg[:20])))
+        return
+    rt = runtime(services(context))
+    number = int(arg)
+    entries = rt.subscriptions.for_user(user.id)
+    if not 1 <= number <= len(entries):
+        await reply(update, t(lang, "unwatch_bad_number", number=number))
+        return
+    gone = rt.subscriptions.unsubscribe(entries[number - 1].subscription.id, user.id)
+    title = gone.title[:200] if gone else entries[number - 1].listing.title[:200]
+    await reply(update, t(lang, "unwatch_done", title=html.escape(title)))
+
+
+# -- buttons that name a subscription --------------------------------------------------------
+
+
+def subscription_id_of(data: str | None) -> int | None:
+    try:
+        return int((data or "").split("|", 1)[1])
+    except (IndexError, ValueError):
+        return None
+
+
+async def on_unwatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    lang = user_lang(update, context)
+    sub_id = subscription_id_of(query.data)
+    if sub_id is None:
+        await query.answer(t(lang, "expired_button"), show_alert=True)
+        return
+    gone = runtime(services(context)).subscriptions.unsubscribe(sub_id, user.id)
+    if gone is None:
+        await query.answer(t(lang, "not_your_watch"), show_alert=True)
+        return
+    await query.answer(listings.strip_tags(t(lang, "unwatch_done", title=gone.title[:100])))
+
+
+async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    lang = user_lang(update, context)
+    s = services(context)
+    rt = runtime(s)
+    sub_id = subscription_id_of(query.data)
+    if sub_id is None:
+        await query.answer(t(lang, "expired_button"), show_alert=True)
+        return
+    sub = rt.subscriptions.owned(sub_id, user.id)
+    if sub is None:
+        await query.answer(t(lang, "not_your_watch"), show_alert=True)
+        return
+    # matplotlib is imported on the first chart only: ~25 MB the bot need not hold otherwise
+    from handlers.chart import has_prices, render_price_chart
+
+    listing = rt.subscriptions.listing(sub.ref_key)
+    points = rt.subscriptions.history(sub.ref_key)
+    if listing is None or not has_prices(points):
+        await query.answer(t(lang, "history_empty"), show_alert=True)
+        return
+    await query.answer()
+    now = s.clock.time()
+    # drawing takes ~0.2 s of CPU: keep the event loop free for everyone else
+    png = await asyncio.to_thread(render_price_chart, points, listing.price_unit, now=now)
+    caption = t(
+        lang,
+        "history_caption",
+        title=html.escape(listing.title[:200]),
+        price=html.escape(format_price(listing.price, listing.price_unit, lang)),
+        lowest=html.escape(format_price(listing.lowest_price, listing.price_unit, lang)),
+    )
+    chat_id = query.message.chat.id if query.message else user.id
+    await context.bot.send_photo(
+        chat_id,
+        InputFile(png, filename="price-history.png"),
+        caption=caption,
+        parse_mode=ParseMode.HTML,
+    )
+
+
+async def on_view_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An alert's 📄 button: the listing's card, as for a pasted link."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    lang = user_lang(update, context)
+    try:
+        ref = ListingRef.from_key(query.data.split("|", 1)[1])
+    except (IndexError, ValueError):
+        await query.answer(t(lang, "expired_button"), show_alert=True)
+        return
+    await query.answer()
+    outcome = await listings.fetch(ref, context)
+    await listings.send_outcome(update, context, outcome, lang)

@@ -1,0 +1,98 @@
+"""The Anjuke account a user linked with /link (table `linked_accounts`, migration 4).
+
+The only place personal data (name, phone, email) is stored. The dataclass keeps
+those fields out of its repr, so a log line or traceback that prints a
+`LinkedAccount` never shows them; `masked_phone` / `masked_email` are what chat shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from storage.database import Database
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedAccount:
+    user_id: int
+    anjuke_user_id: str
+    name: str | None = field(default=None, repr=False)
+    phone: str | None = field(default=None, repr=False)
+    email: str | None = field(default=None, repr=False)
+    registered_by_bot: bool = False
+    linked_at: float = 0.0
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """`13812345678` -> `138****5678`; shorter numbers keep only their last two digits."""
+    if not phone:
+        return None
+    p = phone.strip()
+    if len(p) >= 11:
+        return p[:3] + "*" * (len(p) - 7) + p[-4:]
+    return "*" * max(1, len(p) - 2) + p[-2:]
+
+
+def mask_email(email: str | None) -> str | None:
+    """`ken.li@anjuke.com` -> `k****@anjuke.com`."""
+    if not email:
+        return None
+    local, at, domain = email.strip().partition("@")
+    if not at:
+        return mask_phone(email)
+    return (local[:1] + "****" if local else "****") + "@" + domain
+
+
+def mask_name(name: str | None) -> str | None:
+    """`王小明` -> `王**`: enough to recognise one's own account, not to identify someone."""
+    if not name:
+        return None
+    return name[:1] + "*" * min(4, max(1, len(name) - 1))
+
+
+class AccountStore:
+    def __init__(self, database: Database) -> None:
+        self.db = database.db
+        self.clock = database.clock
+
+    def get(self, user_id: int) -> LinkedAccount | None:
+        row = self.db.execute(
+            "SELECT user_id, anjuke_user_id, name, phone, email, registered_by_bot, linked_at "
+            "FROM linked_accounts WHERE user_id = ?",
+            [user_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return LinkedAccount(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]), row[6])
+
+    def link(
+        self,
+        user_id: int,
+        anjuke_user_id: str,
+        *,
+        name: str | None = None,
+        phone: str | None = None,
+        email: str | None = None,
+        registered_by_bot: bool = False,
+    ) -> LinkedAccount:
+        """Link (or re-link) the user's account; a new link replaces the old one."""
+        now = self.clock.time()
+        self.db.execute(
+            "INSERT INTO linked_accounts (user_id, anjuke_user_id, name, phone, email, "
+            "registered_by_bot, linked_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET anjuke_user_id = excluded.anjuke_user_id, "
+            "name = excluded.name, phone = excluded.phone, email = excluded.email, "
+            "registered_by_bot = excluded.registered_by_bot, linked_at = excluded.linked_at",
+            [user_id, anjuke_user_id, name, phone, email, int(registered_by_bot), now],
+        )
+        return LinkedAccount(user_id, anjuke_user_id, name, phone, email, registered_by_bot, now)
+
+    def delete(self, user_id: int) -> bool:
+        return (
+            self.db.execute("DELETE FROM linked_accounts WHERE user_id = ?", [user_id]).rowcount
+            == 1
+        )
+
+    def count(self) -> int:
+        (n,) = self.db.execute("SELECT COUNT(*) FROM linked_accounts").fetchone()
+        return int(n)

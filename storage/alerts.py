@@ -1,0 +1,171 @@
+"""Price alerts: recorded before they are sent, marked sent after (table `alerts`, migration 3).
+
+Each alert has a unique `alert_key` (subscription, the base version it was measured
+against, the observed change), so the same change can be recorded only once however
+often it is observed. Alerts are inserted by `SubscriptionStore.record_check` in the
+transaction that moves the subscription's base; delivery then walks `pending()` and
+marks each one `sent` or `failed`. On start, whatever is still pending is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlite_utils
+
+from storage.database import Database
+from storage.subscriptions import AlertDraft, Subscription, dec, dec_text
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAlert:
+    """An alert to send, with what the message needs from its listing and subscription."""
+
+    id: int
+    subscription_id: int
+    user_id: int
+    chat_id: int
+    ref_key: str
+    changes: tuple[str, ...]
+    old_price: Decimal | None
+    new_price: Decimal | None
+    lowest_price: Decimal | None
+    status: str
+    created_at: float
+    attempts: int
+    title: str
+    url: str
+    platform: str
+    price_unit: str
+    rule: str
+    rule_value: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertCounts:
+    pending: int
+    sent: int
+    failed: int
+
+
+def insert_alert(
+    db: sqlite_utils.Database,
+    subscription: Subscription,
+    draft: AlertDraft,
+    lowest_price: Decimal | None,
+    now: float,
+) -> bool:
+    """Record an alert (inside the caller's transaction); False when its key exists already."""
+    cursor = db.execute(
+        "INSERT INTO alerts (alert_key, subscription_id, user_id, chat_id, ref_key, changes, "
+        "old_price, new_price, lowest_price, status, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alert_key) DO NOTHING",
+        [
+            draft.key,
+            subscription.id,
+            subscription.user_id,
+            subscription.chat_id,
+            subscription.ref_key,
+            "+".join(draft.changes),
+            dec_text(draft.old_price),
+            dec_text(draft.new_price),
+            dec_text(lowest_price),
+            draft.status,
+            now,
+        ],
+    )
+    return cursor.rowcount == 1
+
+
+class AlertStore:
+    def __init__(self, database: Database) -> None:
+        self.db = database.db
+        self.clock = database.clock
+
+    def pending(self, after_id: int = 0, limit: int = 500) -> list[PendingAlert]:
+        """Unsent, not given-up alerts with id > `after_id`, oldest first."""
+        rows = self.db.execute(
+            "SELECT a.id, a.subscription_id, a.user_id, a.chat_id, a.ref_key, a.changes, "
+            "a.old_price, a.new_price, a.lowest_price, a.status, a.created_at, a.attempts, "
+            "l.title, l.url, l.platform, l.price_unit, s.rule, s.rule_value "
+            "FROM alerts a "
+            "JOIN subscriptions s ON s.id = a.subscription_id "
+            "JOIN watched_listings l ON l.ref_key = a.ref_key "
+            "WHERE a.sent_at IS NULL AND a.failed_at IS NULL AND a.id > ? "
+            "ORDER BY a.id LIMIT ?",
+            [after_id, limit],
+        ).fetchall()
+        return [
+            PendingAlert(
+                int(r[0]),
+                int(r[1]),
+                int(r[2]),
+                int(r[3]),
+                r[4],
+                tuple(r[5].split("+")),
+                dec(r[6]),
+                dec(r[7]),
+                dec(r[8]),
+                r[9],
+                r[10],
+                int(r[11]),
+                r[12],
+                r[13],
+                r[14],
+                r[15],
+                r[16],
+                dec(r[17]),
+            )
+            for r in rows
+        ]
+
+    def mark_sent(self, alert_id: int) -> bool:
+        return (
+            self.db.execute(
+                "UPDATE alerts SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
+                "WHERE id = ? AND sent_at IS NULL",
+                [self.clock.time(), alert_id],
+            ).rowcount
+            == 1
+        )
+
+    def mark_failed(self, alert_id: int, reason: str) -> None:
+        """Given up: never sent again (the reason says why, for the operator)."""
+        self.db.execute(
+            "UPDATE alerts SET failed_at = ?, attempts = attempts + 1, last_error = ? "
+            "WHERE id = ? AND sent_at IS NULL",
+            [self.clock.time(), reason[:200], alert_id],
+        )
+
+    def note_attempt(self, alert_id: int, error: str) -> int:
+        """A failed try that may work later; return the tries so far."""
+        row = self.db.execute(
+            "UPDATE alerts SET attempts = attempts + 1, last_error = ? WHERE id = ? "
+            "RETURNING attempts",
+            [error[:200], alert_id],
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def fail_pending_for_chat(self, chat_id: int, reason: str) -> int:
+        return self.db.execute(
+            "UPDATE alerts SET failed_at = ?, last_error = ? "
+            "WHERE chat_id = ? AND sent_at IS NULL AND failed_at IS NULL",
+            [self.clock.time(), reason, chat_id],
+        ).rowcount
+
+    def for_subscription(self, subscription_id: int) -> list[tuple[str, float, float | None]]:
+        """(changes, created_at, sent_at) of a subscription's alerts, oldest first."""
+        rows = self.db.execute(
+            "SELECT changes, created_at, sent_at FROM alerts WHERE subscription_id = ? ORDER BY id",
+            [subscription_id],
+        ).fetchall()
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    def counts(self) -> AlertCounts:
+        row = self.db.execute(
+            "SELECT COALESCE(SUM(sent_at IS NULL AND failed_at IS NULL), 0), "
+            "COALESCE(SUM(sent_at IS NOT NULL), 0), COALESCE(SUM(failed_at IS NOT NULL), 0) "
+            "FROM alerts"
+        ).fetchone()
+        return AlertCounts(int(row[0]), int(row[1]), int(row[2]))

@@ -1,0 +1,576 @@
+"""Watched listings, their price history, and who watches them.
+
+Tables (migration 3): `watched_listings` (the latest snapshot of each watched
+listing), `price_history` (one row per stretch of equal observations), and
+`subscriptions` (one per user and listing, with its rule and comparison base).
+
+`record_check` is the poller's one write per checked listing: in a single
+transaction it records the observation, moves the snapshot, asks the caller's
+`decide` what the observation means for each active subscription, stores the new
+bases and inserts the alerts. A crash either keeps all of it or none of it, so an
+alert is never lost between "seen" and "recorded" and never recorded twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+import sqlite_utils
+
+from clients.models import Listing, ListingStatus
+from storage.database import Database
+
+
+class WatchLimitReached(Exception):
+    """The user already holds the maximum number of subscriptions."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} subscriptions per user")
+        self.limit = limit
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction (the connection is in autocommit mode otherwise).
+
+    Callers must not await inside: every coroutine shares the one connection.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+def dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def dec_text(value: Decimal | None) -> str | None:
+    """A decimal as plain text (`350.5`, never `3.505E+2`)."""
+    return None if value is None else format(value, "f")
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedListing:
+    ref_key: str
+    platform: str
+    listing_id: str
+    city_id: str | None
+    title: str
+    url: str
+    price_unit: str
+    price: Decimal | None
+    status: str
+    lowest_price: Decimal | None
+    first_seen_at: float
+    last_checked_at: float | None
+    last_seen_at: float | None
+    last_error: str | None
+    errors: int
+
+
+_LISTING_COLUMNS = (
+    "ref_key, platform, listing_id, city_id, title, url, price_unit, price, status, "
+    "lowest_price, first_seen_at, last_checked_at, last_seen_at, last_error, errors"
+)
+
+
+def _listing(row: tuple) -> WatchedListing:  # type: ignore[type-arg]
+    return WatchedListing(
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        row[4],
+        row[5],
+        row[6],
+        dec(row[7]),
+        row[8],
+        dec(row[9]),
+        row[10],
+        row[11],
+        row[12],
+        row[13],
+        int(row[14]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    id: int
+    user_id: int
+    chat_id: int
+    ref_key: str
+    rule: str
+    rule_value: Decimal | None
+    watched_price: Decimal | None
+    base_price: Decimal | None
+    base_status: str
+    base_version: int
+    paused_reason: str | None
+    created_at: float
+    last_alert_at: float | None
+
+
+_SUB_COLUMNS = (
+    "id, user_id, chat_id, ref_key, rule, rule_value, watched_price, base_price, base_status, "
+    "base_version, paused_reason, created_at, last_alert_at"
+)
+
+
+def _subscription(row: tuple) -> Subscription:  # type: ignore[type-arg]
+    return Subscription(
+        int(row[0]),
+        int(row[1]),
+        int(row[2]),
+        row[3],
+        row[4],
+        dec(row[5]),
+        dec(row[6]),
+        dec(row[7]),
+        row[8],
+        int(row[9]),
+        row[10],
+        row[11],
+        row[12],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class WatchEntry:
+    """One line of a user's /watches: the subscription with its listing's snapshot."""
+
+    number: int  # 1-based, in the order the user started watching
+    subscription: Subscription
+    listing: WatchedListing
+
+
+@dataclass(frozen=True, slots=True)
+class NewBase:
+    price: Decimal | None
+    status: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDraft:
+    """An alert to record with a subscription's new base."""
+
+    key: str
+    changes: tuple[str, ...]
+    old_price: Decimal | None
+    new_price: Decimal | None
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What one observation means for one subscription: its base from now on, maybe an alert."""
+
+    base: NewBase
+    alert: AlertDraft | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    listing: WatchedListing
+    alerts_created: int
+    duplicates: int  # alerts whose key existed already (the same change seen again)
+
+
+@dataclass(frozen=True, slots=True)
+class PricePoint:
+    price: Decimal | None
+    status: str
+    first_observed_at: float
+    last_observed_at: float
+    observations: int
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriptionCounts:
+    users: int  # distinct users with a subscription
+    active: int
+    paused: int
+    listings: int  # distinct listings with at least one active subscription
+
+
+class SubscriptionStore:
+    def __init__(self, database: Database) -> None:
+        self.db = database.db
+        self.clock = database.clock
+
+    # -- listings and their history -------------------------------------------------
+
+    def listing(self, ref_key: str) -> WatchedListing | None:
+        row = self.db.execute(
+            f"SELECT {_LISTING_COLUMNS} FROM watched_listings WHERE ref_key = ?", [ref_key]
+        ).fetchone()
+        return _listing(row) if row else None
+
+    def _observe(self, ref_key: str, price: Decimal | None, status: str, now: float) -> None:
+        """Record one observation in the history (extends the last row when nothing changed)."""
+        last = self.db.execute(
+            "SELECT id, price, status FROM price_history WHERE ref_key = ? "
+            "ORDER BY first_observed_at DESC, id DESC LIMIT 1",
+            [ref_key],
+        ).fetchone()
+        if last is not None and dec(last[1]) == price and last[2] == status:
+            self.db.execute(
+                "UPDATE price_history SET last_observed_at = ?, observations = observations + 1 "
+                "WHERE id = ?",
+                [now, last[0]],
+            )
+            return
+        self.db.execute(
+            "INSERT INTO price_history (ref_key, price, status, first_observed_at, "
+            "last_observed_at) VALUES (?, ?, ?, ?, ?)",
+            [ref_key, dec_text(price), status, now, now],
+        )
+
+    def _save_snapshot(self, listing: Listing, now: float, *, checked: bool) -> None:
+        key = listing.ref.key
+        row = self.db.execute(
+            "SELECT lowest_price FROM watched_listings WHERE ref_key = ?", [key]
+        ).fetchone()
+        lowest = dec(row[0]) if row else None
+        if listing.status is ListingStatus.ON_SALE and listing.price is not None:
+            lowest = listing.price if lowest is None else min(lowest, listing.price)
+        self.db.execute(
+            f"""
+            INSERT INTO watched_listings ({_LISTING_COLUMNS})
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)
+            ON CONFLICT (ref_key) DO UPDATE SET
+                title = excluded.title, url = excluded.url, price_unit = excluded.price_unit,
+                price = excluded.price, status = excluded.status,
+                lowest_price = excluded.lowest_price,
+                last_checked_at = COALESCE(excluded.last_checked_at, last_checked_at),
+                last_seen_at = excluded.last_seen_at, last_error = NULL, errors = 0
+            """,
+            [
+                key,
+                listing.platform,
+                listing.listing_id,
+                listing.city_id,
+                listing.title,
+                listing.url,
+                listing.price_unit.value,
+                dec_text(listing.price),
+                listing.status.value,
+                dec_text(lowest),
+                now,
+                now if checked else None,
+                now,
+            ],
+        )
+
+    def history(self, ref_key: str, limit: int = 2000) -> list[PricePoint]:
+        """The listing's observations, oldest first (the most recent `limit` stretches)."""
+        rows = self.db.execute(
+            "SELECT price, status, first_observed_at, last_observed_at, observations FROM ("
+            " SELECT * FROM price_history WHERE ref_key = ?"
+            " ORDER BY first_observed_at DESC, id DESC LIMIT ?"
+            ") ORDER BY first_observed_at, id",
+            [ref_key, limit],
+        ).fetchall()
+        return [PricePoint(dec(r[0]), r[1], r[2], r[3], int(r[4])) for r in rows]
+
+    # -- subscribing ------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        *,
+        user_id: int,
+        chat_id: int,
+        listing: Listing,
+        rule: str,
+        rule_value: Decimal | None,
+        base_price: Decimal | None,
+        max_per_user: int,
+    ) -> tuple[Subscription, bool]:
+        """Watch `listing` (or change the rule of an existing watch); return it and whether it is new.
+
+        Watching again replaces the rule and restarts the base from the current price:
+        the user has just seen it. Raises `WatchLimitReached` for a new watch beyond
+        `max_per_user`. The listing's snapshot and history are recorded as well.
+        """
+        now = self.clock.time()
+        key = listing.ref.key
+        with transaction(self.db):
+            existing = self.db.execute(
+                "SELECT id FROM subscriptions WHERE user_id = ? AND ref_key = ?", [user_id, key]
+            ).fetchone()
+            if existing is None:
+                (count,) = self.db.execute(
+                    "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
+                ).fetchone()
+                if count >= max_per_user:
+                    raise WatchLimitReached(max_per_user)
+            self._save_snapshot(listing, now, checked=False)
+            self._observe(key, listing.price, listing.status.value, now)
+            values = [
+                chat_id,
+                rule,
+                dec_text(rule_value),
+                dec_text(listing.price),
+                dec_text(base_price),
+                listing.status.value,
+                now,
+            ]
+            if existing is None:
+                sub_id = self.db.execute(
+                    "INSERT INTO subscriptions (chat_id, rule, rule_value, watched_price, "
+                    "base_price, base_status, updated_at, user_id, ref_key, created_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [*values, user_id, key, now],
+                ).lastrowid
+            else:
+                sub_id = existing[0]
+                # the version keeps counting, so no earlier alert key can ever come back
+                self.db.execute(
+                    "UPDATE subscriptions SET chat_id = ?, rule = ?, rule_value = ?, "
+                    "watched_price = ?, base_price = ?, base_status = ?, updated_at = ?, "
+                    "paused_reason = NULL WHERE id = ?",
+                    [*values, sub_id],
+                )
+        sub = self.get(int(sub_id))
+        assert sub is not None
+        return sub, existing is None
+
+    def get(self, subscription_id: int) -> Subscription | None:
+        row = self.db.execute(
+            f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE id = ?", [subscription_id]
+        ).fetchone()
+        return _subscription(row) if row else None
+
+    def owned(self, subscription_id: int, user_id: int) -> Subscription | None:
+        """The subscription if `user_id` holds it; None for anyone else's (or none)."""
+        row = self.db.execute(
+            f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE id = ? AND user_id = ?",
+            [subscription_id, user_id],
+        ).fetchone()
+        return _subscription(row) if row else None
+
+    def of_user_for(self, user_id: int, ref_key: str) -> Subscription | None:
+        """The user's subscription to one listing, if any."""
+        row = self.db.execute(
+            f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE user_id = ? AND ref_key = ?",
+            [user_id, ref_key],
+        ).fetchone()
+        return _subscription(row) if row else None
+
+    def count_for_user(self, user_id: int) -> int:
+        (count,) = self.db.execute(
+            "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
+        ).fetchone()
+        return int(count)
+
+    def for_user(self, user_id: int) -> list[WatchEntry]:
+        """The user's subscriptions, numbered in the order they were started."""
+        sub_cols = ", ".join(f"s.{c.strip()}" for c in _SUB_COLUMNS.split(","))
+        listing_cols = ", ".join(f"l.{c.strip()}" for c in _LISTING_COLUMNS.split(","))
+        rows = self.db.execute(
+            f"SELECT {sub_cols}, {listing_cols} FROM subscriptions s "
+            "JOIN watched_listings l ON l.ref_key = s.ref_key "
+            "WHERE s.user_id = ? ORDER BY s.created_at, s.id",
+            [user_id],
+        ).fetchall()
+        width = len(_SUB_COLUMNS.split(","))
+        return [
+            WatchEntry(n, _subscription(r[:width]), _listing(r[width:]))
+            for n, r in enumerate(rows, start=1)
+        ]
+
+    def unsubscribe(self, subscription_id: int, user_id: int) -> WatchedListing | None:
+        """Remove the user's own subscription (its alerts go with it); None when not theirs."""
+        with transaction(self.db):
+            row = self.db.execute(
+                "SELECT ref_key FROM subscriptions WHERE id = ? AND user_id = ?",
+                [subscription_id, user_id],
+            ).fetchone()
+            if row is None:
+                return None
+            listing = self.listing(row[0])
+            self.db.execute("DELETE FROM subscriptions WHERE id = ?", [subscription_id])
+            self._drop_unwatched([row[0]])
+        return listing
+
+    def delete_user(self, user_id: int) -> tuple[int, int]:
+        """Every subscription of the user and their alerts; return (subscriptions, alerts)."""
+        with transaction(self.db):
+            keys = [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT ref_key FROM subscriptions WHERE user_id = ?", [user_id]
+                )
+            ]
+            (alerts,) = self.db.execute(
+                "SELECT COUNT(*) FROM alerts WHERE user_id = ?", [user_id]
+            ).fetchone()
+            # alerts of this user in any chat (a group watch made by them) go too
+            self.db.execute("DELETE FROM alerts WHERE user_id = ?", [user_id])
+            subs = self.db.execute(
+                "DELETE FROM subscriptions WHERE user_id = ?", [user_id]
+            ).rowcount
+            self._drop_unwatched(keys)
+        return int(subs), int(alerts)
+
+    def _drop_unwatched(self, ref_keys: list[str]) -> None:
+        # A listing nobody watches any more is forgotten with its history: it said what
+        # the last watcher was interested in.
+        for key in set(ref_keys):
+            self.db.execute(
+                "DELETE FROM watched_listings WHERE ref_key = ? AND NOT EXISTS "
+                "(SELECT 1 FROM subscriptions WHERE ref_key = ?)",
+                [key, key],
+            )
+
+    # -- blocked users ---------------------------------------------------------------
+
+    def pause_chat(self, chat_id: int, reason: str) -> int:
+        return self.db.execute(
+            "UPDATE subscriptions SET paused_reason = ?, updated_at = ? "
+            "WHERE chat_id = ? AND paused_reason IS NULL",
+            [reason, self.clock.time(), chat_id],
+        ).rowcount
+
+    def resume_chat(self, chat_id: int) -> int:
+        """The chat talks to us again (so it unblocked the bot): its watches run again."""
+        return self.db.execute(
+            "UPDATE subscriptions SET paused_reason = NULL, updated_at = ? "
+            "WHERE chat_id = ? AND paused_reason IS NOT NULL",
+            [self.clock.time(), chat_id],
+        ).rowcount
+
+    def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+        """A group became a supergroup: its watches follow it."""
+        with transaction(self.db):
+            self.db.execute(
+                "UPDATE alerts SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id]
+            )
+            return self.db.execute(
+                "UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?",
+                [new_chat_id, old_chat_id],
+            ).rowcount
+
+    # -- what the poller needs -------------------------------------------------------
+
+    def watched_counts(self) -> dict[str, int]:
+        """Platform -> listings with at least one active subscription."""
+        rows = self.db.execute(
+            "SELECT l.platform, COUNT(*) FROM watched_listings l WHERE EXISTS "
+            "(SELECT 1 FROM subscriptions s WHERE s.ref_key = l.ref_key "
+            "AND s.paused_reason IS NULL) GROUP BY l.platform"
+        ).fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    def stalest(self, platform: str, limit: int) -> list[WatchedListing]:
+        """Up to `limit` actively watched listings, never-checked first, then least recently."""
+        if limit <= 0:
+            return []
+        rows = self.db.execute(
+            f"SELECT {_LISTING_COLUMNS} FROM watched_listings l WHERE l.platform = ? "
+            "AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.ref_key = l.ref_key "
+            "AND s.paused_reason IS NULL) "
+            "ORDER BY l.last_checked_at IS NOT NULL, l.last_checked_at, l.first_seen_at "
+            "LIMIT ?",
+            [platform, limit],
+        ).fetchall()
+        return [_listing(r) for r in rows]
+
+    def record_failure(self, ref_key: str, error_kind: str, now: float) -> None:
+        """A check that got no usable answer: it counts as checked, so others get their turn."""
+        self.db.execute(
+            "UPDATE watched_listings SET last_checked_at = ?, last_error = ?, "
+            "errors = errors + 1 WHERE ref_key = ?",
+            [now, error_kind, ref_key],
+        )
+
+    def record_check(
+        self,
+        ref_key: str,
+        listing: Listing | None,
+        status: str,
+        now: float,
+        decide: Callable[[Subscription], Decision],
+    ) -> CheckResult:
+        """Record one observation and what it means for every active subscription, atomically.
+
+        `listing` is None when the platform says the listing no longer exists; `status`
+        is then `taken_down` and the price stays what was last seen.
+        """
+        from storage.alerts import insert_alert  # the alert table's SQL lives there
+
+        created = duplicates = 0
+        with transaction(self.db):
+            before = self.listing(ref_key)
+            if before is None:  # nobody watches it any more (unwatched during the check)
+                raise LookupError(ref_key)
+            if listing is not None:
+                self._save_snapshot(listing, now, checked=True)
+                price = listing.price
+            else:
+                price = before.price
+                self.db.execute(
+                    "UPDATE watched_listings SET status = ?, last_checked_at = ?, "
+                    "last_seen_at = ?, last_error = NULL, errors = 0 WHERE ref_key = ?",
+                    [status, now, now, ref_key],
+                )
+            self._observe(ref_key, price, status, now)
+            after = self.listing(ref_key)
+            assert after is not None
+            subs = [
+                _subscription(r)
+                for r in self.db.execute(
+                    f"SELECT {_SUB_COLUMNS} FROM subscriptions "
+                    "WHERE ref_key = ? AND paused_reason IS NULL",
+                    [ref_key],
+                )
+            ]
+            base_updates = []
+            for sub in subs:
+                decision = decide(sub)
+                base = decision.base
+                if (base.price, base.status, base.version) != (
+                    sub.base_price,
+                    sub.base_status,
+                    sub.base_version,
+                ):
+                    base_updates.append(
+                        (
+                            dec_text(base.price),
+                            base.status,
+                            base.version,
+                            now if decision.alert else sub.last_alert_at,
+                            now,
+                            sub.id,
+                        )
+                    )
+                if decision.alert is not None:
+                    if insert_alert(self.db, sub, decision.alert, after.lowest_price, now):
+                        created += 1
+                    else:
+                        duplicates += 1
+            if base_updates:
+                self.db.conn.executemany(
+                    "UPDATE subscriptions SET base_price = ?, base_status = ?, "
+                    "base_version = ?, last_alert_at = ?, updated_at = ? WHERE id = ?",
+                    base_updates,
+                )
+        return CheckResult(after, created, duplicates)
+
+    # -- numbers for /stats ------------------------------------------------------------
+
+    def counts(self) -> SubscriptionCounts:
+        row = self.db.execute(
+            "SELECT COUNT(DISTINCT user_id), "
+            "COALESCE(SUM(paused_reason IS NULL), 0), COALESCE(SUM(paused_reason IS NOT NULL), 0), "
+            "COUNT(DISTINCT CASE WHEN paused_reason IS NULL THEN ref_key END) FROM subscriptions"
+        ).fetchone()
+        return SubscriptionCounts(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
