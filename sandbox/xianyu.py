@@ -292,6 +292,17 @@ class XianyuCatalogue:
     def ids(self) -> list[str]:
         return list(self.items)
 
+    def add_copies(self, count: int, first_id: int = 800_000_000_000) -> list[str]:
+        """Add `count` on-sale items (copies of the first with new 12-digit IDs) for load tests."""
+        template = next(iter(self.items.values()))
+        ids = []
+        for n in range(count):
+            item_id = str(first_id + n)
+            self.items[item_id] = replace(template, item_id=item_id, title=f"{template.title} #{n}",
+                                          status=ListingStatus.ON_SALE, removed=False, price=None)
+            ids.append(item_id)
+        return ids
+
     def item(self, listing_id: str) -> Item:
         return self.items[listing_id]
 

@@ -1,0 +1,87 @@
+"""End-to-end fixture: sandbox platforms + local Bot API emulator + the real bot, on 127.0.0.1.
+
+    async def test_x(bot_env):
+        user = bot_env.user(1, "zh-hans")
+        replies = await bot_env.say(user, "https://bj.ke.com/ershoufang/101127449675.html")
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import build_application
+from bot.config import Settings, load_settings
+from bot.services import Services, build_services
+from clients.clock import FakeClock
+from sandbox.botapi import BotApiEmulator, SentMessage, User
+from sandbox.server import Sandbox
+
+TOKEN = "123456:TEST-TOKEN-not-a-secret"
+#: tiers generous enough that tests are never slowed by per-second limits
+E2E_TIERS = {"anjuke": "enterprise_advanced", "xianyu": "enterprise_advanced",
+             "aihuishou": "commercial"}
+
+
+@dataclass
+class BotEnv:
+    clock: FakeClock
+    sandbox: Sandbox
+    emulator: BotApiEmulator
+    settings: Settings
+    services: Services
+    application: Any
+
+    def user(self, user_id: int = 1001, language_code: str = "en", **kw: Any) -> User:
+        return self.emulator.user(user_id, language_code=language_code, **kw)
+
+    def catalogue(self, platform: str) -> Any:
+        return self.sandbox.state.catalogues[platform]
+
+    def messages(self, chat_id: int) -> list[SentMessage]:
+        return list(self.emulator.sent.get(chat_id, []))
+
+    async def say(self, user: User, text: str, *, chat: Any = None, expect: int = 1,
+                  timeout: float = 10.0) -> list[SentMessage]:
+        """The user writes `text`; wait for `expect` new bot messages in that chat; return them."""
+        chat_id = chat.id if chat is not None else user.id
+        before = len(self.emulator.sent.get(chat_id, []))
+        await self.emulator.send_text(user, chat, text)
+        await self.emulator.wait_for_messages(chat_id, before + expect, timeout=timeout)
+        return self.messages(chat_id)[before:]
+
+    async def press(self, user: User, message: SentMessage, button: int | str) -> str:
+        return await self.emulator.press(user, message, button)
+
+
+async def start_bot_env(tmp_path: Path, **settings_overrides: Any) -> AsyncIterator[BotEnv]:
+    clock = FakeClock()
+    async with Sandbox(clock=clock, tiers=E2E_TIERS) as sandbox, BotApiEmulator(token=TOKEN) as emulator:
+        overrides = {
+            **sandbox.settings_overrides(),
+            "telegram_api_url": emulator.base_url,
+            "telegram_bot_token": TOKEN,
+            "database_path": tmp_path / "bot.sqlite3",
+            **settings_overrides,
+        }
+        settings = load_settings(**overrides)
+        services = build_services(settings, clock)
+        application = build_application(settings, services)
+        async with application:
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            try:
+                yield BotEnv(clock, sandbox, emulator, settings, services, application)
+            finally:
+                await application.updater.stop()
+                await application.stop()
+
+
+@pytest.fixture
+async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
+    async for env in start_bot_env(tmp_path):
+        yield env
