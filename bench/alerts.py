@@ -215,6 +215,8 @@ async def broadcast_run(users: int) -> dict[str, Any]:
             subscribe_all(services, listing, [item], users, first_user=chats[0])
             catalogue.set_price(item, Decimal("4500"))
             async with application:
+                assert application.post_init is not None
+                await application.post_init(application)  # as the bot starts (gc.freeze...)
                 started = time.perf_counter()
                 report = await run_poll_cycle(services, application.bot, deliver=False)
                 recorded = time.perf_counter() - started

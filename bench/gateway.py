@@ -23,11 +23,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.config import load_settings  # noqa: E402
-from bot.services import build_services  # noqa: E402
-from clients.clock import SystemClock  # noqa: E402
-from clients.models import ListingRef  # noqa: E402
-from sandbox.server import Sandbox  # noqa: E402
+from bot.config import load_settings
+from bot.services import build_services
+from clients.clock import SystemClock
+from clients.models import ListingRef
+from sandbox.server import Sandbox
 
 
 async def one_run(tmp: Path) -> dict[str, float]:

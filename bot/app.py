@@ -7,15 +7,16 @@
 
 from __future__ import annotations
 
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+import gc
+
 from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
 
 import handlers
 from bot.config import Settings
 from bot.services import Services
 from handlers.alerts import start_alerts
 from handlers.common import set_commands
-
 
 #: messages to all chats together: a bucket of OVERALL_BURST refilled OVERALL_PER_SECOND times
 #: a second never lets more than 2 + 28.3 -> 30 go in any one second (Telegram's limit)
@@ -61,6 +62,10 @@ def build_application(settings: Settings, services: Services, *, rate_limiter: b
 async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
     await set_commands(application)
     start_alerts(application)  # the poll job, and alerts a previous run left unsent
+    # What is imported and built by now lives as long as the process: frozen, the garbage
+    # collector stops walking it on every full collection. Its pauses fell from ~80 ms to
+    # ~13 ms (bench/alerts.py), pauses that bunch messages past Telegram's 30 a second.
+    gc.freeze()
 
 
 async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]

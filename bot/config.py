@@ -6,11 +6,10 @@ Secrets are `SecretStr`: their repr is masked, so printing settings never leaks 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
-from typing_extensions import Annotated
 
 from clients.base import PlatformConfig
 

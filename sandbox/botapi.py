@@ -1026,7 +1026,7 @@ class BotApiEmulator:
             params["retry_after"] = retry_after
         self._faults[method.lower()].append(_Fault(error_code, description, params, count))
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:  # noqa: ASYNC109
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Wait until `predicate()` is truthy (checked after every bot request); return it.
 
         A timeout argument rather than asyncio.timeout() so that the TimeoutError can say
@@ -1045,7 +1045,7 @@ class BotApiEmulator:
         self,
         chat_id: int,
         count: int,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> list[SentMessage]:
         """Wait until the bot has sent at least `count` messages to `chat_id`."""
         await self.wait_for(lambda: len(self.sent[chat_id]) >= count, timeout)
@@ -1054,7 +1054,7 @@ class BotApiEmulator:
     async def wait_for_callback_answer(
         self,
         query_id: str,
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = 5.0,
     ) -> CallbackAnswer:
         result: CallbackAnswer = await self.wait_for(
             lambda: self.callback_answers.get(query_id), timeout

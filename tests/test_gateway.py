@@ -170,7 +170,7 @@ async def test_rate_limit_spaces_calls_to_the_tier(clock, db):
 
 async def test_daily_quota_is_kept_and_survives_a_restart(tmp_path, clock):
     path = tmp_path / "q.sqlite3"
-    gateway, client = make(clock, Database(path, clock), tier="small")  # 10 per day
+    gateway, _client = make(clock, Database(path, clock), tier="small")  # 10 per day
     for i in range(10):
         await gateway.listing(ListingRef("fake", str(i)))
     with pytest.raises(QuotaExhausted):
@@ -188,7 +188,7 @@ async def test_daily_quota_is_kept_and_survives_a_restart(tmp_path, clock):
 
 
 async def test_background_work_cannot_touch_the_chat_reserve(clock, db):
-    gateway, client = make(clock, db, tier="small")  # 10 per day, 3 reserved for chat
+    gateway, _client = make(clock, db, tier="small")  # 10 per day, 3 reserved for chat
     assert gateway.quota_left("fake", Priority.BACKGROUND) == 7
     for i in range(7):
         await gateway.listing(ListingRef("fake", str(i)), priority=Priority.BACKGROUND)
@@ -301,7 +301,7 @@ async def test_platform_without_credentials_is_disabled_and_never_called(clock, 
 
 
 async def test_stats_count_calls_hits_and_quota(clock, db):
-    gateway, client = make(clock, db, tier="small")
+    gateway, _client = make(clock, db, tier="small")
     await gateway.listing(REF)
     await gateway.listing(REF)
     stats = gateway.stats()["fake"]
