@@ -75,7 +75,10 @@ class Settings(BaseSettings):
     @classmethod
     def _split_ids(cls, value: object) -> object:
         if isinstance(value, str):
-            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+            parts = [part for part in value.replace(" ", "").split(",") if part]
+            if not all(part.lstrip("-").isdigit() for part in parts):
+                raise ValueError("expected comma-separated Telegram user ids")
+            return frozenset(int(part) for part in parts)
         return value
 
     @field_validator("telegram_api_url", "anjuke_open_api_url", "beike_api_url", mode="after")
