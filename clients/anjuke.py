@@ -459,13 +459,17 @@ class AnjukeClient(ListingClient):
             )
         return found
 
-    def request_params(self, house_id: str) -> dict[str, str]:
-        """The signed query for one house (the secret only enters the signature)."""
+    def request_params(self, house_id: str, *, fresh: bool = False) -> dict[str, str]:
+        """The signed query for one house (the secret only enters the signature).
+
+        `fresh` (a price-alert check) sends `cache=no`, so the platform's own cache cannot
+        hide a change the check exists to see.
+        """
         params = {
             "key": self.config.key,
             "api_name": API_NAME,
             "result_type": "json",
-            "cache": "yes" if self.use_platform_cache else "no",
+            "cache": "yes" if self.use_platform_cache and not fresh else "no",
             "house_id": house_id,
             "need_media": _bool(self.need_media),
             "need_transaction": _bool(self.need_transaction),
@@ -477,13 +481,13 @@ class AnjukeClient(ListingClient):
         params["sign"] = sign(params, self.config.secret.get_secret_value())
         return params
 
-    async def fetch_listing(self, ref: ListingRef) -> Listing:
+    async def fetch_listing(self, ref: ListingRef, *, fresh: bool = False) -> Listing:
         house_id = ref.listing_id
         if not HOUSE_ID.fullmatch(house_id):
             # Not one of the shapes above: the platform could only refuse it.
             raise BadRequest(self.platform, "not an Anjuke house ID", code=CODE_BAD_PARAMETER)
         request = self.http.build_request(
-            "GET", self.config.api_url, params=self.request_params(house_id)
+            "GET", self.config.api_url, params=self.request_params(house_id, fresh=fresh)
         )
         response = await self.send(request)  # the shared client's timeout applies
         body = self._answer(response)

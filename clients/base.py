@@ -163,8 +163,12 @@ class ListingClient(PlatformClient):
         return None
 
     @abstractmethod
-    async def fetch_listing(self, ref: ListingRef) -> Listing:
-        """One upstream call for one listing; raises a `PlatformError` subclass."""
+    async def fetch_listing(self, ref: ListingRef, *, fresh: bool = False) -> Listing:
+        """One upstream call for one listing; raises a `PlatformError` subclass.
+
+        `fresh` marks a price-alert check: a platform with a cache of its own is asked to
+        bypass it.
+        """
 
     @abstractmethod
     def listing_ttl(self, listing: Listing) -> float:

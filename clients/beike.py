@@ -449,7 +449,7 @@ class BeikeClient(ListingClient):
             return ListingRef(cls.platform, token, city_id_for_slug(legacy.group("city")))
         return ref
 
-    async def fetch_listing(self, ref: ListingRef) -> Listing:
+    async def fetch_listing(self, ref: ListingRef, *, fresh: bool = False) -> Listing:
         if not ref.city_id:
             raise BadRequest(self.platform, "a Beike home needs its city")
         params = {

@@ -287,7 +287,7 @@ class Gateway:
         return await self._cached_call(
             ref.platform,
             f"listing:{ref.key}",
-            lambda: client.fetch_listing(ref),
+            lambda: client.fetch_listing(ref, fresh=fresh),
             client.listing_ttl,
             priority=priority,
             fresh=fresh,

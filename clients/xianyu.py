@@ -398,7 +398,7 @@ class XianyuClient(ListingClient):
     def _with_scheme(url: str) -> str:
         return url if "://" in url else "https://" + url
 
-    async def fetch_listing(self, ref: ListingRef) -> Listing:
+    async def fetch_listing(self, ref: ListingRef, *, fresh: bool = False) -> Listing:
         params = {
             "app_key": self.config.key,
             "method": METHOD,

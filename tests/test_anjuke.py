@@ -702,3 +702,18 @@ def test_recogniser_orders_links_and_bare_ids_as_written() -> None:
         _ref("A1085530336"),
         _ref("A123456789"),
     ]
+
+
+async def test_alert_checks_ask_the_platform_to_bypass_its_cache():
+    import httpx
+    from pydantic import SecretStr
+
+    from clients.anjuke import AnjukeClient
+    from clients.base import PlatformConfig
+    from clients.clock import FakeClock
+
+    config = PlatformConfig("http://127.0.0.1:1/anjuke/item_get", "k", SecretStr("s"), "personal")
+    async with httpx.AsyncClient() as http:
+        client = AnjukeClient(http, config, FakeClock())
+        assert client.request_params("A1234567890")["cache"] == "yes"
+        assert client.request_params("A1234567890", fresh=True)["cache"] == "no"

@@ -52,7 +52,7 @@ class ScriptedClient(ListingClient):
     def find(cls, text: str):  # type: ignore[no-untyped-def]
         return []
 
-    async def fetch_listing(self, ref: ListingRef) -> Listing:
+    async def fetch_listing(self, ref: ListingRef, *, fresh: bool = False) -> Listing:
         self.calls.append((ref.listing_id, self.clock.monotonic()))
         if self.gate is not None:
             await self.gate.wait()
