@@ -24,7 +24,8 @@ _LINKISH = re.compile(
     r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+|\b[\w.-]+\.(?:com|cn|net|org|io|me|xyz|top)\b\S*",
     re.IGNORECASE,
 )
-_TOKEN = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z]{0,2}\d{6,19}(?![A-Za-z0-9_])")
+# up to six letters: Lianjia's older codes lead with city and district letters (BJCY91736842)
+_TOKEN = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z]{0,6}\d{6,19}(?![A-Za-z0-9_])")
 
 
 def normalise(text: str) -> str:

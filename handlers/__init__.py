@@ -15,7 +15,7 @@ from telegram.ext import (
     filters,
 )
 
-from handlers import account, admin, alerts, common, forget, listings, watches
+from handlers import account, admin, alerts, common, forget, listings, quotes, watches
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -40,6 +40,12 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(account.on_register_button, pattern=r"^ar\|"))
     application.add_handler(CallbackQueryHandler(account.on_cancel_button, pattern=r"^ax\|"))
     application.add_handler(CallbackQueryHandler(forget.on_forget_button, pattern=r"^f[yn]\|"))
+    # trade-in quotes (handlers/quotes.py); typed answers and descriptions come through
+    # listings.on_text, so these stay ahead of the generic text handler
+    application.add_handler(CommandHandler("quote", quotes.quote_command))
+    application.add_handler(CommandHandler("cancel", quotes.cancel_command))
+    application.add_handler(CallbackQueryHandler(quotes.on_question_button, pattern=r"^q\|"))
+    application.add_handler(CallbackQueryHandler(quotes.on_card_button, pattern=r"^qa\|"))
     application.add_handler(
         MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, listings.on_text)
     )

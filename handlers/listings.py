@@ -39,6 +39,7 @@ from handlers.common import (
     user_lang,
 )
 from handlers.photos import PhotoSender
+from handlers.quotes import on_plain_text
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ async def on_listing_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A plain message: listings if it has any, else a hint (private chats only)."""
     if await on_listing_message(update, context):
+        return
+    if await on_plain_text(update, context):  # a typed answer or a device description
         return
     if is_private(update):
         await reply(update, t(user_lang(update, context), "no_listing"),

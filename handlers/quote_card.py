@@ -26,7 +26,11 @@ from handlers.texts import LANGUAGES, t
 #: a very long platform note is cut on the card
 NOTE_LIMIT = 200
 RECYCLE_ICON = {"上门": "🚚", "到店": "🏪", "邮寄": "📦"}
-RECYCLE_KEY = {"上门": "quote_recycle_door", "到店": "quote_recycle_store", "邮寄": "quote_recycle_mail"}
+RECYCLE_KEY = {
+    "上门": "quote_recycle_door",
+    "到店": "quote_recycle_store",
+    "邮寄": "quote_recycle_mail",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,16 +82,24 @@ def recycle_text(option: RecycleOption, lang: str) -> str:
     return text
 
 
-def render_quote(quote: Quote, lang: str, token: str | None = None, *,
-                 sandbox: bool = False) -> QuoteCard:
+def render_quote(
+    quote: Quote, lang: str, token: str | None = None, *, sandbox: bool = False
+) -> QuoteCard:
     req = quote.request
     lines = [
         f"💱 <b>{e(device_title(req))}</b>",
         f"💰 <b>{e(money(quote.final_price))}</b>",
-        e(t(lang, "quote_breakdown",
-            base=money(quote.base_price), discount=number(quote.condition_discount),
-            deduction=money(quote.function_deduction),
-            coefficient=number(quote.market_coefficient), final=money(quote.final_price))),
+        e(
+            t(
+                lang,
+                "quote_breakdown",
+                base=money(quote.base_price),
+                discount=number(quote.condition_discount),
+                deduction=money(quote.function_deduction),
+                coefficient=number(quote.market_coefficient),
+                final=money(quote.final_price),
+            )
+        ),
         "",
         f"{e(t(lang, 'quote_condition'))}: {e(value_label(lang, req.condition))}",
         f"{e(t(lang, 'quote_function'))}: {e(value_label(lang, req.function_status))}",
@@ -118,10 +130,12 @@ def render_quote(quote: Quote, lang: str, token: str | None = None, *,
 
 def card_keyboard(token: str, lang: str) -> InlineKeyboardMarkup:
     """Change condition, change function status (each re-quotes with one change), again."""
-    return InlineKeyboardMarkup([
+    return InlineKeyboardMarkup(
         [
-            InlineKeyboardButton(t(lang, "btn_quote_condition"), callback_data=f"qa|{token}|c"),
-            InlineKeyboardButton(t(lang, "btn_quote_function"), callback_data=f"qa|{token}|f"),
-        ],
-        [InlineKeyboardButton(t(lang, "btn_quote_again"), callback_data=f"qa|{token}|r")],
-    ])
+            [
+                InlineKeyboardButton(t(lang, "btn_quote_condition"), callback_data=f"qa|{token}|c"),
+                InlineKeyboardButton(t(lang, "btn_quote_function"), callback_data=f"qa|{token}|f"),
+            ],
+            [InlineKeyboardButton(t(lang, "btn_quote_again"), callback_data=f"qa|{token}|r")],
+        ]
+    )

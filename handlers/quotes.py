@@ -1,0 +1,592 @@
+"""Trade-in quotes: a free-text device description in, an Aihuishou quote card out.
+
+`/quote <description>` or a plain message that clearly describes a device
+(`clients.devices.looks_like_device`, called from `handlers.listings.on_text` when
+the message has no listing) starts a quote. A field the description does not give,
+or gives ambiguously, is asked for with inline buttons, one question at a time; a
+typed answer works too. Several descriptions (one per line) get one card each; the
+gateway keeps upstream calls to Aihuishou's 5 at once and caches each quote for
+10 minutes, so asking again costs no quota.
+
+The conversation state lives on the server, in `context.chat_data` under the
+user's id, so it is per chat and per user: two people asking in one group never
+mix. It ends with the last card, with /cancel, or after `CONVERSATION_TIMEOUT`
+seconds without an answer (a JobQueue job; the clock is checked as well, so a late
+press after a restart is refused too).
+
+Callback data (at most 64 bytes; tokens only, the state stays here):
+    q|<conversation token>|<i>     answer the current question with option i
+    q|<conversation token>|p<n>    show page n of the options
+    q|<conversation token>|x       cancel the conversation
+    qa|<card token>|c / f          show condition grades / function statuses to change
+    qa|<card token>|c<i> / f<i>    re-quote with that one change
+    qa|<card token>|b              back to the card's own buttons
+    qa|<card token>|r              quote again
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+import re
+import secrets
+from dataclasses import dataclass, field, replace
+
+from cachetools import LRUCache
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES
+from clients.devices import (
+    Catalogue,
+    ParsedDevice,
+    compact,
+    load_catalogue,
+    looks_like_device,
+    normalise,
+    parse_description,
+    split_descriptions,
+)
+from clients.errors import NotFound, PlatformError
+from clients.models import Quote, QuoteRequest
+from handlers.common import error_text, reply, services, user_lang
+from handlers.quote_card import card_keyboard, e, render_quote, value_label
+from handlers.texts import t
+
+log = logging.getLogger(__name__)
+
+#: seconds without an answer after which a quote conversation ends
+CONVERSATION_TIMEOUT = 600.0
+#: descriptions quoted from one message; the rest are ignored with a note
+MAX_DEVICES = 20
+PAGE_SIZE = 12
+CLOSEST_MODELS = 4
+#: quote cards whose buttons still work (token -> request), oldest forgotten first
+CARD_MEMORY = 5000
+#: option buttons per row, by the field asked for
+COLUMNS = {"brand": 3, "model": 2, "storage": 3, "ram": 3, "condition": 3, "function_status": 2}
+#: fields a typed answer may fill besides the one asked for
+EXTRA_FIELDS = ("storage", "ram", "condition", "function_status")
+
+
+@dataclass
+class Pending:
+    """A device still being asked about; `not_recorded` is the model the platform refused."""
+
+    device: ParsedDevice
+    not_recorded: str | None = None
+
+
+@dataclass
+class Conversation:
+    """One user's quote questions in one chat."""
+
+    token: str
+    lang: str
+    touched: float  # clock.monotonic() of the last question
+    current: Pending | None = None
+    queue: list[Pending] = field(default_factory=list)
+    field: str | None = None
+    options: tuple[str, ...] = ()
+    page: int = 0
+    question_id: int | None = None  # the message with the buttons
+    question_text: str = ""  # its HTML, to edit it when answered
+
+
+@dataclass
+class CardState:
+    request: QuoteRequest
+    owner_id: int | None
+
+
+def state_key(user_id: int) -> str:
+    return f"quote:{user_id}"
+
+
+def job_name(chat_id: int, user_id: int) -> str:
+    return f"quote-timeout:{chat_id}:{user_id}"
+
+
+def catalogue() -> Catalogue:
+    return load_catalogue()
+
+
+def strip_tags(text: str) -> str:
+    """An HTML text as plain text for a callback answer (200 characters at most)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))[:200]
+
+
+# -- entry points -------------------------------------------------------------------------
+
+
+async def quote_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/quote <description>`; several lines give several quotes; none asks from the brand."""
+    message = update.effective_message
+    assert message is not None
+    lang = user_lang(update, context)
+    parts = (message.text or "").split(maxsplit=1)
+    text = parts[1] if len(parts) > 1 else ""
+    descriptions = split_descriptions(text)
+    devices = [parse_description(d, catalogue()) for d in descriptions[:MAX_DEVICES]]
+    await start_quotes(
+        update, context, devices or [ParsedDevice()], lang, dropped=len(descriptions) - len(devices)
+    )
+
+
+async def on_plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """A plain message without listings: a typed answer, or a device description.
+
+    Returns False when the message is neither, so the caller can give its hint.
+    """
+    message = update.effective_message
+    user = update.effective_user
+    if message is None or user is None:
+        return False
+    text = message.text or message.caption or ""
+    lang = user_lang(update, context)
+    conv = active_conversation(update, context)
+    if conv is not None and conv.current is not None and conv.field is not None:
+        answered = typed_answer(conv.current.device, conv.field, conv.options, text)
+        if answered is not None:
+            chosen = getattr(answered, conv.field) or text.strip()[:60]
+            # the state changes before the first await, so a second answer finds no question
+            conv.current.device, conv.current.not_recorded, conv.field = answered, None, None
+            await close_question(
+                context, message.chat_id, conv, f"✓ {e(value_label(lang, chosen))}"
+            )
+            await advance(update, context, conv)
+            return True
+    if looks_like_device(text, catalogue()):
+        lines = split_descriptions(text)
+        devices = [parse_description(line, catalogue()) for line in lines]
+        devices = [d for d in devices if d.brand or d.model or d.ambiguous.get("brand")]
+        await start_quotes(
+            update, context, devices[:MAX_DEVICES], lang, dropped=max(0, len(devices) - MAX_DEVICES)
+        )
+        return True
+    if conv is not None and message.chat.type == "private":
+        await reply(update, t(lang, "quote_typed_unknown"))
+        return True
+    return False
+
+
+async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    lang = user_lang(update, context)
+    conv = end_conversation(update, context)
+    if conv is None:
+        await reply(update, t(lang, "quote_nothing_to_cancel"))
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    await close_question(context, chat.id, conv, "✖")
+    await reply(update, t(lang, "quote_cancelled"))
+
+
+# -- the conversation ---------------------------------------------------------------------
+
+
+def active_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Conversation | None:
+    """The user's conversation in this chat, unless it has timed out."""
+    user = update.effective_user
+    if user is None or context.chat_data is None:
+        return None
+    conv: Conversation | None = context.chat_data.get(state_key(user.id))
+    if conv is None:
+        return None
+    if services(context).clock.monotonic() - conv.touched > CONVERSATION_TIMEOUT:
+        end_conversation(update, context)
+        return None
+    return conv
+
+
+def is_current(update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conversation) -> bool:
+    user = update.effective_user
+    chat_data = context.chat_data or {}
+    return user is not None and chat_data.get(state_key(user.id)) is conv
+
+
+def end_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Conversation | None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or context.chat_data is None:
+        return None
+    if context.job_queue is not None:
+        for job in context.job_queue.get_jobs_by_name(job_name(chat.id, user.id)):
+            job.schedule_removal()
+    return context.chat_data.pop(state_key(user.id), None)
+
+
+async def start_quotes(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    devices: list[ParsedDevice],
+    lang: str,
+    *,
+    dropped: int = 0,
+) -> None:
+    """Quote every complete description at once; then ask about the others, one by one."""
+    chat, user = update.effective_chat, update.effective_user
+    assert chat is not None and user is not None
+    previous = end_conversation(update, context)
+    if previous is not None:
+        await close_question(context, chat.id, previous, "✖")
+    conv = Conversation(
+        token=secrets.token_urlsafe(4), lang=lang, touched=services(context).clock.monotonic()
+    )
+    complete = [d for d in devices if d.complete]
+    conv.queue = [Pending(d) for d in devices if not d.complete]
+    if complete:
+        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+        results = await asyncio.gather(*(fetch_quote(context, d.to_request()) for d in complete))
+        for device, result in zip(complete, results, strict=True):
+            pending = await deliver(update, context, device, result, lang)
+            if pending is not None:
+                conv.queue.append(pending)
+    if dropped:
+        await reply(update, t(lang, "quote_too_many", count=MAX_DEVICES, dropped=dropped))
+    if conv.queue:
+        assert context.chat_data is not None
+        context.chat_data[state_key(user.id)] = conv
+        await advance(update, context, conv)
+
+
+async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conversation) -> None:
+    """Ask the next question, or quote the device that has everything; end when done."""
+    while True:
+        if not is_current(update, context, conv):
+            return  # cancelled or replaced while a quote was being fetched
+        if conv.current is None:
+            if not conv.queue:
+                end_conversation(update, context)
+                return
+            conv.current = conv.queue.pop(0)
+        device = conv.current.device
+        name = next_field(device)
+        if name is not None:
+            if await ask(update, context, conv, name):
+                return
+            await reply(
+                update, t(conv.lang, "quote_cannot_ask", field=t(conv.lang, f"quote_field_{name}"))
+            )
+            conv.current = None
+            continue
+        await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
+        result = await fetch_quote(context, device.to_request())
+        conv.current = await deliver(update, context, device, result, conv.lang)
+
+
+def next_field(device: ParsedDevice) -> str | None:
+    missing = device.missing()
+    if not missing:
+        return None if device.device_type else "model"
+    # A model that could belong to several brands is asked directly: it brings its brand.
+    if missing[0] == "brand" and device.ambiguous.get("model"):
+        return "model"
+    return missing[0]
+
+
+async def ask(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conversation, name: str
+) -> bool:
+    """Send the question for one field with its buttons; False when there is nothing to offer."""
+    assert conv.current is not None
+    device = conv.current.device
+    options = device.options(name, catalogue())
+    if not options and name == "model":
+        options = tuple(m.model for m in catalogue().models(device.brand))
+    if not options:
+        return False
+    conv.field, conv.options, conv.page = name, options, 0
+    lang = conv.lang
+    text = ""
+    if conv.current.not_recorded:
+        text = t(lang, "quote_not_recorded", model=e(conv.current.not_recorded)) + "\n"
+    known = describe(device)
+    text += t(lang, f"quote_ask_{name}")
+    if known:
+        text += f"\n<i>{e(known)}</i>"
+    text += "\n" + t(lang, "quote_type_or_press")
+    conv.question_text = text
+    conv.touched = services(context).clock.monotonic()
+    schedule_timeout(update, context, conv)
+    sent = await reply(update, text, reply_markup=question_keyboard(conv))
+    conv.question_id = sent.message_id if sent is not None else None
+    return True
+
+
+def describe(device: ParsedDevice) -> str:
+    """What is known so far, for the question: 苹果 · iPhone 14 Pro · 256GB."""
+    parts = [device.model or device.brand, device.storage, device.ram, device.condition]
+    return " · ".join(p for p in parts if p)
+
+
+def question_keyboard(conv: Conversation) -> InlineKeyboardMarkup:
+    lang, token = conv.lang, conv.token
+    first = conv.page * PAGE_SIZE
+    shown = conv.options[first : first + PAGE_SIZE]
+    columns = COLUMNS.get(conv.field or "", 2)
+    buttons = [
+        InlineKeyboardButton(value_label(lang, value), callback_data=f"q|{token}|{first + i}")
+        for i, value in enumerate(shown)
+    ]
+    rows = [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
+    nav = []
+    if conv.page > 0:
+        nav.append(InlineKeyboardButton("◀", callback_data=f"q|{token}|p{conv.page - 1}"))
+    if first + PAGE_SIZE < len(conv.options):
+        nav.append(InlineKeyboardButton("▶", callback_data=f"q|{token}|p{conv.page + 1}"))
+    nav.append(InlineKeyboardButton(t(lang, "btn_cancel"), callback_data=f"q|{token}|x"))
+    rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+def schedule_timeout(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conversation
+) -> None:
+    chat, user = update.effective_chat, update.effective_user
+    if context.job_queue is None or chat is None or user is None:
+        return
+    name = job_name(chat.id, user.id)
+    for job in context.job_queue.get_jobs_by_name(name):
+        job.schedule_removal()
+    context.job_queue.run_once(
+        on_timeout,
+        CONVERSATION_TIMEOUT,
+        chat_id=chat.id,
+        user_id=user.id,
+        name=name,
+        data=conv.token,
+    )
+
+
+async def on_timeout(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """No answer in time: drop the state and say so on the question itself."""
+    job = context.job
+    assert job is not None and job.chat_id is not None and job.user_id is not None
+    chat_data = context.application.chat_data.get(job.chat_id)
+    if chat_data is None:
+        return
+    conv: Conversation | None = chat_data.get(state_key(job.user_id))
+    if conv is None or conv.token != job.data:
+        return  # answered, cancelled or restarted meanwhile
+    del chat_data[state_key(job.user_id)]
+    await close_question(context, job.chat_id, conv, t(conv.lang, "quote_timed_out"))
+
+
+async def close_question(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, conv: Conversation, note: str
+) -> None:
+    """Keep the question, drop its buttons, and say what happened to it."""
+    question_id, conv.question_id = conv.question_id, None
+    if question_id is None:
+        return
+    try:
+        await context.bot.edit_message_text(
+            f"{conv.question_text}\n{note}",
+            chat_id=chat_id,
+            message_id=question_id,
+            parse_mode=ParseMode.HTML,
+        )
+    except BadRequest as exc:
+        log.info("quote question not edited: %s", exc.message)
+
+
+def typed_answer(
+    device: ParsedDevice, name: str, options: tuple[str, ...], text: str
+) -> ParsedDevice | None:
+    """The device with a typed answer applied, or None when the text answers nothing."""
+    wanted = compact(normalise(text))
+    if not wanted:
+        return None
+    cat = catalogue()
+    for value in options:
+        spellings = {compact(normalise(value)), compact(normalise(value_label("en", value)))}
+        if name in ("storage", "ram"):
+            spellings.add(compact(normalise(value)).removesuffix("b"))  # 256g, 1t
+            spellings.add(compact(normalise(value)).removesuffix("gb"))  # 256
+        if wanted in spellings:
+            return device.choose(name, value, cat)
+    parsed = parse_description(text, cat)
+    if name == "model" and parsed.model is None and device.brand:
+        parsed = parse_description(f"{device.brand} {text}", cat)
+    if name != "model" and parsed.model and parsed.model != device.model:
+        return None  # another device: a new description, not an answer
+    value = getattr(parsed, name, None)
+    if value is None:
+        return None
+    if name != "model" and value not in options and not (name == "brand" and cat.brand(value)):
+        return None
+    answered = device.choose(name, value, cat)
+    for other in EXTRA_FIELDS:  # "256G 95新" answers more than one question
+        extra = getattr(parsed, other)
+        if getattr(answered, other) is None and extra and extra in answered.options(other, cat):
+            answered = answered.choose(other, extra, cat)
+    return answered
+
+
+# -- quoting and cards --------------------------------------------------------------------
+
+
+async def fetch_quote(
+    context: ContextTypes.DEFAULT_TYPE, request: QuoteRequest
+) -> Quote | PlatformError:
+    try:
+        return await services(context).gateway.quote(request)
+    except PlatformError as exc:
+        log.info("quote %s %s: %s", request.model, request.storage, exc.kind)
+        return exc
+
+
+async def deliver(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    device: ParsedDevice,
+    result: Quote | PlatformError,
+    lang: str,
+) -> Pending | None:
+    """Send the card or the error; a model the platform does not record comes back as a
+    question with the closest catalogue models."""
+    if isinstance(result, Quote):
+        await send_card(update, context, result, lang)
+        return None
+    if isinstance(result, NotFound) and device.model:
+        closest = [
+            m.model
+            for m in catalogue().closest(device.model, CLOSEST_MODELS + 1)
+            if m.model != device.model
+        ][:CLOSEST_MODELS]
+        if closest:
+            retry = replace(
+                device,
+                model=None,
+                device_type=None,
+                ambiguous={**device.ambiguous, "model": tuple(closest)},
+            )
+            return Pending(retry, not_recorded=device.model)
+    await reply(update, error_text(result, lang))
+    return None
+
+
+def remember_card(
+    context: ContextTypes.DEFAULT_TYPE, request: QuoteRequest, owner_id: int | None
+) -> str:
+    cards = context.bot_data.setdefault("quote_cards", LRUCache(maxsize=CARD_MEMORY))
+    token = secrets.token_urlsafe(6)
+    cards[token] = CardState(request, owner_id)
+    return token
+
+
+async def send_card(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, quote: Quote, lang: str
+) -> Message | None:
+    user = update.effective_user
+    token = remember_card(context, quote.request, user.id if user else None)
+    card = render_quote(quote, lang, token, sandbox=services(context).settings.demo)
+    return await reply(update, card.text, reply_markup=card.keyboard, disable_web_page_preview=True)
+
+
+# -- buttons ------------------------------------------------------------------------------
+
+
+async def on_question_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None and context.chat_data is not None
+    lang = user_lang(update, context)
+    _, token, arg = query.data.split("|", 2)
+    conv = active_conversation(update, context)
+    message = query.message
+    if (
+        conv is None
+        or conv.token != token
+        or message is None
+        or message.message_id != conv.question_id
+    ):
+        owned = any(
+            isinstance(c, Conversation) and c.token == token for c in context.chat_data.values()
+        )
+        await query.answer(
+            t(lang, "not_your_button" if owned else "quote_expired"), show_alert=owned
+        )
+        return
+    chat_id = message.chat.id
+    if arg == "x":
+        end_conversation(update, context)
+        await query.answer()
+        await close_question(context, chat_id, conv, t(lang, "quote_cancelled"))
+        return
+    if arg.startswith("p"):
+        conv.page = max(0, int(arg[1:]))
+        await query.answer()
+        await query.edit_message_reply_markup(question_keyboard(conv))
+        return
+    index = int(arg)
+    if conv.current is None or conv.field is None or not 0 <= index < len(conv.options):
+        await query.answer(t(lang, "quote_expired"))
+        return
+    value = conv.options[index]
+    # the state changes before the first await, so a second press finds no question
+    conv.current.device = conv.current.device.choose(conv.field, value, catalogue())
+    conv.current.not_recorded, conv.field = None, None
+    await close_question(context, chat_id, conv, f"✓ {e(value_label(lang, value))}")
+    await query.answer()
+    await advance(update, context, conv)
+
+
+async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    lang = user_lang(update, context)
+    _, token, arg = query.data.split("|", 2)
+    cards = context.bot_data.get("quote_cards") or {}
+    state: CardState | None = cards.get(token)
+    if state is None:
+        await query.answer(t(lang, "quote_card_expired"), show_alert=True)
+        return
+    user = update.effective_user
+    if state.owner_id is not None and user is not None and user.id != state.owner_id:
+        await query.answer(t(lang, "not_your_button"), show_alert=True)
+        return
+    if arg in ("c", "f"):
+        values = tuple(CONDITIONS) if arg == "c" else FUNCTION_STATUSES
+        buttons = [
+            InlineKeyboardButton(value_label(lang, v), callback_data=f"qa|{token}|{arg}{i}")
+            for i, v in enumerate(values)
+        ]
+        rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+        rows.append([InlineKeyboardButton("◀", callback_data=f"qa|{token}|b")])
+        await query.answer()
+        await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+        return
+    request = state.request
+    if arg == "b":
+        await query.answer()
+        await query.edit_message_reply_markup(card_keyboard(token, lang))
+        return
+    if arg[:1] == "c" and arg[1:].isdigit():
+        request = replace(request, condition=tuple(CONDITIONS)[int(arg[1:])])
+    elif arg[:1] == "f" and arg[1:].isdigit():
+        request = replace(request, function_status=FUNCTION_STATUSES[int(arg[1:])])
+    elif arg != "r":
+        await query.answer()
+        return
+    result = await fetch_quote(context, request)
+    if not isinstance(result, Quote):
+        await query.answer(strip_tags(error_text(result, lang)), show_alert=True)
+        return
+    state.request = request
+    card = render_quote(result, lang, token, sandbox=services(context).settings.demo)
+    try:
+        await query.edit_message_text(
+            card.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=card.keyboard,
+            disable_web_page_preview=True,
+        )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+        await query.answer(t(lang, "quote_unchanged"))
+        return
+    await query.answer(t(lang, "quote_requoted"))

@@ -1,0 +1,252 @@
+"""Real-world link and share-text forms -> the listings the central recogniser finds.
+
+Each row: what a user pastes -> the mentions, in message order, as
+(platform, id, city id | None | SHORT | AMBIGUOUS). A short link's id is the link to
+follow; an ambiguous bare ID's platform is its candidates joined with "|".
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from clients.base import Found
+from clients.recognise import MAX_MENTIONS, recognise
+from clients.registry import LISTING_CLIENTS
+
+SHORT = "short"
+AMBIGUOUS = "ambiguous"
+BJ, SH, GZ, SZ, HZ, WH, CD, NJ, JN = (
+    "110000", "310000", "440100", "440300", "330100", "420100", "510100", "320100", "370101"
+)
+
+
+def mentions(text: str) -> list[tuple[str, str, str | None]]:
+    return [as_row(f) for f in recognise(text, LISTING_CLIENTS)]
+
+
+def as_row(found: Found) -> tuple[str, str, str | None]:
+    if found.ref is not None:
+        return (found.ref.platform, found.ref.listing_id, found.ref.city_id or None)
+    if found.short_url is not None:
+        return (found.platform, found.short_url, SHORT)
+    return ("|".join(c.platform for c in found.candidates), found.text, AMBIGUOUS)
+
+
+def ak(listing_id: str) -> tuple[str, str, None]:
+    return ("anjuke", listing_id, None)
+
+
+def xy(listing_id: str) -> tuple[str, str, None]:
+    return ("xianyu", listing_id, None)
+
+
+def bk(code: str, city: str | None) -> tuple[str, str, str | None]:
+    return ("beike", code, city)
+
+
+ANJUKE = [
+    # second-hand
+    ("https://bj.anjuke.com/prop/view/A1234567890", [ak("A1234567890")]),
+    ("https://beijing.anjuke.com/prop/view/A1234567890", [ak("A1234567890")]),
+    ("http://bj.anjuke.com/prop/view/A1234567890?from=esf_list&spread=commsearch_p", [ak("A1234567890")]),
+    ("https://BJ.ANJUKE.COM/prop/view/A1234567890", [ak("A1234567890")]),
+    ("https://m.anjuke.com/bj/sale/A1234567890/", [ak("A1234567890")]),
+    ("https://m.anjuke.com/bj/sale/A1234567890", [ak("A1234567890")]),
+    ("https://wuhu.anjuke.com/prop/view/S1234567890123456?from=share", [ak("S1234567890123456")]),
+    ("https://shanghai.anjuke.com/prop/view/S1234567890123456#photos", [ak("S1234567890123456")]),
+    ("https://bj.anjuke.com/prop/view/A987654321", [ak("A987654321")]),
+    # rent
+    ("https://bj.zu.anjuke.com/fangyuan/2398427383", [ak("2398427383")]),
+    ("https://m.anjuke.com/sh/rent/1234567890123456/", [ak("1234567890123456")]),
+    ("https://m.anjuke.com/sh/rent/2398427383/", [ak("2398427383")]),
+    ("https://sh.zu.anjuke.com/fangyuan/1234567890123456?shangquan=1", [ak("1234567890123456")]),
+    # new homes
+    ("https://hz.fang.anjuke.com/loupan/245678.html", [ak("L245678")]),
+    ("https://bj.fang.anjuke.com/loupan/canshu-245678.html", [ak("L245678")]),
+    ("https://m.anjuke.com/hz/loupan/245678/", [ak("L245678")]),
+    # commercial
+    ("https://sh.sp.anjuke.com/shou/3187906783", [ak("SP3187906783")]),
+    ("https://bj.sp.anjuke.com/zu/3187906783/", [ak("SP3187906783")]),
+    ("https://sh.xzl.anjuke.com/zu/3166544960", [ak("XZL3166544960")]),
+    ("https://bj.xzl.anjuke.com/shou/3166544960", [ak("XZL3166544960")]),
+    # AK IDs anywhere on anjuke.com
+    ("https://bj.anjuke.com/fangyuan/AK2026011800001", [ak("AK2026011800001")]),
+    ("https://m.anjuke.com/ershou/detail?house_id=AK2026011800001", [ak("AK2026011800001")]),
+    ("https://m.anjuke.com/house/detail?house_id=AK2026011800001&city=bj", [ak("AK2026011800001")]),
+    # share texts and Chinese punctuation
+    ("看看这套房：https://bj.anjuke.com/prop/view/A1234567890，价格不错！", [ak("A1234567890")]),
+    ("【安居客】望京 3室 https://m.anjuke.com/bj/sale/A987654321/?isauction=1 点击查看", [ak("A987654321")]),
+    ("（安居客）https://bj.anjuke.com/prop/view/A1234567890）", [ak("A1234567890")]),
+    ("“https://bj.anjuke.com/prop/view/A1234567890”", [ak("A1234567890")]),
+    ("<https://bj.anjuke.com/prop/view/A1234567890>", [ak("A1234567890")]),
+    ("房源：https://bj.anjuke.com/prop/view/A1234567890。", [ak("A1234567890")]),
+    ("ｈｔｔｐｓ：／／ｂｊ．ａｎｊｕｋｅ．ｃｏｍ／ｐｒｏｐ／ｖｉｅｗ／Ａ１２３４５６７８９０", [ak("A1234567890")]),
+    # without a scheme
+    ("bj.anjuke.com/prop/view/A1234567890", [ak("A1234567890")]),
+    ("链接:bj.anjuke.com/prop/view/A1234567890", [ak("A1234567890")]),
+    ("m.anjuke.com/bj/sale/A1234567890/", [ak("A1234567890")]),
+    # bare IDs
+    ("A1234567890", [ak("A1234567890")]),
+    ("A123456789", [ak("A123456789")]),
+    ("房源编号：A1234567890", [ak("A1234567890")]),
+    ("AK2026011800001", [ak("AK2026011800001")]),
+    ("编号AK2026011800001，", [ak("AK2026011800001")]),
+    ("S1234567890123456", [ak("S1234567890123456")]),
+    ("2398427383", [ak("2398427383")]),
+    ("Ａ１２３４５６７８９０", [ak("A1234567890")]),
+    ("２３９８４２７３８３", [ak("2398427383")]),
+    ("A1234567890、A987654321，还有 2398427383",
+     [ak("A1234567890"), ak("A987654321"), ak("2398427383")]),
+    # the same listing twice is one mention
+    ("https://bj.anjuke.com/prop/view/A1234567890 https://bj.anjuke.com/prop/view/A1234567890",
+     [ak("A1234567890")]),
+    ("https://bj.anjuke.com/prop/view/A1234567890 A1234567890", [ak("A1234567890")]),
+]
+
+BEIKE = [
+    ("https://bj.ke.com/ershoufang/101127449675.html", [bk("101127449675", BJ)]),
+    ("https://m.ke.com/sh/ershoufang/107108339402.html", [bk("107108339402", SH)]),
+    ("https://bj.lianjia.com/ershoufang/101130512345.html", [bk("101130512345", BJ)]),
+    ("https://m.lianjia.com/gz/ershoufang/108400123456.html", [bk("108400123456", GZ)]),
+    ("https://m.ke.com/bj/ershoufang/101127449675.html?fb_expo_id=123&share_source=wx",
+     [bk("101127449675", BJ)]),
+    ("https://sh.ke.com/ershoufang/107108339402.html#pic", [bk("107108339402", SH)]),
+    ("http://gz.lianjia.com/ershoufang/108400123456.html", [bk("108400123456", GZ)]),
+    ("https://sz.ke.com/ershoufang/105600234567.html", [bk("105600234567", SZ)]),
+    ("https://m.lianjia.com/hz/ershoufang/103100345678.html", [bk("103100345678", HZ)]),
+    ("https://wh.ke.com/ershoufang/104200456789.html，", [bk("104200456789", WH)]),
+    ("https://jn.ke.com/ershoufang/101127449675.html", [bk("101127449675", JN)]),
+    ("https://m.ke.com/chengdu/ershoufang/106500567890.html", [bk("106500567890", CD)]),
+    ("https://nj.lianjia.com/ershoufang/103900678901.html?sug=1", [bk("103900678901", NJ)]),
+    ("https://bj.ke.com/ershoufang/101127449675.html?cityId=110000", [bk("101127449675", BJ)]),
+    ("看这个https://bj.ke.com/ershoufang/101127449675.html很好", [bk("101127449675", BJ)]),
+    ("bj.ke.com/ershoufang/101127449675.html", [bk("101127449675", BJ)]),
+    ("ｈｔｔｐｓ：／／ｂｊ．ｋｅ．ｃｏｍ／ｅｒｓｈｏｕｆａｎｇ／１０１１２７４４９６７５．ｈｔｍｌ",
+     [bk("101127449675", BJ)]),
+    ("【贝壳找房】双裕花园西区 1室1厅 https://m.ke.com/bj/ershoufang/101127449675.html?share=1 快来看看",
+     [bk("101127449675", BJ)]),
+    ("我在贝壳找房发现了一套好房【双裕花园西区】，https://m.ke.com/bj/ershoufang/101127449675.html 复制链接在浏览器打开",
+     [bk("101127449675", BJ)]),
+    # the mini-program path names the city
+    ("pages/ershou/esfDetail?cityId=110000&houseCode=101127449675", [bk("101127449675", BJ)]),
+    # no city in the link: asked later
+    ("https://m.ke.com/ershoufang/101127449675.html", [bk("101127449675", None)]),
+    ("https://foo.ke.com/ershoufang/101127449675.html", [bk("101127449675", None)]),
+    # Lianjia's older codes carry the city in their letters
+    ("https://bj.lianjia.com/ershoufang/BJCY91736842.html", [bk("BJCY91736842", BJ)]),
+    ("BJCY91736842", [bk("BJCY91736842", BJ)]),
+    ("房源编码：BJCY91736842", [bk("BJCY91736842", BJ)]),
+    # a bare 12-digit code also fits Xianyu
+    ("101127449675", [("beike|xianyu", "101127449675", AMBIGUOUS)]),
+    ("贝壳找房 编号 101127449675", [("beike|xianyu", "101127449675", AMBIGUOUS)]),
+]
+
+XIANYU = [
+    ("https://www.goofish.com/item?id=712345678901", [xy("712345678901")]),
+    ("https://goofish.com/item?id=712345678901", [xy("712345678901")]),
+    ("https://h5.m.goofish.com/item?id=698765432109876543&ut_sk=share", [xy("698765432109876543")]),
+    ("https://h5.m.goofish.com/item?id=7012345678901234", [xy("7012345678901234")]),
+    ("https://www.goofish.com/item?spm=a21ybx.item.0.0&id=6987654321098&categoryId=126862528",
+     [xy("6987654321098")]),
+    ("https://2.taobao.com/item.htm?id=6987654321098", [xy("6987654321098")]),
+    ("https://2.taobao.com/item.htm?spm=2007.1000337.0.0&id=712345678901", [xy("712345678901")]),
+    ("fleamarket://item?id=712345678901", [xy("712345678901")]),
+    ("fleamarket://item?id=698765432109876543&from=share", [xy("698765432109876543")]),
+    ("https://market.m.taobao.com/app/idleFish-F2e/widle-taobao-rax/page-detail"
+     "?id=6987654321098&itemId=6987654321098", [xy("6987654321098")]),
+    ("https://market.m.taobao.com/app/idleFish-F2e/widle-taobao-rax/page-detail"
+     "?wh_weex=true&id=712345678901", [xy("712345678901")]),
+    ("www.goofish.com/item?id=712345678901", [xy("712345678901")]),
+    ("ｇｏｏｆｉｓｈ．ｃｏｍ／ｉｔｅｍ？ｉｄ＝７１２３４５６７８９０１", [xy("712345678901")]),
+    ("链接：https://www.goofish.com/item?id=712345678901；价格可议", [xy("712345678901")]),
+    ("https://www.goofish.com/item?id=712345678901、https://www.goofish.com/item?id=6987654321098",
+     [xy("712345678901"), xy("6987654321098")]),
+    # share texts with short links: followed later
+    ("【闲鱼】https://m.tb.cn/h.5abcDEF?tk=abc CZ0001 「我在闲鱼发布了【iPhone 14 Pro】」点击链接直接打开",
+     [("xianyu", "https://m.tb.cn/h.5abcDEF?tk=abc", SHORT)]),
+    ("【闲鱼】https://m.tb.cn/h.5xyGHIJ?tk=Xyz123 HU9196 「我在闲鱼发布了【MacBook Air M2】」 点击链接直接打开",
+     [("xianyu", "https://m.tb.cn/h.5xyGHIJ?tk=Xyz123", SHORT)]),
+    ("【咸鱼】 m.tb.cn/h.5abcDEF 「iPhone 14 Pro 256G」", [("xianyu", "https://m.tb.cn/h.5abcDEF", SHORT)]),
+    ("https://m.tb.cn/h.5abcDEF", [("xianyu", "https://m.tb.cn/h.5abcDEF", SHORT)]),
+    ("打开闲鱼App，https://m.tb.cn/h.5abcDEF", [("xianyu", "https://m.tb.cn/h.5abcDEF", SHORT)]),
+    ("https://m.tb.cn/h.5abcDEF 闲鱼 https://m.tb.cn/h.5xyGHIJ",
+     [("xianyu", "https://m.tb.cn/h.5abcDEF", SHORT), ("xianyu", "https://m.tb.cn/h.5xyGHIJ", SHORT)]),
+    # bare IDs: 13 digits are only Xianyu's; 12 and 16 digits fit other platforms too
+    ("6987654321098", [xy("6987654321098")]),
+    ("698765432109876543", [xy("698765432109876543")]),
+    ("712345678901", [("beike|xianyu", "712345678901", AMBIGUOUS)]),
+    ("7012345678901234", [("anjuke|xianyu", "7012345678901234", AMBIGUOUS)]),
+    ("闲鱼商品 ID：7012345678901234", [("anjuke|xianyu", "7012345678901234", AMBIGUOUS)]),
+    ("1234567890123456", [("anjuke|xianyu", "1234567890123456", AMBIGUOUS)]),
+]
+
+MIXED = [
+    ("https://bj.ke.com/ershoufang/101127449675.html https://www.goofish.com/item?id=712345678901 "
+     "https://bj.anjuke.com/prop/view/A1234567890",
+     [bk("101127449675", BJ), xy("712345678901"), ak("A1234567890")]),
+    ("先看闲鱼 https://www.goofish.com/item?id=6987654321098 ，再看贝壳 https://bj.ke.com/ershoufang/"
+     "101127449675.html ；最后安居客 https://bj.anjuke.com/prop/view/A1234567890",
+     [xy("6987654321098"), bk("101127449675", BJ), ak("A1234567890")]),
+    ("https://bj.anjuke.com/prop/view/A1234567890\nhttps://bj.ke.com/ershoufang/101127449675.html",
+     [ak("A1234567890"), bk("101127449675", BJ)]),
+    ("房子 A1234567890 和手机 6987654321098，还有 BJCY91736842",
+     [ak("A1234567890"), xy("6987654321098"), bk("BJCY91736842", BJ)]),
+]
+
+NEGATIVE = [
+    "",
+    "今天天气不错",
+    "https://ke.com.example.org/ershoufang/101127449675.html",
+    "https://anjuke.com@evil.example/prop/view/A1234567890",
+    "https://evil-goofish.com/item?id=712345678901",
+    "https://goofish.com.evil.cn/item?id=712345678901",
+    "https://notanjuke.com/prop/view/A1234567890",
+    "https://anjuke.com.cn.example/prop/view/A1234567890",
+    "https://bj.anjuke.com.evil.example/prop/view/A1234567890",
+    "https://ke.com.cn/ershoufang/101127449675.html",
+    "https://www.example.com/item?id=712345678901",
+    "https://item.taobao.com/item.htm?id=600000000001",
+    "https://item.taobao.com/item.htm?id=712345678901",
+    "https://detail.tmall.com/item.htm?id=712345678901",
+    "https://bj.ke.com/xiaoqu/1111027380919/",
+    "https://bj.ke.com/ershoufang/",
+    "https://bj.anjuke.com/sale/",
+    "https://www.goofish.com/search?q=iphone",
+    "电话 13800138000",
+    "QQ 12345678901",
+    "订单号 20260118123456789012",
+    "123456",
+    "价格 1200000 元",
+    "2026-01-18 12:00",
+    "A12345678",
+]
+
+POSITIVE = ANJUKE + BEIKE + XIANYU + MIXED
+
+
+def test_the_table_covers_at_least_80_forms() -> None:
+    assert len(POSITIVE) >= 80
+    assert {row[0] for _, rows in POSITIVE for row in rows} >= {
+        "anjuke", "beike", "xianyu", "beike|xianyu", "anjuke|xianyu"}
+
+
+@pytest.mark.parametrize(("text", "expected"), POSITIVE, ids=lambda v: v if isinstance(v, str) else "")
+def test_a_link_form_is_recognised(text: str, expected: list[tuple[str, str, str | None]]) -> None:
+    assert mentions(text) == expected
+
+
+@pytest.mark.parametrize("text", NEGATIVE)
+def test_lookalikes_and_other_numbers_are_no_listing(text: str) -> None:
+    assert mentions(text) == []
+
+
+def test_a_message_with_many_listings_is_cut_at_the_limit_in_order() -> None:
+    ids = [f"https://www.goofish.com/item?id={800_000_000_000 + n}" for n in range(MAX_MENTIONS + 3)]
+    found = mentions(" ".join(ids))
+    assert [row[1] for row in found] == [str(800_000_000_000 + n) for n in range(MAX_MENTIONS)]
+
+
+def test_positions_point_into_the_original_text() -> None:
+    text = "看看：https://www.goofish.com/item?id=712345678901，还有 A1234567890"
+    found = recognise(text, LISTING_CLIENTS)
+    assert [text[f.start:f.start + 5] for f in found] == ["https", "A1234"]

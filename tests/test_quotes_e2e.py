@@ -1,0 +1,385 @@
+"""Trade-in quotes end to end: emulator -> bot -> gateway -> Aihuishou sandbox -> card.
+
+Every test goes through the real bot (handlers/quotes.py) and the local Bot API
+emulator; only the upstream-concurrency test wraps the Aihuishou client, to watch
+how many calls are in flight at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from decimal import Decimal
+from typing import Any
+
+from handlers.quotes import CONVERSATION_TIMEOUT, job_name
+from sandbox.aihuishou import PRICED_MODELS, base_price
+from sandbox.botapi import SentMessage
+from sandbox.core import Fault
+
+COMPLETE = "iPhone 14 Pro 256G 95新 功能正常"
+
+
+def data_of(message: SentMessage, text: str) -> str:
+    """The callback data of the button labelled `text`."""
+    for button in message.buttons:
+        if button["text"] == text:
+            return button["callback_data"]
+    raise AssertionError(f"no button {text!r} in {[b['text'] for b in message.buttons]}")
+
+
+def labels(message: SentMessage) -> list[str]:
+    return [b["text"] for b in message.buttons]
+
+
+def price_of(card: SentMessage) -> Decimal:
+    line = card.visible.splitlines()[1]
+    return Decimal(re.sub(r"[^\d.]", "", line))
+
+
+def aihuishou(bot_env: Any) -> dict[str, Any]:
+    return bot_env.services.gateway.stats()["aihuishou"]
+
+
+async def press(
+    bot_env: Any, user: Any, message: SentMessage, data: str, *, expect: int = 1
+) -> list[SentMessage]:
+    """Press a button and wait for `expect` new messages in its chat."""
+    chat_id = message.chat_id
+    before = len(bot_env.messages(chat_id))
+    await bot_env.press(user, message, data)
+    await bot_env.emulator.wait_for_messages(chat_id, before + expect, timeout=10)
+    return bot_env.messages(chat_id)[before:]
+
+
+# -- a complete description -----------------------------------------------------------------
+
+
+async def test_complete_description_gets_a_card_with_the_final_price_first(bot_env):
+    user = bot_env.user(2001, "en")
+    [card] = await bot_env.say(user, f"/quote {COMPLETE}")
+    lines = card.visible.splitlines()
+    assert lines[0] == "💱 iPhone 14 Pro · 256GB"
+    base = base_price(PRICED_MODELS["iPhone 14 Pro"], "256GB", None, None)
+    final = price_of(card)
+    # the seed's breakdown: base × condition discount − deduction × market coefficient = final
+    breakdown = re.match(r"¥([\d,]+) × ([\d.]+) − ¥([\d,]+) × ([\d.]+) = ¥([\d,]+)", lines[2])
+    assert breakdown is not None, lines[2]
+    assert Decimal(breakdown[1].replace(",", "")) == base
+    assert Decimal(breakdown[2]) == Decimal("0.93")
+    assert Decimal(breakdown[5].replace(",", "")) == final
+    assert "Door-to-door pickup" in card.visible and "Mail-in" in card.visible
+    assert re.search(r"In store \(\d+(\.\d)? km away\)", card.visible)
+    assert re.search(r"valid until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d", card.visible)
+    assert labels(card) == ["🔄 Change condition", "🔧 Change function status", "💱 Quote again"]
+    assert all(len(b["callback_data"].encode()) <= 64 for b in card.buttons)
+
+
+async def test_plain_message_describing_a_device_gets_a_chinese_card(bot_env):
+    user = bot_env.user(2002, "zh-hans")
+    [card] = await bot_env.say(user, "华为Mate60 Pro 12+512 屏幕碎了 九成新")
+    assert card.visible.startswith("💱 Mate 60 Pro · 512GB · 12GB")
+    assert "功能: 屏幕损坏" in card.visible.replace("：", ": ")
+    assert "上门回收" in card.visible
+
+
+async def test_platform_strings_are_escaped_on_the_card(bot_env):
+    user = bot_env.user(2003)
+    [card] = await bot_env.say(user, "/quote iPhone 15 Pro 256G 全新 功能正常")
+    assert "原色钛金属 <b>限量</b> & 🎉" in card.visible
+
+
+# -- asking with buttons ----------------------------------------------------------------------
+
+
+async def test_missing_fields_are_asked_one_at_a_time_by_button_and_by_typing(bot_env):
+    user = bot_env.user(2004)
+    [question] = await bot_env.say(user, "/quote 苹果")
+    assert "Which model" in question.visible
+    assert "iPhone 14 Pro" in labels(question)
+    [question] = await press(bot_env, user, question, data_of(question, "iPhone 14 Pro"))
+    assert "How much storage" in question.visible
+    assert labels(question)[:4] == ["128GB", "256GB", "512GB", "1TB"]
+    [question] = await bot_env.say(user, "256")  # typed
+    assert "What condition" in question.visible
+    assert "iPhone 14 Pro · 256GB" in question.visible
+    [question] = await press(bot_env, user, question, data_of(question, "Excellent (95%)"))
+    assert "Does everything work" in question.visible
+    [card] = await bot_env.say(user, "正常")  # typed, in the platform's word
+    assert card.visible.startswith("💱 iPhone 14 Pro · 256GB")
+    assert "Condition: Excellent (95%)" in card.visible
+    model_question, storage_question = bot_env.messages(user.id)[:2]
+    assert model_question.visible.endswith("✓ iPhone 14 Pro")
+    assert storage_question.visible.endswith("✓ 256GB")
+    assert model_question.buttons == [] and storage_question.buttons == []
+
+
+async def test_a_typed_answer_can_fill_several_questions(bot_env):
+    user = bot_env.user(2005)
+    [question] = await bot_env.say(user, "/quote iPhone 13")
+    assert "How much storage" in question.visible
+    [card] = await bot_env.say(user, "128G 九成新 works perfectly")
+    assert card.visible.startswith("💱 iPhone 13 · 128GB")
+
+
+async def test_a_new_description_while_asked_starts_over_with_it(bot_env):
+    user = bot_env.user(2024)
+    [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
+    [card] = await bot_env.say(user, "华为Mate60 Pro 12+512 95新 功能正常")
+    assert card.visible.startswith("💱 Mate 60 Pro · 512GB")
+    assert question.buttons == [] and question.visible.endswith("✖")
+    [nothing] = await bot_env.say(user, "/cancel")
+    assert nothing.visible == "Nothing to cancel."
+
+
+async def test_many_models_are_paged(bot_env):
+    user = bot_env.user(2006)
+    [question] = await bot_env.say(user, "/quote 苹果")
+    first_page = labels(question)
+    assert "▶" in first_page and "◀" not in first_page
+    await bot_env.press(user, question, data_of(question, "▶"))
+    await bot_env.emulator.wait_for(lambda: question.edits)
+    second_page = labels(question)
+    assert "◀" in second_page
+    assert set(second_page) - {"◀", "▶", "✖ Cancel"} and not (
+        set(first_page) & set(second_page) - {"◀", "▶", "✖ Cancel"}
+    )
+
+
+async def test_an_unanswerable_typed_text_is_asked_again_in_private(bot_env):
+    user = bot_env.user(2007)
+    await bot_env.say(user, "/quote iPhone 14 Pro 256G")
+    [hint] = await bot_env.say(user, "hmm not sure")
+    assert "didn't understand" in hint.visible
+
+
+# -- ending the conversation -------------------------------------------------------------
+
+
+async def test_cancel_ends_the_conversation_and_its_buttons(bot_env):
+    user = bot_env.user(2008)
+    [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
+    [answer] = await bot_env.say(user, "/cancel")
+    assert answer.visible == "Quote cancelled."
+    assert question.buttons == [] and question.visible.endswith("✖")
+    [hint] = await bot_env.say(user, "256")  # no longer an answer: the ordinary hint
+    assert "Quote" not in hint.visible
+    [nothing] = await bot_env.say(user, "/cancel")
+    assert nothing.visible == "Nothing to cancel."
+
+
+async def test_the_cancel_button_ends_the_conversation(bot_env):
+    user = bot_env.user(2009)
+    [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
+    await bot_env.press(user, question, data_of(question, "✖ Cancel"))
+    await bot_env.emulator.wait_for(lambda: question.visible.endswith("Quote cancelled."))
+    [nothing] = await bot_env.say(user, "/cancel")
+    assert nothing.visible == "Nothing to cancel."
+
+
+async def test_timeout_job_ends_the_conversation_and_says_so(bot_env):
+    user = bot_env.user(2010)
+    [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
+    conv = bot_env.application.chat_data[user.id][f"quote:{user.id}"]
+    # the handler resumes after its sendMessage answer: let it note the question's id
+    await bot_env.emulator.wait_for(lambda: conv.question_id == question.message_id)
+    [job] = bot_env.application.job_queue.get_jobs_by_name(job_name(user.id, user.id))
+    assert job.next_t is not None
+    await job.run(bot_env.application)  # what the JobQueue does after CONVERSATION_TIMEOUT
+    assert "No answer for 10 minutes" in question.visible
+    assert question.buttons == []
+    [nothing] = await bot_env.say(user, "/cancel")
+    assert nothing.visible == "Nothing to cancel."
+
+
+async def test_a_press_after_the_timeout_is_refused(bot_env):
+    user = bot_env.user(2011)
+    [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
+    bot_env.clock.advance(CONVERSATION_TIMEOUT + 1)
+    query = await bot_env.press(user, question, data_of(question, "256GB"))
+    answer = await bot_env.emulator.wait_for_callback_answer(query)
+    assert "has ended" in (answer.text or "")
+
+
+# -- groups ------------------------------------------------------------------------------
+
+
+async def test_two_users_in_one_group_do_not_mix(bot_env):
+    group = bot_env.emulator.group_chat(-100777, "Traders")
+    alice, bob = bot_env.user(2012, "en"), bot_env.user(2013, "en")
+    [alice_q] = await bot_env.say(alice, "/quote iPhone 14 Pro", chat=group)
+    [bob_q] = await bot_env.say(bob, "/quote Mate 60 Pro", chat=group)
+    assert labels(alice_q)[0] == "128GB" and labels(bob_q)[0] == "256GB"
+
+    query = await bot_env.press(bob, alice_q, data_of(alice_q, "128GB"))
+    answer = await bot_env.emulator.wait_for_callback_answer(query)
+    assert answer.text == "This button belongs to someone else." and answer.show_alert
+    assert alice_q.buttons  # still Alice's open question
+
+    [alice_next] = await bot_env.say(alice, "256GB", chat=group)
+    assert "iPhone 14 Pro · 256GB" in alice_next.visible
+    [bob_next] = await bot_env.say(bob, "512G", chat=group)
+    assert "Mate 60 Pro · 512GB" in bob_next.visible
+    [alice_more] = await press(bot_env, alice, alice_next, data_of(alice_next, "Good (90%)"))
+    [alice_card] = await press(bot_env, alice, alice_more, data_of(alice_more, "Works perfectly"))
+    assert alice_card.visible.startswith("💱 iPhone 14 Pro · 256GB")
+    assert alice_card.reply_to_message is not None
+    # Bob's conversation is untouched by Alice's card
+    [bob_more] = await bot_env.say(bob, "99新", chat=group)
+    assert "Does everything work" in bob_more.visible
+
+
+async def test_group_chatter_during_a_question_is_ignored(bot_env):
+    group = bot_env.emulator.group_chat(-100778, "Chat")
+    user = bot_env.user(2014)
+    await bot_env.say(user, "/quote iPhone 14 Pro", chat=group)
+    before = len(bot_env.messages(group.id))
+    await bot_env.emulator.send_text(user, group, "lol anyway")
+    [question] = await bot_env.say(user, "128", chat=group)  # the next answer still counts
+    assert len(bot_env.messages(group.id)) == before + 1
+    assert "What condition" in question.visible
+
+
+# -- what the platform says -------------------------------------------------------------
+
+
+async def test_model_the_platform_does_not_record_offers_the_closest_models(bot_env):
+    user = bot_env.user(2015)
+    [question] = await bot_env.say(user, "/quote 一加 12 256G 95新 功能正常")
+    assert "Aihuishou doesn't price 一加 12" in question.visible
+    assert "nova 12" in labels(question)
+    assert aihuishou(bot_env)["errors"] == {"not_found": 1}
+    [card] = await press(bot_env, user, question, data_of(question, "nova 12"))
+    assert card.visible.startswith("💱 nova 12 · 256GB")
+
+
+async def test_platform_failure_is_reported_with_the_shared_error_text(bot_env):
+    bot_env.sandbox.state.inject("aihuishou", Fault("http", status=500), times=3)
+    user = bot_env.user(2016)
+    [reply] = await bot_env.say(user, "/quote iPhone 13 256G 95新 功能正常")
+    assert reply.visible == "Aihuishou didn't answer in time. Try again in a moment."
+    assert aihuishou(bot_env)["calls"] == 3  # the gateway's retries, then the error
+
+
+async def test_quota_used_up_is_reported(bot_env):
+    bot_env.sandbox.state.inject(
+        "aihuishou",
+        Fault("code", status=403, code=403, msg="今日调用次数已达上限(配额 2000 次/天)"),
+    )
+    user = bot_env.user(2017, "zh-hans")
+    [reply] = await bot_env.say(user, "/quote iPhone 13 128G 95新 功能正常")
+    assert reply.visible == "今天的爱回收查询次数已用完，请明天再试。"
+
+
+# -- the card's buttons ------------------------------------------------------------------
+
+
+async def test_change_condition_requotes_with_that_one_change(bot_env):
+    user = bot_env.user(2018)
+    [card] = await bot_env.say(user, f"/quote {COMPLETE}")
+    before = price_of(card)
+    calls = aihuishou(bot_env)["calls"]
+    await bot_env.press(user, card, data_of(card, "🔄 Change condition"))
+    await bot_env.emulator.wait_for(lambda: "Fair (80%)" in labels(card))
+    query = await bot_env.press(user, card, data_of(card, "Fair (80%)"))
+    answer = await bot_env.emulator.wait_for_callback_answer(query)
+    assert answer.text == "Quote updated."
+    assert "Condition: Fair (80%)" in card.visible
+    assert "Function: Works perfectly" in card.visible
+    assert price_of(card) < before
+    assert aihuishou(bot_env)["calls"] == calls + 1
+    assert labels(card)[0] == "🔄 Change condition"
+
+
+async def test_change_function_status_and_quote_again(bot_env):
+    user = bot_env.user(2019)
+    [card] = await bot_env.say(user, f"/quote {COMPLETE}")
+    await bot_env.press(user, card, data_of(card, "🔧 Change function status"))
+    await bot_env.emulator.wait_for(lambda: "Cracked screen" in labels(card))
+    query = await bot_env.press(user, card, data_of(card, "Cracked screen"))
+    await bot_env.emulator.wait_for_callback_answer(query)
+    assert "Function: Cracked screen" in card.visible
+    calls = aihuishou(bot_env)["calls"]
+    query = await bot_env.press(user, card, data_of(card, "💱 Quote again"))
+    answer = await bot_env.emulator.wait_for_callback_answer(query)
+    assert answer.text == "Same price as before."  # within 10 minutes: from the cache
+    assert aihuishou(bot_env)["calls"] == calls
+
+
+async def test_someone_else_cannot_change_my_card(bot_env):
+    group = bot_env.emulator.group_chat(-100779, "Group")
+    alice, bob = bot_env.user(2020), bot_env.user(2021)
+    [card] = await bot_env.say(alice, f"/quote {COMPLETE}", chat=group)
+    query = await bot_env.press(bob, card, data_of(card, "💱 Quote again"))
+    answer = await bot_env.emulator.wait_for_callback_answer(query)
+    assert answer.text == "This button belongs to someone else."
+
+
+# -- several devices ---------------------------------------------------------------------
+
+
+SEVERAL = "\n".join(
+    [
+        "1. iPhone 12 128G 95新 功能正常",
+        "2. iPhone 13 256G 九成新 功能正常",
+        "3. iPhone 14 128G 99新 功能正常",
+        "4. iPhone 15 256G 全新 功能正常",
+        "5. 华为Mate60 Pro 12+512 九成新 功能正常",
+        "6. 小米14 12+256 95新 功能正常",
+        "7. Galaxy S24 8+256 八成新 功能正常",
+        "8. iPad Air 5 64G 95新 功能正常",
+    ]
+)
+
+
+async def test_several_lines_get_one_card_each_five_upstream_at_most_and_cached(bot_env):
+    client = bot_env.services.gateway.client("aihuishou")
+    original = client.fetch_quote
+    in_flight, most = 0, 0
+    five_in = asyncio.Event()
+
+    async def watched(request):  # holds every call until five are in flight at once
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        if in_flight >= 5:
+            five_in.set()
+        try:
+            await five_in.wait()
+            return await original(request)
+        finally:
+            in_flight -= 1
+
+    client.fetch_quote = watched
+    user = bot_env.user(2022)
+    cards = await bot_env.say(user, SEVERAL, expect=8)
+    titles = [c.visible.splitlines()[0] for c in cards]
+    assert titles == [
+        "💱 iPhone 12 · 128GB",
+        "💱 iPhone 13 · 256GB",
+        "💱 iPhone 14 · 128GB",
+        "💱 iPhone 15 · 256GB",
+        "💱 Mate 60 Pro · 512GB · 12GB",
+        "💱 小米 14 · 256GB · 12GB",
+        "💱 Galaxy S24 · 256GB · 8GB",
+        "💱 iPad Air 5 · 64GB",
+    ]
+    assert most == 5
+    stats = aihuishou(bot_env)
+    assert stats["calls"] == 8 and stats["cache_hits"] == 0
+    assert bot_env.sandbox.state.counters["aihuishou"].rejected == 0
+
+    again = await bot_env.say(user, SEVERAL, expect=8)
+    assert [c.visible.splitlines()[1] for c in again] == [c.visible.splitlines()[1] for c in cards]
+    stats = aihuishou(bot_env)
+    assert stats["calls"] == 8 and stats["cache_hits"] == 8
+
+
+async def test_several_lines_with_gaps_ask_about_the_incomplete_ones_after_the_cards(bot_env):
+    user = bot_env.user(2023)
+    replies = await bot_env.say(user, f"/quote {COMPLETE}\niPhone 13 128G 95新", expect=2)
+    assert replies[0].visible.startswith("💱 iPhone 14 Pro")
+    assert "Does everything work" in replies[1].visible
+    assert "iPhone 13 · 128GB" in replies[1].visible
+    [card] = await press(bot_env, user, replies[1], data_of(replies[1], "Worn battery"))
+    assert card.visible.startswith("💱 iPhone 13 · 128GB")
