@@ -11,7 +11,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.services import Services
 from clients.errors import PlatformError
-from handlers.texts import lang_of, t
+from handlers.texts import LANGUAGES, lang_of, t
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,10 @@ def reply_params(update: Update) -> ReplyParameters | None:
 
 def error_text(error: PlatformError, lang: str) -> str:
     platform = t(lang, f"platform_{error.platform}") if error.platform else ""
-    key = f"error_{error.kind}"
+    # a platform may word an error its own way (a quote has no ID to check)
+    key = f"error_{error.kind}_{error.platform}"
+    if key not in LANGUAGES["en"]:
+        key = f"error_{error.kind}"
     return t(lang, key, platform=html.escape(platform))
 
 

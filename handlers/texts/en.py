@@ -105,6 +105,7 @@ TEXTS: dict[str, str] = {
     # -- errors (by PlatformError.kind)
     "error_not_found": "{platform}: this listing doesn't exist or was removed. Check the link or ID.",
     "error_bad_request": "{platform} didn't accept that ID. Check it and send it again.",
+    "error_bad_request_aihuishou": "Aihuishou didn't accept that device description. Check the model, storage and condition, then try again.",
     "error_not_permitted": "{platform} refused this bot's access right now. Please tell the bot's operator.",
     "error_rate_limited": "{platform} is busy. Try again in a minute.",
     "error_quota_exhausted": "Today's {platform} lookups are used up. Try again tomorrow.",

@@ -100,6 +100,7 @@ TEXTS: dict[str, str] = {
     "platform_anjuke_open": "安居客账号",
     "error_not_found": "{platform}：房源/商品不存在或已删除，请检查链接或 ID。",
     "error_bad_request": "{platform}不接受这个 ID，请检查后重新发送。",
+    "error_bad_request_aihuishou": "爱回收不接受这个设备描述，请检查型号、容量和成色后重试。",
     "error_not_permitted": "{platform}暂时拒绝了本机器人的访问，请联系机器人管理员。",
     "error_rate_limited": "{platform}繁忙，请一分钟后再试。",
     "error_quota_exhausted": "今天的{platform}查询次数已用完，请明天再试。",

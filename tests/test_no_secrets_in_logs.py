@@ -1,0 +1,158 @@
+"""No secret ever reaches the log, at DEBUG, through cards, errors and crashes.
+
+The platform credentials are replaced by distinctive values the sandbox then accepts
+(it reads SANDBOX_CREDENTIALS per request), so a leak of any of them is unmistakable.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import build_application
+from bot.config import load_settings
+from bot.logs import secret_values, setup_logging
+from bot.services import build_services
+from clients.clock import FakeClock
+from sandbox import core
+from sandbox.botapi import BotApiEmulator
+from sandbox.core import Fault
+from sandbox.server import Sandbox
+from tests.conftest import E2E_TIERS, BotEnv
+
+REPO = Path(__file__).resolve().parent.parent
+TELEGRAM_TOKEN = "424242424:SECRET-tg-Zq8vK3mW9pL2xR7nB5cT"
+FAKE_CREDENTIALS = {
+    "anjuke": {"key": "AKEY-q8Zr2LmX7vP4", "secret": "ASECRET-w3Nf9KcH1jYd"},
+    "anjuke_open": {"app_id": "73519046", "secret": "OSECRET-t6Gb2VxQ8mRs"},
+    "beike": {"token": "BTOKEN-p5Hn7WzL3kCe"},
+    "xianyu": {"app_key": "XKEY-r4Jd8YuM2nFa", "secret": "XSECRET-v9Ke3TsB6qLw"},
+    "aihuishou": {"app_id": "AHS-ID-b2Xc7NmQ4zPk", "secret": "HSECRET-y1Wd5RgJ8hVu"},
+}
+ALL_SECRETS = [TELEGRAM_TOKEN, TELEGRAM_TOKEN.split(":", 1)[1]] + [
+    value for creds in FAKE_CREDENTIALS.values() for value in creds.values()
+]
+
+
+@pytest.fixture
+def fake_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    for platform, creds in FAKE_CREDENTIALS.items():
+        monkeypatch.setitem(core.SANDBOX_CREDENTIALS, platform, dict(creds))
+
+
+@pytest.fixture
+def captured_log() -> Iterator[io.StringIO]:
+    """The root logger as setup_logging leaves it, restored afterwards."""
+    root = logging.getLogger()
+    saved = (list(root.handlers), root.level)
+    noisy = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "aiohttp.access")}
+    stream = io.StringIO()
+    yield stream
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in saved[0]:
+        root.addHandler(handler)
+    root.setLevel(saved[1])
+    for name, level in noisy.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@pytest.fixture
+async def logged_env(tmp_path: Path, fake_credentials: None,
+                     captured_log: io.StringIO) -> AsyncIterator[BotEnv]:
+    """As conftest's bot_env, with the distinctive token, logging from the very start."""
+    clock = FakeClock()
+    async with (Sandbox(clock=clock, tiers=E2E_TIERS) as sandbox,
+                BotApiEmulator(token=TELEGRAM_TOKEN) as emulator):
+        settings = load_settings(**{
+            **sandbox.settings_overrides(),
+            "telegram_api_url": emulator.base_url,
+            "telegram_bot_token": TELEGRAM_TOKEN,
+            "database_path": tmp_path / "bot.sqlite3",
+            "log_level": "DEBUG",
+        })
+        setup_logging(settings.log_level, secret_values(settings), stream=captured_log)
+        services = build_services(settings, clock)
+        application = build_application(settings, services)
+        async with application:
+            await application.start()
+            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            try:
+                yield BotEnv(clock, sandbox, emulator, settings, services, application)
+            finally:
+                await application.updater.stop()
+                await application.stop()
+
+
+def leaks(text: str) -> list[str]:
+    found = [s for s in ALL_SECRETS if s in text]
+    found += re.findall(r"bot\d+:[^\s/*]+", text)
+    found += [m for m in re.findall(r"(?:token|sign|secret|key)=[^&\s\"'*]+", text, re.IGNORECASE)]
+    return found
+
+
+async def drive(env: BotEnv) -> None:
+    """Cards on every platform, every kind of error, a button, a short link and a crash."""
+    user = env.user(3001, "zh-hans")
+    await env.say(user, "https://bj.ke.com/ershoufang/101127449675.html")
+    await env.say(user, "https://www.goofish.com/item?id=6987654321098")
+    await env.say(user, "https://bj.anjuke.com/prop/view/A1234567890")
+    [card] = await env.say(user, "【闲鱼】https://m.tb.cn/h.5abcDEF?tk=abc 「我在闲鱼发布了」")
+    env.clock.advance(400)
+    refresh = next(b["callback_data"] for b in card.buttons if b["callback_data"].startswith("r|"))
+    await env.emulator.wait_for_callback_answer(await env.press(user, card, refresh))
+    env.sandbox.state.inject("xianyu", Fault("http", status=500), times=3)
+    await env.say(user, "https://www.goofish.com/item?id=712345678901")
+    env.sandbox.state.inject("beike", Fault("code", code=100, msg="token invalid"))
+    await env.say(user, "https://sh.ke.com/ershoufang/107108339402.html")
+    env.sandbox.state.inject("anjuke", Fault("disconnect"))
+    env.sandbox.state.inject("anjuke", Fault("malformed"))
+    env.sandbox.state.inject("anjuke", Fault("code", status=401, code=29, msg="key 无效"))
+    await env.say(user, "https://bj.anjuke.com/prop/view/A987654321")
+    env.catalogue("xianyu").remove("734567890123")
+    await env.say(user, "https://www.goofish.com/item?id=734567890123")
+    # a crash inside a handler: the error handler logs the update with its traceback
+    env.emulator.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
+    await env.say(user, "/start")
+
+
+async def test_the_log_at_debug_holds_no_secret(logged_env: BotEnv,
+                                                captured_log: io.StringIO) -> None:
+    await drive(logged_env)
+    output = captured_log.getvalue()
+    assert " DEBUG " in output and " ERROR " in output  # it did log, crash included
+    assert "Traceback" in output
+    assert leaks(output) == []
+
+
+async def test_no_secret_even_with_http_libraries_logging_every_request(
+    logged_env: BotEnv, captured_log: io.StringIO
+) -> None:
+    # someone debugging turns httpx up: its request lines carry the Bot API URL and the
+    # Beike token in the query; the formatter still removes them
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    await drive(logged_env)
+    output = captured_log.getvalue()
+    assert "HTTP Request" in output
+    assert leaks(output) == []
+
+
+def test_running_without_a_token_names_the_variable_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    result = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode != 0
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert "Traceback" not in result.stderr + result.stdout
