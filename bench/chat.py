@@ -1,0 +1,200 @@
+"""Chat benchmark: listing cards per second on cache hits, against a bare PTB echo bot.
+
+    python bench/chat.py [--runs 3] [--clients 16] [--messages 40]
+
+Per run, on one local Bot API emulator (sandbox/botapi.py, limits off) and one sandbox:
+1. a bare python-telegram-bot echo bot (same PTB settings: concurrent updates, long
+   polling, no rate limiter) answers `--clients` users, each sending `--messages` texts
+   one after another (the next as soon as the reply lands): replies per second and the
+   time from update to reply;
+2. the real bot (bot.app.build_application, rate limiter off as for the echo bot, since
+   the limiter's 28.3/s is Telegram's cap, not our cost) does the same with links to
+   listings already in the gateway's cache: one card per message.
+Prints both, the ratio card/echo (goal >= 0.8) and p50/p99 update -> card. Figures are
+medians over the runs. The sandbox clock is fake and never moves, so every lookup after
+the warm-up is a cache hit (the warm-up also uploads the photos, whose file_ids are
+then reused as the bot does).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from telegram import Update
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, MessageHandler, filters
+
+from bot.app import build_application
+from bot.config import load_settings
+from bot.services import build_services
+from clients.clock import FakeClock
+from sandbox.botapi import BotApiEmulator, BotEvent
+from sandbox.server import Sandbox
+
+TOKEN = "123456:BENCH-TOKEN-not-a-secret"
+TIERS = {"anjuke": "enterprise_advanced", "xianyu": "enterprise_advanced"}
+LINKS = [
+    "https://www.goofish.com/item?id={}",
+    "https://bj.ke.com/ershoufang/{}.html",
+]
+
+
+class Replies:
+    """Resolves a waiting client when the bot's next message lands in its chat."""
+
+    def __init__(self, emulator: BotApiEmulator) -> None:
+        self.waiting: dict[int, asyncio.Future[float]] = {}
+        self.counts: defaultdict[int, int] = defaultdict(int)
+        emulator.add_listener(self.on_event)
+
+    def on_event(self, event: BotEvent) -> None:
+        if event.kind not in ("message", "album"):
+            return
+        self.counts[event.chat_id] += len(event.messages)
+        future = self.waiting.pop(event.chat_id, None)
+        if future is not None and not future.done():
+            future.set_result(time.perf_counter())
+
+    def expect(self, chat_id: int) -> asyncio.Future[float]:
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiting[chat_id] = future
+        return future
+
+
+async def drive(emulator: BotApiEmulator, replies: Replies, texts: list[str], clients: int,
+                messages: int, first_user: int) -> tuple[float, list[float]]:
+    """Closed loop: each client sends, waits for the reply, sends again. -> (replies/s, latencies)."""
+    latencies: list[float] = []
+
+    async def client(n: int) -> None:
+        user = emulator.user(first_user + n, language_code="en")
+        for k in range(messages):
+            done = replies.expect(user.id)
+            sent = time.perf_counter()
+            await emulator.send_text(user, None, texts[(n + k) % len(texts)])
+            latencies.append(await asyncio.wait_for(done, 30) - sent)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    return clients * messages / (time.perf_counter() - started), latencies
+
+
+async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    assert update.message is not None and update.message.text is not None
+    await update.message.reply_text(update.message.text)
+
+
+async def polling(application: Application) -> None:  # type: ignore[type-arg]
+    await application.start()
+    assert application.updater is not None
+    await application.updater.start_polling(poll_interval=0.0, timeout=1,
+                                            drop_pending_updates=True)
+
+
+async def stopping(application: Application) -> None:  # type: ignore[type-arg]
+    assert application.updater is not None
+    await application.updater.stop()
+    await application.stop()
+
+
+async def one_run(tmp: Path, clients: int, messages: int) -> dict[str, Any]:
+    clock = FakeClock()
+    async with Sandbox(clock=clock, tiers=TIERS) as sandbox, BotApiEmulator(token=TOKEN) as emulator:
+        replies = Replies(emulator)
+        api = emulator.base_url
+        # 1. the bare echo bot
+        echo_app = (ApplicationBuilder().token(TOKEN).base_url(f"{api}/bot")
+                    .base_file_url(f"{api}/file/bot").concurrent_updates(32).build())
+        echo_app.add_handler(MessageHandler(filters.TEXT, echo))
+        async with echo_app:
+            await polling(echo_app)
+            echo_rate, echo_lat = await drive(emulator, replies, ["hello"], clients, messages, 10_000)
+            await stopping(echo_app)
+
+        # 2. the real bot, cache warm
+        settings = load_settings(**sandbox.settings_overrides(), telegram_api_url=api,
+                                 telegram_bot_token=TOKEN,
+                                 database_path=tmp / f"bench-{time.monotonic_ns()}.sqlite3")
+        services = build_services(settings, clock)
+        bot_app = build_application(settings, services, rate_limiter=False)
+        async with bot_app:
+            await polling(bot_app)
+            texts = await warm_up(emulator, replies, sandbox)
+            before = sum(c.calls for c in sandbox.state.counters.values())
+            card_rate, card_lat = await drive(emulator, replies, texts, clients, messages, 20_000)
+            upstream = sum(c.calls for c in sandbox.state.counters.values()) - before
+            extra = sum(replies.counts[20_000 + n] for n in range(clients)) - clients * messages
+            await stopping(bot_app)
+    return {"echo": echo_rate, "card": card_rate, "echo_lat": echo_lat, "card_lat": card_lat,
+            "upstream": upstream, "extra": extra}
+
+
+async def warm_up(emulator: BotApiEmulator, replies: Replies, sandbox: Sandbox) -> list[str]:
+    """Ask each listing once; keep those answered with exactly one message (a card)."""
+    xianyu = sandbox.state.catalogues["xianyu"]
+    beike = sandbox.state.catalogues["beike"]
+    candidates = [LINKS[0].format(i) for i in xianyu.ids()] + [LINKS[1].format(c) for c in beike.ids()]
+    user = emulator.user(9_999, language_code="en")
+    kept = []
+    for text in candidates:
+        before = len(emulator.sent[user.id])
+        done = replies.expect(user.id)
+        await emulator.send_text(user, None, text)
+        await asyncio.wait_for(done, 30)
+        await asyncio.sleep(0.05)  # a second message (text after its photo) would land now
+        answer = emulator.sent[user.id][before:]
+        if len(answer) == 1 and answer[0].buttons:  # a card, not an error
+            kept.append(text)
+    return kept
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--messages", type=int, default=40)
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for run in range(1, args.runs + 1):
+            r = asyncio.run(one_run(Path(tmp), args.clients, args.messages))
+            r["ratio"] = r["card"] / r["echo"]
+            for name in ("echo", "card"):
+                r[f"{name}_p50"] = percentile(r[f"{name}_lat"], 0.50) * 1000
+                r[f"{name}_p99"] = percentile(r[f"{name}_lat"], 0.99) * 1000
+            results.append(r)
+            print(f"run {run}: echo {r['echo']:.0f}/s (p50 {r['echo_p50']:.1f} ms, p99 "
+                  f"{r['echo_p99']:.1f} ms); cards {r['card']:.0f}/s (p50 {r['card_p50']:.1f} ms, "
+                  f"p99 {r['card_p99']:.1f} ms); ratio {r['ratio']:.2f}; upstream calls "
+                  f"{r['upstream']}, extra messages {r['extra']}")
+
+    def median(key: str) -> float:
+        return statistics.median(r[key] for r in results)
+
+    n = args.clients * args.messages
+    print()
+    print(f"{args.clients} clients x {args.messages} messages = {n} per bot per run; medians of {args.runs}")
+    print(f"echo bot replies per second:        {median('echo'):.0f}")
+    print(f"card replies per second (cache hit): {median('card'):.0f}")
+    print(f"ratio cards / echo:                  {median('ratio'):.2f} (goal >= 0.8)")
+    print(f"update -> card p50 / p99:            {median('card_p50'):.1f} ms / {median('card_p99'):.1f} ms")
+    print(f"update -> echo p50 / p99:            {median('echo_p50'):.1f} ms / {median('echo_p99'):.1f} ms")
+    print(f"upstream calls during the timed part: {median('upstream'):.0f} (all cache hits if 0)")
+
+
+if __name__ == "__main__":
+    main()
