@@ -73,6 +73,9 @@ async def run(settings: Settings, *, demo: bool) -> None:
         application = build_application(settings, services)
         async with application:
             await application.start()
+            # run_polling() would call post_init; we run the pieces ourselves, so call it here
+            if application.post_init is not None:
+                await application.post_init(application)
             assert application.updater is not None
             await application.updater.start_polling(
                 poll_interval=0.0, timeout=30, drop_pending_updates=False,

@@ -73,6 +73,7 @@ async def start_bot_env(tmp_path: Path, **settings_overrides: Any) -> AsyncItera
         application = build_application(settings, services)
         async with application:
             await application.start()
+            await application.post_init(application)  # as bot/__main__.py does
             await application.updater.start_polling(poll_interval=0.0, timeout=1)
             try:
                 yield BotEnv(clock, sandbox, emulator, settings, services, application)

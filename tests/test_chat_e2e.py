@@ -39,18 +39,25 @@ def shows_card_for(message, title: str) -> bool:  # type: ignore[no-untyped-def]
         ("https://hz.fang.anjuke.com/loupan/245678.html", "L245678"),  # new home
         ("https://sh.sp.anjuke.com/shou/3187906783", "SP3187906783"),  # shop
         ("https://sh.xzl.anjuke.com/zu/3166544960", "XZL3166544960"),  # office
-        ("【安居客】这套不错 https://m.anjuke.com/bj/sale/A987654321/?from=share 点击查看", "A987654321"),
+        (
+            "【安居客】这套不错 https://m.anjuke.com/bj/sale/A987654321/?from=share 点击查看",
+            "A987654321",
+        ),
         ("看看 A1234567890 这套", "A1234567890"),  # bare ID
         ("S1234567890123456", "S1234567890123456"),
         ("AK2026011800001", "AK2026011800001"),
     ],
 )
-async def test_anjuke_links_share_texts_and_ids_give_a_card(bot_env: BotEnv, text: str,
-                                                            house_id: str) -> None:
+async def test_anjuke_links_share_texts_and_ids_give_a_card(
+    bot_env: BotEnv, text: str, house_id: str
+) -> None:
     house = bot_env.catalogue("anjuke").house(house_id)
     user = bot_env.user(2001)
     [card] = await bot_env.say(user, text)
-    assert html.unescape(house.house_name)[:10] in card.visible or house.house_name[:10] in card.visible
+    assert (
+        html.unescape(house.house_name)[:10] in card.visible
+        or house.house_name[:10] in card.visible
+    )
     assert any(cb.startswith(("r|", "p|", "w|")) for cb in callbacks(card))
 
 
@@ -75,13 +82,16 @@ async def test_beike_links_and_share_texts_give_a_card(bot_env: BotEnv, text: st
         ("https://www.goofish.com/item?id=712345678901", "712345678901"),
         ("https://2.taobao.com/item.htm?id=6987654321098", "6987654321098"),
         ("6987654321098", "6987654321098"),  # 13 digits: only Xianyu's shape
-        ("【闲鱼】https://m.tb.cn/h.5abcDEF?tk=abc CZ0001 「我在闲鱼发布了【iPhone 14 Pro】」点击链接直接打开",
-         "712345678901"),
+        (
+            "【闲鱼】https://m.tb.cn/h.5abcDEF?tk=abc CZ0001 「我在闲鱼发布了【iPhone 14 Pro】」点击链接直接打开",
+            "712345678901",
+        ),
         ("https://m.tb.cn/h.chain1 闲鱼", "6987654321098"),  # two redirects
     ],
 )
-async def test_xianyu_links_share_texts_and_ids_give_a_card(bot_env: BotEnv, text: str,
-                                                            item_id: str) -> None:
+async def test_xianyu_links_share_texts_and_ids_give_a_card(
+    bot_env: BotEnv, text: str, item_id: str
+) -> None:
     item = bot_env.catalogue("xianyu").item(item_id)
     user = bot_env.user(2003, ZH)
     [card] = await bot_env.say(user, text)
@@ -96,9 +106,11 @@ async def test_a_taobao_short_link_is_not_taken_for_a_xianyu_item(bot_env: BotEn
 
 async def test_several_links_in_one_message_give_one_card_each_in_order(bot_env: BotEnv) -> None:
     user = bot_env.user(2005, ZH)
-    text = ("先看闲鱼 https://www.goofish.com/item?id=6987654321098 ，"
-            "再看贝壳 https://bj.ke.com/ershoufang/101127449675.html ；"
-            "最后安居客 https://bj.anjuke.com/prop/view/A1234567890")
+    text = (
+        "先看闲鱼 https://www.goofish.com/item?id=6987654321098 ，"
+        "再看贝壳 https://bj.ke.com/ershoufang/101127449675.html ；"
+        "最后安居客 https://bj.anjuke.com/prop/view/A1234567890"
+    )
     cards = await bot_env.say(user, text, expect=3)
     assert "华为 Mate 60" in cards[0].visible
     assert "双裕花园西区" in cards[1].visible
@@ -168,8 +180,9 @@ NOT_LISTINGS = [
 
 
 @pytest.mark.parametrize("text", NOT_LISTINGS)
-async def test_lookalike_and_unrelated_links_get_the_hint_in_private(bot_env: BotEnv,
-                                                                   text: str) -> None:
+async def test_lookalike_and_unrelated_links_get_the_hint_in_private(
+    bot_env: BotEnv, text: str
+) -> None:
     user = bot_env.user(2009)
     [reply] = await bot_env.say(user, text)
     assert "found no listing" in reply.visible
@@ -281,7 +294,8 @@ async def test_in_groups_the_card_replies_to_the_message_with_the_link(bot_env: 
     before = len(bot_env.messages(group.id))
     await bot_env.emulator.send_text(user, group, "hello")
     asked = await bot_env.emulator.send_text(
-        user, group, "这个 https://www.goofish.com/item?id=6987654321098 怎么样")
+        user, group, "这个 https://www.goofish.com/item?id=6987654321098 怎么样"
+    )
     [card] = (await bot_env.emulator.wait_for_messages(group.id, before + 1))[before:]
     assert card.reply_to_message is not None
     assert card.reply_to_message["message_id"] == asked["message_id"]
@@ -295,7 +309,10 @@ async def test_in_groups_the_card_replies_to_the_message_with_the_link(bot_env: 
     [
         ("https://www.goofish.com/item?id=756789012345", "<b>全新</b> 小米手环8 & 原装充电器"),
         ("https://www.goofish.com/item?id=767890123456", "🎮 Switch OLED"),
-        ("https://bj.ke.com/ershoufang/101130512345.html", "望京西园三区 <b>南北通透</b> & 满五唯一"),
+        (
+            "https://bj.ke.com/ershoufang/101130512345.html",
+            "望京西园三区 <b>南北通透</b> & 满五唯一",
+        ),
     ],
 )
 async def test_hostile_titles_are_shown_escaped(bot_env: BotEnv, text: str, title: str) -> None:
@@ -332,8 +349,9 @@ async def test_a_300_character_title_still_fits_the_card(bot_env: BotEnv) -> Non
         (ZH, "/help", "闲鱼"),
     ],
 )
-async def test_start_and_help_answer_in_the_users_language(bot_env: BotEnv, language: str,
-                                                           command: str, expected: str) -> None:
+async def test_start_and_help_answer_in_the_users_language(
+    bot_env: BotEnv, language: str, command: str, expected: str
+) -> None:
     user = bot_env.user(2022, language)
     [reply] = await bot_env.say(user, command)
     assert expected in reply.visible
@@ -342,9 +360,6 @@ async def test_start_and_help_answer_in_the_users_language(bot_env: BotEnv, lang
 
 
 async def test_the_command_menu_is_set_in_english_and_chinese(bot_env: BotEnv) -> None:
-    # bot_env starts the Application as bot/__main__.py does, which (unlike run_polling)
-    # does not call post_init; call it as run_polling would
-    await bot_env.application.post_init(bot_env.application)
     english = bot_env.emulator.my_commands("")
     chinese = bot_env.emulator.my_commands("zh")
     assert {c["command"] for c in english} >= {"start", "help", "quote", "watch"}
@@ -352,10 +367,15 @@ async def test_the_command_menu_is_set_in_english_and_chinese(bot_env: BotEnv) -
     assert english[0]["description"] != chinese[0]["description"]
 
 
-async def test_the_typing_action_is_sent_before_the_card(bot_env: BotEnv) -> None:
+async def test_typing_is_shown_while_a_listing_is_fetched_and_not_on_a_cache_hit(
+    bot_env: BotEnv,
+) -> None:
     user = bot_env.user(2023)
-    await bot_env.say(user, "https://www.goofish.com/item?id=6987654321098")
+    link = "https://www.goofish.com/item?id=6987654321098"
+    [card] = await bot_env.say(user, link)
     actions = [a for a in bot_env.emulator.chat_actions if a.chat_id == user.id]
     assert [a.action for a in actions] == ["typing"]
-    card = bot_env.messages(user.id)[-1]
     assert actions[0].at <= card.sent_at
+    # the same listing again comes from the cache at once: no 'typing' round trip first
+    await bot_env.say(user, link)
+    assert len([a for a in bot_env.emulator.chat_actions if a.chat_id == user.id]) == 1

@@ -16,7 +16,15 @@ from clients.registry import LISTING_CLIENTS
 SHORT = "short"
 AMBIGUOUS = "ambiguous"
 BJ, SH, GZ, SZ, HZ, WH, CD, NJ, JN = (
-    "110000", "310000", "440100", "440300", "330100", "420100", "510100", "320100", "370101"
+    "110000",
+    "310000",
+    "440100",
+    "440300",
+    "330100",
+    "420100",
+    "510100",
+    "320100",
+    "370101",
 )
 
 
@@ -48,7 +56,10 @@ ANJUKE = [
     # second-hand
     ("https://bj.anjuke.com/prop/view/A1234567890", [ak("A1234567890")]),
     ("https://beijing.anjuke.com/prop/view/A1234567890", [ak("A1234567890")]),
-    ("http://bj.anjuke.com/prop/view/A1234567890?from=esf_list&spread=commsearch_p", [ak("A1234567890")]),
+    (
+        "http://bj.anjuke.com/prop/view/A1234567890?from=esf_list&spread=commsearch_p",
+        [ak("A1234567890")],
+    ),
     ("https://BJ.ANJUKE.COM/prop/view/A1234567890", [ak("A1234567890")]),
     ("https://m.anjuke.com/bj/sale/A1234567890/", [ak("A1234567890")]),
     ("https://m.anjuke.com/bj/sale/A1234567890", [ak("A1234567890")]),
@@ -75,12 +86,18 @@ ANJUKE = [
     ("https://m.anjuke.com/house/detail?house_id=AK2026011800001&city=bj", [ak("AK2026011800001")]),
     # share texts and Chinese punctuation
     ("看看这套房：https://bj.anjuke.com/prop/view/A1234567890，价格不错！", [ak("A1234567890")]),
-    ("【安居客】望京 3室 https://m.anjuke.com/bj/sale/A987654321/?isauction=1 点击查看", [ak("A987654321")]),
+    (
+        "【安居客】望京 3室 https://m.anjuke.com/bj/sale/A987654321/?isauction=1 点击查看",
+        [ak("A987654321")],
+    ),
     ("（安居客）https://bj.anjuke.com/prop/view/A1234567890）", [ak("A1234567890")]),
     ("“https://bj.anjuke.com/prop/view/A1234567890”", [ak("A1234567890")]),
     ("<https://bj.anjuke.com/prop/view/A1234567890>", [ak("A1234567890")]),
     ("房源：https://bj.anjuke.com/prop/view/A1234567890。", [ak("A1234567890")]),
-    ("ｈｔｔｐｓ：／／ｂｊ．ａｎｊｕｋｅ．ｃｏｍ／ｐｒｏｐ／ｖｉｅｗ／Ａ１２３４５６７８９０", [ak("A1234567890")]),
+    (
+        "ｈｔｔｐｓ：／／ｂｊ．ａｎｊｕｋｅ．ｃｏｍ／ｐｒｏｐ／ｖｉｅｗ／Ａ１２３４５６７８９０",
+        [ak("A1234567890")],
+    ),
     # without a scheme
     ("bj.anjuke.com/prop/view/A1234567890", [ak("A1234567890")]),
     ("链接:bj.anjuke.com/prop/view/A1234567890", [ak("A1234567890")]),
@@ -95,11 +112,15 @@ ANJUKE = [
     ("2398427383", [ak("2398427383")]),
     ("Ａ１２３４５６７８９０", [ak("A1234567890")]),
     ("２３９８４２７３８３", [ak("2398427383")]),
-    ("A1234567890、A987654321，还有 2398427383",
-     [ak("A1234567890"), ak("A987654321"), ak("2398427383")]),
+    (
+        "A1234567890、A987654321，还有 2398427383",
+        [ak("A1234567890"), ak("A987654321"), ak("2398427383")],
+    ),
     # the same listing twice is one mention
-    ("https://bj.anjuke.com/prop/view/A1234567890 https://bj.anjuke.com/prop/view/A1234567890",
-     [ak("A1234567890")]),
+    (
+        "https://bj.anjuke.com/prop/view/A1234567890 https://bj.anjuke.com/prop/view/A1234567890",
+        [ak("A1234567890")],
+    ),
     ("https://bj.anjuke.com/prop/view/A1234567890 A1234567890", [ak("A1234567890")]),
 ]
 
@@ -108,8 +129,10 @@ BEIKE = [
     ("https://m.ke.com/sh/ershoufang/107108339402.html", [bk("107108339402", SH)]),
     ("https://bj.lianjia.com/ershoufang/101130512345.html", [bk("101130512345", BJ)]),
     ("https://m.lianjia.com/gz/ershoufang/108400123456.html", [bk("108400123456", GZ)]),
-    ("https://m.ke.com/bj/ershoufang/101127449675.html?fb_expo_id=123&share_source=wx",
-     [bk("101127449675", BJ)]),
+    (
+        "https://m.ke.com/bj/ershoufang/101127449675.html?fb_expo_id=123&share_source=wx",
+        [bk("101127449675", BJ)],
+    ),
     ("https://sh.ke.com/ershoufang/107108339402.html#pic", [bk("107108339402", SH)]),
     ("http://gz.lianjia.com/ershoufang/108400123456.html", [bk("108400123456", GZ)]),
     ("https://sz.ke.com/ershoufang/105600234567.html", [bk("105600234567", SZ)]),
@@ -121,12 +144,18 @@ BEIKE = [
     ("https://bj.ke.com/ershoufang/101127449675.html?cityId=110000", [bk("101127449675", BJ)]),
     ("看这个https://bj.ke.com/ershoufang/101127449675.html很好", [bk("101127449675", BJ)]),
     ("bj.ke.com/ershoufang/101127449675.html", [bk("101127449675", BJ)]),
-    ("ｈｔｔｐｓ：／／ｂｊ．ｋｅ．ｃｏｍ／ｅｒｓｈｏｕｆａｎｇ／１０１１２７４４９６７５．ｈｔｍｌ",
-     [bk("101127449675", BJ)]),
-    ("【贝壳找房】双裕花园西区 1室1厅 https://m.ke.com/bj/ershoufang/101127449675.html?share=1 快来看看",
-     [bk("101127449675", BJ)]),
-    ("我在贝壳找房发现了一套好房【双裕花园西区】，https://m.ke.com/bj/ershoufang/101127449675.html 复制链接在浏览器打开",
-     [bk("101127449675", BJ)]),
+    (
+        "ｈｔｔｐｓ：／／ｂｊ．ｋｅ．ｃｏｍ／ｅｒｓｈｏｕｆａｎｇ／１０１１２７４４９６７５．ｈｔｍｌ",
+        [bk("101127449675", BJ)],
+    ),
+    (
+        "【贝壳找房】双裕花园西区 1室1厅 https://m.ke.com/bj/ershoufang/101127449675.html?share=1 快来看看",
+        [bk("101127449675", BJ)],
+    ),
+    (
+        "我在贝壳找房发现了一套好房【双裕花园西区】，https://m.ke.com/bj/ershoufang/101127449675.html 复制链接在浏览器打开",
+        [bk("101127449675", BJ)],
+    ),
     # the mini-program path names the city
     ("pages/ershou/esfDetail?cityId=110000&houseCode=101127449675", [bk("101127449675", BJ)]),
     # no city in the link: asked later
@@ -146,31 +175,53 @@ XIANYU = [
     ("https://goofish.com/item?id=712345678901", [xy("712345678901")]),
     ("https://h5.m.goofish.com/item?id=698765432109876543&ut_sk=share", [xy("698765432109876543")]),
     ("https://h5.m.goofish.com/item?id=7012345678901234", [xy("7012345678901234")]),
-    ("https://www.goofish.com/item?spm=a21ybx.item.0.0&id=6987654321098&categoryId=126862528",
-     [xy("6987654321098")]),
+    (
+        "https://www.goofish.com/item?spm=a21ybx.item.0.0&id=6987654321098&categoryId=126862528",
+        [xy("6987654321098")],
+    ),
     ("https://2.taobao.com/item.htm?id=6987654321098", [xy("6987654321098")]),
     ("https://2.taobao.com/item.htm?spm=2007.1000337.0.0&id=712345678901", [xy("712345678901")]),
     ("fleamarket://item?id=712345678901", [xy("712345678901")]),
     ("fleamarket://item?id=698765432109876543&from=share", [xy("698765432109876543")]),
-    ("https://market.m.taobao.com/app/idleFish-F2e/widle-taobao-rax/page-detail"
-     "?id=6987654321098&itemId=6987654321098", [xy("6987654321098")]),
-    ("https://market.m.taobao.com/app/idleFish-F2e/widle-taobao-rax/page-detail"
-     "?wh_weex=true&id=712345678901", [xy("712345678901")]),
+    (
+        "https://market.m.taobao.com/app/idleFish-F2e/widle-taobao-rax/page-detail"
+        "?id=6987654321098&itemId=6987654321098",
+        [xy("6987654321098")],
+    ),
+    (
+        "https://market.m.taobao.com/app/idleFish-F2e/widle-taobao-rax/page-detail"
+        "?wh_weex=true&id=712345678901",
+        [xy("712345678901")],
+    ),
     ("www.goofish.com/item?id=712345678901", [xy("712345678901")]),
     ("ｇｏｏｆｉｓｈ．ｃｏｍ／ｉｔｅｍ？ｉｄ＝７１２３４５６７８９０１", [xy("712345678901")]),
     ("链接：https://www.goofish.com/item?id=712345678901；价格可议", [xy("712345678901")]),
-    ("https://www.goofish.com/item?id=712345678901、https://www.goofish.com/item?id=6987654321098",
-     [xy("712345678901"), xy("6987654321098")]),
+    (
+        "https://www.goofish.com/item?id=712345678901、https://www.goofish.com/item?id=6987654321098",
+        [xy("712345678901"), xy("6987654321098")],
+    ),
     # share texts with short links: followed later
-    ("【闲鱼】https://m.tb.cn/h.5abcDEF?tk=abc CZ0001 「我在闲鱼发布了【iPhone 14 Pro】」点击链接直接打开",
-     [("xianyu", "https://m.tb.cn/h.5abcDEF?tk=abc", SHORT)]),
-    ("【闲鱼】https://m.tb.cn/h.5xyGHIJ?tk=Xyz123 HU9196 「我在闲鱼发布了【MacBook Air M2】」 点击链接直接打开",
-     [("xianyu", "https://m.tb.cn/h.5xyGHIJ?tk=Xyz123", SHORT)]),
-    ("【咸鱼】 m.tb.cn/h.5abcDEF 「iPhone 14 Pro 256G」", [("xianyu", "https://m.tb.cn/h.5abcDEF", SHORT)]),
+    (
+        "【闲鱼】https://m.tb.cn/h.5abcDEF?tk=abc CZ0001 「我在闲鱼发布了【iPhone 14 Pro】」点击链接直接打开",
+        [("xianyu", "https://m.tb.cn/h.5abcDEF?tk=abc", SHORT)],
+    ),
+    (
+        "【闲鱼】https://m.tb.cn/h.5xyGHIJ?tk=Xyz123 HU9196 「我在闲鱼发布了【MacBook Air M2】」 点击链接直接打开",
+        [("xianyu", "https://m.tb.cn/h.5xyGHIJ?tk=Xyz123", SHORT)],
+    ),
+    (
+        "【咸鱼】 m.tb.cn/h.5abcDEF 「iPhone 14 Pro 256G」",
+        [("xianyu", "https://m.tb.cn/h.5abcDEF", SHORT)],
+    ),
     ("https://m.tb.cn/h.5abcDEF", [("xianyu", "https://m.tb.cn/h.5abcDEF", SHORT)]),
     ("打开闲鱼App，https://m.tb.cn/h.5abcDEF", [("xianyu", "https://m.tb.cn/h.5abcDEF", SHORT)]),
-    ("https://m.tb.cn/h.5abcDEF 闲鱼 https://m.tb.cn/h.5xyGHIJ",
-     [("xianyu", "https://m.tb.cn/h.5abcDEF", SHORT), ("xianyu", "https://m.tb.cn/h.5xyGHIJ", SHORT)]),
+    (
+        "https://m.tb.cn/h.5abcDEF 闲鱼 https://m.tb.cn/h.5xyGHIJ",
+        [
+            ("xianyu", "https://m.tb.cn/h.5abcDEF", SHORT),
+            ("xianyu", "https://m.tb.cn/h.5xyGHIJ", SHORT),
+        ],
+    ),
     # bare IDs: 13 digits are only Xianyu's; 12 and 16 digits fit other platforms too
     ("6987654321098", [xy("6987654321098")]),
     ("698765432109876543", [xy("698765432109876543")]),
@@ -181,16 +232,24 @@ XIANYU = [
 ]
 
 MIXED = [
-    ("https://bj.ke.com/ershoufang/101127449675.html https://www.goofish.com/item?id=712345678901 "
-     "https://bj.anjuke.com/prop/view/A1234567890",
-     [bk("101127449675", BJ), xy("712345678901"), ak("A1234567890")]),
-    ("先看闲鱼 https://www.goofish.com/item?id=6987654321098 ，再看贝壳 https://bj.ke.com/ershoufang/"
-     "101127449675.html ；最后安居客 https://bj.anjuke.com/prop/view/A1234567890",
-     [xy("6987654321098"), bk("101127449675", BJ), ak("A1234567890")]),
-    ("https://bj.anjuke.com/prop/view/A1234567890\nhttps://bj.ke.com/ershoufang/101127449675.html",
-     [ak("A1234567890"), bk("101127449675", BJ)]),
-    ("房子 A1234567890 和手机 6987654321098，还有 BJCY91736842",
-     [ak("A1234567890"), xy("6987654321098"), bk("BJCY91736842", BJ)]),
+    (
+        "https://bj.ke.com/ershoufang/101127449675.html https://www.goofish.com/item?id=712345678901 "
+        "https://bj.anjuke.com/prop/view/A1234567890",
+        [bk("101127449675", BJ), xy("712345678901"), ak("A1234567890")],
+    ),
+    (
+        "先看闲鱼 https://www.goofish.com/item?id=6987654321098 ，再看贝壳 https://bj.ke.com/ershoufang/"
+        "101127449675.html ；最后安居客 https://bj.anjuke.com/prop/view/A1234567890",
+        [xy("6987654321098"), bk("101127449675", BJ), ak("A1234567890")],
+    ),
+    (
+        "https://bj.anjuke.com/prop/view/A1234567890\nhttps://bj.ke.com/ershoufang/101127449675.html",
+        [ak("A1234567890"), bk("101127449675", BJ)],
+    ),
+    (
+        "房子 A1234567890 和手机 6987654321098，还有 BJCY91736842",
+        [ak("A1234567890"), xy("6987654321098"), bk("BJCY91736842", BJ)],
+    ),
 ]
 
 NEGATIVE = [
@@ -227,10 +286,17 @@ POSITIVE = ANJUKE + BEIKE + XIANYU + MIXED
 def test_the_table_covers_at_least_80_forms() -> None:
     assert len(POSITIVE) >= 80
     assert {row[0] for _, rows in POSITIVE for row in rows} >= {
-        "anjuke", "beike", "xianyu", "beike|xianyu", "anjuke|xianyu"}
+        "anjuke",
+        "beike",
+        "xianyu",
+        "beike|xianyu",
+        "anjuke|xianyu",
+    }
 
 
-@pytest.mark.parametrize(("text", "expected"), POSITIVE, ids=lambda v: v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("text", "expected"), POSITIVE, ids=lambda v: v if isinstance(v, str) else ""
+)
 def test_a_link_form_is_recognised(text: str, expected: list[tuple[str, str, str | None]]) -> None:
     assert mentions(text) == expected
 
@@ -241,7 +307,9 @@ def test_lookalikes_and_other_numbers_are_no_listing(text: str) -> None:
 
 
 def test_a_message_with_many_listings_is_cut_at_the_limit_in_order() -> None:
-    ids = [f"https://www.goofish.com/item?id={800_000_000_000 + n}" for n in range(MAX_MENTIONS + 3)]
+    ids = [
+        f"https://www.goofish.com/item?id={800_000_000_000 + n}" for n in range(MAX_MENTIONS + 3)
+    ]
     found = mentions(" ".join(ids))
     assert [row[1] for row in found] == [str(800_000_000_000 + n) for n in range(MAX_MENTIONS)]
 
@@ -249,4 +317,4 @@ def test_a_message_with_many_listings_is_cut_at_the_limit_in_order() -> None:
 def test_positions_point_into_the_original_text() -> None:
     text = "看看：https://www.goofish.com/item?id=712345678901，还有 A1234567890"
     found = recognise(text, LISTING_CLIENTS)
-    assert [text[f.start:f.start + 5] for f in found] == ["https", "A1234"]
+    assert [text[f.start : f.start + 5] for f in found] == ["https", "A1234"]

@@ -53,7 +53,9 @@ def captured_log() -> Iterator[io.StringIO]:
     """The root logger as setup_logging leaves it, restored afterwards."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level)
-    noisy = {name: logging.getLogger(name).level for name in ("httpx", "httpcore", "aiohttp.access")}
+    noisy = {
+        name: logging.getLogger(name).level for name in ("httpx", "httpcore", "aiohttp.access")
+    }
     stream = io.StringIO()
     yield stream
     for handler in list(root.handlers):
@@ -66,19 +68,24 @@ def captured_log() -> Iterator[io.StringIO]:
 
 
 @pytest.fixture
-async def logged_env(tmp_path: Path, fake_credentials: None,
-                     captured_log: io.StringIO) -> AsyncIterator[BotEnv]:
+async def logged_env(
+    tmp_path: Path, fake_credentials: None, captured_log: io.StringIO
+) -> AsyncIterator[BotEnv]:
     """As conftest's bot_env, with the distinctive token, logging from the very start."""
     clock = FakeClock()
-    async with (Sandbox(clock=clock, tiers=E2E_TIERS) as sandbox,
-                BotApiEmulator(token=TELEGRAM_TOKEN) as emulator):
-        settings = load_settings(**{
-            **sandbox.settings_overrides(),
-            "telegram_api_url": emulator.base_url,
-            "telegram_bot_token": TELEGRAM_TOKEN,
-            "database_path": tmp_path / "bot.sqlite3",
-            "log_level": "DEBUG",
-        })
+    async with (
+        Sandbox(clock=clock, tiers=E2E_TIERS) as sandbox,
+        BotApiEmulator(token=TELEGRAM_TOKEN) as emulator,
+    ):
+        settings = load_settings(
+            **{
+                **sandbox.settings_overrides(),
+                "telegram_api_url": emulator.base_url,
+                "telegram_bot_token": TELEGRAM_TOKEN,
+                "database_path": tmp_path / "bot.sqlite3",
+                "log_level": "DEBUG",
+            }
+        )
         setup_logging(settings.log_level, secret_values(settings), stream=captured_log)
         services = build_services(settings, clock)
         application = build_application(settings, services)
@@ -124,8 +131,9 @@ async def drive(env: BotEnv) -> None:
     await env.say(user, "/start")
 
 
-async def test_the_log_at_debug_holds_no_secret(logged_env: BotEnv,
-                                                captured_log: io.StringIO) -> None:
+async def test_the_log_at_debug_holds_no_secret(
+    logged_env: BotEnv, captured_log: io.StringIO
+) -> None:
     await drive(logged_env)
     output = captured_log.getvalue()
     assert " DEBUG " in output and " ERROR " in output  # it did log, crash included
@@ -149,8 +157,14 @@ async def test_no_secret_even_with_http_libraries_logging_every_request(
 def test_running_without_a_token_names_the_variable_in_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    result = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
