@@ -10,18 +10,14 @@ from __future__ import annotations
 import gc
 
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 
 import handlers
 from bot.config import Settings
+from bot.rate_limiter import FloodSafeRateLimiter
 from bot.services import Services
 from handlers.alerts import start_alerts
 from handlers.common import set_commands
-
-#: messages to all chats together: a bucket of OVERALL_BURST refilled OVERALL_PER_SECOND times
-#: a second never lets more than 2 + 28.3 -> 30 go in any one second (Telegram's limit)
-OVERALL_PER_SECOND = 28.3
-OVERALL_BURST = 2
 
 
 def build_application(settings: Settings, services: Services, *, rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
@@ -42,17 +38,8 @@ def build_application(settings: Settings, services: Services, *, rate_limiter: b
     )
     if rate_limiter:
         # Telegram's limits (CONTRACT 4.2): ~30 msg/s overall, 1/s per chat, 20/min per group;
-        # retry_after answers are obeyed by the limiter. The default overall bucket of 30
-        # lets 30 go at once and 30 more within the same second, which Telegram answers with
-        # 429s (bench/alerts.py: 77 of them in 300 alerts); a bucket of two does not, and its
-        # second token makes up for a late wake-up, so the pace stays at 28.3/s.
-        builder = builder.rate_limiter(
-            AIORateLimiter(
-                overall_max_rate=OVERALL_BURST,
-                overall_time_period=OVERALL_BURST / OVERALL_PER_SECOND,
-                max_retries=3,
-            )
-        )
+        # retry_after answers are obeyed by the limiter (AIORateLimiter, tuned: see its module).
+        builder = builder.rate_limiter(FloodSafeRateLimiter())
     application = builder.build()
     application.bot_data["services"] = services
     handlers.register(application)

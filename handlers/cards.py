@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -46,6 +47,11 @@ class Card:
     text: str  # HTML
     photo: str | None
     keyboard: InlineKeyboardMarkup
+    visible_length: int = 0  # what Telegram counts against its limits
+
+    @property
+    def fits_caption(self) -> bool:
+        return self.visible_length <= CAPTION_LIMIT
 
 
 def e(value: object) -> str:
@@ -109,11 +115,35 @@ def render_card(listing: Listing, lang: str, *, sandbox: bool = False) -> Card:
         footer += f" · 🧪 {e(t(lang, 'sandbox'))}"
     lines.append("")
     lines.append(footer)
+    text = "\n".join(lines)
     return Card(
-        text="\n".join(lines),
+        text=text,
+        visible_length=visible_length(text),
         photo=listing.photos[0] if listing.photos else None,
         keyboard=card_keyboard(listing, lang),
     )
+
+
+_RENDERED: OrderedDict[tuple[str, str, bool], tuple[Listing, Card]] = OrderedDict()
+RENDERED_MAX = 2048
+
+
+def card_for(listing: Listing, lang: str, *, sandbox: bool = False) -> Card:
+    """`render_card`, remembered while the gateway keeps handing out the same cached answer.
+
+    Cache hits return the very same `Listing` object, so identity tells that nothing
+    changed; building the HTML and the keyboard costs more than the rest of a cached reply.
+    """
+    key = (listing.ref.key, lang, sandbox)
+    hit = _RENDERED.get(key)
+    if hit is not None and hit[0] is listing:
+        _RENDERED.move_to_end(key)
+        return hit[1]
+    card = render_card(listing, lang, sandbox=sandbox)
+    _RENDERED[key] = (listing, card)
+    if len(_RENDERED) > RENDERED_MAX:
+        _RENDERED.popitem(last=False)
+    return card
 
 
 def ordered_facts(listing: Listing) -> list[Fact]:

@@ -29,7 +29,7 @@ from clients.base import Found
 from clients.errors import PlatformError
 from clients.models import Listing, ListingRef
 from clients.recognise import recognise
-from handlers.cards import CAPTION_LIMIT, platform_name, render_card, visible_length
+from handlers.cards import card_for, platform_name, render_card
 from handlers.common import (
     error_text,
     is_private,
@@ -175,11 +175,11 @@ async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, listing:
     s = services(context)
     chat = update.effective_chat
     assert chat is not None
-    card = render_card(listing, lang, sandbox=s.settings.demo)
+    card = card_for(listing, lang, sandbox=s.settings.demo)
     reply_to = reply_params(update)
     if card.photo:
         photos = PhotoSender(s.http, s.photo_ids)
-        fits = visible_length(card.text) <= CAPTION_LIMIT
+        fits = card.fits_caption
         sent = await send_photo(context, chat.id, photos, card.photo,
                                 caption=card.text if fits else None,
                                 reply_markup=card.keyboard if fits else None,
@@ -232,7 +232,7 @@ async def on_refresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     message = query.message
     try:
         if isinstance(message, Message) and message.photo:
-            if visible_length(card.text) > CAPTION_LIMIT:
+            if not card.fits_caption:
                 await query.answer(t(lang, "refreshed"))
                 return
             await query.edit_message_caption(card.text, parse_mode=ParseMode.HTML,

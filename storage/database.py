@@ -183,6 +183,9 @@ class Database:
         self.db = sqlite_utils.Database(conn)
         if str(path) != ":memory:":
             self.db.enable_wal()
+            # WAL + NORMAL: a commit survives a crash of the bot; only a power loss can
+            # take the last commits back, and it never corrupts the file
+            self.db.execute("PRAGMA synchronous = NORMAL")
         self.db.execute("PRAGMA foreign_keys = ON")
         self.db.execute("PRAGMA busy_timeout = 5000")
         self.migrate()

@@ -442,6 +442,13 @@ class SubscriptionStore:
 
     def resume_chat(self, chat_id: int) -> int:
         """The chat talks to us again (so it unblocked the bot): its watches run again."""
+        # called on every update: a read decides, so the common case writes nothing
+        paused = self.db.execute(
+            "SELECT 1 FROM subscriptions WHERE chat_id = ? AND paused_reason IS NOT NULL LIMIT 1",
+            [chat_id],
+        ).fetchone()
+        if paused is None:
+            return 0
         return self.db.execute(
             "UPDATE subscriptions SET paused_reason = NULL, updated_at = ? "
             "WHERE chat_id = ? AND paused_reason IS NOT NULL",

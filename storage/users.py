@@ -18,6 +18,9 @@ class UserStore:
     def __init__(self, database: Database) -> None:
         self.db = database.db
         self.clock = database.clock
+        # user id -> language last written: every message touches the user, and a write
+        # per message would cost more than the rest of answering from cache
+        self._languages: dict[int, str] = {}
 
     def get(self, user_id: int) -> User | None:
         row = self.db.execute(
@@ -27,6 +30,8 @@ class UserStore:
 
     def touch(self, user_id: int, language: str) -> None:
         """Remember the user's language (created on first contact)."""
+        if self._languages.get(user_id) == language:
+            return
         now = self.clock.time()
         self.db.execute(
             "INSERT INTO users (user_id, language, created_at, updated_at) VALUES (?, ?, ?, ?) "
@@ -34,6 +39,9 @@ class UserStore:
             "updated_at = excluded.updated_at WHERE language IS NOT excluded.language",
             [user_id, language, now, now],
         )
+        if len(self._languages) > 100_000:
+            self._languages.clear()
+        self._languages[user_id] = language
 
     def set_default_city(self, user_id: int, city_id: str) -> None:
         now = self.clock.time()
@@ -45,4 +53,5 @@ class UserStore:
         )
 
     def delete(self, user_id: int) -> int:
+        self._languages.pop(user_id, None)
         return self.db.execute("DELETE FROM users WHERE user_id = ?", [user_id]).rowcount
