@@ -62,11 +62,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -80,6 +79,7 @@ from clients.errors import (
     RateLimited,
     Transient,
 )
+from clients.links import normalise, split_url, subdomain_of, url_candidates
 from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 
 log = logging.getLogger(__name__)
@@ -136,42 +136,7 @@ _LABEL = re.compile(r"[a-z]{1,24}")
 _AK_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9]){_AK_ID}(?!\d)")
 _LOUPAN_PAGE = re.compile(r"(?:[a-z]+-)?(\d{4,8})\.html")
 
-_URL_TOKEN = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-_SCHEME = re.compile(r"https?://", re.IGNORECASE)
-_TRAILING_PUNCTUATION = ".,;:!?)]}'\"*"
-#: a word and a colon glued before a scheme-less link ("链接:bj.anjuke.com/..."), not a port
-_LABEL_PREFIX = re.compile(r"^[^/:]*:(?!\d)")
 DOMAIN = "anjuke.com"
-
-
-def _normalise(text: str) -> tuple[str, list[int]]:
-    """NFKC per character (full-width `ｈｔｔｐｓ：／／` become ASCII) and each output char's origin."""
-    out: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        normal = unicodedata.normalize("NFKC", char)
-        out.append(normal)
-        origin.extend([index] * len(normal))
-    return "".join(out), origin
-
-
-def _url_candidates(normal: str) -> Iterator[tuple[int, str]]:
-    """Every run of URL characters, split where a second scheme starts, edges trimmed."""
-    for match in _URL_TOKEN.finditer(normal):
-        token, base = match.group(), match.start()
-        starts = sorted({0, *(m.start() for m in _SCHEME.finditer(token))})
-        for begin, end in zip(starts, [*starts[1:], len(token)], strict=True):
-            piece = token[begin:end]
-            lead = 0
-            while lead < len(piece) and not piece[lead].isalnum():
-                lead += 1
-            piece = piece[lead:].rstrip(_TRAILING_PUNCTUATION)
-            label = _LABEL_PREFIX.match(piece) if "://" not in piece else None
-            if label:
-                lead += label.end()
-                piece = piece[label.end() :]
-            if piece and "." in piece:
-                yield base + begin + lead, piece
 
 
 def _anjuke_host(url: str) -> tuple[str, str, str] | None:
@@ -182,17 +147,12 @@ def _anjuke_host(url: str) -> tuple[str, str, str] | None:
     """
     if "://" in url and not url.lower().startswith(("http://", "https://")):
         return None
-    try:
-        parts = urlsplit(url if "://" in url else "//" + url)
-        host = (parts.hostname or "").rstrip(".")
-        parts.port  # noqa: B018 - raises ValueError on a malformed port
-    except ValueError:
+    split = split_url(url, check_port=True)
+    if split is None:
         return None
-    if host == DOMAIN:
-        return "", parts.path, parts.query
-    if host.endswith("." + DOMAIN):
-        return host[: -len(DOMAIN) - 1], parts.path, parts.query
-    return None
+    _, host, path, query = split
+    sub = subdomain_of(host, DOMAIN)
+    return None if sub is None else (sub, path, query)
 
 
 def house_id_from_url(url: str) -> str | None:
@@ -441,11 +401,11 @@ class AnjukeClient(ListingClient):
 
     @classmethod
     def find(cls, text: str) -> list[Found]:
-        normal, origin = _normalise(text)
+        normal, origin = normalise(text)
         found: list[Found] = []
         seen: set[str] = set()
-        for start, candidate in _url_candidates(normal):
-            house_id = house_id_from_url(candidate)
+        for start, candidate in url_candidates(normal):
+            house_id = house_id_from_url(candidate) if "." in candidate else None
             if house_id is None or house_id in seen:
                 continue
             seen.add(house_id)

@@ -29,11 +29,9 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
-from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs
 
 import httpx
 
@@ -48,6 +46,7 @@ from clients.errors import (
     RateLimited,
     Transient,
 )
+from clients.links import normalise, split_url, subdomain_of, url_candidates
 from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 
 log = logging.getLogger(__name__)
@@ -166,74 +165,34 @@ _MINI_PROGRAM = re.compile(r"esfDetail\?([A-Za-z0-9=&_%.\-]+)")
 #: Lianjia's older codes: city letters (the link slug), district letters, 8 digits
 _LEGACY_CODE = re.compile(r"(?P<city>[A-Z]{2})[A-Z]{2,4}\d{8}")
 
-_URL_TOKEN = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
-_SCHEME = re.compile(r"https?://", re.IGNORECASE)
-_TRAILING_PUNCTUATION = ".,;:!?)]}'\"*"
-#: a word and a colon glued before a scheme-less link (not `host:port`)
-_LABEL_PREFIX = re.compile(r"^[^/:]*:(?!\d)")
-
-
-def _normalise(text: str) -> tuple[str, list[int]]:
-    """NFKC per character (full-width `：？＝` become ASCII) and where each output char came from."""
-    out: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        normal = unicodedata.normalize("NFKC", char)
-        out.append(normal)
-        origin.extend([index] * len(normal))
-    return "".join(out), origin
-
-
-def _url_candidates(normal: str) -> Iterator[tuple[int, str]]:
-    """Every run of URL characters, split where a second scheme starts, edges trimmed."""
-    for match in _URL_TOKEN.finditer(normal):
-        token, base = match.group(), match.start()
-        cuts = [m.start() for m in _SCHEME.finditer(token)]
-        starts = sorted({0, *cuts})
-        for begin, end in zip(starts, [*starts[1:], len(token)], strict=True):
-            piece = token[begin:end]
-            lead = 0
-            while lead < len(piece) and not piece[lead].isalnum():
-                lead += 1
-            piece = piece[lead:].rstrip(_TRAILING_PUNCTUATION)
-            label = _LABEL_PREFIX.match(piece) if "://" not in piece else None
-            if label:  # "B:bj.ke.com/..." from "B：bj.ke.com/...": the colon is not a port
-                lead += label.end()
-                piece = piece[label.end() :]
-            if piece:
-                yield base + begin + lead, piece
-
 
 def _beike_host_part(host: str) -> str | None:
     """The subdomain part of a ke.com / lianjia.com host ('' for the bare domain), else None."""
     for domain in _DOMAINS:
-        if host == domain:
-            return ""
-        if host.endswith("." + domain):
-            return host[: -len(domain) - 1]
+        sub = subdomain_of(host, domain)
+        if sub is not None:
+            return sub
     return None
 
 
 def _ref_from_url(candidate: str) -> tuple[ListingRef, bool] | None:
     """(ref, needs_city) for a Beike / Lianjia detail URL, else None."""
-    try:
-        parts = urlsplit(candidate if "://" in candidate else "//" + candidate)
-        host = (parts.hostname or "").rstrip(".")
-    except ValueError:
+    split = split_url(candidate)
+    if split is None:
         return None
-    if parts.scheme not in ("", "http", "https"):
+    scheme, host, path, query = split
+    if scheme not in ("", "http", "https"):
         return None
     sub = _beike_host_part(host)
     if sub is None:
         return None
     sub = sub.removeprefix("www.")
-    match = _DETAIL_PATH.match(parts.path)
+    match = _DETAIL_PATH.match(path)
     if match:
         slug = match.group("slug") or (None if sub in _CITYLESS_HOSTS else sub.split(".")[0])
         city_id = city_id_for_slug(slug) if slug else None
         return ListingRef("beike", match.group("code"), city_id), city_id is None
-    query = parse_qs(parts.query)
-    return _ref_from_query(query)
+    return _ref_from_query(parse_qs(query))
 
 
 def _ref_from_query(query: dict[str, list[str]]) -> tuple[ListingRef, bool] | None:
@@ -402,9 +361,9 @@ class BeikeClient(ListingClient):
 
     @classmethod
     def find(cls, text: str) -> list[Found]:
-        normal, origin = _normalise(text)
+        normal, origin = normalise(text)
         found: list[Found] = []
-        for start, candidate in _url_candidates(normal):
+        for start, candidate in url_candidates(normal):
             hit = _ref_from_url(candidate)
             if hit is not None:
                 ref, needs_city = hit

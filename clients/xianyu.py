@@ -44,7 +44,7 @@ import hmac
 import logging
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
@@ -63,6 +63,7 @@ from clients.errors import (
     RateLimited,
     Transient,
 )
+from clients.links import normalise, split_url, subdomain_of, url_candidates
 from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 
 log = logging.getLogger(__name__)
@@ -119,11 +120,8 @@ def sign(params: Mapping[str, str], secret: str) -> str:
 # -- link recognition -----------------------------------------------------------------
 
 _ITEM_ID = re.compile(r"\d{10,19}")
-_URL_TOKEN = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+#: links may also come in the app's own scheme (fleamarket://item?id=...)
 _SCHEME = re.compile(r"(?:https?|fleamarket)://", re.IGNORECASE)
-_TRAILING_PUNCTUATION = ".,;:!?)]}'\"*"
-#: a word and a colon glued before a scheme-less link (not `host:port`)
-_LABEL_PREFIX = re.compile(r"^[^/:]*:(?!\d)")
 #: the app's own words around a share link; without them an m.tb.cn link may be Taobao's
 _SHARE_WORDS = ("闲鱼", "咸鱼", "goofish", "idle", "fleamarket")
 SHORT_LINK_HOSTS = frozenset({"m.tb.cn", "tb.cn"})
@@ -134,53 +132,13 @@ _TAOBAO_XIANYU_HOSTS = frozenset(
 _TAOBAO_XIANYU_PATH_WORDS = ("idlefish", "fleamarket", "2shou")
 
 
-def _normalise(text: str) -> tuple[str, list[int]]:
-    """NFKC per character (full-width `：？＝` become ASCII) and where each output char came from."""
-    out: list[str] = []
-    origin: list[int] = []
-    for index, char in enumerate(text):
-        normal = unicodedata.normalize("NFKC", char)
-        out.append(normal)
-        origin.extend([index] * len(normal))
-    return "".join(out), origin
-
-
-def _url_candidates(normal: str) -> Iterator[tuple[int, str]]:
-    """Every run of URL characters, split where a second scheme starts, edges trimmed."""
-    for match in _URL_TOKEN.finditer(normal):
-        token, base = match.group(), match.start()
-        starts = sorted({0, *(m.start() for m in _SCHEME.finditer(token))})
-        for begin, end in zip(starts, [*starts[1:], len(token)], strict=True):
-            piece = token[begin:end]
-            lead = 0
-            while lead < len(piece) and not piece[lead].isalnum():
-                lead += 1
-            piece = piece[lead:].rstrip(_TRAILING_PUNCTUATION)
-            label = _LABEL_PREFIX.match(piece) if "://" not in piece else None
-            if label:  # "B:bj.ke.com/..." from "B：bj.ke.com/...": the colon is not a port
-                lead += label.end()
-                piece = piece[label.end() :]
-            if piece:
-                yield base + begin + lead, piece
-
-
 def _host_in(host: str, domain: str) -> bool:
-    return host == domain or host.endswith("." + domain)
-
-
-def _split(url: str) -> tuple[str, str, str, str] | None:
-    """(scheme, host, path, query) of a URL with or without scheme, or None when unparsable."""
-    try:
-        parts = urlsplit(url if "://" in url else "//" + url)
-        host = (parts.hostname or "").rstrip(".")
-    except ValueError:
-        return None
-    return parts.scheme.lower(), host, parts.path, parts.query
+    return subdomain_of(host, domain) is not None
 
 
 def item_id_from_url(url: str) -> str | None:
     """The item ID of a Xianyu item page URL, else None (Taobao items and assets included)."""
-    split = _split(url)
+    split = split_url(url)
     if split is None:
         return None
     scheme, host, path, query = split
@@ -208,7 +166,7 @@ def item_id_from_url(url: str) -> str | None:
 
 
 def _is_short_link(url: str) -> bool:
-    split = _split(url)
+    split = split_url(url)
     return split is not None and split[0] in ("", "http", "https") and split[1] in SHORT_LINK_HOSTS
 
 
@@ -358,10 +316,10 @@ class XianyuClient(ListingClient):
 
     @classmethod
     def find(cls, text: str) -> list[Found]:
-        normal, origin = _normalise(text)
+        normal, origin = normalise(text)
         found: list[Found] = []
         seen: set[str] = set()
-        for start, candidate in _url_candidates(normal):
+        for start, candidate in url_candidates(normal, _SCHEME):
             item_id = item_id_from_url(candidate)
             if item_id is not None:
                 if item_id not in seen:
@@ -483,7 +441,7 @@ class XianyuClient(ListingClient):
         base = (self.config.short_link_base or "").rstrip("/")
         if base and url.startswith(base + "/"):
             return url
-        split = _split(url)
+        split = split_url(url)
         if split is None or split[1] not in SHORT_LINK_HOSTS:
             return None  # never fetch other pages: the URL alone decides
         if base:

@@ -28,7 +28,6 @@ accepts the bare link numbers of new homes and commercial property.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -40,7 +39,7 @@ from typing import Any
 from aiohttp import web
 
 from clients.models import ListingStatus
-from sandbox.core import SANDBOX_CREDENTIALS, Fault, SandboxState, drifted_price
+from sandbox.core import SANDBOX_CREDENTIALS, Fault, SandboxState, drifted_price, fault_answer
 
 PLATFORM = "anjuke"
 API_PATH = "/anjuke/item_get"
@@ -495,22 +494,16 @@ def _error(status: int, code: int | str, msg: str) -> web.Response:
 
 async def _fault_answer(request: web.Request, fault: Fault) -> web.StreamResponse | None:
     """The answer an injected fault gives instead of the real one (None: answer normally after it)."""
-    if fault.kind == "timeout":
-        await asyncio.sleep(fault.delay)  # real time: the client's own timeout must fire first
-        return None
-    if fault.kind == "disconnect":
-        if request.transport is not None:
-            request.transport.abort()
-        return web.Response()
-    if fault.kind == "malformed":
-        return web.Response(
-            text="<html><body>504 Gateway Time-out</body></html>", content_type="text/html"
-        )
-    if fault.kind == "http":
-        return web.Response(status=fault.status, text="")
-    if fault.kind == "code":
-        return _error(fault.status, fault.code if fault.code is not None else 15, fault.msg)
-    raise ValueError(f"unknown fault kind {fault.kind!r}")
+    return await fault_answer(
+        request,
+        fault,
+        _fault_error,
+        malformed_body="<html><body>504 Gateway Time-out</body></html>",
+    )
+
+
+def _fault_error(fault: Fault) -> web.StreamResponse:
+    return _error(fault.status, fault.code if fault.code is not None else 15, fault.msg)
 
 
 def _refusal(params: dict[str, str]) -> web.Response | None:

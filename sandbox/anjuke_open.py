@@ -14,7 +14,6 @@ because this module plays the platform and must not take its answers from the cl
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -24,7 +23,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.core import SANDBOX_CREDENTIALS, Fault, SandboxState
+from sandbox.core import SANDBOX_CREDENTIALS, Fault, SandboxState, fault_answer
 
 PLATFORM = "anjuke_open"
 BASE_PATH = "/site/v1/user/"
@@ -99,21 +98,14 @@ def _error(code: int, msg: str) -> Body:
 
 async def _fault_answer(request: web.Request, fault: Fault) -> web.StreamResponse | None:
     """The answer an injected fault gives instead of the real one (None: answer normally after it)."""
-    if fault.kind == "timeout":
-        await asyncio.sleep(fault.delay)  # real time: the client's own timeout must fire first
-        return None
-    if fault.kind == "disconnect":
-        if request.transport is not None:
-            request.transport.abort()
-        return web.Response()
-    if fault.kind == "malformed":
-        return web.Response(text="<html>502 Bad Gateway</html>", content_type="text/html")
-    if fault.kind == "http":
-        return web.Response(status=fault.status, text="")
-    if fault.kind == "code":
-        code = fault.code if fault.code is not None else 1010
-        return web.json_response(_error(int(code), fault.msg), status=fault.status, dumps=_dumps)
-    raise ValueError(f"unknown fault kind {fault.kind!r}")
+    return await fault_answer(
+        request, fault, _fault_error, malformed_body="<html>502 Bad Gateway</html>"
+    )
+
+
+def _fault_error(fault: Fault) -> web.StreamResponse:
+    code = fault.code if fault.code is not None else 1010
+    return web.json_response(_error(int(code), fault.msg), status=fault.status, dumps=_dumps)
 
 
 def _refusal(state: SandboxState, params: dict[str, str]) -> Body | None:

@@ -13,7 +13,6 @@ one with 该房源已下架.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 import re
@@ -24,7 +23,7 @@ from typing import Any
 from aiohttp import web
 
 from clients.models import ListingStatus
-from sandbox.core import SANDBOX_CREDENTIALS, Fault, SandboxState, drifted_price
+from sandbox.core import SANDBOX_CREDENTIALS, Fault, SandboxState, drifted_price, fault_answer
 
 PLATFORM = "beike"
 DETAIL_PATH = "/api/beike/ershoufang/detail/v1"
@@ -500,22 +499,13 @@ def _dumps(value: Any) -> str:
 
 async def _fault_answer(request: web.Request, fault: Fault) -> web.StreamResponse | None:
     """The answer an injected fault gives instead of the real one (None: answer normally after it)."""
-    if fault.kind == "timeout":
-        await asyncio.sleep(fault.delay)  # real time: the client's own timeout must fire first
-        return None
-    if fault.kind == "disconnect":
-        if request.transport is not None:
-            request.transport.abort()
-        return web.Response()
-    if fault.kind == "malformed":
-        return web.Response(
-            text="<html><body>502 Bad Gateway</body></html>", content_type="text/html"
-        )
-    if fault.kind == "http":
-        return web.Response(status=fault.status, text="")
-    if fault.kind == "code":
-        return _answer(int(fault.code or 500), None, fault.msg, status=fault.status)
-    raise ValueError(f"unknown fault kind {fault.kind!r}")
+    return await fault_answer(
+        request, fault, _fault_error, malformed_body="<html><body>502 Bad Gateway</body></html>"
+    )
+
+
+def _fault_error(fault: Fault) -> web.StreamResponse:
+    return _answer(int(fault.code or 500), None, fault.msg, status=fault.status)
 
 
 def register(app: web.Application, state: SandboxState) -> None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Protocol
+
+from aiohttp import web
 
 from clients.clock import Clock, SystemClock, china_day
 from clients.models import ListingStatus
@@ -42,6 +45,34 @@ class Fault:
     code: int | str | None = None
     msg: str = "injected fault"
     delay: float = 5.0
+
+
+async def fault_answer(
+    request: web.Request,
+    fault: Fault,
+    platform_error: Callable[[Fault], web.StreamResponse],
+    *,
+    malformed_body: str,
+) -> web.StreamResponse | None:
+    """The answer an injected fault gives instead of the real one (None: answer normally after it).
+
+    `platform_error` builds the platform's own error form for kind `code`;
+    `malformed_body` is the HTML page a `malformed` fault answers with.
+    """
+    if fault.kind == "timeout":
+        await asyncio.sleep(fault.delay)  # real time: the client's own timeout must fire first
+        return None
+    if fault.kind == "disconnect":
+        if request.transport is not None:
+            request.transport.abort()
+        return web.Response()
+    if fault.kind == "malformed":
+        return web.Response(text=malformed_body, content_type="text/html")
+    if fault.kind == "http":
+        return web.Response(status=fault.status, text="")
+    if fault.kind == "code":
+        return platform_error(fault)
+    raise ValueError(f"unknown fault kind {fault.kind!r}")
 
 
 @dataclass

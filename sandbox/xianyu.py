@@ -11,7 +11,6 @@ platform and must not take its answers from the client it tests.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import json
@@ -24,7 +23,7 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from clients.models import ListingStatus
-from sandbox.core import SANDBOX_CREDENTIALS, Fault, SandboxState, drifted_price
+from sandbox.core import SANDBOX_CREDENTIALS, Fault, SandboxState, drifted_price, fault_answer
 
 PLATFORM = "xianyu"
 API_PATH = "/router/rest"
@@ -377,22 +376,13 @@ def _error(
 
 async def _fault_answer(request: web.Request, fault: Fault) -> web.StreamResponse | None:
     """The answer an injected fault gives instead of the real one (None: answer normally after it)."""
-    if fault.kind == "timeout":
-        await asyncio.sleep(fault.delay)  # real time: the client's own timeout must fire first
-        return None
-    if fault.kind == "disconnect":
-        if request.transport is not None:
-            request.transport.abort()
-        return web.Response()
-    if fault.kind == "malformed":
-        return web.Response(
-            text="<html><body>gateway error</body></html>", content_type="text/html"
-        )
-    if fault.kind == "http":
-        return web.Response(status=fault.status, text="")
-    if fault.kind == "code":
-        return _error(fault.status, fault.code if fault.code is not None else 15, fault.msg)
-    raise ValueError(f"unknown fault kind {fault.kind!r}")
+    return await fault_answer(
+        request, fault, _fault_error, malformed_body="<html><body>gateway error</body></html>"
+    )
+
+
+def _fault_error(fault: Fault) -> web.StreamResponse:
+    return _error(fault.status, fault.code if fault.code is not None else 15, fault.msg)
 
 
 def _refusal(state: SandboxState, params: dict[str, str]) -> web.Response | None:
