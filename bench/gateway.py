@@ -34,8 +34,11 @@ async def one_run(tmp: Path) -> dict[str, float]:
     clock = SystemClock()
     async with Sandbox(clock=clock, tiers={"xianyu": "enterprise_advanced"}) as sandbox:
         ids = sandbox.state.catalogues["xianyu"].add_copies(50)
-        settings = load_settings(require_token=False, **sandbox.settings_overrides(),
-                                 database_path=tmp / f"bench-{time.monotonic_ns()}.sqlite3")
+        settings = load_settings(
+            require_token=False,
+            **sandbox.settings_overrides(),
+            database_path=tmp / f"bench-{time.monotonic_ns()}.sqlite3",
+        )
         services = build_services(settings, clock)
         gateway = services.gateway
         refs = [ListingRef("xianyu", i) for i in ids]
@@ -65,8 +68,13 @@ async def one_run(tmp: Path) -> dict[str, float]:
             await gateway.listing(refs[i % 50])
         hits_per_second = n / (time.perf_counter() - t0)
         await services.close()
-        return {"upstream": upstream, "burst_s": burst_seconds, "p50_ms": p50, "p99_ms": p99,
-                "hits_per_s": hits_per_second}
+        return {
+            "upstream": upstream,
+            "burst_s": burst_seconds,
+            "p50_ms": p50,
+            "p99_ms": p99,
+            "hits_per_s": hits_per_second,
+        }
 
 
 def main() -> None:
@@ -78,14 +86,18 @@ def main() -> None:
         for run in range(args.runs):
             r = asyncio.run(one_run(Path(tmp)))
             results.append(r)
-            print(f"run {run + 1}: upstream calls {r['upstream']:.0f}, burst {r['burst_s']:.2f}s, "
-                  f"hit p50 {r['p50_ms'] * 1000:.1f}us p99 {r['p99_ms'] * 1000:.1f}us, "
-                  f"{r['hits_per_s']:,.0f} hits/s")
+            print(
+                f"run {run + 1}: upstream calls {r['upstream']:.0f}, burst {r['burst_s']:.2f}s, "
+                f"hit p50 {r['p50_ms'] * 1000:.1f}us p99 {r['p99_ms'] * 1000:.1f}us, "
+                f"{r['hits_per_s']:,.0f} hits/s"
+            )
     med = {k: statistics.median(r[k] for r in results) for k in results[0]}
-    print(f"median of {args.runs}: upstream calls for 1,000 requests over 50 listings: "
-          f"{med['upstream']:.0f} (goal 50); cache-hit latency p50 {med['p50_ms'] * 1000:.1f} us, "
-          f"p99 {med['p99_ms'] * 1000:.1f} us (goal p99 < 1000 us); "
-          f"{med['hits_per_s']:,.0f} cache hits/s on one core")
+    print(
+        f"median of {args.runs}: upstream calls for 1,000 requests over 50 listings: "
+        f"{med['upstream']:.0f} (goal 50); cache-hit latency p50 {med['p50_ms'] * 1000:.1f} us, "
+        f"p99 {med['p99_ms'] * 1000:.1f} us (goal p99 < 1000 us); "
+        f"{med['hits_per_s']:,.0f} cache hits/s on one core"
+    )
 
 
 if __name__ == "__main__":

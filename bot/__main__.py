@@ -32,8 +32,11 @@ DEMO_DATABASE = "data/demo.sqlite3"
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.split("\n")[0])
-    parser.add_argument("--demo", action="store_true",
-                        help="run against the built-in sandbox platforms (no credentials needed)")
+    parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="run against the built-in sandbox platforms (no credentials needed)",
+    )
     return parser.parse_args(argv)
 
 
@@ -78,7 +81,9 @@ async def run(settings: Settings, *, demo: bool) -> None:
                 await application.post_init(application)
             assert application.updater is not None
             await application.updater.start_polling(
-                poll_interval=0.0, timeout=30, drop_pending_updates=False,
+                poll_interval=0.0,
+                timeout=30,
+                drop_pending_updates=False,
                 allowed_updates=["message", "edited_message", "callback_query"],
             )
             log.info("bot running%s", " (demo, sandbox platforms)" if demo else "")

@@ -1,8 +1,8 @@
 """Assembly: the python-telegram-bot `Application`, built in one place.
 
-    services = build_services(settings)
-    application = build_application(settings, services)
-    async with application: ...
+services = build_services(settings)
+application = build_application(settings, services)
+async with application: ...
 """
 
 from __future__ import annotations
@@ -20,7 +20,9 @@ from handlers.alerts import start_alerts
 from handlers.common import set_commands
 
 
-def build_application(settings: Settings, services: Services, *, rate_limiter: bool = True) -> Application:  # type: ignore[type-arg]
+def build_application(
+    settings: Settings, services: Services, *, rate_limiter: bool = True
+) -> Application:  # type: ignore[type-arg]
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     api = settings.telegram_api_url.rstrip("/")
     builder = (

@@ -91,23 +91,32 @@ class Settings(BaseSettings):
     # -- per-platform views for the clients ------------------------------------------
 
     def anjuke(self) -> PlatformConfig:
-        return PlatformConfig(self.anjuke_api_url, self.anjuke_key, self.anjuke_secret, self.anjuke_tier)
+        return PlatformConfig(
+            self.anjuke_api_url, self.anjuke_key, self.anjuke_secret, self.anjuke_tier
+        )
 
     def anjuke_open(self) -> PlatformConfig:
-        return PlatformConfig(self.anjuke_open_api_url, self.anjuke_open_app_id, self.anjuke_open_secret)
+        return PlatformConfig(
+            self.anjuke_open_api_url, self.anjuke_open_app_id, self.anjuke_open_secret
+        )
 
     def beike(self) -> PlatformConfig:
         return PlatformConfig(self.beike_api_url, "", self.beike_token, key_optional=True)
 
     def xianyu(self) -> PlatformConfig:
         return PlatformConfig(
-            self.xianyu_api_url, self.xianyu_app_key, self.xianyu_app_secret, self.xianyu_tier,
+            self.xianyu_api_url,
+            self.xianyu_app_key,
+            self.xianyu_app_secret,
+            self.xianyu_tier,
             short_link_base=self.short_link_base,
         )
 
     def aihuishou(self) -> PlatformConfig:
         return PlatformConfig(
-            self.aihuishou_api_url, self.aihuishou_app_id, self.aihuishou_app_secret,
+            self.aihuishou_api_url,
+            self.aihuishou_app_id,
+            self.aihuishou_app_secret,
             self.aihuishou_tier,
         )
 

@@ -128,7 +128,9 @@ class CircuitBreaker:
             if self.opened_at is None or trial:
                 log.warning(
                     "%s: circuit opened for %ds after %d consecutive failures",
-                    self.platform, self.cooldown, self.failures,
+                    self.platform,
+                    self.cooldown,
+                    self.failures,
                 )
             self.opened_at = self.clock.monotonic()
 
@@ -140,8 +142,9 @@ class CircuitBreaker:
 class QuotaLedger:
     """Today's use of one platform's daily quota, persisted through `store`."""
 
-    def __init__(self, platform: str, per_day: int | None, store: Any, clock: Clock,
-                 reserve: float) -> None:
+    def __init__(
+        self, platform: str, per_day: int | None, store: Any, clock: Clock, reserve: float
+    ) -> None:
         self.platform = platform
         self.per_day = per_day
         self.store = store
@@ -171,8 +174,10 @@ class QuotaLedger:
         usage = self.store.usage(self.platform, day)
         allowance = self.allowance(priority)
         if usage.exhausted or (allowance is not None and usage.used >= allowance):
-            what = "daily quota used up" if priority is Priority.CHAT or usage.exhausted else (
-                "background share of the daily quota used up"
+            what = (
+                "daily quota used up"
+                if priority is Priority.CHAT or usage.exhausted
+                else ("background share of the daily quota used up")
             )
             raise QuotaExhausted(self.platform, what)
         self.store.add(self.platform, day)
@@ -323,14 +328,16 @@ class Gateway:
     async def anjuke_user(self, account: str, account_type: str) -> AnjukeUser:
         """Look an account up; personal data, so never cached."""
         client: Any = self.client("anjuke_open")
-        return await self._upstream("anjuke_open", lambda: client.get_info(account, account_type),
-                                    Priority.CHAT, retry=True)
+        return await self._upstream(
+            "anjuke_open", lambda: client.get_info(account, account_type), Priority.CHAT, retry=True
+        )
 
     async def anjuke_register(self, **fields: str | None) -> str:
         """Create an account. Not retried: a retry after a lost answer could register twice."""
         client: Any = self.client("anjuke_open")
-        return await self._upstream("anjuke_open", lambda: client.register(**fields),
-                                    Priority.CHAT, retry=False)
+        return await self._upstream(
+            "anjuke_open", lambda: client.register(**fields), Priority.CHAT, retry=False
+        )
 
     def cached_listing(self, ref: ListingRef) -> Listing | None:
         entry = self._cache.get(f"listing:{ref.key}")
@@ -399,8 +406,9 @@ class Gateway:
 
         return await self._single_flight(platform, key, fetch_and_remember)
 
-    async def _single_flight(self, platform: str, key: str,
-                             factory: Callable[[], Awaitable[T]]) -> T:
+    async def _single_flight(
+        self, platform: str, key: str, factory: Callable[[], Awaitable[T]]
+    ) -> T:
         task = self._inflight.get(key)
         if task is not None:
             self._platforms[platform].stats.joined += 1
@@ -411,8 +419,9 @@ class Gateway:
         # shield: a caller that gives up must not cancel the call others are waiting for
         return await asyncio.shield(task)
 
-    async def _upstream(self, platform: str, op: Callable[[], Awaitable[T]],
-                        priority: Priority, *, retry: bool) -> T:
+    async def _upstream(
+        self, platform: str, op: Callable[[], Awaitable[T]], priority: Priority, *, retry: bool
+    ) -> T:
         p = self._platforms.get(platform)
         if p is None or not p.client.enabled:
             raise PlatformDisabled(platform, "no credentials configured")
@@ -425,16 +434,18 @@ class Gateway:
                 if not exc.retryable or attempt == tries:
                     raise
                 if p.breaker.state == "open":  # no point waiting to be refused
-                    raise TemporarilyUnavailable(platform, "paused after repeated failures") from exc
+                    raise TemporarilyUnavailable(
+                        platform, "paused after repeated failures"
+                    ) from exc
                 p.stats.retries += 1
                 delay = self._backoff(attempt, exc)
-                log.info("%s: %s, try %d of %d in %.1fs", platform, exc.kind, attempt + 1,
-                         tries, delay)
+                log.info(
+                    "%s: %s, try %d of %d in %.1fs", platform, exc.kind, attempt + 1, tries, delay
+                )
                 await self.clock.sleep(delay)
         raise AssertionError("unreachable")
 
-    async def _attempt(self, p: _Platform, op: Callable[[], Awaitable[T]],
-                       priority: Priority) -> T:
+    async def _attempt(self, p: _Platform, op: Callable[[], Awaitable[T]], priority: Priority) -> T:
         p.breaker.before_call()
         try:
             if p.limiter is not None:

@@ -129,8 +129,14 @@ class QuoteRequest:
     @property
     def key(self) -> str:
         parts = (
-            self.device_type, self.brand, self.model, self.storage, self.condition,
-            self.function_status, self.ram or "", self.repair_history or "",
+            self.device_type,
+            self.brand,
+            self.model,
+            self.storage,
+            self.condition,
+            self.function_status,
+            self.ram or "",
+            self.repair_history or "",
             self.purchase_channel or "",
         )
         return "aihuishou:" + "|".join(parts)

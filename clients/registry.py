@@ -30,5 +30,7 @@ LISTING_CLIENTS: tuple[type[ListingClient], ...] = tuple(
 )
 
 
-def build_clients(settings: Settings, http: httpx.AsyncClient, clock: Clock) -> dict[str, PlatformClient]:
+def build_clients(
+    settings: Settings, http: httpx.AsyncClient, clock: Clock
+) -> dict[str, PlatformClient]:
     return {cls.platform: cls(http, config_of(settings), clock) for cls, config_of in PLATFORMS}

@@ -297,8 +297,14 @@ class XianyuCatalogue:
         ids = []
         for n in range(count):
             item_id = str(first_id + n)
-            self.items[item_id] = replace(template, item_id=item_id, title=f"{template.title} #{n}",
-                                          status=ListingStatus.ON_SALE, removed=False, price=None)
+            self.items[item_id] = replace(
+                template,
+                item_id=item_id,
+                title=f"{template.title} #{n}",
+                status=ListingStatus.ON_SALE,
+                removed=False,
+                price=None,
+            )
             ids.append(item_id)
         return ids
 

@@ -1,8 +1,8 @@
 """End-to-end fixture: sandbox platforms + local Bot API emulator + the real bot, on 127.0.0.1.
 
-    async def test_x(bot_env):
-        user = bot_env.user(1, "zh-hans")
-        replies = await bot_env.say(user, "https://bj.ke.com/ershoufang/101127449675.html")
+async def test_x(bot_env):
+    user = bot_env.user(1, "zh-hans")
+    replies = await bot_env.say(user, "https://bj.ke.com/ershoufang/101127449675.html")
 """
 
 from __future__ import annotations
@@ -23,8 +23,11 @@ from sandbox.server import Sandbox
 
 TOKEN = "123456:TEST-TOKEN-not-a-secret"
 #: tiers generous enough that tests are never slowed by per-second limits
-E2E_TIERS = {"anjuke": "enterprise_advanced", "xianyu": "enterprise_advanced",
-             "aihuishou": "commercial"}
+E2E_TIERS = {
+    "anjuke": "enterprise_advanced",
+    "xianyu": "enterprise_advanced",
+    "aihuishou": "commercial",
+}
 
 
 @dataclass
@@ -45,8 +48,9 @@ class BotEnv:
     def messages(self, chat_id: int) -> list[SentMessage]:
         return list(self.emulator.sent.get(chat_id, []))
 
-    async def say(self, user: User, text: str, *, chat: Any = None, expect: int = 1,
-                  timeout: float = 10.0) -> list[SentMessage]:
+    async def say(
+        self, user: User, text: str, *, chat: Any = None, expect: int = 1, timeout: float = 10.0
+    ) -> list[SentMessage]:
         """The user writes `text`; wait for `expect` new bot messages in that chat; return them."""
         chat_id = chat.id if chat is not None else user.id
         before = len(self.emulator.sent.get(chat_id, []))
@@ -60,7 +64,10 @@ class BotEnv:
 
 async def start_bot_env(tmp_path: Path, **settings_overrides: Any) -> AsyncIterator[BotEnv]:
     clock = FakeClock()
-    async with Sandbox(clock=clock, tiers=E2E_TIERS) as sandbox, BotApiEmulator(token=TOKEN) as emulator:
+    async with (
+        Sandbox(clock=clock, tiers=E2E_TIERS) as sandbox,
+        BotApiEmulator(token=TOKEN) as emulator,
+    ):
         overrides = {
             **sandbox.settings_overrides(),
             "telegram_api_url": emulator.base_url,

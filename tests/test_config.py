@@ -12,12 +12,30 @@ from bot.config import SettingsError, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTING_NAMES = (
-    "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_URL", "DATABASE_PATH", "ALERT_INTERVAL_SECONDS",
-    "ADMIN_IDS", "MAX_WATCHES_PER_USER", "LOG_LEVEL", "ANJUKE_API_URL", "ANJUKE_KEY",
-    "ANJUKE_SECRET", "ANJUKE_TIER", "ANJUKE_OPEN_API_URL", "ANJUKE_OPEN_APP_ID",
-    "ANJUKE_OPEN_SECRET", "BEIKE_API_URL", "BEIKE_TOKEN", "XIANYU_API_URL", "XIANYU_APP_KEY",
-    "XIANYU_APP_SECRET", "XIANYU_TIER", "AIHUISHOU_API_URL", "AIHUISHOU_APP_ID",
-    "AIHUISHOU_APP_SECRET", "AIHUISHOU_TIER",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_URL",
+    "DATABASE_PATH",
+    "ALERT_INTERVAL_SECONDS",
+    "ADMIN_IDS",
+    "MAX_WATCHES_PER_USER",
+    "LOG_LEVEL",
+    "ANJUKE_API_URL",
+    "ANJUKE_KEY",
+    "ANJUKE_SECRET",
+    "ANJUKE_TIER",
+    "ANJUKE_OPEN_API_URL",
+    "ANJUKE_OPEN_APP_ID",
+    "ANJUKE_OPEN_SECRET",
+    "BEIKE_API_URL",
+    "BEIKE_TOKEN",
+    "XIANYU_API_URL",
+    "XIANYU_APP_KEY",
+    "XIANYU_APP_SECRET",
+    "XIANYU_TIER",
+    "AIHUISHOU_API_URL",
+    "AIHUISHOU_APP_ID",
+    "AIHUISHOU_APP_SECRET",
+    "AIHUISHOU_TIER",
 )
 
 
@@ -47,7 +65,9 @@ def test_defaults_follow_the_contract(monkeypatch):
 
 
 def test_dotenv_is_read_and_the_environment_wins(monkeypatch, tmp_path):
-    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:fromfile\nADMIN_IDS=5, 7\nXIANYU_TIER=enterprise_basic\n")
+    (tmp_path / ".env").write_text(
+        "TELEGRAM_BOT_TOKEN=1:fromfile\nADMIN_IDS=5, 7\nXIANYU_TIER=enterprise_basic\n"
+    )
     monkeypatch.setenv("XIANYU_TIER", "enterprise_advanced")
     s = load_settings()
     assert s.telegram_bot_token.get_secret_value() == "1:fromfile"
@@ -62,8 +82,13 @@ def test_missing_token_names_the_variable():
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("ALERT_INTERVAL_SECONDS", "often"), ("ANJUKE_TIER", "gold"), ("ADMIN_IDS", "me"),
-     ("MAX_WATCHES_PER_USER", "0"), ("AIHUISHOU_TIER", "free")],
+    [
+        ("ALERT_INTERVAL_SECONDS", "often"),
+        ("ANJUKE_TIER", "gold"),
+        ("ADMIN_IDS", "me"),
+        ("MAX_WATCHES_PER_USER", "0"),
+        ("AIHUISHOU_TIER", "free"),
+    ],
 )
 def test_malformed_setting_is_one_line_naming_the_variable(monkeypatch, name, value):
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
@@ -85,10 +110,20 @@ def test_secrets_are_masked_when_settings_are_printed(monkeypatch):
 
 
 def test_bot_refuses_to_start_with_a_malformed_setting_in_one_line(tmp_path):
-    env = {"PATH": "/usr/bin:/bin", "TELEGRAM_BOT_TOKEN": "1:abc", "ALERT_INTERVAL_SECONDS": "x",
-           "PYTHONPATH": str(ROOT)}
-    done = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "TELEGRAM_BOT_TOKEN": "1:abc",
+        "ALERT_INTERVAL_SECONDS": "x",
+        "PYTHONPATH": str(ROOT),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert "ALERT_INTERVAL_SECONDS" in done.stderr

@@ -62,8 +62,13 @@ class ScriptedClient(ListingClient):
                 raise step
             self.price = step
         return Listing(
-            platform="fake", listing_id=ref.listing_id, url="https://example.invalid/x",
-            title="t", kind=ListingKind.ITEM, price=self.price, price_unit=PriceUnit.YUAN,
+            platform="fake",
+            listing_id=ref.listing_id,
+            url="https://example.invalid/x",
+            title="t",
+            kind=ListingKind.ITEM,
+            price=self.price,
+            price_unit=PriceUnit.YUAN,
             status=self.status,
         )
 
