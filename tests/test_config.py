@@ -76,7 +76,7 @@ def test_dotenv_is_read_and_the_environment_wins(monkeypatch, tmp_path):
 
 
 def test_missing_token_names_the_variable():
-    with pytest.raises(SettingsError, match="^TELEGRAM_BOT_TOKEN"):
+    with pytest.raises(SettingsError, match=r"^TELEGRAM_BOT_TOKEN"):
         load_settings()
 
 
