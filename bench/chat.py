@@ -2,11 +2,13 @@
 
     python bench/chat.py [--runs 5] [--clients 16] [--messages 40]
 
-Per run, on one local Bot API emulator (sandbox/botapi.py, limits off) and one sandbox:
+Per run, one sandbox in this process and one local Bot API emulator (sandbox/botapi.py,
+limits off) in a child process together with the simulated users, as Telegram and its
+users are outside a real bot's process:
 1. a bare python-telegram-bot echo bot (same PTB settings: concurrent updates, long
    polling, no rate limiter) answers `--clients` users, each sending `--messages` texts
    one after another (the next as soon as the reply lands): replies per second and the
-   time from update to reply;
+   time from update to reply, both measured on the Telegram side;
 2. the real bot (bot.app.build_application, rate limiter off as for the echo bot, since
    the limiter's 28.3/s is Telegram's cap, not our cost) does the same with links to
    listings already in the gateway's cache: one card per message.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import statistics
 import sys
 import tempfile
@@ -70,6 +73,9 @@ class Replies:
         return future
 
 
+# -- the Telegram side: the emulator and the people typing, in a process of their own ----------
+
+
 async def drive(
     emulator: BotApiEmulator,
     replies: Replies,
@@ -77,8 +83,8 @@ async def drive(
     clients: int,
     messages: int,
     first_user: int,
-) -> tuple[float, list[float]]:
-    """Closed loop: each client sends, waits for the reply, sends again. -> (replies/s, latencies)."""
+) -> dict[str, Any]:
+    """Closed loop: each client sends, waits for the reply, sends again."""
     latencies: list[float] = []
 
     async def client(n: int) -> None:
@@ -91,7 +97,86 @@ async def drive(
 
     started = time.perf_counter()
     await asyncio.gather(*(client(n) for n in range(clients)))
-    return clients * messages / (time.perf_counter() - started), latencies
+    rate = clients * messages / (time.perf_counter() - started)
+    extra = sum(replies.counts[first_user + n] for n in range(clients)) - clients * messages
+    return {"rate": rate, "latencies": latencies, "extra": extra}
+
+
+async def warm_up(emulator: BotApiEmulator, replies: Replies, candidates: list[str]) -> list[str]:
+    """Ask each listing once; keep those answered with exactly one message (a card)."""
+    user = emulator.user(9_999, language_code="en")
+    kept = []
+    for text in candidates:
+        before = len(emulator.sent[user.id])
+        done = replies.expect(user.id)
+        await emulator.send_text(user, None, text)
+        await asyncio.wait_for(done, 30)
+        await asyncio.sleep(0.05)  # a second message (text after its photo) would land now
+        answer = emulator.sent[user.id][before:]
+        if len(answer) == 1 and answer[0].buttons:  # a card, not an error
+            kept.append(text)
+    return kept
+
+
+async def telegram_side() -> None:
+    """The emulator and the benchmark's users, driven by JSON lines on stdin.
+
+    Telegram's servers and the people typing are not in the bot's process: hosting them
+    there would charge the emulator's own work (serialising, the HTML check of every
+    caption) and its event-loop pauses to the bot being measured.
+    """
+    loop = asyncio.get_running_loop()
+    async with BotApiEmulator(token=TOKEN) as emulator:
+        replies = Replies(emulator)
+        print(json.dumps({"base_url": emulator.base_url}), flush=True)
+        while line := await loop.run_in_executor(None, sys.stdin.readline):
+            ask = json.loads(line)
+            if ask["do"] == "warm":
+                answer: Any = await warm_up(emulator, replies, ask["texts"])
+            elif ask["do"] == "drive":
+                answer = await drive(
+                    emulator, replies, ask["texts"], ask["clients"], ask["messages"], ask["first"]
+                )
+            else:
+                return
+            print(json.dumps(answer), flush=True)
+
+
+class TelegramSide:
+    """The bot's end of the pipe to `telegram_side` running in a child process."""
+
+    async def __aenter__(self) -> TelegramSide:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--telegram-side",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            limit=16 * 1024 * 1024,
+        )
+        self.base_url: str = (await self._read())["base_url"]
+        return self
+
+    async def ask(self, **request: Any) -> Any:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps(request).encode() + b"\n")
+        await self.process.stdin.drain()
+        return await self._read()
+
+    async def _read(self) -> Any:
+        assert self.process.stdout is not None
+        line = await self.process.stdout.readline()
+        if not line:
+            raise RuntimeError("the Telegram side stopped")
+        return json.loads(line)
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        await self.process.wait()
+
+
+# -- the bot side --------------------------------------------------------------------------------
 
 
 async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -113,15 +198,11 @@ async def stopping(application: Application) -> None:  # type: ignore[type-arg]
 
 async def one_run(tmp: Path, clients: int, messages: int, card_first: bool) -> dict[str, Any]:
     clock = FakeClock()
-    async with (
-        Sandbox(clock=clock, tiers=TIERS) as sandbox,
-        BotApiEmulator(token=TOKEN) as emulator,
-    ):
-        replies = Replies(emulator)
+    async with Sandbox(clock=clock, tiers=TIERS) as sandbox, TelegramSide() as telegram:
+        api = telegram.base_url
         result: dict[str, Any] = {}
 
         async def echo_phase() -> None:
-            api = emulator.base_url
             echo_app = (
                 ApplicationBuilder()
                 .token(TOKEN)
@@ -133,15 +214,16 @@ async def one_run(tmp: Path, clients: int, messages: int, card_first: bool) -> d
             echo_app.add_handler(MessageHandler(filters.TEXT, echo))
             async with echo_app:
                 await polling(echo_app)
-                result["echo"], result["echo_lat"] = await drive(
-                    emulator, replies, ["hello"], clients, messages, 10_000
+                done = await telegram.ask(
+                    do="drive", texts=["hello"], clients=clients, messages=messages, first=10_000
                 )
+                result["echo"], result["echo_lat"] = done["rate"], done["latencies"]
                 await stopping(echo_app)
 
         async def card_phase() -> None:
             settings = load_settings(
                 **sandbox.settings_overrides(),
-                telegram_api_url=emulator.base_url,
+                telegram_api_url=api,
                 telegram_bot_token=TOKEN,
                 database_path=tmp / f"bench-{time.monotonic_ns()}.sqlite3",
             )
@@ -149,15 +231,14 @@ async def one_run(tmp: Path, clients: int, messages: int, card_first: bool) -> d
             bot_app = build_application(settings, services, rate_limiter=False)
             async with bot_app:
                 await polling(bot_app)
-                texts = await warm_up(emulator, replies, sandbox)
+                texts = await telegram.ask(do="warm", texts=candidates(sandbox))
                 before = sum(c.calls for c in sandbox.state.counters.values())
-                result["card"], result["card_lat"] = await drive(
-                    emulator, replies, texts, clients, messages, 20_000
+                done = await telegram.ask(
+                    do="drive", texts=texts, clients=clients, messages=messages, first=20_000
                 )
+                result["card"], result["card_lat"] = done["rate"], done["latencies"]
                 result["upstream"] = sum(c.calls for c in sandbox.state.counters.values()) - before
-                result["extra"] = (
-                    sum(replies.counts[20_000 + n] for n in range(clients)) - clients * messages
-                )
+                result["extra"] = done["extra"]
                 result["listings"] = len(texts)
                 await stopping(bot_app)
 
@@ -167,25 +248,10 @@ async def one_run(tmp: Path, clients: int, messages: int, card_first: bool) -> d
     return result
 
 
-async def warm_up(emulator: BotApiEmulator, replies: Replies, sandbox: Sandbox) -> list[str]:
-    """Ask each listing once; keep those answered with exactly one message (a card)."""
+def candidates(sandbox: Sandbox) -> list[str]:
     xianyu = sandbox.state.catalogues["xianyu"]
     beike = sandbox.state.catalogues["beike"]
-    candidates = [LINKS[0].format(i) for i in xianyu.ids()] + [
-        LINKS[1].format(c) for c in beike.ids()
-    ]
-    user = emulator.user(9_999, language_code="en")
-    kept = []
-    for text in candidates:
-        before = len(emulator.sent[user.id])
-        done = replies.expect(user.id)
-        await emulator.send_text(user, None, text)
-        await asyncio.wait_for(done, 30)
-        await asyncio.sleep(0.05)  # a second message (text after its photo) would land now
-        answer = emulator.sent[user.id][before:]
-        if len(answer) == 1 and answer[0].buttons:  # a card, not an error
-            kept.append(text)
-    return kept
+    return [LINKS[0].format(i) for i in xianyu.ids()] + [LINKS[1].format(c) for c in beike.ids()]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -198,7 +264,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--messages", type=int, default=40)
+    parser.add_argument("--telegram-side", action="store_true", help="internal: the emulator")
     args = parser.parse_args()
+    if args.telegram_side:
+        asyncio.run(telegram_side())
+        return
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(1, args.runs + 1):

@@ -55,6 +55,8 @@ BREAKER_COOLDOWN = 300.0  # seconds the platform is paused
 #: rate windows are kept slightly longer than a second: the seeds punish overshoot
 #: with a 10-minute ban, and network jitter can bunch requests on arrival
 RATE_WINDOW = 1.1
+#: the shortest wait for a rate slot: a clock read must always move on after a wait
+MIN_SLEEP = 1e-4
 SHORT_LINK_TTL = 86_400.0
 SHORT_LINKS_PER_SECOND = 2
 
@@ -71,19 +73,22 @@ class SlidingWindowLimiter:
         self.count = max(1, int(count))
         self.window = window
         self.clock = clock
-        self._starts: deque[float] = deque()
+        # when each of the last `count` starts leaves the window; an expiry is kept, not a
+        # start, so a sleep of exactly `expiry - now` lands on it (a start + window
+        # recomputed after the sleep can fall a rounding error short, forever)
+        self._expiries: deque[float] = deque()
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
         async with self._lock:
             while True:
                 now = self.clock.monotonic()
-                while self._starts and now - self._starts[0] >= self.window:
-                    self._starts.popleft()
-                if len(self._starts) < self.count:
-                    self._starts.append(now)
+                while self._expiries and self._expiries[0] <= now:
+                    self._expiries.popleft()
+                if len(self._expiries) < self.count:
+                    self._expiries.append(now + self.window)
                     return
-                await self.clock.sleep(self._starts[0] + self.window - now)
+                await self.clock.sleep(max(self._expiries[0] - now, MIN_SLEEP))
 
 
 class CircuitBreaker:

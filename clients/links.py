@@ -17,9 +17,10 @@ What it promises:
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from urllib.parse import urlsplit
 
 #: the schemes of ordinary web links
@@ -31,15 +32,23 @@ _TRAILING_PUNCTUATION = ".,;:!?)]}'\"*"
 _LABEL_PREFIX = re.compile(r"^[^/:]*:(?!\d)")
 
 
-def normalise(text: str) -> tuple[str, list[int]]:
-    """NFKC per character (full-width `：？＝` become ASCII) and where each output char came from."""
+@functools.lru_cache(maxsize=16)
+def normalise(text: str) -> tuple[str, Sequence[int]]:
+    """NFKC per character (full-width `：？＝` become ASCII) and where each output char came from.
+
+    Every listing platform's `find` reads the same message in turn, so the last few
+    answers are remembered; a text already in NFKC (every ASCII text, most Chinese
+    ones) maps onto itself.
+    """
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
+        return text, range(len(text))
     out: list[str] = []
     origin: list[int] = []
     for index, char in enumerate(text):
         normal = unicodedata.normalize("NFKC", char)
         out.append(normal)
         origin.extend([index] * len(normal))
-    return "".join(out), origin
+    return "".join(out), tuple(origin)
 
 
 def url_candidates(normal: str, scheme: re.Pattern[str] = HTTP_SCHEME) -> Iterator[tuple[int, str]]:

@@ -35,8 +35,18 @@ STATUS_ICON = {
 }
 #: facts shown on the card, in this order when present; others follow in the platform's order
 FIRST_FACTS = (
-    "layout", "area", "floor", "orientation", "community", "district", "decoration",
-    "built_year", "condition", "location", "shipping", "seller_rating",
+    "layout",
+    "area",
+    "floor",
+    "orientation",
+    "community",
+    "district",
+    "decoration",
+    "built_year",
+    "condition",
+    "location",
+    "shipping",
+    "seller_rating",
 )
 HIDDEN_FACTS = frozenset({"param", "house_code"})
 MAX_FACTS = 12
@@ -70,8 +80,7 @@ def price_text(listing: Listing, lang: str) -> str:
     if listing.price is None:
         return "—"
     if listing.price_unit is PriceUnit.WAN_YUAN:
-        return t(lang, "price_wan", price=money(listing.price),
-                 yuan=money(listing.price * 10000))
+        return t(lang, "price_wan", price=money(listing.price), yuan=money(listing.price * 10000))
     if listing.price_unit is PriceUnit.YUAN_PER_MONTH:
         return t(lang, "price_month", price=money(listing.price))
     return t(lang, "price_yuan", price=money(listing.price))
@@ -88,14 +97,18 @@ def platform_name(platform: str, lang: str) -> str:
 
 
 def render_card(listing: Listing, lang: str, *, sandbox: bool = False) -> Card:
-    title = listing.title if len(listing.title) <= TITLE_LIMIT else listing.title[:TITLE_LIMIT] + "…"
+    title = (
+        listing.title if len(listing.title) <= TITLE_LIMIT else listing.title[:TITLE_LIMIT] + "…"
+    )
     lines = [f"{KIND_ICON.get(listing.kind, '📄')} <b>{e(title)}</b>"]
 
     price_line = f"💰 <b>{e(price_text(listing, lang))}</b>"
     if listing.unit_price is not None:
         price_line += " · " + e(t(lang, "unit_price", price=money(listing.unit_price)))
     if listing.original_price is not None and listing.original_price > (listing.price or 0):
-        price_line += " · <s>" + e(t(lang, "original_price", price=money(listing.original_price))) + "</s>"
+        price_line += (
+            " · <s>" + e(t(lang, "original_price", price=money(listing.original_price))) + "</s>"
+        )
     lines.append(price_line)
     lines.append(f"{STATUS_ICON[listing.status]} {e(status_text(listing, lang))}")
 

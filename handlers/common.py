@@ -15,8 +15,18 @@ from handlers.texts import LANGUAGES, lang_of, t
 
 log = logging.getLogger(__name__)
 
-COMMANDS = ("start", "help", "quote", "watch", "watches", "unwatch", "link", "account", "forget",
-            "cancel")
+COMMANDS = (
+    "start",
+    "help",
+    "quote",
+    "watch",
+    "watches",
+    "unwatch",
+    "link",
+    "account",
+    "forget",
+    "cancel",
+)
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

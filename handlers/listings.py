@@ -93,8 +93,9 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await on_plain_text(update, context):  # a typed answer or a device description
         return
     if is_private(update):
-        await reply(update, t(user_lang(update, context), "no_listing"),
-                    disable_web_page_preview=True)
+        await reply(
+            update, t(user_lang(update, context), "no_listing"), disable_web_page_preview=True
+        )
 
 
 async def resolve_mention(
@@ -113,12 +114,15 @@ async def resolve_mention(
             return Outcome(text=t(lang, "short_not_listing"))
     if found.candidates:
         buttons = [
-            InlineKeyboardButton(platform_name(c.platform, lang),
-                                 callback_data=f"k|{c.platform}|{c.listing_id}")
+            InlineKeyboardButton(
+                platform_name(c.platform, lang), callback_data=f"k|{c.platform}|{c.listing_id}"
+            )
             for c in found.candidates
         ]
-        return Outcome(text=t(lang, "which_platform", token=found.text),
-                       keyboard=InlineKeyboardMarkup([buttons]))
+        return Outcome(
+            text=t(lang, "which_platform", token=found.text),
+            keyboard=InlineKeyboardMarkup([buttons]),
+        )
     assert ref is not None
     if ref.platform == "beike" and not ref.city_id:
         return city_question(ref.listing_id, update, context, lang)
@@ -133,8 +137,9 @@ async def fetch(ref: ListingRef, context: ContextTypes.DEFAULT_TYPE, **kw: objec
         return Outcome(error=exc)
 
 
-def city_question(code: str, update: Update, context: ContextTypes.DEFAULT_TYPE,
-                  lang: str) -> Outcome:
+def city_question(
+    code: str, update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
+) -> Outcome:
     from clients.beike import CITIES
 
     s = services(context)
@@ -146,12 +151,16 @@ def city_question(code: str, update: Update, context: ContextTypes.DEFAULT_TYPE,
         chosen = next((c for c in CITIES if c[0] == default), None)
         if chosen is not None:
             cities = [c for c in cities if c[0] != default][: CITY_BUTTONS - 1]
-            buttons.append(InlineKeyboardButton(
-                t(lang, "city_last", city=city_label(chosen, lang)),
-                callback_data=f"c|{chosen[0]}|{code}"))
-    buttons += [InlineKeyboardButton(city_label(c, lang), callback_data=f"c|{c[0]}|{code}")
-                for c in cities]
-    rows = [buttons[i:i + 4] for i in range(0, len(buttons), 4)]
+            buttons.append(
+                InlineKeyboardButton(
+                    t(lang, "city_last", city=city_label(chosen, lang)),
+                    callback_data=f"c|{chosen[0]}|{code}",
+                )
+            )
+    buttons += [
+        InlineKeyboardButton(city_label(c, lang), callback_data=f"c|{c[0]}|{code}") for c in cities
+    ]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
     return Outcome(text=t(lang, "which_city", code=code), keyboard=InlineKeyboardMarkup(rows))
 
 
@@ -160,8 +169,9 @@ def city_label(city: tuple, lang: str) -> str:  # type: ignore[type-arg]
     return chinese if lang == "zh" else pinyin.capitalize()
 
 
-async def send_outcome(update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome,
-                       lang: str) -> None:
+async def send_outcome(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, lang: str
+) -> None:
     if outcome.listing is not None:
         await send_card(update, context, outcome.listing, lang)
     elif outcome.error is not None:
@@ -170,8 +180,9 @@ async def send_outcome(update: Update, context: ContextTypes.DEFAULT_TYPE, outco
         await reply(update, outcome.text, reply_markup=outcome.keyboard)
 
 
-async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, listing: Listing,
-                    lang: str) -> Message | None:
+async def send_card(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, listing: Listing, lang: str
+) -> Message | None:
     s = services(context)
     chat = update.effective_chat
     assert chat is not None
@@ -180,30 +191,45 @@ async def send_card(update: Update, context: ContextTypes.DEFAULT_TYPE, listing:
     if card.photo:
         photos = PhotoSender(s.http, s.photo_ids)
         fits = card.fits_caption
-        sent = await send_photo(context, chat.id, photos, card.photo,
-                                caption=card.text if fits else None,
-                                reply_markup=card.keyboard if fits else None,
-                                reply_parameters=reply_to)
+        sent = await send_photo(
+            context,
+            chat.id,
+            photos,
+            card.photo,
+            caption=card.text if fits else None,
+            reply_markup=card.keyboard if fits else None,
+            reply_parameters=reply_to,
+        )
         if sent is not None and fits:
             return sent
         if sent is not None:
             reply_to = None  # the text follows its photo directly
     return await context.bot.send_message(
-        chat.id, card.text, parse_mode=ParseMode.HTML, reply_markup=card.keyboard,
-        reply_parameters=reply_to, disable_web_page_preview=True,
+        chat.id,
+        card.text,
+        parse_mode=ParseMode.HTML,
+        reply_markup=card.keyboard,
+        reply_parameters=reply_to,
+        disable_web_page_preview=True,
     )
 
 
-async def send_photo(context: ContextTypes.DEFAULT_TYPE, chat_id: int, photos: PhotoSender,
-                     url: str, **kwargs: object) -> Message | None:
+async def send_photo(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    photos: PhotoSender,
+    url: str,
+    **kwargs: object,
+) -> Message | None:
     """Send one photo; None when it cannot be sent at all (the card then goes as text)."""
     source = await photos.source(url)
     for attempt in range(2):
         if source is None:
             return None
         try:
-            sent = await context.bot.send_photo(chat_id, source, parse_mode=ParseMode.HTML,
-                                                **kwargs)  # type: ignore[arg-type]
+            sent = await context.bot.send_photo(
+                chat_id, source, parse_mode=ParseMode.HTML, **kwargs
+            )  # type: ignore[arg-type]
         except BadRequest as exc:
             if attempt == 0 and isinstance(source, str) and source == url:
                 source = await photos.fallback(url, exc)
@@ -235,12 +261,16 @@ async def on_refresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             if not card.fits_caption:
                 await query.answer(t(lang, "refreshed"))
                 return
-            await query.edit_message_caption(card.text, parse_mode=ParseMode.HTML,
-                                             reply_markup=card.keyboard)
+            await query.edit_message_caption(
+                card.text, parse_mode=ParseMode.HTML, reply_markup=card.keyboard
+            )
         else:
-            await query.edit_message_text(card.text, parse_mode=ParseMode.HTML,
-                                          reply_markup=card.keyboard,
-                                          disable_web_page_preview=True)
+            await query.edit_message_text(
+                card.text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=card.keyboard,
+                disable_web_page_preview=True,
+            )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
             raise

@@ -24,7 +24,7 @@ from clients.errors import (
     TemporarilyUnavailable,
     Transient,
 )
-from clients.gateway import BREAKER_COOLDOWN, Gateway, Priority
+from clients.gateway import BREAKER_COOLDOWN, Gateway, Priority, SlidingWindowLimiter
 from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 from storage.database import Database
 from storage.quota import QuotaStore
@@ -327,3 +327,25 @@ async def test_refresh_with_max_age_reuses_only_a_recent_answer(clock, db):
     clock.advance(31)
     await gateway.listing(REF, max_age=60)
     assert len(client.calls) == 2
+
+
+@pytest.mark.parametrize("start", [1000.0, 260_200.0, 346_600.0])
+async def test_the_rate_window_never_stalls_on_rounding(start: float) -> None:
+    """Each wait for a rate slot lands on the slot, days into a run as on the first second.
+
+    Found by bench/alerts.py: a window recomputed as start + 1.1 after sleeping could fall
+    a rounding error short of it, and the limiter then slept 0 s forever.
+    """
+    clock = FakeClock()
+    clock.advance(start - clock.monotonic())
+    limiter = SlidingWindowLimiter(1, 1.1, clock)
+    # the guard only stops a hang from hanging the suite; a pass takes milliseconds
+    await asyncio.wait_for(_acquire_many(limiter, 2_000), timeout=30)
+    assert len(clock.slept) == 1_999
+    assert clock.slept[-1] == pytest.approx(1.1)
+    assert clock.monotonic() == pytest.approx(start + 1_999 * 1.1)
+
+
+async def _acquire_many(limiter: SlidingWindowLimiter, n: int) -> None:
+    for _ in range(n):
+        await limiter.acquire()
