@@ -19,6 +19,15 @@ from bot.services import Services
 from handlers.alerts import start_alerts
 from handlers.common import set_commands
 
+#: Connections to the Bot API for everything but getUpdates (which has its own). Telegram
+#: takes about 30 messages a second, so at a 50-250 ms round trip 2-8 requests are in
+#: flight; 8 connections carry 30/s up to a 260 ms round trip, and a request that finds
+#: them all busy waits its turn (up to BOT_API_POOL_TIMEOUT) instead of failing. More
+#: is not free: httpcore walks its whole pool, pairwise, on every request, which cost
+#: 10 % of card throughput with python-telegram-bot's default of 256 (bench/chat.py).
+BOT_API_CONNECTIONS = 8
+BOT_API_POOL_TIMEOUT = 10.0
+
 
 def build_application(
     settings: Settings, services: Services, *, rate_limiter: bool = True
@@ -33,6 +42,8 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .concurrent_updates(32)
         .connect_timeout(10)
+        .connection_pool_size(BOT_API_CONNECTIONS)
+        .pool_timeout(BOT_API_POOL_TIMEOUT)
         .read_timeout(20)
         .get_updates_read_timeout(40)
         .post_init(_post_init)
