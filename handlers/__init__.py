@@ -40,6 +40,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CallbackQueryHandler(account.on_register_button, pattern=r"^ar\|"))
     application.add_handler(CallbackQueryHandler(account.on_cancel_button, pattern=r"^ax\|"))
     application.add_handler(CallbackQueryHandler(forget.on_forget_button, pattern=r"^f[yn]\|"))
+    # after a platform/city answer has shown the card: the /watch that asked, if any
+    application.add_handler(
+        CallbackQueryHandler(watches.on_question_answered, pattern=r"^[kc]\|"), group=1
+    )
     # trade-in quotes (handlers/quotes.py); typed answers and descriptions come through
     # listings.on_text, so these stay ahead of the generic text handler
     application.add_handler(CommandHandler("quote", quotes.quote_command))

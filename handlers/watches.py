@@ -22,6 +22,8 @@ import asyncio
 import html
 import logging
 import re
+import unicodedata
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
@@ -120,14 +122,92 @@ async def watch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await reply(update, error_text(outcome.error, lang))
         return
     if outcome.listing is None:  # a question first (which platform, which city)
+        # the answer (a button) shows the card; the watch, with the rule typed here,
+        # follows from `on_question_answered`
+        context.user_data[PENDING_WATCH] = PendingWatch(  # type: ignore[index]
+            chat_id=message.chat_id,
+            token=found[0].text,
+            typed=typed,
+            rule_text=rule_word(args),
+            asked_at=s.clock.monotonic(),
+        )
         await listings.send_outcome(update, context, outcome, lang)
         await reply(update, t(lang, "watch_pick_first"))
         return
-    listing = outcome.listing
+    await finish_watch(update, context, outcome.listing, typed, rule_word(args), lang)
+
+
+def rule_word(args: str) -> str:
+    """What the user typed as the rule, for an error message."""
+    return html.escape(args.split()[-1]) if args.split() else ""
+
+
+@dataclass(frozen=True, slots=True)
+class PendingWatch:
+    """A /watch waiting for the user to say which platform or city an ID is from."""
+
+    chat_id: int
+    token: str  # the bare ID or code as typed
+    typed: RuleInput
+    rule_text: str
+    asked_at: float
+
+
+PENDING_WATCH = "pending_watch"
+PENDING_WATCH_TTL = 600.0  # seconds a question keeps the watch that asked it
+
+
+async def on_question_answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """After a platform/city button (handled by listings): make the watch that asked for it.
+
+    Runs in a later handler group, once the card is out. The button names the ID; the
+    pending watch is the pressing user's own, in this chat, and not older than 10 min.
+    """
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None or context.user_data is None:
+        return
+    pending = context.user_data.get(PENDING_WATCH)
+    if not isinstance(pending, PendingWatch):
+        return
+    s = services(context)
+    chat = update.effective_chat
+    kind, first, listing_id = [*query.data.split("|", 2), "", ""][:3]
+    if (
+        chat is None
+        or chat.id != pending.chat_id
+        or s.clock.monotonic() - pending.asked_at > PENDING_WATCH_TTL
+    ):
+        context.user_data.pop(PENDING_WATCH, None)
+        return
+    if not _same_id(listing_id, pending.token):
+        return  # a button of some other question
+    if kind == "k" and first == "beike":
+        return  # a city question comes next; the watch waits for its answer
+    context.user_data.pop(PENDING_WATCH, None)
+    ref = ListingRef("beike", listing_id, first) if kind == "c" else ListingRef(first, listing_id)
+    outcome = await listings.fetch(ref, context)  # the card just fetched it: a cache hit
+    if outcome.listing is None:
+        return  # the card's reply already said what went wrong
+    lang = user_lang(update, context)
+    await finish_watch(update, context, outcome.listing, pending.typed, pending.rule_text, lang)
+
+
+def _same_id(a: str, b: str) -> bool:
+    return unicodedata.normalize("NFKC", a).upper() == unicodedata.normalize("NFKC", b).upper()
+
+
+async def finish_watch(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    listing: Listing,
+    typed: RuleInput,
+    typed_rule: str,
+    lang: str,
+) -> None:
     try:
         rule = resolve_rule(typed, listing.price_unit)
     except RuleError as exc:
-        await reply(update, t(lang, exc.reason, rule=html.escape(args.split()[-1])))
+        await reply(update, t(lang, exc.reason, rule=typed_rule))
         return
     try:
         sub, created = subscribe(update, context, listing, rule)

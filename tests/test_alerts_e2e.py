@@ -281,6 +281,46 @@ async def test_watches_unwatch_and_the_alert_buttons(bot_world: BotWorld) -> Non
     assert "watch nothing yet" in listing.visible
 
 
+async def test_a_watch_that_asks_first_keeps_its_rule_through_the_answer(
+    bot_world: BotWorld,
+) -> None:
+    w = bot_world
+    ann = w.person(161)
+    # a bare 12-digit number: Beike code or Xianyu item; the question comes first
+    question, note = await w.say(ann, f"/watch {ITEM} 5%", replies=2)
+    assert "Which platform" in question.visible
+    assert "start watching" in note.visible
+    before = len(w.messages(ann.id))
+    await w.press(ann, question, button(question, "k|xianyu|"))
+    card, started = (await w.emulator.wait_for_messages(ann.id, before + 2))[before:]
+    assert "Xianyu" in card.visible and card.buttons
+    assert "5%" in started.visible
+    (listing,) = await w.say(ann, "/watches")
+    assert "1. " in listing.visible and "5%" in listing.visible and "2. " not in listing.visible
+    assert runtime(w.services).subscriptions.counts().active == 1
+
+    # a Beike code: platform, then city, then the watch with a target price
+    code = "101127449675"
+    question, _ = await w.say(ann, f"/watch {code} 200万", replies=2)
+    before = len(w.messages(ann.id))
+    await w.press(ann, question, button(question, "k|beike|"))
+    (city_question,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
+    assert "city" in city_question.visible.lower()
+    before = len(w.messages(ann.id))
+    await w.press(ann, city_question, button(city_question, "c|110000|"))
+    card, started = (await w.emulator.wait_for_messages(ann.id, before + 2))[before:]
+    assert "Beike" in card.visible
+    assert "200" in started.visible
+    assert runtime(w.services).subscriptions.counts().active == 2
+
+    # a plain question answered later, with no /watch behind it, watches nothing
+    question, *_ = await w.say(ann, ITEM)
+    before = len(w.messages(ann.id))
+    await w.press(ann, question, button(question, "k|xianyu|"))
+    (card,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
+    assert runtime(w.services).subscriptions.counts().active == 2
+
+
 async def test_bad_watch_input_gets_a_short_reply_and_changes_nothing(bot_world: BotWorld) -> None:
     w = bot_world
     ann = w.person(161)

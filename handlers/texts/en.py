@@ -123,7 +123,7 @@ TEXTS: dict[str, str] = {
         "(in the card's unit; <code>250万</code> and <code>¥3000</code> work too)."
     ),
     "watch_one_listing": "Send one listing per /watch.",
-    "watch_pick_first": "Answer the question above, then press 🔔 Watch price on the card.",
+    "watch_pick_first": "Answer the question above and I'll start watching it.",
     "rule_unknown": (
         "I didn't understand the rule “{rule}”. Use nothing (any drop), <code>5%</code>, "
         "or a price like <code>2500</code>."

@@ -118,7 +118,7 @@ TEXTS: dict[str, str] = {
         "（单位同卡片；也可写 <code>250万</code>、<code>¥3000</code>）。"
     ),
     "watch_one_listing": "每次 /watch 只能关注一个房源或商品。",
-    "watch_pick_first": "请先回答上面的问题，然后点卡片上的 🔔 关注降价。",
+    "watch_pick_first": "请先回答上面的问题，答完我就开始关注。",
     "rule_unknown": "看不懂规则“{rule}”。可以不写（任意降价）、写 <code>5%</code> 或价格如 <code>2500</code>。",
     "rule_percent_range": "百分比必须大于 0 且小于 100，例如 <code>5%</code>。",
     "rule_price_range": "目标价必须大于零。",
