@@ -318,10 +318,11 @@ async def on_pick_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     _, platform, listing_id = query.data.split("|", 2)
     await query.answer()
     await remove_question(query.message, f"✓ {platform_name(platform, lang)}")
-    if platform == "beike":
+    ref = answered_ref(query.data)
+    if ref is None:  # Beike: the city comes next
         outcome = city_question(listing_id, update, context, lang)
     else:
-        outcome = await fetch(ListingRef(platform, listing_id), context)
+        outcome = await fetch(ref, context)
     await send_outcome(update, context, outcome, lang)
 
 
@@ -331,15 +332,25 @@ async def on_pick_city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    _, city_id, code = query.data.split("|", 2)
+    city_id = query.data.split("|", 2)[1]
     await query.answer()
     if update.effective_user is not None:
         services(context).users.set_default_city(update.effective_user.id, city_id)
     city = next((c for c in CITIES if c[0] == city_id), None)
     await remove_question(query.message, f"✓ {city_label(city, lang) if city else city_id}")
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
-    outcome = await fetch(ListingRef("beike", code, city_id), context)
+    ref = answered_ref(query.data)
+    assert ref is not None
+    outcome = await fetch(ref, context)
     await send_outcome(update, context, outcome, lang)
+
+
+def answered_ref(data: str) -> ListingRef | None:
+    """The listing a platform (`k|`) or city (`c|`) answer names; None while a city is missing."""
+    kind, first, listing_id = data.split("|", 2)
+    if kind == "c":
+        return ListingRef("beike", listing_id, first)
+    return None if first == "beike" else ListingRef(first, listing_id)
 
 
 async def remove_question(message: object, answer: str) -> None:

@@ -22,7 +22,6 @@ import asyncio
 import html
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -31,7 +30,7 @@ from telegram.ext import ContextTypes
 
 from clients.base import Found
 from clients.models import Listing, ListingRef
-from clients.recognise import recognise
+from clients.recognise import normalise, recognise
 from handlers import listings
 from handlers.alerts import AlertRuntime, format_price, rule_text, runtime
 from handlers.cards import status_text
@@ -108,8 +107,7 @@ async def watch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     try:
         found, typed = split_watch_args(args, s.listing_clients)
     except RuleError as exc:
-        rule = html.escape(args.split()[-1])
-        await reply(update, t(lang, exc.reason, rule=rule))
+        await reply(update, t(lang, exc.reason, rule=rule_word(args)))
         return
     if not found:
         await reply(update, t(lang, "no_listing"), disable_web_page_preview=True)
@@ -171,7 +169,6 @@ async def on_question_answered(update: Update, context: ContextTypes.DEFAULT_TYP
         return
     s = services(context)
     chat = update.effective_chat
-    kind, first, listing_id = [*query.data.split("|", 2), "", ""][:3]
     if (
         chat is None
         or chat.id != pending.chat_id
@@ -179,21 +176,17 @@ async def on_question_answered(update: Update, context: ContextTypes.DEFAULT_TYP
     ):
         context.user_data.pop(PENDING_WATCH, None)
         return
-    if not _same_id(listing_id, pending.token):
-        return  # a button of some other question
-    if kind == "k" and first == "beike":
+    ref = listings.answered_ref(query.data)
+    if ref is None:
         return  # a city question comes next; the watch waits for its answer
+    if normalise(ref.listing_id).upper() != normalise(pending.token).upper():
+        return  # a button of some other question
     context.user_data.pop(PENDING_WATCH, None)
-    ref = ListingRef("beike", listing_id, first) if kind == "c" else ListingRef(first, listing_id)
     outcome = await listings.fetch(ref, context)  # the card just fetched it: a cache hit
     if outcome.listing is None:
         return  # the card's reply already said what went wrong
     lang = user_lang(update, context)
     await finish_watch(update, context, outcome.listing, pending.typed, pending.rule_text, lang)
-
-
-def _same_id(a: str, b: str) -> bool:
-    return unicodedata.normalize("NFKC", a).upper() == unicodedata.normalize("NFKC", b).upper()
 
 
 async def finish_watch(
