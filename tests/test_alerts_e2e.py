@@ -570,17 +570,26 @@ async def test_a_cancelled_offer_registers_nothing(bot_world: BotWorld) -> None:
     assert "No Anjuke account linked" in account.visible
 
 
-async def test_registration_refused_because_the_phone_exists_is_explained(
-    bot_world: BotWorld,
+@pytest.mark.parametrize(
+    ("account", "phone", "email", "explained"),
+    [
+        ("13922223333", "13922223333", "", "phone number already has an account (1001)"),
+        ("late@example.com", "", "late@example.com", "email address already has an account (1002)"),
+    ],
+)
+async def test_registration_refused_because_the_account_exists_is_explained(
+    bot_world: BotWorld, account: str, phone: str, email: str, explained: str
 ) -> None:
     w = bot_world
     ann = w.person(314)
-    (offer,) = await w.say(ann, "/link 13922223333")
-    w.sandbox.app[USERS].add("", "13922223333", "", "")  # someone registers it meanwhile
+    (offer,) = await w.say(ann, f"/link {account}")
+    w.sandbox.app[USERS].add("", phone, email, "")  # someone registers it meanwhile
     before = len(w.messages(ann.id))
     await w.press(ann, offer, button(offer, "ar|"))
     (reply,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
-    assert "already has an account (1001)" in reply.visible
+    assert explained in reply.visible
+    (account_reply,) = await w.say(ann, "/account")
+    assert "No Anjuke account linked" in account_reply.visible
 
 
 async def test_link_refuses_bad_input_and_group_chats(bot_world: BotWorld) -> None:
