@@ -337,6 +337,21 @@ async def test_a_300_character_title_still_fits_the_card(bot_env: BotEnv) -> Non
     assert len(card.visible) <= (1024 if card.photo is not None else 4096)
 
 
+async def test_a_card_too_long_for_a_caption_follows_its_photo_as_text(bot_env: BotEnv) -> None:
+    catalogue = bot_env.catalogue("xianyu")
+    item = catalogue.item("712345678901")
+    item.location = "浙江省杭州市西湖区" * 30  # long facts: the card passes 1,024 characters
+    item.logistics = "包邮，顺丰到付，当面交易也可以，" * 20
+    item.guarantee = tuple(f"验货担保第{n}条，七天无理由退货，假一赔三" for n in range(20))
+    user = bot_env.user(2022)
+    photo, text = await bot_env.say(user, "https://www.goofish.com/item?id=712345678901", expect=2)
+    assert photo.photo is not None and not photo.visible and not photo.buttons
+    assert photo.raw_text is None
+    assert len(text.visible) > 1024 and "iPhone 14 Pro" in text.visible
+    assert {"w|", "r|", "p|"} <= {d[:2] for d in callbacks(text)}
+    parse_telegram_html(text.raw_text or "")
+
+
 # -- commands, menu, typing --------------------------------------------------------------
 
 
