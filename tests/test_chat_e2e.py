@@ -8,6 +8,7 @@ at the send, not only in an assertion.
 from __future__ import annotations
 
 import html
+import logging
 from pathlib import Path
 
 import pytest
@@ -350,6 +351,21 @@ async def test_a_card_too_long_for_a_caption_follows_its_photo_as_text(bot_env: 
     assert len(text.visible) > 1024 and "iPhone 14 Pro" in text.visible
     assert {"w|", "r|", "p|"} <= {d[:2] for d in callbacks(text)}
     parse_telegram_html(text.raw_text or "")
+
+
+async def test_a_crash_in_a_handler_is_logged_with_the_update_and_the_user_told(
+    bot_env: BotEnv, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = bot_env.user(2023)
+    # Telegram refuses the card's message: the handler raises, the one error handler runs
+    bot_env.emulator.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
+    with caplog.at_level(logging.ERROR, logger="handlers.common"):
+        [sorry] = await bot_env.say(user, "/help")
+    assert "something went wrong" in sorry.visible
+    [record] = [r for r in caplog.records if "unhandled error while handling" in r.getMessage()]
+    assert "Update(" in record.getMessage() and record.exc_info is not None
+    [card] = await bot_env.say(user, "https://www.goofish.com/item?id=712345678901")
+    assert card.buttons  # and the bot carries on
 
 
 # -- commands, menu, typing --------------------------------------------------------------

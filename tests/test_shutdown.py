@@ -88,3 +88,32 @@ async def test_the_demo_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     assert code == 0, stderr
     assert "Traceback" not in stderr
     assert (tmp_path / "data" / "demo.sqlite3").exists()
+
+
+async def test_the_demo_with_a_token_is_a_telegram_bot_backed_by_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    async with BotApiEmulator(token=TOKEN) as emulator:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "--demo",
+            cwd=tmp_path,
+            env=bot_env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=emulator.base_url),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            await emulator.wait_for(lambda: emulator.calls_to("getUpdates"), timeout=60)
+            user = emulator.user(4242, language_code="en")
+            await emulator.send_text(user, None, "https://www.goofish.com/item?id=712345678901")
+            [card] = await emulator.wait_for_messages(user.id, 1, timeout=30)
+        except BaseException:
+            process.kill()
+            raise
+        code, stderr = await finish(process, signal.SIGINT)
+    assert "sandbox" in card.visible and card.buttons
+    assert code == 0, stderr
+    assert "Traceback" not in stderr
