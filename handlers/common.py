@@ -5,8 +5,16 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import BotCommand, Message, ReplyParameters, Update
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+)
 from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
 from telegram.ext import Application, ContextTypes
 
 from bot.services import Services
@@ -74,6 +82,31 @@ async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
         message_thread_id=message.message_thread_id if message.is_topic_message else None,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+async def edit_in_place(
+    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup, *, caption: bool = False
+) -> bool:
+    """Edit the pressed message's text (or caption) and buttons; False when nothing changed.
+
+    Telegram refuses an edit that changes nothing ("message is not modified"); that is an
+    answer, not an error. Any other refusal is raised.
+    """
+    try:
+        if caption:
+            await query.edit_message_caption(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        else:
+            await query.edit_message_text(
+                text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard,
+                disable_web_page_preview=True,
+            )
+    except BadRequest as exc:
+        if "not modified" not in exc.message.lower():
+            raise
+        return False
+    return True
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -31,6 +31,7 @@ from clients.models import Listing, ListingRef
 from clients.recognise import recognise
 from handlers.cards import card_for, platform_name, render_card
 from handlers.common import (
+    edit_in_place,
     error_text,
     is_private,
     reply,
@@ -256,27 +257,12 @@ async def on_refresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     assert outcome.listing is not None
     card = render_card(outcome.listing, lang, sandbox=services(context).settings.demo)
     message = query.message
-    try:
-        if isinstance(message, Message) and message.photo:
-            if not card.fits_caption:
-                await query.answer(t(lang, "refreshed"))
-                return
-            await query.edit_message_caption(
-                card.text, parse_mode=ParseMode.HTML, reply_markup=card.keyboard
-            )
-        else:
-            await query.edit_message_text(
-                card.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=card.keyboard,
-                disable_web_page_preview=True,
-            )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
-        await query.answer(t(lang, "refresh_unchanged"))
+    is_photo = isinstance(message, Message) and bool(message.photo)
+    if is_photo and not card.fits_caption:
+        await query.answer(t(lang, "refreshed"))
         return
-    await query.answer(t(lang, "refreshed"))
+    changed = await edit_in_place(query, card.text, card.keyboard, caption=is_photo)
+    await query.answer(t(lang, "refreshed" if changed else "refresh_unchanged"))
 
 
 async def on_photos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -52,7 +52,7 @@ from clients.devices import (
 )
 from clients.errors import NotFound, PlatformError
 from clients.models import Quote, QuoteRequest
-from handlers.common import error_text, reply, services, user_lang
+from handlers.common import edit_in_place, error_text, reply, services, user_lang
 from handlers.quote_card import card_keyboard, e, render_quote, value_label
 from handlers.texts import t
 
@@ -577,16 +577,5 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     state.request = request
     card = render_quote(result, lang, token, sandbox=services(context).settings.demo)
-    try:
-        await query.edit_message_text(
-            card.text,
-            parse_mode=ParseMode.HTML,
-            reply_markup=card.keyboard,
-            disable_web_page_preview=True,
-        )
-    except BadRequest as exc:
-        if "not modified" not in exc.message.lower():
-            raise
-        await query.answer(t(lang, "quote_unchanged"))
-        return
-    await query.answer(t(lang, "quote_requoted"))
+    changed = await edit_in_place(query, card.text, card.keyboard)
+    await query.answer(t(lang, "quote_requoted" if changed else "quote_unchanged"))
