@@ -12,6 +12,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from clients.base import PlatformConfig
+from clients.budget import BudgetPolicy
 
 
 class SettingsError(Exception):
@@ -32,6 +33,13 @@ class Settings(BaseSettings):
     alert_interval_seconds: int = Field(300, ge=1)
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     max_watches_per_user: int = Field(50, ge=1)
+    #: per-user budgets of upstream calls per platform day (README, "Fair shares")
+    user_daily_share: float = Field(0.2, gt=0, le=1)
+    user_daily_floor: int = Field(5, ge=1)
+    user_daily_unmetered: int = Field(100, ge=1)
+    user_daily_short_links: int = Field(30, ge=1)
+    #: a user's watches on a platform are capped so each is checked at least this often a day
+    watch_min_checks_per_day: int = Field(4, ge=1)
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
 
     anjuke_api_url: str = "https://api.anjuke.com/anjuke/item_get"
@@ -87,6 +95,15 @@ class Settings(BaseSettings):
         if info.field_name == "anjuke_open_api_url":
             return value if value.endswith("/") else value + "/"
         return value.rstrip("/")
+
+    def budget_policy(self) -> BudgetPolicy:
+        return BudgetPolicy(
+            share=self.user_daily_share,
+            floor=self.user_daily_floor,
+            unmetered=self.user_daily_unmetered,
+            short_links=self.user_daily_short_links,
+            admin_ids=self.admin_ids,
+        )
 
     # -- per-platform views for the clients ------------------------------------------
 

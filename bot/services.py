@@ -12,6 +12,7 @@ from clients.base import ListingClient
 from clients.clock import Clock, SystemClock
 from clients.gateway import Gateway
 from clients.registry import LISTING_CLIENTS, build_clients
+from storage.budgets import BudgetStore
 from storage.database import Database
 from storage.quota import QuotaStore
 from storage.users import UserStore
@@ -47,7 +48,13 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         headers={"User-Agent": "listing-assistant-bot/0.1"},
     )
     clients = build_clients(settings, http, clock)
-    gateway = Gateway(clients, QuotaStore(database), clock)
+    gateway = Gateway(
+        clients,
+        QuotaStore(database),
+        clock,
+        budget_ledger=BudgetStore(database),
+        budget_policy=settings.budget_policy(),
+    )
     return Services(
         settings=settings,
         clock=clock,

@@ -67,6 +67,13 @@ def china_day(clock: Clock) -> str:
     return datetime.fromtimestamp(clock.time(), CHINA_TZ).strftime("%Y-%m-%d")
 
 
+def seconds_left_in_day(now: float) -> float:
+    """Seconds until the platforms' next day (midnight UTC+8), when daily quotas reset."""
+    current = datetime.fromtimestamp(now, CHINA_TZ)
+    midnight = (current + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1.0, (midnight - current).total_seconds())
+
+
 def china_now(clock: Clock) -> datetime:
     return datetime.fromtimestamp(clock.time(), CHINA_TZ)
 

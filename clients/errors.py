@@ -68,6 +68,26 @@ class QuotaExhausted(PlatformError):
     kind = "quota_exhausted"
 
 
+class BudgetExhausted(PlatformError):
+    """This user's own share of the platform's day is used up (ours: no platform said so)."""
+
+    kind = "budget_exhausted"
+
+    def __init__(
+        self,
+        platform: str,
+        message: str = "the user's daily budget is used up",
+        *,
+        limit: int = 0,
+        resets_in: float = 0.0,
+        **details: object,
+    ) -> None:
+        super().__init__(platform, message, **details)  # type: ignore[arg-type]
+        self.limit = limit
+        #: seconds until the platform day ends and the budget is whole again
+        self.resets_in = resets_in
+
+
 class InsufficientBalance(PlatformError):
     """The paid account has no balance left."""
 
@@ -108,6 +128,7 @@ ERROR_KINDS: tuple[type[PlatformError], ...] = (
     NotPermitted,
     RateLimited,
     QuotaExhausted,
+    BudgetExhausted,
     InsufficientBalance,
     Transient,
     PlatformDisabled,

@@ -13,6 +13,12 @@ that talks to platform clients. Per call it:
    work may use only the part of the day's quota not reserved for chat;
 6. retries transient failures with exponential backoff and jitter (3 tries at most),
    never bad requests, permission errors or 'not found'.
+
+Chat calls name the user who asks (`user_id=`): a call that goes upstream is paid from
+that user's daily budget (clients/budget.py; admins and joined or cached answers are
+free). When the user's budget or the platform's chat quota is (nearly) spent, an
+expired answer kept in a bounded copy of the last good answers is served instead,
+marked with the time it was fetched (`as_of`).
 """
 
 from __future__ import annotations
@@ -23,15 +29,17 @@ import math
 import random
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, TypeVar
 
-from cachetools import TLRUCache
+from cachetools import LRUCache, TLRUCache
 
 from clients.base import Limits, ListingClient, PlatformClient
+from clients.budget import SHORT_LINKS, BudgetHold, BudgetLedger, BudgetPolicy, UserBudgets
 from clients.clock import Clock, china_day
 from clients.errors import (
+    BudgetExhausted,
     NotFound,
     PlatformDisabled,
     PlatformError,
@@ -59,6 +67,11 @@ RATE_WINDOW = 1.1
 MIN_SLEEP = 1e-4
 SHORT_LINK_TTL = 86_400.0
 SHORT_LINKS_PER_SECOND = 2
+#: a platform's day is nearly spent for chat when at most this share of it is left;
+#: expired answers then serve chat instead of the platform's last calls
+NEARLY_SPENT = 0.05
+#: last good answers kept past their lifetime, for when the day is nearly spent
+LAST_GOOD_SIZE = 5_000
 
 
 class Priority(StrEnum):
@@ -246,6 +259,8 @@ class Gateway:
         cache_size: int = 20_000,
         chat_reserve: float = CHAT_RESERVE,
         rng: random.Random | None = None,
+        budget_ledger: BudgetLedger | None = None,
+        budget_policy: BudgetPolicy | None = None,
     ) -> None:
         self.clock = clock
         self.rng = rng or random.Random()
@@ -256,6 +271,15 @@ class Gateway:
         self._cache: TLRUCache[str, _Entry] = TLRUCache(
             maxsize=cache_size, ttu=lambda _k, e, now: now + e.ttl, timer=clock.monotonic
         )
+        self._last_good: LRUCache[str, _Entry] = LRUCache(maxsize=LAST_GOOD_SIZE)
+        self.budgets: UserBudgets | None = None
+        if budget_ledger is not None:
+            policy = budget_policy or BudgetPolicy()
+            limits = {
+                name: policy.limit(client.limits.per_day, chat_reserve)
+                for name, client in clients.items()
+            }
+            self.budgets = UserBudgets(budget_ledger, clock, policy, limits)
         self._inflight: dict[str, asyncio.Task[Any]] = {}
         self._short_limiter = SlidingWindowLimiter(SHORT_LINKS_PER_SECOND, RATE_WINDOW, clock)
 
@@ -287,11 +311,13 @@ class Gateway:
         priority: Priority = Priority.CHAT,
         fresh: bool = False,
         max_age: float | None = None,
+        user_id: int | None = None,
     ) -> Listing:
         """The listing, from cache when allowed.
 
         `fresh=True` asks the platform (alert checks); `max_age` accepts a cached answer
-        only when it is at most that many seconds old (a user's 'refresh').
+        only when it is at most that many seconds old (a user's 'refresh'). `user_id`
+        pays for an upstream call from that user's budget.
         """
         client = self.listing_client(ref.platform)
         return await self._cached_call(
@@ -302,9 +328,16 @@ class Gateway:
             priority=priority,
             fresh=fresh,
             max_age=max_age,
+            user_id=user_id,
         )
 
-    async def quote(self, request: QuoteRequest, *, priority: Priority = Priority.CHAT) -> Quote:
+    async def quote(
+        self,
+        request: QuoteRequest,
+        *,
+        priority: Priority = Priority.CHAT,
+        user_id: int | None = None,
+    ) -> Quote:
         client: Any = self.client("aihuishou")
         return await self._cached_call(
             "aihuishou",
@@ -312,23 +345,33 @@ class Gateway:
             lambda: client.fetch_quote(request),
             lambda _q: float(client.QUOTE_TTL),
             priority=priority,
+            user_id=user_id,
         )
 
-    async def resolve_short_link(self, platform: str, url: str) -> ListingRef | None:
-        """Follow a short link once; the answer is remembered for a day. Costs no API quota."""
+    async def resolve_short_link(
+        self, platform: str, url: str, *, user_id: int | None = None
+    ) -> ListingRef | None:
+        """Follow a short link once; the answer is remembered for a day.
+
+        Costs no API quota, but one call of the user's short-link budget.
+        """
         client = self.listing_client(platform)
         key = f"short:{url}"
         entry = self._cache.get(key)
         if entry is not None:
             return entry.value
 
-        async def resolve() -> ListingRef | None:
+        async def resolve(hold: BudgetHold | None) -> ListingRef | None:
             await self._short_limiter.acquire()
+            if hold is not None:
+                hold.spend()
             ref = await client.resolve(url)
             self._cache[key] = _Entry(ref, SHORT_LINK_TTL)
             return ref
 
-        return await self._single_flight(platform, key, resolve)
+        return await self._single_flight(
+            platform, key, resolve, lambda: self._hold(user_id, SHORT_LINKS, platform)
+        )
 
     async def anjuke_user(self, account: str, account_type: str) -> AnjukeUser:
         """Look an account up; personal data, so never cached."""
@@ -354,6 +397,15 @@ class Gateway:
 
     def limits(self, platform: str) -> Limits:
         return self._platforms[platform].client.limits
+
+    def budget_left(self, user_id: int | None, platform: str) -> int | None:
+        """Upstream calls `user_id` may still make today on `platform` (or `SHORT_LINKS`);
+        None when they have no budget (admins, or budgets switched off)."""
+        return None if self.budgets is None else self.budgets.left(user_id, platform)
+
+    def budget_limit(self, platform: str) -> int | None:
+        """A user's daily budget on `platform`; None when budgets are switched off."""
+        return None if self.budgets is None else self.budgets.limit(platform)
 
     def stats(self) -> dict[str, dict[str, Any]]:
         """Counters per platform, for the admin's /stats."""
@@ -381,6 +433,7 @@ class Gateway:
         priority: Priority,
         fresh: bool = False,
         max_age: float | None = None,
+        user_id: int | None = None,
     ) -> T:
         p = self._platforms.get(platform)
         if p is None or not p.client.enabled:
@@ -395,10 +448,16 @@ class Gateway:
                     raise entry.error
                 return entry.value
         p.stats.cache_misses += 1
+        # an alert check must ask the platform; only chat may be served a kept answer
+        keeps_stale = priority is Priority.CHAT and not fresh
+        if keeps_stale and self._nearly_spent(p, user_id):
+            kept = self._kept_answer(key)
+            if kept is not None:
+                return kept
 
-        async def fetch_and_remember() -> T:
+        async def fetch_and_remember(hold: BudgetHold | None) -> T:
             try:
-                value = await self._upstream(platform, op, priority, retry=True)
+                value = await self._upstream(platform, op, priority, retry=True, hold=hold)
             except PlatformError as exc:
                 ttl = p.client.error_ttl(exc)
                 if ttl:
@@ -406,26 +465,81 @@ class Gateway:
                 elif isinstance(exc, NotFound):
                     self._cache.pop(key, None)
                 raise
-            self._cache[key] = _Entry(value, ttl_of(value), None, self.clock.monotonic())
+            entry = _Entry(value, ttl_of(value), None, self.clock.monotonic())
+            self._cache[key] = entry
+            self._last_good[key] = entry
             return value
 
-        return await self._single_flight(platform, key, fetch_and_remember)
+        try:
+            return await self._single_flight(
+                platform,
+                key,
+                fetch_and_remember,
+                lambda: self._hold(user_id, platform, platform),
+            )
+        except (QuotaExhausted, BudgetExhausted):
+            kept = self._kept_answer(key) if keeps_stale else None
+            if kept is None:
+                raise
+            return kept
+
+    def _hold(self, user_id: int | None, budget: str, platform: str) -> BudgetHold | None:
+        return None if self.budgets is None else self.budgets.hold(user_id, budget, platform)
+
+    def _nearly_spent(self, p: _Platform, user_id: int | None) -> bool:
+        """Whether chat should rather get a kept answer than spend one of the last calls."""
+        if self.budget_left(user_id, p.client.platform) == 0:
+            return True
+        left = p.quota.left(Priority.CHAT)
+        if left is None or p.quota.per_day is None:
+            return False
+        return left <= math.ceil(p.quota.per_day * NEARLY_SPENT)
+
+    def _kept_answer(self, key: str) -> Any:
+        """The last good answer for `key`, however old, marked with when it was fetched."""
+        entry = self._last_good.get(key)
+        if entry is None:
+            return None
+        age = self.clock.monotonic() - entry.fetched_at
+        return replace(entry.value, as_of=self.clock.time() - age)
 
     async def _single_flight(
-        self, platform: str, key: str, factory: Callable[[], Awaitable[T]]
+        self,
+        platform: str,
+        key: str,
+        factory: Callable[[BudgetHold | None], Awaitable[T]],
+        hold_budget: Callable[[], BudgetHold | None],
     ) -> T:
+        """Join the call in flight for `key` (free), or start one paid for by `hold_budget`."""
         task = self._inflight.get(key)
         if task is not None:
             self._platforms[platform].stats.joined += 1
         else:
-            task = asyncio.ensure_future(factory())
+            hold = hold_budget()  # raises BudgetExhausted before anything starts
+            task = asyncio.ensure_future(self._paid(factory, hold))
             self._inflight[key] = task
             task.add_done_callback(lambda _t: self._inflight.pop(key, None))
         # shield: a caller that gives up must not cancel the call others are waiting for
         return await asyncio.shield(task)
 
+    @staticmethod
+    async def _paid(
+        factory: Callable[[BudgetHold | None], Awaitable[T]], hold: BudgetHold | None
+    ) -> T:
+        try:
+            return await factory(hold)
+        finally:
+            if hold is not None:
+                hold.release()  # set aside but never sent: given back
+
     async def _upstream(
-        self, platform: str, op: Callable[[], Awaitable[T]], priority: Priority, *, retry: bool
+        self,
+        platform: str,
+        op: Callable[[], Awaitable[T]],
+        priority: Priority,
+        *,
+        retry: bool,
+        hold: BudgetHold | None = None,
     ) -> T:
         p = self._platforms.get(platform)
         if p is None or not p.client.enabled:
@@ -433,7 +547,7 @@ class Gateway:
         tries = MAX_TRIES if retry else 1
         for attempt in range(1, tries + 1):
             try:
-                return await self._attempt(p, op, priority)
+                return await self._attempt(p, op, priority, hold)
             except PlatformError as exc:
                 p.stats.errors[exc.kind] += 1
                 if not exc.retryable or attempt == tries:
@@ -450,12 +564,22 @@ class Gateway:
                 await self.clock.sleep(delay)
         raise AssertionError("unreachable")
 
-    async def _attempt(self, p: _Platform, op: Callable[[], Awaitable[T]], priority: Priority) -> T:
+    async def _attempt(
+        self,
+        p: _Platform,
+        op: Callable[[], Awaitable[T]],
+        priority: Priority,
+        hold: BudgetHold | None = None,
+    ) -> T:
         p.breaker.before_call()
         try:
             if p.limiter is not None:
                 await p.limiter.acquire()
+            if hold is not None:
+                hold.check()
             p.quota.spend(priority)
+            if hold is not None:
+                hold.spend()
         except BaseException:
             p.breaker.neutral()
             raise

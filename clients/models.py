@@ -100,6 +100,8 @@ class Listing:
     tags: tuple[str, ...] = ()
     agent: str | None = None  # agent (homes) or seller nickname (items)
     city_id: str | None = None
+    #: set only on a kept answer served past its lifetime: when it was fetched (Unix time)
+    as_of: float | None = None
 
     @property
     def ref(self) -> ListingRef:
@@ -162,6 +164,8 @@ class Quote:
     device_id: str | None = None
     spec: str | None = None
     quality_check: tuple[str, ...] = field(default_factory=tuple)
+    #: set only on a kept answer served past its lifetime: when it was fetched (Unix time)
+    as_of: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

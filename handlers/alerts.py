@@ -35,7 +35,7 @@ import logging
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -52,7 +52,7 @@ from telegram.error import (
 from telegram.ext import Application, ContextTypes
 
 from bot.services import Services
-from clients.clock import CHINA_TZ
+from clients.clock import seconds_left_in_day
 from clients.errors import NotFound, PlatformError, QuotaExhausted, TemporarilyUnavailable
 from clients.gateway import Priority
 from clients.models import ListingRef, ListingStatus, PriceUnit
@@ -157,13 +157,6 @@ def runtime(services: Services) -> AlertRuntime:
 
 
 # -- planning ---------------------------------------------------------------------------
-
-
-def seconds_left_in_day(now: float) -> float:
-    """Seconds until the platforms' next day (midnight UTC+8), when daily quotas reset."""
-    current = datetime.fromtimestamp(now, CHINA_TZ)
-    midnight = (current + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(1.0, (midnight - current).total_seconds())
 
 
 def checks_this_cycle(

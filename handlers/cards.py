@@ -7,6 +7,7 @@ nowhere else; text keys come from `handlers.texts`.
 from __future__ import annotations
 
 import html
+import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -96,7 +97,31 @@ def platform_name(platform: str, lang: str) -> str:
     return t(lang, f"platform_{platform}")
 
 
-def render_card(listing: Listing, lang: str, *, sandbox: bool = False) -> Card:
+def duration_text(seconds: float, lang: str) -> str:
+    """`5 h 12 min`, `40 min`, `3 d`: a wait or an age in the user's terms (never 0 min)."""
+    minutes = max(1, math.ceil(seconds / 60 - 1e-9))
+    if minutes < 60:
+        return t(lang, "duration_minutes", m=minutes)
+    if minutes < 24 * 60:
+        return t(lang, "duration_hours", h=minutes // 60, m=minutes % 60)
+    return t(lang, "duration_days", d=minutes // (24 * 60))
+
+
+def kept_answer_line(
+    platform: str, as_of: float | None, now: float | None, lang: str
+) -> str | None:
+    """The age note of an answer kept past its lifetime (the gateway sets `as_of`)."""
+    if as_of is None or now is None:
+        return None
+    age = duration_text(max(0.0, now - as_of), lang)
+    return (
+        "<i>" + e(t(lang, "kept_answer", age=age, platform=platform_name(platform, lang))) + "</i>"
+    )
+
+
+def render_card(
+    listing: Listing, lang: str, *, sandbox: bool = False, now: float | None = None
+) -> Card:
     title = (
         listing.title if len(listing.title) <= TITLE_LIMIT else listing.title[:TITLE_LIMIT] + "…"
     )
@@ -128,6 +153,9 @@ def render_card(listing: Listing, lang: str, *, sandbox: bool = False) -> Card:
         footer += f" · 🧪 {e(t(lang, 'sandbox'))}"
     lines.append("")
     lines.append(footer)
+    kept = kept_answer_line(listing.platform, listing.as_of, now, lang)
+    if kept:
+        lines.append(kept)
     text = "\n".join(lines)
     return Card(
         text=text,
@@ -141,7 +169,9 @@ _RENDERED: OrderedDict[tuple[str, str, bool], tuple[Listing, Card]] = OrderedDic
 RENDERED_MAX = 2048
 
 
-def card_for(listing: Listing, lang: str, *, sandbox: bool = False) -> Card:
+def card_for(
+    listing: Listing, lang: str, *, sandbox: bool = False, now: float | None = None
+) -> Card:
     """`render_card`, remembered while the gateway keeps handing out the same cached answer.
 
     Cache hits return the very same `Listing` object, so identity tells that nothing
@@ -152,7 +182,7 @@ def card_for(listing: Listing, lang: str, *, sandbox: bool = False) -> Card:
     if hit is not None and hit[0] is listing:
         _RENDERED.move_to_end(key)
         return hit[1]
-    card = render_card(listing, lang, sandbox=sandbox)
+    card = render_card(listing, lang, sandbox=sandbox, now=now)
     _RENDERED[key] = (listing, card)
     if len(_RENDERED) > RENDERED_MAX:
         _RENDERED.popitem(last=False)

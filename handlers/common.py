@@ -18,7 +18,8 @@ from telegram.error import BadRequest
 from telegram.ext import Application, ContextTypes
 
 from bot.services import Services
-from clients.errors import PlatformError
+from clients.errors import BudgetExhausted, PlatformError
+from handlers.cards import duration_text
 from handlers.texts import LANGUAGES, lang_of, t
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,11 @@ def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     return lang
 
 
+def user_id_of(update: Update) -> int | None:
+    """Who asked: the user whose budget pays for the upstream calls of this update."""
+    return update.effective_user.id if update.effective_user is not None else None
+
+
 def is_private(update: Update) -> bool:
     return update.effective_chat is not None and update.effective_chat.type == ChatType.PRIVATE
 
@@ -63,6 +69,15 @@ def reply_params(update: Update) -> ReplyParameters | None:
 
 def error_text(error: PlatformError, lang: str) -> str:
     platform = t(lang, f"platform_{error.platform}") if error.platform else ""
+    if isinstance(error, BudgetExhausted):
+        wait = duration_text(error.resets_in, lang)
+        return t(
+            lang,
+            "error_budget_exhausted",
+            platform=html.escape(platform),
+            limit=error.limit,
+            wait=wait,
+        )
     # a platform may word an error its own way (a quote has no ID to check)
     key = f"error_{error.kind}_{error.platform}"
     if key not in LANGUAGES["en"]:

@@ -26,7 +26,7 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from clients.base import Found
-from clients.errors import PlatformError
+from clients.errors import BudgetExhausted, PlatformError
 from clients.models import Listing, ListingRef
 from clients.recognise import recognise
 from handlers.cards import card_for, platform_name, render_card
@@ -37,6 +37,7 @@ from handlers.common import (
     reply,
     reply_params,
     services,
+    user_id_of,
     user_lang,
 )
 from handlers.photos import PhotoSender
@@ -107,7 +108,11 @@ async def resolve_mention(
     if found.short_url is not None:
         platform = found.platform or "xianyu"
         try:
-            ref = await s.gateway.resolve_short_link(platform, found.short_url)
+            ref = await s.gateway.resolve_short_link(
+                platform, found.short_url, user_id=user_id_of(update)
+            )
+        except BudgetExhausted as exc:
+            return Outcome(error=exc)
         except PlatformError as exc:
             log.info("short link not resolved: %s", exc.kind)
             return Outcome(text=t(lang, "short_failed"))
@@ -127,12 +132,16 @@ async def resolve_mention(
     assert ref is not None
     if ref.platform == "beike" and not ref.city_id:
         return city_question(ref.listing_id, update, context, lang)
-    return await fetch(ref, context)
+    return await fetch(ref, update, context)
 
 
-async def fetch(ref: ListingRef, context: ContextTypes.DEFAULT_TYPE, **kw: object) -> Outcome:
+async def fetch(
+    ref: ListingRef, update: Update, context: ContextTypes.DEFAULT_TYPE, **kw: object
+) -> Outcome:
+    """The listing for the user who asked (an upstream call is paid from their budget)."""
+    gateway = services(context).gateway
     try:
-        return Outcome(listing=await services(context).gateway.listing(ref, **kw))  # type: ignore[arg-type]
+        return Outcome(listing=await gateway.listing(ref, user_id=user_id_of(update), **kw))  # type: ignore[arg-type]
     except PlatformError as exc:
         log.info("%s %s: %s", ref.platform, ref.listing_id, exc.kind)
         return Outcome(error=exc)
@@ -187,7 +196,7 @@ async def send_card(
     s = services(context)
     chat = update.effective_chat
     assert chat is not None
-    card = card_for(listing, lang, sandbox=s.settings.demo)
+    card = card_for(listing, lang, sandbox=s.settings.demo, now=s.clock.time())
     reply_to = reply_params(update)
     if card.photo:
         photos = PhotoSender(s.http, s.photo_ids)
@@ -250,12 +259,13 @@ async def on_refresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
     ref = ListingRef.from_key(query.data.split("|", 1)[1])
-    outcome = await fetch(ref, context, max_age=REFRESH_MAX_AGE)
+    outcome = await fetch(ref, update, context, max_age=REFRESH_MAX_AGE)
     if outcome.error is not None:
         await query.answer(strip_tags(error_text(outcome.error, lang)), show_alert=True)
         return
     assert outcome.listing is not None
-    card = render_card(outcome.listing, lang, sandbox=services(context).settings.demo)
+    s = services(context)
+    card = render_card(outcome.listing, lang, sandbox=s.settings.demo, now=s.clock.time())
     message = query.message
     is_photo = isinstance(message, Message) and bool(message.photo)
     if is_photo and not card.fits_caption:
@@ -270,7 +280,7 @@ async def on_photos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
     ref = ListingRef.from_key(query.data.split("|", 1)[1])
-    outcome = await fetch(ref, context)
+    outcome = await fetch(ref, update, context)
     if outcome.error is not None:
         await query.answer(strip_tags(error_text(outcome.error, lang)), show_alert=True)
         return
@@ -308,7 +318,7 @@ async def on_pick_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if ref is None:  # Beike: the city comes next
         outcome = city_question(listing_id, update, context, lang)
     else:
-        outcome = await fetch(ref, context)
+        outcome = await fetch(ref, update, context)
     await send_outcome(update, context, outcome, lang)
 
 
@@ -327,7 +337,7 @@ async def on_pick_city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
     ref = answered_ref(query.data)
     assert ref is not None
-    outcome = await fetch(ref, context)
+    outcome = await fetch(ref, update, context)
     await send_outcome(update, context, outcome, lang)
 
 

@@ -21,6 +21,7 @@ from decimal import Decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clients.models import Quote, QuoteRequest, RecycleOption
+from handlers.cards import kept_answer_line
 from handlers.texts import LANGUAGES, t
 
 #: a very long platform note is cut on the card
@@ -83,7 +84,12 @@ def recycle_text(option: RecycleOption, lang: str) -> str:
 
 
 def render_quote(
-    quote: Quote, lang: str, token: str | None = None, *, sandbox: bool = False
+    quote: Quote,
+    lang: str,
+    token: str | None = None,
+    *,
+    sandbox: bool = False,
+    now: float | None = None,
 ) -> QuoteCard:
     req = quote.request
     lines = [
@@ -125,6 +131,9 @@ def render_quote(
         footer += f" · 🧪 {e(t(lang, 'sandbox'))}"
     lines.append("")
     lines.append(footer)
+    kept = kept_answer_line("aihuishou", quote.as_of, now, lang)
+    if kept:
+        lines.append(kept)
     return QuoteCard("\n".join(lines), card_keyboard(token, lang) if token else None)
 
 

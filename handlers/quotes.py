@@ -52,7 +52,7 @@ from clients.devices import (
 )
 from clients.errors import NotFound, PlatformError
 from clients.models import Quote, QuoteRequest
-from handlers.common import edit_in_place, error_text, reply, services, user_lang
+from handlers.common import edit_in_place, error_text, reply, services, user_id_of, user_lang
 from handlers.quote_card import card_keyboard, e, render_quote, value_label
 from handlers.texts import t
 
@@ -239,7 +239,9 @@ async def start_quotes(
     conv.queue = [Pending(d) for d in devices if not d.complete]
     if complete:
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
-        results = await asyncio.gather(*(fetch_quote(context, d.to_request()) for d in complete))
+        results = await asyncio.gather(
+            *(fetch_quote(update, context, d.to_request()) for d in complete)
+        )
         for device, result in zip(complete, results, strict=True):
             pending = await deliver(update, context, device, result, lang)
             if pending is not None:
@@ -273,7 +275,7 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conv
             conv.current = None
             continue
         await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
-        result = await fetch_quote(context, device.to_request())
+        result = await fetch_quote(update, context, device.to_request())
         conv.current = await deliver(update, context, device, result, conv.lang)
 
 
@@ -430,10 +432,10 @@ def typed_answer(
 
 
 async def fetch_quote(
-    context: ContextTypes.DEFAULT_TYPE, request: QuoteRequest
+    update: Update, context: ContextTypes.DEFAULT_TYPE, request: QuoteRequest
 ) -> Quote | PlatformError:
     try:
-        return await services(context).gateway.quote(request)
+        return await services(context).gateway.quote(request, user_id=user_id_of(update))
     except PlatformError as exc:
         log.info("quote %s %s: %s", request.model, request.storage, exc.kind)
         return exc
@@ -483,7 +485,8 @@ async def send_card(
 ) -> Message | None:
     user = update.effective_user
     token = remember_card(context, quote.request, user.id if user else None)
-    card = render_quote(quote, lang, token, sandbox=services(context).settings.demo)
+    s = services(context)
+    card = render_quote(quote, lang, token, sandbox=s.settings.demo, now=s.clock.time())
     return await reply(update, card.text, reply_markup=card.keyboard, disable_web_page_preview=True)
 
 
@@ -571,11 +574,12 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     elif arg != "r":
         await query.answer()
         return
-    result = await fetch_quote(context, request)
+    result = await fetch_quote(update, context, request)
     if not isinstance(result, Quote):
         await query.answer(strip_tags(error_text(result, lang)), show_alert=True)
         return
     state.request = request
-    card = render_quote(result, lang, token, sandbox=services(context).settings.demo)
+    s = services(context)
+    card = render_quote(result, lang, token, sandbox=s.settings.demo, now=s.clock.time())
     changed = await edit_in_place(query, card.text, card.keyboard)
     await query.answer(t(lang, "quote_requoted" if changed else "quote_unchanged"))

@@ -182,7 +182,7 @@ async def on_question_answered(update: Update, context: ContextTypes.DEFAULT_TYP
     if normalise(ref.listing_id).upper() != normalise(pending.token).upper():
         return  # a button of some other question
     context.user_data.pop(PENDING_WATCH, None)
-    outcome = await listings.fetch(ref, context)  # the card just fetched it: a cache hit
+    outcome = await listings.fetch(ref, update, context)  # the card just fetched it: a cache hit
     if outcome.listing is None:
         return  # the card's reply already said what went wrong
     lang = user_lang(update, context)
@@ -259,7 +259,7 @@ async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         rule = rule_text(existing.rule, existing.rule_value, unit, lang)
         await query.answer(t(lang, "watch_button_already", rule=rule), show_alert=True)
         return
-    outcome = await listings.fetch(ref, context)
+    outcome = await listings.fetch(ref, update, context)
     if outcome.error is not None:
         await query.answer(listings.strip_tags(error_text(outcome.error, lang)), show_alert=True)
         return
@@ -460,5 +460,5 @@ async def on_view_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE
         await query.answer(t(lang, "expired_button"), show_alert=True)
         return
     await query.answer()
-    outcome = await listings.fetch(ref, context)
+    outcome = await listings.fetch(ref, update, context)
     await listings.send_outcome(update, context, outcome, lang)

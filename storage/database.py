@@ -164,12 +164,29 @@ def _m004_linked_accounts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m005_user_budgets(db: sqlite_utils.Database) -> None:
+    # Per-user spend of upstream calls, per budget (a platform, or short links) and
+    # platform day, so a restart resets nothing.
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS user_budget_usage (
+            user_id INTEGER NOT NULL,      -- Telegram user id
+            budget TEXT NOT NULL,          -- platform name, or 'short_links'
+            day TEXT NOT NULL,             -- platform day, UTC+8, YYYY-MM-DD
+            used INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (user_id, budget, day)
+        )
+        """
+    )
+
+
 #: (version, name, step). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
     (2, "users: language and default city", _m002_users),
     (3, "price alerts: listings, price history, subscriptions, alerts", _m003_price_alerts),
     (4, "linked Anjuke accounts", _m004_linked_accounts),
+    (5, "per-user budgets of upstream calls", _m005_user_budgets),
 ]
 
 

@@ -1,0 +1,142 @@
+"""Per-user budgets of upstream calls, so one user can never spend a platform's day for all.
+
+A user may make at most `limit` upstream calls per budget (one per platform, one for
+short links) and platform day (midnight UTC+8, when the platforms' quotas reset). The
+limit comes from the tier: a share of the chat part of the platform's daily quota, never
+below a floor (see `BudgetPolicy`). Admins and background work have no budget.
+
+A call is paid for only when it really goes upstream: the gateway takes a `BudgetHold`
+when it starts a call (refusing at once when nothing is left), spends it when the call
+is sent and gives it back when it never was. Cache hits and joined calls cost nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from clients.clock import Clock, china_day, seconds_left_in_day
+from clients.errors import BudgetExhausted
+
+#: the budget of following short links (m.tb.cn), which cost no platform quota
+SHORT_LINKS = "short_links"
+
+
+class BudgetLedger(Protocol):
+    """What the budgets need from storage (storage/budgets.py)."""
+
+    def used(self, user_id: int, budget: str, day: str) -> int: ...
+
+    def take(self, user_id: int, budget: str, day: str, limit: int) -> bool: ...
+
+    def give_back(self, user_id: int, budget: str, day: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetPolicy:
+    """How big each user's daily budget is (settings USER_DAILY_*, see README)."""
+
+    #: share of the chat part of a platform's daily quota one user may spend
+    share: float = 0.2
+    #: but never fewer calls than this (capped by the platform's whole day)
+    floor: int = 5
+    #: calls a day on a platform that sets no daily number (Beike counts until code 303)
+    unmetered: int = 100
+    #: short links a user may have followed a day
+    short_links: int = 30
+    admin_ids: frozenset[int] = frozenset()
+
+    def limit(self, per_day: int | None, chat_reserve: float) -> int:
+        if per_day is None:
+            return self.unmetered
+        chat_part = math.ceil(per_day * chat_reserve)
+        return min(per_day, max(self.floor, math.ceil(chat_part * self.share - 1e-9)))
+
+
+class UserBudgets:
+    def __init__(
+        self,
+        ledger: BudgetLedger,
+        clock: Clock,
+        policy: BudgetPolicy,
+        limits: Mapping[str, int],
+    ) -> None:
+        self.ledger = ledger
+        self.clock = clock
+        self.policy = policy
+        self.limits = {**limits, SHORT_LINKS: policy.short_links}
+
+    def exempt(self, user_id: int | None) -> bool:
+        return user_id is None or user_id in self.policy.admin_ids
+
+    def limit(self, budget: str) -> int:
+        return self.limits[budget]
+
+    def left(self, user_id: int | None, budget: str) -> int | None:
+        """Calls the user may still make today; None when they have no budget (admins)."""
+        if user_id is None or self.exempt(user_id):
+            return None
+        used = self.ledger.used(user_id, budget, china_day(self.clock))
+        return max(0, self.limit(budget) - used)
+
+    def resets_in(self) -> float:
+        """Seconds until the platform day ends and every budget is whole again."""
+        return seconds_left_in_day(self.clock.time())
+
+    def hold(self, user_id: int | None, budget: str, platform: str) -> BudgetHold | None:
+        """Set one call aside, or raise `BudgetExhausted`; None for users without a budget."""
+        if user_id is None or self.exempt(user_id):
+            return None
+        hold = BudgetHold(self, user_id, budget, platform, china_day(self.clock))
+        hold.take()
+        return hold
+
+    def refusal(self, budget: str, platform: str) -> BudgetExhausted:
+        return BudgetExhausted(platform, limit=self.limit(budget), resets_in=self.resets_in())
+
+
+class BudgetHold:
+    """One call set aside from a user's budget for one gateway call (and its retries).
+
+    The first try spends what was set aside; each further try takes one more call, and
+    is refused when the budget has none. `release` gives back a call set aside but
+    never sent (breaker open, platform quota used up, the caller gone).
+    """
+
+    def __init__(
+        self, budgets: UserBudgets, user_id: int, budget: str, platform: str, day: str
+    ) -> None:
+        self.budgets = budgets
+        self.user_id = user_id
+        self.budget = budget
+        self.platform = platform
+        self.day = day
+        self._set_aside = False
+
+    def take(self) -> None:
+        ok = self.budgets.ledger.take(
+            self.user_id, self.budget, self.day, self.budgets.limit(self.budget)
+        )
+        if not ok:
+            raise self.budgets.refusal(self.budget, self.platform)
+        self._set_aside = True
+
+    def check(self) -> None:
+        """Raise `BudgetExhausted` when the next try could not be paid for."""
+        if not self._set_aside and self.budgets.left(self.user_id, self.budget) == 0:
+            raise self.budgets.refusal(self.budget, self.platform)
+
+    def spend(self) -> None:
+        """A try goes upstream now: use what was set aside, else take one more call."""
+        if self._set_aside:
+            self._set_aside = False
+        else:
+            self.take()
+            self._set_aside = False
+
+    def release(self) -> None:
+        if self._set_aside:
+            self.budgets.ledger.give_back(self.user_id, self.budget, self.day)
+            self._set_aside = False
