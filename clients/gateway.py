@@ -398,6 +398,10 @@ class Gateway:
     def limits(self, platform: str) -> Limits:
         return self._platforms[platform].client.limits
 
+    def daily_allowance(self, platform: str, priority: Priority) -> int | None:
+        """A whole day's calls at this priority (background: after the chat reserve)."""
+        return self._platforms[platform].quota.allowance(priority)
+
     def budget_left(self, user_id: int | None, platform: str) -> int | None:
         """Upstream calls `user_id` may still make today on `platform` (or `SHORT_LINKS`);
         None when they have no budget (admins, or budgets switched off)."""

@@ -189,6 +189,39 @@ def checks_this_cycle(
     return max(0, math.floor(credit + 1e-9)), credit
 
 
+DAY = 86_400.0
+
+
+def daily_checks_per_listing(
+    *,
+    watched: int,
+    background_per_day: int | None,
+    per_second: float | None,
+    interval: float,
+) -> float:
+    """Checks a day each of `watched` listings of a platform gets from this planner.
+
+    One check per listing a cycle at most, within the cycle's share of the platform's
+    rate, and the day's quota after the chat reserve shared evenly by the listings.
+    """
+    watched = max(1, watched)
+    per_cycle = float(watched)
+    if per_second:
+        per_cycle = min(per_cycle, float(max(1, math.floor(per_second * interval * RATE_SHARE))))
+    per_day = per_cycle * DAY / interval
+    if background_per_day is not None:
+        per_day = min(per_day, float(background_per_day))
+    return per_day / watched
+
+
+def watch_cap(*, max_per_user: int, background_per_day: int | None, min_checks: int) -> int:
+    """Watches one user may hold on a platform: no more than the quota after the chat
+    reserve can check `min_checks` times a day each, and never more than `max_per_user`."""
+    if background_per_day is None:
+        return max_per_user
+    return max(1, min(max_per_user, background_per_day // min_checks))
+
+
 # -- deciding ---------------------------------------------------------------------------
 
 

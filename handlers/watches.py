@@ -28,12 +28,22 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
+from bot.services import Services
 from clients.base import Found
+from clients.gateway import Priority
 from clients.models import Listing, ListingRef
 from clients.recognise import normalise, recognise
 from handlers import listings
-from handlers.alerts import AlertRuntime, format_price, rule_text, runtime
-from handlers.cards import status_text
+from handlers.alerts import (
+    DAY,
+    AlertRuntime,
+    daily_checks_per_listing,
+    format_price,
+    rule_text,
+    runtime,
+    watch_cap,
+)
+from handlers.cards import duration_text, platform_name, status_text
 from handlers.common import error_text, reply, services, user_lang
 from handlers.rules import (
     ANY_DROP,
@@ -205,7 +215,7 @@ async def finish_watch(
     try:
         sub, created = subscribe(update, context, listing, rule)
     except WatchLimitReached as exc:
-        await reply(update, t(lang, "watch_limit", limit=exc.limit))
+        await reply(update, limit_text(context, exc, lang))
         return
     text = t(
         lang,
@@ -222,7 +232,44 @@ async def finish_watch(
         and listing.price <= rule.value
     ):
         text += "\n" + t(lang, "watch_target_met")
+    text += "\n" + frequency_text(services(context), listing.platform, lang)
     await reply(update, text, disable_web_page_preview=True)
+
+
+def frequency_text(s: Services, platform: str, lang: str) -> str:
+    """How often the poll planner can check one of this platform's watched listings."""
+    watched = runtime(s).subscriptions.watched_counts().get(platform, 1)
+    background = s.gateway.daily_allowance(platform, Priority.BACKGROUND)
+    checks = daily_checks_per_listing(
+        watched=watched,
+        background_per_day=background,
+        per_second=s.gateway.limits(platform).per_second,
+        interval=float(s.settings.alert_interval_seconds),
+    )
+    every = duration_text(DAY / checks, lang)
+    if background is None:
+        return t(lang, "watch_frequency_unmetered", every=every)
+    name = html.escape(platform_name(platform, lang))
+    return t(
+        lang, "watch_frequency", platform=name, every=every, checks=background, listings=watched
+    )
+
+
+def platform_watch_cap(s: Services, platform: str) -> int:
+    """Watches one user may hold on `platform` on this tier (README, "Fair shares")."""
+    return watch_cap(
+        max_per_user=s.settings.max_watches_per_user,
+        background_per_day=s.gateway.daily_allowance(platform, Priority.BACKGROUND),
+        min_checks=s.settings.watch_min_checks_per_day,
+    )
+
+
+def limit_text(context: ContextTypes.DEFAULT_TYPE, exc: WatchLimitReached, lang: str) -> str:
+    if exc.platform is None:
+        return t(lang, "watch_limit", limit=exc.limit)
+    name = html.escape(platform_name(exc.platform, lang))
+    checks = services(context).settings.watch_min_checks_per_day
+    return t(lang, "watch_limit_platform", limit=exc.limit, platform=name, checks=checks)
 
 
 def subscribe(
@@ -239,6 +286,7 @@ def subscribe(
         rule_value=rule.value,
         base_price=base.price,
         max_per_user=s.settings.max_watches_per_user,
+        max_on_platform=platform_watch_cap(s, listing.platform),
     )
 
 
@@ -267,9 +315,7 @@ async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     try:
         subscribe(update, context, outcome.listing, ANY_DROP)
     except WatchLimitReached as exc:
-        await query.answer(
-            listings.strip_tags(t(lang, "watch_limit", limit=exc.limit)), show_alert=True
-        )
+        await query.answer(listings.strip_tags(limit_text(context, exc, lang)), show_alert=True)
         return
     await query.answer(t(lang, "watch_button_started"), show_alert=True)
 

@@ -27,9 +27,11 @@ from storage.database import Database
 class WatchLimitReached(Exception):
     """The user already holds the maximum number of subscriptions."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, platform: str | None = None) -> None:
         super().__init__(f"at most {limit} subscriptions per user")
         self.limit = limit
+        #: set when the cap is the platform's (its quota), not the overall one
+        self.platform = platform
 
 
 @contextmanager
@@ -293,12 +295,13 @@ class SubscriptionStore:
         rule_value: Decimal | None,
         base_price: Decimal | None,
         max_per_user: int,
+        max_on_platform: int | None = None,
     ) -> tuple[Subscription, bool]:
         """Watch `listing` (or change the rule of an existing watch); return it and whether it is new.
 
         Watching again replaces the rule and restarts the base from the current price:
         the user has just seen it. Raises `WatchLimitReached` for a new watch beyond
-        `max_per_user`. The listing's snapshot and history are recorded as well.
+        `max_per_user`, or beyond `max_on_platform` watches on the listing's platform. The listing's snapshot and history are recorded as well.
         """
         now = self.clock.time()
         key = listing.ref.key
@@ -312,6 +315,14 @@ class SubscriptionStore:
                 ).fetchone()
                 if count >= max_per_user:
                     raise WatchLimitReached(max_per_user)
+                if max_on_platform is not None:
+                    (on_platform,) = self.db.execute(
+                        "SELECT COUNT(*) FROM subscriptions s JOIN watched_listings l "
+                        "ON l.ref_key = s.ref_key WHERE s.user_id = ? AND l.platform = ?",
+                        [user_id, listing.platform],
+                    ).fetchone()
+                    if on_platform >= max_on_platform:
+                        raise WatchLimitReached(max_on_platform, listing.platform)
             self._save_snapshot(listing, now, checked=False)
             self._observe(key, listing.price, listing.status.value, now)
             values = [
