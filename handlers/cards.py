@@ -7,7 +7,6 @@ nowhere else; text keys come from `handlers.texts`.
 from __future__ import annotations
 
 import html
-import math
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -99,7 +98,7 @@ def platform_name(platform: str, lang: str) -> str:
 
 def duration_text(seconds: float, lang: str) -> str:
     """`5 h 12 min`, `40 min`, `3 d`: a wait or an age in the user's terms (never 0 min)."""
-    minutes = max(1, math.ceil(seconds / 60 - 1e-9))
+    minutes = max(1, round(seconds / 60))
     if minutes < 60:
         return t(lang, "duration_minutes", m=minutes)
     if minutes < 24 * 60:

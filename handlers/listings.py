@@ -83,7 +83,12 @@ async def on_listing_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if not all(task.done() for task in tasks):
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
     outcomes = await asyncio.gather(*tasks)
+    told_budget = False  # one 'budget used up' answer for the whole message
     for outcome in outcomes:
+        if isinstance(outcome.error, BudgetExhausted):
+            if told_budget:
+                continue
+            told_budget = True
         await send_outcome(update, context, outcome, lang)
     return True
 

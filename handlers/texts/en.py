@@ -114,7 +114,7 @@ TEXTS: dict[str, str] = {
     "duration_hours": "{h} h {m} min",
     "duration_days": "{d} d",
     "kept_answer": "🕒 As of {age} ago: today's {platform} lookups are nearly used up, so this is the last answer I have.",
-    "watch_frequency": "⏱ On this bot's {platform} plan each watched listing is checked about every {every} ({checks} checks a day shared by {listings} watched listings).",
+    "watch_frequency": "⏱ On this bot's {platform} plan this listing is checked about every {every}: {checks} checks a day are shared by the {listings} listings people watch there.",
     "watch_frequency_unmetered": "⏱ It is checked about every {every}.",
     "watch_limit_platform": "You already watch {limit} {platform} listings, the most this bot's {platform} plan can check at least {checks} times a day each. /unwatch one first.",
     "error_insufficient_balance": "This bot's {platform} account is out of credit. Please tell the bot's operator.",

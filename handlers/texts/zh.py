@@ -109,7 +109,7 @@ TEXTS: dict[str, str] = {
     "duration_hours": "{h} 小时 {m} 分钟",
     "duration_days": "{d} 天",
     "kept_answer": "🕒 这是 {age}前的结果：今天的{platform}查询次数快用完了，这是我最近一次查到的信息。",
-    "watch_frequency": "⏱ 按本机器人的{platform}套餐，每个关注大约每 {every} 检查一次（每天 {checks} 次检查，由 {listings} 个被关注的房源/商品分享）。",
+    "watch_frequency": "⏱ 按本机器人的{platform}套餐，这个关注大约每 {every} 检查一次：每天共 {checks} 次检查，由大家关注的 {listings} 个房源/商品分享。",
     "watch_frequency_unmetered": "⏱ 大约每 {every} 检查一次。",
     "watch_limit_platform": "你已关注 {limit} 个{platform}房源/商品，本机器人的{platform}套餐最多能让每个每天至少检查 {checks} 次。请先用 /unwatch 取消一个。",
     "error_insufficient_balance": "本机器人的{platform}账户余额不足，请联系机器人管理员。",
