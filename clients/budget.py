@@ -94,7 +94,9 @@ class UserBudgets:
         return hold
 
     def refusal(self, budget: str, platform: str) -> BudgetExhausted:
-        return BudgetExhausted(platform, limit=self.limit(budget), resets_in=self.resets_in())
+        return BudgetExhausted(
+            platform, limit=self.limit(budget), resets_in=self.resets_in(), budget=budget
+        )
 
 
 class BudgetHold:

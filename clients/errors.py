@@ -80,9 +80,12 @@ class BudgetExhausted(PlatformError):
         *,
         limit: int = 0,
         resets_in: float = 0.0,
+        budget: str | None = None,
         **details: object,
     ) -> None:
         super().__init__(platform, message, **details)  # type: ignore[arg-type]
+        #: which budget: the platform's, or 'short_links'
+        self.budget = budget or platform
         self.limit = limit
         #: seconds until the platform day ends and the budget is whole again
         self.resets_in = resets_in

@@ -18,6 +18,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, ContextTypes
 
 from bot.services import Services
+from clients.budget import SHORT_LINKS
 from clients.errors import BudgetExhausted, PlatformError
 from handlers.cards import duration_text
 from handlers.texts import LANGUAGES, lang_of, t
@@ -73,7 +74,9 @@ def error_text(error: PlatformError, lang: str) -> str:
         wait = duration_text(error.resets_in, lang)
         return t(
             lang,
-            "error_budget_exhausted",
+            "error_budget_exhausted_short_links"
+            if error.budget == SHORT_LINKS
+            else "error_budget_exhausted",
             platform=html.escape(platform),
             limit=error.limit,
             wait=wait,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from clients.clock import china_day
 from sandbox.botapi import SentMessage
+from sandbox.core import Fault
 from storage.quota import QuotaStore
 from tests.test_alerts_e2e import ADMIN, ITEM_LINK, BotWorld, world
 
@@ -204,3 +205,43 @@ async def test_the_watch_cap_follows_the_quota(tmp_path: Path) -> None:
         assert "at least 30 times a day" in reply.visible
         (reply,) = await w.say(user, f"/watch {BEIKE_LINK}")  # another platform's quota
         assert "Watching" in reply.visible
+
+
+async def test_a_call_joined_in_flight_is_free_for_the_one_who_joins(tmp_path: Path) -> None:
+    async with world(tmp_path, **PERSONAL) as w, w.running():
+        # the platform holds its answer a second: the second asker joins the call in flight
+        w.sandbox.state.inject("xianyu", Fault("timeout", delay=1.0))
+        ann, bob = w.person(315), w.person(316)
+        link = links(w, 1, 810_000_000_000)[0]
+        before = xianyu_calls(w)
+        await w.emulator.send_text(ann, None, link)
+        await w.emulator.send_text(bob, None, link)
+        await w.emulator.wait_for_messages(ann.id, 1, timeout=10)
+        await w.emulator.wait_for_messages(bob.id, 1, timeout=10)
+        assert cards(w.messages(ann.id) + w.messages(bob.id)) != []
+        assert xianyu_calls(w) - before == 1
+        assert w.services.gateway.stats()["xianyu"]["joined"] == 1
+        left = [w.services.gateway.budget_left(u.id, "xianyu") for u in (ann, bob)]
+        assert sorted(left) == [BUDGET - 1, BUDGET]  # only the one who started it paid
+
+
+async def test_failed_tries_the_platform_counted_are_paid(tmp_path: Path) -> None:
+    async with world(tmp_path, **PERSONAL) as w, w.running():
+        w.sandbox.state.inject("xianyu", Fault("http", status=500), times=3)
+        before = xianyu_calls(w)
+        (reply,) = await w.say(w.person(317), links(w, 1, 810_000_000_000)[0])
+        assert "didn't answer in time" in reply.visible
+        assert xianyu_calls(w) - before == 3  # three tries reached the platform
+        assert w.services.gateway.budget_left(317, "xianyu") == BUDGET - 3
+
+
+async def test_short_links_have_their_own_budget(tmp_path: Path) -> None:
+    async with world(tmp_path, user_daily_short_links=1, **PERSONAL) as w, w.running():
+        user = w.person(318)
+        (card,) = await w.say(user, "闲鱼 https://m.tb.cn/h.5abcDEF?tk=abc")
+        assert cards([card]) == [card]
+        (refusal,) = await w.say(user, "https://m.tb.cn/h.chain1 闲鱼")
+        assert "all 1 short links" in refusal.visible and "in 12 h 0 min" in refusal.visible
+        (again,) = await w.say(user, "闲鱼 https://m.tb.cn/h.5abcDEF?tk=abc")  # remembered: free
+        assert again.visible == card.visible
+        assert w.services.gateway.budget_left(318, "xianyu") == BUDGET - 1

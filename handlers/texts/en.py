@@ -110,6 +110,7 @@ TEXTS: dict[str, str] = {
     "error_rate_limited": "{platform} is busy. Try again in a minute.",
     "error_quota_exhausted": "Today's {platform} lookups are used up. Try again tomorrow.",
     "error_budget_exhausted": "You've used all {limit} of your {platform} lookups for today (0 left). They reset at 00:00 Beijing time, in {wait}. Cards already fetched still come free.",
+    "error_budget_exhausted_short_links": "I've followed all {limit} short links I may follow for you today (0 left). Paste the full link instead, or wait: this resets at 00:00 Beijing time, in {wait}.",
     "duration_minutes": "{m} min",
     "duration_hours": "{h} h {m} min",
     "duration_days": "{d} d",

@@ -105,6 +105,7 @@ TEXTS: dict[str, str] = {
     "error_rate_limited": "{platform}繁忙，请一分钟后再试。",
     "error_quota_exhausted": "今天的{platform}查询次数已用完，请明天再试。",
     "error_budget_exhausted": "你今天的 {limit} 次{platform}查询已用完（剩余 0 次），北京时间 00:00 重置，还有 {wait}。已查到的卡片仍可免费查看。",
+    "error_budget_exhausted_short_links": "你今天可解析的 {limit} 个短链接已用完（剩余 0 个）。请直接发送完整链接，或等北京时间 00:00 重置，还有 {wait}。",
     "duration_minutes": "{m} 分钟",
     "duration_hours": "{h} 小时 {m} 分钟",
     "duration_days": "{d} 天",
