@@ -1,0 +1,56 @@
+"""The per-user budget sizes documented in README ("Fair shares"), from each tier's quota."""
+
+from __future__ import annotations
+
+import pytest
+
+from clients.budget import BudgetPolicy
+from clients.gateway import CHAT_RESERVE
+from handlers.alerts import daily_checks_per_listing, watch_cap
+
+
+@pytest.mark.parametrize(
+    ("per_day", "budget"),
+    [
+        (50, 5),  # Anjuke personal: 20 % of 15 is 3, the floor is 5
+        (500, 30),
+        (5_000, 300),
+        (100, 6),  # Xianyu personal, Aihuishou test
+        (10_000, 600),
+        (100_000, 6_000),
+        (2_000, 120),  # Aihuishou commercial
+        (None, 100),  # Beike: no daily number
+        (3, 3),  # never more than the whole day
+    ],
+)
+def test_a_users_day_is_a_share_of_the_chat_part_with_a_floor(
+    per_day: int | None, budget: int
+) -> None:
+    assert BudgetPolicy().limit(per_day, CHAT_RESERVE) == budget
+
+
+def test_settings_change_the_share_and_the_floor() -> None:
+    assert BudgetPolicy(share=0.5, floor=1).limit(100, CHAT_RESERVE) == 15
+    assert BudgetPolicy(share=0.01, floor=2).limit(100, CHAT_RESERVE) == 2
+
+
+@pytest.mark.parametrize(
+    ("background", "cap"), [(35, 8), (70, 17), (7_000, 50), (None, 50), (2, 1)]
+)
+def test_the_watch_cap_lets_each_watch_be_checked_four_times_a_day(
+    background: int | None, cap: int
+) -> None:
+    assert watch_cap(max_per_user=50, background_per_day=background, min_checks=4) == cap
+
+
+def test_checks_per_listing_are_bounded_by_the_cycle_and_the_rate() -> None:
+    one_an_hour = daily_checks_per_listing(
+        watched=1, background_per_day=70, per_second=1, interval=3600
+    )
+    assert one_an_hour == 24  # one check a cycle at most
+    shared = daily_checks_per_listing(watched=2, background_per_day=70, per_second=1, interval=300)
+    assert shared == 35
+    by_rate = daily_checks_per_listing(
+        watched=1_000, background_per_day=None, per_second=1, interval=300
+    )
+    assert by_rate == 150 * 288 / 1_000  # half the rate: 150 checks a cycle
