@@ -99,6 +99,7 @@ class UserBudgets:
         )
 
 
+@dataclass(slots=True)
 class BudgetHold:
     """One call set aside from a user's budget for one gateway call (and its retries).
 
@@ -107,15 +108,12 @@ class BudgetHold:
     never sent (breaker open, platform quota used up, the caller gone).
     """
 
-    def __init__(
-        self, budgets: UserBudgets, user_id: int, budget: str, platform: str, day: str
-    ) -> None:
-        self.budgets = budgets
-        self.user_id = user_id
-        self.budget = budget
-        self.platform = platform
-        self.day = day
-        self._set_aside = False
+    budgets: UserBudgets
+    user_id: int
+    budget: str
+    platform: str
+    day: str
+    _set_aside: bool = False
 
     def take(self) -> None:
         ok = self.budgets.ledger.take(
