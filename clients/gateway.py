@@ -495,9 +495,9 @@ class Gateway:
         if self.budget_left(user_id, p.client.platform) == 0:
             return True
         left = p.quota.left(Priority.CHAT)
-        if left is None or p.quota.per_day is None:
+        if left is None:
             return False
-        return left <= math.ceil(p.quota.per_day * NEARLY_SPENT)
+        return left <= math.ceil((p.quota.per_day or 0) * NEARLY_SPENT)
 
     def _kept_answer(self, key: str) -> Any:
         """The last good answer for `key`, however old, marked with when it was fetched."""

@@ -245,3 +245,40 @@ async def test_short_links_have_their_own_budget(tmp_path: Path) -> None:
         (again,) = await w.say(user, "闲鱼 https://m.tb.cn/h.5abcDEF?tk=abc")  # remembered: free
         assert again.visible == card.visible
         assert w.services.gateway.budget_left(318, "xianyu") == BUDGET - 1
+
+
+async def test_when_the_platform_says_its_day_is_over_kept_answers_still_serve(
+    tmp_path: Path,
+) -> None:
+    async with world(tmp_path, **PERSONAL) as w, w.running():
+        (first,) = await w.say(w.person(319), BEIKE_LINK)
+        w.clock.advance(2 * 3600)
+        w.sandbox.state.inject("beike", Fault("code", code=303, msg="daily quota"))
+        (kept,) = await w.say(w.person(320), BEIKE_LINK)
+        assert "As of 2 h 0 min ago" in kept.visible
+        assert kept.visible.split("\n")[0] == first.visible.split("\n")[0]
+        # the next asker is not even tried upstream: the day is over for Beike
+        before = w.sandbox.state.counters["beike"].calls
+        (again,) = await w.say(w.person(321), BEIKE_LINK)
+        assert "As of 2 h 0 min ago" in again.visible
+        assert w.sandbox.state.counters["beike"].calls == before
+        assert w.services.gateway.budget_left(321, "beike") == 100  # nothing went upstream
+
+
+async def test_an_abusive_user_cannot_take_the_day_from_the_others(tmp_path: Path) -> None:
+    async with world(tmp_path, **PERSONAL) as w, w.running():
+        abuser = w.person(330)
+        before = xianyu_calls(w)
+        for n in range(10):  # 10 messages of 10 new Xianyu IDs (issue 9)
+            first_id = 800_000_000_000 + n * 100
+            expected = BUDGET + 1 if n == 0 else 1
+            answers = await w.say(abuser, " ".join(links(w, 10, first_id)), replies=expected)
+            assert len(answers) == expected
+        for n in range(5):  # /watch of new listings: the first fetch is paid too
+            (reply,) = await w.say(abuser, f"/watch {links(w, 1, 820_000_000_000 + n)[0]}")
+            assert "0 left" in reply.visible
+        assert xianyu_calls(w) - before == BUDGET
+        for user_id in range(340, 355):  # 15 ordinary users, one new listing each
+            (card,) = await w.say(w.person(user_id), links(w, 1, 830_000_000_000 + user_id)[0])
+            assert cards([card]) == [card]
+        assert xianyu_calls(w) - before == BUDGET + 15
