@@ -464,6 +464,8 @@ class Gateway:
                 value = await self._upstream(platform, op, priority, retry=True, hold=hold)
             except PlatformError as exc:
                 ttl = p.client.error_ttl(exc)
+                if isinstance(exc, NotFound):  # gone: no older answer may stand in for it
+                    self._last_good.pop(key, None)
                 if ttl:
                     self._cache[key] = _Entry(None, ttl, exc, self.clock.monotonic())
                 elif isinstance(exc, NotFound):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Callable, Iterable
+from typing import TypeVar
 
 from telegram import (
     BotCommand,
@@ -24,6 +26,8 @@ from handlers.cards import duration_text
 from handlers.texts import LANGUAGES, lang_of, t
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 COMMANDS = (
     "start",
@@ -54,6 +58,19 @@ def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
 def user_id_of(update: Update) -> int | None:
     """Who asked: the user whose budget pays for the upstream calls of this update."""
     return update.effective_user.id if update.effective_user is not None else None
+
+
+def one_budget_refusal(results: Iterable[T], error_of: Callable[[T], object]) -> list[T]:
+    """`results` without every 'budget used up' after the first: one per message is enough."""
+    kept: list[T] = []
+    told = False
+    for result in results:
+        if isinstance(error_of(result), BudgetExhausted):
+            if told:
+                continue
+            told = True
+        kept.append(result)
+    return kept
 
 
 def is_private(update: Update) -> bool:

@@ -34,6 +34,7 @@ from handlers.common import (
     edit_in_place,
     error_text,
     is_private,
+    one_budget_refusal,
     reply,
     reply_params,
     services,
@@ -83,12 +84,7 @@ async def on_listing_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if not all(task.done() for task in tasks):
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
     outcomes = await asyncio.gather(*tasks)
-    told_budget = False  # one 'budget used up' answer for the whole message
-    for outcome in outcomes:
-        if isinstance(outcome.error, BudgetExhausted):
-            if told_budget:
-                continue
-            told_budget = True
+    for outcome in one_budget_refusal(outcomes, lambda o: o.error):
         await send_outcome(update, context, outcome, lang)
     return True
 

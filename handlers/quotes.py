@@ -50,9 +50,17 @@ from clients.devices import (
     parse_description,
     split_descriptions,
 )
-from clients.errors import BudgetExhausted, NotFound, PlatformError
+from clients.errors import NotFound, PlatformError
 from clients.models import Quote, QuoteRequest
-from handlers.common import edit_in_place, error_text, reply, services, user_id_of, user_lang
+from handlers.common import (
+    edit_in_place,
+    error_text,
+    one_budget_refusal,
+    reply,
+    services,
+    user_id_of,
+    user_lang,
+)
 from handlers.quote_card import card_keyboard, e, render_quote, value_label
 from handlers.texts import t
 
@@ -242,12 +250,8 @@ async def start_quotes(
         results = await asyncio.gather(
             *(fetch_quote(update, context, d.to_request()) for d in complete)
         )
-        told_budget = False  # one 'budget used up' answer for the whole message
-        for device, result in zip(complete, results, strict=True):
-            if isinstance(result, BudgetExhausted):
-                if told_budget:
-                    continue
-                told_budget = True
+        answers = one_budget_refusal(zip(complete, results, strict=True), lambda a: a[1])
+        for device, result in answers:
             pending = await deliver(update, context, device, result, lang)
             if pending is not None:
                 conv.queue.append(pending)

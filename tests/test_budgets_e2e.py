@@ -282,3 +282,19 @@ async def test_an_abusive_user_cannot_take_the_day_from_the_others(tmp_path: Pat
             (card,) = await w.say(w.person(user_id), links(w, 1, 830_000_000_000 + user_id)[0])
             assert cards([card]) == [card]
         assert xianyu_calls(w) - before == BUDGET + 15
+
+
+async def test_a_kept_quote_is_marked_with_its_age(tmp_path: Path) -> None:
+    async with world(tmp_path, **PERSONAL) as w, w.running():
+        user = w.person(322, "zh-hans")
+        wanted = "/quote iPhone 14 Pro 256G 95新 功能正常"
+        (first,) = await w.say(user, wanted)
+        w.clock.advance(3600)  # quotes live 10 minutes
+        others = [f"iPhone 14 Pro 128G {c} 功能正常" for c in ("全新", "99新", "九成新", "八成新")]
+        others.append("iPhone 14 Pro 512G 95新 功能正常")
+        await w.say(user, "/quote " + "\n".join(others), replies=len(others))
+        before = w.sandbox.state.counters["aihuishou"].calls
+        (kept,) = await w.say(user, wanted)
+        assert "这是 1 小时 0 分钟前的结果" in kept.visible
+        assert kept.visible.split("\n")[:2] == first.visible.split("\n")[:2]
+        assert w.sandbox.state.counters["aihuishou"].calls == before
