@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from bot.config import SettingsError, load_settings
 from clients.budget import BudgetPolicy
 from clients.gateway import CHAT_RESERVE
 from handlers.alerts import daily_checks_per_listing, watch_cap
@@ -54,3 +55,51 @@ def test_checks_per_listing_are_bounded_by_the_cycle_and_the_rate() -> None:
         watched=1_000, background_per_day=None, per_second=1, interval=300
     )
     assert by_rate == 150 * 288 / 1_000  # half the rate: 150 checks a cycle
+
+
+BUDGET_SETTINGS = (
+    "USER_DAILY_SHARE",
+    "USER_DAILY_FLOOR",
+    "USER_DAILY_UNMETERED",
+    "USER_DAILY_SHORT_LINKS",
+    "WATCH_MIN_CHECKS_PER_DAY",
+    "ADMIN_IDS",
+)
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path) -> pytest.MonkeyPatch:  # type: ignore[no-untyped-def]
+    for name in BUDGET_SETTINGS:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no .env of the checkout
+    return monkeypatch
+
+
+def test_budget_settings_have_documented_defaults(clean_env: pytest.MonkeyPatch) -> None:
+    s = load_settings(require_token=False)
+    assert s.budget_policy() == BudgetPolicy()
+    assert s.watch_min_checks_per_day == 4
+
+
+def test_budget_settings_come_from_the_environment(clean_env: pytest.MonkeyPatch) -> None:
+    for name, value in {
+        "USER_DAILY_SHARE": "0.5",
+        "USER_DAILY_FLOOR": "2",
+        "USER_DAILY_UNMETERED": "40",
+        "USER_DAILY_SHORT_LINKS": "3",
+        "ADMIN_IDS": "7",
+    }.items():
+        clean_env.setenv(name, value)
+    policy = load_settings(require_token=False).budget_policy()
+    assert policy == BudgetPolicy(
+        share=0.5, floor=2, unmetered=40, short_links=3, admin_ids=frozenset({7})
+    )
+
+
+@pytest.mark.parametrize(("name", "value"), [("USER_DAILY_SHARE", "2"), ("USER_DAILY_FLOOR", "0")])
+def test_a_bad_budget_setting_is_named(
+    clean_env: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    clean_env.setenv(name, value)
+    with pytest.raises(SettingsError, match=rf"^{name}"):
+        load_settings(require_token=False)

@@ -298,3 +298,16 @@ async def test_a_kept_quote_is_marked_with_its_age(tmp_path: Path) -> None:
         assert "这是 1 小时 0 分钟前的结果" in kept.visible
         assert kept.visible.split("\n")[:2] == first.visible.split("\n")[:2]
         assert w.sandbox.state.counters["aihuishou"].calls == before
+
+
+async def test_a_call_that_never_left_is_given_back(tmp_path: Path) -> None:
+    async with world(tmp_path, **PERSONAL) as w, w.running():
+        user = w.person(323)
+        w.sandbox.state.inject("xianyu", Fault("http", status=500), times=5)
+        for first_id in (810_000_000_000, 811_000_000_000):  # 3 + 2 failed tries: circuit opens
+            await w.say(user, links(w, 1, first_id)[0])
+        assert w.services.gateway.stats()["xianyu"]["breaker"] == "open"
+        assert w.services.gateway.budget_left(323, "xianyu") == BUDGET - 5
+        (reply,) = await w.say(user, links(w, 1, 812_000_000_000)[0])
+        assert "temporarily unavailable" in reply.visible
+        assert w.services.gateway.budget_left(323, "xianyu") == BUDGET - 5  # given back
