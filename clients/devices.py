@@ -74,6 +74,9 @@ _REPAIR_SEVERITY = {"无维修": 0, "更换过电池": 1, "更换过屏幕": 2, 
 RAM_SIZES = frozenset({2, 3, 4, 6, 8, 12, 16, 18, 24, 32, 36, 48, 64, 96, 128})
 STORAGE_SIZES = frozenset({16, 32, 64, 128, 256, 512, 1024, 2048, 4096})
 RAM_GB_UP_TO = 48
+#: what to offer for a model the catalogue does not list (the platform checks it)
+STORAGE_CHOICES = ("16GB", "32GB", "64GB", "128GB", "256GB", "512GB", "1TB")
+RAM_CHOICES = ("4GB", "6GB", "8GB", "12GB", "16GB", "32GB")
 #: words that make a different model when they follow a model's name (iPhone 12 mini)
 _VARIANT_WORDS = ("pro", "max", "plus", "mini", "ultra", "lite", "fold", "flip", "neo", "rs")
 
@@ -106,6 +109,73 @@ class Model:
     @property
     def needs_ram(self) -> bool:
         return self.device_type in RAM_REQUIRED_TYPES
+
+
+#: suffixes that follow a generation number in any series (compact spelling -> name part)
+_SUFFIXES = {
+    "promax": " Pro Max",
+    "pro+": " Pro+",
+    "pro": " Pro",
+    "max": " Max",
+    "plus": " Plus",
+    "+": "+",
+    "mini": " mini",
+    "ultra": " Ultra",
+    "lite": " Lite",
+    "se": " SE",
+    "rs": " RS",
+    "neo": " Neo",
+    "turbo": " Turbo",
+}
+#: generation words written in several ways (compact -> the platform's spelling)
+_GENERATION_WORDS = {"zfold": "Z Fold", "zflip": "Z Flip", "fold": "Z Fold", "flip": "Z Flip"}
+#: what may not follow a generation number: more digits, a size, a grade, a price
+_GENERATION_END = re.compile(r"[\d%.]|\+\d|成|新|gb?(?![a-z])|tb?(?![a-z])|元|块|mah|hz", re.ASCII)
+_LETTERS = re.compile(r"[a-z]*")
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A product line recognised from its shape: a series word, a generation, suffixes.
+
+    `name` holds `{}` where the generation goes (`iPhone {}`); `generation` is a plain
+    regex of the generation forms (`\\d{1,2}[se]?|x[rs]?|se|air`), matched right after
+    the word; `suffixes` adds series-only suffix spellings (`p` for Plus on iPhones).
+    """
+
+    brand: str
+    device_type: str
+    words: tuple[str, ...]
+    name: str
+    generation: re.Pattern[str]
+    suffixes: re.Pattern[str]
+    suffix_names: dict[str, str]
+    lower_tail: bool = False  # iPhone 6s, 16e keep their letter lower case
+
+    def read(self, flat: str, start: int) -> tuple[Model, int] | None:
+        """The model whose generation starts at `start` in a compact text, and where it ends."""
+        m = self.generation.match(flat, start)
+        # a generation ending in a digit must end the number (iphone12 is not iphone128)
+        if m is None or (m.group()[-1].isdigit() and _GENERATION_END.match(flat, m.end())):
+            return None
+        name, end = self.name.format(self._generation_text(m.group())), m.end()
+        while suffix := self.suffixes.match(flat, end):
+            name, end = name + self.suffix_names[suffix.group()], suffix.end()
+        if end < len(flat) and "a" <= flat[end] <= "z":
+            return None  # a name that goes on in letters is not this shape (iphone14p)
+        model = Model(self.brand, self.device_type, name, (), (), ())
+        return model, end
+
+    def _generation_text(self, generation: str) -> str:
+        for word, text in _GENERATION_WORDS.items():
+            if generation.startswith(word):
+                return text + generation[len(word) :]
+        letters = _LETTERS.match(generation).group()  # type: ignore[union-attr]
+        rest = generation[len(letters) :]
+        if len(letters) > 2:  # note13 -> Note 13, air -> Air
+            return " ".join(part for part in (letters.title(), rest) if part)
+        tail = rest if self.lower_tail else rest.upper()
+        return letters.upper() + tail
 
 
 def normalise(text: str) -> str:
@@ -184,8 +254,16 @@ def _word_guard(word: str) -> str:
 class Catalogue:
     """The models the bot can describe, with the lookups the parser needs (built once)."""
 
-    def __init__(self, brands: Iterable[Brand], models: Iterable[Model]) -> None:
+    def __init__(
+        self, brands: Iterable[Brand], models: Iterable[Model], series: Iterable[Series] = ()
+    ) -> None:
         self._brands: dict[str, Brand] = {b.name: b for b in brands}
+        self._series: dict[str, list[Series]] = {}
+        for line in series:
+            if line.brand not in self._brands:
+                raise ValueError(f"series {line.name}: unknown brand {line.brand}")
+            for word in line.words:
+                self._series.setdefault(word, []).append(line)
         self._models: dict[str, Model] = {}
         self._by_brand: dict[str, list[Model]] = {name: [] for name in self._brands}
         for model in models:
@@ -217,6 +295,38 @@ class Catalogue:
         matches = self._global_aliases.get(compact(normalise(model)), ())
         return matches[0] if len(matches) == 1 else None
 
+    def resolve(self, model: str) -> Model | None:
+        """A model by name: the catalogue's, else one read from its shape (`iPhone 6 Plus`)."""
+        found = self.get(model)
+        if found is not None:
+            return found
+        shapes = self.shapes_in(compact(normalise(model)))
+        return shapes[0] if len(shapes) == 1 else None
+
+    def shapes_in(self, flat: str) -> list[Model]:
+        """The models a compact text names by shape (series word, generation, suffixes).
+
+        Each shape is the catalogue's model when it lists that name, else a model the
+        catalogue does not know (no storage options): the platform decides whether it
+        records it.
+        """
+        found: list[Model] = []
+        position = 0
+        while m := self._series_re.search(flat, position):
+            position = m.start() + 1
+            if not _clear_start(flat, m.start()):
+                continue
+            for line in self._series[m.group()]:
+                read = line.read(flat, m.end())
+                if read is None:
+                    continue
+                model = self._models.get(read[0].model, read[0])
+                if model not in found:
+                    found.append(model)
+                position = read[1]
+                break
+        return found
+
     def __iter__(self) -> Iterator[Model]:
         return iter(self._models.values())
 
@@ -230,7 +340,10 @@ class Catalogue:
             return []
         scored: list[tuple[float, int, Model]] = []
         for index, model in enumerate(self._models.values()):
-            best = max(_similarity(target, alias) for alias in self._own_aliases[model.model])
+            aliases = self._own_aliases[model.model]
+            best = max(_similarity(target, alias) for alias in aliases)
+            if any(alias.startswith(target) for alias in aliases):
+                best += 0.1  # the same generation first: Mate 60 -> Mate 60 Pro before Mate 70
             scored.append((best, -index, model))
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
         return [model for score, _, model in scored[:n] if score > 0.4]
@@ -335,6 +448,7 @@ class Catalogue:
                 brand_words[normalise(word)] = brand.name
         self._brand_words = brand_words
         self._brand_re = _trie_regex(brand_words, _word_guard)
+        self._series_re = _trie_regex(self._series, lambda word: "")
 
 
 def _similarity(target: str, alias: str) -> float:
@@ -376,7 +490,23 @@ def _load(path: Path) -> Catalogue:
     for model in models:
         if model.device_type not in DEVICE_TYPES:
             raise ValueError(f"{model.model}: unknown device type {model.device_type}")
-    return Catalogue(brands, models)
+    return Catalogue(brands, models, [_series(row) for row in data.get("series", ())])
+
+
+def _series(row: dict) -> Series:
+    if row["device_type"] not in DEVICE_TYPES:
+        raise ValueError(f"series {row['name']}: unknown device type {row['device_type']}")
+    names = {**_SUFFIXES, **{k: " " + v for k, v in row.get("suffixes", {}).items()}}
+    return Series(
+        brand=row["brand"],
+        device_type=row["device_type"],
+        words=tuple(compact(normalise(w)) for w in row["words"]),
+        name=row["name"],
+        generation=re.compile(f"(?:{row['generation']})", re.ASCII),
+        suffixes=_trie_regex(names, lambda suffix: ""),
+        suffix_names=names,
+        lower_tail=row.get("lower_tail", False),
+    )
 
 
 @lru_cache(maxsize=4)
@@ -423,7 +553,12 @@ _EN_BROKEN = r"(?:is )?(?:broken|not working|faulty|dead)\b"
 
 _KEYWORDS: tuple[_Keyword, ...] = (
     # -- condition: the platform's six grades
-    _kw("condition", "全新", ["全新(?!电池|的电池|屏)"], ("换", "换了", "换过", "更换")),
+    _kw(
+        "condition",
+        "全新",
+        ["全新(?!电池|的电池|屏)"],
+        ("换", "换了", "换过", "更换", "几乎", "接近", "近乎", "近"),
+    ),
     _kw("condition", "全新", ["未拆封", "未激活", r"brand[ -]?new\b", r"sealed\b", r"unopened\b"]),
     _kw(
         "condition",
@@ -431,8 +566,9 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         [
             r"9[789] ?新",
             r"99 ?成新",
-            r"9\.9 ?成?新",
+            r"9\.[789] ?成?新",
             "九九新",
+            *_each(("几乎", "接近", "近乎"), "全新"),
             "九[七八]新",
             "准新",
             r"like[ -]?new\b",
@@ -440,29 +576,70 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             r"near(?:ly)?[ -]new\b",
         ],
     ),
-    _kw("condition", "95新", [r"9[56] ?新", r"95 ?成新", "九五新", "九六新", r"excellent\b"]),
+    _kw(
+        "condition",
+        "95新",
+        [r"9[56] ?新", r"95 ?成新", r"9\.[56] ?成?新", "九五新", "九六新", r"excellent\b"],
+    ),
     _kw(
         "condition",
         "九成新",
-        [r"9[0-4] ?新", r"9 ?成", "九成", r"very good\b", r"good condition\b"],
+        [
+            r"9[0-4]? ?新",
+            r"9\.[0-4] ?成?新",
+            r"9 ?成",
+            "九成",
+            "九新",
+            r"very good\b",
+            r"good condition\b",
+        ],
     ),
     _kw(
         "condition",
         "八成新",
-        [r"8[0-9] ?新", r"8 ?成", "八成", "八五新", r"fair\b", r"well[ -]used\b"],
+        [
+            r"8[0-9]? ?新",
+            r"8\.\d ?成?新",
+            r"8 ?成",
+            "八成",
+            "八新",
+            "八五新",
+            r"fair\b",
+            r"well[ -]used\b",
+        ],
     ),
     _kw(
         "condition",
         "七成新及以下",
         [
             "七成新及以下",
-            *_each("567", r"[05] ?新"),
+            *_each("567", r"[05]? ?新"),
+            *_each("七六五", "新"),
             *_each("34567", r" ?成"),
             *_each("三四五六七", "成"),
             r"poor condition\b",
             r"heavily used\b",
             r"badly worn\b",
         ],
+    ),
+    # -- wear: a grade only when no grade is written (转转's scale: 9新 = light signs of use)
+    _kw("wear", "95新", [r"无(?:任何)?(?:划痕|磕碰|使用痕迹)"]),
+    _kw(
+        "wear",
+        "九成新",
+        [
+            *_each(("细微", "轻微", "轻微的", "细小", "小"), r"(?:划痕|磕碰|使用痕迹|磨损)"),
+            r"minor scratch(?:es)?\b",
+        ],
+        _NEGATIONS,
+    ),
+    _kw("wear", "八成新", [r"明显(?:的)?(?:划痕|磕碰|使用痕迹|磨损)"], _NEGATIONS),
+    # -- a locked device (ID/account/carrier lock) has no function status the seed names
+    _kw(
+        "lock",
+        "有锁",
+        ["有锁", r"(?:id|账号|账户|监管|网络)锁", "卡贴", r"icloud lock(?:ed)?\b"],
+        (*_NEGATIONS, "解", "无id", "无"),
     ),
     # -- function status
     _kw(
@@ -632,7 +809,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "更换过屏幕",
         [
             r"换(?:过|了)?(?:外|内)?屏",
-            r"屏幕?(?:换过|更换过|是换的|非原装?|已换|是后换的)",
+            r"屏幕?(?:换过|更换过|是换的|非原装?|已换|是后换的|有维修|维修过|修过)",
             r"外屏(?:换过|更换过|是换的|非原装?|已换)",
             r"非原(?:装|厂)?屏",
             r"screen (?:was |has been )?replaced\b",
@@ -831,7 +1008,7 @@ class ParsedDevice:
         if self.ambiguous.get(name):
             return self.ambiguous[name]
         catalogue = catalogue or load_catalogue()
-        model = catalogue.get(self.model) if self.model else None
+        model = catalogue.resolve(self.model) if self.model else None
         if name == "brand":
             brands = catalogue.brands()
             if self.device_type:
@@ -840,9 +1017,9 @@ class ParsedDevice:
         if name == "model":
             return tuple(m.model for m in catalogue.models(self.brand, self.device_type))
         if name == "storage":
-            return model.storage if model else ()
+            return (model.storage or STORAGE_CHOICES) if model else ()
         if name == "ram":
-            return model.ram if model else ()
+            return (model.ram or RAM_CHOICES) if model else ()
         if name == "device_type":
             return DEVICE_TYPES
         return {
@@ -865,11 +1042,11 @@ class ParsedDevice:
                 ambiguous.pop("model", None)
             return replace(self, ambiguous=ambiguous, **changes)  # type: ignore[arg-type]
         catalogue = catalogue or load_catalogue()
-        model = catalogue.get(value)
+        model = catalogue.resolve(value)
         if model is None:
             raise ValueError(f"unknown model: {value}")
-        storage = self.storage if self.storage in model.storage else None
-        ram = self.ram if self.ram in model.ram else None
+        storage = self.storage if self.storage in (model.storage or STORAGE_CHOICES) else None
+        ram = self.ram if self.ram in (model.ram or RAM_CHOICES) else None
         if model.needs_ram and ram is None and len(model.ram) == 1:
             ram = model.ram[0]
         return replace(
@@ -933,6 +1110,14 @@ def _read_sizes(normal: str) -> _Sizes:
     return sizes
 
 
+def _small_storage(sizes: _Sizes, model: Model) -> None:
+    """A phone or tablet 'RAM' size that is one of its storage sizes and none of its RAM
+    sizes is its storage (iPhone 6 16G, vivo Y66 32G)."""
+    if len(sizes.ram) == 1 and sizes.ram[0] not in model.ram:
+        if sizes.ram[0] in (model.storage or STORAGE_CHOICES):
+            sizes.storage, sizes.ram = sizes.ram, []
+
+
 def _size_label(window: str) -> str | None:
     """`ram`, `storage`, `size` (内存: decided by the size) or None for the words in a window."""
     if any(w in window for w in _RAM_WORDS):
@@ -974,6 +1159,9 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
 
     brands = catalogue.brands_in(normal)
     models, partial = catalogue.models_in(flat, brands, device_type)
+    if not models:
+        # not a spelling the catalogue lists: read the model from its shape (iPhone 6 Plus)
+        models = catalogue.shapes_in(flat)
     model: Model | None = None
     brand_name: str | None = None
     if len(models) == 1:
@@ -1002,9 +1190,11 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
                 ambiguous["model"] = tuple(m.model for m in offered)
 
     sizes = _read_sizes(normal)
+    if model is not None and not sizes.storage and not model.needs_ram:
+        _small_storage(sizes, model)
     storage = _pick("storage", sizes.storage, model.storage if model else None, ambiguous)
     ram: str | None = None
-    if model is None:
+    if model is None or not model.storage:  # no model, or one the catalogue does not list
         ram = sizes.ram[0] if len(sizes.ram) == 1 else None
     elif model.ram:
         if model.needs_ram:
@@ -1014,7 +1204,7 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
         elif len(sizes.ram) == 1 and sizes.ram[0] in model.ram:
             ram = sizes.ram[0]  # phones: optional, sent only when it is a real option
 
-    conditions = words.get("condition", [])
+    conditions = words.get("condition") or words.get("wear", [])
     condition = conditions[0] if len(conditions) == 1 else None
     if len(conditions) > 1:
         ambiguous["condition"] = tuple(c for c in CONDITIONS if c in conditions)
@@ -1027,6 +1217,8 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
     function_status: str | None = None
     if faults:
         function_status = max(faults, key=FUNCTION_STATUSES.index)
+    elif "lock" in words:
+        pass  # locked: no status the platform names says it; asked
     elif "works" in words or "无维修" in repairs:
         function_status = NORMAL
     repair = max(repairs, key=_REPAIR_SEVERITY.__getitem__) if repairs else None
@@ -1054,7 +1246,7 @@ def _pick(
     ambiguous: dict[str, tuple[str, ...]],
 ) -> str | None:
     """The one stated value that is valid; several or an invalid one go to `ambiguous`."""
-    if options is None:  # no model yet: nothing to check against
+    if not options:  # no model yet, or one the catalogue does not list: nothing to check
         if len(stated) > 1:
             ambiguous[name] = tuple(stated)
         return stated[0] if len(stated) == 1 else None
@@ -1102,10 +1294,13 @@ def split_descriptions(text: str) -> list[str]:
 
 __all__ = [
     "BATTERY_WORN_BELOW",
+    "RAM_CHOICES",
+    "STORAGE_CHOICES",
     "Brand",
     "Catalogue",
     "Model",
     "ParsedDevice",
+    "Series",
     "load_catalogue",
     "looks_like_device",
     "parse_description",
