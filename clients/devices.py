@@ -74,6 +74,8 @@ _REPAIR_SEVERITY = {"无维修": 0, "更换过电池": 1, "更换过屏幕": 2, 
 RAM_SIZES = frozenset({2, 3, 4, 6, 8, 12, 16, 18, 24, 32, 36, 48, 64, 96, 128})
 STORAGE_SIZES = frozenset({16, 32, 64, 128, 256, 512, 1024, 2048, 4096})
 RAM_GB_UP_TO = 48
+#: "4G" without a label is the mobile network (2G-5G), not memory
+_NETWORK_GENERATIONS = frozenset({2, 3, 4, 5})
 #: what to offer for a model the catalogue does not list (the platform checks it)
 STORAGE_CHOICES = ("16GB", "32GB", "64GB", "128GB", "256GB", "512GB", "1TB")
 RAM_CHOICES = ("4GB", "6GB", "8GB", "12GB", "16GB", "32GB")
@@ -119,6 +121,7 @@ _SUFFIXES = {
     "max": " Max",
     "plus": " Plus",
     "+": "+",
+    "加": "+",
     "mini": " mini",
     "ultra": " Ultra",
     "lite": " Lite",
@@ -295,6 +298,26 @@ class Catalogue:
         matches = self._global_aliases.get(compact(normalise(model)), ())
         return matches[0] if len(matches) == 1 else None
 
+    def _glued_after(self, flat: str, end: int, brands: set[str]) -> tuple[Model, ...]:
+        """Models of `brands` written right after another one with no space (苹果7P8PX)."""
+        if end >= len(flat) or not flat[end].isdigit():
+            return ()
+        glued: list[Model] = []
+        for brand in brands:
+            pattern = self._short_re.get(brand)
+            m = pattern.match(flat, end) if pattern else None
+            if m is not None:
+                glued.extend(self._short_aliases[brand][m.group()])
+        return tuple(glued)
+
+    def _listed(self, shape: Model) -> Model:
+        """The catalogue's model for a shape read from a text (P70 Pro -> Pura 70 Pro)."""
+        listed = self._models.get(shape.model)
+        if listed is None:
+            spelled = self._global_aliases.get(shape.model.lower().replace(" ", ""), ())
+            listed = spelled[0] if len(spelled) == 1 else None
+        return listed or shape
+
     def resolve(self, model: str) -> Model | None:
         """A model by name: the catalogue's, else one read from its shape (`iPhone 6 Plus`)."""
         found = self.get(model)
@@ -314,13 +337,13 @@ class Catalogue:
         position = 0
         while m := self._series_re.search(flat, position):
             position = m.start() + 1
-            if not _clear_start(flat, m.start()):
+            if not _clear_start(flat, m.start()) or _traded_for(flat, m.start()):
                 continue
             for line in self._series[m.group()]:
                 read = line.read(flat, m.end())
                 if read is None:
                     continue
-                model = self._models.get(read[0].model, read[0])
+                model = self._listed(read[0])
                 if model not in found:
                     found.append(model)
                 position = read[1]
@@ -370,7 +393,10 @@ class Catalogue:
         found: list[Model] = []
         partial: tuple[Model, ...] = ()
         for m in self._global_re.finditer(flat):
+            if _traded_for(flat, m.start()):
+                continue
             models = self._global_aliases[m.group()]
+            models += self._glued_after(flat, m.end(), {model.brand for model in models})
             # A spelling that goes on in letters may be half of a longer name (iphone14p).
             end = m.end()
             tail = end
@@ -449,6 +475,11 @@ class Catalogue:
         self._brand_words = brand_words
         self._brand_re = _trie_regex(brand_words, _word_guard)
         self._series_re = _trie_regex(self._series, lambda word: "")
+
+
+def _traded_for(flat: str, start: int) -> bool:
+    """Whether a model named here is the one the seller moved to (换iPhone12mini后出)."""
+    return flat.endswith(("换", "换了", "换成", "换新"), 0, start)
 
 
 def _similarity(target: str, alias: str) -> float:
@@ -547,7 +578,10 @@ _FACE_FAULT = (
     r"(?:识别)? ?(?:已经)?(?:坏|不能用|不可用|失灵|故障|用不了|没了|异常|无法使用|失效|不好用"
     r"|(?:is )?broken|not working|does ?n[o']t work|disabled|failed|unavailable)"
 )
-_CAMERA_FAULT = r"(?:已经|有点)?(?:坏|故障|不能用|模糊|不对焦|进灰|打不开|黑屏|有问题|失灵|异常)"
+_CAMERA_FAULT = (
+    r"(?:已经|有点)?(?:坏|故障|不能用|模糊|不对焦|进灰|打不开|黑屏|有问题|失灵|异常"
+    r"|小?毛病|会?抖|有淡?斑)"
+)
 _AUDIO_FAULT = r"(?:已经|有点)?(?:坏|故障|没声音?|无声|破音|杂音|有杂音|不响|沙哑)"
 _EN_BROKEN = r"(?:is )?(?:broken|not working|faulty|dead)\b"
 
@@ -557,7 +591,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "condition",
         "全新",
         ["全新(?!电池|的电池|屏)"],
-        ("换", "换了", "换过", "更换", "几乎", "接近", "近乎", "近"),
+        ("换", "换了", "换过", "更换", "几乎", "接近", "近乎", "近", "不是"),
     ),
     _kw("condition", "全新", ["未拆封", "未激活", r"brand[ -]?new\b", r"sealed\b", r"unopened\b"]),
     _kw(
@@ -568,7 +602,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             r"99 ?成新",
             r"9\.[789] ?成?新",
             "九九新",
-            *_each(("几乎", "接近", "近乎"), "全新"),
+            *_each(("几乎", "接近", "近乎", "几近"), "全新"),
             "九[七八]新",
             "准新",
             r"like[ -]?new\b",
@@ -579,7 +613,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
     _kw(
         "condition",
         "95新",
-        [r"9[56] ?新", r"95 ?成新", r"9\.[56] ?成?新", "九五新", "九六新", r"excellent\b"],
+        [r"9[56] ?新", r"95 ?成新", r"9\.[56]\.? ?成?新", "九五新", "九六新", r"excellent\b"],
     ),
     _kw(
         "condition",
@@ -623,12 +657,11 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         ],
     ),
     # -- wear: a grade only when no grade is written (转转's scale: 9新 = light signs of use)
-    _kw("wear", "95新", [r"无(?:任何)?(?:划痕|磕碰|使用痕迹)"]),
     _kw(
         "wear",
         "九成新",
         [
-            *_each(("细微", "轻微", "轻微的", "细小", "小"), r"(?:划痕|磕碰|使用痕迹|磨损)"),
+            *_each(("细微", "轻微", "轻微的", "细小"), r"(?:划痕|磕碰|使用痕迹|磨损)"),
             r"minor scratch(?:es)?\b",
         ],
         _NEGATIONS,
@@ -638,7 +671,13 @@ _KEYWORDS: tuple[_Keyword, ...] = (
     _kw(
         "lock",
         "有锁",
-        ["有锁", r"(?:id|账号|账户|监管|网络)锁", "卡贴", r"icloud lock(?:ed)?\b"],
+        [
+            "有锁",
+            r"有 ?id(?![a-z])",
+            *_each(("id", "账号", "账户", "监管", "网络"), "锁"),
+            "卡贴",
+            r"icloud lock(?:ed)?\b",
+        ],
         (*_NEGATIONS, "解", "无id", "无"),
     ),
     # -- function status
@@ -662,12 +701,13 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "屏幕显示异常",
         [
             "坏点",
-            "亮点",
+            "亮点(?![:：])",  # 亮点: (highlights) is not a bright spot
             *_each("绿白黑彩", "线"),
             "烧屏",
             "闪屏",
             "残影",
             "显示异常",
+            "光斑",
             "漏液",
             "触屏失灵",
             "触摸失灵",
@@ -675,7 +715,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             r"burn[ -]?in\b",
             r"screen (?:lines?|flicker(?:s|ing)?)\b",
         ],
-        _NEGATIONS,
+        (*_NEGATIONS, "或"),  # 无划痕或坏点
     ),
     _kw(
         "fault",
@@ -698,6 +738,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         [
             *_each(("面容", r"face ?id", "指纹", r"touch ?id"), _FACE_FAULT),
             "无面容",
+            "无指纹",
             r"no (?:face ?id|touch ?id)\b",
             r"broken (?:face ?id|touch ?id)\b",
         ],
@@ -723,6 +764,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             "不开机",
             "开不了机",
             "开不开机",
+            r"开机没有?反应",
             r"wo?n'?t (?:turn|power|boot) on\b",
             *_each(
                 ("doesn't", "doesnt", "does not", "can't", "cant", "cannot", "will not"),
@@ -776,13 +818,14 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "works",
         NORMAL,
         [
-            r"功能(?:全部|都|均)?(?:正常|完好|ok|没问题|无问题)",
+            r"功能(?:全部|都|均|使用|一切)?(?:正常|完好|ok|没问题|无问题)",
             r"一切(?:都)?(?:正常|完好|ok|没问题)",
             r"各项功能(?:全部|都|均)?(?:正常|完好)",
             r"所有功能(?:全部|都|均)?(?:正常|完好)",
             "完美",
             r"无任何(?:问题|毛病)",
-            r"没有任何(?:问题|毛病)",
+            r"没有?任何(?:问题|毛病|暗病)",
+            *_each(("没有?", "无"), "(?:毛病|暗病)"),
             r"all functions? (?:work(?:ing|s)?|normal|ok)\b",
             r"fully (?:functional|working)\b",
             r"works? (?:perfectly|fine|great|well)\b",
@@ -808,8 +851,8 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "repair",
         "更换过屏幕",
         [
-            r"换(?:过|了)?(?:外|内)?屏",
-            r"屏幕?(?:换过|更换过|是换的|非原装?|已换|是后换的|有维修|维修过|修过)",
+            r"换(?:过|了)?(?:外|内|国|原装|原|oled|软|硬)?屏",
+            r"屏幕?(?:换过|更换过|更换成|是换的|非原装?|已换|是后换的|有维修|维修过|修过)",
             r"外屏(?:换过|更换过|是换的|非原装?|已换)",
             r"非原(?:装|厂)?屏",
             r"screen (?:was |has been )?replaced\b",
@@ -823,7 +866,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "repair",
         "更换过电池",
         [
-            r"换(?:过|了)?(?:的)?(?:全新|新|原装)?的?电池",
+            r"换(?:过|了)?(?:的)?(?:全新|新|原装|大容量)?的?电池",
             r"电池(?:换过|更换过|是换的|非原装?|已换|换新)",
             r"battery (?:was |has been )?replaced\b",
             r"replaced (?:the )?battery\b",
@@ -848,6 +891,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "channel",
         "国行",
         ["国行", "大陆行货", "行货", "国版", r"china version\b", r"mainland\b", r"cn version\b"],
+        ("和", "跟", "同", "像"),  # 和国行一样: a comparison
     ),
     _kw("channel", "港版", ["港版", "港行", "香港版?", r"hk\b", r"hong ?kong\b"]),
     _kw("channel", "美版", ["美版", "美国版", r"us ?(?:version|版)", r"us model\b"]),
@@ -856,7 +900,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "官网",
         [
             "官网",
-            r"官方(?:旗舰店|商城|渠道|直营)?",
+            r"官方(?:旗舰店|商城|渠道|直营|购买|购入|买的)",
             "直营店",
             r"apple store\b",
             r"official store\b",
@@ -910,7 +954,8 @@ _KEYWORD_RE, _KEYWORD_OF = _keyword_regex()
 _SPACES = re.compile(r"\s+")
 
 _RAM_AND_STORAGE = re.compile(
-    r"(?<![\d.])(\d{1,3}) ?(?:gb?)? ?(?:\+|(?<=g)/|(?<=gb)/) ?(\d{1,4}) ?(gb?|tb?)?(?![\d.])",
+    r"(?<![\d.])(\d{1,3}) ?(?:gb?)? ?(?:运行内存|运存|内存|ram)? ?(?:\+|(?<=g)/|(?<=gb)/) ?"
+    r"(\d{1,4}) ?(gb?|tb?)?(?![\d.])",
     re.ASCII,
 )
 _SIZE = re.compile(r"(?<![\d.+])(\d{1,4}) ?(gb?|tb?)(?![a-z])", re.ASCII)
@@ -1097,9 +1142,14 @@ def _read_sizes(normal: str) -> _Sizes:
         if unit.startswith("t"):
             sizes.add_storage(_size_text(number, unit))
             continue
-        # The label next to the number decides, the one before it first (内存16G 存储512G).
-        label = _size_label(normal[max(0, m.start() - 5) : m.start()])
+        # The label next to the number decides: one right after it (2g内存+16g存储), then
+        # the one before it (内存16G 存储512G), then one a little after.
+        after = _size_label_right_after(normal, m.end())
+        label = after if after in ("ram", "storage") else None
+        label = label or _size_label(normal[max(0, m.start() - 5) : m.start()])
         label = label or _size_label(normal[m.end() : m.end() + 5])
+        if label is None and unit == "g" and number in _NETWORK_GENERATIONS:
+            continue  # 全网通4G, 三网4g: the network, not a size
         if label == "ram" or (label != "storage" and number <= RAM_GB_UP_TO):
             sizes.add_ram(_ram_text(number))
         else:
@@ -1110,12 +1160,20 @@ def _read_sizes(normal: str) -> _Sizes:
     return sizes
 
 
-def _small_storage(sizes: _Sizes, model: Model) -> None:
+def _small_storage(sizes: _Sizes, model: Model | None) -> None:
     """A phone or tablet 'RAM' size that is one of its storage sizes and none of its RAM
     sizes is its storage (iPhone 6 16G, vivo Y66 32G)."""
-    if len(sizes.ram) == 1 and sizes.ram[0] not in model.ram:
-        if sizes.ram[0] in (model.storage or STORAGE_CHOICES):
+    storage = (model.storage if model else ()) or STORAGE_CHOICES
+    if len(sizes.ram) == 1 and sizes.ram[0] not in (model.ram if model else ()):
+        if sizes.ram[0] in storage:
             sizes.storage, sizes.ram = sizes.ram, []
+
+
+def _size_label_right_after(normal: str, end: int) -> str | None:
+    """The label written right after a size, with no space (16g存储, 4g运存), or None."""
+    if normal.startswith(_RAM_WORDS, end):
+        return "ram"
+    return "storage" if normal.startswith(_STORAGE_WORDS, end) else None
 
 
 def _size_label(window: str) -> str | None:
@@ -1153,15 +1211,18 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
         bucket = words.setdefault(row.kind, [])
         if row.value not in bucket:
             bucket.append(row.value)
+        if row.kind == "repair" and row.value == "无维修" and "拆" in m.group():
+            words.setdefault("works", [NORMAL])  # 无拆无修: never opened, works as sold
 
     typed = words.get("type", [])
     device_type = typed[0] if len(typed) == 1 else None
 
     brands = catalogue.brands_in(normal)
     models, partial = catalogue.models_in(flat, brands, device_type)
-    if not models:
-        # not a spelling the catalogue lists: read the model from its shape (iPhone 6 Plus)
-        models = catalogue.shapes_in(flat)
+    # and every model named by its shape (iPhone 6 Plus), of the type the text names
+    for shape in catalogue.shapes_in(flat):
+        if shape not in models and device_type in (None, shape.device_type):
+            models.append(shape)
     model: Model | None = None
     brand_name: str | None = None
     if len(models) == 1:
@@ -1190,7 +1251,7 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
                 ambiguous["model"] = tuple(m.model for m in offered)
 
     sizes = _read_sizes(normal)
-    if model is not None and not sizes.storage and not model.needs_ram:
+    if not sizes.storage and device_type in ("手机", "平板"):
         _small_storage(sizes, model)
     storage = _pick("storage", sizes.storage, model.storage if model else None, ambiguous)
     ram: str | None = None
@@ -1219,7 +1280,7 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
         function_status = max(faults, key=FUNCTION_STATUSES.index)
     elif "lock" in words:
         pass  # locked: no status the platform names says it; asked
-    elif "works" in words or "无维修" in repairs:
+    elif "works" in words:
         function_status = NORMAL
     repair = max(repairs, key=_REPAIR_SEVERITY.__getitem__) if repairs else None
     channels = words.get("channel", [])
