@@ -399,6 +399,9 @@ class Catalogue:
             models += self._glued_after(flat, m.end(), {model.brand for model in models})
             # A spelling that goes on in letters may be half of a longer name (iphone14p).
             end = m.end()
+            if m.group()[-1].isalpha() and flat.startswith(("+", "加"), end):
+                partial = models  # mate70pro+ is not a Mate 70 Pro
+                continue
             tail = end
             while tail < len(flat) and "a" <= flat[tail] <= "z":
                 tail += 1
@@ -974,6 +977,8 @@ _LINK = re.compile(
     r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+|\b[\w.-]+\.(?:com|cn|net|org|io|me|xyz|top)\b",
     re.IGNORECASE | re.ASCII,
 )
+#: a listing attribute line: a short label, then a colon (品牌：, 存储容量:, Model:)
+_KEY_VALUE = re.compile(r"[^\s:：]{1,10} ?[:：]")
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、]|\(\d{1,2}\))\s*")
 
 
@@ -1348,9 +1353,25 @@ def looks_like_device(text: str, catalogue: Catalogue | None = None) -> bool:
 
 
 def split_descriptions(text: str) -> list[str]:
-    """One description per non-empty line, list markers (`1.`, `-`) removed."""
-    lines = (_BULLET.sub("", line).strip() for line in text.splitlines())
-    return [line for line in lines if line]
+    """One description per non-empty line, list markers (`1.`, `-`) removed.
+
+    Consecutive `key：value` lines (品牌：Apple / 型号：iPhone 15 / 成色：95新, as listing
+    pages show a device's attributes) are one description.
+    """
+    descriptions: list[str] = []
+    joining = False
+    for raw in text.splitlines():
+        line = _BULLET.sub("", raw).strip()
+        if not line:
+            joining = False
+            continue
+        key_value = _KEY_VALUE.match(line) is not None
+        if key_value and joining:
+            descriptions[-1] += " " + line
+        else:
+            descriptions.append(line)
+        joining = key_value
+    return descriptions
 
 
 __all__ = [
