@@ -134,7 +134,10 @@ _SUFFIXES = {
 _GENERATION_WORDS = {"zfold": "Z Fold", "zflip": "Z Flip", "fold": "Z Fold", "flip": "Z Flip"}
 #: what may not follow a generation number: more digits, a size, a grade, a price
 _GENERATION_END = re.compile(r"[\d%.]|\+\d|成|新|gb?(?![a-z])|tb?(?![a-z])|元|块|mah|hz", re.ASCII)
+_GENERATION_PREFIXES = tuple(_GENERATION_WORDS)
 _LETTERS = re.compile(r"[a-z]*")
+#: shapes read so far, by name (bounded: the names a series can spell are few)
+_SHAPE_MEMORY = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,29 +153,29 @@ class Series:
     device_type: str
     words: tuple[str, ...]
     name: str
-    generation: re.Pattern[str]
+    generation: str  # a regex, matched right after a series word
     suffixes: re.Pattern[str]
     suffix_names: dict[str, str]
     lower_tail: bool = False  # iPhone 6s, 16e keep their letter lower case
 
-    def read(self, flat: str, start: int) -> tuple[Model, int] | None:
-        """The model whose generation starts at `start` in a compact text, and where it ends."""
-        m = self.generation.match(flat, start)
+    def read(self, flat: str, start: int, end: int) -> tuple[str, int] | None:
+        """The model name whose generation is `flat[start:end]`, and where the name ends."""
+        generation = flat[start:end]
         # a generation ending in a digit must end the number (iphone12 is not iphone128)
-        if m is None or (m.group()[-1].isdigit() and _GENERATION_END.match(flat, m.end())):
+        if generation[-1].isdigit() and _GENERATION_END.match(flat, end):
             return None
-        name, end = self.name.format(self._generation_text(m.group())), m.end()
+        name = self.name.format(self._generation_text(generation))
         while suffix := self.suffixes.match(flat, end):
             name, end = name + self.suffix_names[suffix.group()], suffix.end()
         if end < len(flat) and "a" <= flat[end] <= "z":
             return None  # a name that goes on in letters is not this shape (iphone14p)
-        model = Model(self.brand, self.device_type, name, (), (), ())
-        return model, end
+        return name, end
 
     def _generation_text(self, generation: str) -> str:
-        for word, text in _GENERATION_WORDS.items():
-            if generation.startswith(word):
-                return text + generation[len(word) :]
+        if generation.startswith(_GENERATION_PREFIXES):
+            for word, text in _GENERATION_WORDS.items():
+                if generation.startswith(word):
+                    return text + generation[len(word) :]
         letters = _LETTERS.match(generation).group()  # type: ignore[union-attr]
         rest = generation[len(letters) :]
         if len(letters) > 2:  # note13 -> Note 13, air -> Air
@@ -196,7 +199,9 @@ def compact(normal: str) -> str:
     return _GAP.sub("", _DIGIT_GAP.sub("|", normal))
 
 
-def _trie_regex(aliases: Iterable[str], guard: Callable[[str], str]) -> re.Pattern[str]:
+def _trie_regex(
+    aliases: Iterable[str], guard: Callable[[str], str], flags: int = 0
+) -> re.Pattern[str]:
     """One regex matching any alias, longest first, shaped as a trie so it stays fast.
 
     `guard(alias)` is put where the alias ends (a lookahead). Every branch starts with
@@ -220,7 +225,7 @@ def _trie_regex(aliases: Iterable[str], guard: Callable[[str], str]) -> re.Patte
             return branches[0]
         return "(?:" + "|".join(branches) + ")"
 
-    return re.compile(build(trie) if trie else r"(?!x)x")
+    return re.compile(build(trie) if trie else r"(?!x)x", flags)
 
 
 def _clear_start(text: str, start: int) -> bool:
@@ -261,12 +266,15 @@ class Catalogue:
         self, brands: Iterable[Brand], models: Iterable[Model], series: Iterable[Series] = ()
     ) -> None:
         self._brands: dict[str, Brand] = {b.name: b for b in brands}
-        self._series: dict[str, list[Series]] = {}
+        self._series: dict[str, Series] = {}
+        self._shapes: dict[str, Model] = {}
         for line in series:
             if line.brand not in self._brands:
                 raise ValueError(f"series {line.name}: unknown brand {line.brand}")
             for word in line.words:
-                self._series.setdefault(word, []).append(line)
+                if word in self._series:
+                    raise ValueError(f"series word listed twice: {word}")
+                self._series[word] = line
         self._models: dict[str, Model] = {}
         self._by_brand: dict[str, list[Model]] = {name: [] for name in self._brands}
         for model in models:
@@ -310,13 +318,19 @@ class Catalogue:
                 glued.extend(self._short_aliases[brand][m.group()])
         return tuple(glued)
 
-    def _listed(self, shape: Model) -> Model:
-        """The catalogue's model for a shape read from a text (P70 Pro -> Pura 70 Pro)."""
-        listed = self._models.get(shape.model)
-        if listed is None:
-            spelled = self._global_aliases.get(shape.model.lower().replace(" ", ""), ())
-            listed = spelled[0] if len(spelled) == 1 else None
-        return listed or shape
+    def _shape(self, line: Series, name: str) -> Model:
+        """The model a shape names: the catalogue's (P70 Pro -> Pura 70 Pro), else a new one."""
+        model = self._shapes.get(name)
+        if model is None:
+            model = self._models.get(name)
+            if model is None:
+                spelled = self._global_aliases.get(name.lower().replace(" ", ""), ())
+                model = spelled[0] if len(spelled) == 1 else None
+            model = model or Model(line.brand, line.device_type, name, (), (), ())
+            if len(self._shapes) >= _SHAPE_MEMORY:
+                self._shapes.clear()
+            self._shapes[name] = model
+        return model
 
     def resolve(self, model: str) -> Model | None:
         """A model by name: the catalogue's, else one read from its shape (`iPhone 6 Plus`)."""
@@ -335,19 +349,18 @@ class Catalogue:
         """
         found: list[Model] = []
         position = 0
+        # one regex finds a series word and its generation (the group named after the word)
         while m := self._series_re.search(flat, position):
             position = m.start() + 1
             if not _clear_start(flat, m.start()) or _traded_for(flat, m.start()):
                 continue
-            for line in self._series[m.group()]:
-                read = line.read(flat, m.end())
-                if read is None:
-                    continue
-                model = self._listed(read[0])
+            line = self._series[self._series_words[m.lastgroup or ""]]
+            read = line.read(flat, m.start(m.lastgroup), m.end())
+            if read is not None:
+                model = self._shape(line, read[0])
                 if model not in found:
                     found.append(model)
                 position = read[1]
-                break
         return found
 
     def __iter__(self) -> Iterator[Model]:
@@ -477,7 +490,13 @@ class Catalogue:
                 brand_words[normalise(word)] = brand.name
         self._brand_words = brand_words
         self._brand_re = _trie_regex(brand_words, _word_guard)
-        self._series_re = _trie_regex(self._series, lambda word: "")
+        groups = {word: f"w{index}" for index, word in enumerate(self._series)}
+        self._series_words = {group: word for word, group in groups.items()}
+        self._series_re = _trie_regex(
+            self._series,
+            lambda word: f"(?P<{groups[word]}>{self._series[word].generation})",
+            re.ASCII,
+        )
 
 
 def _traded_for(flat: str, start: int) -> bool:
@@ -536,7 +555,7 @@ def _series(row: dict) -> Series:
         device_type=row["device_type"],
         words=tuple(compact(normalise(w)) for w in row["words"]),
         name=row["name"],
-        generation=re.compile(f"(?:{row['generation']})", re.ASCII),
+        generation=f"(?:{row['generation']})",
         suffixes=_trie_regex(names, lambda suffix: ""),
         suffix_names=names,
         lower_tail=row.get("lower_tail", False),
@@ -939,17 +958,24 @@ def _keyword_regex() -> tuple[re.Pattern[str], dict[str, _Keyword]]:
     """All keywords in one regex whose every branch starts with a plain character.
 
     That shape lets the regex engine skip every position whose character starts no
-    keyword and try only the branches that start with it, which is what makes this
-    fast; the empty named group at the end of a branch says which keyword matched.
+    keyword and try only the branches that start with it (they are grouped by that
+    character), which is what makes this fast; the empty named group at the end of a branch says which keyword matched.
     re.ASCII makes `\\b` an edge between ASCII letters and Chinese characters.
     """
-    branches: list[str] = []
+    by_first: dict[str, list[str]] = {}  # branches grouped by their first character
     rows: dict[str, _Keyword] = {}
     for row in _KEYWORDS:
         for alternative in row.alternatives:
-            name = f"k{len(branches)}"
+            name = f"k{len(rows)}"
             rows[name] = row
-            branches.append(f"{alternative}(?P<{name}>)")
+            first, rest = alternative[0], alternative[1:]
+            if first == "\\" or rest[:1] in ("?", "*", "+", "{"):
+                first, rest = "", alternative  # not a plain first character: its own branch
+            by_first.setdefault(first, []).append(f"{rest}(?P<{name}>)")
+    branches = [
+        f"{first}(?:{'|'.join(rests)})" if first else "|".join(rests)
+        for first, rests in by_first.items()
+    ]
     return re.compile("|".join(branches), re.ASCII), rows
 
 
