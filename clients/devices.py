@@ -129,6 +129,7 @@ _SUFFIXES = {
     "rs": " RS",
     "neo": " Neo",
     "turbo": " Turbo",
+    "青春版": " 青春版",
 }
 #: generation words written in several ways (compact -> the platform's spelling)
 _GENERATION_WORDS = {"zfold": "Z Fold", "zflip": "Z Flip", "fold": "Z Fold", "flip": "Z Flip"}
@@ -167,8 +168,9 @@ class Series:
         name = self.name.format(self._generation_text(generation))
         while suffix := self.suffixes.match(flat, end):
             name, end = name + self.suffix_names[suffix.group()], suffix.end()
-        if end < len(flat) and "a" <= flat[end] <= "z":
-            return None  # a name that goes on in letters is not this shape (iphone14p)
+        run = _LETTERS.match(flat, end).group()  # type: ignore[union-attr]
+        if run and any(word.startswith(run) for word in self.suffix_names):
+            return None  # a half-written suffix is not this shape (iphone14p)
         return name, end
 
     def _generation_text(self, generation: str) -> str:
@@ -427,6 +429,8 @@ class Catalogue:
                     # iphone12mini is not an iPhone 12: a variant the catalogue does not list
                     partial = models
                     continue
+                # a sibling code glued on (iphonexxr: iPhone X and iPhone XR)
+                models += self._global_aliases.get(m.group()[:-1] + flat[end:tail], ())
             for model in models:
                 if model not in found:
                     found.append(model)
