@@ -74,6 +74,11 @@ _REPAIR_SEVERITY = {"无维修": 0, "更换过电池": 1, "更换过屏幕": 2, 
 RAM_SIZES = frozenset({2, 3, 4, 6, 8, 12, 16, 18, 24, 32, 36, 48, 64, 96, 128})
 STORAGE_SIZES = frozenset({16, 32, 64, 128, 256, 512, 1024, 2048, 4096})
 RAM_GB_UP_TO = 48
+#: "4G" without a label is the mobile network (2G-5G), not memory
+_NETWORK_GENERATIONS = frozenset({2, 3, 4, 5})
+#: what to offer for a model the catalogue does not list (the platform checks it)
+STORAGE_CHOICES = ("16GB", "32GB", "64GB", "128GB", "256GB", "512GB", "1TB")
+RAM_CHOICES = ("4GB", "6GB", "8GB", "12GB", "16GB", "32GB")
 #: words that make a different model when they follow a model's name (iPhone 12 mini)
 _VARIANT_WORDS = ("pro", "max", "plus", "mini", "ultra", "lite", "fold", "flip", "neo", "rs")
 
@@ -108,6 +113,79 @@ class Model:
         return self.device_type in RAM_REQUIRED_TYPES
 
 
+#: suffixes that follow a generation number in any series (compact spelling -> name part)
+_SUFFIXES = {
+    "promax": " Pro Max",
+    "pro+": " Pro+",
+    "pro": " Pro",
+    "max": " Max",
+    "plus": " Plus",
+    "+": "+",
+    "加": "+",
+    "mini": " mini",
+    "ultra": " Ultra",
+    "lite": " Lite",
+    "se": " SE",
+    "rs": " RS",
+    "neo": " Neo",
+    "turbo": " Turbo",
+    "青春版": " 青春版",
+}
+#: generation words written in several ways (compact -> the platform's spelling)
+_GENERATION_WORDS = {"zfold": "Z Fold", "zflip": "Z Flip", "fold": "Z Fold", "flip": "Z Flip"}
+#: what may not follow a generation number: more digits, a size, a grade, a price
+_GENERATION_END = re.compile(r"[\d%.]|\+\d|成|新|gb?(?![a-z])|tb?(?![a-z])|元|块|mah|hz", re.ASCII)
+_GENERATION_PREFIXES = tuple(_GENERATION_WORDS)
+_LETTERS = re.compile(r"[a-z]*")
+#: shapes read so far, by name (bounded: the names a series can spell are few)
+_SHAPE_MEMORY = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """A product line recognised from its shape: a series word, a generation, suffixes.
+
+    `name` holds `{}` where the generation goes (`iPhone {}`); `generation` is a plain
+    regex of the generation forms (`\\d{1,2}[se]?|x[rs]?|se|air`), matched right after
+    the word; `suffixes` adds series-only suffix spellings (`p` for Plus on iPhones).
+    """
+
+    brand: str
+    device_type: str
+    words: tuple[str, ...]
+    name: str
+    generation: str  # a regex, matched right after a series word
+    suffixes: re.Pattern[str]
+    suffix_names: dict[str, str]
+    lower_tail: bool = False  # iPhone 6s, 16e keep their letter lower case
+
+    def read(self, flat: str, start: int, end: int) -> tuple[str, int] | None:
+        """The model name whose generation is `flat[start:end]`, and where the name ends."""
+        generation = flat[start:end]
+        # a generation ending in a digit must end the number (iphone12 is not iphone128)
+        if generation[-1].isdigit() and _GENERATION_END.match(flat, end):
+            return None
+        name = self.name.format(self._generation_text(generation))
+        while suffix := self.suffixes.match(flat, end):
+            name, end = name + self.suffix_names[suffix.group()], suffix.end()
+        run = _LETTERS.match(flat, end).group()  # type: ignore[union-attr]
+        if run and any(word.startswith(run) for word in self.suffix_names):
+            return None  # a half-written suffix is not this shape (iphone14p)
+        return name, end
+
+    def _generation_text(self, generation: str) -> str:
+        if generation.startswith(_GENERATION_PREFIXES):
+            for word, text in _GENERATION_WORDS.items():
+                if generation.startswith(word):
+                    return text + generation[len(word) :]
+        letters = _LETTERS.match(generation).group()  # type: ignore[union-attr]
+        rest = generation[len(letters) :]
+        if len(letters) > 2:  # note13 -> Note 13, air -> Air
+            return " ".join(part for part in (letters.title(), rest) if part)
+        tail = rest if self.lower_tail else rest.upper()
+        return letters.upper() + tail
+
+
 def normalise(text: str) -> str:
     """Full-width to ASCII (NFKC) and lower case: the form every pattern here reads."""
     return unicodedata.normalize("NFKC", text).lower()
@@ -123,7 +201,9 @@ def compact(normal: str) -> str:
     return _GAP.sub("", _DIGIT_GAP.sub("|", normal))
 
 
-def _trie_regex(aliases: Iterable[str], guard: Callable[[str], str]) -> re.Pattern[str]:
+def _trie_regex(
+    aliases: Iterable[str], guard: Callable[[str], str], flags: int = 0
+) -> re.Pattern[str]:
     """One regex matching any alias, longest first, shaped as a trie so it stays fast.
 
     `guard(alias)` is put where the alias ends (a lookahead). Every branch starts with
@@ -147,7 +227,7 @@ def _trie_regex(aliases: Iterable[str], guard: Callable[[str], str]) -> re.Patte
             return branches[0]
         return "(?:" + "|".join(branches) + ")"
 
-    return re.compile(build(trie) if trie else r"(?!x)x")
+    return re.compile(build(trie) if trie else r"(?!x)x", flags)
 
 
 def _clear_start(text: str, start: int) -> bool:
@@ -184,8 +264,19 @@ def _word_guard(word: str) -> str:
 class Catalogue:
     """The models the bot can describe, with the lookups the parser needs (built once)."""
 
-    def __init__(self, brands: Iterable[Brand], models: Iterable[Model]) -> None:
+    def __init__(
+        self, brands: Iterable[Brand], models: Iterable[Model], series: Iterable[Series] = ()
+    ) -> None:
         self._brands: dict[str, Brand] = {b.name: b for b in brands}
+        self._series: dict[str, Series] = {}
+        self._shapes: dict[str, Model] = {}
+        for line in series:
+            if line.brand not in self._brands:
+                raise ValueError(f"series {line.name}: unknown brand {line.brand}")
+            for word in line.words:
+                if word in self._series:
+                    raise ValueError(f"series word listed twice: {word}")
+                self._series[word] = line
         self._models: dict[str, Model] = {}
         self._by_brand: dict[str, list[Model]] = {name: [] for name in self._brands}
         for model in models:
@@ -217,6 +308,63 @@ class Catalogue:
         matches = self._global_aliases.get(compact(normalise(model)), ())
         return matches[0] if len(matches) == 1 else None
 
+    def _glued_after(self, flat: str, end: int, brands: set[str]) -> tuple[Model, ...]:
+        """Models of `brands` written right after another one with no space (苹果7P8PX)."""
+        if end >= len(flat) or not flat[end].isdigit():
+            return ()
+        glued: list[Model] = []
+        for brand in brands:
+            pattern = self._short_re.get(brand)
+            m = pattern.match(flat, end) if pattern else None
+            if m is not None:
+                glued.extend(self._short_aliases[brand][m.group()])
+        return tuple(glued)
+
+    def _shape(self, line: Series, name: str) -> Model:
+        """The model a shape names: the catalogue's (P70 Pro -> Pura 70 Pro), else a new one."""
+        model = self._shapes.get(name)
+        if model is None:
+            model = self._models.get(name)
+            if model is None:
+                spelled = self._global_aliases.get(name.lower().replace(" ", ""), ())
+                model = spelled[0] if len(spelled) == 1 else None
+            model = model or Model(line.brand, line.device_type, name, (), (), ())
+            if len(self._shapes) >= _SHAPE_MEMORY:
+                self._shapes.clear()
+            self._shapes[name] = model
+        return model
+
+    def resolve(self, model: str) -> Model | None:
+        """A model by name: the catalogue's, else one read from its shape (`iPhone 6 Plus`)."""
+        found = self.get(model)
+        if found is not None:
+            return found
+        shapes = self.shapes_in(compact(normalise(model)))
+        return shapes[0] if len(shapes) == 1 else None
+
+    def shapes_in(self, flat: str) -> list[Model]:
+        """The models a compact text names by shape (series word, generation, suffixes).
+
+        Each shape is the catalogue's model when it lists that name, else a model the
+        catalogue does not know (no storage options): the platform decides whether it
+        records it.
+        """
+        found: list[Model] = []
+        position = 0
+        # one regex finds a series word and its generation (the group named after the word)
+        while m := self._series_re.search(flat, position):
+            position = m.start() + 1
+            if not _clear_start(flat, m.start()) or _traded_for(flat, m.start()):
+                continue
+            line = self._series[self._series_words[m.lastgroup or ""]]
+            read = line.read(flat, m.start(m.lastgroup), m.end())
+            if read is not None:
+                model = self._shape(line, read[0])
+                if model not in found:
+                    found.append(model)
+                position = read[1]
+        return found
+
     def __iter__(self) -> Iterator[Model]:
         return iter(self._models.values())
 
@@ -230,7 +378,10 @@ class Catalogue:
             return []
         scored: list[tuple[float, int, Model]] = []
         for index, model in enumerate(self._models.values()):
-            best = max(_similarity(target, alias) for alias in self._own_aliases[model.model])
+            aliases = self._own_aliases[model.model]
+            best = max(_similarity(target, alias) for alias in aliases)
+            if any(alias.startswith(target) for alias in aliases):
+                best += 0.1  # the same generation first: Mate 60 -> Mate 60 Pro before Mate 70
             scored.append((best, -index, model))
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
         return [model for score, _, model in scored[:n] if score > 0.4]
@@ -257,9 +408,15 @@ class Catalogue:
         found: list[Model] = []
         partial: tuple[Model, ...] = ()
         for m in self._global_re.finditer(flat):
+            if _traded_for(flat, m.start()):
+                continue
             models = self._global_aliases[m.group()]
+            models += self._glued_after(flat, m.end(), {model.brand for model in models})
             # A spelling that goes on in letters may be half of a longer name (iphone14p).
             end = m.end()
+            if m.group()[-1].isalpha() and flat.startswith(("+", "加"), end):
+                partial = models  # mate70pro+ is not a Mate 70 Pro
+                continue
             tail = end
             while tail < len(flat) and "a" <= flat[tail] <= "z":
                 tail += 1
@@ -272,6 +429,8 @@ class Catalogue:
                     # iphone12mini is not an iPhone 12: a variant the catalogue does not list
                     partial = models
                     continue
+                # a sibling code glued on (iphonexxr: iPhone X and iPhone XR)
+                models += self._global_aliases.get(m.group()[:-1] + flat[end:tail], ())
             for model in models:
                 if model not in found:
                     found.append(model)
@@ -335,6 +494,18 @@ class Catalogue:
                 brand_words[normalise(word)] = brand.name
         self._brand_words = brand_words
         self._brand_re = _trie_regex(brand_words, _word_guard)
+        groups = {word: f"w{index}" for index, word in enumerate(self._series)}
+        self._series_words = {group: word for word, group in groups.items()}
+        self._series_re = _trie_regex(
+            self._series,
+            lambda word: f"(?P<{groups[word]}>{self._series[word].generation})",
+            re.ASCII,
+        )
+
+
+def _traded_for(flat: str, start: int) -> bool:
+    """Whether a model named here is the one the seller moved to (换iPhone12mini后出)."""
+    return flat.endswith(("换", "换了", "换成", "换新"), 0, start)
 
 
 def _similarity(target: str, alias: str) -> float:
@@ -376,7 +547,23 @@ def _load(path: Path) -> Catalogue:
     for model in models:
         if model.device_type not in DEVICE_TYPES:
             raise ValueError(f"{model.model}: unknown device type {model.device_type}")
-    return Catalogue(brands, models)
+    return Catalogue(brands, models, [_series(row) for row in data.get("series", ())])
+
+
+def _series(row: dict) -> Series:
+    if row["device_type"] not in DEVICE_TYPES:
+        raise ValueError(f"series {row['name']}: unknown device type {row['device_type']}")
+    names = {**_SUFFIXES, **{k: " " + v for k, v in row.get("suffixes", {}).items()}}
+    return Series(
+        brand=row["brand"],
+        device_type=row["device_type"],
+        words=tuple(compact(normalise(w)) for w in row["words"]),
+        name=row["name"],
+        generation=f"(?:{row['generation']})",
+        suffixes=_trie_regex(names, lambda suffix: ""),
+        suffix_names=names,
+        lower_tail=row.get("lower_tail", False),
+    )
 
 
 @lru_cache(maxsize=4)
@@ -417,13 +604,21 @@ _FACE_FAULT = (
     r"(?:识别)? ?(?:已经)?(?:坏|不能用|不可用|失灵|故障|用不了|没了|异常|无法使用|失效|不好用"
     r"|(?:is )?broken|not working|does ?n[o']t work|disabled|failed|unavailable)"
 )
-_CAMERA_FAULT = r"(?:已经|有点)?(?:坏|故障|不能用|模糊|不对焦|进灰|打不开|黑屏|有问题|失灵|异常)"
+_CAMERA_FAULT = (
+    r"(?:已经|有点)?(?:坏|故障|不能用|模糊|不对焦|进灰|打不开|黑屏|有问题|失灵|异常"
+    r"|小?毛病|会?抖|有淡?斑)"
+)
 _AUDIO_FAULT = r"(?:已经|有点)?(?:坏|故障|没声音?|无声|破音|杂音|有杂音|不响|沙哑)"
 _EN_BROKEN = r"(?:is )?(?:broken|not working|faulty|dead)\b"
 
 _KEYWORDS: tuple[_Keyword, ...] = (
     # -- condition: the platform's six grades
-    _kw("condition", "全新", ["全新(?!电池|的电池|屏)"], ("换", "换了", "换过", "更换")),
+    _kw(
+        "condition",
+        "全新",
+        ["全新(?!电池|的电池|屏)"],
+        ("换", "换了", "换过", "更换", "几乎", "接近", "近乎", "近", "不是"),
+    ),
     _kw("condition", "全新", ["未拆封", "未激活", r"brand[ -]?new\b", r"sealed\b", r"unopened\b"]),
     _kw(
         "condition",
@@ -431,8 +626,9 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         [
             r"9[789] ?新",
             r"99 ?成新",
-            r"9\.9 ?成?新",
+            r"9\.[789] ?成?新",
             "九九新",
+            *_each(("几乎", "接近", "近乎", "几近"), "全新"),
             "九[七八]新",
             "准新",
             r"like[ -]?new\b",
@@ -440,29 +636,75 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             r"near(?:ly)?[ -]new\b",
         ],
     ),
-    _kw("condition", "95新", [r"9[56] ?新", r"95 ?成新", "九五新", "九六新", r"excellent\b"]),
+    _kw(
+        "condition",
+        "95新",
+        [r"9[56] ?新", r"95 ?成新", r"9\.[56]\.? ?成?新", "九五新", "九六新", r"excellent\b"],
+    ),
     _kw(
         "condition",
         "九成新",
-        [r"9[0-4] ?新", r"9 ?成", "九成", r"very good\b", r"good condition\b"],
+        [
+            r"9[0-4]? ?新",
+            r"9\.[0-4] ?成?新",
+            r"9 ?成",
+            "九成",
+            "九新",
+            r"very good\b",
+            r"good condition\b",
+        ],
     ),
     _kw(
         "condition",
         "八成新",
-        [r"8[0-9] ?新", r"8 ?成", "八成", "八五新", r"fair\b", r"well[ -]used\b"],
+        [
+            r"8[0-9]? ?新",
+            r"8\.\d ?成?新",
+            r"8 ?成",
+            "八成",
+            "八新",
+            "八五新",
+            r"fair\b",
+            r"well[ -]used\b",
+        ],
     ),
     _kw(
         "condition",
         "七成新及以下",
         [
             "七成新及以下",
-            *_each("567", r"[05] ?新"),
+            *_each("567", r"[05]? ?新"),
+            *_each("七六五", "新"),
             *_each("34567", r" ?成"),
             *_each("三四五六七", "成"),
             r"poor condition\b",
             r"heavily used\b",
             r"badly worn\b",
         ],
+    ),
+    # -- wear: a grade only when no grade is written (转转's scale: 9新 = light signs of use)
+    _kw(
+        "wear",
+        "九成新",
+        [
+            *_each(("细微", "轻微", "轻微的", "细小"), r"(?:划痕|磕碰|使用痕迹|磨损)"),
+            r"minor scratch(?:es)?\b",
+        ],
+        _NEGATIONS,
+    ),
+    _kw("wear", "八成新", [r"明显(?:的)?(?:划痕|磕碰|使用痕迹|磨损)"], _NEGATIONS),
+    # -- a locked device (ID/account/carrier lock) has no function status the seed names
+    _kw(
+        "lock",
+        "有锁",
+        [
+            "有锁",
+            r"有 ?id(?![a-z])",
+            *_each(("id", "账号", "账户", "监管", "网络"), "锁"),
+            "卡贴",
+            r"icloud lock(?:ed)?\b",
+        ],
+        (*_NEGATIONS, "解", "无id", "无"),
     ),
     # -- function status
     _kw(
@@ -485,12 +727,13 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "屏幕显示异常",
         [
             "坏点",
-            "亮点",
+            "亮点(?![:：])",  # 亮点: (highlights) is not a bright spot
             *_each("绿白黑彩", "线"),
             "烧屏",
             "闪屏",
             "残影",
             "显示异常",
+            "光斑",
             "漏液",
             "触屏失灵",
             "触摸失灵",
@@ -498,7 +741,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             r"burn[ -]?in\b",
             r"screen (?:lines?|flicker(?:s|ing)?)\b",
         ],
-        _NEGATIONS,
+        (*_NEGATIONS, "或"),  # 无划痕或坏点
     ),
     _kw(
         "fault",
@@ -521,6 +764,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         [
             *_each(("面容", r"face ?id", "指纹", r"touch ?id"), _FACE_FAULT),
             "无面容",
+            "无指纹",
             r"no (?:face ?id|touch ?id)\b",
             r"broken (?:face ?id|touch ?id)\b",
         ],
@@ -546,6 +790,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             "不开机",
             "开不了机",
             "开不开机",
+            r"开机没有?反应",
             r"wo?n'?t (?:turn|power|boot) on\b",
             *_each(
                 ("doesn't", "doesnt", "does not", "can't", "cant", "cannot", "will not"),
@@ -599,13 +844,14 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "works",
         NORMAL,
         [
-            r"功能(?:全部|都|均)?(?:正常|完好|ok|没问题|无问题)",
+            r"功能(?:全部|都|均|使用|一切)?(?:正常|完好|ok|没问题|无问题)",
             r"一切(?:都)?(?:正常|完好|ok|没问题)",
             r"各项功能(?:全部|都|均)?(?:正常|完好)",
             r"所有功能(?:全部|都|均)?(?:正常|完好)",
             "完美",
             r"无任何(?:问题|毛病)",
-            r"没有任何(?:问题|毛病)",
+            r"没有?任何(?:问题|毛病|暗病)",
+            *_each(("没有?", "无"), "(?:毛病|暗病)"),
             r"all functions? (?:work(?:ing|s)?|normal|ok)\b",
             r"fully (?:functional|working)\b",
             r"works? (?:perfectly|fine|great|well)\b",
@@ -631,8 +877,8 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "repair",
         "更换过屏幕",
         [
-            r"换(?:过|了)?(?:外|内)?屏",
-            r"屏幕?(?:换过|更换过|是换的|非原装?|已换|是后换的)",
+            r"换(?:过|了)?(?:外|内|国|原装|原|oled|软|硬)?屏",
+            r"屏幕?(?:换过|更换过|更换成|是换的|非原装?|已换|是后换的|有维修|维修过|修过)",
             r"外屏(?:换过|更换过|是换的|非原装?|已换)",
             r"非原(?:装|厂)?屏",
             r"screen (?:was |has been )?replaced\b",
@@ -646,7 +892,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "repair",
         "更换过电池",
         [
-            r"换(?:过|了)?(?:的)?(?:全新|新|原装)?的?电池",
+            r"换(?:过|了)?(?:的)?(?:全新|新|原装|大容量)?的?电池",
             r"电池(?:换过|更换过|是换的|非原装?|已换|换新)",
             r"battery (?:was |has been )?replaced\b",
             r"replaced (?:the )?battery\b",
@@ -671,6 +917,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "channel",
         "国行",
         ["国行", "大陆行货", "行货", "国版", r"china version\b", r"mainland\b", r"cn version\b"],
+        ("和", "跟", "同", "像"),  # 和国行一样: a comparison
     ),
     _kw("channel", "港版", ["港版", "港行", "香港版?", r"hk\b", r"hong ?kong\b"]),
     _kw("channel", "美版", ["美版", "美国版", r"us ?(?:version|版)", r"us model\b"]),
@@ -679,7 +926,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "官网",
         [
             "官网",
-            r"官方(?:旗舰店|商城|渠道|直营)?",
+            r"官方(?:旗舰店|商城|渠道|直营|购买|购入|买的)",
             "直营店",
             r"apple store\b",
             r"official store\b",
@@ -715,17 +962,24 @@ def _keyword_regex() -> tuple[re.Pattern[str], dict[str, _Keyword]]:
     """All keywords in one regex whose every branch starts with a plain character.
 
     That shape lets the regex engine skip every position whose character starts no
-    keyword and try only the branches that start with it, which is what makes this
-    fast; the empty named group at the end of a branch says which keyword matched.
+    keyword and try only the branches that start with it (they are grouped by that
+    character), which is what makes this fast; the empty named group at the end of a branch says which keyword matched.
     re.ASCII makes `\\b` an edge between ASCII letters and Chinese characters.
     """
-    branches: list[str] = []
+    by_first: dict[str, list[str]] = {}  # branches grouped by their first character
     rows: dict[str, _Keyword] = {}
     for row in _KEYWORDS:
         for alternative in row.alternatives:
-            name = f"k{len(branches)}"
+            name = f"k{len(rows)}"
             rows[name] = row
-            branches.append(f"{alternative}(?P<{name}>)")
+            first, rest = alternative[0], alternative[1:]
+            if first == "\\" or rest[:1] in ("?", "*", "+", "{"):
+                first, rest = "", alternative  # not a plain first character: its own branch
+            by_first.setdefault(first, []).append(f"{rest}(?P<{name}>)")
+    branches = [
+        f"{first}(?:{'|'.join(rests)})" if first else "|".join(rests)
+        for first, rests in by_first.items()
+    ]
     return re.compile("|".join(branches), re.ASCII), rows
 
 
@@ -733,7 +987,8 @@ _KEYWORD_RE, _KEYWORD_OF = _keyword_regex()
 _SPACES = re.compile(r"\s+")
 
 _RAM_AND_STORAGE = re.compile(
-    r"(?<![\d.])(\d{1,3}) ?(?:gb?)? ?(?:\+|(?<=g)/|(?<=gb)/) ?(\d{1,4}) ?(gb?|tb?)?(?![\d.])",
+    r"(?<![\d.])(\d{1,3}) ?(?:gb?)? ?(?:运行内存|运存|内存|ram)? ?(?:\+|(?<=g)/|(?<=gb)/) ?"
+    r"(\d{1,4}) ?(gb?|tb?)?(?![\d.])",
     re.ASCII,
 )
 _SIZE = re.compile(r"(?<![\d.+])(\d{1,4}) ?(gb?|tb?)(?![a-z])", re.ASCII)
@@ -752,6 +1007,8 @@ _LINK = re.compile(
     r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+|\b[\w.-]+\.(?:com|cn|net|org|io|me|xyz|top)\b",
     re.IGNORECASE | re.ASCII,
 )
+#: a listing attribute line: a short label, then a colon (品牌：, 存储容量:, Model:)
+_KEY_VALUE = re.compile(r"[^\s:：]{1,10} ?[:：]")
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、]|\(\d{1,2}\))\s*")
 
 
@@ -831,7 +1088,7 @@ class ParsedDevice:
         if self.ambiguous.get(name):
             return self.ambiguous[name]
         catalogue = catalogue or load_catalogue()
-        model = catalogue.get(self.model) if self.model else None
+        model = catalogue.resolve(self.model) if self.model else None
         if name == "brand":
             brands = catalogue.brands()
             if self.device_type:
@@ -840,9 +1097,9 @@ class ParsedDevice:
         if name == "model":
             return tuple(m.model for m in catalogue.models(self.brand, self.device_type))
         if name == "storage":
-            return model.storage if model else ()
+            return (model.storage or STORAGE_CHOICES) if model else ()
         if name == "ram":
-            return model.ram if model else ()
+            return (model.ram or RAM_CHOICES) if model else ()
         if name == "device_type":
             return DEVICE_TYPES
         return {
@@ -865,11 +1122,11 @@ class ParsedDevice:
                 ambiguous.pop("model", None)
             return replace(self, ambiguous=ambiguous, **changes)  # type: ignore[arg-type]
         catalogue = catalogue or load_catalogue()
-        model = catalogue.get(value)
+        model = catalogue.resolve(value)
         if model is None:
             raise ValueError(f"unknown model: {value}")
-        storage = self.storage if self.storage in model.storage else None
-        ram = self.ram if self.ram in model.ram else None
+        storage = self.storage if self.storage in (model.storage or STORAGE_CHOICES) else None
+        ram = self.ram if self.ram in (model.ram or RAM_CHOICES) else None
         if model.needs_ram and ram is None and len(model.ram) == 1:
             ram = model.ram[0]
         return replace(
@@ -920,9 +1177,14 @@ def _read_sizes(normal: str) -> _Sizes:
         if unit.startswith("t"):
             sizes.add_storage(_size_text(number, unit))
             continue
-        # The label next to the number decides, the one before it first (内存16G 存储512G).
-        label = _size_label(normal[max(0, m.start() - 5) : m.start()])
+        # The label next to the number decides: one right after it (2g内存+16g存储), then
+        # the one before it (内存16G 存储512G), then one a little after.
+        after = _size_label_right_after(normal, m.end())
+        label = after if after in ("ram", "storage") else None
+        label = label or _size_label(normal[max(0, m.start() - 5) : m.start()])
         label = label or _size_label(normal[m.end() : m.end() + 5])
+        if label is None and unit == "g" and number in _NETWORK_GENERATIONS:
+            continue  # 全网通4G, 三网4g: the network, not a size
         if label == "ram" or (label != "storage" and number <= RAM_GB_UP_TO):
             sizes.add_ram(_ram_text(number))
         else:
@@ -931,6 +1193,22 @@ def _read_sizes(normal: str) -> _Sizes:
         for m in _BARE_STORAGE.finditer(normal):
             sizes.add_storage(f"{m.group(1)}GB")
     return sizes
+
+
+def _small_storage(sizes: _Sizes, model: Model | None) -> None:
+    """A phone or tablet 'RAM' size that is one of its storage sizes and none of its RAM
+    sizes is its storage (iPhone 6 16G, vivo Y66 32G)."""
+    storage = (model.storage if model else ()) or STORAGE_CHOICES
+    if len(sizes.ram) == 1 and sizes.ram[0] not in (model.ram if model else ()):
+        if sizes.ram[0] in storage:
+            sizes.storage, sizes.ram = sizes.ram, []
+
+
+def _size_label_right_after(normal: str, end: int) -> str | None:
+    """The label written right after a size, with no space (16g存储, 4g运存), or None."""
+    if normal.startswith(_RAM_WORDS, end):
+        return "ram"
+    return "storage" if normal.startswith(_STORAGE_WORDS, end) else None
 
 
 def _size_label(window: str) -> str | None:
@@ -968,12 +1246,18 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
         bucket = words.setdefault(row.kind, [])
         if row.value not in bucket:
             bucket.append(row.value)
+        if row.kind == "repair" and row.value == "无维修" and "拆" in m.group():
+            words.setdefault("works", [NORMAL])  # 无拆无修: never opened, works as sold
 
     typed = words.get("type", [])
     device_type = typed[0] if len(typed) == 1 else None
 
     brands = catalogue.brands_in(normal)
     models, partial = catalogue.models_in(flat, brands, device_type)
+    # and every model named by its shape (iPhone 6 Plus), of the type the text names
+    for shape in catalogue.shapes_in(flat):
+        if shape not in models and device_type in (None, shape.device_type):
+            models.append(shape)
     model: Model | None = None
     brand_name: str | None = None
     if len(models) == 1:
@@ -1002,9 +1286,11 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
                 ambiguous["model"] = tuple(m.model for m in offered)
 
     sizes = _read_sizes(normal)
+    if not sizes.storage and device_type in ("手机", "平板"):
+        _small_storage(sizes, model)
     storage = _pick("storage", sizes.storage, model.storage if model else None, ambiguous)
     ram: str | None = None
-    if model is None:
+    if model is None or not model.storage:  # no model, or one the catalogue does not list
         ram = sizes.ram[0] if len(sizes.ram) == 1 else None
     elif model.ram:
         if model.needs_ram:
@@ -1014,7 +1300,7 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
         elif len(sizes.ram) == 1 and sizes.ram[0] in model.ram:
             ram = sizes.ram[0]  # phones: optional, sent only when it is a real option
 
-    conditions = words.get("condition", [])
+    conditions = words.get("condition") or words.get("wear", [])
     condition = conditions[0] if len(conditions) == 1 else None
     if len(conditions) > 1:
         ambiguous["condition"] = tuple(c for c in CONDITIONS if c in conditions)
@@ -1027,7 +1313,9 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
     function_status: str | None = None
     if faults:
         function_status = max(faults, key=FUNCTION_STATUSES.index)
-    elif "works" in words or "无维修" in repairs:
+    elif "lock" in words:
+        pass  # locked: no status the platform names says it; asked
+    elif "works" in words:
         function_status = NORMAL
     repair = max(repairs, key=_REPAIR_SEVERITY.__getitem__) if repairs else None
     channels = words.get("channel", [])
@@ -1054,7 +1342,7 @@ def _pick(
     ambiguous: dict[str, tuple[str, ...]],
 ) -> str | None:
     """The one stated value that is valid; several or an invalid one go to `ambiguous`."""
-    if options is None:  # no model yet: nothing to check against
+    if not options:  # no model yet, or one the catalogue does not list: nothing to check
         if len(stated) > 1:
             ambiguous[name] = tuple(stated)
         return stated[0] if len(stated) == 1 else None
@@ -1095,17 +1383,36 @@ def looks_like_device(text: str, catalogue: Catalogue | None = None) -> bool:
 
 
 def split_descriptions(text: str) -> list[str]:
-    """One description per non-empty line, list markers (`1.`, `-`) removed."""
-    lines = (_BULLET.sub("", line).strip() for line in text.splitlines())
-    return [line for line in lines if line]
+    """One description per non-empty line, list markers (`1.`, `-`) removed.
+
+    Consecutive `key：value` lines (品牌：Apple / 型号：iPhone 15 / 成色：95新, as listing
+    pages show a device's attributes) are one description.
+    """
+    descriptions: list[str] = []
+    joining = False
+    for raw in text.splitlines():
+        line = _BULLET.sub("", raw).strip()
+        if not line:
+            joining = False
+            continue
+        key_value = _KEY_VALUE.match(line) is not None
+        if key_value and joining:
+            descriptions[-1] += " " + line
+        else:
+            descriptions.append(line)
+        joining = key_value
+    return descriptions
 
 
 __all__ = [
     "BATTERY_WORN_BELOW",
+    "RAM_CHOICES",
+    "STORAGE_CHOICES",
     "Brand",
     "Catalogue",
     "Model",
     "ParsedDevice",
+    "Series",
     "load_catalogue",
     "looks_like_device",
     "parse_description",

@@ -110,6 +110,9 @@ QUALITY_CHECK = [
 
 # model, brand, device type, base price (元, smallest storage), storage options, RAM options
 _PRICE_TABLE = (
+    ("iPhone 6 Plus", "苹果", "手机", 180, "16 64 128", ""),
+    ("iPhone 7 Plus", "苹果", "手机", 350, "32 128 256", ""),
+    ("iPhone XS Max", "苹果", "手机", 900, "64 256 512", ""),
     ("iPhone 12", "苹果", "手机", 1500, "64 128 256", ""),
     ("iPhone 12 Pro", "苹果", "手机", 2100, "128 256 512", ""),
     ("iPhone 12 Pro Max", "苹果", "手机", 2500, "128 256 512", ""),
@@ -128,6 +131,7 @@ _PRICE_TABLE = (
     ("iPhone 16 Plus", "苹果", "手机", 5200, "128 256 512", ""),
     ("iPhone 16 Pro", "苹果", "手机", 6200, "128 256 512 1TB", ""),
     ("iPhone 16 Pro Max", "苹果", "手机", 7200, "256 512 1TB", ""),
+    ("iPhone 17 Pro Max", "苹果", "手机", 8600, "256 512 1TB 2TB", ""),
     ("Mate 60", "华为", "手机", 3000, "256 512", "12"),
     ("Mate 60 Pro", "华为", "手机", 3800, "256 512 1TB", "12"),
     ("Mate 60 Pro+", "华为", "手机", 4800, "512 1TB", "16"),

@@ -383,3 +383,42 @@ async def test_several_lines_with_gaps_ask_about_the_incomplete_ones_after_the_c
     assert "iPhone 13 · 128GB" in replies[1].visible
     [card] = await press(bot_env, user, replies[1], data_of(replies[1], "Worn battery"))
     assert card.visible.startswith("💱 iPhone 13 · 128GB")
+
+
+# -- devices people really own (issue 12) -----------------------------------------------------
+
+
+async def test_an_old_model_read_from_its_shape_is_quoted_without_questions(bot_env):
+    user = bot_env.user(2040, "en")
+    [card] = await bot_env.say(user, "/quote 苹果6plus 64G 9新 功能正常")
+    assert card.visible.startswith("💱 iPhone 6 Plus · 64GB")
+    breakdown = re.search(r"× ([\d.]+) −", card.visible)
+    assert breakdown is not None and Decimal(breakdown[1]) == Decimal("0.90")  # 9新 = 九成新
+    assert aihuishou(bot_env)["errors"] == {}
+
+
+async def test_a_2026_model_is_quoted(bot_env):
+    user = bot_env.user(2041, "en")
+    [card] = await bot_env.say(user, "/quote iPhone17ProMax 1T 国行 99新 无拆无修")
+    assert card.visible.startswith("💱 iPhone 17 Pro Max · 1TB")
+    assert labels(card) == ["🔄 Change condition", "🔧 Change function status", "💱 Quote again"]
+
+
+async def test_a_key_value_listing_text_is_quoted_without_asking_what_it_states(bot_env):
+    user = bot_env.user(2042, "zh-hans")
+    text = (
+        "品牌：Apple/苹果\n型号：iPhone XS Max\n存储容量：256GB\n版本：大陆国行\n"
+        "成色：95新\n拆修和功能：无拆无修\n颜色：金色 价格：¥1,899 电话 13800138000"
+    )
+    [card] = await bot_env.say(user, f"/quote {text}")
+    assert card.visible.startswith("💱 iPhone XS Max · 256GB")
+    assert "13800138000" not in card.visible
+
+
+async def test_a_shape_the_platform_does_not_record_offers_close_catalogue_models(bot_env):
+    user = bot_env.user(2043, "en")
+    [question] = await bot_env.say(user, "/quote iPhone 5s 16G 9成新 功能正常")
+    assert "Aihuishou doesn't price iPhone 5s" in question.visible
+    assert aihuishou(bot_env)["errors"] == {"not_found": 1}
+    offered = labels(question)
+    assert offered and all(label.startswith("iPhone") for label in offered[:3])
