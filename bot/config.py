@@ -90,6 +90,16 @@ class Settings(BaseSettings):
 
     # -- per-platform views for the clients ------------------------------------------
 
+    def platform_configs(self) -> dict[str, PlatformConfig]:
+        """Each platform's settings, by platform name (`clients.registry.build_clients`)."""
+        return {
+            "anjuke": self.anjuke(),
+            "anjuke_open": self.anjuke_open(),
+            "beike": self.beike(),
+            "xianyu": self.xianyu(),
+            "aihuishou": self.aihuishou(),
+        }
+
     def anjuke(self) -> PlatformConfig:
         return PlatformConfig(
             self.anjuke_api_url, self.anjuke_key, self.anjuke_secret, self.anjuke_tier

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 # The platforms are Chinese: their days (and daily quotas) start at midnight UTC+8.
@@ -65,11 +65,3 @@ class FakeClock:
 def china_day(clock: Clock) -> str:
     """The platform day (UTC+8) as `YYYY-MM-DD`; daily quotas reset when it changes."""
     return datetime.fromtimestamp(clock.time(), CHINA_TZ).strftime("%Y-%m-%d")
-
-
-def china_now(clock: Clock) -> datetime:
-    return datetime.fromtimestamp(clock.time(), CHINA_TZ)
-
-
-def utc_now(clock: Clock) -> datetime:
-    return datetime.fromtimestamp(clock.time(), UTC)

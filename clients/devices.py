@@ -108,7 +108,7 @@ class Model:
         return self.device_type in RAM_REQUIRED_TYPES
 
 
-def normalise(text: str) -> str:
+def matching_form(text: str) -> str:
     """Full-width to ASCII (NFKC) and lower case: the form every pattern here reads."""
     return unicodedata.normalize("NFKC", text).lower()
 
@@ -214,7 +214,7 @@ class Catalogue:
         found = self._models.get(model)
         if found is not None:
             return found
-        matches = self._global_aliases.get(compact(normalise(model)), ())
+        matches = self._global_aliases.get(compact(matching_form(model)), ())
         return matches[0] if len(matches) == 1 else None
 
     def __iter__(self) -> Iterator[Model]:
@@ -225,7 +225,7 @@ class Catalogue:
 
     def closest(self, text: str, n: int = 3) -> list[Model]:
         """The `n` models whose spellings look most like `text` (for 'did you mean' buttons)."""
-        target = compact(normalise(text))
+        target = compact(matching_form(text))
         if not target:
             return []
         scored: list[tuple[float, int, Model]] = []
@@ -235,7 +235,7 @@ class Catalogue:
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
         return [model for score, _, model in scored[:n] if score > 0.4]
 
-    # -- reading (the texts are already normalised, see `normalise` and `compact`) -----------
+    # -- reading (the texts are already normalised, see `matching_form` and `compact`) -----------
 
     def brands_in(self, normal: str) -> list[str]:
         """The brands a normalised text names, in order."""
@@ -301,8 +301,11 @@ class Catalogue:
         self._own_aliases: dict[str, tuple[str, ...]] = {}
         for model in self._models.values():
             brand = self._brands[model.brand]
-            own = [compact(normalise(model.model)), *(compact(normalise(a)) for a in model.aliases)]
-            shorts = [compact(normalise(a)) for a in model.short_aliases]
+            own = [
+                compact(matching_form(model.model)),
+                *(compact(matching_form(a)) for a in model.aliases),
+            ]
+            shorts = [compact(matching_form(a)) for a in model.short_aliases]
             self._own_aliases[model.model] = tuple(dict.fromkeys(own))
             spellings = set(own)
             for alias in (*own, *shorts):
@@ -331,8 +334,8 @@ class Catalogue:
         }
         brand_words: dict[str, str] = {}
         for brand in self._brands.values():
-            for word in (*brand.aliases, *brand.lines, normalise(brand.name)):
-                brand_words[normalise(word)] = brand.name
+            for word in (*brand.aliases, *brand.lines, matching_form(brand.name)):
+                brand_words[matching_form(word)] = brand.name
         self._brand_words = brand_words
         self._brand_re = _trie_regex(brand_words, _word_guard)
 
@@ -953,7 +956,7 @@ def _battery(normal: str) -> int | None:
 def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDevice:
     """Read one device description (see the module docstring for the rules)."""
     catalogue = catalogue or load_catalogue()
-    normal = _SPACES.sub(" ", normalise(text)).strip()
+    normal = _SPACES.sub(" ", matching_form(text)).strip()
     flat = compact(normal)
     ambiguous: dict[str, tuple[str, ...]] = {}
 

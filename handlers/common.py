@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 
 from telegram import (
     BotCommand,
@@ -17,8 +18,8 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, ContextTypes
 
-from bot.services import Services
 from clients.errors import PlatformError
+from handlers.context import BotContext, Services
 from handlers.texts import LANGUAGES, lang_of, t
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,13 @@ COMMANDS = (
 )
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]
+def services(context: BotContext) -> Services:
+    return context.bot_data.services
+
+
+def strip_tags(text: str) -> str:
+    """An HTML text as plain text for a callback answer (200 characters at most)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))[:200]
 
 
 def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -100,7 +106,6 @@ async def edit_in_place(
                 text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard,
-                disable_web_page_preview=True,
             )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
@@ -111,7 +116,7 @@ async def edit_in_place(
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_lang(update, context)
-    await reply(update, t(lang, "start"), disable_web_page_preview=True)
+    await reply(update, t(lang, "start"))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -27,13 +27,10 @@ Callback data (at most 64 bytes; tokens only, the state stays here):
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-import re
 import secrets
 from dataclasses import dataclass, field, replace
 
-from cachetools import LRUCache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
@@ -46,13 +43,20 @@ from clients.devices import (
     compact,
     load_catalogue,
     looks_like_device,
-    normalise,
+    matching_form,
     parse_description,
     split_descriptions,
 )
 from clients.errors import NotFound, PlatformError
 from clients.models import Quote, QuoteRequest
-from handlers.common import edit_in_place, error_text, reply, services, user_lang
+from handlers.common import (
+    edit_in_place,
+    error_text,
+    reply,
+    services,
+    strip_tags,
+    user_lang,
+)
 from handlers.quote_card import card_keyboard, e, render_quote, value_label
 from handlers.texts import t
 
@@ -64,8 +68,6 @@ CONVERSATION_TIMEOUT = 600.0
 MAX_DEVICES = 20
 PAGE_SIZE = 12
 CLOSEST_MODELS = 4
-#: quote cards whose buttons still work (token -> request), oldest forgotten first
-CARD_MEMORY = 5000
 #: option buttons per row, by the field asked for
 COLUMNS = {"brand": 3, "model": 2, "storage": 3, "ram": 3, "condition": 3, "function_status": 2}
 #: fields a typed answer may fill besides the one asked for
@@ -112,11 +114,6 @@ def job_name(chat_id: int, user_id: int) -> str:
 
 def catalogue() -> Catalogue:
     return load_catalogue()
-
-
-def strip_tags(text: str) -> str:
-    """An HTML text as plain text for a callback answer (200 characters at most)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))[:200]
 
 
 # -- entry points -------------------------------------------------------------------------
@@ -397,15 +394,18 @@ def typed_answer(
     device: ParsedDevice, name: str, options: tuple[str, ...], text: str
 ) -> ParsedDevice | None:
     """The device with a typed answer applied, or None when the text answers nothing."""
-    wanted = compact(normalise(text))
+    wanted = compact(matching_form(text))
     if not wanted:
         return None
     cat = catalogue()
     for value in options:
-        spellings = {compact(normalise(value)), compact(normalise(value_label("en", value)))}
+        spellings = {
+            compact(matching_form(value)),
+            compact(matching_form(value_label("en", value))),
+        }
         if name in ("storage", "ram"):
-            spellings.add(compact(normalise(value)).removesuffix("b"))  # 256g, 1t
-            spellings.add(compact(normalise(value)).removesuffix("gb"))  # 256
+            spellings.add(compact(matching_form(value)).removesuffix("b"))  # 256g, 1t
+            spellings.add(compact(matching_form(value)).removesuffix("gb"))  # 256
         if wanted in spellings:
             return device.choose(name, value, cat)
     parsed = parse_description(text, cat)
@@ -472,7 +472,7 @@ async def deliver(
 def remember_card(
     context: ContextTypes.DEFAULT_TYPE, request: QuoteRequest, owner_id: int | None
 ) -> str:
-    cards = context.bot_data.setdefault("quote_cards", LRUCache(maxsize=CARD_MEMORY))
+    cards = context.bot_data.quote_cards
     token = secrets.token_urlsafe(6)
     cards[token] = CardState(request, owner_id)
     return token
@@ -484,7 +484,7 @@ async def send_card(
     user = update.effective_user
     token = remember_card(context, quote.request, user.id if user else None)
     card = render_quote(quote, lang, token, sandbox=services(context).settings.demo)
-    return await reply(update, card.text, reply_markup=card.keyboard, disable_web_page_preview=True)
+    return await reply(update, card.text, reply_markup=card.keyboard)
 
 
 # -- buttons ------------------------------------------------------------------------------
@@ -539,7 +539,7 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
     _, token, arg = query.data.split("|", 2)
-    cards = context.bot_data.get("quote_cards") or {}
+    cards = context.bot_data.quote_cards
     state: CardState | None = cards.get(token)
     if state is None:
         await query.answer(t(lang, "quote_card_expired"), show_alert=True)
