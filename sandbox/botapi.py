@@ -805,6 +805,8 @@ class BotApiEmulator:
         self._activity = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
+        #: requests whose client hung up before its body arrived
+        self.hang_ups = 0
 
         self._methods: dict[str, tuple[str, Handler]] = {
             name.lower(): (name, handler)
@@ -1070,6 +1072,12 @@ class BotApiEmulator:
         known = self._methods.get(name.lower())
         try:
             params, uploads = await self._read_params(request)
+        except ConnectionResetError:
+            # The client hung up mid-request, as a bot does when it stops during a long poll;
+            # nobody is left to answer, and it is no server error.
+            self.hang_ups += 1
+            await self._notify_activity()
+            return web.Response(status=499)
         except ApiError as error:
             self.calls.append(ApiCall(known[0] if known else name, {}))
             await self._notify_activity()
