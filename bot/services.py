@@ -7,7 +7,7 @@ import httpx
 from bot.config import Settings
 from clients.clock import Clock, SystemClock
 from clients.gateway import Gateway
-from clients.registry import LISTING_CLIENTS, build_clients
+from clients import registry
 from handlers.context import Services
 from storage.accounts import AccountStore
 from storage.alerts import AlertStore
@@ -31,7 +31,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
         headers={"User-Agent": "listing-assistant-bot/0.1"},
     )
-    clients = build_clients(settings.platform_configs(), http, clock)
+    # read at call time: the registry's list is the one place a platform is added
+    platforms = registry.PLATFORMS
+    clients = registry.build_clients(settings.platform_configs(), http, clock, platforms)
     gateway = Gateway(clients, QuotaStore(database), clock)
     subscriptions = SubscriptionStore(database)
     alerts = AlertStore(database)
@@ -48,5 +50,5 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         watching=AlertRuntime(
             subscriptions, alerts, gateway, clock, float(settings.alert_interval_seconds)
         ),
-        listing_clients=LISTING_CLIENTS,
+        listing_clients=registry.listing_clients(platforms),
     )
