@@ -28,6 +28,10 @@ log = logging.getLogger("bot")
 
 DEMO_TOKEN = "100000001:sandbox-demo-token-not-a-secret"
 DEMO_DATABASE = "data/demo.sqlite3"
+#: the demo checks watched listings often, so /demo_drop's alert comes within a minute
+DEMO_ALERT_INTERVAL = 20
+#: tiers whose daily quota allows a check every DEMO_ALERT_INTERVAL (personal would not)
+DEMO_TIERS = {"anjuke": "enterprise_advanced", "xianyu": "enterprise_advanced"}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -69,10 +73,11 @@ async def run(settings: Settings, *, demo: bool) -> None:
             loop.add_signal_handler(sig, stop.set)
 
     async with contextlib.AsyncExitStack() as stack:
-        emulator = None
+        emulator = sandbox = None
         if demo:
-            settings, emulator = await start_demo(settings, stack)
+            settings, sandbox, emulator = await start_demo(settings, stack)
         services = build_services(settings)
+        services.demo_market = sandbox
         application = build_application(settings, services)
         async with application:
             await application.start()
@@ -100,15 +105,20 @@ async def run(settings: Settings, *, demo: bool) -> None:
 
 
 async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # type: ignore[no-untyped-def]
-    """Start the sandbox (and, without a token, the Bot API emulator); return new settings."""
+    """Start the sandbox (and, without a token, the Bot API emulator).
+
+    Returns the new settings, the sandbox and the emulator (None with a token).
+    """
     from sandbox.server import Sandbox
 
-    sandbox = Sandbox()
+    sandbox = Sandbox(tiers=DEMO_TIERS)
     await sandbox.start()
     stack.push_async_callback(sandbox.stop)
     overrides = sandbox.settings_overrides()
-    if "DATABASE_PATH" not in os.environ and not _dotenv_sets("DATABASE_PATH"):
+    if not _set_by_user("DATABASE_PATH"):
         overrides["database_path"] = DEMO_DATABASE
+    if not _set_by_user("ALERT_INTERVAL_SECONDS"):
+        overrides["alert_interval_seconds"] = DEMO_ALERT_INTERVAL
     emulator = None
     token = settings.telegram_bot_token
     if not (token and token.get_secret_value()):
@@ -120,7 +130,11 @@ async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # t
         overrides["telegram_api_url"] = emulator.base_url
         overrides["telegram_bot_token"] = SecretStr(DEMO_TOKEN)
     log.info("sandbox platforms on %s", sandbox.base_url)
-    return load_settings(require_token=True, **overrides), emulator
+    return load_settings(require_token=True, **overrides), sandbox, emulator
+
+
+def _set_by_user(name: str) -> bool:
+    return name in os.environ or _dotenv_sets(name)
 
 
 def _dotenv_sets(name: str) -> bool:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 
 from bot.config import Settings
+from clients import registry
 from clients.clock import Clock, SystemClock
 from clients.gateway import Gateway
-from clients import registry
 from handlers.context import Services
 from storage.accounts import AccountStore
 from storage.alerts import AlertStore

@@ -8,6 +8,7 @@ every store and service, built once by `bot.services.build_services`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Protocol
 
 import httpx
@@ -17,6 +18,7 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 from clients.base import ListingClient
 from clients.clock import Clock
 from clients.gateway import Gateway
+from clients.models import ListingRef
 from storage.accounts import AccountStore
 from storage.alerts import AlertStore
 from storage.database import Database
@@ -37,6 +39,14 @@ class HandlerSettings(Protocol):
     demo: bool
 
 
+class DemoMarket(Protocol):
+    """What `--demo` may change in the sandbox platforms (`sandbox.server.Sandbox`)."""
+
+    def set_listing_price(self, ref: ListingRef, price: Decimal) -> bool:
+        """Set a listing's price; False when the sandbox has no such listing."""
+        ...
+
+
 @dataclass
 class Services:
     settings: HandlerSettings
@@ -53,6 +63,8 @@ class Services:
     listing_clients: tuple[type[ListingClient], ...]
     #: photo URL -> Telegram file_id, so a photo is uploaded at most once
     photo_ids: dict[str, str] = field(default_factory=dict)
+    #: the sandbox, in `--demo` only (enables /demo_drop)
+    demo_market: DemoMarket | None = None
 
     async def close(self) -> None:
         await self.http.aclose()

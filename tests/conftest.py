@@ -62,7 +62,10 @@ class BotEnv:
         return await self.emulator.press(user, message, button)
 
 
-async def start_bot_env(tmp_path: Path, **settings_overrides: Any) -> AsyncIterator[BotEnv]:
+async def start_bot_env(
+    tmp_path: Path, *, demo_market: bool = False, **settings_overrides: Any
+) -> AsyncIterator[BotEnv]:
+    """`demo_market`: the sandbox can be changed from the chat (/demo_drop), as in --demo."""
     clock = FakeClock()
     async with (
         Sandbox(clock=clock, tiers=E2E_TIERS) as sandbox,
@@ -77,6 +80,7 @@ async def start_bot_env(tmp_path: Path, **settings_overrides: Any) -> AsyncItera
         }
         settings = load_settings(**overrides)
         services = build_services(settings, clock)
+        services.demo_market = sandbox if demo_market else None
         application = build_application(settings, services)
         async with application:
             await application.start()
