@@ -18,16 +18,23 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import secret_values, setup_logging
 
+if TYPE_CHECKING:
+    from handlers.context import BotApplication
+
 log = logging.getLogger("bot")
 
 DEMO_TOKEN = "100000001:sandbox-demo-token-not-a-secret"
 DEMO_DATABASE = "data/demo.sqlite3"
+#: the update types the bot handles (Telegram sends only these)
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "inline_query"]
 #: the demo checks watched listings often, so /demo_drop's alert comes within a minute
 DEMO_ALERT_INTERVAL = 20
 #: tiers whose daily quota allows a check every DEMO_ALERT_INTERVAL (personal would not)
@@ -84,13 +91,7 @@ async def run(settings: Settings, *, demo: bool) -> None:
             # run_polling() would call post_init; we run the pieces ourselves, so call it here
             if application.post_init is not None:
                 await application.post_init(application)
-            assert application.updater is not None
-            await application.updater.start_polling(
-                poll_interval=0.0,
-                timeout=30,
-                drop_pending_updates=False,
-                allowed_updates=["message", "edited_message", "callback_query"],
-            )
+            await start_updates(application, settings)
             log.info("bot running%s", " (demo, sandbox platforms)" if demo else "")
             waiters = [asyncio.create_task(stop.wait())]
             if emulator is not None:
@@ -102,6 +103,36 @@ async def run(settings: Settings, *, demo: bool) -> None:
             log.info("stopping")
             await application.updater.stop()
             await application.stop()
+
+
+async def start_updates(
+    application: BotApplication, settings: Settings, *, poll_timeout: int = 30
+) -> None:
+    """Receive updates by long polling, or by webhook when `WEBHOOK_URL` is set.
+
+    Webhook mode is python-telegram-bot's own (`run_webhook`'s pieces): it calls
+    setWebhook with the secret token and serves `WEBHOOK_LISTEN:WEBHOOK_PORT` at the
+    URL's path, refusing requests without the secret in X-Telegram-Bot-Api-Secret-Token.
+    """
+    updater = application.updater
+    assert updater is not None
+    if not settings.webhook:
+        await updater.start_polling(
+            poll_interval=0.0,
+            timeout=poll_timeout,
+            drop_pending_updates=False,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        return
+    await updater.start_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret_token.get_secret_value(),
+        allowed_updates=ALLOWED_UPDATES,
+        drop_pending_updates=False,
+    )
 
 
 async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # type: ignore[no-untyped-def]

@@ -15,10 +15,11 @@ from telegram.ext import ApplicationBuilder, Defaults
 
 import handlers
 from bot.config import Settings
+from bot.health import HEARTBEAT_SECONDS, beat
 from bot.rate_limiter import FloodSafeRateLimiter
 from handlers.alerts import start_alerts
 from handlers.common import set_commands
-from handlers.context import CONTEXT_TYPES, BotApplication, Services
+from handlers.context import CONTEXT_TYPES, BotApplication, BotContext, Services
 
 #: Connections to the Bot API for everything but getUpdates (which has its own). Telegram
 #: takes about 30 messages a second, so at a 50-250 ms round trip 2-8 requests are in
@@ -69,11 +70,21 @@ def build_application(
 
 async def _post_init(application: BotApplication) -> None:
     await set_commands(application)
+    # the Docker HEALTHCHECK reads the heartbeat (bot/health.py): one now, then on a timer
+    beat(application.bot_data.services.database.path)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _heartbeat, interval=HEARTBEAT_SECONDS, first=HEARTBEAT_SECONDS, name="heartbeat"
+        )
     start_alerts(application)  # the poll job, and alerts a previous run left unsent
     # What is imported and built by now lives as long as the process: frozen, the garbage
     # collector stops walking it on every full collection. Its pauses fell from ~80 ms to
     # ~13 ms (bench/alerts.py), pauses that bunch messages past Telegram's 30 a second.
     gc.freeze()
+
+
+async def _heartbeat(context: BotContext) -> None:
+    beat(context.bot_data.services.database.path)
 
 
 async def _post_shutdown(application: BotApplication) -> None:

@@ -64,6 +64,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+import aiohttp
 from aiohttp import web
 
 from clients.clock import Clock, SystemClock
@@ -807,6 +808,10 @@ class BotApiEmulator:
         self._runner: web.AppRunner | None = None
         #: requests whose client hung up before its body arrived
         self.hang_ups = 0
+        #: setWebhook's url and secret_token; updates are then POSTed there, as Telegram does
+        self.webhook: dict[str, Any] | None = None
+        self.webhook_refusals = 0
+        self._webhook_lock = asyncio.Lock()
 
         self._methods: dict[str, tuple[str, Handler]] = {
             name.lower(): (name, handler)
@@ -814,6 +819,7 @@ class BotApiEmulator:
                 "getMe": self._get_me,
                 "getUpdates": self._get_updates,
                 "deleteWebhook": self._delete_webhook,
+                "setWebhook": self._set_webhook,
                 "getWebhookInfo": self._get_webhook_info,
                 "sendMessage": self._send_message,
                 "sendPhoto": self._send_photo,
@@ -1156,8 +1162,27 @@ class BotApiEmulator:
     async def _push_update(self, kind: str, payload: dict[str, Any]) -> None:
         update_id = next(self._update_ids)
         self._updates.append(_Update(update_id, kind, payload))
+        if self.webhook is not None:
+            await self._post_to_webhook()
+            return
         async with self._updates_changed:
             self._updates_changed.notify_all()
+
+    async def _post_to_webhook(self) -> None:
+        """POST pending updates, oldest first, to the webhook; one refused stays pending."""
+        assert self.webhook is not None
+        headers = {"Content-Type": "application/json"}
+        if self.webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
+        async with self._webhook_lock, aiohttp.ClientSession() as session:
+            while self._deliverable():
+                update = self._updates[0]
+                body = json.dumps({"update_id": update.update_id, update.kind: update.payload})
+                async with session.post(self.webhook["url"], data=body, headers=headers) as answer:
+                    if answer.status != 200:
+                        self.webhook_refusals += 1
+                        return
+                self._updates.pop(0)
 
     def _deliverable(self) -> list[_Update]:
         if self._allowed_updates is not None:
@@ -1191,11 +1216,28 @@ class BotApiEmulator:
     async def _delete_webhook(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self.webhook = None
+        return True
+
+    async def _set_webhook(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
+        url = str(params.get("url") or "")
+        if not url:
+            return await self._delete_webhook(params, _)
+        if not url.startswith(("https://", "http://127.0.0.1")):
+            raise ApiError(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
+        if "allowed_updates" in params:
+            allowed = params["allowed_updates"] or []
+            if isinstance(allowed, str):
+                allowed = json.loads(allowed)
+            self._allowed_updates = frozenset(allowed) if allowed else None
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        self.webhook = {"url": url, "secret_token": params.get("secret_token") or ""}
         return True
 
     async def _get_webhook_info(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         return {
-            "url": "",
+            "url": self.webhook["url"] if self.webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }

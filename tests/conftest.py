@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bot.__main__ import start_updates
 from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.services import Services, build_services
@@ -85,7 +86,7 @@ async def start_bot_env(
         async with application:
             await application.start()
             await application.post_init(application)  # as bot/__main__.py does
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            await start_updates(application, settings, poll_timeout=1)  # polling or webhook
             try:
                 yield BotEnv(clock, sandbox, emulator, settings, services, application)
             finally:
