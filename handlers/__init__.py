@@ -9,17 +9,30 @@ from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from handlers import account, admin, alerts, common, demo, forget, listings, quotes, watches
+from handlers import (
+    account,
+    admin,
+    alerts,
+    common,
+    demo,
+    forget,
+    inline,
+    listings,
+    quotes,
+    watches,
+)
 from handlers.context import BotApplication
 
 
 def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler(["start", "help"], common.start))
+    application.add_handler(InlineQueryHandler(inline.on_inline_query))
     application.add_handler(CallbackQueryHandler(listings.on_refresh, pattern=r"^r\|"))
     application.add_handler(CallbackQueryHandler(listings.on_photos, pattern=r"^p\|"))
     application.add_handler(CallbackQueryHandler(listings.on_pick_platform, pattern=r"^k\|"))

@@ -496,6 +496,18 @@ class SentMessage:
 
 
 @dataclass(frozen=True)
+class InlineAnswer:
+    """answerInlineQuery as Telegram took it; each result's message text already parsed."""
+
+    query_id: str
+    results: list[dict[str, Any]]
+    texts: list[ParsedText]  # what choosing each result would post
+    cache_time: int
+    is_personal: bool
+    button: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class CallbackAnswer:
     query_id: str
     text: str | None
@@ -783,6 +795,7 @@ class BotApiEmulator:
         self.calls: list[ApiCall] = []
         self.chat_actions: list[ChatAction] = []
         self.callback_answers: dict[str, CallbackAnswer] = {}
+        self.inline_answers: dict[str, InlineAnswer] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.bot_settings: dict[str, Any] = {}
         self.delivered: defaultdict[int, list[float]] = defaultdict(list)
@@ -829,6 +842,7 @@ class BotApiEmulator:
                 "editMessageReplyMarkup": self._edit_message_reply_markup,
                 "deleteMessage": self._delete_message,
                 "answerCallbackQuery": self._answer_callback_query,
+                "answerInlineQuery": self._answer_inline_query,
                 "sendChatAction": self._send_chat_action,
                 "setMyCommands": self._set_my_commands,
                 "getMyCommands": self._get_my_commands,
@@ -1058,6 +1072,26 @@ class BotApiEmulator:
         """Wait until the bot has sent at least `count` messages to `chat_id`."""
         await self.wait_for(lambda: len(self.sent[chat_id]) >= count, timeout)
         return list(self.sent[chat_id])
+
+    async def send_inline_query(self, user: User, query: str, chat_type: str = "private") -> str:
+        """The user types `@bot <query>` in a chat of `chat_type`; returns the inline query id."""
+        query_id = f"{self.bot['id']}{next(self._query_ids):08d}"
+        self._queries[query_id] = _PendingQuery(user.id)
+        payload = {
+            "id": query_id,
+            "from": user.to_api(),
+            "query": query,
+            "offset": "",
+            "chat_type": chat_type,
+        }
+        await self._push_update("inline_query", payload)
+        return query_id
+
+    async def wait_for_inline_answer(self, query_id: str, timeout: float = 5.0) -> InlineAnswer:
+        result: InlineAnswer = await self.wait_for(
+            lambda: self.inline_answers.get(query_id), timeout
+        )
+        return result
 
     async def wait_for_callback_answer(
         self,
@@ -1584,6 +1618,49 @@ class BotApiEmulator:
         raise _bad_request("message to delete not found")
 
     # -- the rest -------------------------------------------------------------------------
+
+    async def _answer_inline_query(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
+        query_id = str(params.get("inline_query_id") or "")
+        if query_id not in self._queries or query_id in self.inline_answers:
+            raise _bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        results = params.get("results")
+        if isinstance(results, str):
+            results = json.loads(results)
+        if not isinstance(results, list) or len(results) > 50:
+            raise _bad_request("RESULTS_TOO_MUCH")
+        ids = [str(r.get("id", "")) for r in results]
+        if len(set(ids)) != len(ids) or not all(0 < len(i.encode()) <= 64 for i in ids):
+            raise _bad_request("RESULT_ID_INVALID")
+        texts = [self._inline_text(result) for result in results]
+        button = params.get("button")
+        if isinstance(button, str):
+            button = json.loads(button)
+        self.inline_answers[query_id] = InlineAnswer(
+            query_id,
+            results,
+            texts,
+            int(params["cache_time"]) if params.get("cache_time") is not None else 300,
+            bool(params.get("is_personal")),
+            button or None,
+        )
+        return True
+
+    def _inline_text(self, result: dict[str, Any]) -> ParsedText:
+        if result.get("type") != "article" or not result.get("title"):
+            raise _bad_request("RESULT_TYPE_INVALID")  # the emulator takes articles only
+        content = result.get("input_message_content") or {}
+        raw = content.get("message_text")
+        if not isinstance(raw, str) or not raw.strip():
+            raise _bad_request("MESSAGE_EMPTY")
+        return self._format(
+            raw,
+            content.get("parse_mode"),
+            content.get("entities"),
+            limit=TEXT_LIMIT,
+            too_long="MESSAGE_TOO_LONG",
+        )
 
     async def _answer_callback_query(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         query_id = str(params.get("callback_query_id") or "")
