@@ -9,6 +9,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
+COPY watching ./watching
 COPY clients ./clients
 COPY storage ./storage
 COPY sandbox ./sandbox
@@ -19,4 +20,9 @@ RUN pip install . \
 USER bot
 VOLUME ["/data"]
 WORKDIR /data
+# webhook mode listens here (WEBHOOK_PORT); long polling needs no port
+EXPOSE 8443
+# the bot touches /data/heartbeat every 30 s in either mode (bot/health.py)
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["python", "-m", "bot.health"]
 CMD ["python", "-m", "bot"]

@@ -45,13 +45,13 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import handlers.alerts as alerts_module
+import watching.poller as poller_module
 from bot.config import Settings, load_settings
 from bot.services import Services, build_services
 from clients.clock import CHINA_TZ, Clock, FakeClock
 from clients.gateway import CHAT_RESERVE
 from clients.models import Listing, ListingRef
-from handlers.alerts import deliver_pending, run_poll_cycle, runtime
+from handlers.alerts import run_poll_cycle, send_pending_alerts
 from sandbox.server import Sandbox
 
 TOKEN = "100000001:bench-alerts-token"
@@ -148,7 +148,7 @@ def subscribe_all(
     Goes through `SubscriptionStore.subscribe`, the same write /watch makes; the listings
     are built from the template rather than fetched, so setting up costs no quota.
     """
-    store = runtime(services).subscriptions
+    store = services.subscriptions
     per_listing = subscriptions // len(ids)
     # five watches per user, but never one user twice on a listing (that is one watch)
     users = max(per_listing, subscriptions // 5)
@@ -226,7 +226,7 @@ async def broadcast_run(users: int) -> dict[str, Any]:
                 stalls = Stalls()
                 stalls.start()
                 started = time.perf_counter()
-                delivery = await deliver_pending(services, application.bot)
+                delivery = await send_pending_alerts(services, application.bot)
                 wall = time.perf_counter() - started
                 bot_stalls = stalls.stop()
             await services.close()
@@ -340,7 +340,7 @@ async def day_run(platform: str, tier: str, listings: int, subscriptions: int) -
     # earlier requests are still on their way, and the sandbox would then stamp them with
     # the later time and refuse them for rate. One check at a time keeps fake time
     # faithful: nothing is in flight when it jumps.
-    alerts_module.CHECK_CONCURRENCY = 1
+    poller_module.CHECK_CONCURRENCY = 1
     clock = FakeClock(midnight_china())
     with tempfile.TemporaryDirectory() as tmp:
         async with fake_world(platform, tier, clock, Path(tmp) / "day.sqlite3") as (sb, s):
@@ -405,7 +405,7 @@ class CountingBot:
 
 
 async def memory_run(subscriptions: int, listings: int) -> dict[str, Any]:
-    alerts_module.CHECK_CONCURRENCY = 1  # see day_run
+    poller_module.CHECK_CONCURRENCY = 1  # see day_run
     gc.collect()
     baseline = rss_mb()
     clock = FakeClock(midnight_china())
@@ -437,7 +437,7 @@ async def memory_run(subscriptions: int, listings: int) -> dict[str, Any]:
             check_seconds = time.perf_counter() - started
             bot = CountingBot()
             started = time.perf_counter()
-            delivery = await deliver_pending(s, bot)  # type: ignore[arg-type]
+            delivery = await send_pending_alerts(s, bot)  # type: ignore[arg-type]
             deliver_seconds = time.perf_counter() - started
             return {
                 "subscriptions": subscriptions,

@@ -18,16 +18,27 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
 from bot.config import Settings, SettingsError, load_settings
 from bot.logs import secret_values, setup_logging
 
+if TYPE_CHECKING:
+    from handlers.context import BotApplication
+
 log = logging.getLogger("bot")
 
 DEMO_TOKEN = "100000001:sandbox-demo-token-not-a-secret"
 DEMO_DATABASE = "data/demo.sqlite3"
+#: the update types the bot handles (Telegram sends only these)
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "inline_query"]
+#: the demo checks watched listings often, so /demo_drop's alert comes within a minute
+DEMO_ALERT_INTERVAL = 20
+#: tiers whose daily quota allows a check every DEMO_ALERT_INTERVAL (personal would not)
+DEMO_TIERS = {"anjuke": "enterprise_advanced", "xianyu": "enterprise_advanced"}
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -69,23 +80,18 @@ async def run(settings: Settings, *, demo: bool) -> None:
             loop.add_signal_handler(sig, stop.set)
 
     async with contextlib.AsyncExitStack() as stack:
-        emulator = None
+        emulator = sandbox = None
         if demo:
-            settings, emulator = await start_demo(settings, stack)
+            settings, sandbox, emulator = await start_demo(settings, stack)
         services = build_services(settings)
+        services.demo_market = sandbox
         application = build_application(settings, services)
         async with application:
             await application.start()
             # run_polling() would call post_init; we run the pieces ourselves, so call it here
             if application.post_init is not None:
                 await application.post_init(application)
-            assert application.updater is not None
-            await application.updater.start_polling(
-                poll_interval=0.0,
-                timeout=30,
-                drop_pending_updates=False,
-                allowed_updates=["message", "edited_message", "callback_query"],
-            )
+            await start_updates(application, settings)
             log.info("bot running%s", " (demo, sandbox platforms)" if demo else "")
             waiters = [asyncio.create_task(stop.wait())]
             if emulator is not None:
@@ -99,16 +105,51 @@ async def run(settings: Settings, *, demo: bool) -> None:
             await application.stop()
 
 
+async def start_updates(
+    application: BotApplication, settings: Settings, *, poll_timeout: int = 30
+) -> None:
+    """Receive updates by long polling, or by webhook when `WEBHOOK_URL` is set.
+
+    Webhook mode is python-telegram-bot's own (`run_webhook`'s pieces): it calls
+    setWebhook with the secret token and serves `WEBHOOK_LISTEN:WEBHOOK_PORT` at the
+    URL's path, refusing requests without the secret in X-Telegram-Bot-Api-Secret-Token.
+    """
+    updater = application.updater
+    assert updater is not None
+    if not settings.webhook:
+        await updater.start_polling(
+            poll_interval=0.0,
+            timeout=poll_timeout,
+            drop_pending_updates=False,
+            allowed_updates=ALLOWED_UPDATES,
+        )
+        return
+    await updater.start_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
+        webhook_url=settings.webhook_url,
+        secret_token=settings.webhook_secret_token.get_secret_value(),
+        allowed_updates=ALLOWED_UPDATES,
+        drop_pending_updates=False,
+    )
+
+
 async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # type: ignore[no-untyped-def]
-    """Start the sandbox (and, without a token, the Bot API emulator); return new settings."""
+    """Start the sandbox (and, without a token, the Bot API emulator).
+
+    Returns the new settings, the sandbox and the emulator (None with a token).
+    """
     from sandbox.server import Sandbox
 
-    sandbox = Sandbox()
+    sandbox = Sandbox(tiers=DEMO_TIERS)
     await sandbox.start()
     stack.push_async_callback(sandbox.stop)
     overrides = sandbox.settings_overrides()
-    if "DATABASE_PATH" not in os.environ and not _dotenv_sets("DATABASE_PATH"):
+    if not _set_by_user("DATABASE_PATH"):
         overrides["database_path"] = DEMO_DATABASE
+    if not _set_by_user("ALERT_INTERVAL_SECONDS"):
+        overrides["alert_interval_seconds"] = DEMO_ALERT_INTERVAL
     emulator = None
     token = settings.telegram_bot_token
     if not (token and token.get_secret_value()):
@@ -120,7 +161,11 @@ async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # t
         overrides["telegram_api_url"] = emulator.base_url
         overrides["telegram_bot_token"] = SecretStr(DEMO_TOKEN)
     log.info("sandbox platforms on %s", sandbox.base_url)
-    return load_settings(require_token=True, **overrides), emulator
+    return load_settings(require_token=True, **overrides), sandbox, emulator
+
+
+def _set_by_user(name: str) -> bool:
+    return name in os.environ or _dotenv_sets(name)
 
 
 def _dotenv_sets(name: str) -> bool:

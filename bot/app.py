@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import gc
 
+from telegram import LinkPreviewOptions
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import ApplicationBuilder, Defaults
 
 import handlers
 from bot.config import Settings
+from bot.health import HEARTBEAT_SECONDS, beat
 from bot.rate_limiter import FloodSafeRateLimiter
-from bot.services import Services
 from handlers.alerts import start_alerts
 from handlers.common import set_commands
+from handlers.context import CONTEXT_TYPES, BotApplication, BotContext, Services
 
 #: Connections to the Bot API for everything but getUpdates (which has its own). Telegram
 #: takes about 30 messages a second, so at a 50-250 ms round trip 2-8 requests are in
@@ -31,7 +33,7 @@ BOT_API_POOL_TIMEOUT = 10.0
 
 def build_application(
     settings: Settings, services: Services, *, rate_limiter: bool = True
-) -> Application:  # type: ignore[type-arg]
+) -> BotApplication:
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     api = settings.telegram_api_url.rstrip("/")
     builder = (
@@ -39,7 +41,14 @@ def build_application(
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .context_types(CONTEXT_TYPES)
+        # cards carry their own photo; a preview of the listing page would repeat it
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
         .concurrent_updates(32)
         .connect_timeout(10)
         .connection_pool_size(BOT_API_CONNECTIONS)
@@ -54,13 +63,19 @@ def build_application(
         # retry_after answers are obeyed by the limiter (AIORateLimiter, tuned: see its module).
         builder = builder.rate_limiter(FloodSafeRateLimiter())
     application = builder.build()
-    application.bot_data["services"] = services
+    application.bot_data.services = services
     handlers.register(application)
     return application
 
 
-async def _post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def _post_init(application: BotApplication) -> None:
     await set_commands(application)
+    # the Docker HEALTHCHECK reads the heartbeat (bot/health.py): one now, then on a timer
+    beat(application.bot_data.services.database.path)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            _heartbeat, interval=HEARTBEAT_SECONDS, first=HEARTBEAT_SECONDS, name="heartbeat"
+        )
     start_alerts(application)  # the poll job, and alerts a previous run left unsent
     # What is imported and built by now lives as long as the process: frozen, the garbage
     # collector stops walking it on every full collection. Its pauses fell from ~80 ms to
@@ -68,6 +83,9 @@ async def _post_init(application: Application) -> None:  # type: ignore[type-arg
     gc.freeze()
 
 
-async def _post_shutdown(application: Application) -> None:  # type: ignore[type-arg]
-    services: Services = application.bot_data["services"]
-    await services.close()
+async def _heartbeat(context: BotContext) -> None:
+    beat(context.bot_data.services.database.path)
+
+
+async def _post_shutdown(application: BotApplication) -> None:
+    await application.bot_data.services.close()

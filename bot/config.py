@@ -5,6 +5,7 @@ Secrets are `SecretStr`: their repr is masked, so printing settings never leaks 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -42,6 +43,14 @@ class Settings(BaseSettings):
     watch_min_checks_per_day: int = Field(4, ge=1)
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
 
+    #: webhook mode (README "Running"): Telegram POSTs updates to this public HTTPS URL;
+    #: empty means long polling
+    webhook_url: str = ""
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = Field(8443, ge=1, le=65535)
+    #: Telegram sends it in X-Telegram-Bot-Api-Secret-Token; required with WEBHOOK_URL
+    webhook_secret_token: SecretStr = SecretStr("")
+
     anjuke_api_url: str = "https://api.anjuke.com/anjuke/item_get"
     anjuke_key: str = ""
     anjuke_secret: SecretStr = SecretStr("")
@@ -68,6 +77,18 @@ class Settings(BaseSettings):
     demo: bool = Field(False, exclude=True)
     #: where Xianyu short links are resolved instead of m.tb.cn (the sandbox sets it)
     short_link_base: str | None = Field(None, exclude=True)
+
+    @field_validator("webhook_secret_token", mode="after")
+    @classmethod
+    def _telegram_secret_shape(cls, value: SecretStr) -> SecretStr:
+        secret = value.get_secret_value()
+        if secret and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ValueError("expected 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @property
+    def webhook(self) -> bool:
+        return bool(self.webhook_url)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -106,6 +127,16 @@ class Settings(BaseSettings):
         )
 
     # -- per-platform views for the clients ------------------------------------------
+
+    def platform_configs(self) -> dict[str, PlatformConfig]:
+        """Each platform's settings, by platform name (`clients.registry.build_clients`)."""
+        return {
+            "anjuke": self.anjuke(),
+            "anjuke_open": self.anjuke_open(),
+            "beike": self.beike(),
+            "xianyu": self.xianyu(),
+            "aihuishou": self.aihuishou(),
+        }
 
     def anjuke(self) -> PlatformConfig:
         return PlatformConfig(
@@ -150,6 +181,8 @@ def load_settings(*, require_token: bool = True, **overrides: object) -> Setting
         settings.telegram_bot_token and settings.telegram_bot_token.get_secret_value()
     ):
         raise SettingsError("TELEGRAM_BOT_TOKEN is not set (get one from @BotFather)")
+    if settings.webhook and not settings.webhook_secret_token.get_secret_value():
+        raise SettingsError("WEBHOOK_SECRET_TOKEN is required with WEBHOOK_URL")
     return settings
 
 

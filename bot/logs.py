@@ -18,7 +18,7 @@ from typing import TextIO
 from pydantic import SecretStr
 
 _BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
-_BOT_PATH = re.compile(r"(/(?:file/)?bot)[^/\s]+")
+_BOT_PATH = re.compile(r"(/(?:file/)?bot)\d+:[^/\s]+")
 _QUERY_SECRET = re.compile(
     r"((?:token|sign|secret|app_secret|key|app_key|password|access_token)=)[^&\s\"']+",
     re.IGNORECASE,

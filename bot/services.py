@@ -2,41 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
-
 import httpx
 
 from bot.config import Settings
-from clients.base import ListingClient
+from clients import registry
 from clients.clock import Clock, SystemClock
 from clients.gateway import Gateway
-from clients.registry import LISTING_CLIENTS, build_clients
+from handlers.context import Services
+from storage.accounts import AccountStore
+from storage.alerts import AlertStore
 from storage.budgets import BudgetStore
 from storage.database import Database
 from storage.quota import QuotaStore
+from storage.subscriptions import SubscriptionStore
 from storage.users import UserStore
+from watching.poller import AlertRuntime
+
+__all__ = ["Services", "build_services"]
 
 #: platform timeouts: Beike asks for up to 60 s per request, the others answer fast
 HTTP_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
-
-
-@dataclass
-class Services:
-    settings: Settings
-    clock: Clock
-    database: Database
-    users: UserStore
-    gateway: Gateway
-    http: httpx.AsyncClient
-    listing_clients: tuple[type[ListingClient], ...] = LISTING_CLIENTS
-    #: photo URL -> Telegram file_id, so a photo is uploaded at most once
-    photo_ids: dict[str, str] = field(default_factory=dict)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    async def close(self) -> None:
-        await self.http.aclose()
-        self.database.close()
 
 
 def build_services(settings: Settings, clock: Clock | None = None) -> Services:
@@ -47,7 +32,9 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
         headers={"User-Agent": "listing-assistant-bot/0.1"},
     )
-    clients = build_clients(settings, http, clock)
+    # read at call time: the registry's list is the one place a platform is added
+    platforms = registry.PLATFORMS
+    clients = registry.build_clients(settings.platform_configs(), http, clock, platforms)
     gateway = Gateway(
         clients,
         QuotaStore(database),
@@ -55,11 +42,20 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         budget_ledger=BudgetStore(database),
         budget_policy=settings.budget_policy(),
     )
+    subscriptions = SubscriptionStore(database)
+    alerts = AlertStore(database)
     return Services(
         settings=settings,
         clock=clock,
         database=database,
         users=UserStore(database),
+        subscriptions=subscriptions,
+        alerts=alerts,
+        accounts=AccountStore(database),
         gateway=gateway,
         http=http,
+        watching=AlertRuntime(
+            subscriptions, alerts, gateway, clock, float(settings.alert_interval_seconds)
+        ),
+        listing_clients=registry.listing_clients(platforms),
     )

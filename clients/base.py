@@ -152,6 +152,9 @@ class ListingClient(PlatformClient):
         Bare IDs are not returned here; see `bare_id_patterns`.
         """
 
+    #: the platform's IDs only name a listing together with a city (asked for when missing)
+    NEEDS_CITY: ClassVar[bool] = False
+
     #: regexes a whole bare token must match to be taken as this platform's ID
     BARE_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = ()
 

@@ -46,7 +46,7 @@ from clients.errors import (
     RateLimited,
     Transient,
 )
-from clients.links import normalise, split_url, subdomain_of, url_candidates
+from clients.links import fold_with_origins, split_url, subdomain_of, url_candidates
 from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 
 log = logging.getLogger(__name__)
@@ -351,6 +351,7 @@ class BeikeClient(ListingClient):
     """Beike / Lianjia resale detail: one GET per home, city id required."""
 
     platform = "beike"
+    NEEDS_CITY = True
     #: limits are per account and unpublished; the gateway learns them from codes 302 / 303
     TIERS: ClassVar[dict[str, Limits]] = {}
     BARE_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (re.compile(r"\d{12}"), _LEGACY_CODE)
@@ -361,7 +362,7 @@ class BeikeClient(ListingClient):
 
     @classmethod
     def find(cls, text: str) -> list[Found]:
-        normal, origin = normalise(text)
+        normal, origin = fold_with_origins(text)
         found: list[Found] = []
         for start, candidate in url_candidates(normal):
             hit = _ref_from_url(candidate)

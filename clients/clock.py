@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 # The platforms are Chinese: their days (and daily quotas) start at midnight UTC+8.
@@ -72,11 +72,3 @@ def seconds_left_in_day(now: float) -> float:
     current = datetime.fromtimestamp(now, CHINA_TZ)
     midnight = (current + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return max(1.0, (midnight - current).total_seconds())
-
-
-def china_now(clock: Clock) -> datetime:
-    return datetime.fromtimestamp(clock.time(), CHINA_TZ)
-
-
-def utc_now(clock: Clock) -> datetime:
-    return datetime.fromtimestamp(clock.time(), UTC)

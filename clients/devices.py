@@ -186,7 +186,7 @@ class Series:
         return letters.upper() + tail
 
 
-def normalise(text: str) -> str:
+def matching_form(text: str) -> str:
     """Full-width to ASCII (NFKC) and lower case: the form every pattern here reads."""
     return unicodedata.normalize("NFKC", text).lower()
 
@@ -305,7 +305,7 @@ class Catalogue:
         found = self._models.get(model)
         if found is not None:
             return found
-        matches = self._global_aliases.get(compact(normalise(model)), ())
+        matches = self._global_aliases.get(compact(matching_form(model)), ())
         return matches[0] if len(matches) == 1 else None
 
     def _glued_after(self, flat: str, end: int, brands: set[str]) -> tuple[Model, ...]:
@@ -339,7 +339,7 @@ class Catalogue:
         found = self.get(model)
         if found is not None:
             return found
-        shapes = self.shapes_in(compact(normalise(model)))
+        shapes = self.shapes_in(compact(matching_form(model)))
         return shapes[0] if len(shapes) == 1 else None
 
     def shapes_in(self, flat: str) -> list[Model]:
@@ -373,7 +373,7 @@ class Catalogue:
 
     def closest(self, text: str, n: int = 3) -> list[Model]:
         """The `n` models whose spellings look most like `text` (for 'did you mean' buttons)."""
-        target = compact(normalise(text))
+        target = compact(matching_form(text))
         if not target:
             return []
         scored: list[tuple[float, int, Model]] = []
@@ -386,7 +386,7 @@ class Catalogue:
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
         return [model for score, _, model in scored[:n] if score > 0.4]
 
-    # -- reading (the texts are already normalised, see `normalise` and `compact`) -----------
+    # -- reading (the texts are already normalised, see `matching_form` and `compact`) -----------
 
     def brands_in(self, normal: str) -> list[str]:
         """The brands a normalised text names, in order."""
@@ -460,8 +460,11 @@ class Catalogue:
         self._own_aliases: dict[str, tuple[str, ...]] = {}
         for model in self._models.values():
             brand = self._brands[model.brand]
-            own = [compact(normalise(model.model)), *(compact(normalise(a)) for a in model.aliases)]
-            shorts = [compact(normalise(a)) for a in model.short_aliases]
+            own = [
+                compact(matching_form(model.model)),
+                *(compact(matching_form(a)) for a in model.aliases),
+            ]
+            shorts = [compact(matching_form(a)) for a in model.short_aliases]
             self._own_aliases[model.model] = tuple(dict.fromkeys(own))
             spellings = set(own)
             for alias in (*own, *shorts):
@@ -490,8 +493,8 @@ class Catalogue:
         }
         brand_words: dict[str, str] = {}
         for brand in self._brands.values():
-            for word in (*brand.aliases, *brand.lines, normalise(brand.name)):
-                brand_words[normalise(word)] = brand.name
+            for word in (*brand.aliases, *brand.lines, matching_form(brand.name)):
+                brand_words[matching_form(word)] = brand.name
         self._brand_words = brand_words
         self._brand_re = _trie_regex(brand_words, _word_guard)
         groups = {word: f"w{index}" for index, word in enumerate(self._series)}
@@ -557,7 +560,7 @@ def _series(row: dict) -> Series:
     return Series(
         brand=row["brand"],
         device_type=row["device_type"],
-        words=tuple(compact(normalise(w)) for w in row["words"]),
+        words=tuple(compact(matching_form(w)) for w in row["words"]),
         name=row["name"],
         generation=f"(?:{row['generation']})",
         suffixes=_trie_regex(names, lambda suffix: ""),
@@ -1231,7 +1234,7 @@ def _battery(normal: str) -> int | None:
 def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDevice:
     """Read one device description (see the module docstring for the rules)."""
     catalogue = catalogue or load_catalogue()
-    normal = _SPACES.sub(" ", normalise(text)).strip()
+    normal = _SPACES.sub(" ", matching_form(text)).strip()
     flat = compact(normal)
     ambiguous: dict[str, tuple[str, ...]] = {}
 

@@ -35,6 +35,8 @@ from typing import Any, TypeVar
 
 from cachetools import LRUCache, TLRUCache
 
+from clients.aihuishou import AihuishouClient
+from clients.anjuke_open import AnjukeOpenClient
 from clients.base import Limits, ListingClient, PlatformClient
 from clients.budget import SHORT_LINKS, BudgetHold, BudgetLedger, BudgetPolicy, UserBudgets
 from clients.clock import Clock, china_day
@@ -52,6 +54,7 @@ from clients.models import AnjukeUser, Listing, ListingRef, Quote, QuoteRequest
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+ClientT = TypeVar("ClientT", bound=PlatformClient)
 
 #: share of each platform's daily quota kept for interactive chat; polling never touches it
 CHAT_RESERVE = 0.3
@@ -291,6 +294,12 @@ class Gateway:
         except KeyError:
             raise PlatformDisabled(platform, "unknown platform") from None
 
+    def client_of(self, kind: type[ClientT]) -> ClientT:
+        """The registered client of this kind (the platform module's class)."""
+        client = self.client(kind.platform)
+        assert isinstance(client, kind)
+        return client
+
     def listing_client(self, platform: str) -> ListingClient:
         client = self.client(platform)
         assert isinstance(client, ListingClient)
@@ -338,9 +347,9 @@ class Gateway:
         priority: Priority = Priority.CHAT,
         user_id: int | None = None,
     ) -> Quote:
-        client: Any = self.client("aihuishou")
+        client = self.client_of(AihuishouClient)
         return await self._cached_call(
-            "aihuishou",
+            client.platform,
             f"quote:{request.key}",
             lambda: client.fetch_quote(request),
             lambda _q: float(client.QUOTE_TTL),
@@ -375,21 +384,20 @@ class Gateway:
 
     async def anjuke_user(self, account: str, account_type: str) -> AnjukeUser:
         """Look an account up; personal data, so never cached."""
-        client: Any = self.client("anjuke_open")
+        client = self.client_of(AnjukeOpenClient)
         return await self._upstream(
-            "anjuke_open", lambda: client.get_info(account, account_type), Priority.CHAT, retry=True
+            client.platform,
+            lambda: client.get_info(account, account_type),
+            Priority.CHAT,
+            retry=True,
         )
 
     async def anjuke_register(self, **fields: str | None) -> str:
         """Create an account. Not retried: a retry after a lost answer could register twice."""
-        client: Any = self.client("anjuke_open")
+        client = self.client_of(AnjukeOpenClient)
         return await self._upstream(
-            "anjuke_open", lambda: client.register(**fields), Priority.CHAT, retry=False
+            client.platform, lambda: client.register(**fields), Priority.CHAT, retry=False
         )
-
-    def cached_listing(self, ref: ListingRef) -> Listing | None:
-        entry = self._cache.get(f"listing:{ref.key}")
-        return entry.value if entry is not None and entry.error is None else None
 
     def quota_left(self, platform: str, priority: Priority = Priority.BACKGROUND) -> int | None:
         """Calls still allowed today at this priority; None when the platform sets no number."""

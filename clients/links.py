@@ -1,7 +1,7 @@
 """Finding link candidates in chat text, for the platform clients' `find`.
 
 What it promises:
-- `normalise(text)`: the text in NFKC, character by character (full-width `ｈｔｔｐｓ：／／`
+- `fold_with_origins(text)`: the text in NFKC, character by character (full-width `ｈｔｔｐｓ：／／`
   and `：？＝` become ASCII), with the position in the original text of every character
   of the result, so a link found in the normal form is reported where the user wrote it.
 - `url_candidates(normal, scheme)`: every run of URL characters in normalised text with
@@ -33,7 +33,7 @@ _LABEL_PREFIX = re.compile(r"^[^/:]*:(?!\d)")
 
 
 @functools.lru_cache(maxsize=16)
-def normalise(text: str) -> tuple[str, Sequence[int]]:
+def fold_with_origins(text: str) -> tuple[str, Sequence[int]]:
     """NFKC per character (full-width `：？＝` become ASCII) and where each output char came from.
 
     Every listing platform's `find` reads the same message in turn, so the last few
@@ -54,7 +54,7 @@ def normalise(text: str) -> tuple[str, Sequence[int]]:
 def url_candidates(normal: str, scheme: re.Pattern[str] = HTTP_SCHEME) -> Iterator[tuple[int, str]]:
     """Every run of URL characters, split where a second `scheme` starts, edges trimmed.
 
-    Yields (start in `normal`, candidate); map the start through `normalise`'s origin.
+    Yields (start in `normal`, candidate); map the start through `fold_with_origins`'s origin.
     """
     for match in _URL_TOKEN.finditer(normal):
         token, base = match.group(), match.start()

@@ -14,6 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from clients.base import Found, ListingClient
+from clients.models import ListingRef
 
 #: more than this many listings in one message are not looked up (quota protection)
 MAX_MENTIONS = 10
@@ -28,7 +29,7 @@ _LINKISH = re.compile(
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z]{0,6}\d{6,19}(?![A-Za-z0-9_])")
 
 
-def normalise(text: str) -> str:
+def fold_full_width(text: str) -> str:
     """Full-width letters, digits and punctuation to ASCII (same length for these)."""
     return unicodedata.normalize("NFKC", text)
 
@@ -39,7 +40,7 @@ def recognise(text: str, platforms: Iterable[type[ListingClient]]) -> list[Found
     for cls in platforms:
         found.extend(cls.find(text))
 
-    flat = normalise(text)
+    flat = fold_full_width(text)
     covered = [(f.start, f.start + max(1, len(f.text))) for f in found]
     covered += [(m.start(), m.end()) for m in _LINKISH.finditer(flat)]
     for m in _TOKEN.finditer(flat):
@@ -49,7 +50,7 @@ def recognise(text: str, platforms: Iterable[type[ListingClient]]) -> list[Found
         refs = tuple(r for cls in platforms if (r := cls.bare_ref(token)) is not None)
         if len(refs) == 1:
             ref = refs[0]
-            found.append(Found(m.start(), token, ref=ref, needs_city=_needs_city(ref)))
+            found.append(Found(m.start(), token, ref=ref, needs_city=needs_city(ref, platforms)))
         elif refs:
             found.append(Found(m.start(), token, candidates=refs))
 
@@ -65,8 +66,9 @@ def recognise(text: str, platforms: Iterable[type[ListingClient]]) -> list[Found
     return unique[:MAX_MENTIONS]
 
 
-def _needs_city(ref) -> bool:  # type: ignore[no-untyped-def]
-    return ref.platform == "beike" and not ref.city_id
+def needs_city(ref: ListingRef, platforms: Iterable[type[ListingClient]]) -> bool:
+    """True when `ref`'s platform names listings only with a city and `ref` has none yet."""
+    return not ref.city_id and any(c.platform == ref.platform and c.NEEDS_CITY for c in platforms)
 
 
 def _identity(f: Found) -> str:

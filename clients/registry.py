@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 
 import httpx
 
-from bot.config import Settings
 from clients.aihuishou import AihuishouClient
 from clients.anjuke import AnjukeClient
 from clients.anjuke_open import AnjukeOpenClient
@@ -15,22 +14,34 @@ from clients.beike import BeikeClient
 from clients.clock import Clock
 from clients.xianyu import XianyuClient
 
-#: platform client class -> the settings view that configures it
-PLATFORMS: tuple[tuple[type[PlatformClient], Callable[[Settings], PlatformConfig]], ...] = (
-    (AnjukeClient, Settings.anjuke),
-    (BeikeClient, Settings.beike),
-    (XianyuClient, Settings.xianyu),
-    (AihuishouClient, Settings.aihuishou),
-    (AnjukeOpenClient, Settings.anjuke_open),
+#: every platform client, listing platforms in recognition order
+PLATFORMS: tuple[type[PlatformClient], ...] = (
+    AnjukeClient,
+    BeikeClient,
+    XianyuClient,
+    AihuishouClient,
+    AnjukeOpenClient,
 )
 
-#: the platforms whose listings are recognised in messages, in recognition order
-LISTING_CLIENTS: tuple[type[ListingClient], ...] = tuple(
-    cls for cls, _ in PLATFORMS if issubclass(cls, ListingClient)
-)
+
+def listing_clients(
+    platforms: Sequence[type[PlatformClient]] = PLATFORMS,
+) -> tuple[type[ListingClient], ...]:
+    """The platforms whose listings are recognised in messages, in recognition order."""
+    return tuple(cls for cls in platforms if issubclass(cls, ListingClient))
+
+
+LISTING_CLIENTS: tuple[type[ListingClient], ...] = listing_clients()
 
 
 def build_clients(
-    settings: Settings, http: httpx.AsyncClient, clock: Clock
+    configs: Mapping[str, PlatformConfig],
+    http: httpx.AsyncClient,
+    clock: Clock,
+    platforms: Sequence[type[PlatformClient]] = PLATFORMS,
 ) -> dict[str, PlatformClient]:
-    return {cls.platform: cls(http, config_of(settings), clock) for cls, config_of in PLATFORMS}
+    """One client per platform; a platform without settings is built switched off."""
+    return {
+        cls.platform: cls(http, configs.get(cls.platform, PlatformConfig("")), clock)
+        for cls in platforms
+    }

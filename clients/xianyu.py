@@ -63,7 +63,7 @@ from clients.errors import (
     RateLimited,
     Transient,
 )
-from clients.links import normalise, split_url, subdomain_of, url_candidates
+from clients.links import fold_with_origins, split_url, subdomain_of, url_candidates
 from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 
 log = logging.getLogger(__name__)
@@ -316,7 +316,7 @@ class XianyuClient(ListingClient):
 
     @classmethod
     def find(cls, text: str) -> list[Found]:
-        normal, origin = normalise(text)
+        normal, origin = fold_with_origins(text)
         found: list[Found] = []
         seen: set[str] = set()
         for start, candidate in url_candidates(normal, _SCHEME):

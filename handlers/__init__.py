@@ -7,19 +7,32 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
+    InlineQueryHandler,
     MessageHandler,
     TypeHandler,
     filters,
 )
 
-from handlers import account, admin, alerts, common, forget, listings, quotes, watches
+from handlers import (
+    account,
+    admin,
+    alerts,
+    common,
+    demo,
+    forget,
+    inline,
+    listings,
+    quotes,
+    watches,
+)
+from handlers.context import BotApplication
 
 
-def register(application: Application) -> None:  # type: ignore[type-arg]
+def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler(["start", "help"], common.start))
+    application.add_handler(InlineQueryHandler(inline.on_inline_query))
     application.add_handler(CallbackQueryHandler(listings.on_refresh, pattern=r"^r\|"))
     application.add_handler(CallbackQueryHandler(listings.on_photos, pattern=r"^p\|"))
     application.add_handler(CallbackQueryHandler(listings.on_pick_platform, pattern=r"^k\|"))
@@ -33,6 +46,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("account", account.account_command))
     application.add_handler(CommandHandler("forget", forget.forget_command))
     application.add_handler(CommandHandler("stats", admin.stats_command))
+    if application.bot_data.services.demo_market is not None:
+        application.add_handler(CommandHandler(demo.COMMAND, demo.demo_drop_command))
     application.add_handler(CallbackQueryHandler(watches.on_watch_button, pattern=r"^w\|"))
     application.add_handler(CallbackQueryHandler(watches.on_view_card_button, pattern=r"^v\|"))
     application.add_handler(CallbackQueryHandler(watches.on_history_button, pattern=r"^h\|"))

@@ -29,7 +29,6 @@ from telegram.ext import ContextTypes
 
 from clients.clock import CHINA_TZ
 from clients.errors import AccountExists, NotFound, PlatformError
-from handlers.alerts import runtime
 from handlers.common import error_text, is_private, reply, services, user_lang
 from handlers.texts import t
 from handlers.watches import command_args
@@ -138,7 +137,7 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     except PlatformError as exc:
         await reply(update, account_error(exc, name, lang))
         return
-    linked = runtime(s).accounts.link(
+    linked = s.accounts.link(
         user.id,
         found.user_id,
         name=found.name,
@@ -195,7 +194,7 @@ async def on_register_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         log.info("anjuke registration failed: %s (code %s)", exc.kind, exc.code)
         await reply(update, account_error(exc, name, lang))
         return
-    linked = runtime(s).accounts.link(
+    linked = s.accounts.link(
         user.id,
         new_id,
         registered_by_bot=True,
@@ -237,7 +236,7 @@ async def account_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not is_private(update):
         await reply(update, t(lang, "private_only"))
         return
-    linked = runtime(services(context)).accounts.get(user.id)
+    linked = services(context).accounts.get(user.id)
     if linked is None:
         await reply(update, t(lang, "account_none"))
         return

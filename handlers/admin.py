@@ -10,22 +10,19 @@ import html
 from typing import Any
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
-from bot.services import Services
-from handlers.alerts import runtime
 from handlers.common import reply, services
+from handlers.context import BotContext, Services
 from handlers.texts import lang_of, t
 
 
 def stats_text(s: Services) -> str:
-    rt = runtime(s)
-    (users,) = s.database.db.execute("SELECT COUNT(*) FROM users").fetchone()
-    subs = rt.subscriptions.counts()
-    alerts = rt.alerts.counts()
+    users = s.users.count()
+    subs = s.subscriptions.counts()
+    alerts = s.alerts.counts()
     lines = [
         "📊 <b>Bot statistics</b>",
-        f"Users: {users} (with watches: {subs.users}; linked accounts: {rt.accounts.count()})",
+        f"Users: {users} (with watches: {subs.users}; linked accounts: {s.accounts.count()})",
         f"Subscriptions: {subs.active} active, {subs.paused} paused",
         f"Distinct listings watched: {subs.listings}",
         f"Alerts: {alerts.sent} sent, {alerts.pending} pending, {alerts.failed} given up",
@@ -48,7 +45,7 @@ def stats_text(s: Services) -> str:
         )
     lines.append(f"Cache hit rate (all): {_rate(hits, misses)}")
     lines.append("")
-    cycle = rt.last_cycle
+    cycle = s.watching.last_cycle
     if cycle is None:
         lines.append("Last poll cycle: none yet")
     else:
@@ -78,7 +75,7 @@ def _errors(errors: dict[str, int]) -> str:
     return ", ".join(f"{html.escape(k)} {v}" for k, v in sorted(errors.items()))
 
 
-async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats_command(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return

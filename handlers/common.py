@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -19,10 +20,10 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, ContextTypes
 
-from bot.services import Services
 from clients.budget import SHORT_LINKS
 from clients.errors import BudgetExhausted, PlatformError
 from handlers.cards import duration_text
+from handlers.context import BotContext, Services
 from handlers.texts import LANGUAGES, lang_of, t
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,13 @@ COMMANDS = (
 )
 
 
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    return context.application.bot_data["services"]
+def services(context: BotContext) -> Services:
+    return context.bot_data.services
+
+
+def strip_tags(text: str) -> str:
+    """An HTML text as plain text for a callback answer (200 characters at most)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))[:200]
 
 
 def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
@@ -135,7 +141,6 @@ async def edit_in_place(
                 text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard,
-                disable_web_page_preview=True,
             )
     except BadRequest as exc:
         if "not modified" not in exc.message.lower():
@@ -146,7 +151,7 @@ async def edit_in_place(
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_lang(update, context)
-    await reply(update, t(lang, "start"), disable_web_page_preview=True)
+    await reply(update, t(lang, "start"))
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

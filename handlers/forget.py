@@ -19,9 +19,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.services import Services
-from handlers.alerts import runtime
 from handlers.common import reply, services
+from handlers.context import Services
 from handlers.texts import lang_of, t
 
 log = logging.getLogger(__name__)
@@ -37,9 +36,8 @@ class Forgotten:
 
 def forget_user(s: Services, user_id: int) -> Forgotten:
     """Delete every row about `user_id`; return what there was."""
-    rt = runtime(s)
-    subscriptions, alerts = rt.subscriptions.delete_user(user_id)
-    account = rt.accounts.delete(user_id)
+    subscriptions, alerts = s.subscriptions.delete_user(user_id)
+    account = s.accounts.delete(user_id)
     settings = s.users.delete(user_id) > 0
     return Forgotten(subscriptions, alerts, account, settings)
 
@@ -49,9 +47,9 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if user is None:
         return
     lang = lang_of(user)  # not user_lang: asking must not store anything new
-    rt = runtime(services(context))
-    watches = rt.subscriptions.count_for_user(user.id)
-    account = rt.accounts.get(user.id) is not None
+    s = services(context)
+    watches = s.subscriptions.count_for_user(user.id)
+    account = s.accounts.get(user.id) is not None
     keyboard = InlineKeyboardMarkup(
         [
             [

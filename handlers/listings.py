@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import (
@@ -25,10 +26,10 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from clients.base import Found
+from clients.base import Found, ListingClient
 from clients.errors import BudgetExhausted, PlatformError
 from clients.models import Listing, ListingRef
-from clients.recognise import recognise
+from clients.recognise import needs_city, recognise
 from handlers.cards import card_for, platform_name, render_card
 from handlers.common import (
     edit_in_place,
@@ -38,6 +39,7 @@ from handlers.common import (
     reply,
     reply_params,
     services,
+    strip_tags,
     user_id_of,
     user_lang,
 )
@@ -96,9 +98,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if await on_plain_text(update, context):  # a typed answer or a device description
         return
     if is_private(update):
-        await reply(
-            update, t(user_lang(update, context), "no_listing"), disable_web_page_preview=True
-        )
+        await reply(update, t(user_lang(update, context), "no_listing"))
 
 
 async def resolve_mention(
@@ -107,10 +107,9 @@ async def resolve_mention(
     s = services(context)
     ref = found.ref
     if found.short_url is not None:
-        platform = found.platform or "xianyu"
         try:
             ref = await s.gateway.resolve_short_link(
-                platform, found.short_url, user_id=user_id_of(update)
+                found.platform, found.short_url, user_id=user_id_of(update)
             )
         except BudgetExhausted as exc:
             return Outcome(error=exc)
@@ -131,7 +130,7 @@ async def resolve_mention(
             keyboard=InlineKeyboardMarkup([buttons]),
         )
     assert ref is not None
-    if ref.platform == "beike" and not ref.city_id:
+    if needs_city(ref, s.listing_clients):
         return city_question(ref.listing_id, update, context, lang)
     return await fetch(ref, update, context)
 
@@ -221,7 +220,6 @@ async def send_card(
         parse_mode=ParseMode.HTML,
         reply_markup=card.keyboard,
         reply_parameters=reply_to,
-        disable_web_page_preview=True,
     )
 
 
@@ -315,7 +313,7 @@ async def on_pick_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     _, platform, listing_id = query.data.split("|", 2)
     await query.answer()
     await remove_question(query.message, f"✓ {platform_name(platform, lang)}")
-    ref = answered_ref(query.data)
+    ref = answered_ref(query.data, services(context).listing_clients)
     if ref is None:  # Beike: the city comes next
         outcome = city_question(listing_id, update, context, lang)
     else:
@@ -336,18 +334,20 @@ async def on_pick_city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     city = next((c for c in CITIES if c[0] == city_id), None)
     await remove_question(query.message, f"✓ {city_label(city, lang) if city else city_id}")
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
-    ref = answered_ref(query.data)
+    ref = answered_ref(query.data, services(context).listing_clients)
     assert ref is not None
     outcome = await fetch(ref, update, context)
     await send_outcome(update, context, outcome, lang)
 
 
-def answered_ref(data: str) -> ListingRef | None:
+def answered_ref(data: str, platforms: Sequence[type[ListingClient]]) -> ListingRef | None:
     """The listing a platform (`k|`) or city (`c|`) answer names; None while a city is missing."""
     kind, first, listing_id = data.split("|", 2)
     if kind == "c":
-        return ListingRef("beike", listing_id, first)
-    return None if first == "beike" else ListingRef(first, listing_id)
+        (city_platform,) = (c.platform for c in platforms if c.NEEDS_CITY)
+        return ListingRef(city_platform, listing_id, first)
+    ref = ListingRef(first, listing_id)
+    return None if needs_city(ref, platforms) else ref
 
 
 async def remove_question(message: object, answer: str) -> None:
@@ -357,10 +357,3 @@ async def remove_question(message: object, answer: str) -> None:
             await message.edit_text(f"{message.text_html}\n{answer}", parse_mode=ParseMode.HTML)
         except BadRequest as exc:
             log.info("question not edited: %s", exc.message)
-
-
-def strip_tags(text: str) -> str:
-    import html
-    import re
-
-    return html.unescape(re.sub(r"<[^>]+>", "", text))[:200]

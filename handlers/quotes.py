@@ -27,13 +27,10 @@ Callback data (at most 64 bytes; tokens only, the state stays here):
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-import re
 import secrets
 from dataclasses import dataclass, field, replace
 
-from cachetools import LRUCache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
@@ -46,7 +43,7 @@ from clients.devices import (
     compact,
     load_catalogue,
     looks_like_device,
-    normalise,
+    matching_form,
     parse_description,
     split_descriptions,
 )
@@ -58,6 +55,7 @@ from handlers.common import (
     one_budget_refusal,
     reply,
     services,
+    strip_tags,
     user_id_of,
     user_lang,
 )
@@ -72,8 +70,6 @@ CONVERSATION_TIMEOUT = 600.0
 MAX_DEVICES = 20
 PAGE_SIZE = 12
 CLOSEST_MODELS = 4
-#: quote cards whose buttons still work (token -> request), oldest forgotten first
-CARD_MEMORY = 5000
 #: option buttons per row, by the field asked for
 COLUMNS = {"brand": 3, "model": 2, "storage": 3, "ram": 3, "condition": 3, "function_status": 2}
 #: fields a typed answer may fill besides the one asked for
@@ -120,11 +116,6 @@ def job_name(chat_id: int, user_id: int) -> str:
 
 def catalogue() -> Catalogue:
     return load_catalogue()
-
-
-def strip_tags(text: str) -> str:
-    """An HTML text as plain text for a callback answer (200 characters at most)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))[:200]
 
 
 # -- entry points -------------------------------------------------------------------------
@@ -408,15 +399,18 @@ def typed_answer(
     device: ParsedDevice, name: str, options: tuple[str, ...], text: str
 ) -> ParsedDevice | None:
     """The device with a typed answer applied, or None when the text answers nothing."""
-    wanted = compact(normalise(text))
+    wanted = compact(matching_form(text))
     if not wanted:
         return None
     cat = catalogue()
     for value in options:
-        spellings = {compact(normalise(value)), compact(normalise(value_label("en", value)))}
+        spellings = {
+            compact(matching_form(value)),
+            compact(matching_form(value_label("en", value))),
+        }
         if name in ("storage", "ram"):
-            spellings.add(compact(normalise(value)).removesuffix("b"))  # 256g, 1t
-            spellings.add(compact(normalise(value)).removesuffix("gb"))  # 256
+            spellings.add(compact(matching_form(value)).removesuffix("b"))  # 256g, 1t
+            spellings.add(compact(matching_form(value)).removesuffix("gb"))  # 256
         if wanted in spellings:
             return device.choose(name, value, cat)
     parsed = parse_description(text, cat)
@@ -483,7 +477,7 @@ async def deliver(
 def remember_card(
     context: ContextTypes.DEFAULT_TYPE, request: QuoteRequest, owner_id: int | None
 ) -> str:
-    cards = context.bot_data.setdefault("quote_cards", LRUCache(maxsize=CARD_MEMORY))
+    cards = context.bot_data.quote_cards
     token = secrets.token_urlsafe(6)
     cards[token] = CardState(request, owner_id)
     return token
@@ -496,7 +490,7 @@ async def send_card(
     token = remember_card(context, quote.request, user.id if user else None)
     s = services(context)
     card = render_quote(quote, lang, token, sandbox=s.settings.demo, now=s.clock.time())
-    return await reply(update, card.text, reply_markup=card.keyboard, disable_web_page_preview=True)
+    return await reply(update, card.text, reply_markup=card.keyboard)
 
 
 # -- buttons ------------------------------------------------------------------------------
@@ -551,7 +545,7 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
     _, token, arg = query.data.split("|", 2)
-    cards = context.bot_data.get("quote_cards") or {}
+    cards = context.bot_data.quote_cards
     state: CardState | None = cards.get(token)
     if state is None:
         await query.answer(t(lang, "quote_card_expired"), show_alert=True)

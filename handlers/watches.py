@@ -28,24 +28,19 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Upda
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from bot.services import Services
 from clients.base import Found
 from clients.gateway import Priority
 from clients.models import Listing, ListingRef
-from clients.recognise import normalise, recognise
+from clients.recognise import fold_full_width, recognise
 from handlers import listings
-from handlers.alerts import (
-    DAY,
-    AlertRuntime,
-    daily_checks_per_listing,
-    format_price,
-    rule_text,
-    runtime,
-    watch_cap,
-)
+from handlers.alerts import format_price, rule_text
 from handlers.cards import duration_text, platform_name, status_text
-from handlers.common import error_text, reply, services, user_lang
-from handlers.rules import (
+from handlers.common import error_text, reply, services, strip_tags, user_lang
+from handlers.context import Services
+from handlers.texts import t
+from storage.subscriptions import Subscription, WatchEntry, WatchLimitReached
+from watching.poller import DAY, daily_checks_per_listing, watch_cap
+from watching.rules import (
     ANY_DROP,
     Rule,
     RuleError,
@@ -55,8 +50,6 @@ from handlers.rules import (
     parse_rule,
     resolve_rule,
 )
-from handlers.texts import t
-from storage.subscriptions import Subscription, WatchEntry, WatchLimitReached
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +113,7 @@ async def watch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await reply(update, t(lang, exc.reason, rule=rule_word(args)))
         return
     if not found:
-        await reply(update, t(lang, "no_listing"), disable_web_page_preview=True)
+        await reply(update, t(lang, "no_listing"))
         return
     if len(found) > 1:
         await reply(update, t(lang, "watch_one_listing"))
@@ -186,10 +179,10 @@ async def on_question_answered(update: Update, context: ContextTypes.DEFAULT_TYP
     ):
         context.user_data.pop(PENDING_WATCH, None)
         return
-    ref = listings.answered_ref(query.data)
+    ref = listings.answered_ref(query.data, services(context).listing_clients)
     if ref is None:
         return  # a city question comes next; the watch waits for its answer
-    if normalise(ref.listing_id).upper() != normalise(pending.token).upper():
+    if fold_full_width(ref.listing_id).upper() != fold_full_width(pending.token).upper():
         return  # a button of some other question
     context.user_data.pop(PENDING_WATCH, None)
     outcome = await listings.fetch(ref, update, context)  # the card just fetched it: a cache hit
@@ -233,12 +226,12 @@ async def finish_watch(
     ):
         text += "\n" + t(lang, "watch_target_met")
     text += "\n" + frequency_text(services(context), listing.platform, lang)
-    await reply(update, text, disable_web_page_preview=True)
+    await reply(update, text)
 
 
 def frequency_text(s: Services, platform: str, lang: str) -> str:
     """How often the poll planner can check one of this platform's watched listings."""
-    watched = runtime(s).subscriptions.watched_counts().get(platform, 1)
+    watched = s.subscriptions.watched_counts().get(platform, 1)
     background = s.gateway.daily_allowance(platform, Priority.BACKGROUND)
     checks = daily_checks_per_listing(
         watched=watched,
@@ -278,7 +271,7 @@ def subscribe(
     s = services(context)
     assert update.effective_user is not None
     base = initial_base(rule, listing.price, listing.status)
-    return runtime(s).subscriptions.subscribe(
+    return s.subscriptions.subscribe(
         user_id=update.effective_user.id,
         chat_id=alert_chat_id(update),
         listing=listing,
@@ -295,33 +288,33 @@ async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     lang = user_lang(update, context)
-    rt = runtime(services(context))
+    s = services(context)
     try:
         ref = ListingRef.from_key(query.data.split("|", 1)[1])
     except (IndexError, ValueError):
         await query.answer(t(lang, "expired_button"), show_alert=True)
         return
-    existing = rt.subscriptions.of_user_for(user.id, ref.key)
+    existing = s.subscriptions.of_user_for(user.id, ref.key)
     if existing is not None:
-        unit = listing_unit(rt, ref.key)
+        unit = listing_unit(s, ref.key)
         rule = rule_text(existing.rule, existing.rule_value, unit, lang)
         await query.answer(t(lang, "watch_button_already", rule=rule), show_alert=True)
         return
     outcome = await listings.fetch(ref, update, context)
     if outcome.error is not None:
-        await query.answer(listings.strip_tags(error_text(outcome.error, lang)), show_alert=True)
+        await query.answer(strip_tags(error_text(outcome.error, lang)), show_alert=True)
         return
     assert outcome.listing is not None
     try:
         subscribe(update, context, outcome.listing, ANY_DROP)
     except WatchLimitReached as exc:
-        await query.answer(listings.strip_tags(limit_text(context, exc, lang)), show_alert=True)
+        await query.answer(strip_tags(limit_text(context, exc, lang)), show_alert=True)
         return
     await query.answer(t(lang, "watch_button_started"), show_alert=True)
 
 
-def listing_unit(rt: AlertRuntime, ref_key: str) -> str:
-    listing = rt.subscriptions.listing(ref_key)
+def listing_unit(s: Services, ref_key: str) -> str:
+    listing = s.subscriptions.listing(ref_key)
     return listing.price_unit if listing else "yuan"
 
 
@@ -372,7 +365,7 @@ async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if user is None:
         return
     s = services(context)
-    entries = runtime(s).subscriptions.for_user(user.id)
+    entries = s.subscriptions.for_user(user.id)
     if not entries:
         await reply(update, t(lang, "watches_empty"))
         return
@@ -401,7 +394,6 @@ async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             update,
             "\n".join(lines),
             reply_markup=InlineKeyboardMarkup(rows),
-            disable_web_page_preview=True,
         )
 
 
@@ -417,13 +409,13 @@ async def unwatch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not arg.isdigit():
         await reply(update, t(lang, "unwatch_bad_number", number=html.escape(arg[:20])))
         return
-    rt = runtime(services(context))
+    s = services(context)
     number = int(arg)
-    entries = rt.subscriptions.for_user(user.id)
+    entries = s.subscriptions.for_user(user.id)
     if not 1 <= number <= len(entries):
         await reply(update, t(lang, "unwatch_bad_number", number=number))
         return
-    gone = rt.subscriptions.unsubscribe(entries[number - 1].subscription.id, user.id)
+    gone = s.subscriptions.unsubscribe(entries[number - 1].subscription.id, user.id)
     title = gone.title[:200] if gone else entries[number - 1].listing.title[:200]
     await reply(update, t(lang, "unwatch_done", title=html.escape(title)))
 
@@ -446,11 +438,11 @@ async def on_unwatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if sub_id is None:
         await query.answer(t(lang, "expired_button"), show_alert=True)
         return
-    gone = runtime(services(context)).subscriptions.unsubscribe(sub_id, user.id)
+    gone = services(context).subscriptions.unsubscribe(sub_id, user.id)
     if gone is None:
         await query.answer(t(lang, "not_your_watch"), show_alert=True)
         return
-    await query.answer(listings.strip_tags(t(lang, "unwatch_done", title=gone.title[:100])))
+    await query.answer(strip_tags(t(lang, "unwatch_done", title=gone.title[:100])))
 
 
 async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -458,20 +450,19 @@ async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     assert query is not None and user is not None
     lang = user_lang(update, context)
     s = services(context)
-    rt = runtime(s)
     sub_id = subscription_id_of(query.data)
     if sub_id is None:
         await query.answer(t(lang, "expired_button"), show_alert=True)
         return
-    sub = rt.subscriptions.owned(sub_id, user.id)
+    sub = s.subscriptions.owned(sub_id, user.id)
     if sub is None:
         await query.answer(t(lang, "not_your_watch"), show_alert=True)
         return
     # matplotlib is imported on the first chart only: ~25 MB the bot need not hold otherwise
     from handlers.chart import has_prices, render_price_chart
 
-    listing = rt.subscriptions.listing(sub.ref_key)
-    points = rt.subscriptions.history(sub.ref_key)
+    listing = s.subscriptions.listing(sub.ref_key)
+    points = s.subscriptions.history(sub.ref_key)
     if listing is None or not has_prices(points):
         await query.answer(t(lang, "history_empty"), show_alert=True)
         return

@@ -64,6 +64,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
+import aiohttp
 from aiohttp import web
 
 from clients.clock import Clock, SystemClock
@@ -495,6 +496,18 @@ class SentMessage:
 
 
 @dataclass(frozen=True)
+class InlineAnswer:
+    """answerInlineQuery as Telegram took it; each result's message text already parsed."""
+
+    query_id: str
+    results: list[dict[str, Any]]
+    texts: list[ParsedText]  # what choosing each result would post
+    cache_time: int
+    is_personal: bool
+    button: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
 class CallbackAnswer:
     query_id: str
     text: str | None
@@ -782,6 +795,7 @@ class BotApiEmulator:
         self.calls: list[ApiCall] = []
         self.chat_actions: list[ChatAction] = []
         self.callback_answers: dict[str, CallbackAnswer] = {}
+        self.inline_answers: dict[str, InlineAnswer] = {}
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.bot_settings: dict[str, Any] = {}
         self.delivered: defaultdict[int, list[float]] = defaultdict(list)
@@ -805,6 +819,12 @@ class BotApiEmulator:
         self._activity = asyncio.Condition()
         self._closing = False
         self._runner: web.AppRunner | None = None
+        #: requests whose client hung up before its body arrived
+        self.hang_ups = 0
+        #: setWebhook's url and secret_token; updates are then POSTed there, as Telegram does
+        self.webhook: dict[str, Any] | None = None
+        self.webhook_refusals = 0
+        self._webhook_lock = asyncio.Lock()
 
         self._methods: dict[str, tuple[str, Handler]] = {
             name.lower(): (name, handler)
@@ -812,6 +832,7 @@ class BotApiEmulator:
                 "getMe": self._get_me,
                 "getUpdates": self._get_updates,
                 "deleteWebhook": self._delete_webhook,
+                "setWebhook": self._set_webhook,
                 "getWebhookInfo": self._get_webhook_info,
                 "sendMessage": self._send_message,
                 "sendPhoto": self._send_photo,
@@ -821,6 +842,7 @@ class BotApiEmulator:
                 "editMessageReplyMarkup": self._edit_message_reply_markup,
                 "deleteMessage": self._delete_message,
                 "answerCallbackQuery": self._answer_callback_query,
+                "answerInlineQuery": self._answer_inline_query,
                 "sendChatAction": self._send_chat_action,
                 "setMyCommands": self._set_my_commands,
                 "getMyCommands": self._get_my_commands,
@@ -1051,6 +1073,26 @@ class BotApiEmulator:
         await self.wait_for(lambda: len(self.sent[chat_id]) >= count, timeout)
         return list(self.sent[chat_id])
 
+    async def send_inline_query(self, user: User, query: str, chat_type: str = "private") -> str:
+        """The user types `@bot <query>` in a chat of `chat_type`; returns the inline query id."""
+        query_id = f"{self.bot['id']}{next(self._query_ids):08d}"
+        self._queries[query_id] = _PendingQuery(user.id)
+        payload = {
+            "id": query_id,
+            "from": user.to_api(),
+            "query": query,
+            "offset": "",
+            "chat_type": chat_type,
+        }
+        await self._push_update("inline_query", payload)
+        return query_id
+
+    async def wait_for_inline_answer(self, query_id: str, timeout: float = 5.0) -> InlineAnswer:
+        result: InlineAnswer = await self.wait_for(
+            lambda: self.inline_answers.get(query_id), timeout
+        )
+        return result
+
     async def wait_for_callback_answer(
         self,
         query_id: str,
@@ -1070,6 +1112,12 @@ class BotApiEmulator:
         known = self._methods.get(name.lower())
         try:
             params, uploads = await self._read_params(request)
+        except ConnectionResetError:
+            # The client hung up mid-request, as a bot does when it stops during a long poll;
+            # nobody is left to answer, and it is no server error.
+            self.hang_ups += 1
+            await self._notify_activity()
+            return web.Response(status=499)
         except ApiError as error:
             self.calls.append(ApiCall(known[0] if known else name, {}))
             await self._notify_activity()
@@ -1148,8 +1196,27 @@ class BotApiEmulator:
     async def _push_update(self, kind: str, payload: dict[str, Any]) -> None:
         update_id = next(self._update_ids)
         self._updates.append(_Update(update_id, kind, payload))
+        if self.webhook is not None:
+            await self._post_to_webhook()
+            return
         async with self._updates_changed:
             self._updates_changed.notify_all()
+
+    async def _post_to_webhook(self) -> None:
+        """POST pending updates, oldest first, to the webhook; one refused stays pending."""
+        assert self.webhook is not None
+        headers = {"Content-Type": "application/json"}
+        if self.webhook.get("secret_token"):
+            headers["X-Telegram-Bot-Api-Secret-Token"] = self.webhook["secret_token"]
+        async with self._webhook_lock, aiohttp.ClientSession() as session:
+            while self._deliverable():
+                update = self._updates[0]
+                body = json.dumps({"update_id": update.update_id, update.kind: update.payload})
+                async with session.post(self.webhook["url"], data=body, headers=headers) as answer:
+                    if answer.status != 200:
+                        self.webhook_refusals += 1
+                        return
+                self._updates.pop(0)
 
     def _deliverable(self) -> list[_Update]:
         if self._allowed_updates is not None:
@@ -1183,11 +1250,28 @@ class BotApiEmulator:
     async def _delete_webhook(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self.webhook = None
+        return True
+
+    async def _set_webhook(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
+        url = str(params.get("url") or "")
+        if not url:
+            return await self._delete_webhook(params, _)
+        if not url.startswith(("https://", "http://127.0.0.1")):
+            raise ApiError(400, "Bad Request: bad webhook: HTTPS url must be provided for webhook")
+        if "allowed_updates" in params:
+            allowed = params["allowed_updates"] or []
+            if isinstance(allowed, str):
+                allowed = json.loads(allowed)
+            self._allowed_updates = frozenset(allowed) if allowed else None
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        self.webhook = {"url": url, "secret_token": params.get("secret_token") or ""}
         return True
 
     async def _get_webhook_info(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         return {
-            "url": "",
+            "url": self.webhook["url"] if self.webhook else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self._updates),
         }
@@ -1534,6 +1618,49 @@ class BotApiEmulator:
         raise _bad_request("message to delete not found")
 
     # -- the rest -------------------------------------------------------------------------
+
+    async def _answer_inline_query(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
+        query_id = str(params.get("inline_query_id") or "")
+        if query_id not in self._queries or query_id in self.inline_answers:
+            raise _bad_request(
+                "query is too old and response timeout expired or query ID is invalid"
+            )
+        results = params.get("results")
+        if isinstance(results, str):
+            results = json.loads(results)
+        if not isinstance(results, list) or len(results) > 50:
+            raise _bad_request("RESULTS_TOO_MUCH")
+        ids = [str(r.get("id", "")) for r in results]
+        if len(set(ids)) != len(ids) or not all(0 < len(i.encode()) <= 64 for i in ids):
+            raise _bad_request("RESULT_ID_INVALID")
+        texts = [self._inline_text(result) for result in results]
+        button = params.get("button")
+        if isinstance(button, str):
+            button = json.loads(button)
+        self.inline_answers[query_id] = InlineAnswer(
+            query_id,
+            results,
+            texts,
+            int(params["cache_time"]) if params.get("cache_time") is not None else 300,
+            bool(params.get("is_personal")),
+            button or None,
+        )
+        return True
+
+    def _inline_text(self, result: dict[str, Any]) -> ParsedText:
+        if result.get("type") != "article" or not result.get("title"):
+            raise _bad_request("RESULT_TYPE_INVALID")  # the emulator takes articles only
+        content = result.get("input_message_content") or {}
+        raw = content.get("message_text")
+        if not isinstance(raw, str) or not raw.strip():
+            raise _bad_request("MESSAGE_EMPTY")
+        return self._format(
+            raw,
+            content.get("parse_mode"),
+            content.get("entities"),
+            limit=TEXT_LIMIT,
+            too_long="MESSAGE_TOO_LONG",
+        )
 
     async def _answer_callback_query(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         query_id = str(params.get("callback_query_id") or "")

@@ -15,11 +15,13 @@ pictures under `/img/`.
 from __future__ import annotations
 
 import importlib
+from decimal import Decimal
 from typing import Any
 
 from aiohttp import web
 
 from clients.clock import Clock
+from clients.models import ListingRef
 from sandbox.core import SANDBOX_CREDENTIALS, SandboxState
 
 PLATFORM_MODULES = (
@@ -75,6 +77,14 @@ class Sandbox:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def set_listing_price(self, ref: ListingRef, price: Decimal) -> bool:
+        """What `/demo_drop` does: one listing's new price (False: no such listing)."""
+        catalogue = self.state.catalogues.get(ref.platform)
+        if catalogue is None or ref.listing_id not in catalogue.ids():
+            return False
+        catalogue.set_price(ref.listing_id, price)
+        return True
 
     def settings_overrides(self) -> dict[str, Any]:
         """Settings (lower-case field names) that point every platform at this sandbox."""

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 import sqlite_utils
 
-from storage.database import Database
-from storage.subscriptions import AlertDraft, Subscription, dec, dec_text
+from storage.database import Database, dec, dec_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +43,26 @@ class PendingAlert:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertDraft:
+    """An alert to record with a subscription's new base."""
+
+    key: str
+    changes: tuple[str, ...]
+    old_price: Decimal | None
+    new_price: Decimal | None
+    status: str
+
+
+class AlertOwner(Protocol):
+    """The subscription an alert belongs to (`storage.subscriptions.Subscription`)."""
+
+    id: int
+    user_id: int
+    chat_id: int
+    ref_key: str
+
+
+@dataclass(frozen=True, slots=True)
 class AlertCounts:
     pending: int
     sent: int
@@ -51,7 +71,7 @@ class AlertCounts:
 
 def insert_alert(
     db: sqlite_utils.Database,
-    subscription: Subscription,
+    subscription: AlertOwner,
     draft: AlertDraft,
     lowest_price: Decimal | None,
     now: float,
@@ -153,14 +173,6 @@ class AlertStore:
             "WHERE chat_id = ? AND sent_at IS NULL AND failed_at IS NULL",
             [self.clock.time(), reason, chat_id],
         ).rowcount
-
-    def for_subscription(self, subscription_id: int) -> list[tuple[str, float, float | None]]:
-        """(changes, created_at, sent_at) of a subscription's alerts, oldest first."""
-        rows = self.db.execute(
-            "SELECT changes, created_at, sent_at FROM alerts WHERE subscription_id = ? ORDER BY id",
-            [subscription_id],
-        ).fetchall()
-        return [(r[0], r[1], r[2]) for r in rows]
 
     def counts(self) -> AlertCounts:
         row = self.db.execute(

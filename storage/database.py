@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import sqlite_utils
@@ -236,3 +237,12 @@ class Database:
 
     def close(self) -> None:
         self.db.conn.close()
+
+
+def dec(value: str | None) -> Decimal | None:
+    return None if value is None else Decimal(value)
+
+
+def dec_text(value: Decimal | None) -> str | None:
+    """A decimal as plain text (`350.5`, never `3.505E+2`)."""
+    return None if value is None else format(value, "f")

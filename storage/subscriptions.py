@@ -21,7 +21,8 @@ from decimal import Decimal
 import sqlite_utils
 
 from clients.models import Listing, ListingStatus
-from storage.database import Database
+from storage.alerts import AlertDraft, insert_alert
+from storage.database import Database, dec, dec_text
 
 
 class WatchLimitReached(Exception):
@@ -47,15 +48,6 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-
-
-def dec(value: str | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def dec_text(value: Decimal | None) -> str | None:
-    """A decimal as plain text (`350.5`, never `3.505E+2`)."""
-    return None if value is None else format(value, "f")
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,17 +150,6 @@ class NewBase:
     price: Decimal | None
     status: str
     version: int
-
-
-@dataclass(frozen=True, slots=True)
-class AlertDraft:
-    """An alert to record with a subscription's new base."""
-
-    key: str
-    changes: tuple[str, ...]
-    old_price: Decimal | None
-    new_price: Decimal | None
-    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -523,8 +504,6 @@ class SubscriptionStore:
         `listing` is None when the platform says the listing no longer exists; `status`
         is then `taken_down` and the price stays what was last seen.
         """
-        from storage.alerts import insert_alert  # the alert table's SQL lives there
-
         created = duplicates = 0
         with transaction(self.db):
             before = self.listing(ref_key)

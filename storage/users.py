@@ -52,6 +52,9 @@ class UserStore:
             [user_id, city_id, now, now],
         )
 
+    def count(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+
     def delete(self, user_id: int) -> int:
         self._languages.pop(user_id, None)
         return self.db.execute("DELETE FROM users WHERE user_id = ?", [user_id]).rowcount

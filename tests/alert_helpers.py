@@ -14,10 +14,9 @@ from bot.config import load_settings
 from bot.services import Services, build_services
 from clients.clock import CHINA_TZ, FakeClock
 from clients.models import ListingRef
-from handlers.alerts import runtime
-from handlers.rules import initial_base, parse_rule, resolve_rule
 from sandbox.server import Sandbox
 from storage.subscriptions import Subscription
+from watching.rules import initial_base, parse_rule, resolve_rule
 
 #: noon in China: half a platform day left, so pacing is easy to reason about
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=CHINA_TZ).timestamp()
@@ -78,7 +77,7 @@ class AlertEnv:
         listing = await self.services.gateway.listing(ListingRef(platform, listing_id, city_id))
         resolved = resolve_rule(parse_rule(rule), listing.price_unit)
         base = initial_base(resolved, listing.price, listing.status)
-        sub, _ = runtime(self.services).subscriptions.subscribe(
+        sub, _ = self.services.subscriptions.subscribe(
             user_id=user_id,
             chat_id=chat_id or user_id,
             listing=listing,

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from bot.__main__ import start_updates
 from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.services import Services, build_services
@@ -62,7 +63,10 @@ class BotEnv:
         return await self.emulator.press(user, message, button)
 
 
-async def start_bot_env(tmp_path: Path, **settings_overrides: Any) -> AsyncIterator[BotEnv]:
+async def start_bot_env(
+    tmp_path: Path, *, demo_market: bool = False, **settings_overrides: Any
+) -> AsyncIterator[BotEnv]:
+    """`demo_market`: the sandbox can be changed from the chat (/demo_drop), as in --demo."""
     clock = FakeClock()
     async with (
         Sandbox(clock=clock, tiers=E2E_TIERS) as sandbox,
@@ -77,11 +81,12 @@ async def start_bot_env(tmp_path: Path, **settings_overrides: Any) -> AsyncItera
         }
         settings = load_settings(**overrides)
         services = build_services(settings, clock)
+        services.demo_market = sandbox if demo_market else None
         application = build_application(settings, services)
         async with application:
             await application.start()
             await application.post_init(application)  # as bot/__main__.py does
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
+            await start_updates(application, settings, poll_timeout=1)  # polling or webhook
             try:
                 yield BotEnv(clock, sandbox, emulator, settings, services, application)
             finally:

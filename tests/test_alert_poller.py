@@ -17,16 +17,14 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 
 from clients.models import ListingStatus
 from handlers.alerts import (
-    MAX_SEND_ATTEMPTS,
-    checks_this_cycle,
-    deliver_pending,
     render_alert,
     run_poll_cycle,
-    runtime,
-    seconds_left_in_day,
+    send_pending_alerts,
 )
 from sandbox.core import Fault
 from tests.alert_helpers import NOON, alert_env
+from watching.delivery import MAX_SEND_ATTEMPTS
+from watching.poller import checks_this_cycle, seconds_left_in_day
 
 ITEM = "712345678901"  # Xianyu iPhone
 OTHER = "6987654321098"  # Xianyu Huawei
@@ -214,13 +212,13 @@ async def test_a_restart_between_recording_and_sending_delivers_the_alert_once(
         report = await run_poll_cycle(env.services, env.bot, deliver=False)  # then: crash
         assert report.alerts_created == 2 and env.bot.sent == []
         await env.restart()
-        delivered = await deliver_pending(env.services, env.bot)
+        delivered = await send_pending_alerts(env.services, env.bot)
         assert delivered.sent == 2
         assert sorted(s.chat_id for s in env.bot.sent) == [1, 2]
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)  # the same price, seen again
         await env.restart()
-        await deliver_pending(env.services, env.bot)
+        await send_pending_alerts(env.services, env.bot)
         assert len(env.bot.sent) == 2
 
 
@@ -232,7 +230,7 @@ async def test_a_restart_with_nothing_pending_sends_nothing(tmp_path: Path) -> N
         await run_poll_cycle(env.services, env.bot)
         assert len(env.bot.sent) == 1
         await env.restart()
-        assert (await deliver_pending(env.services, env.bot)).sent == 0
+        assert (await send_pending_alerts(env.services, env.bot)).sent == 0
         await run_poll_cycle(env.services, env.bot)
         assert len(env.bot.sent) == 1
 
@@ -248,14 +246,14 @@ async def test_a_user_who_blocked_the_bot_is_paused_not_retried(tmp_path: Path) 
         delivered = await run_poll_cycle(env.services, env.bot)
         assert delivered.alerts_created == 2
         assert [s.chat_id for s in env.bot.sent] == [1]
-        subs = runtime(env.services).subscriptions
+        subs = env.services.subscriptions
         assert all(e.subscription.paused_reason == "blocked" for e in subs.for_user(2))
         assert subs.for_user(1)[0].subscription.paused_reason is None
         env.set_price("xianyu", ITEM, "3000")
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
         assert [s.chat_id for s in env.bot.sent] == [1, 1]  # user 2 neither alerted nor retried
-        assert runtime(env.services).alerts.counts().pending == 0
+        assert env.services.alerts.counts().pending == 0
 
 
 async def test_a_blocked_user_who_comes_back_is_watched_again(tmp_path: Path) -> None:
@@ -265,7 +263,7 @@ async def test_a_blocked_user_who_comes_back_is_watched_again(tmp_path: Path) ->
         env.bot.failures[2] = [Forbidden("Forbidden: bot was blocked by the user")]
         env.set_price("xianyu", ITEM, "4000")
         await run_poll_cycle(env.services, env.bot)
-        assert runtime(env.services).subscriptions.resume_chat(2) == 1
+        assert env.services.subscriptions.resume_chat(2) == 1
         env.set_price("xianyu", ITEM, "3000")
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
@@ -286,7 +284,7 @@ async def test_a_bad_request_never_pauses_or_removes_subscriptions(
         env.set_price("xianyu", ITEM, "4000")
         await run_poll_cycle(env.services, env.bot)
         assert env.bot.sent == []
-        entry = runtime(env.services).subscriptions.for_user(1)[0]
+        entry = env.services.subscriptions.for_user(1)[0]
         assert entry.subscription.paused_reason is None
         env.set_price("xianyu", ITEM, "3000")
         env.clock.advance(300)
@@ -302,7 +300,7 @@ async def test_a_network_fault_is_retried_on_the_next_run_and_sent_once(tmp_path
         env.set_price("xianyu", ITEM, "4000")
         report = await run_poll_cycle(env.services, env.bot)
         assert report.alerts_created == 1 and env.bot.sent == []
-        assert runtime(env.services).subscriptions.for_user(1)[0].subscription.paused_reason is None
+        assert env.services.subscriptions.for_user(1)[0].subscription.paused_reason is None
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
         await run_poll_cycle(env.services, env.bot)
@@ -318,10 +316,10 @@ async def test_an_alert_that_keeps_failing_is_given_up_without_touching_the_watc
         env.catalogue("xianyu").set_status(ITEM, ListingStatus.SOLD)
         await run_poll_cycle(env.services, env.bot)
         for _ in range(MAX_SEND_ATTEMPTS):
-            await deliver_pending(env.services, env.bot)
-        counts = runtime(env.services).alerts.counts()
+            await send_pending_alerts(env.services, env.bot)
+        counts = env.services.alerts.counts()
         assert (counts.pending, counts.failed, counts.sent) == (0, 1, 0)
-        assert runtime(env.services).subscriptions.count_for_user(1) == 1
+        assert env.services.subscriptions.count_for_user(1) == 1
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -343,7 +341,7 @@ async def test_a_group_that_became_a_supergroup_gets_its_alert_there(tmp_path: P
         env.catalogue("xianyu").set_status(ITEM, ListingStatus.SOLD)
         await run_poll_cycle(env.services, env.bot)
         assert [s.chat_id for s in env.bot.sent] == [-1009]
-        assert runtime(env.services).subscriptions.for_user(1)[0].subscription.chat_id == -1009
+        assert env.services.subscriptions.for_user(1)[0].subscription.chat_id == -1009
 
 
 async def test_one_chat_gets_at_most_one_message_per_second(tmp_path: Path) -> None:
@@ -451,7 +449,7 @@ async def test_the_stalest_listings_are_checked_first(tmp_path: Path) -> None:
         ids = env.catalogue("xianyu").ids()[:3]
         for listing_id in ids:
             await env.watch(1, "xianyu", listing_id)
-        rt = runtime(env.services)
+        rt = env.services.watching
         rt.credit["xianyu"] = -math.inf  # plan nothing this cycle...
         for listing_id, when in zip(ids, (30.0, 10.0, 20.0), strict=True):
             rt.subscriptions.record_failure(f"xianyu:{listing_id}", "transient", when)
@@ -480,7 +478,7 @@ async def test_a_failed_check_loses_nothing_and_is_retried(tmp_path: Path) -> No
         env.set_price("xianyu", ITEM, "4000")
         report = await run_poll_cycle(env.services, env.bot)
         assert report.errors == 1 and env.bot.sent == []
-        listing = runtime(env.services).subscriptions.listing(f"xianyu:{ITEM}")
+        listing = env.services.subscriptions.listing(f"xianyu:{ITEM}")
         assert listing is not None and listing.last_error == "transient" and listing.errors == 1
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
@@ -565,6 +563,6 @@ async def test_a_broken_subscription_costs_no_other_listing_its_check(tmp_path: 
         report = await run_poll_cycle(env.services, env.bot)
         assert (report.checks, report.errors) == (1, 1)
         assert [s.chat_id for s in env.bot.sent] == [2]
-        listing = runtime(env.services).subscriptions.listing(f"xianyu:{ITEM}")
+        listing = env.services.subscriptions.listing(f"xianyu:{ITEM}")
         assert listing is not None and listing.price == D("5000")  # rolled back
         assert listing.last_error == "internal"  # and moved behind the others

@@ -287,6 +287,25 @@ async def test_wrong_token_is_unauthorized(emulator: BotApiEmulator) -> None:
             pass
 
 
+async def test_a_client_hanging_up_mid_request_is_no_server_error(
+    emulator: BotApiEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a bot stopping during a long poll does (tests/test_shutdown.py saw a traceback)."""
+    _reader, writer = await asyncio.open_connection(emulator.host, emulator.port)
+    writer.write(
+        f"POST /bot{emulator.token}/getUpdates HTTP/1.1\r\nHost: {emulator.host}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\n"
+        "offset=1".encode()
+    )
+    await writer.drain()
+    writer.close()
+    await writer.wait_closed()
+    await emulator.wait_for(lambda: emulator.hang_ups == 1)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    async with raw_client(emulator) as client:  # and the emulator serves on
+        assert (await bot_api(client, "getMe")).json()["ok"] is True
+
+
 async def test_parameters_may_come_as_query_string_form_or_json(
     emulator: BotApiEmulator, api: httpx.AsyncClient
 ) -> None:

@@ -7,7 +7,7 @@ import pytest
 from bot.config import SettingsError, load_settings
 from clients.budget import BudgetPolicy
 from clients.gateway import CHAT_RESERVE
-from handlers.alerts import daily_checks_per_listing, watch_cap
+from watching.poller import daily_checks_per_listing, watch_cap
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ import pytest
 
 from bot.app import build_application
 from bot.config import load_settings
-from bot.logs import secret_values, setup_logging
+from bot.logs import RedactingFormatter, secret_values, setup_logging
 from bot.services import build_services
 from clients.clock import FakeClock
 from sandbox import core
@@ -170,3 +170,13 @@ def test_running_without_a_token_names_the_variable_in_one_line(tmp_path: Path) 
     assert len(lines) == 1, result.stderr
     assert "TELEGRAM_BOT_TOKEN" in lines[0]
     assert "Traceback" not in result.stderr + result.stdout
+
+
+def test_only_real_bot_token_paths_are_redacted() -> None:
+    formatter = RedactingFormatter("%(message)s")
+    text = (
+        "File /work/sandbox/botapi.py; GET /bot123456:AAH-secret_part/getMe; /file/bot42:xyz/a.jpg"
+    )
+    assert formatter.redact(text) == (
+        "File /work/sandbox/botapi.py; GET /bot***/getMe; /file/bot***/a.jpg"
+    )

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from clients.models import ListingStatus, PriceUnit
-from handlers.rules import (
+from watching.rules import (
     ANY_DROP,
     Base,
     Change,

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 import pytest
 
 from clients.registry import LISTING_CLIENTS
-from handlers.rules import RuleError, RuleInput, RuleKind
 from handlers.watches import command_args, split_watch_args
+from watching.rules import RuleError, RuleInput, RuleKind
 
 LINK = "https://www.goofish.com/item?id=712345678901"
 

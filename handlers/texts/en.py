@@ -163,6 +163,12 @@ TEXTS: dict[str, str] = {
     "unwatch_bad_number": "You have no watch number {number}. /watches shows the numbers.",
     "unwatch_done": "🔕 Stopped watching <b>{title}</b>.",
     "unwatch_done_short": "🔕 Stopped watching.",
+    # -- inline mode: @bot <link> (handlers/inline.py)
+    "inline_hint": "Paste a listing link to share its card",
+    # -- /demo_drop, only in --demo (handlers/demo.py)
+    "demo_drop_done": "🧪 Sandbox: {count} watched listing(s) now {percent}% cheaper. Checking now; the alert follows in a few seconds.",
+    "demo_drop_nothing": "🧪 You watch no sandbox listing yet. Paste a link, press 🔔, then try /demo_drop again.",
+    "demo_drop_usage": "🧪 Usage: /demo_drop [percent], e.g. /demo_drop 15 (1 to 90; default 10).",
     "not_your_watch": "This watch isn't yours, or it no longer exists.",
     "btn_unwatch_n": "🔕 {number}",
     "btn_view_card": "📄 Card",

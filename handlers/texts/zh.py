@@ -154,6 +154,12 @@ TEXTS: dict[str, str] = {
     "unwatch_bad_number": "没有编号为 {number} 的关注。编号见 /watches。",
     "unwatch_done": "🔕 已取消关注 <b>{title}</b>。",
     "unwatch_done_short": "🔕 已取消关注。",
+    # -- inline 模式：@bot <链接>（handlers/inline.py）
+    "inline_hint": "粘贴房源或商品链接，分享它的卡片",
+    # -- /demo_drop，仅 --demo（handlers/demo.py）
+    "demo_drop_done": "🧪 沙盒：{count} 个关注的房源/商品已降价 {percent}%。正在检查，几秒后收到提醒。",
+    "demo_drop_nothing": "🧪 你还没有关注沙盒里的房源或商品。先发一个链接并点 🔔，再试 /demo_drop。",
+    "demo_drop_usage": "🧪 用法：/demo_drop [百分比]，例如 /demo_drop 15（1 到 90，默认 10）。",
     "not_your_watch": "这不是你的关注，或它已不存在。",
     "btn_unwatch_n": "🔕 {number}",
     "btn_view_card": "📄 卡片",

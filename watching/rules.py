@@ -255,14 +255,6 @@ def parse_rule(text: str) -> RuleInput:
     raise RuleError("rule_unknown")
 
 
-def looks_like_rule(token: str) -> bool:
-    try:
-        parse_rule(token)
-    except RuleError as exc:
-        return exc.reason != "rule_unknown"
-    return True
-
-
 def resolve_rule(typed: RuleInput, unit: PriceUnit) -> Rule:
     """The rule in the listing's own price unit."""
     if typed.kind is not RuleKind.TARGET:

@@ -1,0 +1,87 @@
+"""What handlers and jobs share, typed: `BotData` is the application's `bot_data`.
+
+The application is built with `ContextTypes(bot_data=BotData)`, so a handler reads
+`context.bot_data.services` (typed) instead of digging in a dict. `Services` holds
+every store and service, built once by `bot.services.build_services`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Protocol
+
+import httpx
+from cachetools import LRUCache
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+
+from clients.base import ListingClient
+from clients.clock import Clock
+from clients.gateway import Gateway
+from clients.models import ListingRef
+from storage.accounts import AccountStore
+from storage.alerts import AlertStore
+from storage.database import Database
+from storage.subscriptions import SubscriptionStore
+from storage.users import UserStore
+from watching.poller import AlertRuntime
+
+#: quote cards whose buttons still work (token -> request), oldest forgotten first
+QUOTE_CARD_MEMORY = 5000
+
+
+class HandlerSettings(Protocol):
+    """The settings handlers read (`bot.config.Settings` has them all)."""
+
+    admin_ids: frozenset[int]
+    max_watches_per_user: int
+    alert_interval_seconds: int
+    watch_min_checks_per_day: int
+    demo: bool
+
+
+class DemoMarket(Protocol):
+    """What `--demo` may change in the sandbox platforms (`sandbox.server.Sandbox`)."""
+
+    def set_listing_price(self, ref: ListingRef, price: Decimal) -> bool:
+        """Set a listing's price; False when the sandbox has no such listing."""
+        ...
+
+
+@dataclass
+class Services:
+    settings: HandlerSettings
+    clock: Clock
+    database: Database
+    users: UserStore
+    subscriptions: SubscriptionStore
+    alerts: AlertStore
+    accounts: AccountStore
+    gateway: Gateway
+    http: httpx.AsyncClient
+    #: the price-alert machinery (planning credit, last cycle, locks)
+    watching: AlertRuntime
+    listing_clients: tuple[type[ListingClient], ...]
+    #: photo URL -> Telegram file_id, so a photo is uploaded at most once
+    photo_ids: dict[str, str] = field(default_factory=dict)
+    #: the sandbox, in `--demo` only (enables /demo_drop)
+    demo_market: DemoMarket | None = None
+
+    async def close(self) -> None:
+        await self.http.aclose()
+        self.database.close()
+
+
+class BotData:
+    """The application's `bot_data`: `services` is set once, when the application is built."""
+
+    services: Services
+
+    def __init__(self) -> None:
+        #: quote card id -> the quote and inputs its buttons act on
+        self.quote_cards: LRUCache[str, object] = LRUCache(maxsize=QUOTE_CARD_MEMORY)
+
+
+BotContext = CallbackContext[ExtBot[None], dict, dict, BotData]  # type: ignore[type-arg]
+BotApplication = Application[ExtBot[None], BotContext, dict, dict, BotData, object]  # type: ignore[type-arg]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)

@@ -1,0 +1,96 @@
+"""Delivery decisions without Telegram (watching/delivery.py): a plain `send` function
+stands in for the chat side and answers with outcomes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage.alerts import PendingAlert
+from tests.alert_helpers import alert_env
+from watching.delivery import (
+    MAX_SEND_ATTEMPTS,
+    PER_CHAT_GAP,
+    Outcome,
+    SendResult,
+    deliver_pending,
+)
+from watching.poller import poll_cycle
+
+ITEM = "712345678901"
+
+
+class ScriptedSend:
+    """Answers each send with the next scripted result (then SENT); records (chat, time)."""
+
+    def __init__(self, clock, *script: SendResult) -> None:  # type: ignore[no-untyped-def]
+        self.clock = clock
+        self.script = list(script)
+        self.calls: list[tuple[int, int, float]] = []
+
+    async def __call__(self, alert: PendingAlert, chat_id: int) -> SendResult:
+        self.calls.append((alert.id, chat_id, self.clock.monotonic()))
+        return self.script.pop(0) if self.script else SendResult(Outcome.SENT)
+
+
+async def test_moved_chat_follows_and_retry_after_waits_then_sends(tmp_path: Path) -> None:
+    async with alert_env(tmp_path) as env:
+        env.set_price("xianyu", ITEM, "5000")
+        await env.watch(1, "xianyu", ITEM, chat_id=-100)
+        env.set_price("xianyu", ITEM, "4000")
+        rt = env.services.watching
+        assert (await poll_cycle(rt)).alerts_created == 1
+        send = ScriptedSend(
+            env.clock,
+            SendResult(Outcome.MOVED, new_chat_id=-1009),
+            SendResult(Outcome.RETRY_AFTER, wait=7.0),
+        )
+        report = await deliver_pending(rt, send)
+        assert (report.sent, report.rate_limited) == (1, 1)
+        (first, moved, after_wait) = send.calls
+        assert (first[1], moved[1], after_wait[1]) == (-100, -1009, -1009)
+        assert after_wait[2] - moved[2] == 7.0
+        assert env.services.subscriptions.for_user(1)[0].subscription.chat_id == -1009
+        assert env.services.alerts.counts().pending == 0
+
+
+async def test_blocked_pauses_refused_fails_transient_retries_until_given_up(
+    tmp_path: Path,
+) -> None:
+    async with alert_env(tmp_path) as env:
+        env.set_price("xianyu", ITEM, "5000")
+        for user in (1, 2, 3):
+            await env.watch(user, "xianyu", ITEM)
+        env.set_price("xianyu", ITEM, "4000")
+        rt = env.services.watching
+        await poll_cycle(rt)
+        send = ScriptedSend(
+            env.clock,
+            SendResult(Outcome.BLOCKED),
+            SendResult(Outcome.REFUSED, "bad_request: chat not found"),
+            *[SendResult(Outcome.FAILED, "NetworkError")] * MAX_SEND_ATTEMPTS,
+        )
+        report = await deliver_pending(rt, send)
+        assert (report.blocked, report.failed, report.retried) == (1, 1, 1)
+        for _ in range(MAX_SEND_ATTEMPTS - 1):
+            report = await deliver_pending(rt, send)
+        assert report.failed == 1 and env.services.alerts.counts().pending == 0
+        paused = [
+            e.subscription.paused_reason
+            for u in (1, 2, 3)
+            for e in env.services.subscriptions.for_user(u)
+        ]
+        assert paused == ["blocked", None, None]
+
+
+async def test_one_chat_gets_its_alerts_a_second_apart(tmp_path: Path) -> None:
+    async with alert_env(tmp_path) as env:
+        for item in (ITEM, "6987654321098"):
+            env.set_price("xianyu", item, "5000")
+            await env.watch(1, "xianyu", item)
+            env.set_price("xianyu", item, "4000")
+        rt = env.services.watching
+        await poll_cycle(rt)
+        send = ScriptedSend(env.clock)
+        assert (await deliver_pending(rt, send)).sent == 2
+        (_, _, first), (_, _, second) = send.calls
+        assert second - first >= PER_CHAT_GAP

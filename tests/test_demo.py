@@ -1,0 +1,95 @@
+"""--demo shows an alert within a minute: a short poll interval and /demo_drop."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bot.__main__ import DEMO_ALERT_INTERVAL, start_demo
+from bot.config import load_settings
+from handlers.demo import drop_percent
+from tests.conftest import BotEnv, start_bot_env
+
+ITEM = "712345678901"
+ITEM_LINK = f"https://www.goofish.com/item?id={ITEM}"
+
+
+@pytest.fixture
+async def demo_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
+    async for env in start_bot_env(tmp_path, demo_market=True):
+        yield env
+
+
+def history_button(message) -> str:  # type: ignore[no-untyped-def]
+    return next(b["callback_data"] for b in message.buttons if b["callback_data"].startswith("h|"))
+
+
+async def test_demo_drop_brings_the_alert_and_its_chart(demo_env: BotEnv) -> None:
+    demo_env.catalogue("xianyu").set_price(ITEM, Decimal("5000"))
+    ann = demo_env.user(1)
+    (watching,) = await demo_env.say(ann, f"/watch {ITEM_LINK}")
+    assert "Watching" in watching.visible
+    replies = await demo_env.say(ann, "/demo_drop 20", expect=2)
+    assert "20% cheaper" in replies[0].visible
+    alert = replies[1]
+    assert "Price drop" in alert.visible and "¥5,000 → ¥4,000 (−20.0%)" in alert.visible
+    before = len(demo_env.messages(ann.id))
+    await demo_env.press(ann, alert, history_button(alert))
+    (chart,) = (await demo_env.emulator.wait_for_messages(ann.id, before + 1))[before:]
+    assert chart.photo is not None and "lowest seen: ¥4,000" in chart.visible
+
+
+async def test_demo_drop_without_watches_or_with_a_bad_percent_changes_nothing(
+    demo_env: BotEnv,
+) -> None:
+    ann = demo_env.user(1, "zh-hans")
+    (nothing,) = await demo_env.say(ann, "/demo_drop")
+    assert "还没有关注" in nothing.visible
+    items = demo_env.catalogue("xianyu")
+    before = items.price(items.item(ITEM))
+    await demo_env.say(ann, f"/watch {ITEM_LINK}")
+    for bad in ("/demo_drop 95", "/demo_drop abc", "/demo_drop 5 6", "/demo_drop NaN"):
+        (usage,) = await demo_env.say(ann, bad)
+        assert "用法" in usage.visible
+    assert items.price(items.item(ITEM)) == before
+
+
+async def test_demo_drop_is_not_a_command_outside_the_demo(bot_env: BotEnv) -> None:
+    ann = bot_env.user(1)
+    await bot_env.say(ann, f"/watch {ITEM_LINK}")
+    before = len(bot_env.messages(ann.id))
+    await bot_env.emulator.send_text(ann, None, "/demo_drop")
+    (reply,) = await bot_env.say(ann, "/watches")  # the bot answers what comes next...
+    assert len(bot_env.messages(ann.id)) == before + 1  # ...and said nothing to /demo_drop
+    assert "1." in reply.visible
+
+
+@pytest.mark.parametrize(
+    ("args", "percent"),
+    [([], Decimal(10)), (["15"], Decimal(15)), (["12.5%"], Decimal("12.5")), (["0"], None)],
+)
+def test_drop_percent_reads_what_the_user_typed(args: list[str], percent: Decimal | None) -> None:
+    assert drop_percent(args) == percent
+
+
+async def test_the_demo_polls_often_unless_told_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ALERT_INTERVAL_SECONDS", raising=False)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:not-used")
+    async with contextlib.AsyncExitStack() as stack:
+        settings, sandbox, emulator = await start_demo(load_settings(), stack)
+        assert settings.alert_interval_seconds == DEMO_ALERT_INTERVAL <= 60
+        assert emulator is None and sandbox.state.tiers["xianyu"] == "enterprise_advanced"
+    monkeypatch.setenv("ALERT_INTERVAL_SECONDS", "120")
+    async with contextlib.AsyncExitStack() as stack:
+        settings, _, _ = await start_demo(load_settings(), stack)
+        assert settings.alert_interval_seconds == 120
+    assert os.environ["ALERT_INTERVAL_SECONDS"] == "120"

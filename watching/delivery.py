@@ -1,0 +1,164 @@
+"""Delivering recorded alerts: in which order, how far apart, and what each failure means.
+
+`deliver_pending(rt, send)` sends every unsent alert, oldest first, at most one
+message per second to a chat (3.1 s in groups, CONTRACT 4.2). `send` is the chat
+side (`handlers.alerts`): it renders and sends one alert and answers with a
+`SendResult`, so the decisions below need no Telegram. An alert is marked sent right
+after the chat accepts it; on start, whatever is still unsent is sent. A blocked chat
+pauses that chat's subscriptions; any other error leaves subscriptions alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from storage.alerts import PendingAlert
+from watching.poller import AlertRuntime
+
+log = logging.getLogger(__name__)
+
+SEND_CONCURRENCY = 64  # messages in flight; the chat side's rate limiter keeps 30/s
+PER_CHAT_GAP = 1.0  # seconds between two messages to one chat (CONTRACT 4.2)
+#: groups get 20 messages a minute; a little more than 3 s apart keeps any minute under it
+PER_GROUP_GAP = 3.1
+MAX_SEND_ATTEMPTS = 5  # failures before an alert is given up
+MAX_RETRY_AFTER_WAITS = 5  # 429s for one alert, after the rate limiter's own retries
+DELIVERY_BATCH = 500
+BLOCKED = "blocked"
+
+
+class Outcome(StrEnum):
+    SENT = "sent"
+    BLOCKED = "blocked"  # the user blocked the bot
+    MOVED = "moved"  # the group became a supergroup with a new id
+    RETRY_AFTER = "retry_after"  # flood control: wait `wait` seconds, then send again
+    REFUSED = "refused"  # the request itself is wrong: retrying cannot help
+    FAILED = "failed"  # a transient failure: try again at a later delivery
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    outcome: Outcome
+    detail: str = ""
+    new_chat_id: int | None = None
+    wait: float = 0.0
+
+
+#: renders and sends one alert to the given chat id
+AlertSend = Callable[[PendingAlert, int], Awaitable[SendResult]]
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0  # given up for a reason other than a block
+    blocked: int = 0  # alerts not sent because the chat blocked the bot
+    retried: int = 0  # left pending after a network failure, tried again later
+    rate_limited: int = 0  # 429 answers that reached us (after the rate limiter's retries)
+
+
+async def deliver_pending(rt: AlertRuntime, send: AlertSend) -> DeliveryReport:
+    """Send every unsent alert, oldest first; return what happened.
+
+    One delivery runs at a time; a second caller waits for it and then finds little
+    or nothing left. Alerts recorded while a delivery runs are picked up by it.
+    """
+    report = DeliveryReport()
+    async with rt.delivery_lock:
+        delivery = _Delivery(rt, send, report)
+        after = 0
+        while True:
+            batch = rt.alerts.pending(after, DELIVERY_BATCH)
+            if not batch:
+                break
+            after = batch[-1].id
+            by_chat: dict[int, list[PendingAlert]] = defaultdict(list)
+            for alert in batch:
+                by_chat[alert.chat_id].append(alert)
+            await asyncio.gather(*(delivery.send_chat(alerts) for alerts in by_chat.values()))
+    if report.sent or report.failed or report.blocked:
+        log.info(
+            "alerts delivered: %d sent, %d blocked, %d failed, %d to retry",
+            report.sent,
+            report.blocked,
+            report.failed,
+            report.retried,
+        )
+    return report
+
+
+class _Delivery:
+    def __init__(self, rt: AlertRuntime, send: AlertSend, report: DeliveryReport) -> None:
+        self.rt = rt
+        self.send_one = send
+        self.report = report
+        self.clock = rt.clock
+        self.semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
+        self.blocked: set[int] = set()
+        self.last_sent: dict[int, float] = {}
+
+    async def send_chat(self, alerts: list[PendingAlert]) -> None:
+        """One chat's alerts in order: a second apart in private chats, 3.1 s in groups."""
+        for alert in alerts:
+            chat_id = alert.chat_id
+            if chat_id in self.blocked:
+                return
+            last = self.last_sent.get(chat_id)
+            if last is not None:
+                gap = PER_CHAT_GAP if chat_id > 0 else PER_GROUP_GAP  # groups have ids < 0
+                wait = last + gap - self.clock.monotonic()
+                if wait > 0:
+                    await self.clock.sleep(wait)
+            async with self.semaphore:
+                await self.send(alert)
+            self.last_sent[chat_id] = self.clock.monotonic()
+
+    async def send(self, alert: PendingAlert) -> None:
+        chat_id = alert.chat_id
+        waits = 0
+        while True:
+            result = await self.send_one(alert, chat_id)
+            if result.outcome == Outcome.RETRY_AFTER:
+                self.report.rate_limited += 1
+                waits += 1
+                if waits > MAX_RETRY_AFTER_WAITS:
+                    self._retry_later(alert, "retry_after")
+                    return
+                await self.clock.sleep(result.wait)
+                continue
+            if result.outcome == Outcome.MOVED and result.new_chat_id is not None:
+                # the group became a supergroup: its watches move with it, then try again
+                self.rt.subscriptions.move_chat(chat_id, result.new_chat_id)
+                chat_id = result.new_chat_id
+                continue
+            break
+        if result.outcome == Outcome.SENT:
+            self.rt.alerts.mark_sent(alert.id)
+            self.report.sent += 1
+        elif result.outcome == Outcome.BLOCKED:
+            self._blocked(chat_id)
+        elif result.outcome == Outcome.REFUSED:
+            # our own bug or a chat that is gone: nobody's subscriptions are touched for it
+            self.rt.alerts.mark_failed(alert.id, result.detail)
+            self.report.failed += 1
+        else:
+            self._retry_later(alert, result.detail)
+
+    def _retry_later(self, alert: PendingAlert, error: str) -> None:
+        if self.rt.alerts.note_attempt(alert.id, error) >= MAX_SEND_ATTEMPTS:
+            self.rt.alerts.mark_failed(alert.id, f"gave up: {error}")
+            self.report.failed += 1
+        else:
+            self.report.retried += 1
+
+    def _blocked(self, chat_id: int) -> None:
+        self.blocked.add(chat_id)
+        paused = self.rt.subscriptions.pause_chat(chat_id, BLOCKED)
+        dropped = self.rt.alerts.fail_pending_for_chat(chat_id, BLOCKED)
+        self.report.blocked += dropped
+        log.info("a chat blocked the bot: %d subscriptions paused", paused)
