@@ -155,6 +155,15 @@ class ListingClient(PlatformClient):
     #: regexes a whole bare token must match to be taken as this platform's ID
     BARE_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = ()
 
+    #: every listing ID shape the client sends (bare, or read from a link); defaults to the
+    #: bare shapes. Refs that come back from outside (button data) are checked against it.
+    LISTING_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = ()
+
+    @classmethod
+    def is_listing_id(cls, listing_id: str) -> bool:
+        patterns = cls.LISTING_ID_PATTERNS or cls.BARE_ID_PATTERNS
+        return any(p.fullmatch(listing_id) for p in patterns)
+
     @classmethod
     def bare_ref(cls, token: str) -> ListingRef | None:
         """A ref for a bare ID token of this platform's shape, else None."""

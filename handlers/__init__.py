@@ -16,14 +16,21 @@ from telegram.ext import (
 )
 
 from handlers import account, admin, alerts, common, forget, listings, quotes, watches
+from handlers import callbacks as cb
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler(["start", "help"], common.start))
-    application.add_handler(CallbackQueryHandler(listings.on_refresh, pattern=r"^r\|"))
-    application.add_handler(CallbackQueryHandler(listings.on_photos, pattern=r"^p\|"))
-    application.add_handler(CallbackQueryHandler(listings.on_pick_platform, pattern=r"^k\|"))
-    application.add_handler(CallbackQueryHandler(listings.on_pick_city, pattern=r"^c\|"))
+    application.add_handler(
+        CallbackQueryHandler(listings.on_refresh, pattern=cb.matches(cb.Refresh))
+    )
+    application.add_handler(CallbackQueryHandler(listings.on_photos, pattern=cb.matches(cb.Photos)))
+    application.add_handler(
+        CallbackQueryHandler(listings.on_pick_platform, pattern=cb.matches(cb.PickPlatform))
+    )
+    application.add_handler(
+        CallbackQueryHandler(listings.on_pick_city, pattern=cb.matches(cb.PickCity))
+    )
     # price alerts, Anjuke account, /forget, /stats (watches.py, alerts.py, account.py, ...)
     application.add_handler(TypeHandler(Update, alerts.resume_on_contact), group=-1)
     application.add_handler(CommandHandler("watch", watches.watch_command))
@@ -33,24 +40,47 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("account", account.account_command))
     application.add_handler(CommandHandler("forget", forget.forget_command))
     application.add_handler(CommandHandler("stats", admin.stats_command))
-    application.add_handler(CallbackQueryHandler(watches.on_watch_button, pattern=r"^w\|"))
-    application.add_handler(CallbackQueryHandler(watches.on_view_card_button, pattern=r"^v\|"))
-    application.add_handler(CallbackQueryHandler(watches.on_history_button, pattern=r"^h\|"))
-    application.add_handler(CallbackQueryHandler(watches.on_unwatch_button, pattern=r"^u\|"))
-    application.add_handler(CallbackQueryHandler(account.on_register_button, pattern=r"^ar\|"))
-    application.add_handler(CallbackQueryHandler(account.on_cancel_button, pattern=r"^ax\|"))
-    application.add_handler(CallbackQueryHandler(forget.on_forget_button, pattern=r"^f[yn]\|"))
+    application.add_handler(
+        CallbackQueryHandler(watches.on_watch_button, pattern=cb.matches(cb.Watch))
+    )
+    application.add_handler(
+        CallbackQueryHandler(watches.on_view_card_button, pattern=cb.matches(cb.ViewCard))
+    )
+    application.add_handler(
+        CallbackQueryHandler(watches.on_history_button, pattern=cb.matches(cb.History))
+    )
+    application.add_handler(
+        CallbackQueryHandler(watches.on_unwatch_button, pattern=cb.matches(cb.Unwatch))
+    )
+    application.add_handler(
+        CallbackQueryHandler(account.on_register_button, pattern=cb.matches(cb.CreateAccount))
+    )
+    application.add_handler(
+        CallbackQueryHandler(account.on_cancel_button, pattern=cb.matches(cb.CancelAccount))
+    )
+    application.add_handler(
+        CallbackQueryHandler(forget.on_forget_button, pattern=cb.matches(cb.ForgetYes, cb.ForgetNo))
+    )
     # after a platform/city answer has shown the card: the /watch that asked, if any
     application.add_handler(
-        CallbackQueryHandler(watches.on_question_answered, pattern=r"^[kc]\|"), group=1
+        CallbackQueryHandler(
+            watches.on_question_answered, pattern=cb.matches(cb.PickPlatform, cb.PickCity)
+        ),
+        group=1,
     )
     # trade-in quotes (handlers/quotes.py); typed answers and descriptions come through
     # listings.on_text, so these stay ahead of the generic text handler
     application.add_handler(CommandHandler("quote", quotes.quote_command))
     application.add_handler(CommandHandler("cancel", quotes.cancel_command))
-    application.add_handler(CallbackQueryHandler(quotes.on_question_button, pattern=r"^q\|"))
-    application.add_handler(CallbackQueryHandler(quotes.on_card_button, pattern=r"^qa\|"))
+    application.add_handler(
+        CallbackQueryHandler(quotes.on_question_button, pattern=cb.matches(cb.QuoteAnswer))
+    )
+    application.add_handler(
+        CallbackQueryHandler(quotes.on_card_button, pattern=cb.matches(cb.QuoteCardAction))
+    )
     application.add_handler(
         MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, listings.on_text)
     )
+    # any button data the codec does not read (forged, foreign, from an older version)
+    application.add_handler(CallbackQueryHandler(common.on_expired_button))
     application.add_error_handler(common.on_error)

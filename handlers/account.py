@@ -29,6 +29,7 @@ from telegram.ext import ContextTypes
 
 from clients.clock import CHINA_TZ
 from clients.errors import AccountExists, NotFound, PlatformError
+from handlers import callbacks as cb
 from handlers.alerts import runtime
 from handlers.common import error_text, is_private, reply, services, user_lang
 from handlers.texts import t
@@ -123,9 +124,12 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             [
                 [
                     InlineKeyboardButton(
-                        t(lang, "btn_create_account"), callback_data=f"ar|{user.id}"
+                        t(lang, "btn_create_account"),
+                        callback_data=cb.encode(cb.CreateAccount(user.id)),
                     ),
-                    InlineKeyboardButton(t(lang, "btn_cancel"), callback_data=f"ax|{user.id}"),
+                    InlineKeyboardButton(
+                        t(lang, "btn_cancel"), callback_data=cb.encode(cb.CancelAccount(user.id))
+                    ),
                 ]
             ]
         )
@@ -166,11 +170,8 @@ def account_error(exc: PlatformError, name: AccountName, lang: str) -> str:
     return error_text(exc, lang)
 
 
-def offer_owner(data: str | None) -> int | None:
-    try:
-        return int((data or "").split("|", 1)[1])
-    except (IndexError, ValueError):
-        return None
+def offer_owner(data: str | None) -> int:
+    return cb.read(data, cb.CreateAccount | cb.CancelAccount).id
 
 
 async def on_register_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

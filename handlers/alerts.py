@@ -56,6 +56,7 @@ from clients.clock import CHINA_TZ
 from clients.errors import NotFound, PlatformError, QuotaExhausted, TemporarilyUnavailable
 from clients.gateway import Priority
 from clients.models import ListingRef, ListingStatus, PriceUnit
+from handlers import callbacks as cb
 from handlers.cards import money
 from handlers.rules import (
     Base,
@@ -583,12 +584,17 @@ def render_alert(alert: PendingAlert, lang: str) -> tuple[str, InlineKeyboardMar
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t(lang, "btn_view_card"), callback_data=f"v|{alert.ref_key}"),
                 InlineKeyboardButton(
-                    t(lang, "btn_history"), callback_data=f"h|{alert.subscription_id}"
+                    t(lang, "btn_view_card"),
+                    callback_data=cb.encode(cb.ViewCard(ListingRef.from_key(alert.ref_key))),
                 ),
                 InlineKeyboardButton(
-                    t(lang, "btn_unwatch"), callback_data=f"u|{alert.subscription_id}"
+                    t(lang, "btn_history"),
+                    callback_data=cb.encode(cb.History(alert.subscription_id)),
+                ),
+                InlineKeyboardButton(
+                    t(lang, "btn_unwatch"),
+                    callback_data=cb.encode(cb.Unwatch(alert.subscription_id)),
                 ),
             ]
         ]

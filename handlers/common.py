@@ -114,6 +114,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, t(lang, "start"), disable_web_page_preview=True)
 
 
+async def on_expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Button data no handler reads: say so, and touch nothing else."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(lang_of(update.effective_user), "expired_button"))
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one error handler: log with the update, tell the user something went wrong."""
     log.error("unhandled error while handling %r", update, exc_info=context.error)

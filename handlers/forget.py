@@ -20,6 +20,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.services import Services
+from handlers import callbacks as cb
 from handlers.alerts import runtime
 from handlers.common import reply, services
 from handlers.texts import lang_of, t
@@ -55,8 +56,12 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t(lang, "btn_forget_yes"), callback_data=f"fy|{user.id}"),
-                InlineKeyboardButton(t(lang, "btn_forget_no"), callback_data=f"fn|{user.id}"),
+                InlineKeyboardButton(
+                    t(lang, "btn_forget_yes"), callback_data=cb.encode(cb.ForgetYes(user.id))
+                ),
+                InlineKeyboardButton(
+                    t(lang, "btn_forget_no"), callback_data=cb.encode(cb.ForgetNo(user.id))
+                ),
             ]
         ]
     )
@@ -72,18 +77,12 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
-def _owner(data: str | None) -> int | None:
-    try:
-        return int((data or "").split("|", 1)[1])
-    except (IndexError, ValueError):
-        return None
-
-
 async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     lang = lang_of(user)
-    if _owner(query.data) != user.id:
+    button = cb.read(query.data, cb.ForgetYes | cb.ForgetNo)
+    if button.id != user.id:
         await query.answer(t(lang, "not_your_button"), show_alert=True)
         return
     await query.answer()
@@ -91,7 +90,7 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await query.edit_message_reply_markup(None)
     except TelegramError as exc:
         log.info("forget buttons not removed: %s", type(exc).__name__)
-    if query.data.startswith("fn|"):
+    if isinstance(button, cb.ForgetNo):
         await reply(update, t(lang, "forget_kept"))
         return
     gone = forget_user(services(context), user.id)

@@ -29,6 +29,7 @@ from clients.base import Found
 from clients.errors import PlatformError
 from clients.models import Listing, ListingRef
 from clients.recognise import recognise
+from handlers import callbacks as cb
 from handlers.cards import card_for, platform_name, render_card
 from handlers.common import (
     edit_in_place,
@@ -116,7 +117,8 @@ async def resolve_mention(
     if found.candidates:
         buttons = [
             InlineKeyboardButton(
-                platform_name(c.platform, lang), callback_data=f"k|{c.platform}|{c.listing_id}"
+                platform_name(c.platform, lang),
+                callback_data=cb.encode(cb.PickPlatform(c.platform, c.listing_id)),
             )
             for c in found.candidates
         ]
@@ -155,11 +157,12 @@ def city_question(
             buttons.append(
                 InlineKeyboardButton(
                     t(lang, "city_last", city=city_label(chosen, lang)),
-                    callback_data=f"c|{chosen[0]}|{code}",
+                    callback_data=cb.encode(cb.PickCity(chosen[0], code)),
                 )
             )
     buttons += [
-        InlineKeyboardButton(city_label(c, lang), callback_data=f"c|{c[0]}|{code}") for c in cities
+        InlineKeyboardButton(city_label(c, lang), callback_data=cb.encode(cb.PickCity(c[0], code)))
+        for c in cities
     ]
     rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
     return Outcome(text=t(lang, "which_city", code=code), keyboard=InlineKeyboardMarkup(rows))
@@ -249,7 +252,7 @@ async def on_refresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    ref = ListingRef.from_key(query.data.split("|", 1)[1])
+    ref = cb.read(query.data, cb.Refresh).ref
     outcome = await fetch(ref, context, max_age=REFRESH_MAX_AGE)
     if outcome.error is not None:
         await query.answer(strip_tags(error_text(outcome.error, lang)), show_alert=True)
@@ -269,7 +272,7 @@ async def on_photos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    ref = ListingRef.from_key(query.data.split("|", 1)[1])
+    ref = cb.read(query.data, cb.Photos).ref
     outcome = await fetch(ref, context)
     if outcome.error is not None:
         await query.answer(strip_tags(error_text(outcome.error, lang)), show_alert=True)
@@ -301,12 +304,12 @@ async def on_pick_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    _, platform, listing_id = query.data.split("|", 2)
+    picked = cb.read(query.data, cb.PickPlatform)
     await query.answer()
-    await remove_question(query.message, f"✓ {platform_name(platform, lang)}")
-    ref = answered_ref(query.data)
+    await remove_question(query.message, f"✓ {platform_name(picked.platform, lang)}")
+    ref = picked.ref
     if ref is None:  # Beike: the city comes next
-        outcome = city_question(listing_id, update, context, lang)
+        outcome = city_question(picked.listing_id, update, context, lang)
     else:
         outcome = await fetch(ref, context)
     await send_outcome(update, context, outcome, lang)
@@ -318,25 +321,21 @@ async def on_pick_city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    city_id = query.data.split("|", 2)[1]
+    picked = cb.read(query.data, cb.PickCity)
+    city_id = picked.city_id
     await query.answer()
     if update.effective_user is not None:
         services(context).users.set_default_city(update.effective_user.id, city_id)
     city = next((c for c in CITIES if c[0] == city_id), None)
     await remove_question(query.message, f"✓ {city_label(city, lang) if city else city_id}")
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
-    ref = answered_ref(query.data)
-    assert ref is not None
-    outcome = await fetch(ref, context)
+    outcome = await fetch(picked.ref, context)
     await send_outcome(update, context, outcome, lang)
 
 
-def answered_ref(data: str) -> ListingRef | None:
-    """The listing a platform (`k|`) or city (`c|`) answer names; None while a city is missing."""
-    kind, first, listing_id = data.split("|", 2)
-    if kind == "c":
-        return ListingRef("beike", listing_id, first)
-    return None if first == "beike" else ListingRef(first, listing_id)
+def answered_ref(data: str | None) -> ListingRef | None:
+    """The listing a platform or city answer names; None while a city is missing."""
+    return cb.read(data, cb.PickPlatform | cb.PickCity).ref
 
 
 async def remove_question(message: object, answer: str) -> None:

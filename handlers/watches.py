@@ -29,8 +29,9 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from clients.base import Found
-from clients.models import Listing, ListingRef
+from clients.models import Listing
 from clients.recognise import normalise, recognise
+from handlers import callbacks as cb
 from handlers import listings
 from handlers.alerts import AlertRuntime, format_price, rule_text, runtime
 from handlers.cards import status_text
@@ -248,11 +249,7 @@ async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     assert query is not None and query.data is not None and user is not None
     lang = user_lang(update, context)
     rt = runtime(services(context))
-    try:
-        ref = ListingRef.from_key(query.data.split("|", 1)[1])
-    except (IndexError, ValueError):
-        await query.answer(t(lang, "expired_button"), show_alert=True)
-        return
+    ref = cb.read(query.data, cb.Watch).ref
     existing = rt.subscriptions.of_user_for(user.id, ref.key)
     if existing is not None:
         unit = listing_unit(rt, ref.key)
@@ -346,7 +343,8 @@ async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     for lines, shown in chunks:
         buttons = [
             InlineKeyboardButton(
-                t(lang, "btn_unwatch_n", number=e.number), callback_data=f"u|{e.subscription.id}"
+                t(lang, "btn_unwatch_n", number=e.number),
+                callback_data=cb.encode(cb.Unwatch(e.subscription.id)),
             )
             for e in shown
         ]
@@ -385,21 +383,11 @@ async def unwatch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # -- buttons that name a subscription --------------------------------------------------------
 
 
-def subscription_id_of(data: str | None) -> int | None:
-    try:
-        return int((data or "").split("|", 1)[1])
-    except (IndexError, ValueError):
-        return None
-
-
 async def on_unwatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     lang = user_lang(update, context)
-    sub_id = subscription_id_of(query.data)
-    if sub_id is None:
-        await query.answer(t(lang, "expired_button"), show_alert=True)
-        return
+    sub_id = cb.read(query.data, cb.Unwatch).id
     gone = runtime(services(context)).subscriptions.unsubscribe(sub_id, user.id)
     if gone is None:
         await query.answer(t(lang, "not_your_watch"), show_alert=True)
@@ -413,10 +401,7 @@ async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     lang = user_lang(update, context)
     s = services(context)
     rt = runtime(s)
-    sub_id = subscription_id_of(query.data)
-    if sub_id is None:
-        await query.answer(t(lang, "expired_button"), show_alert=True)
-        return
+    sub_id = cb.read(query.data, cb.History).id
     sub = rt.subscriptions.owned(sub_id, user.id)
     if sub is None:
         await query.answer(t(lang, "not_your_watch"), show_alert=True)
@@ -454,11 +439,7 @@ async def on_view_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    try:
-        ref = ListingRef.from_key(query.data.split("|", 1)[1])
-    except (IndexError, ValueError):
-        await query.answer(t(lang, "expired_button"), show_alert=True)
-        return
+    ref = cb.read(query.data, cb.ViewCard).ref
     await query.answer()
     outcome = await listings.fetch(ref, context)
     await listings.send_outcome(update, context, outcome, lang)
