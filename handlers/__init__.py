@@ -21,6 +21,9 @@ from handlers import callbacks as cb
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler(["start", "help"], common.start))
+    # first: button data the codec does not read (forged, foreign, from an older version).
+    # python-telegram-bot hands empty data to every pattern, so this one must come first.
+    application.add_handler(CallbackQueryHandler(common.on_expired_button, pattern=cb.malformed))
     application.add_handler(
         CallbackQueryHandler(listings.on_refresh, pattern=cb.matches(cb.Refresh))
     )
@@ -81,6 +84,4 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(
         MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, listings.on_text)
     )
-    # any button data the codec does not read (forged, foreign, from an older version)
-    application.add_handler(CallbackQueryHandler(common.on_expired_button))
     application.add_error_handler(common.on_error)

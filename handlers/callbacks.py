@@ -314,6 +314,10 @@ def matches(*kinds: type) -> Callable[[object], bool]:
     return lambda data: isinstance(decode(data), kinds)
 
 
+def malformed(data: object) -> bool:
+    return decode(data) is None
+
+
 T = TypeVar("T")
 
 

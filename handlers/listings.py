@@ -333,11 +333,6 @@ async def on_pick_city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await send_outcome(update, context, outcome, lang)
 
 
-def answered_ref(data: str | None) -> ListingRef | None:
-    """The listing a platform or city answer names; None while a city is missing."""
-    return cb.read(data, cb.PickPlatform | cb.PickCity).ref
-
-
 async def remove_question(message: object, answer: str) -> None:
     """Keep the question, drop its buttons, and show what was chosen."""
     if isinstance(message, Message) and message.text:

@@ -177,7 +177,8 @@ async def on_question_answered(update: Update, context: ContextTypes.DEFAULT_TYP
     ):
         context.user_data.pop(PENDING_WATCH, None)
         return
-    ref = listings.answered_ref(query.data)
+    button = cb.decode(query.data)
+    ref = button.ref if isinstance(button, cb.PickPlatform | cb.PickCity) else None
     if ref is None:
         return  # a city question comes next; the watch waits for its answer
     if normalise(ref.listing_id).upper() != normalise(pending.token).upper():

@@ -968,6 +968,11 @@ class BotApiEmulator:
             chosen = matches[0]
         if "callback_data" not in chosen:
             raise ValueError(f"button {chosen.get('text')!r} has no callback_data")
+        return await self.press_data(user, record, chosen["callback_data"])
+
+    async def press_data(self, user: User, record: SentMessage, data: str) -> str:
+        """A callback query with any `data` on a bot message, as a modified client can send
+        (Telegram passes callback_data through unchecked); returns the query id."""
         query_id = f"{self.bot['id']}{next(self._query_ids):08d}"
         self._queries[query_id] = _PendingQuery(record.chat_id)
         query = {
@@ -975,7 +980,7 @@ class BotApiEmulator:
             "from": user.to_api(),
             "message": record.to_api(),
             "chat_instance": str(-4_000_000_000_000 - abs(record.chat_id)),
-            "data": chosen["callback_data"],
+            "data": data,
         }
         await self._push_update("callback_query", query)
         return query_id
