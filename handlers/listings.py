@@ -40,7 +40,7 @@ from handlers.common import (
     services,
     user_lang,
 )
-from handlers.photos import PhotoSender
+from handlers.photos import PhotoSender, photo_sender
 from handlers.quotes import on_plain_text
 from handlers.texts import t
 
@@ -193,7 +193,7 @@ async def send_card(
     card = card_for(listing, lang, sandbox=s.settings.demo)
     reply_to = reply_params(update)
     if card.photo:
-        photos = PhotoSender(s.http, s.photo_ids)
+        photos = photo_sender(s)
         fits = card.fits_caption
         sent = await send_photo(
             context,
@@ -284,7 +284,7 @@ async def on_photos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     s = services(context)
-    photos = PhotoSender(s.http, s.photo_ids)
+    photos = photo_sender(s)
     media = []
     for url in urls:
         source = await photos.source(url)

@@ -106,6 +106,9 @@ class SandboxState:
         self.lock = asyncio.Lock()
         #: platform -> its catalogue object (see `SandboxCatalogue`), set by the platform module
         self.catalogues: dict[str, SandboxCatalogue] = {}
+        #: bytes the hostile photo routes have written (sandbox/images.py)
+        self.hostile_photo_bytes = 0
+        self.hostile_redirects = 0
         #: when the sandbox started, for price drift
         self.epoch = self.clock.time()
 
