@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+import sqlite3
 
 from telegram import (
     BotCommand,
@@ -120,13 +121,33 @@ async def on_expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await update.callback_query.answer(t(lang_of(update.effective_user), "expired_button"))
 
 
+def update_summary(update: object) -> str:
+    """What the log may say about an update: its id, its kind and the user's id, no content."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    kinds = ("message", "edited_message", "callback_query", "inline_query", "my_chat_member")
+    kind = next((k for k in kinds if getattr(update, k, None) is not None), "other")
+    user = update.effective_user.id if update.effective_user else None
+    return f"update {update.update_id} ({kind}) from user {user}"
+
+
+def is_disk_full(error: object) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "full" in str(error).lower()
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The one error handler: log with the update, tell the user something went wrong."""
-    log.error("unhandled error while handling %r", update, exc_info=context.error)
+    """The one error handler: log what the update was (never its text), tell the user."""
+    if is_disk_full(context.error):
+        log.error("the database is full (%s): %s", context.error, update_summary(update))
+    else:
+        log.error(
+            "unhandled error while handling %s", update_summary(update), exc_info=context.error
+        )
     if isinstance(update, Update) and update.effective_chat is not None:
         lang = lang_of(update.effective_user)
+        key = "error_storage_full" if is_disk_full(context.error) else "error_internal"
         try:
-            await context.bot.send_message(update.effective_chat.id, t(lang, "error_internal"))
+            await context.bot.send_message(update.effective_chat.id, t(lang, key))
         except Exception:  # the chat may be gone; the log line above is what matters
             log.warning("could not tell the user about the error", exc_info=True)
 

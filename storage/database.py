@@ -212,6 +212,16 @@ class Database:
             applied.append(version)
         return applied
 
+    def check_writable(self) -> None:
+        """Raise `sqlite3.Error` unless a write would succeed (read-only file, full disk)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (-1, 'check', 0)"
+            )
+        finally:
+            self.db.execute("ROLLBACK")
+
     @property
     def schema_version(self) -> int:
         row = self.db.execute("SELECT MAX(version) FROM schema_migrations").fetchone()

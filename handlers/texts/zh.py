@@ -111,6 +111,7 @@ TEXTS: dict[str, str] = {
     "error_account_exists": "{platform}：该账号已存在。",
     "error_error": "{platform}出错了，请稍后再试。",
     "error_internal": "抱歉，我这边出了点问题，请重试。",
+    "error_storage_full": "抱歉，我的存储空间已满，刚才的操作未能保存。已通知管理员，请稍后再试。",
     # -- 降价提醒：/watch、/watches、/unwatch、提醒消息
     "watch_usage": (
         "发送 <code>/watch &lt;链接或 ID&gt; [规则]</code>。规则：不写 = 任意降价，"
