@@ -114,7 +114,8 @@ async def run(settings: Settings, *, demo: bool) -> None:
                 poll_interval=0.0,
                 timeout=30,
                 drop_pending_updates=False,
-                allowed_updates=["message", "edited_message", "callback_query"],
+                # edits are not asked for: an edited message gets no second answer
+                allowed_updates=["message", "callback_query"],
             )
             log.info("bot running%s", " (demo, sandbox platforms)" if demo else "")
             waiters = [asyncio.create_task(stop.wait())]

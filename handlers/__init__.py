@@ -20,6 +20,8 @@ from handlers import callbacks as cb
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
+    # an edited message was answered when first sent: no second card (README, "Chat")
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED, common.ignore_edit), group=-2)
     application.add_handler(CommandHandler(["start", "help"], common.start))
     # first: button data the codec does not read (forged, foreign, from an older version).
     # python-telegram-bot hands empty data to every pattern, so this one must come first.

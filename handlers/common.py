@@ -16,7 +16,7 @@ from telegram import (
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 
 from bot.services import Services
 from clients.errors import PlatformError
@@ -113,6 +113,11 @@ async def edit_in_place(
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_lang(update, context)
     await reply(update, t(lang, "start"), disable_web_page_preview=True)
+
+
+async def ignore_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Edited messages were answered as sent; the edit changes nothing (no second card)."""
+    raise ApplicationHandlerStop
 
 
 async def on_expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
