@@ -22,6 +22,7 @@ import asyncio
 import html
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -54,7 +55,8 @@ log = logging.getLogger(__name__)
 TITLE_IN_LIST = 60
 MESSAGE_BUDGET = 3500  # characters per /watches message (Telegram allows 4096)
 BUTTONS_PER_ROW = 5
-_DIGIT = re.compile(r"\d")
+#: a last word with a digit or a rule sign is a rule attempt (`5%`, `-5%`, `%`, `¥`, `<b>`)
+_RULE_LIKE = re.compile(r"[\d%¥$<>=+\-]")
 _ANY_WORDS = frozenset({"any", "drop", "任意", "降价", "任何"})
 
 
@@ -76,7 +78,9 @@ def split_watch_args(text: str, platforms: tuple[type, ...]) -> tuple[list[Found
     if len(words) >= 2:
         last = words[-1]
         rest = text[: text.rstrip().rfind(last)]
-        if (_DIGIT.search(last) or last.lower() in _ANY_WORDS) and not recognise(last, platforms):
+        if (
+            _RULE_LIKE.search(unicodedata.normalize("NFKC", last)) or last.lower() in _ANY_WORDS
+        ) and not recognise(last, platforms):
             found = recognise(rest, platforms)
             if found and not rest[max(f.start + len(f.text) for f in found) :].strip():
                 return found, parse_rule(last)
@@ -367,7 +371,7 @@ async def unwatch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not arg:
         await reply(update, t(lang, "unwatch_usage"))
         return
-    if not arg.isdigit():
+    if not re.fullmatch(r"[0-9]{1,6}", arg):  # ASCII only: '²'.isdigit() is True
         await reply(update, t(lang, "unwatch_bad_number", number=html.escape(arg[:20])))
         return
     rt = runtime(services(context))

@@ -62,7 +62,8 @@ def run(
         ("any", RuleInput(RuleKind.ANY_DROP)),
         ("降价", RuleInput(RuleKind.ANY_DROP)),
         ("5%", RuleInput(RuleKind.PERCENT, D("5"))),
-        ("-5%", RuleInput(RuleKind.PERCENT, D("5"))),
+        ("1%", RuleInput(RuleKind.PERCENT, D("1"))),
+        ("99%", RuleInput(RuleKind.PERCENT, D("99"))),
         ("７.５％", RuleInput(RuleKind.PERCENT, D("7.5"))),
         ("2500", RuleInput(RuleKind.TARGET, D("2500"), "listing")),
         ("2,500", RuleInput(RuleKind.TARGET, D("2500"), "listing")),
@@ -91,12 +92,50 @@ def test_rule_text_is_understood(text: str, expected: RuleInput) -> None:
         ("5%%", "rule_unknown"),
         ("1e5", "rule_unknown"),
         ("-2500", "rule_unknown"),
+        # issue 10: negative, tiny, huge or nonsense rules are refused, never 'any drop'
+        ("-5%", "rule_percent_range"),
+        ("0.5%", "rule_percent_range"),
+        ("99.5%", "rule_percent_range"),
+        ("%", "rule_unknown"),
+        ("¥", "rule_unknown"),
+        ("<b>", "rule_unknown"),
+        ("9" * 3000, "rule_price_range"),
+        ("¥" + "9" * 13, "rule_price_range"),
+        ("2500.123456", "rule_unknown"),
     ],
 )
 def test_bad_rule_text_is_refused_with_a_reason(text: str, reason: str) -> None:
     with pytest.raises(RuleError) as caught:
         parse_rule(text)
     assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("typed", "unit"),
+    [
+        ("100001万", PriceUnit.WAN_YUAN),  # over ¥1bn for a home
+        ("999999999999", PriceUnit.WAN_YUAN),
+        ("¥20000000", PriceUnit.YUAN),  # over ¥10m for an item
+        ("0.5", PriceUnit.YUAN),  # under ¥1
+        ("2000000", PriceUnit.YUAN_PER_MONTH),  # a ¥2m monthly rent
+    ],
+)
+def test_targets_outside_a_sane_range_for_the_unit_are_refused(typed: str, unit: PriceUnit) -> None:
+    with pytest.raises(RuleError) as caught:
+        resolve_rule(parse_rule(typed), unit)
+    assert caught.value.reason == "rule_price_range"
+
+
+@pytest.mark.parametrize(
+    ("typed", "unit"),
+    [
+        ("100000万", PriceUnit.WAN_YUAN),
+        ("¥1", PriceUnit.YUAN),
+        ("1000000", PriceUnit.YUAN_PER_MONTH),
+    ],
+)
+def test_targets_at_the_edges_of_the_range_are_taken(typed: str, unit: PriceUnit) -> None:
+    assert resolve_rule(parse_rule(typed), unit).kind is RuleKind.TARGET
 
 
 @pytest.mark.parametrize(

@@ -129,8 +129,11 @@ TEXTS: dict[str, str] = {
         "I didn't understand the rule “{rule}”. Use nothing (any drop), <code>5%</code>, "
         "or a price like <code>2500</code>."
     ),
-    "rule_percent_range": "The percentage must be more than 0 and less than 100, e.g. <code>5%</code>.",
-    "rule_price_range": "The target price must be above zero.",
+    "rule_percent_range": "The percentage must be a drop from 1% to 99%, without a minus sign, e.g. <code>5%</code>.",
+    "rule_price_range": (
+        "That target is not a price a listing can have. Use a real price above zero, e.g. "
+        "<code>250万</code> for a home, <code>¥3000</code> for a rent or an item."
+    ),
     "watch_started": (
         "🔔 Watching <b>{title}</b>\nNow: {price} · {status}\nRule: {rule}\n"
         "I'll tell you when the price drops past your rule, or when it is sold, rented, "

@@ -121,8 +121,8 @@ TEXTS: dict[str, str] = {
     "watch_one_listing": "每次 /watch 只能关注一个房源或商品。",
     "watch_pick_first": "请先回答上面的问题，答完我就开始关注。",
     "rule_unknown": "看不懂规则“{rule}”。可以不写（任意降价）、写 <code>5%</code> 或价格如 <code>2500</code>。",
-    "rule_percent_range": "百分比必须大于 0 且小于 100，例如 <code>5%</code>。",
-    "rule_price_range": "目标价必须大于零。",
+    "rule_percent_range": "百分比须在 1% 到 99% 之间，不要加负号，例如 <code>5%</code>。",
+    "rule_price_range": "这个目标价不像真实价格。请写大于零的合理价格，例如房子 <code>250万</code>，租房或闲置物品 <code>¥3000</code>。",
     "watch_started": (
         "🔔 已关注 <b>{title}</b>\n当前：{price} · {status}\n规则：{rule}\n"
         "价格按规则下降，或已售、已出租、下架、重新上架时，我会通知你。/watches 查看全部关注。"
