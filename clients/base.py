@@ -23,6 +23,10 @@ from clients.errors import PlatformError, Transient
 from clients.models import Listing, ListingRef
 
 
+#: no detail answer comes near this; a larger one is refused as malformed
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+
+
 @dataclass(frozen=True, slots=True)
 class PlatformConfig:
     """A platform's settings as its client needs them.
@@ -113,10 +117,16 @@ class PlatformClient(ABC):
     # -- helpers shared by the platform modules -------------------------------------
 
     def decode_json(self, response: httpx.Response) -> dict[str, Any]:
-        """The JSON object of a response, or `Transient` when it is not one."""
+        """The JSON object of a response, or `Transient` when it is not one.
+
+        A hostile answer may be huge or nested past Python's recursion limit: both are
+        malformed answers here, never a RecursionError past the error mapping.
+        """
+        if len(response.content) > MAX_ANSWER_BYTES:
+            raise Transient(self.platform, "answer too large", http_status=response.status_code)
         try:
             data = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise Transient(
                 self.platform, "malformed JSON answer", http_status=response.status_code
             ) from exc
