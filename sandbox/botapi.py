@@ -782,6 +782,8 @@ class BotApiEmulator:
         self.calls: list[ApiCall] = []
         self.chat_actions: list[ChatAction] = []
         self.callback_answers: dict[str, CallbackAnswer] = {}
+        #: every method call the emulator refused, with Telegram's description
+        self.refusals: list[ApiCall] = []
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.bot_settings: dict[str, Any] = {}
         self.delivered: defaultdict[int, list[float]] = defaultdict(list)
@@ -1084,6 +1086,7 @@ class BotApiEmulator:
         try:
             result = await self._dispatch(name, known, params, uploads)
         except ApiError as error:
+            self.refusals.append(ApiCall(known[0] if known else name, {"error": error.description}))
             return _answer_error(error)
         finally:
             await self._notify_activity()
