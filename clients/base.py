@@ -22,7 +22,6 @@ from clients.clock import Clock
 from clients.errors import PlatformError, Transient
 from clients.models import Listing, ListingRef
 
-
 #: no detail answer comes near this; a larger one is refused as malformed
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 

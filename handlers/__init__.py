@@ -22,6 +22,15 @@ from handlers import callbacks as cb
 def register(application: Application) -> None:  # type: ignore[type-arg]
     # an edited message was answered when first sent: no second card (README, "Chat")
     application.add_handler(MessageHandler(filters.UpdateType.EDITED, common.ignore_edit), group=-2)
+    # /start <payload>: the group's "continue in private" buttons (common.continue_in_private)
+    for payload, go_on in (
+        ("link", account.link_from_group),
+        ("account", account.account_command),
+        ("forget", forget.forget_command),
+        ("watches", watches.watches_command),
+    ):
+        deep_link = filters.Regex(f"^/start {payload}$") & filters.ChatType.PRIVATE
+        application.add_handler(CommandHandler("start", go_on, deep_link))
     application.add_handler(CommandHandler(["start", "help"], common.start))
     # first: button data the codec does not read (forged, foreign, from an older version).
     # python-telegram-bot hands empty data to every pattern, so this one must come first.

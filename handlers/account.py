@@ -31,7 +31,14 @@ from clients.clock import CHINA_TZ
 from clients.errors import AccountExists, NotFound, PlatformError
 from handlers import callbacks as cb
 from handlers.alerts import runtime
-from handlers.common import error_text, is_private, reply, services, user_lang
+from handlers.common import (
+    continue_in_private,
+    error_text,
+    is_private,
+    reply,
+    services,
+    user_lang,
+)
 from handlers.texts import t
 from handlers.watches import command_args
 from storage.accounts import LinkedAccount, mask_email, mask_name, mask_phone
@@ -101,7 +108,7 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if user is None or message is None:
         return
     if not is_private(update):
-        await reply(update, t(lang, "private_only"))
+        await continue_in_private(update, context, "link")
         return
     arg = command_args(message.text)
     if not arg:
@@ -230,13 +237,18 @@ async def _drop_buttons(query: CallbackQuery) -> None:
         log.info("offer buttons not removed: %s", type(exc).__name__)
 
 
+async def link_from_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/start link` (the group's "continue in private" button): how /link works."""
+    await reply(update, t(user_lang(update, context), "link_usage"))
+
+
 async def account_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_lang(update, context)
     user = update.effective_user
     if user is None:
         return
     if not is_private(update):
-        await reply(update, t(lang, "private_only"))
+        await continue_in_private(update, context, "account")
         return
     linked = runtime(services(context)).accounts.get(user.id)
     if linked is None:

@@ -9,6 +9,7 @@ import sqlite3
 from telegram import (
     BotCommand,
     CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     ReplyParameters,
@@ -17,6 +18,7 @@ from telegram import (
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+from telegram.helpers import create_deep_linked_url
 
 from bot.services import Services
 from clients.errors import PlatformError
@@ -83,6 +85,20 @@ async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
         message_thread_id=message.message_thread_id if message.is_topic_message else None,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+#: /start payloads of the "continue in private" button: the command to go on with
+PRIVATE_PAYLOADS = ("link", "account", "forget", "watches")
+
+
+async def continue_in_private(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str
+) -> None:
+    """In a group, personal data is never shown: a button opens the private chat instead."""
+    lang = lang_of(update.effective_user)
+    url = create_deep_linked_url(context.bot.username, payload)
+    button = InlineKeyboardButton(t(lang, "btn_continue_private"), url=url)
+    await reply(update, t(lang, "private_only"), reply_markup=InlineKeyboardMarkup([[button]]))
 
 
 async def edit_in_place(

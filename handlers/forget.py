@@ -22,7 +22,7 @@ from telegram.ext import ContextTypes
 from bot.services import Services
 from handlers import callbacks as cb
 from handlers.alerts import runtime
-from handlers.common import reply, services
+from handlers.common import continue_in_private, is_private, reply, services
 from handlers.texts import lang_of, t
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,9 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if user is None:
         return
     lang = lang_of(user)  # not user_lang: asking must not store anything new
+    if not is_private(update):
+        await continue_in_private(update, context, "forget")
+        return
     rt = runtime(services(context))
     watches = rt.subscriptions.count_for_user(user.id)
     account = rt.accounts.get(user.id) is not None

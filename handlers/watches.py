@@ -36,7 +36,14 @@ from handlers import callbacks as cb
 from handlers import listings
 from handlers.alerts import AlertRuntime, format_price, rule_text, runtime
 from handlers.cards import status_text
-from handlers.common import error_text, reply, services, user_lang
+from handlers.common import (
+    continue_in_private,
+    error_text,
+    is_private,
+    reply,
+    services,
+    user_lang,
+)
 from handlers.rules import (
     ANY_DROP,
     Rule,
@@ -255,7 +262,7 @@ async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     lang = user_lang(update, context)
     rt = runtime(services(context))
     ref = cb.read(query.data, cb.Watch).ref
-    existing = rt.subscriptions.of_user_for(user.id, ref.key)
+    existing = rt.subscriptions.of_user_for(user.id, ref.key, alert_chat_id(update))
     if existing is not None:
         unit = listing_unit(rt, ref.key)
         rule = rule_text(existing.rule, existing.rule_value, unit, lang)
@@ -322,13 +329,24 @@ def watch_line(entry: WatchEntry, now: float, lang: str) -> str:
     return line
 
 
+def chat_watches(update: Update, rt: AlertRuntime, user_id: int) -> list[WatchEntry]:
+    """The watches /watches lists and /unwatch numbers: in private all of the user's, in a
+    group only those made in that group (alerts go there anyway)."""
+    chat = update.effective_chat
+    in_group = chat is not None and not is_private(update)
+    return rt.subscriptions.for_user(user_id, chat.id if in_group and chat is not None else None)
+
+
 async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_lang(update, context)
     user = update.effective_user
     if user is None:
         return
     s = services(context)
-    entries = runtime(s).subscriptions.for_user(user.id)
+    entries = chat_watches(update, runtime(s), user.id)
+    if not entries and runtime(s).subscriptions.count_for_user(user.id):
+        await continue_in_private(update, context, "watches")  # watched elsewhere only
+        return
     if not entries:
         await reply(update, t(lang, "watches_empty"))
         return
@@ -376,7 +394,7 @@ async def unwatch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     rt = runtime(services(context))
     number = int(arg)
-    entries = rt.subscriptions.for_user(user.id)
+    entries = chat_watches(update, rt, user.id)
     if not 1 <= number <= len(entries):
         await reply(update, t(lang, "unwatch_bad_number", number=number))
         return

@@ -165,11 +165,32 @@ def _m004_linked_accounts(db: sqlite_utils.Database) -> None:
 
 
 #: (version, name, step). Append only; never edit a step that has shipped.
+def _m005_watches_per_chat(db: sqlite_utils.Database) -> None:
+    """A subscription belongs to (user, chat): a group's watch never moves a private one.
+
+    SQLite cannot drop a UNIQUE constraint, so the table is rebuilt (SQLite's documented
+    steps; `migrate` runs every step with foreign keys off, so no alert cascades away).
+    """
+    (old_sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'subscriptions'"
+    ).fetchone()
+    new_sql = old_sql.replace("subscriptions", "subscriptions_new", 1).replace(
+        "UNIQUE (user_id, ref_key)", "UNIQUE (user_id, chat_id, ref_key)"
+    )
+    db.execute(new_sql)
+    db.execute("INSERT INTO subscriptions_new SELECT * FROM subscriptions")
+    db.execute("DROP TABLE subscriptions")
+    db.execute("ALTER TABLE subscriptions_new RENAME TO subscriptions")
+    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_listing ON subscriptions (ref_key)")
+    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_chat ON subscriptions (chat_id)")
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
     (2, "users: language and default city", _m002_users),
     (3, "price alerts: listings, price history, subscriptions, alerts", _m003_price_alerts),
     (4, "linked Anjuke accounts", _m004_linked_accounts),
+    (5, "subscriptions per user and chat", _m005_watches_per_chat),
 ]
 
 
@@ -201,13 +222,22 @@ class Database:
         for version, name, step in MIGRATIONS:
             if version in done:
                 continue
-            with self.db.conn:
-                self.db.execute("BEGIN")
-                step(self.db)
-                self.db.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    [version, name, self.clock.time()],
-                )
+            # a step may rebuild a table; with foreign keys on, dropping the old one would
+            # cascade to the rows that reference it (SQLite: "making other schema changes")
+            self.db.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with self.db.conn:
+                    self.db.execute("BEGIN")
+                    step(self.db)
+                    if self.db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                        raise sqlite3.IntegrityError(f"migration {version} broke a reference")
+                    self.db.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at) "
+                        "VALUES (?, ?, ?)",
+                        [version, name, self.clock.time()],
+                    )
+            finally:
+                self.db.execute("PRAGMA foreign_keys = ON")
             log.info("database migrated to version %d (%s)", version, name)
             applied.append(version)
         return applied

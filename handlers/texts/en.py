@@ -186,6 +186,7 @@ TEXTS: dict[str, str] = {
     ),
     "link_bad_account": "That is not a phone number, an email address or an Anjuke ID.",
     "private_only": "Please use this in a private chat with me: it involves your personal data.",
+    "btn_continue_private": "Continue in private ↗",
     "link_done": "✅ Linked Anjuke account <code>{id}</code>.\n{details}",
     "link_offer_phone": "Anjuke has no account with the phone number {account} (1011). Create one with it?",
     "link_offer_email": "Anjuke has no account with the email address {account} (1011). Create one with it?",

@@ -171,6 +171,7 @@ TEXTS: dict[str, str] = {
     "link_usage": "发送 <code>/link &lt;手机号、邮箱或安居客 ID&gt;</code>，例如 <code>/link 13800138000</code>。",
     "link_bad_account": "这不是手机号、邮箱或安居客 ID。",
     "private_only": "涉及个人信息，请在与我的私聊中使用。",
+    "btn_continue_private": "去私聊继续 ↗",
     "link_done": "✅ 已绑定安居客账号 <code>{id}</code>。\n{details}",
     "link_offer_phone": "安居客没有手机号为 {account} 的账号（1011）。要用它注册一个吗？",
     "link_offer_email": "安居客没有邮箱为 {account} 的账号（1011）。要用它注册一个吗？",
