@@ -1,11 +1,7 @@
 """Listing cards: a message with links, share texts or IDs in, one card per listing out.
 
-Callback data (at most 64 bytes):
-    r|<ref key>                refresh the card in place
-    p|<ref key>                send the photos as an album
-    w|<ref key>                watch the price (handled in handlers/watches.py)
-    k|<platform>|<id>          the user picked the platform of an ambiguous bare ID
-    c|<city id>|<house code>   the user picked the city of a Beike code
+Buttons (refresh, photos, watch, which platform, which city) are written and read by
+`handlers/callbacks.py`.
 """
 
 from __future__ import annotations
