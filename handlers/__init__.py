@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -17,6 +19,23 @@ from telegram.ext import (
 
 from handlers import account, admin, alerts, common, forget, listings, quotes, watches
 from handlers import callbacks as cb
+
+#: every button kind of the codec (handlers/callbacks.py) and the handler that answers it
+BUTTONS: tuple[tuple[Callable[..., Awaitable[None]], tuple[type, ...]], ...] = (
+    (listings.on_refresh, (cb.Refresh,)),
+    (listings.on_photos, (cb.Photos,)),
+    (listings.on_pick_platform, (cb.PickPlatform,)),
+    (listings.on_pick_city, (cb.PickCity,)),
+    (watches.on_watch_button, (cb.Watch,)),
+    (watches.on_view_card_button, (cb.ViewCard,)),
+    (watches.on_history_button, (cb.History,)),
+    (watches.on_unwatch_button, (cb.Unwatch,)),
+    (account.on_register_button, (cb.CreateAccount,)),
+    (account.on_cancel_button, (cb.CancelAccount,)),
+    (forget.on_forget_button, (cb.ForgetYes, cb.ForgetNo)),
+    (quotes.on_question_button, (cb.QuoteAnswer,)),
+    (quotes.on_card_button, (cb.QuoteCardAction,)),
+)
 
 
 def register(application: Application) -> None:  # type: ignore[type-arg]
@@ -35,16 +54,8 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     # first: button data the codec does not read (forged, foreign, from an older version).
     # python-telegram-bot hands empty data to every pattern, so this one must come first.
     application.add_handler(CallbackQueryHandler(common.on_expired_button, pattern=cb.malformed))
-    application.add_handler(
-        CallbackQueryHandler(listings.on_refresh, pattern=cb.matches(cb.Refresh))
-    )
-    application.add_handler(CallbackQueryHandler(listings.on_photos, pattern=cb.matches(cb.Photos)))
-    application.add_handler(
-        CallbackQueryHandler(listings.on_pick_platform, pattern=cb.matches(cb.PickPlatform))
-    )
-    application.add_handler(
-        CallbackQueryHandler(listings.on_pick_city, pattern=cb.matches(cb.PickCity))
-    )
+    for on_button, kinds in BUTTONS:
+        application.add_handler(CallbackQueryHandler(on_button, pattern=cb.matches(*kinds)))
     # price alerts, Anjuke account, /forget, /stats (watches.py, alerts.py, account.py, ...)
     application.add_handler(TypeHandler(Update, alerts.resume_on_contact), group=-1)
     application.add_handler(CommandHandler("watch", watches.watch_command))
@@ -54,27 +65,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(CommandHandler("account", account.account_command))
     application.add_handler(CommandHandler("forget", forget.forget_command))
     application.add_handler(CommandHandler("stats", admin.stats_command))
-    application.add_handler(
-        CallbackQueryHandler(watches.on_watch_button, pattern=cb.matches(cb.Watch))
-    )
-    application.add_handler(
-        CallbackQueryHandler(watches.on_view_card_button, pattern=cb.matches(cb.ViewCard))
-    )
-    application.add_handler(
-        CallbackQueryHandler(watches.on_history_button, pattern=cb.matches(cb.History))
-    )
-    application.add_handler(
-        CallbackQueryHandler(watches.on_unwatch_button, pattern=cb.matches(cb.Unwatch))
-    )
-    application.add_handler(
-        CallbackQueryHandler(account.on_register_button, pattern=cb.matches(cb.CreateAccount))
-    )
-    application.add_handler(
-        CallbackQueryHandler(account.on_cancel_button, pattern=cb.matches(cb.CancelAccount))
-    )
-    application.add_handler(
-        CallbackQueryHandler(forget.on_forget_button, pattern=cb.matches(cb.ForgetYes, cb.ForgetNo))
-    )
     # after a platform/city answer has shown the card: the /watch that asked, if any
     application.add_handler(
         CallbackQueryHandler(
@@ -86,12 +76,6 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     # listings.on_text, so these stay ahead of the generic text handler
     application.add_handler(CommandHandler("quote", quotes.quote_command))
     application.add_handler(CommandHandler("cancel", quotes.cancel_command))
-    application.add_handler(
-        CallbackQueryHandler(quotes.on_question_button, pattern=cb.matches(cb.QuoteAnswer))
-    )
-    application.add_handler(
-        CallbackQueryHandler(quotes.on_card_button, pattern=cb.matches(cb.QuoteCardAction))
-    )
     application.add_handler(
         MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, listings.on_text)
     )

@@ -31,14 +31,7 @@ from clients.clock import CHINA_TZ
 from clients.errors import AccountExists, NotFound, PlatformError
 from handlers import callbacks as cb
 from handlers.alerts import runtime
-from handlers.common import (
-    continue_in_private,
-    error_text,
-    is_private,
-    reply,
-    services,
-    user_lang,
-)
+from handlers.common import continue_in_private, error_text, is_private, reply, services, user_lang
 from handlers.texts import t
 from handlers.watches import command_args
 from storage.accounts import LinkedAccount, mask_email, mask_name, mask_phone

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES
 from clients.base import ListingClient
@@ -65,11 +65,20 @@ def ref_from_key(key: str) -> ListingRef | None:
     return None
 
 
+B = TypeVar("B")
+
+
 def number(text: str, maximum: int = MAX_ID) -> int | None:
     if not _NUMBER.fullmatch(text):
         return None
     value = int(text)
     return value if value <= maximum else None
+
+
+def _one_field(kind: Callable[[Any], B], fields: list[str], read: Callable[[str], Any]) -> B | None:
+    """A button of one field: `kind(read(field))`, or None when it does not read."""
+    value = read(fields[0]) if len(fields) == 1 else None
+    return kind(value) if value is not None else None
 
 
 # -- the buttons ------------------------------------------------------------------------
@@ -85,8 +94,7 @@ class _RefButton:
 
     @classmethod
     def parse(cls, fields: list[str]) -> _RefButton | None:
-        ref = ref_from_key(fields[0]) if len(fields) == 1 else None
-        return cls(ref) if ref is not None else None
+        return _one_field(cls, fields, ref_from_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,8 +175,7 @@ class _IdButton:
 
     @classmethod
     def parse(cls, fields: list[str]) -> _IdButton | None:
-        value = number(fields[0]) if len(fields) == 1 else None
-        return cls(value) if value is not None else None
+        return _one_field(cls, fields, number)
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,14 +36,7 @@ from handlers import callbacks as cb
 from handlers import listings
 from handlers.alerts import AlertRuntime, format_price, rule_text, runtime
 from handlers.cards import status_text
-from handlers.common import (
-    continue_in_private,
-    error_text,
-    is_private,
-    reply,
-    services,
-    user_lang,
-)
+from handlers.common import continue_in_private, error_text, is_private, reply, services, user_lang
 from handlers.rules import (
     ANY_DROP,
     Rule,

@@ -86,6 +86,14 @@ def test_forged_data_decodes_to_nothing(data: str) -> None:
     assert cb.decode(data) is None
 
 
+def test_every_button_kind_has_its_handler() -> None:
+    from handlers import BUTTONS
+
+    assert sorted(k.__name__ for _, kinds in BUTTONS for k in kinds) == sorted(
+        k.__name__ for k in cb.KINDS
+    )
+
+
 def test_encoding_past_64_bytes_is_refused() -> None:
     with pytest.raises(ValueError, match="64 bytes"):
         cb.encode(cb.QuoteAnswer("A" * 80, "cancel"))

@@ -8,14 +8,13 @@ import logging
 import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from telegram import Update
 
 from handlers.texts import t
-from tests.conftest import BotEnv
+from tests.conftest import BotEnv, run_python
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -29,14 +28,7 @@ def run_bot(tmp_path: Path, database_path: str) -> subprocess.CompletedProcess[s
         "TELEGRAM_API_URL": "http://127.0.0.1:9",
         "DATABASE_PATH": database_path,
     }
-    return subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_python(["-m", "bot"], tmp_path, env)
 
 
 def not_a_database(tmp_path: Path) -> str:

@@ -10,7 +10,6 @@ import io
 import logging
 import os
 import re
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from sandbox import core
 from sandbox.botapi import BotApiEmulator
 from sandbox.core import Fault
 from sandbox.server import Sandbox
-from tests.conftest import E2E_TIERS, BotEnv
+from tests.conftest import E2E_TIERS, BotEnv, run_python
 
 REPO = Path(__file__).resolve().parent.parent
 TELEGRAM_TOKEN = "424242424:SECRET-tg-Zq8vK3mW9pL2xR7nB5cT"
@@ -157,14 +156,7 @@ async def test_no_secret_even_with_http_libraries_logging_every_request(
 def test_running_without_a_token_names_the_variable_in_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(["-m", "bot"], tmp_path, env)
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
@@ -222,9 +214,7 @@ def test_an_uncaught_exception_goes_through_the_redactor(tmp_path: Path) -> None
         f"raise RuntimeError('boom ' + {TELEGRAM_TOKEN!r} + ' {PHONE}')\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
-    )
+    result = run_python(["-c", code], tmp_path, env)
     assert result.returncode == 1
     assert "CRITICAL bot.crash: uncaught RuntimeError" in result.stderr
     assert "Traceback" in result.stderr  # the traceback is there, redacted
