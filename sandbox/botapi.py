@@ -1077,6 +1077,9 @@ class BotApiEmulator:
         known = self._methods.get(name.lower())
         try:
             params, uploads = await self._read_params(request)
+        except ConnectionResetError:
+            # the bot hung up mid-request (a long poll cancelled at shutdown): nobody to answer
+            return web.Response(status=499)
         except ApiError as error:
             self.calls.append(ApiCall(known[0] if known else name, {}))
             await self._notify_activity()
