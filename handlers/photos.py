@@ -168,7 +168,9 @@ class PhotoFetcher:
         return self.http.build_request(
             "GET",
             pinned,
-            headers={"Host": parts.netloc.rsplit("@", 1)[-1]},
+            # the pool knows the connection by address only: closing it after the answer
+            # keeps a TLS session verified for one host from serving another
+            headers={"Host": parts.netloc.rsplit("@", 1)[-1], "Connection": "close"},
             extensions={"sni_hostname": host},
         )
 

@@ -224,3 +224,49 @@ async def test_without_the_demo_trust_a_sandbox_photo_is_left_out_of_the_card(
         assert "双裕花园西区" in card.visible
         assert card.buttons
         assert not env.emulator.calls_to("sendPhoto")
+
+
+async def test_https_goes_to_the_checked_address_and_still_checks_the_hosts_certificate(
+    http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The connection is made to the resolved address, yet TLS (SNI and certificate check)
+    and the Host header name the URL's host: pinning loses no TLS safety."""
+    import ssl
+
+    import trustme
+    from aiohttp import web
+
+    ca = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("photos.example").configure_cert(server_tls)
+    client_tls = ssl.create_default_context()
+    ca.configure_trust(client_tls)
+    hosts: list[str] = []
+
+    async def photo(request: web.Request) -> web.Response:
+        hosts.append(request.host)
+        return web.Response(body=png_for("tls"), content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/p.png", photo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_tls)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        async with httpx.AsyncClient(verify=client_tls) as tls_http:
+            fetch = PhotoFetcher(
+                tls_http,
+                resolver=Resolver(
+                    {"photos.example": ["127.0.0.1"], "other.example": ["127.0.0.1"]}
+                ),
+                trusted_origins=[f"https://photos.example:{port}", f"https://other.example:{port}"],
+            )
+            assert await fetch.download(f"https://photos.example:{port}/p.png") == png_for("tls")
+            assert hosts == [f"photos.example:{port}"]
+            # same address, another name: the certificate does not fit, so no photo
+            assert await fetch.download(f"https://other.example:{port}/p.png") is None
+            assert hosts == [f"photos.example:{port}"]
+    finally:
+        await runner.cleanup()
