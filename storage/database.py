@@ -185,12 +185,27 @@ def _m005_watches_per_chat(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS subscriptions_chat ON subscriptions (chat_id)")
 
 
+#: longer than any target a watch can take now (12 digits, a point, 4 decimals, with room)
+_MAX_TARGET_TEXT = 24
+
+
+def _m006_drop_impossible_targets(db: sqlite_utils.Database) -> None:
+    """Targets stored before rules were bounded (a 3,000-digit number made every alert and
+    /watches too long for Telegram) fall back to the default rule, any drop."""
+    db.execute(
+        "UPDATE subscriptions SET rule = 'any_drop', rule_value = NULL "
+        "WHERE rule = 'target' AND length(rule_value) > ?",
+        [_MAX_TARGET_TEXT],
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
     (2, "users: language and default city", _m002_users),
     (3, "price alerts: listings, price history, subscriptions, alerts", _m003_price_alerts),
     (4, "linked Anjuke accounts", _m004_linked_accounts),
     (5, "subscriptions per user and chat", _m005_watches_per_chat),
+    (6, "impossible targets become any drop", _m006_drop_impossible_targets),
 ]
 
 

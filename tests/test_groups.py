@@ -99,7 +99,7 @@ def test_migration_5_keeps_every_watch_and_alert(
     old.close()
     monkeypatch.undo()
     new = Database(path)
-    assert new.schema_version == 5
+    assert new.schema_version == len(database.MIGRATIONS)
     assert new.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 1
     # the same user and listing in another chat is a second watch now
     new.db.execute(

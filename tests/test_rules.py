@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 
@@ -363,3 +364,31 @@ def test_change_percent() -> None:
     assert change_percent(D("3"), D("2")) == D("-33.3")
     assert change_percent(None, D("2")) is None
     assert change_percent(D("0"), D("2")) is None
+
+
+def test_targets_stored_before_rules_were_bounded_become_any_drop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import database
+
+    path = tmp_path / "bot.sqlite3"
+    monkeypatch.setattr(database, "MIGRATIONS", database.MIGRATIONS[:5])
+    old = database.Database(path)
+    old.db.execute(
+        "INSERT INTO watched_listings (ref_key, platform, listing_id, title, url, price_unit, "
+        "status, first_seen_at) VALUES ('xianyu:712345678901', 'xianyu', '712345678901', 't', "
+        "'u', 'yuan', 'on_sale', 0)"
+    )
+    for user_id, value in ((1, "9" * 3000), (2, "2500")):
+        old.db.execute(
+            "INSERT INTO subscriptions (user_id, chat_id, ref_key, rule, rule_value, "
+            "base_status, created_at, updated_at) VALUES (?, ?, 'xianyu:712345678901', "
+            "'target', ?, 'on_sale', 0, 0)",
+            [user_id, user_id, value],
+        )
+    old.close()
+    monkeypatch.undo()
+    new = database.Database(path)
+    rows = new.db.execute("SELECT user_id, rule, rule_value FROM subscriptions ORDER BY user_id")
+    assert rows.fetchall() == [(1, "any_drop", None), (2, "target", "2500")]
+    new.close()
