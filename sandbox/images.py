@@ -6,6 +6,7 @@ every run and differ from each other. Built with zlib and struct: no imaging lib
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import struct
 import zlib
@@ -82,6 +83,17 @@ def _hostile_routes(state: SandboxState) -> list[web.RouteDef]:
         state.hostile_redirects += 1
         raise web.HTTPFound("/hostile/loop")
 
+    async def stall(request: web.Request) -> web.StreamResponse:
+        """A byte now and then, for ever (slowloris): only the reader's time limit ends it."""
+        response = web.StreamResponse(headers={"Content-Type": "image/png"})
+        await response.prepare(request)
+        try:
+            while True:
+                await response.write(b"\0")  # raises once the reader hangs up
+                await asyncio.sleep(0.05)
+        except ConnectionError:
+            return response
+
     async def html_page(_: web.Request) -> web.Response:
         return web.Response(text="<html>not a photo</html>", content_type="text/html")
 
@@ -90,6 +102,7 @@ def _hostile_routes(state: SandboxState) -> list[web.RouteDef]:
         web.get("/hostile/redirect", redirect),
         web.get("/hostile/page.png", html_page),
         web.get("/hostile/loop", loop),
+        web.get("/hostile/stall.png", stall),
     ]
 
 

@@ -199,6 +199,14 @@ async def test_endless_redirects_and_pages_that_are_no_image_are_refused(
     assert sandbox.state.hostile_redirects == redirects
 
 
+async def test_a_photo_host_that_stalls_is_given_up_after_the_time_limit(
+    http: httpx.AsyncClient, sandbox: Sandbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    fetch = fetcher(http, sandbox, timeout=0.2)
+    url = f"http://photos.sandbox.test:{port_of(sandbox)}/hostile/stall.png"
+    assert await refused(fetch, url, caplog) == "photo download timed out"
+
+
 @pytest.mark.parametrize("length", ["", "0"])
 async def test_a_huge_photo_is_cut_off_at_the_cap_not_read_whole(
     http: httpx.AsyncClient, sandbox: Sandbox, caplog: pytest.LogCaptureFixture, length: str
