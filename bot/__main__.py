@@ -16,15 +16,19 @@ import contextlib
 import logging
 import os
 import signal
+import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import SecretStr
+from telegram.error import InvalidToken
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.logs import secret_values, setup_logging
+from bot.logs import log_loop_exception, secret_values, setup_logging
+from storage.database import Database
 
 if TYPE_CHECKING:
     from handlers.context import BotApplication
@@ -33,8 +37,9 @@ log = logging.getLogger("bot")
 
 DEMO_TOKEN = "100000001:sandbox-demo-token-not-a-secret"
 DEMO_DATABASE = "data/demo.sqlite3"
-#: the update types the bot handles (Telegram sends only these)
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "inline_query"]
+#: the update types the bot handles (Telegram sends only these); edits are not asked
+#: for: an edited message gets no second answer (README, "Chat")
+ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
 #: the demo checks watched listings often, so /demo_drop's alert comes within a minute
 DEMO_ALERT_INTERVAL = 20
 #: tiers whose daily quota allows a check every DEMO_ALERT_INTERVAL (personal would not)
@@ -59,6 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, secret_values(settings))
+    if not args.demo and (problem := database_problem(settings.database_path)):
+        print(f"error: DATABASE_PATH {settings.database_path} {problem}", file=sys.stderr)
+        return 3
     try:
         asyncio.run(run(settings, demo=args.demo))
     except KeyboardInterrupt:
@@ -66,7 +74,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except InvalidToken:
+        # its message quotes the token: never print it
+        print(
+            "error: Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)",
+            file=sys.stderr,
+        )
+        return 4
     return 0
+
+
+def database_problem(path: Path) -> str | None:
+    """Why the database cannot be used (one line), or None when it can be written."""
+    try:
+        database = Database(path)
+    except (OSError, sqlite3.Error) as exc:
+        return f"cannot be opened: {exc}"
+    try:
+        database.check_writable()
+    except sqlite3.Error as exc:
+        return f"is not writable: {exc}"
+    finally:
+        database.close()
+    return None
 
 
 async def run(settings: Settings, *, demo: bool) -> None:
@@ -75,6 +105,7 @@ async def run(settings: Settings, *, demo: bool) -> None:
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    loop.set_exception_handler(log_loop_exception)
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)

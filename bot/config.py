@@ -77,6 +77,8 @@ class Settings(BaseSettings):
     demo: bool = Field(False, exclude=True)
     #: where Xianyu short links are resolved instead of m.tb.cn (the sandbox sets it)
     short_link_base: str | None = Field(None, exclude=True)
+    #: photo origins fetched though not https/public (the sandbox's); honoured only with `demo`
+    trusted_photo_origins: tuple[str, ...] = Field((), exclude=True)
 
     @field_validator("webhook_secret_token", mode="after")
     @classmethod

@@ -1,24 +1,32 @@
-"""Logging that can never print a secret, at any level.
+"""Logging that can never print a secret or personal data, at any level.
 
 Every line goes through `RedactingFormatter`, which replaces the Telegram token,
 every platform key/secret/token and anything shaped like a bot token or a
-`token=`/`sign=`/`secret=` query value with `***` after the whole line, traceback
-included, has been formatted. httpx/httpcore are raised to WARNING as well, since
-their request lines carry the token in the URL.
+`token=`/`sign=`/`secret=` query value with `***`, and masks mainland mobile numbers
+(`139****8888`) and email addresses (`***@example.com`), after the whole line,
+traceback included, has been formatted. httpx/httpcore are raised to WARNING as well,
+since their request lines carry the token in the URL. Uncaught exceptions (the main
+thread, other threads, the asyncio loop) are logged through the same formatter.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import sys
+import threading
 from collections.abc import Iterable
-from typing import TextIO
+from types import TracebackType
+from typing import Any, TextIO
 
 from pydantic import SecretStr
 
 _BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
+#: only real `bot<id>:<token>` paths (not `/sandbox/botapi.py`)
 _BOT_PATH = re.compile(r"(/(?:file/)?bot)\d+:[^/\s]+")
+_PHONE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
 _QUERY_SECRET = re.compile(
     r"((?:token|sign|secret|app_secret|key|app_key|password|access_token)=)[^&\s\"']+",
     re.IGNORECASE,
@@ -35,7 +43,9 @@ class RedactingFormatter(logging.Formatter):
             text = text.replace(secret, "***")
         text = _BOT_PATH.sub(r"\1***", text)
         text = _BOT_TOKEN.sub("***", text)
-        return _QUERY_SECRET.sub(r"\1***", text)
+        text = _QUERY_SECRET.sub(r"\1***", text)
+        text = _PHONE.sub(r"\1****\2", text)
+        return _EMAIL.sub(r"***@\1", text)
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redact(super().format(record))
@@ -66,3 +76,28 @@ def setup_logging(level: str, secrets: Iterable[str], stream: TextIO | None = No
     # Their request lines contain the Bot API URL with the token in it.
     for noisy in ("httpx", "httpcore", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    sys.excepthook = log_uncaught
+    threading.excepthook = _log_thread_exception
+
+
+_crash_log = logging.getLogger("bot.crash")
+
+
+def log_uncaught(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+    """sys.excepthook: the traceback goes through the redacting formatter, not raw stderr."""
+    _crash_log.critical("uncaught %s", kind.__name__, exc_info=(kind, error, tb))
+
+
+def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
+    if args.exc_value is not None:
+        log_uncaught(args.exc_type, args.exc_value, args.exc_traceback)
+
+
+def log_loop_exception(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """asyncio's exception handler: the message and traceback only (never the task's repr)."""
+    error = context.get("exception")
+    _crash_log.error(
+        "asyncio: %s",
+        context.get("message", "unhandled error"),
+        exc_info=(type(error), error, error.__traceback__) if error is not None else None,
+    )

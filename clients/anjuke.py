@@ -383,6 +383,7 @@ class AnjukeClient(ListingClient):
         re.compile(r"\d{10}"),
         re.compile(r"\d{16}"),
     )
+    LISTING_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (HOUSE_ID,)
     NOT_FOUND_TTL: ClassVar[float] = 600.0
     # The seed caches price and status 5 min, layout and facilities 30 min, media 24 h.
     # One answer carries all of them and we cache it as one record, so the record lives

@@ -22,6 +22,9 @@ from clients.clock import Clock
 from clients.errors import PlatformError, Transient
 from clients.models import Listing, ListingRef
 
+#: no detail answer comes near this; a larger one is refused as malformed
+MAX_ANSWER_BYTES = 8 * 1024 * 1024
+
 
 @dataclass(frozen=True, slots=True)
 class PlatformConfig:
@@ -113,10 +116,16 @@ class PlatformClient(ABC):
     # -- helpers shared by the platform modules -------------------------------------
 
     def decode_json(self, response: httpx.Response) -> dict[str, Any]:
-        """The JSON object of a response, or `Transient` when it is not one."""
+        """The JSON object of a response, or `Transient` when it is not one.
+
+        A hostile answer may be huge or nested past Python's recursion limit: both are
+        malformed answers here, never a RecursionError past the error mapping.
+        """
+        if len(response.content) > MAX_ANSWER_BYTES:
+            raise Transient(self.platform, "answer too large", http_status=response.status_code)
         try:
             data = json.loads(response.content)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise Transient(
                 self.platform, "malformed JSON answer", http_status=response.status_code
             ) from exc
@@ -157,6 +166,15 @@ class ListingClient(PlatformClient):
 
     #: regexes a whole bare token must match to be taken as this platform's ID
     BARE_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = ()
+
+    #: every listing ID shape the client sends (bare, or read from a link); defaults to the
+    #: bare shapes. Refs that come back from outside (button data) are checked against it.
+    LISTING_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = ()
+
+    @classmethod
+    def is_listing_id(cls, listing_id: str) -> bool:
+        patterns = cls.LISTING_ID_PATTERNS or cls.BARE_ID_PATTERNS
+        return any(p.fullmatch(listing_id) for p in patterns)
 
     @classmethod
     def bare_ref(cls, token: str) -> ListingRef | None:

@@ -300,6 +300,7 @@ class XianyuClient(ListingClient):
         re.compile(r"\d{12,13}"),
         re.compile(r"\d{16,19}"),
     )
+    LISTING_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (_ITEM_ID,)
     NOT_FOUND_TTL: ClassVar[float] = 600.0
     TTL_BY_STATUS: ClassVar[dict[ListingStatus, float]] = {
         ListingStatus.ON_SALE: 300.0,

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -27,16 +29,46 @@ from handlers import (
     quotes,
     watches,
 )
+from handlers import callbacks as cb
 from handlers.context import BotApplication
+
+#: every button kind of the codec (handlers/callbacks.py) and the handler that answers it
+BUTTONS: tuple[tuple[Callable[..., Awaitable[None]], tuple[type, ...]], ...] = (
+    (listings.on_refresh, (cb.Refresh,)),
+    (listings.on_photos, (cb.Photos,)),
+    (listings.on_pick_platform, (cb.PickPlatform,)),
+    (listings.on_pick_city, (cb.PickCity,)),
+    (watches.on_watch_button, (cb.Watch,)),
+    (watches.on_view_card_button, (cb.ViewCard,)),
+    (watches.on_history_button, (cb.History,)),
+    (watches.on_unwatch_button, (cb.Unwatch,)),
+    (account.on_register_button, (cb.CreateAccount,)),
+    (account.on_cancel_button, (cb.CancelAccount,)),
+    (forget.on_forget_button, (cb.ForgetYes, cb.ForgetNo)),
+    (quotes.on_question_button, (cb.QuoteAnswer,)),
+    (quotes.on_card_button, (cb.QuoteCardAction,)),
+)
 
 
 def register(application: BotApplication) -> None:
+    # an edited message was answered when first sent: no second card (README, "Chat")
+    application.add_handler(MessageHandler(filters.UpdateType.EDITED, common.ignore_edit), group=-2)
+    # /start <payload>: the group's "continue in private" buttons (common.continue_in_private)
+    for payload, go_on in (
+        ("link", account.link_from_group),
+        ("account", account.account_command),
+        ("forget", forget.forget_command),
+        ("watches", watches.watches_command),
+    ):
+        deep_link = filters.Regex(f"^/start {payload}$") & filters.ChatType.PRIVATE
+        application.add_handler(CommandHandler("start", go_on, deep_link))
     application.add_handler(CommandHandler(["start", "help"], common.start))
     application.add_handler(InlineQueryHandler(inline.on_inline_query))
-    application.add_handler(CallbackQueryHandler(listings.on_refresh, pattern=r"^r\|"))
-    application.add_handler(CallbackQueryHandler(listings.on_photos, pattern=r"^p\|"))
-    application.add_handler(CallbackQueryHandler(listings.on_pick_platform, pattern=r"^k\|"))
-    application.add_handler(CallbackQueryHandler(listings.on_pick_city, pattern=r"^c\|"))
+    # first: button data the codec does not read (forged, foreign, from an older version).
+    # python-telegram-bot hands empty data to every pattern, so this one must come first.
+    application.add_handler(CallbackQueryHandler(common.on_expired_button, pattern=cb.malformed))
+    for on_button, kinds in BUTTONS:
+        application.add_handler(CallbackQueryHandler(on_button, pattern=cb.matches(*kinds)))
     # price alerts, Anjuke account, /forget, /stats (watches.py, alerts.py, account.py, ...)
     application.add_handler(TypeHandler(Update, alerts.resume_on_contact), group=-1)
     application.add_handler(CommandHandler("watch", watches.watch_command))
@@ -48,23 +80,17 @@ def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("stats", admin.stats_command))
     if application.bot_data.services.demo_market is not None:
         application.add_handler(CommandHandler(demo.COMMAND, demo.demo_drop_command))
-    application.add_handler(CallbackQueryHandler(watches.on_watch_button, pattern=r"^w\|"))
-    application.add_handler(CallbackQueryHandler(watches.on_view_card_button, pattern=r"^v\|"))
-    application.add_handler(CallbackQueryHandler(watches.on_history_button, pattern=r"^h\|"))
-    application.add_handler(CallbackQueryHandler(watches.on_unwatch_button, pattern=r"^u\|"))
-    application.add_handler(CallbackQueryHandler(account.on_register_button, pattern=r"^ar\|"))
-    application.add_handler(CallbackQueryHandler(account.on_cancel_button, pattern=r"^ax\|"))
-    application.add_handler(CallbackQueryHandler(forget.on_forget_button, pattern=r"^f[yn]\|"))
     # after a platform/city answer has shown the card: the /watch that asked, if any
     application.add_handler(
-        CallbackQueryHandler(watches.on_question_answered, pattern=r"^[kc]\|"), group=1
+        CallbackQueryHandler(
+            watches.on_question_answered, pattern=cb.matches(cb.PickPlatform, cb.PickCity)
+        ),
+        group=1,
     )
     # trade-in quotes (handlers/quotes.py); typed answers and descriptions come through
     # listings.on_text, so these stay ahead of the generic text handler
     application.add_handler(CommandHandler("quote", quotes.quote_command))
     application.add_handler(CommandHandler("cancel", quotes.cancel_command))
-    application.add_handler(CallbackQueryHandler(quotes.on_question_button, pattern=r"^q\|"))
-    application.add_handler(CallbackQueryHandler(quotes.on_card_button, pattern=r"^qa\|"))
     application.add_handler(
         MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, listings.on_text)
     )

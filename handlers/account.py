@@ -29,7 +29,8 @@ from telegram.ext import ContextTypes
 
 from clients.clock import CHINA_TZ
 from clients.errors import AccountExists, NotFound, PlatformError
-from handlers.common import error_text, is_private, reply, services, user_lang
+from handlers import callbacks as cb
+from handlers.common import continue_in_private, error_text, is_private, reply, services, user_lang
 from handlers.texts import t
 from handlers.watches import command_args
 from storage.accounts import LinkedAccount, mask_email, mask_name, mask_phone
@@ -99,7 +100,7 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if user is None or message is None:
         return
     if not is_private(update):
-        await reply(update, t(lang, "private_only"))
+        await continue_in_private(update, context, "link")
         return
     arg = command_args(message.text)
     if not arg:
@@ -122,9 +123,12 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             [
                 [
                     InlineKeyboardButton(
-                        t(lang, "btn_create_account"), callback_data=f"ar|{user.id}"
+                        t(lang, "btn_create_account"),
+                        callback_data=cb.encode(cb.CreateAccount(user.id)),
                     ),
-                    InlineKeyboardButton(t(lang, "btn_cancel"), callback_data=f"ax|{user.id}"),
+                    InlineKeyboardButton(
+                        t(lang, "btn_cancel"), callback_data=cb.encode(cb.CancelAccount(user.id))
+                    ),
                 ]
             ]
         )
@@ -165,11 +169,8 @@ def account_error(exc: PlatformError, name: AccountName, lang: str) -> str:
     return error_text(exc, lang)
 
 
-def offer_owner(data: str | None) -> int | None:
-    try:
-        return int((data or "").split("|", 1)[1])
-    except (IndexError, ValueError):
-        return None
+def offer_owner(data: str | None) -> int:
+    return cb.read(data, cb.CreateAccount | cb.CancelAccount).id
 
 
 async def on_register_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -228,13 +229,18 @@ async def _drop_buttons(query: CallbackQuery) -> None:
         log.info("offer buttons not removed: %s", type(exc).__name__)
 
 
+async def link_from_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/start link` (the group's "continue in private" button): how /link works."""
+    await reply(update, t(user_lang(update, context), "link_usage"))
+
+
 async def account_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_lang(update, context)
     user = update.effective_user
     if user is None:
         return
     if not is_private(update):
-        await reply(update, t(lang, "private_only"))
+        await continue_in_private(update, context, "account")
         return
     linked = services(context).accounts.get(user.id)
     if linked is None:

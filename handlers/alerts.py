@@ -32,7 +32,8 @@ from telegram.error import (
     TelegramError,
 )
 
-from clients.models import ListingStatus, PriceUnit
+from clients.models import ListingRef, ListingStatus, PriceUnit
+from handlers import callbacks as cb
 from handlers.cards import money
 from handlers.context import BotApplication, BotContext, Services
 from handlers.texts import t
@@ -179,12 +180,17 @@ def render_alert(alert: PendingAlert, lang: str) -> tuple[str, InlineKeyboardMar
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t(lang, "btn_view_card"), callback_data=f"v|{alert.ref_key}"),
                 InlineKeyboardButton(
-                    t(lang, "btn_history"), callback_data=f"h|{alert.subscription_id}"
+                    t(lang, "btn_view_card"),
+                    callback_data=cb.encode(cb.ViewCard(ListingRef.from_key(alert.ref_key))),
                 ),
                 InlineKeyboardButton(
-                    t(lang, "btn_unwatch"), callback_data=f"u|{alert.subscription_id}"
+                    t(lang, "btn_history"),
+                    callback_data=cb.encode(cb.History(alert.subscription_id)),
+                ),
+                InlineKeyboardButton(
+                    t(lang, "btn_unwatch"),
+                    callback_data=cb.encode(cb.Unwatch(alert.subscription_id)),
                 ),
             ]
         ]

@@ -15,6 +15,7 @@ from decimal import Decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clients.models import Fact, Listing, ListingKind, ListingStatus, PriceUnit
+from handlers import callbacks as cb
 from handlers.texts import LANGUAGES, t
 
 CAPTION_LIMIT = 1024
@@ -196,18 +197,19 @@ def ordered_facts(listing: Listing) -> list[Fact]:
 
 
 def card_keyboard(listing: Listing, lang: str) -> InlineKeyboardMarkup:
-    key = listing.ref.key
+    ref = listing.ref
     rows = [
         [
-            InlineKeyboardButton(t(lang, "btn_watch"), callback_data=f"w|{key}"),
-            InlineKeyboardButton(t(lang, "btn_refresh"), callback_data=f"r|{key}"),
+            InlineKeyboardButton(t(lang, "btn_watch"), callback_data=cb.encode(cb.Watch(ref))),
+            InlineKeyboardButton(t(lang, "btn_refresh"), callback_data=cb.encode(cb.Refresh(ref))),
         ]
     ]
     second = []
     if len(listing.photos) > 1:
         second.append(
             InlineKeyboardButton(
-                t(lang, "btn_photos", count=min(10, len(listing.photos))), callback_data=f"p|{key}"
+                t(lang, "btn_photos", count=min(10, len(listing.photos))),
+                callback_data=cb.encode(cb.Photos(ref)),
             )
         )
     if listing.url.startswith(("https://", "http://")):

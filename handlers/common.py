@@ -5,12 +5,14 @@ from __future__ import annotations
 import html
 import logging
 import re
+import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from telegram import (
     BotCommand,
     CallbackQuery,
+    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     ReplyParameters,
@@ -18,7 +20,8 @@ from telegram import (
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+from telegram.helpers import create_deep_linked_url
 
 from clients.budget import SHORT_LINKS
 from clients.errors import BudgetExhausted, PlatformError
@@ -125,6 +128,20 @@ async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
     )
 
 
+#: /start payloads of the "continue in private" button: the command to go on with
+PRIVATE_PAYLOADS = ("link", "account", "forget", "watches")
+
+
+async def continue_in_private(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str
+) -> None:
+    """In a group, personal data is never shown: a button opens the private chat instead."""
+    lang = lang_of(update.effective_user)
+    url = create_deep_linked_url(context.bot.username, payload)
+    button = InlineKeyboardButton(t(lang, "btn_continue_private"), url=url)
+    await reply(update, t(lang, "private_only"), reply_markup=InlineKeyboardMarkup([[button]]))
+
+
 async def edit_in_place(
     query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup, *, caption: bool = False
 ) -> bool:
@@ -154,13 +171,44 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, t(lang, "start"))
 
 
+async def ignore_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Edited messages were answered as sent; the edit changes nothing (no second card)."""
+    raise ApplicationHandlerStop
+
+
+async def on_expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Button data no handler reads: say so, and touch nothing else."""
+    if update.callback_query is not None:
+        await update.callback_query.answer(t(lang_of(update.effective_user), "expired_button"))
+
+
+def update_summary(update: object) -> str:
+    """What the log may say about an update: its id, its kind and the user's id, no content."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    kinds = ("message", "edited_message", "callback_query", "inline_query", "my_chat_member")
+    kind = next((k for k in kinds if getattr(update, k, None) is not None), "other")
+    user = update.effective_user.id if update.effective_user else None
+    return f"update {update.update_id} ({kind}) from user {user}"
+
+
+def is_disk_full(error: object) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "full" in str(error).lower()
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The one error handler: log with the update, tell the user something went wrong."""
-    log.error("unhandled error while handling %r", update, exc_info=context.error)
+    """The one error handler: log what the update was (never its text), tell the user."""
+    if is_disk_full(context.error):
+        log.error("the database is full (%s): %s", context.error, update_summary(update))
+    else:
+        log.error(
+            "unhandled error while handling %s", update_summary(update), exc_info=context.error
+        )
     if isinstance(update, Update) and update.effective_chat is not None:
         lang = lang_of(update.effective_user)
+        key = "error_storage_full" if is_disk_full(context.error) else "error_internal"
         try:
-            await context.bot.send_message(update.effective_chat.id, t(lang, "error_internal"))
+            await context.bot.send_message(update.effective_chat.id, t(lang, key))
         except Exception:  # the chat may be gone; the log line above is what matters
             log.warning("could not tell the user about the error", exc_info=True)
 

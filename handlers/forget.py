@@ -19,7 +19,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from handlers.common import reply, services
+from handlers import callbacks as cb
+from handlers.common import continue_in_private, is_private, reply, services
 from handlers.context import Services
 from handlers.texts import lang_of, t
 
@@ -47,14 +48,21 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if user is None:
         return
     lang = lang_of(user)  # not user_lang: asking must not store anything new
+    if not is_private(update):
+        await continue_in_private(update, context, "forget")
+        return
     s = services(context)
     watches = s.subscriptions.count_for_user(user.id)
     account = s.accounts.get(user.id) is not None
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t(lang, "btn_forget_yes"), callback_data=f"fy|{user.id}"),
-                InlineKeyboardButton(t(lang, "btn_forget_no"), callback_data=f"fn|{user.id}"),
+                InlineKeyboardButton(
+                    t(lang, "btn_forget_yes"), callback_data=cb.encode(cb.ForgetYes(user.id))
+                ),
+                InlineKeyboardButton(
+                    t(lang, "btn_forget_no"), callback_data=cb.encode(cb.ForgetNo(user.id))
+                ),
             ]
         ]
     )
@@ -70,18 +78,12 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
-def _owner(data: str | None) -> int | None:
-    try:
-        return int((data or "").split("|", 1)[1])
-    except (IndexError, ValueError):
-        return None
-
-
 async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     lang = lang_of(user)
-    if _owner(query.data) != user.id:
+    button = cb.read(query.data, cb.ForgetYes | cb.ForgetNo)
+    if button.id != user.id:
         await query.answer(t(lang, "not_your_button"), show_alert=True)
         return
     await query.answer()
@@ -89,7 +91,7 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await query.edit_message_reply_markup(None)
     except TelegramError as exc:
         log.info("forget buttons not removed: %s", type(exc).__name__)
-    if query.data.startswith("fn|"):
+    if isinstance(button, cb.ForgetNo):
         await reply(update, t(lang, "forget_kept"))
         return
     gone = forget_user(services(context), user.id)

@@ -1,18 +1,13 @@
 """Listing cards: a message with links, share texts or IDs in, one card per listing out.
 
-Callback data (at most 64 bytes):
-    r|<ref key>                refresh the card in place
-    p|<ref key>                send the photos as an album
-    w|<ref key>                watch the price (handled in handlers/watches.py)
-    k|<platform>|<id>          the user picked the platform of an ambiguous bare ID
-    c|<city id>|<house code>   the user picked the city of a Beike code
+Buttons (refresh, photos, watch, which platform, which city) are written and read by
+`handlers/callbacks.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from telegram import (
@@ -26,10 +21,11 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
-from clients.base import Found, ListingClient
+from clients.base import Found
 from clients.errors import BudgetExhausted, PlatformError
 from clients.models import Listing, ListingRef
 from clients.recognise import needs_city, recognise
+from handlers import callbacks as cb
 from handlers.cards import card_for, platform_name, render_card
 from handlers.common import (
     edit_in_place,
@@ -43,7 +39,7 @@ from handlers.common import (
     user_id_of,
     user_lang,
 )
-from handlers.photos import PhotoSender
+from handlers.photos import PhotoSender, photo_sender
 from handlers.quotes import on_plain_text
 from handlers.texts import t
 
@@ -121,7 +117,8 @@ async def resolve_mention(
     if found.candidates:
         buttons = [
             InlineKeyboardButton(
-                platform_name(c.platform, lang), callback_data=f"k|{c.platform}|{c.listing_id}"
+                platform_name(c.platform, lang),
+                callback_data=cb.encode(cb.PickPlatform(c.platform, c.listing_id)),
             )
             for c in found.candidates
         ]
@@ -164,11 +161,12 @@ def city_question(
             buttons.append(
                 InlineKeyboardButton(
                     t(lang, "city_last", city=city_label(chosen, lang)),
-                    callback_data=f"c|{chosen[0]}|{code}",
+                    callback_data=cb.encode(cb.PickCity(chosen[0], code)),
                 )
             )
     buttons += [
-        InlineKeyboardButton(city_label(c, lang), callback_data=f"c|{c[0]}|{code}") for c in cities
+        InlineKeyboardButton(city_label(c, lang), callback_data=cb.encode(cb.PickCity(c[0], code)))
+        for c in cities
     ]
     rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
     return Outcome(text=t(lang, "which_city", code=code), keyboard=InlineKeyboardMarkup(rows))
@@ -199,7 +197,7 @@ async def send_card(
     card = card_for(listing, lang, sandbox=s.settings.demo, now=s.clock.time())
     reply_to = reply_params(update)
     if card.photo:
-        photos = PhotoSender(s.http, s.photo_ids)
+        photos = photo_sender(s)
         fits = card.fits_caption
         sent = await send_photo(
             context,
@@ -257,7 +255,7 @@ async def on_refresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    ref = ListingRef.from_key(query.data.split("|", 1)[1])
+    ref = cb.read(query.data, cb.Refresh).ref
     outcome = await fetch(ref, update, context, max_age=REFRESH_MAX_AGE)
     if outcome.error is not None:
         await query.answer(strip_tags(error_text(outcome.error, lang)), show_alert=True)
@@ -278,7 +276,7 @@ async def on_photos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    ref = ListingRef.from_key(query.data.split("|", 1)[1])
+    ref = cb.read(query.data, cb.Photos).ref
     outcome = await fetch(ref, update, context)
     if outcome.error is not None:
         await query.answer(strip_tags(error_text(outcome.error, lang)), show_alert=True)
@@ -290,7 +288,7 @@ async def on_photos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     await query.answer()
     s = services(context)
-    photos = PhotoSender(s.http, s.photo_ids)
+    photos = photo_sender(s)
     media = []
     for url in urls:
         source = await photos.source(url)
@@ -310,12 +308,12 @@ async def on_pick_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    _, platform, listing_id = query.data.split("|", 2)
+    picked = cb.read(query.data, cb.PickPlatform)
     await query.answer()
-    await remove_question(query.message, f"✓ {platform_name(platform, lang)}")
-    ref = answered_ref(query.data, services(context).listing_clients)
+    await remove_question(query.message, f"✓ {platform_name(picked.platform, lang)}")
+    ref = picked.ref
     if ref is None:  # Beike: the city comes next
-        outcome = city_question(listing_id, update, context, lang)
+        outcome = city_question(picked.listing_id, update, context, lang)
     else:
         outcome = await fetch(ref, update, context)
     await send_outcome(update, context, outcome, lang)
@@ -327,27 +325,16 @@ async def on_pick_city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    city_id = query.data.split("|", 2)[1]
+    picked = cb.read(query.data, cb.PickCity)
+    city_id = picked.city_id
     await query.answer()
     if update.effective_user is not None:
         services(context).users.set_default_city(update.effective_user.id, city_id)
     city = next((c for c in CITIES if c[0] == city_id), None)
     await remove_question(query.message, f"✓ {city_label(city, lang) if city else city_id}")
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
-    ref = answered_ref(query.data, services(context).listing_clients)
-    assert ref is not None
-    outcome = await fetch(ref, update, context)
+    outcome = await fetch(picked.ref, update, context)
     await send_outcome(update, context, outcome, lang)
-
-
-def answered_ref(data: str, platforms: Sequence[type[ListingClient]]) -> ListingRef | None:
-    """The listing a platform (`k|`) or city (`c|`) answer names; None while a city is missing."""
-    kind, first, listing_id = data.split("|", 2)
-    if kind == "c":
-        (city_platform,) = (c.platform for c in platforms if c.NEEDS_CITY)
-        return ListingRef(city_platform, listing_id, first)
-    ref = ListingRef(first, listing_id)
-    return None if needs_city(ref, platforms) else ref
 
 
 async def remove_question(message: object, answer: str) -> None:

@@ -21,6 +21,7 @@ from decimal import Decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clients.models import Quote, QuoteRequest, RecycleOption
+from handlers import callbacks as cb
 from handlers.cards import kept_answer_line
 from handlers.texts import LANGUAGES, t
 
@@ -142,9 +143,20 @@ def card_keyboard(token: str, lang: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(t(lang, "btn_quote_condition"), callback_data=f"qa|{token}|c"),
-                InlineKeyboardButton(t(lang, "btn_quote_function"), callback_data=f"qa|{token}|f"),
+                InlineKeyboardButton(
+                    t(lang, "btn_quote_condition"),
+                    callback_data=cb.encode(cb.QuoteCardAction(token, "c")),
+                ),
+                InlineKeyboardButton(
+                    t(lang, "btn_quote_function"),
+                    callback_data=cb.encode(cb.QuoteCardAction(token, "f")),
+                ),
             ],
-            [InlineKeyboardButton(t(lang, "btn_quote_again"), callback_data=f"qa|{token}|r")],
+            [
+                InlineKeyboardButton(
+                    t(lang, "btn_quote_again"),
+                    callback_data=cb.encode(cb.QuoteCardAction(token, "r")),
+                )
+            ],
         ]
     )

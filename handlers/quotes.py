@@ -49,6 +49,7 @@ from clients.devices import (
 )
 from clients.errors import NotFound, PlatformError
 from clients.models import Quote, QuoteRequest
+from handlers import callbacks as cb
 from handlers.common import (
     edit_in_place,
     error_text,
@@ -330,16 +331,31 @@ def question_keyboard(conv: Conversation) -> InlineKeyboardMarkup:
     shown = conv.options[first : first + PAGE_SIZE]
     columns = COLUMNS.get(conv.field or "", 2)
     buttons = [
-        InlineKeyboardButton(value_label(lang, value), callback_data=f"q|{token}|{first + i}")
+        InlineKeyboardButton(
+            value_label(lang, value),
+            callback_data=cb.encode(cb.QuoteAnswer(token, "option", first + i)),
+        )
         for i, value in enumerate(shown)
     ]
     rows = [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
     nav = []
     if conv.page > 0:
-        nav.append(InlineKeyboardButton("◀", callback_data=f"q|{token}|p{conv.page - 1}"))
+        nav.append(
+            InlineKeyboardButton(
+                "◀", callback_data=cb.encode(cb.QuoteAnswer(token, "page", conv.page - 1))
+            )
+        )
     if first + PAGE_SIZE < len(conv.options):
-        nav.append(InlineKeyboardButton("▶", callback_data=f"q|{token}|p{conv.page + 1}"))
-    nav.append(InlineKeyboardButton(t(lang, "btn_cancel"), callback_data=f"q|{token}|x"))
+        nav.append(
+            InlineKeyboardButton(
+                "▶", callback_data=cb.encode(cb.QuoteAnswer(token, "page", conv.page + 1))
+            )
+        )
+    nav.append(
+        InlineKeyboardButton(
+            t(lang, "btn_cancel"), callback_data=cb.encode(cb.QuoteAnswer(token, "cancel"))
+        )
+    )
     rows.append(nav)
     return InlineKeyboardMarkup(rows)
 
@@ -500,7 +516,8 @@ async def on_question_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     query = update.callback_query
     assert query is not None and query.data is not None and context.chat_data is not None
     lang = user_lang(update, context)
-    _, token, arg = query.data.split("|", 2)
+    answer = cb.read(query.data, cb.QuoteAnswer)
+    token = answer.token
     conv = active_conversation(update, context)
     message = query.message
     if (
@@ -517,17 +534,17 @@ async def on_question_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         )
         return
     chat_id = message.chat.id
-    if arg == "x":
+    if answer.kind == "cancel":
         end_conversation(update, context)
         await query.answer()
         await close_question(context, chat_id, conv, t(lang, "quote_cancelled"))
         return
-    if arg.startswith("p"):
-        conv.page = max(0, int(arg[1:]))
+    if answer.kind == "page":
+        conv.page = answer.index
         await query.answer()
         await query.edit_message_reply_markup(question_keyboard(conv))
         return
-    index = int(arg)
+    index = answer.index
     if conv.current is None or conv.field is None or not 0 <= index < len(conv.options):
         await query.answer(t(lang, "quote_expired"))
         return
@@ -544,7 +561,8 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    _, token, arg = query.data.split("|", 2)
+    action = cb.read(query.data, cb.QuoteCardAction)
+    token, arg = action.token, action.action
     cards = context.bot_data.quote_cards
     state: CardState | None = cards.get(token)
     if state is None:
@@ -554,14 +572,18 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if state.owner_id is not None and user is not None and user.id != state.owner_id:
         await query.answer(t(lang, "not_your_button"), show_alert=True)
         return
-    if arg in ("c", "f"):
+    if arg in ("c", "f") and action.index is None:
         values = tuple(CONDITIONS) if arg == "c" else FUNCTION_STATUSES
         buttons = [
-            InlineKeyboardButton(value_label(lang, v), callback_data=f"qa|{token}|{arg}{i}")
+            InlineKeyboardButton(
+                value_label(lang, v), callback_data=cb.encode(cb.QuoteCardAction(token, arg, i))
+            )
             for i, v in enumerate(values)
         ]
         rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-        rows.append([InlineKeyboardButton("◀", callback_data=f"qa|{token}|b")])
+        rows.append(
+            [InlineKeyboardButton("◀", callback_data=cb.encode(cb.QuoteCardAction(token, "b")))]
+        )
         await query.answer()
         await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
         return
@@ -570,13 +592,10 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer()
         await query.edit_message_reply_markup(card_keyboard(token, lang))
         return
-    if arg[:1] == "c" and arg[1:].isdigit():
-        request = replace(request, condition=tuple(CONDITIONS)[int(arg[1:])])
-    elif arg[:1] == "f" and arg[1:].isdigit():
-        request = replace(request, function_status=FUNCTION_STATUSES[int(arg[1:])])
-    elif arg != "r":
-        await query.answer()
-        return
+    if arg == "c" and action.index is not None:
+        request = replace(request, condition=tuple(CONDITIONS)[action.index])
+    elif arg == "f" and action.index is not None:
+        request = replace(request, function_status=FUNCTION_STATUSES[action.index])
     result = await fetch_quote(update, context, request)
     if not isinstance(result, Quote):
         await query.answer(strip_tags(error_text(result, lang)), show_alert=True)

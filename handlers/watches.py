@@ -22,6 +22,7 @@ import asyncio
 import html
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -30,12 +31,21 @@ from telegram.ext import ContextTypes
 
 from clients.base import Found
 from clients.gateway import Priority
-from clients.models import Listing, ListingRef
+from clients.models import Listing
 from clients.recognise import fold_full_width, recognise
+from handlers import callbacks as cb
 from handlers import listings
 from handlers.alerts import format_price, rule_text
 from handlers.cards import duration_text, platform_name, status_text
-from handlers.common import error_text, reply, services, strip_tags, user_lang
+from handlers.common import (
+    continue_in_private,
+    error_text,
+    is_private,
+    reply,
+    services,
+    strip_tags,
+    user_lang,
+)
 from handlers.context import Services
 from handlers.texts import t
 from storage.subscriptions import Subscription, WatchEntry, WatchLimitReached
@@ -56,7 +66,8 @@ log = logging.getLogger(__name__)
 TITLE_IN_LIST = 60
 MESSAGE_BUDGET = 3500  # characters per /watches message (Telegram allows 4096)
 BUTTONS_PER_ROW = 5
-_DIGIT = re.compile(r"\d")
+#: a last word with a digit or a rule sign is a rule attempt (`5%`, `-5%`, `%`, `¥`, `<b>`)
+_RULE_LIKE = re.compile(r"[\d%¥$<>=+\-]")
 _ANY_WORDS = frozenset({"any", "drop", "任意", "降价", "任何"})
 
 
@@ -78,7 +89,9 @@ def split_watch_args(text: str, platforms: tuple[type, ...]) -> tuple[list[Found
     if len(words) >= 2:
         last = words[-1]
         rest = text[: text.rstrip().rfind(last)]
-        if (_DIGIT.search(last) or last.lower() in _ANY_WORDS) and not recognise(last, platforms):
+        if (
+            _RULE_LIKE.search(unicodedata.normalize("NFKC", last)) or last.lower() in _ANY_WORDS
+        ) and not recognise(last, platforms):
             found = recognise(rest, platforms)
             if found and not rest[max(f.start + len(f.text) for f in found) :].strip():
                 return found, parse_rule(last)
@@ -179,7 +192,8 @@ async def on_question_answered(update: Update, context: ContextTypes.DEFAULT_TYP
     ):
         context.user_data.pop(PENDING_WATCH, None)
         return
-    ref = listings.answered_ref(query.data, services(context).listing_clients)
+    button = cb.decode(query.data)
+    ref = button.ref if isinstance(button, cb.PickPlatform | cb.PickCity) else None
     if ref is None:
         return  # a city question comes next; the watch waits for its answer
     if fold_full_width(ref.listing_id).upper() != fold_full_width(pending.token).upper():
@@ -289,12 +303,8 @@ async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     assert query is not None and query.data is not None and user is not None
     lang = user_lang(update, context)
     s = services(context)
-    try:
-        ref = ListingRef.from_key(query.data.split("|", 1)[1])
-    except (IndexError, ValueError):
-        await query.answer(t(lang, "expired_button"), show_alert=True)
-        return
-    existing = s.subscriptions.of_user_for(user.id, ref.key)
+    ref = cb.read(query.data, cb.Watch).ref
+    existing = s.subscriptions.of_user_for(user.id, ref.key, alert_chat_id(update))
     if existing is not None:
         unit = listing_unit(s, ref.key)
         rule = rule_text(existing.rule, existing.rule_value, unit, lang)
@@ -359,13 +369,24 @@ def watch_line(entry: WatchEntry, now: float, lang: str) -> str:
     return line
 
 
+def chat_watches(update: Update, s: Services, user_id: int) -> list[WatchEntry]:
+    """The watches /watches lists and /unwatch numbers: in private all of the user's, in a
+    group only those made in that group (alerts go there anyway)."""
+    chat = update.effective_chat
+    in_group = chat is not None and not is_private(update)
+    return s.subscriptions.for_user(user_id, chat.id if in_group and chat is not None else None)
+
+
 async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     lang = user_lang(update, context)
     user = update.effective_user
     if user is None:
         return
     s = services(context)
-    entries = s.subscriptions.for_user(user.id)
+    entries = chat_watches(update, s, user.id)
+    if not entries and s.subscriptions.count_for_user(user.id):
+        await continue_in_private(update, context, "watches")  # watched elsewhere only
+        return
     if not entries:
         await reply(update, t(lang, "watches_empty"))
         return
@@ -385,7 +406,8 @@ async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     for lines, shown in chunks:
         buttons = [
             InlineKeyboardButton(
-                t(lang, "btn_unwatch_n", number=e.number), callback_data=f"u|{e.subscription.id}"
+                t(lang, "btn_unwatch_n", number=e.number),
+                callback_data=cb.encode(cb.Unwatch(e.subscription.id)),
             )
             for e in shown
         ]
@@ -406,12 +428,12 @@ async def unwatch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not arg:
         await reply(update, t(lang, "unwatch_usage"))
         return
-    if not arg.isdigit():
+    if not re.fullmatch(r"[0-9]{1,6}", arg):  # ASCII only: '²'.isdigit() is True
         await reply(update, t(lang, "unwatch_bad_number", number=html.escape(arg[:20])))
         return
     s = services(context)
     number = int(arg)
-    entries = s.subscriptions.for_user(user.id)
+    entries = chat_watches(update, s, user.id)
     if not 1 <= number <= len(entries):
         await reply(update, t(lang, "unwatch_bad_number", number=number))
         return
@@ -423,21 +445,11 @@ async def unwatch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # -- buttons that name a subscription --------------------------------------------------------
 
 
-def subscription_id_of(data: str | None) -> int | None:
-    try:
-        return int((data or "").split("|", 1)[1])
-    except (IndexError, ValueError):
-        return None
-
-
 async def on_unwatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     lang = user_lang(update, context)
-    sub_id = subscription_id_of(query.data)
-    if sub_id is None:
-        await query.answer(t(lang, "expired_button"), show_alert=True)
-        return
+    sub_id = cb.read(query.data, cb.Unwatch).id
     gone = services(context).subscriptions.unsubscribe(sub_id, user.id)
     if gone is None:
         await query.answer(t(lang, "not_your_watch"), show_alert=True)
@@ -450,10 +462,7 @@ async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     assert query is not None and user is not None
     lang = user_lang(update, context)
     s = services(context)
-    sub_id = subscription_id_of(query.data)
-    if sub_id is None:
-        await query.answer(t(lang, "expired_button"), show_alert=True)
-        return
+    sub_id = cb.read(query.data, cb.History).id
     sub = s.subscriptions.owned(sub_id, user.id)
     if sub is None:
         await query.answer(t(lang, "not_your_watch"), show_alert=True)
@@ -491,11 +500,7 @@ async def on_view_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    try:
-        ref = ListingRef.from_key(query.data.split("|", 1)[1])
-    except (IndexError, ValueError):
-        await query.answer(t(lang, "expired_button"), show_alert=True)
-        return
+    ref = cb.read(query.data, cb.ViewCard).ref
     await query.answer()
     outcome = await listings.fetch(ref, update, context)
     await listings.send_outcome(update, context, outcome, lang)

@@ -796,6 +796,8 @@ class BotApiEmulator:
         self.chat_actions: list[ChatAction] = []
         self.callback_answers: dict[str, CallbackAnswer] = {}
         self.inline_answers: dict[str, InlineAnswer] = {}
+        #: every method call the emulator refused, with Telegram's description
+        self.refusals: list[ApiCall] = []
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.bot_settings: dict[str, Any] = {}
         self.delivered: defaultdict[int, list[float]] = defaultdict(list)
@@ -990,6 +992,11 @@ class BotApiEmulator:
             chosen = matches[0]
         if "callback_data" not in chosen:
             raise ValueError(f"button {chosen.get('text')!r} has no callback_data")
+        return await self.press_data(user, record, chosen["callback_data"])
+
+    async def press_data(self, user: User, record: SentMessage, data: str) -> str:
+        """A callback query with any `data` on a bot message, as a modified client can send
+        (Telegram passes callback_data through unchecked); returns the query id."""
         query_id = f"{self.bot['id']}{next(self._query_ids):08d}"
         self._queries[query_id] = _PendingQuery(record.chat_id)
         query = {
@@ -997,7 +1004,7 @@ class BotApiEmulator:
             "from": user.to_api(),
             "message": record.to_api(),
             "chat_instance": str(-4_000_000_000_000 - abs(record.chat_id)),
-            "data": chosen["callback_data"],
+            "data": data,
         }
         await self._push_update("callback_query", query)
         return query_id
@@ -1127,6 +1134,7 @@ class BotApiEmulator:
         try:
             result = await self._dispatch(name, known, params, uploads)
         except ApiError as error:
+            self.refusals.append(ApiCall(known[0] if known else name, {"error": error.description}))
             return _answer_error(error)
         finally:
             await self._notify_activity()

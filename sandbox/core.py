@@ -37,7 +37,8 @@ class Fault:
     kind: `http` (answer `status` with an empty or error body), `timeout` (hold the
     request for `delay` seconds of real time, longer than the client waits),
     `disconnect` (drop the connection), `malformed` (HTTP 200, body that is not
-    JSON), `code` (the platform's own error form with `code`, and `status`).
+    JSON), `code` (the platform's own error form with `code`, and `status`), `json`
+    (HTTP `status` with `body` as the JSON answer: hostile answers for fuzz tests).
     """
 
     kind: str
@@ -45,6 +46,7 @@ class Fault:
     code: int | str | None = None
     msg: str = "injected fault"
     delay: float = 5.0
+    body: str = ""
 
 
 async def fault_answer(
@@ -66,6 +68,8 @@ async def fault_answer(
         if request.transport is not None:
             request.transport.abort()
         return web.Response()
+    if fault.kind == "json":
+        return web.Response(text=fault.body, content_type="application/json", status=fault.status)
     if fault.kind == "malformed":
         return web.Response(text=malformed_body, content_type="text/html")
     if fault.kind == "http":
@@ -106,6 +110,9 @@ class SandboxState:
         self.lock = asyncio.Lock()
         #: platform -> its catalogue object (see `SandboxCatalogue`), set by the platform module
         self.catalogues: dict[str, SandboxCatalogue] = {}
+        #: bytes the hostile photo routes have written (sandbox/images.py)
+        self.hostile_photo_bytes = 0
+        self.hostile_redirects = 0
         #: when the sandbox started, for price drift
         self.epoch = self.clock.time()
 

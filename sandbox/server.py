@@ -109,5 +109,6 @@ class Sandbox:
             "aihuishou_app_secret": c["aihuishou"]["secret"],
             "aihuishou_tier": self.state.tiers["aihuishou"],
             "short_link_base": f"{base}/short",
+            "trusted_photo_origins": (base,),
             "demo": True,
         }

@@ -182,12 +182,48 @@ def _m005_user_budgets(db: sqlite_utils.Database) -> None:
 
 
 #: (version, name, step). Append only; never edit a step that has shipped.
+def _m006_watches_per_chat(db: sqlite_utils.Database) -> None:
+    """A subscription belongs to (user, chat): a group's watch never moves a private one.
+
+    SQLite cannot drop a UNIQUE constraint, so the table is rebuilt (SQLite's documented
+    steps; `migrate` runs every step with foreign keys off, so no alert cascades away).
+    """
+    (old_sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'subscriptions'"
+    ).fetchone()
+    new_sql = old_sql.replace("subscriptions", "subscriptions_new", 1).replace(
+        "UNIQUE (user_id, ref_key)", "UNIQUE (user_id, chat_id, ref_key)"
+    )
+    db.execute(new_sql)
+    db.execute("INSERT INTO subscriptions_new SELECT * FROM subscriptions")
+    db.execute("DROP TABLE subscriptions")
+    db.execute("ALTER TABLE subscriptions_new RENAME TO subscriptions")
+    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_listing ON subscriptions (ref_key)")
+    db.execute("CREATE INDEX IF NOT EXISTS subscriptions_chat ON subscriptions (chat_id)")
+
+
+#: longer than any target a watch can take now (12 digits, a point, 4 decimals, with room)
+_MAX_TARGET_TEXT = 24
+
+
+def _m007_drop_impossible_targets(db: sqlite_utils.Database) -> None:
+    """Targets stored before rules were bounded (a 3,000-digit number made every alert and
+    /watches too long for Telegram) fall back to the default rule, any drop."""
+    db.execute(
+        "UPDATE subscriptions SET rule = 'any_drop', rule_value = NULL "
+        "WHERE rule = 'target' AND length(rule_value) > ?",
+        [_MAX_TARGET_TEXT],
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
     (2, "users: language and default city", _m002_users),
     (3, "price alerts: listings, price history, subscriptions, alerts", _m003_price_alerts),
     (4, "linked Anjuke accounts", _m004_linked_accounts),
     (5, "per-user budgets of upstream calls", _m005_user_budgets),
+    (6, "subscriptions per user and chat", _m006_watches_per_chat),
+    (7, "impossible targets become any drop", _m007_drop_impossible_targets),
 ]
 
 
@@ -219,16 +255,35 @@ class Database:
         for version, name, step in MIGRATIONS:
             if version in done:
                 continue
-            with self.db.conn:
-                self.db.execute("BEGIN")
-                step(self.db)
-                self.db.execute(
-                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                    [version, name, self.clock.time()],
-                )
+            # a step may rebuild a table; with foreign keys on, dropping the old one would
+            # cascade to the rows that reference it (SQLite: "making other schema changes")
+            self.db.execute("PRAGMA foreign_keys = OFF")
+            try:
+                with self.db.conn:
+                    self.db.execute("BEGIN")
+                    step(self.db)
+                    if self.db.execute("PRAGMA foreign_key_check").fetchone() is not None:
+                        raise sqlite3.IntegrityError(f"migration {version} broke a reference")
+                    self.db.execute(
+                        "INSERT INTO schema_migrations (version, name, applied_at) "
+                        "VALUES (?, ?, ?)",
+                        [version, name, self.clock.time()],
+                    )
+            finally:
+                self.db.execute("PRAGMA foreign_keys = ON")
             log.info("database migrated to version %d (%s)", version, name)
             applied.append(version)
         return applied
+
+    def check_writable(self) -> None:
+        """Raise `sqlite3.Error` unless a write would succeed (read-only file, full disk)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (-1, 'check', 0)"
+            )
+        finally:
+            self.db.execute("ROLLBACK")
 
     @property
     def schema_version(self) -> int:

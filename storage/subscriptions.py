@@ -288,7 +288,8 @@ class SubscriptionStore:
         key = listing.ref.key
         with transaction(self.db):
             existing = self.db.execute(
-                "SELECT id FROM subscriptions WHERE user_id = ? AND ref_key = ?", [user_id, key]
+                "SELECT id FROM subscriptions WHERE user_id = ? AND chat_id = ? AND ref_key = ?",
+                [user_id, chat_id, key],
             ).fetchone()
             if existing is None:
                 (count,) = self.db.execute(
@@ -349,11 +350,12 @@ class SubscriptionStore:
         ).fetchone()
         return _subscription(row) if row else None
 
-    def of_user_for(self, user_id: int, ref_key: str) -> Subscription | None:
-        """The user's subscription to one listing, if any."""
+    def of_user_for(self, user_id: int, ref_key: str, chat_id: int) -> Subscription | None:
+        """The user's subscription to one listing in one chat, if any."""
         row = self.db.execute(
-            f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE user_id = ? AND ref_key = ?",
-            [user_id, ref_key],
+            f"SELECT {_SUB_COLUMNS} FROM subscriptions "
+            "WHERE user_id = ? AND ref_key = ? AND chat_id = ?",
+            [user_id, ref_key, chat_id],
         ).fetchone()
         return _subscription(row) if row else None
 
@@ -363,15 +365,16 @@ class SubscriptionStore:
         ).fetchone()
         return int(count)
 
-    def for_user(self, user_id: int) -> list[WatchEntry]:
-        """The user's subscriptions, numbered in the order they were started."""
+    def for_user(self, user_id: int, chat_id: int | None = None) -> list[WatchEntry]:
+        """The user's subscriptions (in one chat, when given), numbered in the order they
+        were started."""
         sub_cols = ", ".join(f"s.{c.strip()}" for c in _SUB_COLUMNS.split(","))
         listing_cols = ", ".join(f"l.{c.strip()}" for c in _LISTING_COLUMNS.split(","))
         rows = self.db.execute(
             f"SELECT {sub_cols}, {listing_cols} FROM subscriptions s "
             "JOIN watched_listings l ON l.ref_key = s.ref_key "
-            "WHERE s.user_id = ? ORDER BY s.created_at, s.id",
-            [user_id],
+            "WHERE s.user_id = ? AND (? IS NULL OR s.chat_id = ?) ORDER BY s.created_at, s.id",
+            [user_id, chat_id, chat_id],
         ).fetchall()
         width = len(_SUB_COLUMNS.split(","))
         return [

@@ -7,6 +7,8 @@ async def test_x(bot_env):
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,13 @@ E2E_TIERS = {
     "xianyu": "enterprise_advanced",
     "aihuishou": "commercial",
 }
+
+
+def run_python(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`python <args>` in a child process, as an operator runs it (60 s at most)."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
 
 
 @dataclass

@@ -326,8 +326,16 @@ async def test_bad_watch_input_gets_a_short_reply_and_changes_nothing(bot_world:
     ann = w.person(161)
     for text, expected in [
         ("/watch", "/watch &lt;link or ID&gt;"),
-        (f"/watch {ITEM_LINK} 150%", "less than 100"),
+        (f"/watch {ITEM_LINK} 150%", "from 1% to 99%"),
         (f"/watch {ITEM_LINK} 0", "above zero"),
+        # issue 10: never stored, never read as 'any drop'
+        (f"/watch {ITEM_LINK} {'9' * 3000}", "not a price a listing can have"),
+        (f"/watch {ITEM_LINK} 20000000", "not a price a listing can have"),
+        (f"/watch {ITEM_LINK} -5%", "without a minus sign"),
+        (f"/watch {ITEM_LINK} <b>", "didn't understand the rule “&lt;b&gt;”"),
+        (f"/watch {ITEM_LINK} %", "<code>5%</code>"),
+        (f"/watch {ITEM_LINK} ¥", "<code>2500</code>"),
+        ("/unwatch ²", "no watch number"),
         ("/watch hello there", "found no listing"),
         (f"/watch {ITEM_LINK} {OTHER_LINK}", "one listing"),
         ("/unwatch abc", "no watch number"),

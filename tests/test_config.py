@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.config import SettingsError, load_settings
+from tests.conftest import run_python
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTING_NAMES = (
@@ -116,14 +115,7 @@ def test_bot_refuses_to_start_with_a_malformed_setting_in_one_line(tmp_path):
         "ALERT_INTERVAL_SECONDS": "x",
         "PYTHONPATH": str(ROOT),
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = run_python(["-m", "bot"], tmp_path, env)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert "ALERT_INTERVAL_SECONDS" in done.stderr

@@ -10,7 +10,6 @@ import io
 import logging
 import os
 import re
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -26,7 +25,7 @@ from sandbox import core
 from sandbox.botapi import BotApiEmulator
 from sandbox.core import Fault
 from sandbox.server import Sandbox
-from tests.conftest import E2E_TIERS, BotEnv
+from tests.conftest import E2E_TIERS, BotEnv, run_python
 
 REPO = Path(__file__).resolve().parent.parent
 TELEGRAM_TOKEN = "424242424:SECRET-tg-Zq8vK3mW9pL2xR7nB5cT"
@@ -157,14 +156,7 @@ async def test_no_secret_even_with_http_libraries_logging_every_request(
 def test_running_without_a_token_names_the_variable_in_one_line(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
-    result = subprocess.run(
-        [sys.executable, "-m", "bot"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_python(["-m", "bot"], tmp_path, env)
     assert result.returncode != 0
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
@@ -172,11 +164,104 @@ def test_running_without_a_token_names_the_variable_in_one_line(tmp_path: Path) 
     assert "Traceback" not in result.stderr + result.stdout
 
 
-def test_only_real_bot_token_paths_are_redacted() -> None:
+# -- issue 10: personal data, file paths, crashes outside handlers -----------------------
+
+PHONE, EMAIL = "13988888888", "k.wang@example.com"
+
+
+def test_the_redactor_masks_real_bot_paths_only() -> None:
     formatter = RedactingFormatter("%(message)s")
-    text = (
-        "File /work/sandbox/botapi.py; GET /bot123456:AAH-secret_part/getMe; /file/bot42:xyz/a.jpg"
+    assert formatter.redact('File "/work/sandbox/botapi.py", line 3') == (
+        'File "/work/sandbox/botapi.py", line 3'
     )
-    assert formatter.redact(text) == (
-        "File /work/sandbox/botapi.py; GET /bot***/getMe; /file/bot***/a.jpg"
+    assert formatter.redact("POST /bot424242:AAH-x_y/getMe") == "POST /bot***/getMe"
+    assert formatter.redact("GET /file/bot424242:AAH-x_y/p.jpg") == "GET /file/bot***/p.jpg"
+
+
+@pytest.mark.parametrize("level", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"])
+def test_phones_and_emails_are_masked_at_every_level(captured_log: io.StringIO, level: str) -> None:
+    setup_logging("DEBUG", [], stream=captured_log)
+    logging.getLogger("handlers.account").log(
+        getattr(logging, level), "linking %s or %s (id 712345678901)", PHONE, EMAIL
     )
+    output = captured_log.getvalue()
+    assert f" {level} " in output
+    assert PHONE not in output and EMAIL not in output
+    assert "139****8888" in output and "***@example.com" in output
+    assert "712345678901" in output  # a listing ID is no phone number
+
+
+async def test_link_with_a_phone_or_email_never_reaches_the_log_even_when_it_crashes(
+    logged_env: BotEnv, captured_log: io.StringIO
+) -> None:
+    user = logged_env.user(3002)
+    await logged_env.say(user, f"/link {PHONE}")
+    logged_env.emulator.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
+    await logged_env.say(user, f"/link {EMAIL}")  # the crash: the error handler logs it
+    output = captured_log.getvalue()
+    assert " DEBUG " in output and "unhandled error while handling update" in output
+    assert PHONE not in output and EMAIL not in output
+    assert leaks(output) == []
+
+
+def test_an_uncaught_exception_goes_through_the_redactor(tmp_path: Path) -> None:
+    code = (
+        "from bot.logs import setup_logging\n"
+        f"setup_logging('INFO', [{TELEGRAM_TOKEN!r}])\n"
+        f"raise RuntimeError('boom ' + {TELEGRAM_TOKEN!r} + ' {PHONE}')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code], tmp_path, env)
+    assert result.returncode == 1
+    assert "CRITICAL bot.crash: uncaught RuntimeError" in result.stderr
+    assert "Traceback" in result.stderr  # the traceback is there, redacted
+    assert TELEGRAM_TOKEN not in result.stderr and PHONE not in result.stderr
+
+
+def test_the_asyncio_exception_handler_logs_through_the_redactor(
+    captured_log: io.StringIO,
+) -> None:
+    from bot.logs import log_loop_exception
+
+    setup_logging("INFO", [TELEGRAM_TOKEN], stream=captured_log)
+    try:
+        raise ValueError(f"lost task {TELEGRAM_TOKEN} {EMAIL}")
+    except ValueError as exc:
+        error = exc
+    log_loop_exception(None, {"message": "Task exception was never retrieved", "exception": error})  # type: ignore[arg-type]
+    output = captured_log.getvalue()
+    assert "ERROR bot.crash: asyncio: Task exception was never retrieved" in output
+    assert "ValueError" in output
+    assert TELEGRAM_TOKEN not in output and EMAIL not in output
+
+
+async def test_a_token_telegram_rejects_stops_the_bot_in_one_line_without_printing_it(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+
+    async with BotApiEmulator(token="111:the-right-token-xxxxxxxxxxxxxx") as emulator:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
+        env |= {
+            "PYTHONPATH": str(REPO),
+            "TELEGRAM_BOT_TOKEN": TELEGRAM_TOKEN,
+            "TELEGRAM_API_URL": emulator.base_url,
+            "DATABASE_PATH": str(tmp_path / "bot.sqlite3"),
+        }
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    output = (out + err).decode()
+    assert process.returncode == 4
+    # (the database's migration lines are logged before; the error is one line, no traceback)
+    errors = [line for line in output.splitlines() if "error" in line.lower()]
+    assert errors == ["error: Telegram rejected TELEGRAM_BOT_TOKEN (check it with @BotFather)"]
+    assert "Traceback" not in output
+    assert TELEGRAM_TOKEN.split(":", 1)[1] not in output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 
@@ -62,7 +63,8 @@ def run(
         ("any", RuleInput(RuleKind.ANY_DROP)),
         ("降价", RuleInput(RuleKind.ANY_DROP)),
         ("5%", RuleInput(RuleKind.PERCENT, D("5"))),
-        ("-5%", RuleInput(RuleKind.PERCENT, D("5"))),
+        ("1%", RuleInput(RuleKind.PERCENT, D("1"))),
+        ("99%", RuleInput(RuleKind.PERCENT, D("99"))),
         ("７.５％", RuleInput(RuleKind.PERCENT, D("7.5"))),
         ("2500", RuleInput(RuleKind.TARGET, D("2500"), "listing")),
         ("2,500", RuleInput(RuleKind.TARGET, D("2500"), "listing")),
@@ -91,12 +93,50 @@ def test_rule_text_is_understood(text: str, expected: RuleInput) -> None:
         ("5%%", "rule_unknown"),
         ("1e5", "rule_unknown"),
         ("-2500", "rule_unknown"),
+        # issue 10: negative, tiny, huge or nonsense rules are refused, never 'any drop'
+        ("-5%", "rule_percent_range"),
+        ("0.5%", "rule_percent_range"),
+        ("99.5%", "rule_percent_range"),
+        ("%", "rule_unknown"),
+        ("¥", "rule_unknown"),
+        ("<b>", "rule_unknown"),
+        ("9" * 3000, "rule_price_range"),
+        ("¥" + "9" * 13, "rule_price_range"),
+        ("2500.123456", "rule_unknown"),
     ],
 )
 def test_bad_rule_text_is_refused_with_a_reason(text: str, reason: str) -> None:
     with pytest.raises(RuleError) as caught:
         parse_rule(text)
     assert caught.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    ("typed", "unit"),
+    [
+        ("100001万", PriceUnit.WAN_YUAN),  # over ¥1bn for a home
+        ("999999999999", PriceUnit.WAN_YUAN),
+        ("¥20000000", PriceUnit.YUAN),  # over ¥10m for an item
+        ("0.5", PriceUnit.YUAN),  # under ¥1
+        ("2000000", PriceUnit.YUAN_PER_MONTH),  # a ¥2m monthly rent
+    ],
+)
+def test_targets_outside_a_sane_range_for_the_unit_are_refused(typed: str, unit: PriceUnit) -> None:
+    with pytest.raises(RuleError) as caught:
+        resolve_rule(parse_rule(typed), unit)
+    assert caught.value.reason == "rule_price_range"
+
+
+@pytest.mark.parametrize(
+    ("typed", "unit"),
+    [
+        ("100000万", PriceUnit.WAN_YUAN),
+        ("¥1", PriceUnit.YUAN),
+        ("1000000", PriceUnit.YUAN_PER_MONTH),
+    ],
+)
+def test_targets_at_the_edges_of_the_range_are_taken(typed: str, unit: PriceUnit) -> None:
+    assert resolve_rule(parse_rule(typed), unit).kind is RuleKind.TARGET
 
 
 @pytest.mark.parametrize(
@@ -324,3 +364,31 @@ def test_change_percent() -> None:
     assert change_percent(D("3"), D("2")) == D("-33.3")
     assert change_percent(None, D("2")) is None
     assert change_percent(D("0"), D("2")) is None
+
+
+def test_targets_stored_before_rules_were_bounded_become_any_drop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from storage import database
+
+    path = tmp_path / "bot.sqlite3"
+    monkeypatch.setattr(database, "MIGRATIONS", database.MIGRATIONS[:6])
+    old = database.Database(path)
+    old.db.execute(
+        "INSERT INTO watched_listings (ref_key, platform, listing_id, title, url, price_unit, "
+        "status, first_seen_at) VALUES ('xianyu:712345678901', 'xianyu', '712345678901', 't', "
+        "'u', 'yuan', 'on_sale', 0)"
+    )
+    for user_id, value in ((1, "9" * 3000), (2, "2500")):
+        old.db.execute(
+            "INSERT INTO subscriptions (user_id, chat_id, ref_key, rule, rule_value, "
+            "base_status, created_at, updated_at) VALUES (?, ?, 'xianyu:712345678901', "
+            "'target', ?, 'on_sale', 0, 0)",
+            [user_id, user_id, value],
+        )
+    old.close()
+    monkeypatch.undo()
+    new = database.Database(path)
+    rows = new.db.execute("SELECT user_id, rule, rule_value FROM subscriptions ORDER BY user_id")
+    assert rows.fetchall() == [(1, "any_drop", None), (2, "target", "2500")]
+    new.close()

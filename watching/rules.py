@@ -40,6 +40,17 @@ from clients.models import ListingStatus, PriceUnit
 BARE_YUAN_THRESHOLD = Decimal(100_000)
 WAN = Decimal(10_000)
 MAX_PERCENT = Decimal(100)
+#: the percentages a user may ask for: a drop of 1 % to 99 %
+PERCENT_RANGE = (Decimal(1), Decimal(99))
+#: targets a real listing can have, per price unit, in that unit: ¥1 up to ¥1bn for a
+#: home, ¥1m a month for a rent, ¥10m for an item. Anything else is a typo or an attack
+#: (a 3,000-digit target made every alert too long for Telegram).
+TARGET_RANGE: dict[PriceUnit, tuple[Decimal, Decimal]] = {
+    PriceUnit.WAN_YUAN: (Decimal("0.0001"), Decimal(100_000)),
+    PriceUnit.YUAN_PER_MONTH: (Decimal(1), Decimal(1_000_000)),
+    PriceUnit.YUAN: (Decimal(1), Decimal(10_000_000)),
+}
+MAX_INTEGER_DIGITS = 12  # more is out of every range: refused before any arithmetic
 
 
 class RuleKind(StrEnum):
@@ -219,8 +230,8 @@ def change_percent(old: Decimal | None, new: Decimal | None) -> Decimal | None:
 
 # -- parsing what the user typed ------------------------------------------------------
 
-_NUMBER = r"(\d+(?:\.\d+)?)"
-_PERCENT = re.compile(rf"-?{_NUMBER}%")
+_NUMBER = r"(\d+(?:\.\d{1,4})?)"
+_PERCENT = re.compile(rf"(-?){_NUMBER}%")
 _PRICE = re.compile(rf"(?:¥|rmb|cny)?{_NUMBER}(万元|万|w|元|yuan|rmb|cny|k)?")
 _ANY_WORDS = frozenset({"any", "drop", "anydrop", "任意", "降价", "任何"})
 
@@ -235,11 +246,14 @@ def parse_rule(text: str) -> RuleInput:
     if not flat or flat in _ANY_WORDS:
         return RuleInput(RuleKind.ANY_DROP)
     if m := _PERCENT.fullmatch(flat):
-        value = _decimal(m.group(1))
-        if not (0 < value < MAX_PERCENT):
+        value = _decimal(m.group(2))
+        low, high = PERCENT_RANGE
+        if m.group(1) or not (low <= value <= high):  # `-5%` is no 5 % drop
             raise RuleError("rule_percent_range")
         return RuleInput(RuleKind.PERCENT, value.normalize())
     if m := _PRICE.fullmatch(flat):
+        if len(m.group(1).split(".")[0]) > MAX_INTEGER_DIGITS:
+            raise RuleError("rule_price_range")
         value = _decimal(m.group(1))
         suffix = m.group(2) or ""
         unit = "listing"
@@ -266,7 +280,8 @@ def resolve_rule(typed: RuleInput, unit: PriceUnit) -> Rule:
             value = value / WAN
     elif typed.unit == "wan":
         value = value * WAN
-    if value <= 0:
+    low, high = TARGET_RANGE[unit]
+    if not (low <= value <= high):
         raise RuleError("rule_price_range")
     return Rule(RuleKind.TARGET, value.normalize())
 

@@ -125,6 +125,7 @@ TEXTS: dict[str, str] = {
     "error_account_exists": "{platform}: that account already exists.",
     "error_error": "{platform} failed. Try again later.",
     "error_internal": "Sorry, something went wrong on my side. Please try again.",
+    "error_storage_full": "Sorry, my storage is full, so nothing could be saved. The operator has been told; please try again later.",
     # -- price alerts: /watch, /watches, /unwatch, alert messages (handlers/watches.py, alerts.py)
     "watch_usage": (
         "Send <code>/watch &lt;link or ID&gt; [rule]</code>. Rules: nothing = any price drop, "
@@ -137,8 +138,11 @@ TEXTS: dict[str, str] = {
         "I didn't understand the rule “{rule}”. Use nothing (any drop), <code>5%</code>, "
         "or a price like <code>2500</code>."
     ),
-    "rule_percent_range": "The percentage must be more than 0 and less than 100, e.g. <code>5%</code>.",
-    "rule_price_range": "The target price must be above zero.",
+    "rule_percent_range": "The percentage must be a drop from 1% to 99%, without a minus sign, e.g. <code>5%</code>.",
+    "rule_price_range": (
+        "That target is not a price a listing can have. Use a real price above zero, e.g. "
+        "<code>250万</code> for a home, <code>¥3000</code> for a rent or an item."
+    ),
     "watch_started": (
         "🔔 Watching <b>{title}</b>\nNow: {price} · {status}\nRule: {rule}\n"
         "I'll tell you when the price drops past your rule, or when it is sold, rented, "
@@ -197,6 +201,7 @@ TEXTS: dict[str, str] = {
     ),
     "link_bad_account": "That is not a phone number, an email address or an Anjuke ID.",
     "private_only": "Please use this in a private chat with me: it involves your personal data.",
+    "btn_continue_private": "Continue in private ↗",
     "link_done": "✅ Linked Anjuke account <code>{id}</code>.\n{details}",
     "link_offer_phone": "Anjuke has no account with the phone number {account} (1011). Create one with it?",
     "link_offer_email": "Anjuke has no account with the email address {account} (1011). Create one with it?",

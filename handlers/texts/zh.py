@@ -120,6 +120,7 @@ TEXTS: dict[str, str] = {
     "error_account_exists": "{platform}：该账号已存在。",
     "error_error": "{platform}出错了，请稍后再试。",
     "error_internal": "抱歉，我这边出了点问题，请重试。",
+    "error_storage_full": "抱歉，我的存储空间已满，刚才的操作未能保存。已通知管理员，请稍后再试。",
     # -- 降价提醒：/watch、/watches、/unwatch、提醒消息
     "watch_usage": (
         "发送 <code>/watch &lt;链接或 ID&gt; [规则]</code>。规则：不写 = 任意降价，"
@@ -129,8 +130,8 @@ TEXTS: dict[str, str] = {
     "watch_one_listing": "每次 /watch 只能关注一个房源或商品。",
     "watch_pick_first": "请先回答上面的问题，答完我就开始关注。",
     "rule_unknown": "看不懂规则“{rule}”。可以不写（任意降价）、写 <code>5%</code> 或价格如 <code>2500</code>。",
-    "rule_percent_range": "百分比必须大于 0 且小于 100，例如 <code>5%</code>。",
-    "rule_price_range": "目标价必须大于零。",
+    "rule_percent_range": "百分比须在 1% 到 99% 之间，不要加负号，例如 <code>5%</code>。",
+    "rule_price_range": "这个目标价不像真实价格。请写大于零的合理价格，例如房子 <code>250万</code>，租房或闲置物品 <code>¥3000</code>。",
     "watch_started": (
         "🔔 已关注 <b>{title}</b>\n当前：{price} · {status}\n规则：{rule}\n"
         "价格按规则下降，或已售、已出租、下架、重新上架时，我会通知你。/watches 查看全部关注。"
@@ -185,6 +186,7 @@ TEXTS: dict[str, str] = {
     "link_usage": "发送 <code>/link &lt;手机号、邮箱或安居客 ID&gt;</code>，例如 <code>/link 13800138000</code>。",
     "link_bad_account": "这不是手机号、邮箱或安居客 ID。",
     "private_only": "涉及个人信息，请在与我的私聊中使用。",
+    "btn_continue_private": "去私聊继续 ↗",
     "link_done": "✅ 已绑定安居客账号 <code>{id}</code>。\n{details}",
     "link_offer_phone": "安居客没有手机号为 {account} 的账号（1011）。要用它注册一个吗？",
     "link_offer_email": "安居客没有邮箱为 {account} 的账号（1011）。要用它注册一个吗？",

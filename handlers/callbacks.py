@@ -1,0 +1,336 @@
+"""The one codec for inline buttons' callback_data: every button is built and read here.
+
+Each kind of button is a frozen dataclass with a prefix; `encode` turns one into at most
+64 bytes, `decode` turns pressed data back into one, or None for anything malformed or
+foreign (unknown prefix, a platform not in the registry, an ID of the wrong shape, a
+city Beike does not have, an integer out of range). Handlers are registered with
+`matches(kind)` so a malformed button reaches no handler, no platform and no storage;
+`handlers/__init__.py` answers it "this button has expired".
+
+    r|<ref key>                refresh a card in place
+    p|<ref key>                a card's photos as an album
+    w|<ref key>                watch the price
+    v|<ref key>                an alert's "view the card"
+    k|<platform>|<id>          the platform of an ambiguous bare ID
+    c|<city id>|<house code>   the city of a Beike code
+    h|<subscription id>        an alert's price history
+    u|<subscription id>        unwatch
+    ar|<user id>, ax|<user id> create the offered Anjuke account / cancel
+    fy|<user id>, fn|<user id> /forget: yes / no
+    q|<token>|<answer>         a quote question: an option index, `p<page>` or `x` (cancel)
+    qa|<token>|<action>        a quote card: `c`, `f`, `c<i>`, `f<i>`, `b` (back), `r` (again)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal, TypeVar
+
+from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES
+from clients.base import ListingClient
+from clients.beike import CITIES
+from clients.models import ListingRef
+from clients.registry import LISTING_CLIENTS
+
+MAX_BYTES = 64  # Telegram's limit for callback_data
+MAX_ID = 2**63 - 1  # SQLite's INTEGER, and beyond any Telegram user id
+#: quote tokens are secrets.token_urlsafe(4 or 6)
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{4,16}")
+_NUMBER = re.compile(r"[1-9][0-9]{0,18}")  # ASCII digits only: '²'.isdigit() is True
+_INDEX = re.compile(r"0|[1-9][0-9]{0,2}")  # an option index or page, 0-999
+
+_CLIENTS: dict[str, type[ListingClient]] = {cls.platform: cls for cls in LISTING_CLIENTS}
+CITY_IDS: frozenset[str] = frozenset(city[0] for city in CITIES)
+
+
+def valid_ref(platform: str, listing_id: str, city_id: str | None = None) -> ListingRef | None:
+    """The ref when every part is one we could have written: a registry platform, that
+    platform's ID shape, and a known Beike city exactly when the platform is Beike."""
+    client = _CLIENTS.get(platform)
+    if client is None or not client.is_listing_id(listing_id):
+        return None
+    if (platform == "beike") != (city_id is not None) or (city_id and city_id not in CITY_IDS):
+        return None
+    return ListingRef(platform, listing_id, city_id)
+
+
+def ref_from_key(key: str) -> ListingRef | None:
+    parts = key.split(":")
+    if len(parts) == 2:
+        return valid_ref(parts[0], parts[1])
+    if len(parts) == 3:
+        return valid_ref(parts[0], parts[2], parts[1])
+    return None
+
+
+B = TypeVar("B")
+
+
+def number(text: str, maximum: int = MAX_ID) -> int | None:
+    if not _NUMBER.fullmatch(text):
+        return None
+    value = int(text)
+    return value if value <= maximum else None
+
+
+def _one_field(kind: Callable[[Any], B], fields: list[str], read: Callable[[str], Any]) -> B | None:
+    """A button of one field: `kind(read(field))`, or None when it does not read."""
+    value = read(fields[0]) if len(fields) == 1 else None
+    return kind(value) if value is not None else None
+
+
+# -- the buttons ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _RefButton:
+    ref: ListingRef
+    PREFIX: ClassVar[str] = ""
+
+    def fields(self) -> tuple[str, ...]:
+        return (self.ref.key,)
+
+    @classmethod
+    def parse(cls, fields: list[str]) -> _RefButton | None:
+        return _one_field(cls, fields, ref_from_key)
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh(_RefButton):
+    PREFIX: ClassVar[str] = "r"
+
+
+@dataclass(frozen=True, slots=True)
+class Photos(_RefButton):
+    PREFIX: ClassVar[str] = "p"
+
+
+@dataclass(frozen=True, slots=True)
+class Watch(_RefButton):
+    PREFIX: ClassVar[str] = "w"
+
+
+@dataclass(frozen=True, slots=True)
+class ViewCard(_RefButton):
+    PREFIX: ClassVar[str] = "v"
+
+
+@dataclass(frozen=True, slots=True)
+class PickPlatform:
+    platform: str
+    listing_id: str
+    PREFIX: ClassVar[str] = "k"
+
+    def fields(self) -> tuple[str, ...]:
+        return (self.platform, self.listing_id)
+
+    @classmethod
+    def parse(cls, fields: list[str]) -> PickPlatform | None:
+        if len(fields) != 2:
+            return None
+        platform, listing_id = fields
+        # Beike's city is asked next, so the ID alone is checked here
+        client = _CLIENTS.get(platform)
+        if client is None or not client.is_listing_id(listing_id):
+            return None
+        return cls(platform, listing_id)
+
+    @property
+    def ref(self) -> ListingRef | None:
+        """The listing; None for Beike, whose city is asked next."""
+        return None if self.platform == "beike" else ListingRef(self.platform, self.listing_id)
+
+
+@dataclass(frozen=True, slots=True)
+class PickCity:
+    city_id: str
+    house_code: str
+    PREFIX: ClassVar[str] = "c"
+
+    def fields(self) -> tuple[str, ...]:
+        return (self.city_id, self.house_code)
+
+    @classmethod
+    def parse(cls, fields: list[str]) -> PickCity | None:
+        if len(fields) != 2 or valid_ref("beike", fields[1], fields[0]) is None:
+            return None
+        return cls(fields[0], fields[1])
+
+    @property
+    def ref(self) -> ListingRef:
+        return ListingRef("beike", self.house_code, self.city_id)
+
+
+@dataclass(frozen=True, slots=True)
+class _IdButton:
+    """A button that names one number: a subscription, or the user it was offered to."""
+
+    id: int
+    PREFIX: ClassVar[str] = ""
+
+    def fields(self) -> tuple[str, ...]:
+        return (str(self.id),)
+
+    @classmethod
+    def parse(cls, fields: list[str]) -> _IdButton | None:
+        return _one_field(cls, fields, number)
+
+
+@dataclass(frozen=True, slots=True)
+class History(_IdButton):
+    PREFIX: ClassVar[str] = "h"
+
+
+@dataclass(frozen=True, slots=True)
+class Unwatch(_IdButton):
+    PREFIX: ClassVar[str] = "u"
+
+
+@dataclass(frozen=True, slots=True)
+class CreateAccount(_IdButton):
+    PREFIX: ClassVar[str] = "ar"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelAccount(_IdButton):
+    PREFIX: ClassVar[str] = "ax"
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetYes(_IdButton):
+    PREFIX: ClassVar[str] = "fy"
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetNo(_IdButton):
+    PREFIX: ClassVar[str] = "fn"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteAnswer:
+    """A quote question's button: an option, a page of options, or cancel."""
+
+    token: str
+    kind: Literal["option", "page", "cancel"]
+    index: int = 0
+    PREFIX: ClassVar[str] = "q"
+
+    def fields(self) -> tuple[str, ...]:
+        arg = {"option": str(self.index), "page": f"p{self.index}", "cancel": "x"}[self.kind]
+        return (self.token, arg)
+
+    @classmethod
+    def parse(cls, fields: list[str]) -> QuoteAnswer | None:
+        if len(fields) != 2 or not _TOKEN.fullmatch(fields[0]):
+            return None
+        token, arg = fields
+        if arg == "x":
+            return cls(token, "cancel")
+        if arg[:1] == "p" and _INDEX.fullmatch(arg[1:]):
+            return cls(token, "page", int(arg[1:]))
+        if _INDEX.fullmatch(arg):
+            return cls(token, "option", int(arg))
+        return None
+
+
+_CARD_CHOICES = {"c": len(CONDITIONS), "f": len(FUNCTION_STATUSES)}
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteCardAction:
+    """A quote card's button: `c`/`f` open a menu, `c<i>`/`f<i>` re-quote, `b` back, `r` again."""
+
+    token: str
+    action: Literal["c", "f", "b", "r"]
+    index: int | None = None
+    PREFIX: ClassVar[str] = "qa"
+
+    def fields(self) -> tuple[str, ...]:
+        return (self.token, self.action + ("" if self.index is None else str(self.index)))
+
+    @classmethod
+    def parse(cls, fields: list[str]) -> QuoteCardAction | None:
+        if len(fields) != 2 or not _TOKEN.fullmatch(fields[0]):
+            return None
+        token, arg = fields
+        if arg in ("c", "f", "b", "r"):
+            return cls(token, arg)  # type: ignore[arg-type]
+        action, rest = arg[:1], arg[1:]
+        if action in _CARD_CHOICES and _INDEX.fullmatch(rest) and int(rest) < _CARD_CHOICES[action]:
+            return cls(token, action, int(rest))  # type: ignore[arg-type]
+        return None
+
+
+Button = (
+    Refresh
+    | Photos
+    | Watch
+    | ViewCard
+    | PickPlatform
+    | PickCity
+    | History
+    | Unwatch
+    | CreateAccount
+    | CancelAccount
+    | ForgetYes
+    | ForgetNo
+    | QuoteAnswer
+    | QuoteCardAction
+)
+KINDS: tuple[type, ...] = (
+    Refresh,
+    Photos,
+    Watch,
+    ViewCard,
+    PickPlatform,
+    PickCity,
+    History,
+    Unwatch,
+    CreateAccount,
+    CancelAccount,
+    ForgetYes,
+    ForgetNo,
+    QuoteAnswer,
+    QuoteCardAction,
+)
+_BY_PREFIX: dict[str, type] = {kind.PREFIX: kind for kind in KINDS}  # type: ignore[attr-defined]
+
+
+def encode(button: Button) -> str:
+    data = "|".join((button.PREFIX, *button.fields()))
+    if len(data.encode()) > MAX_BYTES:
+        raise ValueError(f"callback_data over {MAX_BYTES} bytes: {data!r}")
+    return data
+
+
+def decode(data: object) -> Button | None:
+    """The button pressed, or None when `data` is not one this bot could have written."""
+    if not isinstance(data, str) or len(data.encode()) > MAX_BYTES:
+        return None
+    prefix, _, rest = data.partition("|")
+    kind = _BY_PREFIX.get(prefix)
+    if kind is None or not rest:
+        return None
+    return kind.parse(rest.split("|"))  # type: ignore[attr-defined, no-any-return]
+
+
+def matches(*kinds: type) -> Callable[[object], bool]:
+    """A CallbackQueryHandler pattern: data that decodes to one of `kinds`."""
+    return lambda data: isinstance(decode(data), kinds)
+
+
+def malformed(data: object) -> bool:
+    return decode(data) is None
+
+
+T = TypeVar("T")
+
+
+def read(data: object, kind: type[T]) -> T:
+    """The button of a handler registered with `matches(kind)` (so it does decode)."""
+    button = decode(data)
+    if not isinstance(button, kind):
+        raise ValueError(f"not a {kind!r} button")
+    return button
