@@ -16,8 +16,10 @@ import handlers
 from bot.config import Settings
 from bot.rate_limiter import FloodSafeRateLimiter
 from bot.services import Services
+from handlers import quotes
 from handlers.alerts import start_alerts
 from handlers.common import set_commands
+from storage.persistence import SQLitePersistence
 
 #: Connections to the Bot API for everything but getUpdates (which has its own). Telegram
 #: takes about 30 messages a second, so at a 50-250 ms round trip 2-8 requests are in
@@ -46,6 +48,7 @@ def build_application(
         .pool_timeout(BOT_API_POOL_TIMEOUT)
         .read_timeout(20)
         .get_updates_read_timeout(40)
+        .persistence(SQLitePersistence(services.database, [quotes.STATE_PREFIX]))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

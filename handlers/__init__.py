@@ -44,11 +44,10 @@ def register(application: Application) -> None:  # type: ignore[type-arg]
     application.add_handler(
         CallbackQueryHandler(watches.on_question_answered, pattern=r"^[kc]\|"), group=1
     )
-    # trade-in quotes (handlers/quotes.py); typed answers and descriptions come through
-    # listings.on_text, so these stay ahead of the generic text handler
-    application.add_handler(CommandHandler("quote", quotes.quote_command))
-    application.add_handler(CommandHandler("cancel", quotes.cancel_command))
-    application.add_handler(CallbackQueryHandler(quotes.on_question_button, pattern=r"^q\|"))
+    # trade-in quotes (handlers/quotes.py): a ConversationHandler per chat and user. Typed
+    # answers, descriptions and listings all arrive as text, so it reads every text message
+    # (through listings.on_text); the plain handler after it serves updates without a user
+    application.add_handler(quotes.conversation_handler(listings.on_text))
     application.add_handler(CallbackQueryHandler(quotes.on_card_button, pattern=r"^qa\|"))
     application.add_handler(
         MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, listings.on_text)

@@ -15,6 +15,7 @@ from decimal import Decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clients.models import Fact, Listing, ListingKind, ListingStatus, PriceUnit
+from clients.tradein import tradein_device
 from handlers.texts import LANGUAGES, t
 
 CAPTION_LIMIT = 1024
@@ -181,6 +182,8 @@ def card_keyboard(listing: Listing, lang: str) -> InlineKeyboardMarkup:
                 t(lang, "btn_photos", count=min(10, len(listing.photos))), callback_data=f"p|{key}"
             )
         )
+    if tradein_device(listing) is not None:
+        second.append(InlineKeyboardButton(t(lang, "btn_tradein"), callback_data=f"ti|{key}"))
     if listing.url.startswith(("https://", "http://")):
         second.append(
             InlineKeyboardButton(

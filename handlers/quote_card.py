@@ -83,12 +83,23 @@ def recycle_text(option: RecycleOption, lang: str) -> str:
 
 
 def render_quote(
-    quote: Quote, lang: str, token: str | None = None, *, sandbox: bool = False
+    quote: Quote,
+    lang: str,
+    token: str | None = None,
+    *,
+    sandbox: bool = False,
+    asking: Decimal | None = None,
 ) -> QuoteCard:
+    """The card; `asking` (a listing's asking price) adds the trade-in comparison."""
     req = quote.request
     lines = [
         f"💱 <b>{e(device_title(req))}</b>",
         f"💰 <b>{e(money(quote.final_price))}</b>",
+    ]
+    if asking is not None:
+        compared = t(lang, "tradein_compare", asking=money(asking), pays=money(quote.final_price))
+        lines.append(f"🏷 {e(compared)}")
+    lines += [
         e(
             t(
                 lang,

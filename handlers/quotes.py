@@ -8,11 +8,19 @@ typed answer works too. Several descriptions (one per line) get one card each; t
 gateway keeps upstream calls to Aihuishou's 5 at once and caches each quote for
 10 minutes, so asking again costs no quota.
 
-The conversation state lives on the server, in `context.chat_data` under the
-user's id, so it is per chat and per user: two people asking in one group never
-mix. It ends with the last card, with /cancel, or after `CONVERSATION_TIMEOUT`
-seconds without an answer (a JobQueue job; the clock is checked as well, so a late
-press after a restart is refused too).
+The flow is a python-telegram-bot `ConversationHandler` (`conversation_handler`), per
+chat and per user: two people asking in one group never mix. Its one state, ASKING,
+means "a question is open"; what is being asked lives in `context.chat_data` under
+the user's id, and the card states under `CARDS_KEY`. Both, and the conversation
+states, are kept by the bot's persistence (`storage.persistence`, in the SQLite
+file), so a question answered or a card button pressed after a restart still works.
+The conversation ends with the last card, with /cancel, or after
+`CONVERSATION_TIMEOUT` seconds without an answer (the handler's `conversation_timeout`,
+a JobQueue job; a restart loses that job, so the clock is checked as well).
+
+A Xianyu card that describes a device has a trade-in button (`ti|<listing key>`): it
+quotes the same device (`clients.tradein`), asking for what the item does not say,
+and the card compares the asking price with what Aihuishou pays.
 
 Callback data (at most 64 bytes; tokens only, the state stays here):
     q|<conversation token>|<i>     answer the current question with option i
@@ -22,6 +30,7 @@ Callback data (at most 64 bytes; tokens only, the state stays here):
     qa|<card token>|c<i> / f<i>    re-quote with that one change
     qa|<card token>|b              back to the card's own buttons
     qa|<card token>|r              quote again
+    ti|<listing key>               trade-in value of a listing
 """
 
 from __future__ import annotations
@@ -31,13 +40,26 @@ import html
 import logging
 import re
 import secrets
+import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
-from cachetools import LRUCache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
 
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES
 from clients.devices import (
@@ -51,10 +73,12 @@ from clients.devices import (
     split_descriptions,
 )
 from clients.errors import NotFound, PlatformError
-from clients.models import Quote, QuoteRequest
+from clients.models import ListingRef, Quote, QuoteRequest
+from clients.tradein import tradein_device
 from handlers.common import edit_in_place, error_text, reply, services, user_lang
 from handlers.quote_card import card_keyboard, e, render_quote, value_label
 from handlers.texts import t
+from storage.persistence import SQLitePersistence
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +88,13 @@ CONVERSATION_TIMEOUT = 600.0
 MAX_DEVICES = 20
 PAGE_SIZE = 12
 CLOSEST_MODELS = 4
-#: quote cards whose buttons still work (token -> request), oldest forgotten first
-CARD_MEMORY = 5000
+#: quote cards per chat whose buttons still work (token -> request), oldest forgotten first
+CARDS_PER_CHAT = 100
+#: chat_data keys of this flow; the persistence keeps these and nothing else
+STATE_PREFIX = "quote"
+CARDS_KEY = "quote_cards"
+#: the conversation's one state: a question is open
+ASKING = 0
 #: option buttons per row, by the field asked for
 COLUMNS = {"brand": 3, "model": 2, "storage": 3, "ram": 3, "condition": 3, "function_status": 2}
 #: fields a typed answer may fill besides the one asked for
@@ -78,6 +107,7 @@ class Pending:
 
     device: ParsedDevice
     not_recorded: str | None = None
+    asking: Decimal | None = None  # a listing's asking price, for the trade-in check
 
 
 @dataclass
@@ -100,14 +130,18 @@ class Conversation:
 class CardState:
     request: QuoteRequest
     owner_id: int | None
+    asking: Decimal | None = None
 
 
 def state_key(user_id: int) -> str:
-    return f"quote:{user_id}"
+    return f"{STATE_PREFIX}:{user_id}"
 
 
-def job_name(chat_id: int, user_id: int) -> str:
-    return f"quote-timeout:{chat_id}:{user_id}"
+def callback_parts(data: str) -> tuple[str, str]:
+    """`prefix|token|argument` -> (token, argument), argument "" when there is none: the one
+    reader of this flow's callback data (`ti|<listing key>` gives the key as the token)."""
+    _, token, argument = [*data.split("|", 2), "", ""][:3]
+    return token, argument
 
 
 def catalogue() -> Catalogue:
@@ -117,6 +151,72 @@ def catalogue() -> Catalogue:
 def strip_tags(text: str) -> str:
     """An HTML text as plain text for a callback answer (200 characters at most)."""
     return html.unescape(re.sub(r"<[^>]+>", "", text))[:200]
+
+
+# -- the ConversationHandler ----------------------------------------------------------------
+
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]
+
+
+def conversation_state(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """ASKING while the user has a question open in this chat, else END."""
+    return ASKING if active_conversation(update, context) is not None else ConversationHandler.END
+
+
+def in_conversation(
+    callback: Callback,
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int]]:
+    """A handler callback that tells the ConversationHandler the state it leaves behind."""
+
+    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        await callback(update, context)
+        return conversation_state(update, context)
+
+    return handle
+
+
+def conversation_handler(on_text: Callback) -> ConversationHandler:  # type: ignore[type-arg]
+    """The quote flow; `on_text` is the bot's plain-text handler (listings, descriptions and
+    typed answers all arrive as text, so one handler reads them in every state)."""
+    every: list[BaseHandler] = [  # type: ignore[type-arg]
+        CommandHandler("quote", in_conversation(quote_command)),
+        CommandHandler("cancel", in_conversation(cancel_command)),
+        CallbackQueryHandler(in_conversation(on_question_button), pattern=r"^q\|"),
+        CallbackQueryHandler(in_conversation(on_tradein_button), pattern=r"^ti\|"),
+        MessageHandler(
+            (filters.TEXT | filters.CAPTION) & ~filters.COMMAND, in_conversation(on_text)
+        ),
+    ]
+    with warnings.catch_warnings():
+        # per_message=False is meant: the conversation is per chat and user, and a button
+        # names its question by token (PTB warns that buttons are not tracked per message)
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=every,
+            states={ASKING: every, ConversationHandler.TIMEOUT: [TypeHandler(Update, on_timeout)]},
+            fallbacks=[],
+            per_chat=True,
+            per_user=True,
+            per_message=False,
+            conversation_timeout=CONVERSATION_TIMEOUT,
+            name="quote",
+            persistent=True,
+        )
+
+
+def forget_quotes(application: Application, user_id: int) -> None:  # type: ignore[type-arg]
+    """/forget: the user's open questions, quote cards and conversation states, in every chat."""
+    changed = []
+    for chat_id, chat_data in application.chat_data.items():
+        cards: dict[str, CardState] = chat_data.get(CARDS_KEY) or {}
+        mine = [token for token, card in cards.items() if card.owner_id == user_id]
+        for token in mine:
+            del cards[token]
+        if chat_data.pop(state_key(user_id), None) is not None or mine:
+            changed.append(chat_id)
+    application.mark_data_for_update_persistence(chat_ids=changed)
+    if isinstance(application.persistence, SQLitePersistence):
+        application.persistence.forget_user(user_id)
 
 
 # -- entry points -------------------------------------------------------------------------
@@ -209,12 +309,9 @@ def is_current(update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Convers
 
 
 def end_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Conversation | None:
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or context.chat_data is None:
+    user = update.effective_user
+    if user is None or context.chat_data is None:
         return None
-    if context.job_queue is not None:
-        for job in context.job_queue.get_jobs_by_name(job_name(chat.id, user.id)):
-            job.schedule_removal()
     return context.chat_data.pop(state_key(user.id), None)
 
 
@@ -225,8 +322,11 @@ async def start_quotes(
     lang: str,
     *,
     dropped: int = 0,
+    asking: Decimal | None = None,
 ) -> None:
-    """Quote every complete description at once; then ask about the others, one by one."""
+    """Quote every complete description at once; then ask about the others, one by one.
+
+    `asking` is the asking price of the listing the devices come from (trade-in check)."""
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
     previous = end_conversation(update, context)
@@ -236,12 +336,12 @@ async def start_quotes(
         token=secrets.token_urlsafe(4), lang=lang, touched=services(context).clock.monotonic()
     )
     complete = [d for d in devices if d.complete]
-    conv.queue = [Pending(d) for d in devices if not d.complete]
+    conv.queue = [Pending(d, asking=asking) for d in devices if not d.complete]
     if complete:
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
         results = await asyncio.gather(*(fetch_quote(context, d.to_request()) for d in complete))
         for device, result in zip(complete, results, strict=True):
-            pending = await deliver(update, context, device, result, lang)
+            pending = await deliver(update, context, Pending(device, asking=asking), result, lang)
             if pending is not None:
                 conv.queue.append(pending)
     if dropped:
@@ -274,7 +374,7 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conv
             continue
         await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
         result = await fetch_quote(context, device.to_request())
-        conv.current = await deliver(update, context, device, result, conv.lang)
+        conv.current = await deliver(update, context, conv.current, result, conv.lang)
 
 
 def next_field(device: ParsedDevice) -> str | None:
@@ -310,7 +410,6 @@ async def ask(
     text += "\n" + t(lang, "quote_type_or_press")
     conv.question_text = text
     conv.touched = services(context).clock.monotonic()
-    schedule_timeout(update, context, conv)
     sent = await reply(update, text, reply_markup=question_keyboard(conv))
     conv.question_id = sent.message_id if sent is not None else None
     return True
@@ -342,37 +441,14 @@ def question_keyboard(conv: Conversation) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def schedule_timeout(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conversation
-) -> None:
-    chat, user = update.effective_chat, update.effective_user
-    if context.job_queue is None or chat is None or user is None:
-        return
-    name = job_name(chat.id, user.id)
-    for job in context.job_queue.get_jobs_by_name(name):
-        job.schedule_removal()
-    context.job_queue.run_once(
-        on_timeout,
-        CONVERSATION_TIMEOUT,
-        chat_id=chat.id,
-        user_id=user.id,
-        name=name,
-        data=conv.token,
-    )
-
-
-async def on_timeout(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """No answer in time: drop the state and say so on the question itself."""
-    job = context.job
-    assert job is not None and job.chat_id is not None and job.user_id is not None
-    chat_data = context.application.chat_data.get(job.chat_id)
-    if chat_data is None:
-        return
-    conv: Conversation | None = chat_data.get(state_key(job.user_id))
-    if conv is None or conv.token != job.data:
-        return  # answered, cancelled or restarted meanwhile
-    del chat_data[state_key(job.user_id)]
-    await close_question(context, job.chat_id, conv, t(conv.lang, "quote_timed_out"))
+async def on_timeout(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """No answer in time (the ConversationHandler's timeout): drop the state and say so on
+    the question itself."""
+    assert isinstance(update, Update)
+    conv = end_conversation(update, context)
+    chat = update.effective_chat
+    if conv is not None and chat is not None:
+        await close_question(context, chat.id, conv, t(conv.lang, "quote_timed_out"))
 
 
 async def close_question(
@@ -442,14 +518,15 @@ async def fetch_quote(
 async def deliver(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    device: ParsedDevice,
+    pending: Pending,
     result: Quote | PlatformError,
     lang: str,
 ) -> Pending | None:
     """Send the card or the error; a model the platform does not record comes back as a
     question with the closest catalogue models."""
+    device = pending.device
     if isinstance(result, Quote):
-        await send_card(update, context, result, lang)
+        await send_card(update, context, result, lang, asking=pending.asking)
         return None
     if isinstance(result, NotFound) and device.model:
         closest = [
@@ -464,26 +541,33 @@ async def deliver(
                 device_type=None,
                 ambiguous={**device.ambiguous, "model": tuple(closest)},
             )
-            return Pending(retry, not_recorded=device.model)
+            return Pending(retry, not_recorded=device.model, asking=pending.asking)
     await reply(update, error_text(result, lang))
     return None
 
 
-def remember_card(
-    context: ContextTypes.DEFAULT_TYPE, request: QuoteRequest, owner_id: int | None
-) -> str:
-    cards = context.bot_data.setdefault("quote_cards", LRUCache(maxsize=CARD_MEMORY))
+def remember_card(context: ContextTypes.DEFAULT_TYPE, state: CardState) -> str:
+    """Keep a card's request in the chat's data (persisted); the chat's oldest go first."""
+    assert context.chat_data is not None
+    cards: dict[str, CardState] = context.chat_data.setdefault(CARDS_KEY, {})
     token = secrets.token_urlsafe(6)
-    cards[token] = CardState(request, owner_id)
+    cards[token] = state
+    for oldest in list(cards)[: max(0, len(cards) - CARDS_PER_CHAT)]:
+        del cards[oldest]
     return token
 
 
 async def send_card(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, quote: Quote, lang: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    quote: Quote,
+    lang: str,
+    *,
+    asking: Decimal | None = None,
 ) -> Message | None:
     user = update.effective_user
-    token = remember_card(context, quote.request, user.id if user else None)
-    card = render_quote(quote, lang, token, sandbox=services(context).settings.demo)
+    token = remember_card(context, CardState(quote.request, user.id if user else None, asking))
+    card = render_quote(quote, lang, token, sandbox=services(context).settings.demo, asking=asking)
     return await reply(update, card.text, reply_markup=card.keyboard, disable_web_page_preview=True)
 
 
@@ -494,7 +578,7 @@ async def on_question_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     query = update.callback_query
     assert query is not None and query.data is not None and context.chat_data is not None
     lang = user_lang(update, context)
-    _, token, arg = query.data.split("|", 2)
+    token, arg = callback_parts(query.data)
     conv = active_conversation(update, context)
     message = query.message
     if (
@@ -516,12 +600,12 @@ async def on_question_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         await query.answer()
         await close_question(context, chat_id, conv, t(lang, "quote_cancelled"))
         return
-    if arg.startswith("p"):
-        conv.page = max(0, int(arg[1:]))
+    if arg[:1] == "p" and arg[1:].isdigit():
+        conv.page = int(arg[1:])
         await query.answer()
         await query.edit_message_reply_markup(question_keyboard(conv))
         return
-    index = int(arg)
+    index = int(arg) if arg.isdigit() else -1
     if conv.current is None or conv.field is None or not 0 <= index < len(conv.options):
         await query.answer(t(lang, "quote_expired"))
         return
@@ -538,9 +622,9 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
-    _, token, arg = query.data.split("|", 2)
-    cards = context.bot_data.get("quote_cards") or {}
-    state: CardState | None = cards.get(token)
+    token, arg = callback_parts(query.data)
+    cards: dict[str, CardState] = (context.chat_data or {}).get(CARDS_KEY) or {}
+    state = cards.get(token)
     if state is None:
         await query.answer(t(lang, "quote_card_expired"), show_alert=True)
         return
@@ -576,6 +660,30 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer(strip_tags(error_text(result, lang)), show_alert=True)
         return
     state.request = request
-    card = render_quote(result, lang, token, sandbox=services(context).settings.demo)
+    card = render_quote(
+        result, lang, token, sandbox=services(context).settings.demo, asking=state.asking
+    )
     changed = await edit_in_place(query, card.text, card.keyboard)
     await query.answer(t(lang, "quote_requoted" if changed else "quote_unchanged"))
+
+
+async def on_tradein_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """💱 on a Xianyu card: quote the item's device on Aihuishou, asking for what it omits."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    lang = user_lang(update, context)
+    try:
+        ref = ListingRef.from_key(callback_parts(query.data)[0])
+        listing = await services(context).gateway.listing(ref)
+    except ValueError:
+        await query.answer(t(lang, "tradein_no_device"), show_alert=True)
+        return
+    except PlatformError as exc:
+        await query.answer(strip_tags(error_text(exc, lang)), show_alert=True)
+        return
+    device = tradein_device(listing, catalogue())
+    if device is None:
+        await query.answer(t(lang, "tradein_no_device"), show_alert=True)
+        return
+    await query.answer()
+    await start_quotes(update, context, [device], lang, asking=listing.price)

@@ -164,12 +164,38 @@ def _m004_linked_accounts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m005_conversation_state(db: sqlite_utils.Database) -> None:
+    # python-telegram-bot's persistence (storage/persistence.py): the quote conversation's
+    # state per chat and user, and the chat data it needs (open questions, quote cards).
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS conversations (
+            name TEXT NOT NULL,               -- the ConversationHandler's name
+            key TEXT NOT NULL,                -- its key as JSON, e.g. [chat_id, user_id]
+            user_id INTEGER,                  -- the key's user, so /forget can find it
+            state TEXT NOT NULL,              -- the state as JSON
+            PRIMARY KEY (name, key)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS chat_state (
+            chat_id INTEGER PRIMARY KEY,
+            data BLOB NOT NULL,               -- pickled dict: only the keys the bot persists
+            updated_at REAL NOT NULL
+        )
+        """
+    )
+
+
 #: (version, name, step). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
     (2, "users: language and default city", _m002_users),
     (3, "price alerts: listings, price history, subscriptions, alerts", _m003_price_alerts),
     (4, "linked Anjuke accounts", _m004_linked_accounts),
+    (5, "conversation state (python-telegram-bot persistence)", _m005_conversation_state),
 ]
 
 

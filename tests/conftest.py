@@ -61,6 +61,27 @@ class BotEnv:
     async def press(self, user: User, message: SentMessage, button: int | str) -> str:
         return await self.emulator.press(user, message, button)
 
+    async def restart(self) -> None:
+        """Stop the bot as a deploy does and start a new one on the same database."""
+        await stop_bot(self.application)
+        await self.services.close()
+        self.services = build_services(self.settings, self.clock)
+        self.application = build_application(self.settings, self.services)
+        await start_bot(self.application)
+
+
+async def start_bot(application: Any) -> None:
+    await application.initialize()
+    await application.start()
+    await application.post_init(application)  # as bot/__main__.py does
+    await application.updater.start_polling(poll_interval=0.0, timeout=1)
+
+
+async def stop_bot(application: Any) -> None:
+    await application.updater.stop()
+    await application.stop()
+    await application.shutdown()
+
 
 async def start_bot_env(tmp_path: Path, **settings_overrides: Any) -> AsyncIterator[BotEnv]:
     clock = FakeClock()
@@ -77,16 +98,13 @@ async def start_bot_env(tmp_path: Path, **settings_overrides: Any) -> AsyncItera
         }
         settings = load_settings(**overrides)
         services = build_services(settings, clock)
-        application = build_application(settings, services)
-        async with application:
-            await application.start()
-            await application.post_init(application)  # as bot/__main__.py does
-            await application.updater.start_polling(poll_interval=0.0, timeout=1)
-            try:
-                yield BotEnv(clock, sandbox, emulator, settings, services, application)
-            finally:
-                await application.updater.stop()
-                await application.stop()
+        env = BotEnv(clock, sandbox, emulator, settings, services, None)
+        env.application = build_application(settings, services)
+        await start_bot(env.application)
+        try:
+            yield env
+        finally:
+            await stop_bot(env.application)
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from handlers.quotes import CONVERSATION_TIMEOUT, job_name
+from telegram.ext import ConversationHandler
+
+from handlers.quotes import CONVERSATION_TIMEOUT
 from sandbox.aihuishou import PRICED_MODELS, base_price
 from sandbox.botapi import SentMessage
 from sandbox.core import Fault
@@ -35,6 +37,12 @@ def labels(message: SentMessage) -> list[str]:
 def price_of(card: SentMessage) -> Decimal:
     line = card.visible.splitlines()[1]
     return Decimal(re.sub(r"[^\d.]", "", line))
+
+
+def quote_conversation(bot_env: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    """The bot's quote ConversationHandler."""
+    [handler] = [h for h in bot_env.application.handlers[0] if isinstance(h, ConversationHandler)]
+    return handler
 
 
 def aihuishou(bot_env: Any) -> dict[str, Any]:
@@ -183,7 +191,7 @@ async def test_timeout_job_ends_the_conversation_and_says_so(bot_env):
     conv = bot_env.application.chat_data[user.id][f"quote:{user.id}"]
     # the handler resumes after its sendMessage answer: let it note the question's id
     await bot_env.emulator.wait_for(lambda: conv.question_id == question.message_id)
-    [job] = bot_env.application.job_queue.get_jobs_by_name(job_name(user.id, user.id))
+    job = quote_conversation(bot_env).timeout_jobs[(user.id, user.id)]
     assert job.next_t is not None
     await job.run(bot_env.application)  # what the JobQueue does after CONVERSATION_TIMEOUT
     assert "No answer for 10 minutes" in question.visible
