@@ -116,7 +116,7 @@ class Conversation:
 
     token: str
     lang: str
-    touched: float  # clock.monotonic() of the last question
+    touched: float  # clock.time() of the last question (wall time: it outlives a restart)
     current: Pending | None = None
     queue: list[Pending] = field(default_factory=list)
     field: str | None = None
@@ -296,7 +296,7 @@ def active_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> C
     conv: Conversation | None = context.chat_data.get(state_key(user.id))
     if conv is None:
         return None
-    if services(context).clock.monotonic() - conv.touched > CONVERSATION_TIMEOUT:
+    if services(context).clock.time() - conv.touched > CONVERSATION_TIMEOUT:
         end_conversation(update, context)
         return None
     return conv
@@ -333,7 +333,7 @@ async def start_quotes(
     if previous is not None:
         await close_question(context, chat.id, previous, "✖")
     conv = Conversation(
-        token=secrets.token_urlsafe(4), lang=lang, touched=services(context).clock.monotonic()
+        token=secrets.token_urlsafe(4), lang=lang, touched=services(context).clock.time()
     )
     complete = [d for d in devices if d.complete]
     conv.queue = [Pending(d, asking=asking) for d in devices if not d.complete]
@@ -409,7 +409,7 @@ async def ask(
         text += f"\n<i>{e(known)}</i>"
     text += "\n" + t(lang, "quote_type_or_press")
     conv.question_text = text
-    conv.touched = services(context).clock.monotonic()
+    conv.touched = services(context).clock.time()
     sent = await reply(update, text, reply_markup=question_keyboard(conv))
     conv.question_id = sent.message_id if sent is not None else None
     return True
