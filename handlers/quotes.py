@@ -212,6 +212,8 @@ def forget_quotes(application: Application, user_id: int) -> None:  # type: igno
         mine = [token for token, card in cards.items() if card.owner_id == user_id]
         for token in mine:
             del cards[token]
+        if not cards:
+            chat_data.pop(CARDS_KEY, None)
         if chat_data.pop(state_key(user_id), None) is not None or mine:
             changed.append(chat_id)
     application.mark_data_for_update_persistence(chat_ids=changed)
