@@ -117,7 +117,9 @@ async def test_only_the_quote_state_is_stored_and_no_secret(bot_env):
     assert chat_id == user.id
     assert all(key.startswith("quote") for key in pickle.loads(blob))
     secrets = [TOKEN, bot_env.settings.aihuishou_app_secret.get_secret_value()]
-    content = await asyncio.to_thread(bot_env.settings.database_path.read_bytes)
+    database = bot_env.settings.database_path
+    files = [database, database.with_name(database.name + "-wal")]
+    content = b"".join([await asyncio.to_thread(f.read_bytes) for f in files if f.exists()])
     assert not any(secret.encode() in content for secret in secrets if secret)
     persistence = bot_env.application.persistence
     assert isinstance(persistence, SQLitePersistence)
