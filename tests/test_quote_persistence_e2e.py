@@ -8,7 +8,6 @@ import pickle
 import sqlite3
 from typing import Any
 
-from handlers.quotes import CONVERSATION_TIMEOUT
 from storage.persistence import SQLitePersistence
 from tests.conftest import TOKEN
 from tests.test_quotes_e2e import (
@@ -64,36 +63,6 @@ async def test_a_card_button_works_after_a_restart(bot_env):
     answer = await bot_env.emulator.wait_for_callback_answer(query)
     assert answer.text == "Quote updated."
     assert price_of(card) > first
-
-
-async def test_a_timed_out_question_after_a_restart_is_refused(bot_env):
-    user = bot_env.user(6003, "en")
-    [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
-    await bot_env.restart()  # the JobQueue's timeout job does not survive; the clock does
-    bot_env.clock.advance(CONVERSATION_TIMEOUT + 1)
-    query = await bot_env.press(user, question, data_of(question, "256GB"))
-    answer = await bot_env.emulator.wait_for_callback_answer(query)
-    assert "has ended" in (answer.text or "")
-
-
-async def test_two_users_in_one_group_keep_their_own_questions_across_a_restart(bot_env):
-    group = bot_env.emulator.group_chat(-100990, "Traders")
-    alice, bob = bot_env.user(6004, "en"), bot_env.user(6005, "en")
-    [alice_q] = await bot_env.say(alice, "/quote iPhone 14 Pro", chat=group)
-    [bob_q] = await bot_env.say(bob, "/quote Mate 60 Pro", chat=group)
-    assert labels(bob_q)[0] == "256GB"
-    await bot_env.restart()
-    assert set(quote_conversation(bot_env)._conversations) >= {
-        (group.id, alice.id),
-        (group.id, bob.id),
-    }
-    query = await bot_env.press(bob, alice_q, data_of(alice_q, "128GB"))
-    answer = await bot_env.emulator.wait_for_callback_answer(query)
-    assert answer.text == "This button belongs to someone else."
-    [bob_next] = await bot_env.say(bob, "512G", chat=group)
-    assert "Mate 60 Pro · 512GB" in bob_next.visible
-    [alice_next] = await press(bot_env, alice, alice_q, data_of(alice_q, "256GB"))
-    assert "iPhone 14 Pro · 256GB" in alice_next.visible
 
 
 async def test_cancel_after_a_restart_ends_the_stored_conversation(bot_env):

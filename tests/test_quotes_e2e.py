@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from telegram.ext import ConversationHandler
 
 from handlers.quotes import CONVERSATION_TIMEOUT
@@ -200,9 +201,12 @@ async def test_timeout_job_ends_the_conversation_and_says_so(bot_env):
     assert nothing.visible == "Nothing to cancel."
 
 
-async def test_a_press_after_the_timeout_is_refused(bot_env):
+@pytest.mark.parametrize("restart", [False, True])
+async def test_a_press_after_the_timeout_is_refused(bot_env, restart):
     user = bot_env.user(2011)
     [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
+    if restart:  # the JobQueue's timeout job does not survive a restart; the clock does
+        await bot_env.restart()
     bot_env.clock.advance(CONVERSATION_TIMEOUT + 1)
     query = await bot_env.press(user, question, data_of(question, "256GB"))
     answer = await bot_env.emulator.wait_for_callback_answer(query)
@@ -212,12 +216,15 @@ async def test_a_press_after_the_timeout_is_refused(bot_env):
 # -- groups ------------------------------------------------------------------------------
 
 
-async def test_two_users_in_one_group_do_not_mix(bot_env):
+@pytest.mark.parametrize("restart", [False, True])
+async def test_two_users_in_one_group_do_not_mix(bot_env, restart):
     group = bot_env.emulator.group_chat(-100777, "Traders")
     alice, bob = bot_env.user(2012, "en"), bot_env.user(2013, "en")
     [alice_q] = await bot_env.say(alice, "/quote iPhone 14 Pro", chat=group)
     [bob_q] = await bot_env.say(bob, "/quote Mate 60 Pro", chat=group)
     assert labels(alice_q)[0] == "128GB" and labels(bob_q)[0] == "256GB"
+    if restart:  # both conversations come back from the database, still apart
+        await bot_env.restart()
 
     query = await bot_env.press(bob, alice_q, data_of(alice_q, "128GB"))
     answer = await bot_env.emulator.wait_for_callback_answer(query)
