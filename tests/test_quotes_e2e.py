@@ -189,11 +189,11 @@ async def test_the_cancel_button_ends_the_conversation(bot_env):
 async def test_timeout_job_ends_the_conversation_and_says_so(bot_env):
     user = bot_env.user(2010)
     [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
-    conv = bot_env.application.chat_data[user.id][f"quote:{user.id}"]
-    # the handler resumes after its sendMessage answer: let it note the question's id
-    await bot_env.emulator.wait_for(lambda: conv.question_id == question.message_id)
-    job = quote_conversation(bot_env).timeout_jobs[(user.id, user.id)]
-    assert job.next_t is not None
+    handler = quote_conversation(bot_env)
+    # the ConversationHandler schedules its timeout job once the handler has returned
+    await bot_env.emulator.wait_for(lambda: (user.id, user.id) in handler.timeout_jobs)
+    job = handler.timeout_jobs[(user.id, user.id)]
+    assert job.next_t is not None and handler.conversation_timeout == CONVERSATION_TIMEOUT
     await job.run(bot_env.application)  # what the JobQueue does after CONVERSATION_TIMEOUT
     assert "No answer for 10 minutes" in question.visible
     assert question.buttons == []
