@@ -1070,6 +1070,8 @@ class BotApiEmulator:
         known = self._methods.get(name.lower())
         try:
             params, uploads = await self._read_params(request)
+        except ConnectionResetError:  # the bot went away mid-request (Ctrl-C): nobody to answer
+            return web.Response(status=499)
         except ApiError as error:
             self.calls.append(ApiCall(known[0] if known else name, {}))
             await self._notify_activity()
