@@ -16,7 +16,9 @@ from telegram.ext import ApplicationBuilder, Defaults
 import handlers
 from bot.config import Settings
 from bot.health import HEARTBEAT_SECONDS, beat
+from bot.persistence import SQLitePersistence
 from bot.rate_limiter import FloodSafeRateLimiter
+from handlers import quotes
 from handlers.alerts import start_alerts
 from handlers.common import set_commands
 from handlers.context import CONTEXT_TYPES, BotApplication, BotContext, Services
@@ -55,6 +57,7 @@ def build_application(
         .pool_timeout(BOT_API_POOL_TIMEOUT)
         .read_timeout(20)
         .get_updates_read_timeout(40)
+        .persistence(SQLitePersistence(services.conversations, [quotes.STATE_PREFIX]))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

@@ -12,6 +12,7 @@ from handlers.context import Services
 from storage.accounts import AccountStore
 from storage.alerts import AlertStore
 from storage.budgets import BudgetStore
+from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.quota import QuotaStore
 from storage.subscriptions import SubscriptionStore
@@ -52,6 +53,7 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         subscriptions=subscriptions,
         alerts=alerts,
         accounts=AccountStore(database),
+        conversations=ConversationStore(database),
         gateway=gateway,
         http=http,
         watching=AlertRuntime(

@@ -32,7 +32,8 @@ from handlers import (
 from handlers import callbacks as cb
 from handlers.context import BotApplication
 
-#: every button kind of the codec (handlers/callbacks.py) and the handler that answers it
+#: every button kind of the codec (handlers/callbacks.py) and the handler that answers it,
+#: but for the quote conversation's own (`quotes.CONVERSATION_BUTTONS`)
 BUTTONS: tuple[tuple[Callable[..., Awaitable[None]], tuple[type, ...]], ...] = (
     (listings.on_refresh, (cb.Refresh,)),
     (listings.on_photos, (cb.Photos,)),
@@ -45,7 +46,6 @@ BUTTONS: tuple[tuple[Callable[..., Awaitable[None]], tuple[type, ...]], ...] = (
     (account.on_register_button, (cb.CreateAccount,)),
     (account.on_cancel_button, (cb.CancelAccount,)),
     (forget.on_forget_button, (cb.ForgetYes, cb.ForgetNo)),
-    (quotes.on_question_button, (cb.QuoteAnswer,)),
     (quotes.on_card_button, (cb.QuoteCardAction,)),
 )
 
@@ -87,10 +87,10 @@ def register(application: BotApplication) -> None:
         ),
         group=1,
     )
-    # trade-in quotes (handlers/quotes.py); typed answers and descriptions come through
-    # listings.on_text, so these stay ahead of the generic text handler
-    application.add_handler(CommandHandler("quote", quotes.quote_command))
-    application.add_handler(CommandHandler("cancel", quotes.cancel_command))
+    # trade-in quotes (handlers/quotes.py): a ConversationHandler per chat and user. Typed
+    # answers, descriptions and listings all arrive as text, so it reads every text message
+    # (through listings.on_text); the plain handler after it serves updates without a user
+    application.add_handler(quotes.conversation_handler(listings.on_text))
     application.add_handler(
         MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, listings.on_text)
     )

@@ -11,6 +11,7 @@ city Beike does not have, an integer out of range). Handlers are registered with
     p|<ref key>                a card's photos as an album
     w|<ref key>                watch the price
     v|<ref key>                an alert's "view the card"
+    ti|<ref key>               a Xianyu card's trade-in value (an Aihuishou quote)
     k|<platform>|<id>          the platform of an ambiguous bare ID
     c|<city id>|<house code>   the city of a Beike code
     h|<subscription id>        an alert's price history
@@ -51,7 +52,7 @@ def valid_ref(platform: str, listing_id: str, city_id: str | None = None) -> Lis
     client = _CLIENTS.get(platform)
     if client is None or not client.is_listing_id(listing_id):
         return None
-    if (platform == "beike") != (city_id is not None) or (city_id and city_id not in CITY_IDS):
+    if client.NEEDS_CITY != (city_id is not None) or (city_id and city_id not in CITY_IDS):
         return None
     return ListingRef(platform, listing_id, city_id)
 
@@ -118,6 +119,11 @@ class ViewCard(_RefButton):
 
 
 @dataclass(frozen=True, slots=True)
+class TradeIn(_RefButton):
+    PREFIX: ClassVar[str] = "ti"
+
+
+@dataclass(frozen=True, slots=True)
 class PickPlatform:
     platform: str
     listing_id: str
@@ -139,8 +145,10 @@ class PickPlatform:
 
     @property
     def ref(self) -> ListingRef | None:
-        """The listing; None for Beike, whose city is asked next."""
-        return None if self.platform == "beike" else ListingRef(self.platform, self.listing_id)
+        """The listing; None for a platform whose city is asked next (Beike)."""
+        if _CLIENTS[self.platform].NEEDS_CITY:
+            return None
+        return ListingRef(self.platform, self.listing_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +276,7 @@ Button = (
     | Photos
     | Watch
     | ViewCard
+    | TradeIn
     | PickPlatform
     | PickCity
     | History
@@ -284,6 +293,7 @@ KINDS: tuple[type, ...] = (
     Photos,
     Watch,
     ViewCard,
+    TradeIn,
     PickPlatform,
     PickCity,
     History,

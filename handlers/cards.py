@@ -15,6 +15,7 @@ from decimal import Decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clients.models import Fact, Listing, ListingKind, ListingStatus, PriceUnit
+from clients.tradein import tradein_device
 from handlers import callbacks as cb
 from handlers.texts import LANGUAGES, t
 
@@ -211,6 +212,10 @@ def card_keyboard(listing: Listing, lang: str) -> InlineKeyboardMarkup:
                 t(lang, "btn_photos", count=min(10, len(listing.photos))),
                 callback_data=cb.encode(cb.Photos(ref)),
             )
+        )
+    if tradein_device(listing) is not None:
+        second.append(
+            InlineKeyboardButton(t(lang, "btn_tradein"), callback_data=cb.encode(cb.TradeIn(ref)))
         )
     if listing.url.startswith(("https://", "http://")):
         second.append(

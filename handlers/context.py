@@ -21,6 +21,7 @@ from clients.gateway import Gateway
 from clients.models import ListingRef
 from storage.accounts import AccountStore
 from storage.alerts import AlertStore
+from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.subscriptions import SubscriptionStore
 from storage.users import UserStore
@@ -57,6 +58,7 @@ class Services:
     subscriptions: SubscriptionStore
     alerts: AlertStore
     accounts: AccountStore
+    conversations: ConversationStore
     gateway: Gateway
     http: httpx.AsyncClient
     #: the price-alert machinery (planning credit, last cycle, locks)

@@ -22,6 +22,7 @@ from telegram.ext import ContextTypes
 from handlers import callbacks as cb
 from handlers.common import continue_in_private, is_private, reply, services
 from handlers.context import Services
+from handlers.quotes import forget_quotes
 from handlers.texts import lang_of, t
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,7 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     gone = forget_user(services(context), user.id)
     if context.user_data is not None:
         context.user_data.clear()
+    forget_quotes(context.application, user.id)
     log.info("a user's data was deleted on request (/forget)")
     await reply(
         update,

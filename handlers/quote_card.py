@@ -91,11 +91,18 @@ def render_quote(
     *,
     sandbox: bool = False,
     now: float | None = None,
+    asking: Decimal | None = None,
 ) -> QuoteCard:
+    """The card; `asking` (a listing's asking price) adds the trade-in comparison."""
     req = quote.request
     lines = [
         f"💱 <b>{e(device_title(req))}</b>",
         f"💰 <b>{e(money(quote.final_price))}</b>",
+    ]
+    if asking is not None:
+        compared = t(lang, "tradein_compare", asking=money(asking), pays=money(quote.final_price))
+        lines.append(f"🏷 {e(compared)}")
+    lines += [
         e(
             t(
                 lang,

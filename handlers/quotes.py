@@ -8,11 +8,19 @@ typed answer works too. Several descriptions (one per line) get one card each; t
 gateway keeps upstream calls to Aihuishou's 5 at once and caches each quote for
 10 minutes, so asking again costs no quota.
 
-The conversation state lives on the server, in `context.chat_data` under the
-user's id, so it is per chat and per user: two people asking in one group never
-mix. It ends with the last card, with /cancel, or after `CONVERSATION_TIMEOUT`
-seconds without an answer (a JobQueue job; the clock is checked as well, so a late
-press after a restart is refused too).
+The flow is a python-telegram-bot `ConversationHandler` (`conversation_handler`), per
+chat and per user: two people asking in one group never mix. Its one state, ASKING,
+means "a question is open"; what is being asked lives in `context.chat_data` under
+the user's id, and the card states under `CARDS_KEY`. Both, and the conversation
+states, are kept by the bot's persistence (`bot.persistence`, in the SQLite
+file), so a question answered or a card button pressed after a restart still works.
+The conversation ends with the last card, with /cancel, or after
+`CONVERSATION_TIMEOUT` seconds without an answer (the handler's `conversation_timeout`,
+a JobQueue job; a restart loses that job, so the clock is checked as well).
+
+A Xianyu card that describes a device has a trade-in button (`ti|<listing key>`): it
+quotes the same device (`clients.tradein`), asking for what the item does not say,
+and the card compares the asking price with what Aihuishou pays.
 
 Callback data (at most 64 bytes; tokens only, the state stays here):
     q|<conversation token>|<i>     answer the current question with option i
@@ -22,6 +30,7 @@ Callback data (at most 64 bytes; tokens only, the state stays here):
     qa|<card token>|c<i> / f<i>    re-quote with that one change
     qa|<card token>|b              back to the card's own buttons
     qa|<card token>|r              quote again
+    ti|<listing key>               trade-in value of a listing
 """
 
 from __future__ import annotations
@@ -29,12 +38,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import warnings
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.warnings import PTBUserWarning
 
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES
 from clients.devices import (
@@ -49,6 +71,7 @@ from clients.devices import (
 )
 from clients.errors import NotFound, PlatformError
 from clients.models import Quote, QuoteRequest
+from clients.tradein import tradein_device
 from handlers import callbacks as cb
 from handlers.common import (
     edit_in_place,
@@ -60,6 +83,7 @@ from handlers.common import (
     user_id_of,
     user_lang,
 )
+from handlers.context import BotApplication
 from handlers.quote_card import card_keyboard, e, render_quote, value_label
 from handlers.texts import t
 
@@ -71,6 +95,13 @@ CONVERSATION_TIMEOUT = 600.0
 MAX_DEVICES = 20
 PAGE_SIZE = 12
 CLOSEST_MODELS = 4
+#: quote cards per chat whose buttons still work (token -> request), oldest forgotten first
+CARDS_PER_CHAT = 100
+#: chat_data keys of this flow; the persistence keeps these and nothing else
+STATE_PREFIX = "quote"
+CARDS_KEY = "quote_cards"
+#: the conversation's one state: a question is open
+ASKING = 0
 #: option buttons per row, by the field asked for
 COLUMNS = {"brand": 3, "model": 2, "storage": 3, "ram": 3, "condition": 3, "function_status": 2}
 #: fields a typed answer may fill besides the one asked for
@@ -83,6 +114,7 @@ class Pending:
 
     device: ParsedDevice
     not_recorded: str | None = None
+    asking: Decimal | None = None  # a listing's asking price, for the trade-in check
 
 
 @dataclass
@@ -91,7 +123,7 @@ class Conversation:
 
     token: str
     lang: str
-    touched: float  # clock.monotonic() of the last question
+    touched: float  # clock.time() of the last question (wall time: it outlives a restart)
     current: Pending | None = None
     queue: list[Pending] = field(default_factory=list)
     field: str | None = None
@@ -105,18 +137,88 @@ class Conversation:
 class CardState:
     request: QuoteRequest
     owner_id: int | None
+    asking: Decimal | None = None
 
 
 def state_key(user_id: int) -> str:
-    return f"quote:{user_id}"
-
-
-def job_name(chat_id: int, user_id: int) -> str:
-    return f"quote-timeout:{chat_id}:{user_id}"
+    return f"{STATE_PREFIX}:{user_id}"
 
 
 def catalogue() -> Catalogue:
     return load_catalogue()
+
+
+# -- the ConversationHandler ----------------------------------------------------------------
+
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]
+
+
+def conversation_state(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """ASKING while the user has a question open in this chat, else END."""
+    return ASKING if active_conversation(update, context) is not None else ConversationHandler.END
+
+
+def in_conversation(
+    callback: Callback,
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int]]:
+    """A handler callback that tells the ConversationHandler the state it leaves behind."""
+
+    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        await callback(update, context)
+        return conversation_state(update, context)
+
+    return handle
+
+
+#: the buttons the conversation answers (every other kind: handlers.BUTTONS)
+CONVERSATION_BUTTONS: tuple[type, ...] = (cb.QuoteAnswer, cb.TradeIn)
+
+
+def conversation_handler(on_text: Callback) -> ConversationHandler:  # type: ignore[type-arg]
+    """The quote flow; `on_text` is the bot's plain-text handler (listings, descriptions and
+    typed answers all arrive as text, so one handler reads them in every state)."""
+    every: list[BaseHandler] = [  # type: ignore[type-arg]
+        CommandHandler("quote", in_conversation(quote_command)),
+        CommandHandler("cancel", in_conversation(cancel_command)),
+        CallbackQueryHandler(
+            in_conversation(on_question_button), pattern=cb.matches(cb.QuoteAnswer)
+        ),
+        CallbackQueryHandler(in_conversation(on_tradein_button), pattern=cb.matches(cb.TradeIn)),
+        MessageHandler(
+            (filters.TEXT | filters.CAPTION) & ~filters.COMMAND, in_conversation(on_text)
+        ),
+    ]
+    with warnings.catch_warnings():
+        # per_message=False is meant: the conversation is per chat and user, and a button
+        # names its question by token (PTB warns that buttons are not tracked per message)
+        warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
+        return ConversationHandler(
+            entry_points=every,
+            states={ASKING: every, ConversationHandler.TIMEOUT: [TypeHandler(Update, on_timeout)]},
+            fallbacks=[],
+            per_chat=True,
+            per_user=True,
+            per_message=False,
+            conversation_timeout=CONVERSATION_TIMEOUT,
+            name="quote",
+            persistent=True,
+        )
+
+
+def forget_quotes(application: BotApplication, user_id: int) -> None:
+    """/forget: the user's open questions, quote cards and conversation states, in every chat."""
+    changed = []
+    for chat_id, chat_data in application.chat_data.items():
+        cards: dict[str, CardState] = chat_data.get(CARDS_KEY) or {}
+        mine = [token for token, card in cards.items() if card.owner_id == user_id]
+        for token in mine:
+            del cards[token]
+        if not cards:
+            chat_data.pop(CARDS_KEY, None)
+        if chat_data.pop(state_key(user_id), None) is not None or mine:
+            changed.append(chat_id)
+    application.mark_data_for_update_persistence(chat_ids=changed)
+    application.bot_data.services.conversations.forget_user(user_id)
 
 
 # -- entry points -------------------------------------------------------------------------
@@ -196,7 +298,7 @@ def active_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> C
     conv: Conversation | None = context.chat_data.get(state_key(user.id))
     if conv is None:
         return None
-    if services(context).clock.monotonic() - conv.touched > CONVERSATION_TIMEOUT:
+    if services(context).clock.time() - conv.touched > CONVERSATION_TIMEOUT:
         end_conversation(update, context)
         return None
     return conv
@@ -209,12 +311,9 @@ def is_current(update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Convers
 
 
 def end_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Conversation | None:
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or context.chat_data is None:
+    user = update.effective_user
+    if user is None or context.chat_data is None:
         return None
-    if context.job_queue is not None:
-        for job in context.job_queue.get_jobs_by_name(job_name(chat.id, user.id)):
-            job.schedule_removal()
     return context.chat_data.pop(state_key(user.id), None)
 
 
@@ -225,18 +324,21 @@ async def start_quotes(
     lang: str,
     *,
     dropped: int = 0,
+    asking: Decimal | None = None,
 ) -> None:
-    """Quote every complete description at once; then ask about the others, one by one."""
+    """Quote every complete description at once; then ask about the others, one by one.
+
+    `asking` is the asking price of the listing the devices come from (trade-in check)."""
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
     previous = end_conversation(update, context)
     if previous is not None:
         await close_question(context, chat.id, previous, "✖")
     conv = Conversation(
-        token=secrets.token_urlsafe(4), lang=lang, touched=services(context).clock.monotonic()
+        token=secrets.token_urlsafe(4), lang=lang, touched=services(context).clock.time()
     )
     complete = [d for d in devices if d.complete]
-    conv.queue = [Pending(d) for d in devices if not d.complete]
+    conv.queue = [Pending(d, asking=asking) for d in devices if not d.complete]
     if complete:
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
         results = await asyncio.gather(
@@ -244,7 +346,7 @@ async def start_quotes(
         )
         answers = one_budget_refusal(zip(complete, results, strict=True), lambda a: a[1])
         for device, result in answers:
-            pending = await deliver(update, context, device, result, lang)
+            pending = await deliver(update, context, Pending(device, asking=asking), result, lang)
             if pending is not None:
                 conv.queue.append(pending)
     if dropped:
@@ -277,7 +379,7 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conv
             continue
         await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
         result = await fetch_quote(update, context, device.to_request())
-        conv.current = await deliver(update, context, device, result, conv.lang)
+        conv.current = await deliver(update, context, conv.current, result, conv.lang)
 
 
 def next_field(device: ParsedDevice) -> str | None:
@@ -312,8 +414,7 @@ async def ask(
         text += f"\n<i>{e(known)}</i>"
     text += "\n" + t(lang, "quote_type_or_press")
     conv.question_text = text
-    conv.touched = services(context).clock.monotonic()
-    schedule_timeout(update, context, conv)
+    conv.touched = services(context).clock.time()
     sent = await reply(update, text, reply_markup=question_keyboard(conv))
     conv.question_id = sent.message_id if sent is not None else None
     return True
@@ -360,37 +461,14 @@ def question_keyboard(conv: Conversation) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-def schedule_timeout(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conversation
-) -> None:
-    chat, user = update.effective_chat, update.effective_user
-    if context.job_queue is None or chat is None or user is None:
-        return
-    name = job_name(chat.id, user.id)
-    for job in context.job_queue.get_jobs_by_name(name):
-        job.schedule_removal()
-    context.job_queue.run_once(
-        on_timeout,
-        CONVERSATION_TIMEOUT,
-        chat_id=chat.id,
-        user_id=user.id,
-        name=name,
-        data=conv.token,
-    )
-
-
-async def on_timeout(context: ContextTypes.DEFAULT_TYPE) -> None:
-    """No answer in time: drop the state and say so on the question itself."""
-    job = context.job
-    assert job is not None and job.chat_id is not None and job.user_id is not None
-    chat_data = context.application.chat_data.get(job.chat_id)
-    if chat_data is None:
-        return
-    conv: Conversation | None = chat_data.get(state_key(job.user_id))
-    if conv is None or conv.token != job.data:
-        return  # answered, cancelled or restarted meanwhile
-    del chat_data[state_key(job.user_id)]
-    await close_question(context, job.chat_id, conv, t(conv.lang, "quote_timed_out"))
+async def on_timeout(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """No answer in time (the ConversationHandler's timeout): drop the state and say so on
+    the question itself."""
+    assert isinstance(update, Update)
+    conv = end_conversation(update, context)
+    chat = update.effective_chat
+    if conv is not None and chat is not None:
+        await close_question(context, chat.id, conv, t(conv.lang, "quote_timed_out"))
 
 
 async def close_question(
@@ -463,14 +541,15 @@ async def fetch_quote(
 async def deliver(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
-    device: ParsedDevice,
+    pending: Pending,
     result: Quote | PlatformError,
     lang: str,
 ) -> Pending | None:
     """Send the card or the error; a model the platform does not record comes back as a
     question with the closest catalogue models."""
+    device = pending.device
     if isinstance(result, Quote):
-        await send_card(update, context, result, lang)
+        await send_card(update, context, result, lang, asking=pending.asking)
         return None
     if isinstance(result, NotFound) and device.model:
         closest = [
@@ -485,27 +564,36 @@ async def deliver(
                 device_type=None,
                 ambiguous={**device.ambiguous, "model": tuple(closest)},
             )
-            return Pending(retry, not_recorded=device.model)
+            return Pending(retry, not_recorded=device.model, asking=pending.asking)
     await reply(update, error_text(result, lang))
     return None
 
 
-def remember_card(
-    context: ContextTypes.DEFAULT_TYPE, request: QuoteRequest, owner_id: int | None
-) -> str:
-    cards = context.bot_data.quote_cards
+def remember_card(context: ContextTypes.DEFAULT_TYPE, state: CardState) -> str:
+    """Keep a card's request in the chat's data (persisted); the chat's oldest go first."""
+    assert context.chat_data is not None
+    cards: dict[str, CardState] = context.chat_data.setdefault(CARDS_KEY, {})
     token = secrets.token_urlsafe(6)
-    cards[token] = CardState(request, owner_id)
+    cards[token] = state
+    for oldest in list(cards)[: max(0, len(cards) - CARDS_PER_CHAT)]:
+        del cards[oldest]
     return token
 
 
 async def send_card(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, quote: Quote, lang: str
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    quote: Quote,
+    lang: str,
+    *,
+    asking: Decimal | None = None,
 ) -> Message | None:
     user = update.effective_user
-    token = remember_card(context, quote.request, user.id if user else None)
+    token = remember_card(context, CardState(quote.request, user.id if user else None, asking))
     s = services(context)
-    card = render_quote(quote, lang, token, sandbox=s.settings.demo, now=s.clock.time())
+    card = render_quote(
+        quote, lang, token, sandbox=s.settings.demo, now=s.clock.time(), asking=asking
+    )
     return await reply(update, card.text, reply_markup=card.keyboard)
 
 
@@ -563,8 +651,8 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     lang = user_lang(update, context)
     action = cb.read(query.data, cb.QuoteCardAction)
     token, arg = action.token, action.action
-    cards = context.bot_data.quote_cards
-    state: CardState | None = cards.get(token)
+    cards: dict[str, CardState] = (context.chat_data or {}).get(CARDS_KEY) or {}
+    state = cards.get(token)
     if state is None:
         await query.answer(t(lang, "quote_card_expired"), show_alert=True)
         return
@@ -602,6 +690,27 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     state.request = request
     s = services(context)
-    card = render_quote(result, lang, token, sandbox=s.settings.demo, now=s.clock.time())
+    card = render_quote(
+        result, lang, token, sandbox=s.settings.demo, now=s.clock.time(), asking=state.asking
+    )
     changed = await edit_in_place(query, card.text, card.keyboard)
     await query.answer(t(lang, "quote_requoted" if changed else "quote_unchanged"))
+
+
+async def on_tradein_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """💱 on a Xianyu card: quote the item's device on Aihuishou, asking for what it omits."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    lang = user_lang(update, context)
+    ref = cb.read(query.data, cb.TradeIn).ref
+    try:
+        listing = await services(context).gateway.listing(ref, user_id=user_id_of(update))
+    except PlatformError as exc:
+        await query.answer(strip_tags(error_text(exc, lang)), show_alert=True)
+        return
+    device = tradein_device(listing, catalogue())
+    if device is None:
+        await query.answer(t(lang, "tradein_no_device"), show_alert=True)
+        return
+    await query.answer()
+    await start_quotes(update, context, [device], lang, asking=listing.price)

@@ -254,6 +254,24 @@ ITEMS: tuple[Item, ...] = (
         "已删除的商品。",
         removed=True,
     ),
+    Item(  # a device whose params state everything the trade-in check needs
+        "7023456789012",
+        "vivo X100 12+256G 星迹蓝 自用",
+        Decimal("2399"),
+        Decimal("3999"),
+        "very_good",
+        "手机-vivo手机-vivo X100",
+        (("存储容量", "256GB"), ("运行内存", "12GB"), ("功能状态", "正常")),
+        "福建厦门",
+        "阿明数码",
+        "2200123456",
+        "心",
+        97.5,
+        "包邮",
+        ("验货担保",),
+        2,
+        "功能全部正常。",
+    ),
 )
 
 #: short link code -> where it redirects (`{base}` is the sandbox's own root)

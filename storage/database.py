@@ -181,7 +181,6 @@ def _m005_user_budgets(db: sqlite_utils.Database) -> None:
     )
 
 
-#: (version, name, step). Append only; never edit a step that has shipped.
 def _m006_watches_per_chat(db: sqlite_utils.Database) -> None:
     """A subscription belongs to (user, chat): a group's watch never moves a private one.
 
@@ -216,6 +215,32 @@ def _m007_drop_impossible_targets(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m008_conversation_state(db: sqlite_utils.Database) -> None:
+    # python-telegram-bot's persistence (storage/persistence.py): the quote conversation's
+    # state per chat and user, and the chat data it needs (open questions, quote cards).
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS conversations (
+            name TEXT NOT NULL,               -- the ConversationHandler's name
+            key TEXT NOT NULL,                -- its key as JSON, e.g. [chat_id, user_id]
+            user_id INTEGER,                  -- the key's user, so /forget can find it
+            state TEXT NOT NULL,              -- the state as JSON
+            PRIMARY KEY (name, key)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS chat_state (
+            chat_id INTEGER PRIMARY KEY,
+            data BLOB NOT NULL,               -- pickled dict: only the keys the bot persists
+            updated_at REAL NOT NULL
+        )
+        """
+    )
+
+
+#: (version, name, step). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
     (2, "users: language and default city", _m002_users),
@@ -224,6 +249,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (5, "per-user budgets of upstream calls", _m005_user_budgets),
     (6, "subscriptions per user and chat", _m006_watches_per_chat),
     (7, "impossible targets become any drop", _m007_drop_impossible_targets),
+    (8, "conversation state (python-telegram-bot persistence)", _m008_conversation_state),
 ]
 
 

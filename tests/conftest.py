@@ -71,6 +71,27 @@ class BotEnv:
     async def press(self, user: User, message: SentMessage, button: int | str) -> str:
         return await self.emulator.press(user, message, button)
 
+    async def restart(self) -> None:
+        """Stop the bot as a deploy does and start a new one on the same database."""
+        await stop_bot(self.application)
+        await self.services.close()
+        self.services = build_services(self.settings, self.clock)
+        self.application = build_application(self.settings, self.services)
+        await start_bot(self.application, self.settings)
+
+
+async def start_bot(application: Any, settings: Settings) -> None:
+    await application.initialize()
+    await application.start()
+    await application.post_init(application)  # as bot/__main__.py does
+    await start_updates(application, settings, poll_timeout=1)  # polling or webhook
+
+
+async def stop_bot(application: Any) -> None:
+    await application.updater.stop()
+    await application.stop()
+    await application.shutdown()
+
 
 async def start_bot_env(
     tmp_path: Path, *, demo_market: bool = False, **settings_overrides: Any
@@ -91,16 +112,13 @@ async def start_bot_env(
         settings = load_settings(**overrides)
         services = build_services(settings, clock)
         services.demo_market = sandbox if demo_market else None
-        application = build_application(settings, services)
-        async with application:
-            await application.start()
-            await application.post_init(application)  # as bot/__main__.py does
-            await start_updates(application, settings, poll_timeout=1)  # polling or webhook
-            try:
-                yield BotEnv(clock, sandbox, emulator, settings, services, application)
-            finally:
-                await application.updater.stop()
-                await application.stop()
+        env = BotEnv(clock, sandbox, emulator, settings, services, None)
+        env.application = build_application(settings, services)
+        await start_bot(env.application, settings)
+        try:
+            yield env
+        finally:
+            await stop_bot(env.application)
 
 
 @pytest.fixture

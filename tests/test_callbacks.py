@@ -87,11 +87,10 @@ def test_forged_data_decodes_to_nothing(data: str) -> None:
 
 
 def test_every_button_kind_has_its_handler() -> None:
-    from handlers import BUTTONS
+    from handlers import BUTTONS, quotes
 
-    assert sorted(k.__name__ for _, kinds in BUTTONS for k in kinds) == sorted(
-        k.__name__ for k in cb.KINDS
-    )
+    answered = [k for _, kinds in BUTTONS for k in kinds] + list(quotes.CONVERSATION_BUTTONS)
+    assert sorted(k.__name__ for k in answered) == sorted(k.__name__ for k in cb.KINDS)
 
 
 def test_encoding_past_64_bytes_is_refused() -> None:

@@ -12,7 +12,10 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from handlers.quotes import CONVERSATION_TIMEOUT, job_name
+import pytest
+from telegram.ext import ConversationHandler
+
+from handlers.quotes import CONVERSATION_TIMEOUT
 from sandbox.aihuishou import PRICED_MODELS, base_price
 from sandbox.botapi import SentMessage
 from sandbox.core import Fault
@@ -35,6 +38,12 @@ def labels(message: SentMessage) -> list[str]:
 def price_of(card: SentMessage) -> Decimal:
     line = card.visible.splitlines()[1]
     return Decimal(re.sub(r"[^\d.]", "", line))
+
+
+def quote_conversation(bot_env: Any) -> ConversationHandler:  # type: ignore[type-arg]
+    """The bot's quote ConversationHandler."""
+    [handler] = [h for h in bot_env.application.handlers[0] if isinstance(h, ConversationHandler)]
+    return handler
 
 
 def aihuishou(bot_env: Any) -> dict[str, Any]:
@@ -180,11 +189,11 @@ async def test_the_cancel_button_ends_the_conversation(bot_env):
 async def test_timeout_job_ends_the_conversation_and_says_so(bot_env):
     user = bot_env.user(2010)
     [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
-    conv = bot_env.application.chat_data[user.id][f"quote:{user.id}"]
-    # the handler resumes after its sendMessage answer: let it note the question's id
-    await bot_env.emulator.wait_for(lambda: conv.question_id == question.message_id)
-    [job] = bot_env.application.job_queue.get_jobs_by_name(job_name(user.id, user.id))
-    assert job.next_t is not None
+    handler = quote_conversation(bot_env)
+    # the ConversationHandler schedules its timeout job once the handler has returned
+    await bot_env.emulator.wait_for(lambda: (user.id, user.id) in handler.timeout_jobs)
+    job = handler.timeout_jobs[(user.id, user.id)]
+    assert job.next_t is not None and handler.conversation_timeout == CONVERSATION_TIMEOUT
     await job.run(bot_env.application)  # what the JobQueue does after CONVERSATION_TIMEOUT
     assert "No answer for 10 minutes" in question.visible
     assert question.buttons == []
@@ -192,9 +201,12 @@ async def test_timeout_job_ends_the_conversation_and_says_so(bot_env):
     assert nothing.visible == "Nothing to cancel."
 
 
-async def test_a_press_after_the_timeout_is_refused(bot_env):
+@pytest.mark.parametrize("restart", [False, True])
+async def test_a_press_after_the_timeout_is_refused(bot_env, restart):
     user = bot_env.user(2011)
     [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
+    if restart:  # the JobQueue's timeout job does not survive a restart; the clock does
+        await bot_env.restart()
     bot_env.clock.advance(CONVERSATION_TIMEOUT + 1)
     query = await bot_env.press(user, question, data_of(question, "256GB"))
     answer = await bot_env.emulator.wait_for_callback_answer(query)
@@ -204,12 +216,15 @@ async def test_a_press_after_the_timeout_is_refused(bot_env):
 # -- groups ------------------------------------------------------------------------------
 
 
-async def test_two_users_in_one_group_do_not_mix(bot_env):
+@pytest.mark.parametrize("restart", [False, True])
+async def test_two_users_in_one_group_do_not_mix(bot_env, restart):
     group = bot_env.emulator.group_chat(-100777, "Traders")
     alice, bob = bot_env.user(2012, "en"), bot_env.user(2013, "en")
     [alice_q] = await bot_env.say(alice, "/quote iPhone 14 Pro", chat=group)
     [bob_q] = await bot_env.say(bob, "/quote Mate 60 Pro", chat=group)
     assert labels(alice_q)[0] == "128GB" and labels(bob_q)[0] == "256GB"
+    if restart:  # both conversations come back from the database, still apart
+        await bot_env.restart()
 
     query = await bot_env.press(bob, alice_q, data_of(alice_q, "128GB"))
     answer = await bot_env.emulator.wait_for_callback_answer(query)

@@ -263,4 +263,7 @@ TEXTS: dict[str, str] = {
     "quote_too_many": "每条消息最多估价 {count} 台设备，另外 {dropped} 台没有估价。",
     "quote_unchanged": "价格没有变化。",
     "quote_requoted": "报价已更新。",
+    "btn_tradein": "💱 回收价",
+    "tradein_compare": "标价 {asking} · 爱回收按此成色回收价 {pays}",
+    "tradein_no_device": "看不出这件商品是哪款设备，无法估价。",
 }

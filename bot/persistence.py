@@ -1,0 +1,106 @@
+"""python-telegram-bot persistence in the bot's SQLite file: conversations survive a restart.
+
+`SQLitePersistence` keeps two things (through `storage.conversations`, tables
+`conversations` and `chat_state`) and nothing else:
+
+- the state of every persistent `ConversationHandler`, per key;
+- the entries of `chat_data` whose keys start with one of `chat_data_prefixes` (the
+  quote flow's open question and its cards). Everything else in `chat_data`, all of
+  `user_data` and `bot_data` (which holds the services and their secrets) and callback
+  data are never written.
+
+Writes go straight to SQLite, so `flush` has nothing left to do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from telegram.ext import BasePersistence, PersistenceInput
+
+from storage.conversations import ChatData, ConversationDict, ConversationKey, ConversationStore
+
+#: seconds between PTB's writes of changed chat data and conversation states
+UPDATE_INTERVAL = 5.0
+
+
+class SQLitePersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, Any]]):
+    def __init__(
+        self,
+        store: ConversationStore,
+        chat_data_prefixes: Iterable[str],
+        *,
+        update_interval: float = UPDATE_INTERVAL,
+    ) -> None:
+        super().__init__(
+            store_data=PersistenceInput(
+                bot_data=False, chat_data=True, user_data=False, callback_data=False
+            ),
+            update_interval=update_interval,
+        )
+        self.store = store
+        self.prefixes = tuple(chat_data_prefixes)
+
+    # -- chat data ----------------------------------------------------------------------
+
+    def kept(self, data: ChatData) -> ChatData:
+        return {k: v for k, v in data.items() if isinstance(k, str) and k.startswith(self.prefixes)}
+
+    async def get_chat_data(self) -> dict[int, ChatData]:
+        return {chat_id: self.kept(data) for chat_id, data in self.store.chat_data().items()}
+
+    async def update_chat_data(self, chat_id: int, data: ChatData) -> None:
+        kept = self.kept(data)
+        if kept:
+            self.store.save_chat_data(chat_id, kept)
+        else:
+            self.store.drop_chat_data(chat_id)
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        self.store.drop_chat_data(chat_id)
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: ChatData) -> None:
+        """The database is only written by this process: nothing to refresh."""
+
+    # -- conversations --------------------------------------------------------------------
+
+    async def get_conversations(self, name: str) -> ConversationDict:
+        return self.store.conversations(name)
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        self.store.save_conversation(name, key, new_state)
+
+    # -- what is never stored -------------------------------------------------------------
+
+    async def get_user_data(self) -> dict[int, dict[Any, Any]]:
+        return {}
+
+    async def get_bot_data(self) -> dict[Any, Any]:
+        return {}
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def update_user_data(self, user_id: int, data: dict[Any, Any]) -> None:
+        """user_data is not persisted."""
+
+    async def update_bot_data(self, data: dict[Any, Any]) -> None:
+        """bot_data holds the services and their secrets: never persisted."""
+
+    async def update_callback_data(self, data: Any) -> None:
+        """Callback data is not persisted (the bot does not use arbitrary callback data)."""
+
+    async def drop_user_data(self, user_id: int) -> None:
+        """user_data is not persisted."""
+
+    async def refresh_user_data(self, user_id: int, user_data: dict[Any, Any]) -> None:
+        """user_data is not persisted."""
+
+    async def refresh_bot_data(self, bot_data: dict[Any, Any]) -> None:
+        """bot_data is not persisted."""
+
+    async def flush(self) -> None:
+        """Every write went to SQLite when it was made."""
