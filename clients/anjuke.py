@@ -69,12 +69,11 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from clients.base import Found, Limits, ListingClient
+from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient, RetryPolicy
 from clients.errors import (
     BadRequest,
     NotFound,
     NotPermitted,
-    PlatformError,
     QuotaExhausted,
     RateLimited,
     Transient,
@@ -87,26 +86,28 @@ log = logging.getLogger(__name__)
 PLATFORM = "anjuke"
 API_NAME = "item_get"
 
-# -- error codes (see the module docstring) ---------------------------------------------
-CODE_QUOTA = 6
-CODE_FREQUENCY = 7
-CODE_NO_PERMISSION = 11
-CODE_SERVER_ERROR = 15
-CODE_BAD_SIGNATURE = 25
-CODE_MISSING_KEY = 28
-CODE_BAD_KEY = 29
-CODE_MISSING_PARAMETER = 40
-CODE_BAD_PARAMETER = 41
-CODE_TAKEN_DOWN = 42
-CODE_NO_SUCH_HOUSE = 43
-CODE_SERVER_TIMEOUT = 50
+# -- errors (see the module docstring) --------------------------------------------------
 
-_AUTH_CODES = frozenset({CODE_BAD_SIGNATURE, CODE_MISSING_KEY, CODE_BAD_KEY})
-_LIMIT_CODES = frozenset({CODE_QUOTA, CODE_FREQUENCY, CODE_NO_PERMISSION})
-_TRANSIENT_CODES = frozenset({CODE_SERVER_ERROR, CODE_SERVER_TIMEOUT})
-_NOT_FOUND_WORDS = ("下架", "不存在", "违规", "not found", "not exist")
-_QUOTA_WORDS = ("日调用", "次数", "quota", "配额", "daily")
-_FREQUENCY_WORDS = ("frequency", "频率", "too many", "rate limit")
+_NOT_FOUND = ErrorRule(NotFound, "no such house or taken down", ("下架", "不存在", "违规", "not found"))
+_QUOTA = ErrorRule(QuotaExhausted, "daily quota used up", ("日调用", "次数", "配额", "quota", "daily"))
+_FREQUENCY = ErrorRule(RateLimited, "call frequency exceeded", ("频率", "frequency", "too many"))
+_CREDENTIALS = ErrorRule(NotPermitted, "key or signature refused")
+#: the seed documents HTTP statuses and their causes, no codes
+ERRORS = ErrorMap(
+    statuses={
+        400: (_NOT_FOUND, ErrorRule(BadRequest, "house_id or parameters refused")),
+        401: (_CREDENTIALS,),
+        403: (_QUOTA, _FREQUENCY, ErrorRule(NotPermitted, "permission or IP whitelist refused")),
+        504: (ErrorRule(Transient, "platform timed out"),),
+    },
+    answer=(
+        _NOT_FOUND,
+        _QUOTA,
+        _FREQUENCY,
+        ErrorRule(NotPermitted, "key, signature or permission refused", ("签名", "key", "权限")),
+        ErrorRule(BadRequest, "parameters refused", ("参数", "param")),
+    ),
+)
 
 
 def sign(params: Mapping[str, str], secret: str) -> str:
@@ -384,6 +385,11 @@ class AnjukeClient(ListingClient):
         re.compile(r"\d{16}"),
     )
     NOT_FOUND_TTL: ClassVar[float] = 600.0
+    ERRORS: ClassVar[ErrorMap] = ERRORS
+    # Seed 000: 'first delay 1 s, then doubling, at most 3 retries' for 504 timeouts.
+    RETRY: ClassVar[RetryPolicy] = RetryPolicy(retries=3, first_delay=1.0, jitter=0.0)
+    # Seed 000: going over the rate bans the key for 10 minutes; retrying only extends it.
+    RATE_BAN_SECONDS: ClassVar[float] = 600.0
     # The seed caches price and status 5 min, layout and facilities 30 min, media 24 h.
     # One answer carries all of them and we cache it as one record, so the record lives
     # as long as its shortest-lived part: 5 minutes.
@@ -445,7 +451,7 @@ class AnjukeClient(ListingClient):
         house_id = ref.listing_id
         if not HOUSE_ID.fullmatch(house_id):
             # Not one of the shapes above: the platform could only refuse it.
-            raise BadRequest(self.platform, "not an Anjuke house ID", code=CODE_BAD_PARAMETER)
+            raise BadRequest(self.platform, "not an Anjuke house ID")
         request = self.http.build_request(
             "GET", self.config.api_url, params=self.request_params(house_id, fresh=fresh)
         )
@@ -481,40 +487,8 @@ class AnjukeClient(ListingClient):
         if status == 200 and not isinstance(error, dict):
             return body
         error = error if isinstance(error, dict) else {}
-        if status >= 500:
-            raise Transient(self.platform, f"HTTP {status}", **self._details(status, error))
-        raise self._error(status, error)
-
-    @staticmethod
-    def _details(status: int, error: Mapping[str, Any]) -> dict[str, Any]:
-        """The platform's code and message, kept on the exception for logs."""
-        code: int | str | None = error.get("code")
-        try:
-            code = int(code) if code is not None else None
-        except (TypeError, ValueError):
-            code = _text(code) or None
         message = _text(error.get("msg") or error.get("sub_msg"))
-        return {"code": code, "platform_message": message or None, "http_status": status}
-
-    def _error(self, status: int, error: Mapping[str, Any]) -> PlatformError:
-        details = self._details(status, error)
-        code = details["code"]
-        words = (details["platform_message"] or "").lower()
-        if code in _TRANSIENT_CODES:
-            return Transient(self.platform, "platform error", **details)
-        if code in (CODE_TAKEN_DOWN, CODE_NO_SUCH_HOUSE) or any(
-            w in words for w in _NOT_FOUND_WORDS
-        ):
-            return NotFound(self.platform, "no such house or taken down", **details)
-        if status == 403 or code in _LIMIT_CODES:
-            if code == CODE_QUOTA or any(w in words for w in _QUOTA_WORDS):
-                return QuotaExhausted(self.platform, "daily quota used up", **details)
-            if code == CODE_FREQUENCY or any(w in words for w in _FREQUENCY_WORDS):
-                return RateLimited(self.platform, "call frequency exceeded", **details)
-            return NotPermitted(self.platform, "permission denied", **details)
-        if status == 401 or code in _AUTH_CODES:
-            return NotPermitted(self.platform, "key or signature refused", **details)
-        return BadRequest(self.platform, "request refused", **details)
+        raise self.error_for(status, error.get("code"), message)
 
     def listing_ttl(self, listing: Listing) -> float:
         return self.LISTING_TTL

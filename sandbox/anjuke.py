@@ -2,7 +2,7 @@
 
 Checks, in order: injected faults; `key` (401, code 28 missing / 29 unknown); `sign`
 recomputed with the secret (401, code 25); the tier's per-second rate (403, code 7
-调用频率超限: the platform bans for 10 minutes, the sandbox only refuses that call);
+调用频率超限, and, as the seed says, every call in the next 10 minutes gets the same);
 the tier's daily quota, counted in UTC+8 days (403, code 6 日调用次数超限); the
 parameters (400, code 40 missing, 41 malformed: `api_name` must be item_get,
 `result_type` json, `cache` yes/no, booleans true/false, `house_id` one of the real
@@ -381,6 +381,8 @@ class AnjukeCatalogue:
         self.state = state
         # copies: tests change prices and states, the module's table stays as written
         self.houses: dict[str, House] = {h.house_id: replace(h) for h in houses}
+        #: monotonic time the key's rate ban ends (the sandbox has one key)
+        self.banned_until = float("-inf")
 
     def ids(self) -> list[str]:
         return list(self.houses)
@@ -486,6 +488,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+#: seed 000: 超出频率上限会触发临时封禁 10 分钟
+BAN_SECONDS = 600.0
+
+
 def _error(status: int, code: int | str, msg: str) -> web.Response:
     return web.json_response(
         {"error_response": {"code": code, "msg": msg}}, status=status, dumps=_dumps
@@ -554,7 +560,10 @@ def register(app: web.Application, state: SandboxState) -> None:
         if refusal is None:
             tier = state.tiers[PLATFORM]
             per_day, per_second = TIER_LIMITS[tier]
-            if state.over_rate(PLATFORM, per_second):
+            now = state.clock.monotonic()
+            if now < catalogue.banned_until or state.over_rate(PLATFORM, per_second):
+                if now >= catalogue.banned_until:
+                    catalogue.banned_until = now + BAN_SECONDS
                 refusal = _error(403, 7, "调用频率超限，已临时封禁10分钟")
             elif state.over_quota(PLATFORM, per_day):
                 refusal = _error(403, 6, "日调用次数超限，请明日再试或升级权限")

@@ -164,12 +164,24 @@ def _m004_linked_accounts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m005_platform_pauses(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS platform_pauses (
+            platform TEXT PRIMARY KEY,
+            paused_until REAL NOT NULL  -- wall-clock seconds; the platform's own rate ban
+        )
+        """
+    )
+
+
 #: (version, name, step). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
     (2, "users: language and default city", _m002_users),
     (3, "price alerts: listings, price history, subscriptions, alerts", _m003_price_alerts),
     (4, "linked Anjuke accounts", _m004_linked_accounts),
+    (5, "platform pauses after a rate ban", _m005_platform_pauses),
 ]
 
 

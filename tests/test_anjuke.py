@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,12 +22,16 @@ from clients.errors import (
     PlatformError,
     QuotaExhausted,
     RateLimited,
+    TemporarilyUnavailable,
     Transient,
 )
+from clients.gateway import Gateway
 from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 from clients.recognise import recognise
 from sandbox.core import Fault, drifted_price
 from sandbox.server import Sandbox
+from storage.database import Database
+from storage.quota import QuotaStore
 
 WANGJING = ListingRef("anjuke", "AK2026011800001")
 LUJIAZUI = ListingRef("anjuke", "A1234567890")
@@ -543,6 +548,12 @@ async def test_daily_quota_is_refused_until_the_next_china_day(
         (Fault("code", status=500, code=15, msg="服务内部错误"), Transient),
         (Fault("code", status=504, code=50, msg="服务响应超时"), Transient),
         (Fault("code", status=200, code=41, msg="参数错误"), BadRequest),
+        # issue 11: undocumented codes decide nothing, the status comes first
+        (Fault("code", status=400, code=6, msg="参数错误"), BadRequest),
+        (Fault("code", status=400, code=42, msg="house_id 格式非法"), BadRequest),
+        (Fault("code", status=401, code=43, msg="key不存在"), NotPermitted),
+        (Fault("code", status=401, code=29, msg="房源不存在"), NotPermitted),
+        (Fault("code", status=403, code=42, msg="无接口权限"), NotPermitted),
         (Fault("malformed"), Transient),
         (Fault("disconnect"), Transient),
     ],
@@ -561,6 +572,60 @@ async def test_platform_errors_are_mapped(
         assert caught.value.platform_message == fault.msg
     if fault.kind in ("http", "code"):
         assert caught.value.http_status == fault.status
+
+
+async def test_the_sandbox_bans_the_key_ten_minutes_after_a_rate_overshoot(
+    sandbox: Sandbox, client: AnjukeClient
+) -> None:
+    await fetch(client, WANGJING)
+    with pytest.raises(RateLimited):
+        await client.fetch_listing(WANGJING)  # the same second: over 1 per second
+
+    client.clock.advance(599)  # type: ignore[attr-defined]
+    with pytest.raises(RateLimited):
+        await client.fetch_listing(WANGJING)
+    client.clock.advance(2)  # type: ignore[attr-defined]
+    assert (await client.fetch_listing(WANGJING)).listing_id == WANGJING.listing_id
+
+
+async def test_a_frequency_refusal_pauses_anjuke_for_everyone_across_a_restart(
+    sandbox: Sandbox, client: AnjukeClient, tmp_path: Path
+) -> None:
+    clock = sandbox.state.clock
+    path = tmp_path / "bot.sqlite3"
+    gateway = Gateway({"anjuke": client}, QuotaStore(Database(path, clock)), clock)
+    sandbox.state.inject("anjuke", Fault("code", status=403, code=7, msg="调用频率超限"))
+
+    with pytest.raises(RateLimited):
+        await gateway.listing(WANGJING)
+    assert sandbox.state.counters["anjuke"].calls == 1  # never retried into the ban
+    clock.advance(60)  # type: ignore[attr-defined]
+    with pytest.raises(TemporarilyUnavailable):
+        await gateway.listing(LUJIAZUI)  # another listing, any user
+
+    restarted = Gateway({"anjuke": client}, QuotaStore(Database(path, clock)), clock)
+    clock.advance(500)  # type: ignore[attr-defined]
+    with pytest.raises(TemporarilyUnavailable):
+        await restarted.listing(WANGJING)
+    assert sandbox.state.counters["anjuke"].calls == 1
+    clock.advance(41)  # type: ignore[attr-defined]
+    assert (await restarted.listing(WANGJING)).listing_id == WANGJING.listing_id
+    assert sandbox.state.counters["anjuke"].calls == 2
+
+
+async def test_a_timeout_is_retried_three_times_after_one_two_and_four_seconds(
+    sandbox: Sandbox, client: AnjukeClient, tmp_path: Path
+) -> None:
+    clock = sandbox.state.clock
+    gateway = Gateway({"anjuke": client}, QuotaStore(Database(tmp_path / "b.db", clock)), clock)
+    sandbox.state.inject("anjuke", Fault("code", status=504, code=50, msg="服务响应超时"), 4)
+
+    with pytest.raises(Transient):
+        await gateway.listing(WANGJING)
+
+    assert sandbox.state.counters["anjuke"].calls == 4  # one try and the seed's 3 retries
+    backoff = [s for s in clock.slept if s >= 1.0]  # type: ignore[attr-defined]
+    assert backoff == [1.0, 2.0, 4.0]  # seed 000: first 1 s, then doubling (rate waits < 1 s)
 
 
 async def test_timeout_is_transient(sandbox: Sandbox) -> None:
