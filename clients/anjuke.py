@@ -34,9 +34,10 @@ Protocol (seed 000):
 - `transaction_status` -> status: 在售 / 待售 -> on sale; 已售 / 已成交 -> sold; 出租中 / 招租中
   (offered for rent now) -> on sale; 已出租 / 已租 -> rented; 已预订 -> still on sale, with
   the tag 已预订 (a reservation can fall through, and an alert saying 'sold' would be
-  wrong); 已下架 -> taken down. A missing status (a `field_filter` that leaves it out) is
-  on sale: the platform answers only for published houses. Any other word is not
-  guessed (Transient): a wrong guess would send a false alert.
+  wrong); 已下架 -> taken down; 已售出 / 已租出 / 待租 as their words say. A missing status
+  (a `field_filter` that leaves it out) is on sale: the platform answers only for
+  published houses. Any other word is shown as written (status OTHER), never guessed
+  and never a failure: a wrong guess would send a false alert.
 - Tiers (CONTRACT 4.1): personal 50/day 1/s, enterprise_basic 500/day 3/s,
   enterprise_advanced 5000/day 10/s; going over the rate bans the key for 10 minutes.
 - Cache (seed): price and status 5 min, layout and facilities 30 min, media URLs 24 h.
@@ -88,8 +89,12 @@ API_NAME = "item_get"
 
 # -- errors (see the module docstring) --------------------------------------------------
 
-_NOT_FOUND = ErrorRule(NotFound, "no such house or taken down", ("下架", "不存在", "违规", "not found"))
-_QUOTA = ErrorRule(QuotaExhausted, "daily quota used up", ("日调用", "次数", "配额", "quota", "daily"))
+_NOT_FOUND = ErrorRule(
+    NotFound, "no such house or taken down", ("下架", "不存在", "违规", "not found")
+)
+_QUOTA = ErrorRule(
+    QuotaExhausted, "daily quota used up", ("日调用", "次数", "配额", "quota", "daily")
+)
 _FREQUENCY = ErrorRule(RateLimited, "call frequency exceeded", ("频率", "frequency", "too many"))
 _CREDENTIALS = ErrorRule(NotPermitted, "key or signature refused")
 #: the seed documents HTTP statuses and their causes, no codes
@@ -239,10 +244,13 @@ _STATUSES: dict[str, ListingStatus] = {
     "已预订": ListingStatus.ON_SALE,
     "出租中": ListingStatus.ON_SALE,
     "招租中": ListingStatus.ON_SALE,
+    "待租": ListingStatus.ON_SALE,
     "已售": ListingStatus.SOLD,
+    "已售出": ListingStatus.SOLD,
     "已成交": ListingStatus.SOLD,
     "已出租": ListingStatus.RENTED,
     "已租": ListingStatus.RENTED,
+    "已租出": ListingStatus.RENTED,
     "已下架": ListingStatus.TAKEN_DOWN,
 }
 #: statuses shown as a tag because the status alone does not say them
@@ -304,12 +312,8 @@ def parse_house_detail(detail: Mapping[str, Any], house_id: str) -> Listing:
     house_type = _text(detail.get("house_type"))
     kind = _kind(house_type)
     raw_status = _text(detail.get("transaction_status"))
-    if raw_status:
-        status = _STATUSES.get(raw_status)
-        if status is None:
-            raise Transient(PLATFORM, f"unexpected transaction status {raw_status[:20]!r}")
-    else:
-        status = ListingStatus.ON_SALE
+    # an unknown word is shown as written: a guess could send a false alert
+    status = _STATUSES.get(raw_status, ListingStatus.OTHER) if raw_status else ListingStatus.ON_SALE
     if kind is ListingKind.RENT or (
         kind is ListingKind.COMMERCIAL and ("租" in house_type or "租" in raw_status)
     ):
@@ -360,6 +364,7 @@ def parse_house_detail(detail: Mapping[str, Any], house_id: str) -> Listing:
         facts=tuple(facts),
         tags=tuple(tags),
         agent=_text(detail.get("broker_name")) or None,
+        status_word=raw_status if status is ListingStatus.OTHER else "",
     )
 
 

@@ -32,6 +32,8 @@ class ListingStatus(StrEnum):
     SOLD = "sold"
     RENTED = "rented"
     TAKEN_DOWN = "taken_down"
+    #: a status word the platform uses and we do not know: shown as written, never guessed
+    OTHER = "other"
 
 
 class PriceUnit(StrEnum):
@@ -100,6 +102,8 @@ class Listing:
     tags: tuple[str, ...] = ()
     agent: str | None = None  # agent (homes) or seller nickname (items)
     city_id: str | None = None
+    #: the platform's own status word when `status` is OTHER
+    status_word: str = ""
 
     @property
     def ref(self) -> ListingRef:

@@ -138,9 +138,24 @@ def test_transaction_status_words_are_mapped(
     assert listing.tags == tags
 
 
-def test_unknown_transaction_status_is_not_guessed() -> None:
-    with pytest.raises(Transient):
-        parse_house_detail({"house_type": "二手房", "transaction_status": "冻结"}, "A123456789")
+def test_unknown_transaction_status_is_shown_as_written_never_a_failure() -> None:
+    listing = parse_house_detail({"house_type": "二手房", "transaction_status": "冻结"}, "A123456789")
+
+    assert (listing.status, listing.status_word) == (ListingStatus.OTHER, "冻结")
+
+
+@pytest.mark.parametrize(
+    ("word", "status"),
+    [
+        ("已租出", ListingStatus.RENTED),
+        ("待租", ListingStatus.ON_SALE),
+        ("已售出", ListingStatus.SOLD),
+    ],
+)
+def test_the_issues_status_words_keep_their_meaning(word: str, status: ListingStatus) -> None:
+    detail = {"house_type": "租房", "transaction_status": word}
+
+    assert parse_house_detail(detail, "2398427383").status is status
 
 
 @pytest.mark.parametrize(
