@@ -35,13 +35,12 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from clients.base import Found, Limits, ListingClient
+from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient
 from clients.errors import (
     BadRequest,
     InsufficientBalance,
     NotFound,
     NotPermitted,
-    PlatformError,
     QuotaExhausted,
     RateLimited,
     Transient,
@@ -334,23 +333,27 @@ def parse_house(data: dict[str, Any], ref: ListingRef) -> Listing:
 
 # -- the client -----------------------------------------------------------------------
 
-#: business code -> (error class, what it means); HTTP answers are 200 with these codes
-_CODE_ERRORS: dict[int, tuple[type[PlatformError], str]] = {
-    100: (NotPermitted, "invalid or inactive token"),
-    301: (Transient, "collection failed, retry"),
-    302: (RateLimited, "rate limit exceeded"),
-    303: (QuotaExhausted, "daily quota exceeded"),
-    400: (BadRequest, "invalid parameters"),
-    500: (Transient, "platform server error"),
-    600: (NotPermitted, "permission denied"),
-    601: (InsufficientBalance, "insufficient balance"),
-}
+#: the seed's business codes ("determined by the code field"); HTTP answers are 200
+ERRORS = ErrorMap(
+    statuses={429: (ErrorRule(RateLimited, "too many requests"),)},
+    codes={
+        100: (ErrorRule(NotPermitted, "invalid or inactive token"),),
+        301: (ErrorRule(Transient, "collection failed, retry"),),
+        302: (ErrorRule(RateLimited, "rate limit exceeded"),),
+        303: (ErrorRule(QuotaExhausted, "daily quota exceeded"),),
+        400: (ErrorRule(BadRequest, "invalid parameters"),),
+        500: (ErrorRule(Transient, "platform server error"),),
+        600: (ErrorRule(NotPermitted, "permission denied"),),
+        601: (ErrorRule(InsufficientBalance, "insufficient balance"),),
+    }
+)
 
 
 class BeikeClient(ListingClient):
     """Beike / Lianjia resale detail: one GET per home, city id required."""
 
     platform = "beike"
+    ERRORS: ClassVar[ErrorMap] = ERRORS
     #: limits are per account and unpublished; the gateway learns them from codes 302 / 303
     TIERS: ClassVar[dict[str, Limits]] = {}
     BARE_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (re.compile(r"\d{12}"), _LEGACY_CODE)
@@ -429,14 +432,7 @@ class BeikeClient(ListingClient):
                     self.platform, "no such home", code=0, platform_message=platform_message
                 )
             return parse_house(data, ref)
-        error, meaning = _CODE_ERRORS.get(code, (Transient, "unknown answer code"))  # type: ignore[arg-type]
-        raise error(
-            self.platform,
-            meaning,
-            code=code,  # type: ignore[arg-type]
-            platform_message=platform_message,
-            http_status=response.status_code,
-        )
+        raise self.error_for(response.status_code, code, platform_message or "")
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body with an integer `code`, or the error an HTTP failure means."""
@@ -446,12 +442,8 @@ class BeikeClient(ListingClient):
         try:
             body = self.decode_json(response)
         except Transient:
-            if status in (401, 403):
-                raise NotPermitted(self.platform, f"HTTP {status}", http_status=status) from None
-            if status == 429:
-                raise RateLimited(self.platform, "HTTP 429", http_status=status) from None
-            if 400 <= status < 500:
-                raise BadRequest(self.platform, f"HTTP {status}", http_status=status) from None
+            if 400 <= status < 500:  # no body to read: the status alone decides
+                raise self.error_for(status, None, "") from None
             raise
         code = body.get("code")
         if isinstance(code, str) and code.lstrip("-").isdigit():
