@@ -345,7 +345,7 @@ ERRORS = ErrorMap(
         500: (ErrorRule(Transient, "platform server error"),),
         600: (ErrorRule(NotPermitted, "permission denied"),),
         601: (ErrorRule(InsufficientBalance, "insufficient balance"),),
-    }
+    },
 )
 
 

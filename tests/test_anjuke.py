@@ -139,7 +139,9 @@ def test_transaction_status_words_are_mapped(
 
 
 def test_unknown_transaction_status_is_shown_as_written_never_a_failure() -> None:
-    listing = parse_house_detail({"house_type": "二手房", "transaction_status": "冻结"}, "A123456789")
+    listing = parse_house_detail(
+        {"house_type": "二手房", "transaction_status": "冻结"}, "A123456789"
+    )
 
     assert (listing.status, listing.status_word) == (ListingStatus.OTHER, "冻结")
 
