@@ -51,7 +51,8 @@ Protocol (seed 000):
   - commercial: `SP` + digits for shops (`sp.anjuke.com/shou|zu/<n>`), `XZL` + digits for
     offices (`xzl.anjuke.com/shou|zu/<n>`); without the prefix they would clash with rent IDs.
 - Links: `<city>.anjuke.com/prop/view/<id>`, `m.anjuke.com/<city>/sale/<id>/`,
-  `<city>.zu.anjuke.com/fangyuan/<id>`, `m.anjuke.com/<city>/rent/<id>/`,
+  `<city>.zu.anjuke.com/fangyuan/<id>`, `<city>.zu.anjuke.com/gfangyuan/<id>`,
+  `m.anjuke.com/<city>/rent/<id>/` (rent pages may add `-<n>` after the ID: not part of it),
   `<city>.fang.anjuke.com/loupan/<n>.html`, `m.anjuke.com/<city>/loupan/<n>/`,
   `<city>.sp.anjuke.com/shou|zu/<n>`, `<city>.xzl.anjuke.com/shou|zu/<n>`, and any
   anjuke.com link with an `AK` ID in its path or a `house_id=` query. City slugs are
@@ -140,6 +141,7 @@ HOUSE_ID = re.compile(rf"{_AK_ID}|{_SALE_ID}|{_RENT_ID}|L\d{{4,8}}|(?:SP|XZL)\d{
 _CITY = re.compile(r"[a-z]{2,24}")
 _LABEL = re.compile(r"[a-z]{1,24}")
 _AK_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9]){_AK_ID}(?!\d)")
+_RENT_SEGMENT = re.compile(rf"({_RENT_ID})(?:-\d{{1,3}})?(?:\.html?)?")
 _LOUPAN_PAGE = re.compile(r"(?:[a-z]+-)?(\d{4,8})\.html")
 
 DOMAIN = "anjuke.com"
@@ -192,8 +194,8 @@ def _house_id_from_path(labels: list[str], segments: list[str]) -> str | None:
         if len(segments) < 2:
             return None
         kind, ident = segments[0], segments[1]
-        if section == "zu" and kind == "fangyuan" and RENT_ID.fullmatch(ident):
-            return ident
+        if section == "zu" and kind in ("fangyuan", "gfangyuan"):
+            return _rent_id(ident)
         if section == "fang" and kind == "loupan":
             page = _LOUPAN_PAGE.fullmatch(ident)
             return "L" + page.group(1) if page else None
@@ -212,6 +214,12 @@ def _house_id_from_path(labels: list[str], segments: list[str]) -> str | None:
     return None
 
 
+def _rent_id(segment: str) -> str | None:
+    """A rent page's ID; mobile and `gfangyuan` pages may add `-<n>` after it (not the ID)."""
+    match = _RENT_SEGMENT.fullmatch(segment)
+    return match.group(1) if match else None
+
+
 def _mobile_path(segments: list[str]) -> str | None:
     """m.anjuke.com: `[/<city>]/sale|rent|loupan|sp|xzl/<id>/`."""
     if len(segments) == 3 and _CITY.fullmatch(segments[0]):
@@ -221,8 +229,8 @@ def _mobile_path(segments: list[str]) -> str | None:
     kind, ident = segments
     if kind == "sale" and (SALE_ID.fullmatch(ident) or AK_ID.fullmatch(ident)):
         return ident
-    if kind == "rent" and RENT_ID.fullmatch(ident):
-        return ident
+    if kind == "rent":
+        return _rent_id(ident)
     if kind == "loupan" and LOUPAN_NUMBER.fullmatch(ident):
         return "L" + ident
     if kind in ("sp", "xzl") and COMMERCIAL_NUMBER.fullmatch(ident):

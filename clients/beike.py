@@ -20,6 +20,7 @@ Protocol (seed 001):
   `XXXX00` for prefecture cities, Jinan is Beike's own `370101`), taken from the link's
   city slug (`bj.ke.com`, `m.ke.com/bj/...`); an unknown slug leaves the city to ask.
 - Links: `{slug}.ke.com/ershoufang/{code}.html`, `m.ke.com/{slug}/ershoufang/{code}.html`,
+  the sold-home pages `.../chengjiao/{code}.html` (the same code, the answer says sold),
   the same on `lianjia.com`, and the mini-program path `esfDetail?cityId=..&houseCode=..`.
   House codes are 12 digits (ambiguous with Xianyu as bare IDs); Lianjia's older codes
   are the city letters, district letters and digits (`BJCY91736842`).
@@ -156,9 +157,13 @@ def slug_for_city(city_id: str) -> str | None:
 _DOMAINS = ("ke.com", "lianjia.com")
 #: subdomains that carry the city in the path (`m.ke.com/bj/ershoufang/...`) instead
 _CITYLESS_HOSTS = frozenset({"", "m", "www", "wap"})
-_HOUSE_CODE = r"\d{9,14}|[A-Za-z]{2,8}\d{5,12}"
+#: 12-digit Beike codes, Lianjia's older city + district letters and 8 digits; other
+#: lengths are no house the platform could know, and are never sent upstream
+_HOUSE_CODE = r"\d{12}|[A-Za-z]{4,6}\d{8}"
+#: resale (`ershoufang`) and sold (`chengjiao`) pages name the same house code
 _DETAIL_PATH = re.compile(
-    rf"^/(?:(?P<slug>[a-z]+)/)?ershoufang/(?P<code>{_HOUSE_CODE})\.html?/?$", re.IGNORECASE
+    rf"^/(?:(?P<slug>[a-z]+)/)?(?:ershoufang|chengjiao)/(?P<code>{_HOUSE_CODE})\.html?/?$",
+    re.IGNORECASE,
 )
 _MINI_PROGRAM = re.compile(r"esfDetail\?([A-Za-z0-9=&_%.\-]+)")
 #: Lianjia's older codes: city letters (the link slug), district letters, 8 digits
@@ -414,6 +419,8 @@ class BeikeClient(ListingClient):
     async def fetch_listing(self, ref: ListingRef, *, fresh: bool = False) -> Listing:
         if not ref.city_id:
             raise BadRequest(self.platform, "a Beike home needs its city")
+        if not re.fullmatch(_HOUSE_CODE, ref.listing_id):
+            raise BadRequest(self.platform, "not a Beike house code")
         params = {
             "token": self.config.secret.get_secret_value(),
             "cityId": ref.city_id,

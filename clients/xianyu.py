@@ -32,6 +32,8 @@ Protocol (seed 002):
   enterprise_advanced 100000/day 20/s. Cache: on sale 5 min, sold 1 h, offline 1 day,
   not found 10 min.
 - Links: `2.taobao.com/item.htm?id=`, `(www.|h5.m.)goofish.com/item?id=`,
+  `goofish.com/item/<id>`, `ssr.m.goofish.com/<...item or detail...>?...&id=<id>&...`
+  (the item is `itemId` / `item_id` / `id`, never another numeric parameter),
   `market.m.taobao.com/app/idleFish-F2e/...?id=&itemId=`, `fleamarket://item?id=`, and the
   app's share texts with a short link `m.tb.cn/h.XXXX` (shared with Taobao: `resolve`
   decides from where it leads). Item IDs are 12-13 digits, newer ones 16-19.
@@ -125,6 +127,18 @@ def _host_in(host: str, domain: str) -> bool:
     return subdomain_of(host, domain) is not None
 
 
+#: `goofish.com/item/<id>`: the path form of an item page
+_GOOFISH_ITEM_PATH = re.compile(r"/item/(\d{10,19})(?:\.htm)?/?")
+
+
+def _goofish_item_page(host: str, path: str) -> bool:
+    """An item page on goofish.com; `ssr.m.` serves them under longer paths that say so."""
+    if path.rstrip("/") in ("/item", "/item.htm", "/detail"):
+        return True
+    lowered = path.lower()
+    return host.startswith("ssr.") and ("item" in lowered or "detail" in lowered)
+
+
 def item_id_from_url(url: str) -> str | None:
     """The item ID of a Xianyu item page URL, else None (Taobao items and assets included)."""
     split = split_url(url)
@@ -140,7 +154,10 @@ def item_id_from_url(url: str) -> str | None:
         if not path.startswith("/item"):
             return None
     elif _host_in(host, "goofish.com"):
-        if path.rstrip("/") not in ("/item", "/item.htm", "/detail"):
+        in_path = _GOOFISH_ITEM_PATH.fullmatch(path)
+        if in_path:
+            return in_path.group(1)
+        if not _goofish_item_page(host, path):
             return None
     elif host in _TAOBAO_XIANYU_HOSTS:
         if not any(word in path.lower() for word in _TAOBAO_XIANYU_PATH_WORDS):

@@ -274,11 +274,14 @@ async def test_home_without_city_is_refused_before_any_call(
     assert sandbox.state.counters["beike"].calls == 0
 
 
-async def test_malformed_house_code_is_a_bad_request(client: BeikeClient) -> None:
-    with pytest.raises(BadRequest) as caught:
-        await fetch(client, ListingRef("beike", "12/34", "110000"))
+@pytest.mark.parametrize("code", ["12/34", "10112744967", "1011274496751", "BJ123"])
+async def test_malformed_or_wrong_length_house_code_is_refused_without_a_call(
+    sandbox: Sandbox, client: BeikeClient, code: str
+) -> None:
+    with pytest.raises(BadRequest):
+        await fetch(client, ListingRef("beike", code, "110000"))
 
-    assert caught.value.code == 400
+    assert sandbox.state.counters["beike"].calls == 0
 
 
 async def test_wrong_token_is_not_permitted(sandbox: Sandbox) -> None:

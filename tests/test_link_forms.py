@@ -122,9 +122,19 @@ ANJUKE = [
         [ak("A1234567890")],
     ),
     ("https://bj.anjuke.com/prop/view/A1234567890 A1234567890", [ak("A1234567890")]),
+    # issue 11: rent `gfangyuan` pages and mobile rent pages with `-N` after the ID
+    ("https://bj.zu.anjuke.com/gfangyuan/2398427383", [ak("2398427383")]),
+    ("https://sh.zu.anjuke.com/gfangyuan/1234567890123456?from=list", [ak("1234567890123456")]),
+    ("https://m.anjuke.com/bj/rent/2398427383-3/", [ak("2398427383")]),
+    ("https://m.anjuke.com/sh/rent/1234567890123456-12/?isauction=1", [ak("1234567890123456")]),
+    ("https://bj.zu.anjuke.com/fangyuan/2398427383-1", [ak("2398427383")]),
 ]
 
 BEIKE = [
+    # issue 11: sold (`chengjiao`) pages name the same house code
+    ("https://bj.ke.com/chengjiao/101127449675.html", [bk("101127449675", BJ)]),
+    ("https://m.ke.com/sh/chengjiao/107108339402.html", [bk("107108339402", SH)]),
+    ("https://bj.lianjia.com/chengjiao/101130512345.html", [bk("101130512345", BJ)]),
     ("https://bj.ke.com/ershoufang/101127449675.html", [bk("101127449675", BJ)]),
     ("https://m.ke.com/sh/ershoufang/107108339402.html", [bk("107108339402", SH)]),
     ("https://bj.lianjia.com/ershoufang/101130512345.html", [bk("101130512345", BJ)]),
@@ -171,6 +181,18 @@ BEIKE = [
 ]
 
 XIANYU = [
+    # issue 11: the path form, and ssr pages with `id=` among other numeric parameters
+    ("https://www.goofish.com/item/712345678901", [xy("712345678901")]),
+    ("https://goofish.com/item/6987654321098/", [xy("6987654321098")]),
+    (
+        "https://ssr.m.goofish.com/item?categoryId=50025969&userId=2201234567890&id=712345678901",
+        [xy("712345678901")],
+    ),
+    (
+        "https://ssr.m.goofish.com/wow/moyu/moyu-project/item-detail/pages/index"
+        "?spm=a2170.1&sellerId=2209876543210&itemId=6987654321098&ut_sk=1",
+        [xy("6987654321098")],
+    ),
     ("https://www.goofish.com/item?id=712345678901", [xy("712345678901")]),
     ("https://goofish.com/item?id=712345678901", [xy("712345678901")]),
     ("https://h5.m.goofish.com/item?id=698765432109876543&ut_sk=share", [xy("698765432109876543")]),
@@ -278,6 +300,15 @@ NEGATIVE = [
     "价格 1200000 元",
     "2026-01-18 12:00",
     "A12345678",
+    # issue 11: wrong lengths, lookalike hosts, list pages
+    "https://bj.ke.com/ershoufang/10112744967.html",
+    "https://bj.ke.com/ershoufang/1011274496751.html",
+    "https://bj.ke.com/chengjiao/",
+    "https://bj.zu.anjuke.com/gfangyuan/23984273",
+    "https://m.anjuke.com/bj/rent/",
+    "https://www.goofish.com/item/12345",
+    "https://goofish.com.example.org/item/712345678901",
+    "https://ssr.m.goofish.com/search?categoryId=50025969&userId=2201234567890",
 ]
 
 POSITIVE = ANJUKE + BEIKE + XIANYU + MIXED
