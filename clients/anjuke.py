@@ -41,15 +41,18 @@ Protocol (seed 000):
 - Tiers (CONTRACT 4.1): personal 50/day 1/s, enterprise_basic 500/day 3/s,
   enterprise_advanced 5000/day 10/s; going over the rate bans the key for 10 minutes.
 - Cache (seed): price and status 5 min, layout and facilities 30 min, media URLs 24 h.
-- IDs (`house_id` is the ID as the links show it, except where a prefix keeps two
-  namespaces apart):
+- IDs: `house_id` is sent exactly as the page or search shows it (the seed: from
+  item_search or the official listing page), never with anything of ours added:
   - `AK` + date + 5-digit serial (`AK2026011800001`), the seed's form, any type;
   - second-hand: `A` + 9-10 digits, `S` + 16 digits (`/prop/view/A1234567890`);
   - rent: 10 or 16 digits (`zu.anjuke.com/fangyuan/1234567890`);
-  - new homes: `L` + the loupan number (`fang.anjuke.com/loupan/245678.html` -> `L245678`);
-    the bare loupan number would clash with every other short number;
-  - commercial: `SP` + digits for shops (`sp.anjuke.com/shou|zu/<n>`), `XZL` + digits for
-    offices (`xzl.anjuke.com/shou|zu/<n>`); without the prefix they would clash with rent IDs.
+  - new homes: the loupan number (`fang.anjuke.com/loupan/245678.html` -> `245678`);
+  - commercial: the number of `sp.anjuke.com/shou|zu/<n>` (shops) and
+    `xzl.anjuke.com/shou|zu/<n>` (offices).
+  The kind of listing a link shows travels as `ListingRef.kind` where the ID does not
+  say it (new_home, shop, office; sale and rent IDs have their own shapes): it keeps a
+  shop and a rent flat with the same number apart in the cache and storage keys, and
+  picks the card's kind when the answer has no house_type.
 - Links: `<city>.anjuke.com/prop/view/<id>`, `m.anjuke.com/<city>/sale/<id>/`,
   `<city>.zu.anjuke.com/fangyuan/<id>`, `<city>.zu.anjuke.com/gfangyuan/<id>`,
   `m.anjuke.com/<city>/rent/<id>/` (rent pages may add `-<n>` after the ID: not part of it),
@@ -136,8 +139,21 @@ SALE_ID = re.compile(_SALE_ID)
 RENT_ID = re.compile(_RENT_ID)
 LOUPAN_NUMBER = re.compile(r"\d{4,8}")
 COMMERCIAL_NUMBER = re.compile(r"\d{6,12}")
-#: every house_id shape the client sends (refs from anywhere are checked against it)
-HOUSE_ID = re.compile(rf"{_AK_ID}|{_SALE_ID}|{_RENT_ID}|L\d{{4,8}}|(?:SP|XZL)\d{{6,12}}")
+#: every house_id shape the client sends, as the platform writes it (refs from anywhere are
+#: checked against it): AK IDs, second-hand A/S IDs, and the numbers of rent, loupan, shop
+#: and office pages
+HOUSE_ID = re.compile(rf"{_AK_ID}|{_SALE_ID}|\d{{4,16}}")
+#: the kinds of listing Anjuke links show (`ListingRef.kind`)
+SALE, RENT, NEW_HOME, SHOP, OFFICE = "sale", "rent", "new_home", "shop", "office"
+_LINK_KINDS: dict[str, ListingKind] = {
+    SALE: ListingKind.SALE,
+    RENT: ListingKind.RENT,
+    NEW_HOME: ListingKind.NEW_HOME,
+    SHOP: ListingKind.COMMERCIAL,
+    OFFICE: ListingKind.COMMERCIAL,
+}
+_COMMERCIAL_SECTIONS = {"sp": SHOP, "xzl": OFFICE}
+HouseLink = tuple[str, str | None]  # (house_id as the page shows it, kind of listing)
 _CITY = re.compile(r"[a-z]{2,24}")
 _LABEL = re.compile(r"[a-z]{1,24}")
 _AK_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9]){_AK_ID}(?!\d)")
@@ -163,8 +179,8 @@ def _anjuke_host(url: str) -> tuple[str, str, str] | None:
     return None if sub is None else (sub, path, query)
 
 
-def house_id_from_url(url: str) -> str | None:
-    """The house_id an Anjuke listing URL names, else None (search pages, other hosts...)."""
+def house_id_from_url(url: str) -> HouseLink | None:
+    """(house_id, kind) an Anjuke listing URL names, else None (search pages, other hosts...)."""
     split = _anjuke_host(url)
     if split is None:
         return None
@@ -177,12 +193,16 @@ def house_id_from_url(url: str) -> str | None:
     # The seed's own IDs and any `house_id=` query, on any Anjuke page.
     for value in parse_qs(query).get("house_id", ()):
         if HOUSE_ID.fullmatch(value):
-            return value
+            return value, None
     match = _AK_IN_TEXT.search(path)
-    return match.group() if match else None
+    return (match.group(), None) if match else None
 
 
-def _house_id_from_path(labels: list[str], segments: list[str]) -> str | None:
+def _with_kind(house_id: str | None, kind: str | None) -> HouseLink | None:
+    return None if house_id is None else (house_id, kind)
+
+
+def _house_id_from_path(labels: list[str], segments: list[str]) -> HouseLink | None:
     """The house_id of a listing page, from the host's labels before anjuke.com and the path."""
     if len(labels) > 2 or not all(_LABEL.fullmatch(label) for label in labels):
         return None  # a.b.c.anjuke.com, or labels with digits: no listing pages there
@@ -195,12 +215,13 @@ def _house_id_from_path(labels: list[str], segments: list[str]) -> str | None:
             return None
         kind, ident = segments[0], segments[1]
         if section == "zu" and kind in ("fangyuan", "gfangyuan"):
-            return _rent_id(ident)
+            return _with_kind(_rent_id(ident), None)
         if section == "fang" and kind == "loupan":
             page = _LOUPAN_PAGE.fullmatch(ident)
-            return "L" + page.group(1) if page else None
-        if section in ("sp", "xzl") and kind in ("shou", "zu"):
-            return section.upper() + ident if COMMERCIAL_NUMBER.fullmatch(ident) else None
+            return (page.group(1), NEW_HOME) if page else None
+        if section in _COMMERCIAL_SECTIONS and kind in ("shou", "zu"):
+            if COMMERCIAL_NUMBER.fullmatch(ident):
+                return ident, _COMMERCIAL_SECTIONS[section]
         return None
     if len(labels) > 1:
         return None
@@ -210,7 +231,7 @@ def _house_id_from_path(labels: list[str], segments: list[str]) -> str | None:
     if len(segments) == 3 and segments[:2] == ["prop", "view"]:
         ident = segments[2]
         if SALE_ID.fullmatch(ident) or AK_ID.fullmatch(ident):
-            return ident
+            return ident, None
     return None
 
 
@@ -220,7 +241,7 @@ def _rent_id(segment: str) -> str | None:
     return match.group(1) if match else None
 
 
-def _mobile_path(segments: list[str]) -> str | None:
+def _mobile_path(segments: list[str]) -> HouseLink | None:
     """m.anjuke.com: `[/<city>]/sale|rent|loupan|sp|xzl/<id>/`."""
     if len(segments) == 3 and _CITY.fullmatch(segments[0]):
         segments = segments[1:]
@@ -228,13 +249,13 @@ def _mobile_path(segments: list[str]) -> str | None:
         return None
     kind, ident = segments
     if kind == "sale" and (SALE_ID.fullmatch(ident) or AK_ID.fullmatch(ident)):
-        return ident
+        return ident, None
     if kind == "rent":
-        return _rent_id(ident)
+        return _with_kind(_rent_id(ident), None)
     if kind == "loupan" and LOUPAN_NUMBER.fullmatch(ident):
-        return "L" + ident
-    if kind in ("sp", "xzl") and COMMERCIAL_NUMBER.fullmatch(ident):
-        return kind.upper() + ident
+        return ident, NEW_HOME
+    if kind in _COMMERCIAL_SECTIONS and COMMERCIAL_NUMBER.fullmatch(ident):
+        return ident, _COMMERCIAL_SECTIONS[kind]
     return None
 
 
@@ -309,7 +330,9 @@ def _photos(detail: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(u for u in urls if u))
 
 
-def parse_house_detail(detail: Mapping[str, Any], house_id: str) -> Listing:
+def parse_house_detail(
+    detail: Mapping[str, Any], house_id: str, link_kind: str | None = None
+) -> Listing:
     """A `Listing` from `item_get_response.house_detail` (NotFound when it is empty).
 
     `broker_phone` is read by nobody: it is personal data the bot never shows.
@@ -318,7 +341,8 @@ def parse_house_detail(detail: Mapping[str, Any], house_id: str) -> Listing:
         raise NotFound(PLATFORM, "no such house or taken down")
     listing_id = _text(detail.get("house_id")) or house_id
     house_type = _text(detail.get("house_type"))
-    kind = _kind(house_type)
+    # the answer's house_type decides; a field_filter may leave it out, then the link's kind
+    kind = _kind(house_type) if house_type else _LINK_KINDS.get(link_kind or "", ListingKind.SALE)
     raw_status = _text(detail.get("transaction_status"))
     # an unknown word is shown as written: a guess could send a false alert
     status = _STATUSES.get(raw_status, ListingStatus.OTHER) if raw_status else ListingStatus.ON_SALE
@@ -361,7 +385,7 @@ def parse_house_detail(detail: Mapping[str, Any], house_id: str) -> Listing:
     return Listing(
         platform=PLATFORM,
         listing_id=listing_id,
-        url=AnjukeClient.build_url(listing_id),
+        url=AnjukeClient.build_url(listing_id, link_kind),
         title=_text(detail.get("house_name")),
         kind=kind,
         price=_decimal(detail.get("price")),
@@ -373,6 +397,7 @@ def parse_house_detail(detail: Mapping[str, Any], house_id: str) -> Listing:
         tags=tuple(tags),
         agent=_text(detail.get("broker_name")) or None,
         status_word=raw_status if status is ListingStatus.OTHER else "",
+        link_kind=link_kind,
     )
 
 
@@ -422,20 +447,14 @@ class AnjukeClient(ListingClient):
     def find(cls, text: str) -> list[Found]:
         normal, origin = normalise(text)
         found: list[Found] = []
-        seen: set[str] = set()
+        seen: set[HouseLink] = set()
         for start, candidate in url_candidates(normal):
-            house_id = house_id_from_url(candidate) if "." in candidate else None
-            if house_id is None or house_id in seen:
+            link = house_id_from_url(candidate) if "." in candidate else None
+            if link is None or link in seen:
                 continue
-            seen.add(house_id)
-            found.append(
-                Found(
-                    origin[start],
-                    candidate,
-                    ref=ListingRef(cls.platform, house_id),
-                    platform=cls.platform,
-                )
-            )
+            seen.add(link)
+            ref = ListingRef(cls.platform, link[0], kind=link[1])
+            found.append(Found(origin[start], candidate, ref=ref, platform=cls.platform))
         return found
 
     def request_params(self, house_id: str, *, fresh: bool = False) -> dict[str, str]:
@@ -485,7 +504,7 @@ class AnjukeClient(ListingClient):
             raise NotFound(
                 self.platform, "no such house or taken down", http_status=response.status_code
             )
-        return parse_house_detail(detail, house_id)
+        return parse_house_detail(detail, house_id, ref.kind)
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body of a successful answer; every failure raised as its error class."""
@@ -507,10 +526,10 @@ class AnjukeClient(ListingClient):
         return self.LISTING_TTL
 
     def listing_url(self, ref: ListingRef) -> str:
-        return self.build_url(ref.listing_id)
+        return self.build_url(ref.listing_id, ref.kind)
 
     @staticmethod
-    def build_url(house_id: str) -> str:
+    def build_url(house_id: str, kind: str | None = None) -> str:
         """The public page of a house on Anjuke's mobile site (it picks the city itself).
 
         The city is not part of our IDs, so the city-less mobile paths are used; `find`
@@ -520,13 +539,8 @@ class AnjukeClient(ListingClient):
             return f"https://www.anjuke.com/prop/view/{house_id}"
         if SALE_ID.fullmatch(house_id):
             return f"https://m.anjuke.com/sale/{house_id}/"
-        if house_id.startswith("L"):
-            return f"https://m.anjuke.com/loupan/{house_id[1:]}/"
-        if house_id.startswith("XZL"):
-            return f"https://m.anjuke.com/xzl/{house_id[3:]}/"
-        if house_id.startswith("SP"):
-            return f"https://m.anjuke.com/sp/{house_id[2:]}/"
-        return f"https://m.anjuke.com/rent/{house_id}/"
+        section = {NEW_HOME: "loupan", SHOP: "sp", OFFICE: "xzl"}.get(kind or "", "rent")
+        return f"https://m.anjuke.com/{section}/{house_id}/"
 
 
 def _bool(value: bool) -> str:

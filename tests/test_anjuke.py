@@ -40,9 +40,9 @@ TIANLUAN_SOLD = ListingRef("anjuke", "S1234567890123456")
 GUOMAO_RENT = ListingRef("anjuke", "2398427383")
 NANSHAN_RENTED = ListingRef("anjuke", "1234567890123456")
 SHIJICHENG_RESERVED = ListingRef("anjuke", "3001234567")
-YUNYUE_NEW = ListingRef("anjuke", "L245678")
-CHUNXI_SHOP = ListingRef("anjuke", "SP3187906783")
-GUOMAO_OFFICE = ListingRef("anjuke", "XZL3166544960")
+YUNYUE_NEW = ListingRef("anjuke", "245678", kind="new_home")
+CHUNXI_SHOP = ListingRef("anjuke", "3187906783", kind="shop")
+GUOMAO_OFFICE = ListingRef("anjuke", "3166544960", kind="office")
 GUANGGU_TAKEN_DOWN = ListingRef("anjuke", "A1122334455")
 
 
@@ -479,7 +479,7 @@ async def test_malformed_house_id_is_refused_without_a_call(
     calls = sandbox.state.counters["anjuke"].calls
 
     with pytest.raises(BadRequest):
-        await fetch(client, ListingRef("anjuke", "12345"))
+        await fetch(client, ListingRef("anjuke", "L245678"))  # a prefix no page shows
 
     assert sandbox.state.counters["anjuke"].calls == calls
 
@@ -667,8 +667,9 @@ async def test_platform_answers_again_after_a_fault(sandbox: Sandbox, client: An
 async def test_every_catalogue_house_opens_on_a_link_the_bot_recognises(
     sandbox: Sandbox, client: AnjukeClient
 ) -> None:
+    kinds = {"245678": "new_home", "3187906783": "shop", "3166544960": "office"}
     for listing_id in sandbox.state.catalogues["anjuke"].ids():
-        ref = ListingRef("anjuke", listing_id)
+        ref = ListingRef("anjuke", listing_id, kind=kinds.get(listing_id))
         url = client.listing_url(ref)
 
         assert [f.ref for f in AnjukeClient.find(url)] == [ref], url
@@ -677,8 +678,9 @@ async def test_every_catalogue_house_opens_on_a_link_the_bot_recognises(
 # -- links and IDs --------------------------------------------------------------------------
 
 
-def _ref(listing_id: str) -> ListingRef:
-    return ListingRef("anjuke", listing_id)
+def _ref(listing_id: str, kind: str | None = None) -> ListingRef:
+    """The ref a link gives; the kind only where the ID does not say it (new home, shop, office)."""
+    return ListingRef("anjuke", listing_id, kind=kind)
 
 
 LINKS: list[tuple[str, ListingRef | None]] = [
@@ -695,15 +697,18 @@ LINKS: list[tuple[str, ListingRef | None]] = [
     ("https://sz.zu.anjuke.com/fangyuan/1234567890123456?shangquan=1", _ref("1234567890123456")),
     ("https://m.anjuke.com/bj/rent/2398427383/", _ref("2398427383")),
     # new homes
-    ("https://hz.fang.anjuke.com/loupan/245678.html", _ref("L245678")),
-    ("https://hangzhou.fang.anjuke.com/loupan/canshu-245678.html?from=x", _ref("L245678")),
-    ("https://m.anjuke.com/hz/loupan/245678/", _ref("L245678")),
-    ("https://m.fang.anjuke.com/hz/loupan/245678/", _ref("L245678")),
+    ("https://hz.fang.anjuke.com/loupan/245678.html", _ref("245678", "new_home")),
+    (
+        "https://hangzhou.fang.anjuke.com/loupan/canshu-245678.html?from=x",
+        _ref("245678", "new_home"),
+    ),
+    ("https://m.anjuke.com/hz/loupan/245678/", _ref("245678", "new_home")),
+    ("https://m.fang.anjuke.com/hz/loupan/245678/", _ref("245678", "new_home")),
     # commercial
-    ("https://cd.sp.anjuke.com/shou/3187906783/", _ref("SP3187906783")),
-    ("https://cd.sp.anjuke.com/zu/3187906784", _ref("SP3187906784")),
-    ("https://bj.xzl.anjuke.com/zu/3166544960/", _ref("XZL3166544960")),
-    ("https://bj.xzl.anjuke.com/shou/3166544961", _ref("XZL3166544961")),
+    ("https://cd.sp.anjuke.com/shou/3187906783/", _ref("3187906783", "shop")),
+    ("https://cd.sp.anjuke.com/zu/3187906784", _ref("3187906784", "shop")),
+    ("https://bj.xzl.anjuke.com/zu/3166544960/", _ref("3166544960", "office")),
+    ("https://bj.xzl.anjuke.com/shou/3166544961", _ref("3166544961", "office")),
     # the seed's IDs
     ("https://www.anjuke.com/prop/view/AK2026011800001", _ref("AK2026011800001")),
     ("https://api.anjuke.com/detail?house_id=AK2026011800001", _ref("AK2026011800001")),
@@ -799,3 +804,22 @@ async def test_alert_checks_ask_the_platform_to_bypass_its_cache():
         client = AnjukeClient(http, config, FakeClock())
         assert client.request_params("A1234567890")["cache"] == "yes"
         assert client.request_params("A1234567890", fresh=True)["cache"] == "no"
+
+
+def test_the_kind_a_link_shows_goes_into_the_key_never_into_the_id() -> None:
+    (shop,) = [f.ref for f in AnjukeClient.find("https://cd.sp.anjuke.com/shou/2398427383/")]
+    (rent,) = [f.ref for f in AnjukeClient.find("https://bj.zu.anjuke.com/fangyuan/2398427383")]
+
+    assert shop.listing_id == rent.listing_id == "2398427383"
+    assert (shop.key, rent.key) == ("anjuke:2398427383@shop", "anjuke:2398427383")
+    assert ListingRef.from_key(shop.key) == shop
+
+
+async def test_a_new_home_is_asked_by_its_loupan_number_and_keeps_its_kind(
+    client: AnjukeClient,
+) -> None:
+    listing = await fetch(client, YUNYUE_NEW)  # the sandbox knows it only as 245678
+
+    assert listing.ref == YUNYUE_NEW
+    assert listing.kind is ListingKind.NEW_HOME
+    assert listing.url == "https://m.anjuke.com/loupan/245678/"
