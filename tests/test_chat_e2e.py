@@ -37,7 +37,10 @@ def shows_card_for(message, title: str) -> bool:  # type: ignore[no-untyped-def]
         ("https://bj.anjuke.com/prop/view/A1234567890", "A1234567890"),  # sale
         ("https://m.anjuke.com/bj/sale/S1234567890123456/", "S1234567890123456"),
         ("https://bj.zu.anjuke.com/fangyuan/2398427383", "2398427383"),  # rent
-        ("https://hz.fang.anjuke.com/loupan/245678.html", "245678"),  # new home: the loupan number, unchanged
+        (
+            "https://hz.fang.anjuke.com/loupan/245678.html",
+            "245678",
+        ),  # new home: the loupan number, unchanged
         ("https://sh.sp.anjuke.com/shou/3187906783", "3187906783"),  # shop
         ("https://sh.xzl.anjuke.com/zu/3166544960", "3166544960"),  # office
         (

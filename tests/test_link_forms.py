@@ -34,7 +34,9 @@ def mentions(text: str) -> list[tuple[str, str, str | None]]:
 
 def as_row(found: Found) -> tuple[str, str, str | None]:
     if found.ref is not None:
-        return (found.ref.platform, found.ref.listing_id, found.ref.city_id or None)
+        # the kind a link shows (Anjuke new homes, shops, offices) is written `id@kind`
+        ident = found.ref.listing_id + (f"@{found.ref.kind}" if found.ref.kind else "")
+        return (found.ref.platform, ident, found.ref.city_id or None)
     if found.short_url is not None:
         return (found.platform, found.short_url, SHORT)
     return ("|".join(c.platform for c in found.candidates), found.text, AMBIGUOUS)
@@ -72,14 +74,14 @@ ANJUKE = [
     ("https://m.anjuke.com/sh/rent/2398427383/", [ak("2398427383")]),
     ("https://sh.zu.anjuke.com/fangyuan/1234567890123456?shangquan=1", [ak("1234567890123456")]),
     # new homes
-    ("https://hz.fang.anjuke.com/loupan/245678.html", [ak("L245678")]),
-    ("https://bj.fang.anjuke.com/loupan/canshu-245678.html", [ak("L245678")]),
-    ("https://m.anjuke.com/hz/loupan/245678/", [ak("L245678")]),
+    ("https://hz.fang.anjuke.com/loupan/245678.html", [ak("245678@new_home")]),
+    ("https://bj.fang.anjuke.com/loupan/canshu-245678.html", [ak("245678@new_home")]),
+    ("https://m.anjuke.com/hz/loupan/245678/", [ak("245678@new_home")]),
     # commercial
-    ("https://sh.sp.anjuke.com/shou/3187906783", [ak("SP3187906783")]),
-    ("https://bj.sp.anjuke.com/zu/3187906783/", [ak("SP3187906783")]),
-    ("https://sh.xzl.anjuke.com/zu/3166544960", [ak("XZL3166544960")]),
-    ("https://bj.xzl.anjuke.com/shou/3166544960", [ak("XZL3166544960")]),
+    ("https://sh.sp.anjuke.com/shou/3187906783", [ak("3187906783@shop")]),
+    ("https://bj.sp.anjuke.com/zu/3187906783/", [ak("3187906783@shop")]),
+    ("https://sh.xzl.anjuke.com/zu/3166544960", [ak("3166544960@office")]),
+    ("https://bj.xzl.anjuke.com/shou/3166544960", [ak("3166544960@office")]),
     # AK IDs anywhere on anjuke.com
     ("https://bj.anjuke.com/fangyuan/AK2026011800001", [ak("AK2026011800001")]),
     ("https://m.anjuke.com/ershou/detail?house_id=AK2026011800001", [ak("AK2026011800001")]),
