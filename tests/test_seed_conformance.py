@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -92,10 +92,18 @@ def hmac_sha256(secret: str, text: str) -> str:
     return hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
 
 
-async def raised(call: Any) -> type[PlatformError]:
-    with pytest.raises(PlatformError) as caught:
-        await call
-    return type(caught.value)
+Answer = tuple[int, dict[str, Any], type[PlatformError]]
+
+
+async def assert_errors(
+    recorder: Recorder, call: Callable[[], Awaitable[object]], answers: list[Answer]
+) -> None:
+    """Each (HTTP status, seed-shaped body) answer raises the error class beside it."""
+    for status, body, error in answers:
+        recorder.answer(status, body)
+        with pytest.raises(PlatformError) as caught:
+            await call()
+        assert type(caught.value) is error, body
 
 
 # -- seed 000: Anjuke item_get ---------------------------------------------------------------
@@ -144,19 +152,20 @@ async def test_seed_000_anjuke_item_get(recorder: Recorder, http: httpx.AsyncCli
     # 高频问题排查表: 401 签名验证失败, 403 权限不足 / 调用频率超限, 400 参数错误 / 已下架,
     # 200 但 data 为空 -> 房源已下架或违规, 504 超时
     house = ListingRef("anjuke", "AK2026011800001")
-    for status, msg, error in [
-        (401, "签名验证失败", NotPermitted),
-        (401, "key不存在", NotPermitted),
-        (403, "无接口权限", NotPermitted),
-        (403, "调用频率超限", RateLimited),
-        (400, "house_id格式非法", BadRequest),
-        (400, "房源已下架", NotFound),
-        (504, "响应超时", Transient),
-    ]:
-        recorder.answer(status, {"error_response": {"code": 99, "msg": msg}})
-        assert await raised(client.fetch_listing(house)) is error, msg
-    recorder.answer(200, {"item_get_response": {"house_detail": {}}})
-    assert await raised(client.fetch_listing(house)) is NotFound
+    answers = [
+        (status, {"error_response": {"code": 99, "msg": msg}}, error)
+        for status, msg, error in [
+            (401, "签名验证失败", NotPermitted),
+            (401, "key不存在", NotPermitted),
+            (403, "无接口权限", NotPermitted),
+            (403, "调用频率超限", RateLimited),
+            (400, "house_id格式非法", BadRequest),
+            (400, "房源已下架", NotFound),
+            (504, "响应超时", Transient),
+        ]
+    ]
+    answers.append((200, {"item_get_response": {"house_detail": {}}}, NotFound))
+    await assert_errors(recorder, lambda: client.fetch_listing(house), answers)
 
 
 # -- seed 001: Beike (JustOneAPI) resale detail ------------------------------------------------
@@ -181,18 +190,18 @@ async def test_seed_001_beike_detail(recorder: Recorder, http: httpx.AsyncClient
     }
     assert listing.price == Decimal("235")  # 2350000 yuan = 235 万
     # Business Code Reference: decided by the code field
-    for code, error in [
-        (100, NotPermitted),
-        (301, Transient),
-        (302, RateLimited),
-        (303, QuotaExhausted),
-        (400, BadRequest),
-        (500, Transient),
-        (600, NotPermitted),
-        (601, InsufficientBalance),
-    ]:
-        recorder.answer(200, {"code": code, "message": "seed"})
-        assert await raised(client.fetch_listing(ref)) is error, code
+    codes: dict[int, type[PlatformError]] = {
+        100: NotPermitted,
+        301: Transient,
+        302: RateLimited,
+        303: QuotaExhausted,
+        400: BadRequest,
+        500: Transient,
+        600: NotPermitted,
+        601: InsufficientBalance,
+    }
+    answers = [(200, {"code": code, "message": "seed"}, error) for code, error in codes.items()]
+    await assert_errors(recorder, lambda: client.fetch_listing(ref), answers)
 
 
 # -- seed 002: Xianyu item_get -----------------------------------------------------------------
@@ -225,18 +234,21 @@ async def test_seed_002_xianyu_item_get(recorder: Recorder, http: httpx.AsyncCli
     assert listing.price == Decimal("3999")
     # 高频问题: 401 签名, 403 权限 / 频率, 400 item_id 格式, 无商品数据 (deleted), 504 超时
     ref = ListingRef("xianyu", "698765432109876543")
-    for status, msg, error in [
-        (401, "Invalid Signature", NotPermitted),
-        (403, "Insufficient ISV Permissions", NotPermitted),
-        (403, "调用频率超限", RateLimited),
-        (400, "Invalid Arguments", BadRequest),
-        (504, "Remote service timeout", Transient),
-    ]:
-        recorder.answer(status, {"error_response": {"code": 99, "msg": msg}})
-        assert await raised(client.fetch_listing(ref)) is error, msg
-    for empty in ({"item": {}}, {"item": None}, {}):
-        recorder.answer(200, {"item_get_response": empty})
-        assert await raised(client.fetch_listing(ref)) is NotFound, empty
+    answers = [
+        (status, {"error_response": {"code": 99, "msg": msg}}, error)
+        for status, msg, error in [
+            (401, "Invalid Signature", NotPermitted),
+            (403, "Insufficient ISV Permissions", NotPermitted),
+            (403, "调用频率超限", RateLimited),
+            (400, "Invalid Arguments", BadRequest),
+            (504, "Remote service timeout", Transient),
+        ]
+    ]
+    answers += [
+        (200, {"item_get_response": empty}, NotFound)
+        for empty in ({"item": {}}, {"item": None}, {})
+    ]
+    await assert_errors(recorder, lambda: client.fetch_listing(ref), answers)
 
 
 # -- seed 003: Aihuishou item_get_inquir ---------------------------------------------------
@@ -281,16 +293,18 @@ async def test_seed_003_aihuishou_inquiry(recorder: Recorder, http: httpx.AsyncC
     }
     assert quote.final_price == Decimal("4500")
     # 常见错误: 400 / 401 / 403 配额耗尽 / 404 型号未收录 / 500
-    for status, msg, error in [
-        (400, "参数缺失", BadRequest),
-        (401, "sign 错误", NotPermitted),
-        (403, "配额耗尽", QuotaExhausted),
-        (403, "权限不足", NotPermitted),
-        (404, "设备型号未收录", NotFound),
-        (500, "平台服务异常", Transient),
-    ]:
-        recorder.answer(status, {"code": status, "msg": msg})
-        assert await raised(client.fetch_quote(request)) is error, msg
+    answers = [
+        (status, {"code": status, "msg": msg}, error)
+        for status, msg, error in [
+            (400, "参数缺失", BadRequest),
+            (401, "sign 错误", NotPermitted),
+            (403, "配额耗尽", QuotaExhausted),
+            (403, "权限不足", NotPermitted),
+            (404, "设备型号未收录", NotFound),
+            (500, "平台服务异常", Transient),
+        ]
+    ]
+    await assert_errors(recorder, lambda: client.fetch_quote(request), answers)
 
 
 # -- seed 004: Anjuke open API ---------------------------------------------------------------
@@ -317,16 +331,16 @@ async def test_seed_004_anjuke_open_get_info(recorder: Recorder, http: httpx.Asy
     }
     assert str(user.user_id) == "17895896"
     # 返回码说明
-    for code, error in [
-        (400, BadRequest),
-        (401, NotPermitted),
-        (403, NotPermitted),
-        (1000, Transient),
-        (1001, AccountExists),
-        (1002, AccountExists),
-        (1010, Transient),
-        (1011, NotFound),
-    ]:
-        recorder.answer(200, {"code": code, "msg": "seed"})
-        call = client.get_info("13988888888", "phone")  # type: ignore[attr-defined]
-        assert await raised(call) is error, code
+    codes: dict[int, type[PlatformError]] = {
+        400: BadRequest,
+        401: NotPermitted,
+        403: NotPermitted,
+        1000: Transient,
+        1001: AccountExists,
+        1002: AccountExists,
+        1010: Transient,
+        1011: NotFound,
+    }
+    answers = [(200, {"code": code, "msg": "seed"}, error) for code, error in codes.items()]
+    call = lambda: client.get_info("13988888888", "phone")  # type: ignore[attr-defined]  # noqa: E731
+    await assert_errors(recorder, call, answers)
