@@ -258,8 +258,11 @@ async def test_missing_home_is_not_found(client: BeikeClient, ref: ListingRef) -
         await fetch(client, ref)
 
 
-async def test_home_removed_later_is_not_found(sandbox: Sandbox, client: BeikeClient) -> None:
-    sandbox.state.catalogues["beike"].remove(SEED_HOUSE.listing_id)
+@pytest.mark.parametrize("form", ["null", "empty", "no_basic"])
+async def test_home_removed_later_is_not_found_in_every_form_of_no_data(
+    sandbox: Sandbox, client: BeikeClient, form: str
+) -> None:
+    sandbox.state.catalogues["beike"].remove(SEED_HOUSE.listing_id, form)
 
     with pytest.raises(NotFound):
         await fetch(client, SEED_HOUSE)
