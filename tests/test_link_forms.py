@@ -351,3 +351,91 @@ def test_positions_point_into_the_original_text() -> None:
     text = "看看：https://www.goofish.com/item?id=712345678901，还有 A1234567890"
     found = recognise(text, LISTING_CLIENTS)
     assert [text[f.start : f.start + 5] for f in found] == ["https", "A1234"]
+
+
+# -- forms found in public code, with their source ------------------------------------------
+# Each row: (text, platform, id or None for "must not be taken", source). The source is
+# the file in the public GitHub code index (find_string) where the link appears as
+# written; cities are checked by the tables above, so only platform and ID are here.
+GH = "github code index, file id "
+SOURCED: list[tuple[str, str | None, str | None, str]] = [
+    ("https://fz.anjuke.com/prop/view/A1756546458?from=filter&spread=commsearch_p", "anjuke", "A1756546458", GH + "37431513997"),
+    ("https://shanghai.anjuke.com/prop/view/A1686520304", "anjuke", "A1686520304", GH + "68296247282"),
+    ("http://shanghai.anjuke.com/prop/view/A296279944?from=structured_dict-saleMetro-salesxq&spread=comm", "anjuke", "A296279944", GH + "39495786483"),
+    ("https://guangzhou.anjuke.com/prop/view/A1484458022", "anjuke", "A1484458022", GH + "29040974517"),
+    ("https://qinhuangdao.anjuke.com/prop/view/A1305238435?from=filter&spread=commsearch_t&position=1", "anjuke", "A1305238435", GH + "7398282027"),
+    ("https://tianjin.anjuke.com/prop/view/A1572029927?from=filter&spread=filtersearch&invalid=1", "anjuke", "A1572029927", GH + "3532097208"),
+    ("https://beijing.anjuke.com/prop/view/A1912068142?from=esf_list_spfy&spread=filtersearch", "anjuke", "A1912068142", GH + "46725715223"),
+    ("http://shanghai.anjuke.com/prop/view/A452471080?from=structured_dict-saleMetro&spread=filtersearch", "anjuke", "A452471080", GH + "11020192976"),
+    ("https://xz.ke.com/ershoufang/103140664533.html", "beike", "103140664533", GH + "33016089605"),
+    ("https://gz.ke.com/ershoufang/108406667810.html", "beike", "108406667810", GH + "2752016409"),
+    ("https://su.ke.com/ershoufang/107108541337.html", "beike", "107108541337", GH + "7654957571"),
+    ("https://bj.ke.com/ershoufang/101111224667.html", "beike", "101111224667", GH + "39919363428"),
+    ("https://jiangmen.ke.com/ershoufang/105124490657.html", "beike", "105124490657", GH + "63535967825"),
+    ("https://sh.ke.com/ershoufang/107115438394.html?fb_expo_id=sample", "beike", "107115438394", GH + "70937808260"),
+    ("https://bj.ke.com/ershoufang/101112085073.html", "beike", "101112085073", GH + "32226862101"),
+    ("https://sz.ke.com/ershoufang/105123170923.html", "beike", "105123170923", GH + "61586665245"),
+    ("https://tj.ke.com/ershoufang/101118681080.html", "beike", "101118681080", GH + "20001290632"),
+    ("https://wh.ke.com/ershoufang/104113418870.html", "beike", "104113418870", GH + "28098676797"),
+    ("http://xm.lianjia.com/ershoufang/105101004155.html", "beike", "105101004155", GH + "8325956300"),
+    ("http://bj.lianjia.com/ershoufang/101100766770.html", "beike", "101100766770", GH + "40081685765"),
+    ("https://nj.lianjia.com/ershoufang/103102480999.html", "beike", "103102480999", GH + "2192117272"),
+    ("https://cd.lianjia.com/ershoufang/106115530736.html", "beike", "106115530736", GH + "42476706186"),
+    ("https://sh.lianjia.com/ershoufang/107100152911.html", "beike", "107100152911", GH + "27232713096"),
+    ("https://gz.lianjia.com/ershoufang/108402692493.html", "beike", "108402692493", GH + "32879934321"),
+    ("https://sh.lianjia.com/ershoufang/107101243278.html", "beike", "107101243278", GH + "34939476501"),
+    ("http://bj.lianjia.com/ershoufang/101092240289.html", "beike", "101092240289", GH + "19048892900"),
+    ("https://sh.ke.com/chengjiao/107109353602.html", "beike", "107109353602", GH + "23128032696"),
+    ("https://gz.ke.com/chengjiao/108400942598.html", "beike", "108400942598", GH + "33679837999"),
+    ("https://sh.ke.com/chengjiao/107101451728.html", "beike", "107101451728", GH + "68296247282"),
+    ("http://2.taobao.com/item.htm?id=592838761902", "xianyu", "592838761902", GH + "27219961047"),
+    ("https://2.taobao.com/item.htm?id=543176478313", "xianyu", "543176478313", GH + "40965077572"),
+    ("https://2.taobao.com/item.htm?id=598183962091", "xianyu", "598183962091", GH + "17415181854"),
+    # must not be taken: list and search pages, wrong lengths, placeholders
+    ("https://xy.zu.anjuke.com/fangyuan/xiangchengbc/p1", None, None, GH + "4561316868"),
+    ("https://hz.zu.anjuke.com/fangyuan/p1/", None, None, GH + "26238889624"),
+    ("https://cs.zu.anjuke.com/fangyuan/p2/", None, None, GH + "38240744089"),
+    ("https://hz.zu.anjuke.com/fangyuan/hushu/", None, None, GH + "4847560114"),
+    ("https://gz.zu.anjuke.com/fangyuan/tianhe/p1/", None, None, GH + "30202395483"),
+    ("http://bj.zu.anjuke.com/fangyuan/", None, None, GH + "47125223644"),
+    ("https://cz.zu.anjuke.com/fangyuan/wujin/", None, None, GH + "69212471448"),
+    ("https://cd.fang.anjuke.com/loupan/s", None, None, GH + "45618400023"),
+    ("https://wh.fang.anjuke.com/loupan/all/p2/", None, None, GH + "17170274194"),
+    ("https://sz.fang.anjuke.com/loupan/", None, None, GH + "23914306023"),
+    ("https://sh.fang.anjuke.com/loupan/s?kw=%E5%A4%A9%E6%B2%B3", None, None, GH + "4801469570"),
+    ("https://hai.fang.anjuke.com/loupan/", None, None, GH + "63276144468"),
+    ("http://zz.fang.anjuke.com/loupan/all/", None, None, GH + "8346960439"),
+    ("https://m.anjuke.com/sh/zf/?from=anjuke_home", None, None, GH + "10870488405"),
+    ("http://xm.anjuke.com/sale/?from=navigation", None, None, GH + "31583483776"),
+    ("https://m.anjuke.com/xm/loupan/?jump=site", None, None, GH + "41028920909"),
+    ("http://m.anjuke.com/sh/community/?p=4", None, None, GH + "32554344779"),
+    ("https://m.anjuke.com/gu/community/?from=anjuke_home&p=1", None, None, GH + "27805921425"),
+    ("http://nanjing.lianjia.com/ershoufang/101.html", None, None, GH + "56050886840"),
+    ("http://bj.lianjia.com/zufang/", None, None, GH + "19048892900"),
+    ("https://gz.ke.com/xiaoqu/tianhe/", None, None, GH + "33679837999"),
+    ("https://2.taobao.com/item.htm?id=123456789", None, None, GH + "65765890583"),
+    ("https://2.taobao.com/item.htm?id=1", None, None, GH + "70727836327"),
+    ("https://2.taobao.com/item.htm?id=777888", None, None, GH + "61017912635"),
+    ("https://2.taobao.com/item.htm?id=test12345", None, None, GH + "4692142180"),
+    ("https://www.goofish.com/item?id=111", None, None, GH + "71648215399"),
+    ("https://www.goofish.com/item?id=1001", None, None, GH + "61495860529"),
+    ("https://www.goofish.com/item?id=wheel-001", None, None, GH + "68585870359"),
+]  # fmt: skip
+
+
+def test_sourced_forms_include_at_least_twenty_that_must_not_be_taken() -> None:
+    assert sum(1 for _, platform, _, _ in SOURCED if platform is None) >= 20
+    assert all(source.startswith(GH) for *_, source in SOURCED)
+
+
+@pytest.mark.parametrize(("text", "platform", "listing_id", "source"), SOURCED)
+def test_a_sourced_form_is_read_as_its_source_shows(
+    text: str, platform: str | None, listing_id: str | None, source: str
+) -> None:
+    found = [(f.ref.platform, f.ref.listing_id) for f in recognise(text, LISTING_CLIENTS) if f.ref]
+    candidates = [f for f in recognise(text, LISTING_CLIENTS) if f.ref is None]
+
+    if platform is None:
+        assert found == [] and candidates == [], source
+    else:
+        assert found == [(platform, listing_id)], source
