@@ -397,7 +397,44 @@ SOURCED: list[tuple[str, str | None, str | None, str]] = [
     ("https://sz.lianjia.com/ershoufang/105123170923.html", "beike", "105123170923", GH + "61586665245"),
     ("https://shanghai.anjuke.com/prop/view/A2029684545?from=filter&spread=commsearch&invalid=1", "anjuke", "A2029684545", GH + "19335044751"),
     ("https://heb.anjuke.com/prop/view/S3375048294555659?auction=221&hpType=27&entry=136&position=0", "anjuke", "S3375048294555659", GH + "14724224197"),
+    ("https://www.goofish.com/item?id=1045171414271", "xianyu", "1045171414271", GH + "71342794032"),
+    ("https://market.m.taobao.com/app/idleFish-F2e/fish-pc/web/detail.html?id=595237376060", "xianyu", "595237376060", GH + "1353218772"),
+    ("https://bj.zu.anjuke.com/fangyuan/1244278867", "anjuke", "1244278867", GH + "3555268456"),
+    ("http://bj.zu.anjuke.com/fangyuan/1064876755", "anjuke", "1064876755", GH + "11950800927"),
+    ("https://wh.zu.anjuke.com/fangyuan/1240407006", "anjuke", "1240407006", GH + "1224156144"),
+    ("https://hz.zu.anjuke.com/fangyuan/1118629308", "anjuke", "1118629308", GH + "24379535379"),
+    ("https://sz.zu.anjuke.com/fangyuan/1286839211", "anjuke", "1286839211", GH + "39528738667"),
+    ("https://yan.zu.anjuke.com/fangyuan/1164176099?from=Filter_8", "anjuke", "1164176099", GH + "38843857077"),
+    ("http://sh.zu.anjuke.com/fangyuan/1028777309", "anjuke", "1028777309", GH + "19067892930"),
+    ("https://hz.zu.anjuke.com/fangyuan/1246915268", "anjuke", "1246915268", GH + "4960520990"),
+    ("https://hf.zu.anjuke.com/fangyuan/1299356733", "anjuke", "1299356733", GH + "30108986821"),
+    ("http://m.anjuke.com/sh/sale/A355519299/?isauction=200", "anjuke", "A355519299", GH + "39328783795"),
+    ("http://m.anjuke.com/sh/sale/A296152362/?isauction=0&position=3", "anjuke", "A296152362", GH + "39005934606"),
+    ("https://m.anjuke.com/sh/sale/S4642025165036553/", "anjuke", "S4642025165036553", GH + "68412630279"),
+    ("https://sh.ke.com/ershoufang/107114117310.html", "beike", "107114117310", GH + "67327222447"),
+    ("https://sh.ke.com/ershoufang/107114156799.html", "beike", "107114156799", GH + "67201740740"),
+    ("https://sh.ke.com/ershoufang/107104514874.html", "beike", "107104514874", GH + "19091984528"),
+    ("https://bj.ke.com/ershoufang/101103481530.html?fb_expo_id=111843257925292033", "beike", "101103481530", GH + "44198818178"),
+    ("https://bj.ke.com/ershoufang/101103599958.html", "beike", "101103599958", GH + "43981856621"),
+    ("https://bj.ke.com/ershoufang/101113237601.html", "beike", "101113237601", GH + "35209335770"),
+    ("https://bj.ke.com/ershoufang/101103599958.html?fb_expo_id=111874061422358528", "beike", "101103599958", GH + "43477108761"),
+    ("https://bj.ke.com/ershoufang/101124058522.html", "beike", "101124058522", GH + "67195894342"),
+    ("'(\"2022-02-06\" \"KKK\" https://bj.ke.com/ershoufang/101113237601.html))", "beike", "101113237601", GH + "35209335770"),
+    ("window.open('https://bj.ke.com/ershoufang/101112085073.html');", "beike", "101112085073", GH + "32550582577"),
+    ("{'link': 'https://bj.ke.com/ershoufang/101112085073.html', 'city': '北京'}", "beike", "101112085073", GH + "32909536681"),
+    ("<a href=\"https://sh.ke.com/ershoufang/107114117310.html\" title=\"世茂滨江全明户型\">", "beike", "107114117310", GH + "67387425963"),
     # must not be taken: list and search pages, wrong lengths, placeholders
+    ("https://www.goofish.com/item?id=123456", None, None, GH + "58796892267"),
+    ("https://www.goofish.com/item?id=123", None, None, GH + "65805819072"),
+    ("https://cz.zu.anjuke.com/fangyuan/1.html", None, None, GH + "69212471448"),
+    ("http://m.anjuke.com/sh/sale/", None, None, GH + "23272185032"),
+    ("http://m.anjuke.com/sh/sale/pudong/a2000000_2500000-b0-0_0-0_0-0", None, None, GH + "39196740790"),
+    ("https://m.anjuke.com/sh/sale/?from=anjuke_home/", None, None, GH + "18175139751"),
+    ("https://m.anjuke.com/sh/sale/pudong/?from=anjuke_home&page=1", None, None, GH + "18621388509"),
+    ("http://m.anjuke.com/sh/sale/10086/", None, None, GH + "39528939699"),
+    ("https://market.m.taobao.com/app/idleFish-F2e/widle-message/message-list.html", None, None, GH + "69572213289"),
+    ("https://market.m.taobao.com/app/idleFish-F2e/IdleFish4Weex/Recycle/RecycleCatPick?wh_weex=true", None, None, GH + "43577202026"),
+    ("https://market.m.taobao.com/app/idleFish-F2e/fish-appraise/pages/readme/index.html?ut_sk=1.YPvlgcNC4OMDAKMRUEgXOh3J_1243", None, None, GH + "48374294577"),
     ("https://m.ke.com/cq/ershoufang/", None, None, GH + "54801572694"),
     ("https://m.ke.com/wh/ershoufang", None, None, GH + "69767340277"),
     ("https://m.ke.com/chuzu/sh/", None, None, GH + "108430181"),
@@ -446,7 +483,8 @@ SOURCED: list[tuple[str, str | None, str | None, str]] = [
 ]  # fmt: skip
 
 
-def test_sourced_forms_include_at_least_twenty_that_must_not_be_taken() -> None:
+def test_at_least_120_sourced_forms_of_which_twenty_must_not_be_taken() -> None:
+    assert len(SOURCED) >= 120
     assert sum(1 for _, platform, _, _ in SOURCED if platform is None) >= 20
     assert all(source.startswith(GH) for *_, source in SOURCED)
 
