@@ -11,22 +11,20 @@ Protocol (seed 000):
 - Success: `{"item_get_response": {"house_detail": {...}}}`. An empty `house_detail` means
   the house is taken down or banned (the seed: 无数据返回 -> 房源已下架或违规) -> NotFound.
 - Errors: `{"error_response": {"code", "msg"}}` with HTTP 400 / 401 / 403 / 504. The seed
-  names only the HTTP statuses and their causes; the codes below are the sandbox's and
-  the mapping never depends on them alone:
+  names only the HTTP statuses and their causes, no codes, so `ERRORS` decides by the
+  status, then by the message's words; a code decides nothing:
 
-  | HTTP | code | msg (example) | error |
-  |---|---|---|---|
-  | 400 | 40 | 缺少必填参数 house_id | BadRequest |
-  | 400 | 41 | 参数格式错误 | BadRequest |
-  | 400 | 42 | 房源已下架 | NotFound (the words 下架 / 不存在) |
-  | 400 | 43 | 房源不存在 | NotFound |
-  | 401 | 25 / 28 / 29 | 签名验证失败 / 缺少 key / key 无效 | NotPermitted |
-  | 403 | 11 | 无接口权限或 IP 不在白名单 | NotPermitted |
-  | 403 | 7 | 调用频率超限 | RateLimited (message says frequency / 频率) |
-  | 403 | 6 | 日调用次数超限 | QuotaExhausted (message says 日调用 / 次数 / quota) |
-  | 500 | 15 | 服务内部错误 | Transient |
-  | 504 | 50 | 服务响应超时 | Transient |
+  | HTTP | msg (the seed's causes) | error |
+  |---|---|---|
+  | 400 | 房源已下架 / 不存在 / 违规 | NotFound |
+  | 400 | anything else (house_id 为空或格式非法, field_filter 错误) | BadRequest |
+  | 401 | any (签名验证失败, key 错误或过期) | NotPermitted, never NotFound |
+  | 403 | 日调用 / 次数 / 配额 | QuotaExhausted |
+  | 403 | 频率 / frequency | RateLimited: the key is banned 10 minutes, never retried |
+  | 403 | anything else (无接口权限, IP 白名单, need_contact) | NotPermitted |
+  | 504 | any | Transient (retried: 1 s, 2 s, 4 s) |
 
+  An error body on HTTP 200 is read by its words alone (unknown words: Transient).
   Any 5xx, a timeout, a dropped connection or a body that is not JSON is Transient.
 - Prices: `price` is the total in 万元 for new and second-hand homes, the monthly rent in
   元 for rentals (seed); for commercial property it is 元/月 when the listing is for rent

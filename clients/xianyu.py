@@ -27,7 +27,10 @@ Protocol (seed 002):
   | 500 | 15 | | remote service error | Transient |
   | 504 | 50 | | remote service timeout | Transient |
 
-  A 403 is NotPermitted unless its message speaks of frequency / 频率 / limit.
+  The codes are the gateway's, not the seed's, so `ERRORS` decides by the HTTP status
+  and then the words of `sub_code` / `msg` / `sub_msg` (a 401 is always NotPermitted; a
+  403 is NotPermitted unless it speaks of frequency / 频率 / call limited or of the daily
+  count). A missing, null or empty `item` is NotFound (the seed's 无商品数据).
 - Tiers (CONTRACT 4.1): personal 100/day 1/s, enterprise_basic 10000/day 5/s,
   enterprise_advanced 100000/day 20/s. Cache: on sale 5 min, sold 1 h, offline 1 day,
   not found 10 min.
