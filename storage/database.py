@@ -164,7 +164,7 @@ def _m004_linked_accounts(db: sqlite_utils.Database) -> None:
     )
 
 
-def _m005_platform_pauses(db: sqlite_utils.Database) -> None:
+def _m006_platform_pauses(db: sqlite_utils.Database) -> None:
     db.execute(
         """
         CREATE TABLE IF NOT EXISTS platform_pauses (
@@ -181,7 +181,8 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (2, "users: language and default city", _m002_users),
     (3, "price alerts: listings, price history, subscriptions, alerts", _m003_price_alerts),
     (4, "linked Anjuke accounts", _m004_linked_accounts),
-    (5, "platform pauses after a rate ban", _m005_platform_pauses),
+    # 5 is taken on main by another change (per-user budgets); this step stands alone
+    (6, "platform pauses after a rate ban", _m006_platform_pauses),
 ]
 
 
