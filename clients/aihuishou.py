@@ -48,13 +48,12 @@ from typing import Any, ClassVar, Final
 
 import httpx
 
-from clients.base import Limits, PlatformClient
+from clients.base import ErrorMap, ErrorRule, Limits, PlatformClient
 from clients.clock import CHINA_TZ
 from clients.errors import (
     BadRequest,
     NotFound,
     NotPermitted,
-    PlatformError,
     QuotaExhausted,
     RateLimited,
     Transient,
@@ -104,8 +103,21 @@ RECYCLE_TYPES: Final = ("上门", "到店", "邮寄")
 
 # -- errors -------------------------------------------------------------------------------
 
-_QUOTA_WORDS = ("quota", "配额", "次数")
-_FREQUENCY_WORDS = ("频率", "并发", "frequency", "concurren")
+_FORBIDDEN = (
+    ErrorRule(QuotaExhausted, "daily quota used up", ("quota", "配额", "次数")),
+    ErrorRule(RateLimited, "too many requests at once", ("频率", "并发", "frequency", "concurren")),
+    ErrorRule(NotPermitted, "permission denied"),
+)
+#: the seed's HTTP statuses; a 200 with a non-zero `code` repeats them in the code
+_STATUS_RULES: dict[int, tuple[ErrorRule, ...]] = {
+    400: (ErrorRule(BadRequest, "request refused"),),
+    401: (ErrorRule(NotPermitted, "credentials or signature refused"),),
+    403: _FORBIDDEN,
+    404: (ErrorRule(NotFound, "model not recorded"),),
+    429: (ErrorRule(RateLimited, "too many requests"),),
+    500: (ErrorRule(Transient, "platform error"),),
+}
+ERRORS = ErrorMap(statuses=_STATUS_RULES, codes=dict(_STATUS_RULES))
 _RECYCLE_TYPE_SEPARATORS = re.compile(r"\s*[/、,，|]\s*")
 
 
@@ -215,6 +227,7 @@ class AihuishouClient(PlatformClient):
     """Aihuishou item_get_inquir: one signed POST per quote."""
 
     platform = "aihuishou"
+    ERRORS: ClassVar[ErrorMap] = ERRORS
     TIERS: ClassVar[dict[str, Limits]] = {
         "test": Limits(per_day=100, concurrent=5),
         "commercial": Limits(per_day=2000, concurrent=5),
@@ -267,34 +280,4 @@ class AihuishouClient(PlatformClient):
         code = body.get("code", 0 if status == 200 else None)
         if status == 200 and code in (0, "0"):
             return body
-        raise self._error(status, code, _text(body.get("msg")))
-
-    def _error(self, status: int, code: object, message: str) -> PlatformError:
-        try:
-            code = int(code) if code is not None else None  # type: ignore[call-overload]
-        except (TypeError, ValueError):
-            pass
-        details: dict[str, Any] = {
-            "code": code,
-            "platform_message": message or None,
-            "http_status": status,
-        }
-        # The HTTP status decides; an HTTP 200 with a non-zero code is read the same way,
-        # since the platform's codes repeat the HTTP statuses.
-        kind = status if status != 200 else code
-        words = message.lower()
-        if kind == 401:
-            return NotPermitted(self.platform, "credentials or signature refused", **details)
-        if kind == 403:
-            if any(w in words for w in _QUOTA_WORDS):
-                return QuotaExhausted(self.platform, "daily quota used up", **details)
-            if any(w in words for w in _FREQUENCY_WORDS):
-                return RateLimited(self.platform, "too many requests at once", **details)
-            return NotPermitted(self.platform, "permission denied", **details)
-        if kind == 429:
-            return RateLimited(self.platform, "too many requests", **details)
-        if kind == 404:
-            return NotFound(self.platform, "model not recorded", **details)
-        if isinstance(kind, int) and kind >= 500:
-            return Transient(self.platform, "platform error", **details)
-        return BadRequest(self.platform, "request refused", **details)
+        raise self.error_for(status, code, _text(body.get("msg")))

@@ -11,22 +11,20 @@ Protocol (seed 000):
 - Success: `{"item_get_response": {"house_detail": {...}}}`. An empty `house_detail` means
   the house is taken down or banned (the seed: 无数据返回 -> 房源已下架或违规) -> NotFound.
 - Errors: `{"error_response": {"code", "msg"}}` with HTTP 400 / 401 / 403 / 504. The seed
-  names only the HTTP statuses and their causes; the codes below are the sandbox's and
-  the mapping never depends on them alone:
+  names only the HTTP statuses and their causes, no codes, so `ERRORS` decides by the
+  status, then by the message's words; a code decides nothing:
 
-  | HTTP | code | msg (example) | error |
-  |---|---|---|---|
-  | 400 | 40 | 缺少必填参数 house_id | BadRequest |
-  | 400 | 41 | 参数格式错误 | BadRequest |
-  | 400 | 42 | 房源已下架 | NotFound (the words 下架 / 不存在) |
-  | 400 | 43 | 房源不存在 | NotFound |
-  | 401 | 25 / 28 / 29 | 签名验证失败 / 缺少 key / key 无效 | NotPermitted |
-  | 403 | 11 | 无接口权限或 IP 不在白名单 | NotPermitted |
-  | 403 | 7 | 调用频率超限 | RateLimited (message says frequency / 频率) |
-  | 403 | 6 | 日调用次数超限 | QuotaExhausted (message says 日调用 / 次数 / quota) |
-  | 500 | 15 | 服务内部错误 | Transient |
-  | 504 | 50 | 服务响应超时 | Transient |
+  | HTTP | msg (the seed's causes) | error |
+  |---|---|---|
+  | 400 | 房源已下架 / 不存在 / 违规 | NotFound |
+  | 400 | anything else (house_id 为空或格式非法, field_filter 错误) | BadRequest |
+  | 401 | any (签名验证失败, key 错误或过期) | NotPermitted, never NotFound |
+  | 403 | 日调用 / 次数 / 配额 | QuotaExhausted |
+  | 403 | 频率 / frequency | RateLimited: the key is banned 10 minutes, never retried |
+  | 403 | anything else (无接口权限, IP 白名单, need_contact) | NotPermitted |
+  | 504 | any | Transient (retried: 1 s, 2 s, 4 s) |
 
+  An error body on HTTP 200 is read by its words alone (unknown words: Transient).
   Any 5xx, a timeout, a dropped connection or a body that is not JSON is Transient.
 - Prices: `price` is the total in 万元 for new and second-hand homes, the monthly rent in
   元 for rentals (seed); for commercial property it is 元/月 when the listing is for rent
@@ -34,23 +32,28 @@ Protocol (seed 000):
 - `transaction_status` -> status: 在售 / 待售 -> on sale; 已售 / 已成交 -> sold; 出租中 / 招租中
   (offered for rent now) -> on sale; 已出租 / 已租 -> rented; 已预订 -> still on sale, with
   the tag 已预订 (a reservation can fall through, and an alert saying 'sold' would be
-  wrong); 已下架 -> taken down. A missing status (a `field_filter` that leaves it out) is
-  on sale: the platform answers only for published houses. Any other word is not
-  guessed (Transient): a wrong guess would send a false alert.
+  wrong); 已下架 -> taken down; 已售出 / 已租出 / 待租 as their words say. A missing status
+  (a `field_filter` that leaves it out) is on sale: the platform answers only for
+  published houses. Any other word is shown as written (status OTHER), never guessed
+  and never a failure: a wrong guess would send a false alert.
 - Tiers (CONTRACT 4.1): personal 50/day 1/s, enterprise_basic 500/day 3/s,
   enterprise_advanced 5000/day 10/s; going over the rate bans the key for 10 minutes.
 - Cache (seed): price and status 5 min, layout and facilities 30 min, media URLs 24 h.
-- IDs (`house_id` is the ID as the links show it, except where a prefix keeps two
-  namespaces apart):
+- IDs: `house_id` is sent exactly as the page or search shows it (the seed: from
+  item_search or the official listing page), never with anything of ours added:
   - `AK` + date + 5-digit serial (`AK2026011800001`), the seed's form, any type;
   - second-hand: `A` + 9-10 digits, `S` + 16 digits (`/prop/view/A1234567890`);
   - rent: 10 or 16 digits (`zu.anjuke.com/fangyuan/1234567890`);
-  - new homes: `L` + the loupan number (`fang.anjuke.com/loupan/245678.html` -> `L245678`);
-    the bare loupan number would clash with every other short number;
-  - commercial: `SP` + digits for shops (`sp.anjuke.com/shou|zu/<n>`), `XZL` + digits for
-    offices (`xzl.anjuke.com/shou|zu/<n>`); without the prefix they would clash with rent IDs.
+  - new homes: the loupan number (`fang.anjuke.com/loupan/245678.html` -> `245678`);
+  - commercial: the number of `sp.anjuke.com/shou|zu/<n>` (shops) and
+    `xzl.anjuke.com/shou|zu/<n>` (offices).
+  The kind of listing a link shows travels as `ListingRef.kind` where the ID does not
+  say it (new_home, shop, office; sale and rent IDs have their own shapes): it keeps a
+  shop and a rent flat with the same number apart in the cache and storage keys, and
+  picks the card's kind when the answer has no house_type.
 - Links: `<city>.anjuke.com/prop/view/<id>`, `m.anjuke.com/<city>/sale/<id>/`,
-  `<city>.zu.anjuke.com/fangyuan/<id>`, `m.anjuke.com/<city>/rent/<id>/`,
+  `<city>.zu.anjuke.com/fangyuan/<id>`, `<city>.zu.anjuke.com/gfangyuan/<id>`,
+  `m.anjuke.com/<city>/rent/<id>/` (rent pages may add `-<n>` after the ID: not part of it),
   `<city>.fang.anjuke.com/loupan/<n>.html`, `m.anjuke.com/<city>/loupan/<n>/`,
   `<city>.sp.anjuke.com/shou|zu/<n>`, `<city>.xzl.anjuke.com/shou|zu/<n>`, and any
   anjuke.com link with an `AK` ID in its path or a `house_id=` query. City slugs are
@@ -69,12 +72,11 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from clients.base import Found, Limits, ListingClient
+from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient, RetryPolicy
 from clients.errors import (
     BadRequest,
     NotFound,
     NotPermitted,
-    PlatformError,
     QuotaExhausted,
     RateLimited,
     Transient,
@@ -87,26 +89,32 @@ log = logging.getLogger(__name__)
 PLATFORM = "anjuke"
 API_NAME = "item_get"
 
-# -- error codes (see the module docstring) ---------------------------------------------
-CODE_QUOTA = 6
-CODE_FREQUENCY = 7
-CODE_NO_PERMISSION = 11
-CODE_SERVER_ERROR = 15
-CODE_BAD_SIGNATURE = 25
-CODE_MISSING_KEY = 28
-CODE_BAD_KEY = 29
-CODE_MISSING_PARAMETER = 40
-CODE_BAD_PARAMETER = 41
-CODE_TAKEN_DOWN = 42
-CODE_NO_SUCH_HOUSE = 43
-CODE_SERVER_TIMEOUT = 50
+# -- errors (see the module docstring) --------------------------------------------------
 
-_AUTH_CODES = frozenset({CODE_BAD_SIGNATURE, CODE_MISSING_KEY, CODE_BAD_KEY})
-_LIMIT_CODES = frozenset({CODE_QUOTA, CODE_FREQUENCY, CODE_NO_PERMISSION})
-_TRANSIENT_CODES = frozenset({CODE_SERVER_ERROR, CODE_SERVER_TIMEOUT})
-_NOT_FOUND_WORDS = ("下架", "不存在", "违规", "not found", "not exist")
-_QUOTA_WORDS = ("日调用", "次数", "quota", "配额", "daily")
-_FREQUENCY_WORDS = ("frequency", "频率", "too many", "rate limit")
+_NOT_FOUND = ErrorRule(
+    NotFound, "no such house or taken down", ("下架", "不存在", "违规", "not found")
+)
+_QUOTA = ErrorRule(
+    QuotaExhausted, "daily quota used up", ("日调用", "次数", "配额", "quota", "daily")
+)
+_FREQUENCY = ErrorRule(RateLimited, "call frequency exceeded", ("频率", "frequency", "too many"))
+_CREDENTIALS = ErrorRule(NotPermitted, "key or signature refused")
+#: the seed documents HTTP statuses and their causes, no codes
+ERRORS = ErrorMap(
+    statuses={
+        400: (_NOT_FOUND, ErrorRule(BadRequest, "house_id or parameters refused")),
+        401: (_CREDENTIALS,),
+        403: (_QUOTA, _FREQUENCY, ErrorRule(NotPermitted, "permission or IP whitelist refused")),
+        504: (ErrorRule(Transient, "platform timed out"),),
+    },
+    answer=(
+        _NOT_FOUND,
+        _QUOTA,
+        _FREQUENCY,
+        ErrorRule(NotPermitted, "key, signature or permission refused", ("签名", "key", "权限")),
+        ErrorRule(BadRequest, "parameters refused", ("参数", "param")),
+    ),
+)
 
 
 def sign(params: Mapping[str, str], secret: str) -> str:
@@ -129,11 +137,25 @@ SALE_ID = re.compile(_SALE_ID)
 RENT_ID = re.compile(_RENT_ID)
 LOUPAN_NUMBER = re.compile(r"\d{4,8}")
 COMMERCIAL_NUMBER = re.compile(r"\d{6,12}")
-#: every house_id shape the client sends (refs from anywhere are checked against it)
-HOUSE_ID = re.compile(rf"{_AK_ID}|{_SALE_ID}|{_RENT_ID}|L\d{{4,8}}|(?:SP|XZL)\d{{6,12}}")
+#: every house_id shape the client sends, as the platform writes it (refs from anywhere are
+#: checked against it): AK IDs, second-hand A/S IDs, and the numbers of rent, loupan, shop
+#: and office pages
+HOUSE_ID = re.compile(rf"{_AK_ID}|{_SALE_ID}|\d{{4,16}}")
+#: the kinds of listing Anjuke links show (`ListingRef.kind`)
+SALE, RENT, NEW_HOME, SHOP, OFFICE = "sale", "rent", "new_home", "shop", "office"
+_LINK_KINDS: dict[str, ListingKind] = {
+    SALE: ListingKind.SALE,
+    RENT: ListingKind.RENT,
+    NEW_HOME: ListingKind.NEW_HOME,
+    SHOP: ListingKind.COMMERCIAL,
+    OFFICE: ListingKind.COMMERCIAL,
+}
+_COMMERCIAL_SECTIONS = {"sp": SHOP, "xzl": OFFICE}
+HouseLink = tuple[str, str | None]  # (house_id as the page shows it, kind of listing)
 _CITY = re.compile(r"[a-z]{2,24}")
 _LABEL = re.compile(r"[a-z]{1,24}")
 _AK_IN_TEXT = re.compile(rf"(?<![A-Za-z0-9]){_AK_ID}(?!\d)")
+_RENT_SEGMENT = re.compile(rf"({_RENT_ID})(?:-\d{{1,3}})?(?:\.html?)?")
 _LOUPAN_PAGE = re.compile(r"(?:[a-z]+-)?(\d{4,8})\.html")
 
 DOMAIN = "anjuke.com"
@@ -155,8 +177,8 @@ def _anjuke_host(url: str) -> tuple[str, str, str] | None:
     return None if sub is None else (sub, path, query)
 
 
-def house_id_from_url(url: str) -> str | None:
-    """The house_id an Anjuke listing URL names, else None (search pages, other hosts...)."""
+def house_id_from_url(url: str) -> HouseLink | None:
+    """(house_id, kind) an Anjuke listing URL names, else None (search pages, other hosts...)."""
     split = _anjuke_host(url)
     if split is None:
         return None
@@ -169,12 +191,16 @@ def house_id_from_url(url: str) -> str | None:
     # The seed's own IDs and any `house_id=` query, on any Anjuke page.
     for value in parse_qs(query).get("house_id", ()):
         if HOUSE_ID.fullmatch(value):
-            return value
+            return value, None
     match = _AK_IN_TEXT.search(path)
-    return match.group() if match else None
+    return (match.group(), None) if match else None
 
 
-def _house_id_from_path(labels: list[str], segments: list[str]) -> str | None:
+def _with_kind(house_id: str | None, kind: str | None) -> HouseLink | None:
+    return None if house_id is None else (house_id, kind)
+
+
+def _house_id_from_path(labels: list[str], segments: list[str]) -> HouseLink | None:
     """The house_id of a listing page, from the host's labels before anjuke.com and the path."""
     if len(labels) > 2 or not all(_LABEL.fullmatch(label) for label in labels):
         return None  # a.b.c.anjuke.com, or labels with digits: no listing pages there
@@ -186,13 +212,14 @@ def _house_id_from_path(labels: list[str], segments: list[str]) -> str | None:
         if len(segments) < 2:
             return None
         kind, ident = segments[0], segments[1]
-        if section == "zu" and kind == "fangyuan" and RENT_ID.fullmatch(ident):
-            return ident
+        if section == "zu" and kind in ("fangyuan", "gfangyuan"):
+            return _with_kind(_rent_id(ident), None)
         if section == "fang" and kind == "loupan":
             page = _LOUPAN_PAGE.fullmatch(ident)
-            return "L" + page.group(1) if page else None
-        if section in ("sp", "xzl") and kind in ("shou", "zu"):
-            return section.upper() + ident if COMMERCIAL_NUMBER.fullmatch(ident) else None
+            return (page.group(1), NEW_HOME) if page else None
+        if section in _COMMERCIAL_SECTIONS and kind in ("shou", "zu"):
+            if COMMERCIAL_NUMBER.fullmatch(ident):
+                return ident, _COMMERCIAL_SECTIONS[section]
         return None
     if len(labels) > 1:
         return None
@@ -202,11 +229,17 @@ def _house_id_from_path(labels: list[str], segments: list[str]) -> str | None:
     if len(segments) == 3 and segments[:2] == ["prop", "view"]:
         ident = segments[2]
         if SALE_ID.fullmatch(ident) or AK_ID.fullmatch(ident):
-            return ident
+            return ident, None
     return None
 
 
-def _mobile_path(segments: list[str]) -> str | None:
+def _rent_id(segment: str) -> str | None:
+    """A rent page's ID; mobile and `gfangyuan` pages may add `-<n>` after it (not the ID)."""
+    match = _RENT_SEGMENT.fullmatch(segment)
+    return match.group(1) if match else None
+
+
+def _mobile_path(segments: list[str]) -> HouseLink | None:
     """m.anjuke.com: `[/<city>]/sale|rent|loupan|sp|xzl/<id>/`."""
     if len(segments) == 3 and _CITY.fullmatch(segments[0]):
         segments = segments[1:]
@@ -214,13 +247,13 @@ def _mobile_path(segments: list[str]) -> str | None:
         return None
     kind, ident = segments
     if kind == "sale" and (SALE_ID.fullmatch(ident) or AK_ID.fullmatch(ident)):
-        return ident
-    if kind == "rent" and RENT_ID.fullmatch(ident):
-        return ident
+        return ident, None
+    if kind == "rent":
+        return _with_kind(_rent_id(ident), None)
     if kind == "loupan" and LOUPAN_NUMBER.fullmatch(ident):
-        return "L" + ident
-    if kind in ("sp", "xzl") and COMMERCIAL_NUMBER.fullmatch(ident):
-        return kind.upper() + ident
+        return ident, NEW_HOME
+    if kind in _COMMERCIAL_SECTIONS and COMMERCIAL_NUMBER.fullmatch(ident):
+        return ident, _COMMERCIAL_SECTIONS[kind]
     return None
 
 
@@ -238,10 +271,13 @@ _STATUSES: dict[str, ListingStatus] = {
     "已预订": ListingStatus.ON_SALE,
     "出租中": ListingStatus.ON_SALE,
     "招租中": ListingStatus.ON_SALE,
+    "待租": ListingStatus.ON_SALE,
     "已售": ListingStatus.SOLD,
+    "已售出": ListingStatus.SOLD,
     "已成交": ListingStatus.SOLD,
     "已出租": ListingStatus.RENTED,
     "已租": ListingStatus.RENTED,
+    "已租出": ListingStatus.RENTED,
     "已下架": ListingStatus.TAKEN_DOWN,
 }
 #: statuses shown as a tag because the status alone does not say them
@@ -292,7 +328,9 @@ def _photos(detail: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(u for u in urls if u))
 
 
-def parse_house_detail(detail: Mapping[str, Any], house_id: str) -> Listing:
+def parse_house_detail(
+    detail: Mapping[str, Any], house_id: str, link_kind: str | None = None
+) -> Listing:
     """A `Listing` from `item_get_response.house_detail` (NotFound when it is empty).
 
     `broker_phone` is read by nobody: it is personal data the bot never shows.
@@ -301,14 +339,11 @@ def parse_house_detail(detail: Mapping[str, Any], house_id: str) -> Listing:
         raise NotFound(PLATFORM, "no such house or taken down")
     listing_id = _text(detail.get("house_id")) or house_id
     house_type = _text(detail.get("house_type"))
-    kind = _kind(house_type)
+    # the answer's house_type decides; a field_filter may leave it out, then the link's kind
+    kind = _kind(house_type) if house_type else _LINK_KINDS.get(link_kind or "", ListingKind.SALE)
     raw_status = _text(detail.get("transaction_status"))
-    if raw_status:
-        status = _STATUSES.get(raw_status)
-        if status is None:
-            raise Transient(PLATFORM, f"unexpected transaction status {raw_status[:20]!r}")
-    else:
-        status = ListingStatus.ON_SALE
+    # an unknown word is shown as written: a guess could send a false alert
+    status = _STATUSES.get(raw_status, ListingStatus.OTHER) if raw_status else ListingStatus.ON_SALE
     if kind is ListingKind.RENT or (
         kind is ListingKind.COMMERCIAL and ("租" in house_type or "租" in raw_status)
     ):
@@ -348,7 +383,7 @@ def parse_house_detail(detail: Mapping[str, Any], house_id: str) -> Listing:
     return Listing(
         platform=PLATFORM,
         listing_id=listing_id,
-        url=AnjukeClient.build_url(listing_id),
+        url=AnjukeClient.build_url(listing_id, link_kind),
         title=_text(detail.get("house_name")),
         kind=kind,
         price=_decimal(detail.get("price")),
@@ -359,6 +394,8 @@ def parse_house_detail(detail: Mapping[str, Any], house_id: str) -> Listing:
         facts=tuple(facts),
         tags=tuple(tags),
         agent=_text(detail.get("broker_name")) or None,
+        status_word=raw_status if status is ListingStatus.OTHER else "",
+        link_kind=link_kind,
     )
 
 
@@ -385,6 +422,11 @@ class AnjukeClient(ListingClient):
     )
     LISTING_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (HOUSE_ID,)
     NOT_FOUND_TTL: ClassVar[float] = 600.0
+    ERRORS: ClassVar[ErrorMap] = ERRORS
+    # Seed 000: 'first delay 1 s, then doubling, at most 3 retries' for 504 timeouts.
+    RETRY: ClassVar[RetryPolicy] = RetryPolicy(retries=3, first_delay=1.0, jitter=0.0)
+    # Seed 000: going over the rate bans the key for 10 minutes; retrying only extends it.
+    RATE_BAN_SECONDS: ClassVar[float] = 600.0
     # The seed caches price and status 5 min, layout and facilities 30 min, media 24 h.
     # One answer carries all of them and we cache it as one record, so the record lives
     # as long as its shortest-lived part: 5 minutes.
@@ -404,20 +446,14 @@ class AnjukeClient(ListingClient):
     def find(cls, text: str) -> list[Found]:
         normal, origin = fold_with_origins(text)
         found: list[Found] = []
-        seen: set[str] = set()
+        seen: set[HouseLink] = set()
         for start, candidate in url_candidates(normal):
-            house_id = house_id_from_url(candidate) if "." in candidate else None
-            if house_id is None or house_id in seen:
+            link = house_id_from_url(candidate) if "." in candidate else None
+            if link is None or link in seen:
                 continue
-            seen.add(house_id)
-            found.append(
-                Found(
-                    origin[start],
-                    candidate,
-                    ref=ListingRef(cls.platform, house_id),
-                    platform=cls.platform,
-                )
-            )
+            seen.add(link)
+            ref = ListingRef(cls.platform, link[0], kind=link[1])
+            found.append(Found(origin[start], candidate, ref=ref, platform=cls.platform))
         return found
 
     def request_params(self, house_id: str, *, fresh: bool = False) -> dict[str, str]:
@@ -446,7 +482,7 @@ class AnjukeClient(ListingClient):
         house_id = ref.listing_id
         if not HOUSE_ID.fullmatch(house_id):
             # Not one of the shapes above: the platform could only refuse it.
-            raise BadRequest(self.platform, "not an Anjuke house ID", code=CODE_BAD_PARAMETER)
+            raise BadRequest(self.platform, "not an Anjuke house ID")
         request = self.http.build_request(
             "GET", self.config.api_url, params=self.request_params(house_id, fresh=fresh)
         )
@@ -467,7 +503,7 @@ class AnjukeClient(ListingClient):
             raise NotFound(
                 self.platform, "no such house or taken down", http_status=response.status_code
             )
-        return parse_house_detail(detail, house_id)
+        return parse_house_detail(detail, house_id, ref.kind)
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body of a successful answer; every failure raised as its error class."""
@@ -482,49 +518,17 @@ class AnjukeClient(ListingClient):
         if status == 200 and not isinstance(error, dict):
             return body
         error = error if isinstance(error, dict) else {}
-        if status >= 500:
-            raise Transient(self.platform, f"HTTP {status}", **self._details(status, error))
-        raise self._error(status, error)
-
-    @staticmethod
-    def _details(status: int, error: Mapping[str, Any]) -> dict[str, Any]:
-        """The platform's code and message, kept on the exception for logs."""
-        code: int | str | None = error.get("code")
-        try:
-            code = int(code) if code is not None else None
-        except (TypeError, ValueError):
-            code = _text(code) or None
         message = _text(error.get("msg") or error.get("sub_msg"))
-        return {"code": code, "platform_message": message or None, "http_status": status}
-
-    def _error(self, status: int, error: Mapping[str, Any]) -> PlatformError:
-        details = self._details(status, error)
-        code = details["code"]
-        words = (details["platform_message"] or "").lower()
-        if code in _TRANSIENT_CODES:
-            return Transient(self.platform, "platform error", **details)
-        if code in (CODE_TAKEN_DOWN, CODE_NO_SUCH_HOUSE) or any(
-            w in words for w in _NOT_FOUND_WORDS
-        ):
-            return NotFound(self.platform, "no such house or taken down", **details)
-        if status == 403 or code in _LIMIT_CODES:
-            if code == CODE_QUOTA or any(w in words for w in _QUOTA_WORDS):
-                return QuotaExhausted(self.platform, "daily quota used up", **details)
-            if code == CODE_FREQUENCY or any(w in words for w in _FREQUENCY_WORDS):
-                return RateLimited(self.platform, "call frequency exceeded", **details)
-            return NotPermitted(self.platform, "permission denied", **details)
-        if status == 401 or code in _AUTH_CODES:
-            return NotPermitted(self.platform, "key or signature refused", **details)
-        return BadRequest(self.platform, "request refused", **details)
+        raise self.error_for(status, error.get("code"), message)
 
     def listing_ttl(self, listing: Listing) -> float:
         return self.LISTING_TTL
 
     def listing_url(self, ref: ListingRef) -> str:
-        return self.build_url(ref.listing_id)
+        return self.build_url(ref.listing_id, ref.kind)
 
     @staticmethod
-    def build_url(house_id: str) -> str:
+    def build_url(house_id: str, kind: str | None = None) -> str:
         """The public page of a house on Anjuke's mobile site (it picks the city itself).
 
         The city is not part of our IDs, so the city-less mobile paths are used; `find`
@@ -534,13 +538,8 @@ class AnjukeClient(ListingClient):
             return f"https://www.anjuke.com/prop/view/{house_id}"
         if SALE_ID.fullmatch(house_id):
             return f"https://m.anjuke.com/sale/{house_id}/"
-        if house_id.startswith("L"):
-            return f"https://m.anjuke.com/loupan/{house_id[1:]}/"
-        if house_id.startswith("XZL"):
-            return f"https://m.anjuke.com/xzl/{house_id[3:]}/"
-        if house_id.startswith("SP"):
-            return f"https://m.anjuke.com/sp/{house_id[2:]}/"
-        return f"https://m.anjuke.com/rent/{house_id}/"
+        section = {NEW_HOME: "loupan", SHOP: "sp", OFFICE: "xzl"}.get(kind or "", "rent")
+        return f"https://m.anjuke.com/{section}/{house_id}/"
 
 
 def _bool(value: bool) -> str:

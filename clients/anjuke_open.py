@@ -38,7 +38,7 @@ from typing import Any, ClassVar
 
 import httpx
 
-from clients.base import Limits, PlatformClient
+from clients.base import ErrorMap, ErrorRule, Limits, PlatformClient
 from clients.errors import (
     AccountExists,
     BadRequest,
@@ -81,10 +81,26 @@ def _text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
+#: the seed's codes (it documents no HTTP statuses beyond them)
+ERRORS = ErrorMap(
+    codes={
+        CODE_BAD_PARAMETERS: (ErrorRule(BadRequest, "parameters refused"),),
+        CODE_NOT_AUTHORISED: (ErrorRule(NotPermitted, "app id, signature or timestamp refused"),),
+        CODE_IP_FORBIDDEN: (ErrorRule(NotPermitted, "access from this IP forbidden"),),
+        CODE_REGISTER_FAILED: (ErrorRule(Transient, "platform failed, try again"),),
+        CODE_PHONE_EXISTS: (ErrorRule(AccountExists, "phone already registered"),),
+        CODE_EMAIL_EXISTS: (ErrorRule(AccountExists, "email already registered"),),
+        CODE_GET_INFO_FAILED: (ErrorRule(Transient, "platform failed, try again"),),
+        CODE_NO_SUCH_USER: (ErrorRule(NotFound, "no such user"),),
+    }
+)
+
+
 class AnjukeOpenClient(PlatformClient):
     """Anjuke user accounts: look one up, register a new one."""
 
     platform = PLATFORM
+    ERRORS: ClassVar[ErrorMap] = ERRORS
     TIERS: ClassVar[dict[str, Limits]] = {}
 
     async def get_info(self, account: str, account_type: str) -> AnjukeUser:
@@ -161,25 +177,8 @@ class AnjukeOpenClient(PlatformClient):
         raise self._error(code if code not in (None, CODE_OK) else status, body, status)
 
     def _error(self, code: int, body: Mapping[str, Any], status: int) -> PlatformError:
-        message = _text(body.get("msg") or body.get("message")) or None
-        details: dict[str, Any] = {"code": code, "platform_message": message, "http_status": status}
-        if code == CODE_BAD_PARAMETERS:
-            return BadRequest(self.platform, "parameters refused", **details)
-        if code == CODE_NOT_AUTHORISED:
-            return NotPermitted(self.platform, "app id, signature or timestamp refused", **details)
-        if code == CODE_IP_FORBIDDEN:
-            return NotPermitted(self.platform, "access from this IP forbidden", **details)
-        if code in (CODE_PHONE_EXISTS, CODE_EMAIL_EXISTS):
-            field = "phone" if code == CODE_PHONE_EXISTS else "email"
-            exists = AccountExists(self.platform, f"{field} already registered", **details)
-            exists.field = field
-            return exists
-        if code == CODE_NO_SUCH_USER:
-            return NotFound(self.platform, "no such user", **details)
-        if code in (CODE_REGISTER_FAILED, CODE_GET_INFO_FAILED):
-            return Transient(self.platform, "platform failed, try again", **details)
-        if status in (401, 403):
-            return NotPermitted(self.platform, "access refused", **details)
-        if status == 400:
-            return BadRequest(self.platform, "request refused", **details)
-        return Transient(self.platform, "unexpected answer", **details)
+        message = _text(body.get("msg") or body.get("message"))
+        error = self.error_for(status, code, message)
+        if isinstance(error, AccountExists):
+            error.field = "phone" if code == CODE_PHONE_EXISTS else "email"
+        return error

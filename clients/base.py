@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -19,7 +20,7 @@ import httpx
 from pydantic import SecretStr
 
 from clients.clock import Clock
-from clients.errors import PlatformError, Transient
+from clients.errors import BadRequest, NotPermitted, PlatformError, Transient
 from clients.models import Listing, ListingRef
 
 #: no detail answer comes near this; a larger one is refused as malformed
@@ -81,6 +82,98 @@ class Found:
     platform: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorRule:
+    """One documented answer: the error it means, and the words that must be in the message.
+
+    A rule without words always applies; rules with words are listed before it, so the
+    platform's words refine a status or code and never override one.
+    """
+
+    error: type[PlatformError]
+    meaning: str
+    words: tuple[str, ...] = ()
+
+    def applies(self, message: str) -> bool:
+        return not self.words or any(word in message for word in self.words)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorMap:
+    """How one platform's failures map to the error hierarchy, from its documented codes.
+
+    The HTTP status decides first (an error status is never overruled by the body),
+    then the platform's documented code (on a 200, or an error status it does not
+    document), then the words of the message within the chosen rules. A code or a word
+    the platform does not document decides nothing: the status class does
+    (401/403 not permitted, other 4xx bad request, 5xx transient).
+    """
+
+    statuses: Mapping[int, tuple[ErrorRule, ...]] = field(default_factory=dict)
+    codes: Mapping[int | str, tuple[ErrorRule, ...]] = field(default_factory=dict)
+    #: an error body on an HTTP 200 with no documented code: only its words can tell
+    answer: tuple[ErrorRule, ...] = ()
+
+    def error(
+        self, platform: str, *, status: int, code: int | str | None, message: str
+    ) -> PlatformError:
+        details: dict[str, Any] = {
+            "code": code,
+            "platform_message": message or None,
+            "http_status": status,
+        }
+        rules = self._rules(status, code)
+        text = message.lower()
+        rule = next((r for r in rules if r.applies(text)), None) or _fallback(status)
+        return rule.error(platform, rule.meaning, **details)
+
+    def _rules(self, status: int, code: int | str | None) -> tuple[ErrorRule, ...]:
+        if status != 200 and status in self.statuses:
+            return self.statuses[status]
+        if code is not None and code in self.codes:
+            return self.codes[code]
+        return self.answer if status == 200 else ()
+
+
+def _fallback(status: int) -> ErrorRule:
+    if status in (401, 403):
+        return ErrorRule(NotPermitted, "access refused")
+    if 400 <= status < 500:
+        return ErrorRule(BadRequest, "request refused")
+    return ErrorRule(Transient, "unexpected answer" if status < 500 else f"HTTP {status}")
+
+
+def int_code(code: object) -> int | str | None:
+    """A platform code as an int when it is one (`"301"` -> 301), else its text or None."""
+    if code is None or isinstance(code, bool):
+        return None
+    text = str(code).strip()
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return text or None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how long to wait before trying a transient failure again.
+
+    Wait n (1-based) is `first_delay * 2**(n-1)`, capped; `jitter` takes up to that
+    share off each wait, so callers that failed together do not retry together.
+    """
+
+    retries: int = 2
+    first_delay: float = 1.0
+    cap: float = 20.0
+    jitter: float = 0.5
+
+    @property
+    def tries(self) -> int:
+        return self.retries + 1
+
+    def step(self, retry: int) -> float:
+        return min(self.cap, self.first_delay * 2 ** (retry - 1))
+
+
 class PlatformClient(ABC):
     """Base of every platform client: holds the HTTP client, config and clock."""
 
@@ -89,6 +182,12 @@ class PlatformClient(ABC):
     TIERS: ClassVar[dict[str, Limits]] = {}
     #: how long a 'not found' answer is remembered (seconds)
     NOT_FOUND_TTL: ClassVar[float] = 600.0
+    #: the platform's documented error statuses and codes
+    ERRORS: ClassVar[ErrorMap] = ErrorMap()
+    #: retries of transient failures; platforms whose seed says otherwise override it
+    RETRY: ClassVar[RetryPolicy] = RetryPolicy()
+    #: seconds the platform bans the key after a rate refusal (0: a refusal is retried)
+    RATE_BAN_SECONDS: ClassVar[float] = 0.0
 
     def __init__(self, http: httpx.AsyncClient, config: PlatformConfig, clock: Clock) -> None:
         self.http = http
@@ -114,6 +213,10 @@ class PlatformClient(ABC):
         return self.NOT_FOUND_TTL if isinstance(error, NotFound) else None
 
     # -- helpers shared by the platform modules -------------------------------------
+
+    def error_for(self, status: int, code: object, message: str) -> PlatformError:
+        """The error an answer means, by the platform's `ERRORS` map."""
+        return self.ERRORS.error(self.platform, status=status, code=int_code(code), message=message)
 
     def decode_json(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON object of a response, or `Transient` when it is not one.

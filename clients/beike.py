@@ -20,6 +20,7 @@ Protocol (seed 001):
   `XXXX00` for prefecture cities, Jinan is Beike's own `370101`), taken from the link's
   city slug (`bj.ke.com`, `m.ke.com/bj/...`); an unknown slug leaves the city to ask.
 - Links: `{slug}.ke.com/ershoufang/{code}.html`, `m.ke.com/{slug}/ershoufang/{code}.html`,
+  the sold-home pages `.../chengjiao/{code}.html` (the same code, the answer says sold),
   the same on `lianjia.com`, and the mini-program path `esfDetail?cityId=..&houseCode=..`.
   House codes are 12 digits (ambiguous with Xianyu as bare IDs); Lianjia's older codes
   are the city letters, district letters and digits (`BJCY91736842`).
@@ -35,13 +36,12 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from clients.base import Found, Limits, ListingClient
+from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient
 from clients.errors import (
     BadRequest,
     InsufficientBalance,
     NotFound,
     NotPermitted,
-    PlatformError,
     QuotaExhausted,
     RateLimited,
     Transient,
@@ -157,9 +157,13 @@ def slug_for_city(city_id: str) -> str | None:
 _DOMAINS = ("ke.com", "lianjia.com")
 #: subdomains that carry the city in the path (`m.ke.com/bj/ershoufang/...`) instead
 _CITYLESS_HOSTS = frozenset({"", "m", "www", "wap"})
-_HOUSE_CODE = r"\d{9,14}|[A-Za-z]{2,8}\d{5,12}"
+#: 12-digit Beike codes, Lianjia's older city + district letters and 8 digits; other
+#: lengths are no house the platform could know, and are never sent upstream
+_HOUSE_CODE = r"\d{12}|[A-Za-z]{4,6}\d{8}"
+#: resale (`ershoufang`) and sold (`chengjiao`) pages name the same house code
 _DETAIL_PATH = re.compile(
-    rf"^/(?:(?P<slug>[a-z]+)/)?ershoufang/(?P<code>{_HOUSE_CODE})\.html?/?$", re.IGNORECASE
+    rf"^/(?:(?P<slug>[a-z]+)/)?(?:ershoufang|chengjiao)/(?P<code>{_HOUSE_CODE})\.html?/?$",
+    re.IGNORECASE,
 )
 _MINI_PROGRAM = re.compile(r"esfDetail\?([A-Za-z0-9=&_%.\-]+)")
 #: Lianjia's older codes: city letters (the link slug), district letters, 8 digits
@@ -334,17 +338,20 @@ def parse_house(data: dict[str, Any], ref: ListingRef) -> Listing:
 
 # -- the client -----------------------------------------------------------------------
 
-#: business code -> (error class, what it means); HTTP answers are 200 with these codes
-_CODE_ERRORS: dict[int, tuple[type[PlatformError], str]] = {
-    100: (NotPermitted, "invalid or inactive token"),
-    301: (Transient, "collection failed, retry"),
-    302: (RateLimited, "rate limit exceeded"),
-    303: (QuotaExhausted, "daily quota exceeded"),
-    400: (BadRequest, "invalid parameters"),
-    500: (Transient, "platform server error"),
-    600: (NotPermitted, "permission denied"),
-    601: (InsufficientBalance, "insufficient balance"),
-}
+#: the seed's business codes ("determined by the code field"); HTTP answers are 200
+ERRORS = ErrorMap(
+    statuses={429: (ErrorRule(RateLimited, "too many requests"),)},
+    codes={
+        100: (ErrorRule(NotPermitted, "invalid or inactive token"),),
+        301: (ErrorRule(Transient, "collection failed, retry"),),
+        302: (ErrorRule(RateLimited, "rate limit exceeded"),),
+        303: (ErrorRule(QuotaExhausted, "daily quota exceeded"),),
+        400: (ErrorRule(BadRequest, "invalid parameters"),),
+        500: (ErrorRule(Transient, "platform server error"),),
+        600: (ErrorRule(NotPermitted, "permission denied"),),
+        601: (ErrorRule(InsufficientBalance, "insufficient balance"),),
+    },
+)
 
 
 class BeikeClient(ListingClient):
@@ -352,6 +359,7 @@ class BeikeClient(ListingClient):
 
     platform = "beike"
     NEEDS_CITY = True
+    ERRORS: ClassVar[ErrorMap] = ERRORS
     #: limits are per account and unpublished; the gateway learns them from codes 302 / 303
     TIERS: ClassVar[dict[str, Limits]] = {}
     BARE_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (re.compile(r"\d{12}"), _LEGACY_CODE)
@@ -412,6 +420,8 @@ class BeikeClient(ListingClient):
     async def fetch_listing(self, ref: ListingRef, *, fresh: bool = False) -> Listing:
         if not ref.city_id:
             raise BadRequest(self.platform, "a Beike home needs its city")
+        if not re.fullmatch(_HOUSE_CODE, ref.listing_id):
+            raise BadRequest(self.platform, "not a Beike house code")
         params = {
             "token": self.config.secret.get_secret_value(),
             "cityId": ref.city_id,
@@ -430,14 +440,7 @@ class BeikeClient(ListingClient):
                     self.platform, "no such home", code=0, platform_message=platform_message
                 )
             return parse_house(data, ref)
-        error, meaning = _CODE_ERRORS.get(code, (Transient, "unknown answer code"))  # type: ignore[arg-type]
-        raise error(
-            self.platform,
-            meaning,
-            code=code,  # type: ignore[arg-type]
-            platform_message=platform_message,
-            http_status=response.status_code,
-        )
+        raise self.error_for(response.status_code, code, platform_message or "")
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body with an integer `code`, or the error an HTTP failure means."""
@@ -447,12 +450,8 @@ class BeikeClient(ListingClient):
         try:
             body = self.decode_json(response)
         except Transient:
-            if status in (401, 403):
-                raise NotPermitted(self.platform, f"HTTP {status}", http_status=status) from None
-            if status == 429:
-                raise RateLimited(self.platform, "HTTP 429", http_status=status) from None
-            if 400 <= status < 500:
-                raise BadRequest(self.platform, f"HTTP {status}", http_status=status) from None
+            if 400 <= status < 500:  # no body to read: the status alone decides
+                raise self.error_for(status, None, "") from None
             raise
         code = body.get("code")
         if isinstance(code, str) and code.lstrip("-").isdigit():

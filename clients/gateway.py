@@ -11,8 +11,11 @@ that talks to platform clients. Per call it:
 4. waits for the platform's per-second slot and concurrency slot;
 5. spends one unit of the platform's daily quota (persisted in SQLite); background
    work may use only the part of the day's quota not reserved for chat;
-6. retries transient failures with exponential backoff and jitter (3 tries at most),
-   never bad requests, permission errors or 'not found'.
+6. retries transient failures as the platform's seed says (`PlatformClient.RETRY`:
+   exponential backoff from 1 s, Anjuke 3 retries, the others 2 and jitter), never bad
+   requests, permission errors or 'not found';
+7. a platform that bans the key after a rate overshoot (`RATE_BAN_SECONDS`, Anjuke)
+   is paused for everyone for the ban, persisted in SQLite, and never retried into it.
 
 Chat calls name the user who asks (`user_id=`): a call that goes upstream is paid from
 that user's daily budget (clients/budget.py; admins and joined or cached answers are
@@ -37,7 +40,7 @@ from cachetools import LRUCache, TLRUCache
 
 from clients.aihuishou import AihuishouClient
 from clients.anjuke_open import AnjukeOpenClient
-from clients.base import Limits, ListingClient, PlatformClient
+from clients.base import Limits, ListingClient, PlatformClient, RetryPolicy
 from clients.budget import SHORT_LINKS, BudgetHold, BudgetLedger, BudgetPolicy, UserBudgets
 from clients.clock import Clock, china_day
 from clients.errors import (
@@ -58,9 +61,6 @@ ClientT = TypeVar("ClientT", bound=PlatformClient)
 
 #: share of each platform's daily quota kept for interactive chat; polling never touches it
 CHAT_RESERVE = 0.3
-MAX_TRIES = 3
-BACKOFF_BASE = 1.0  # seconds before the second try; doubles each time
-BACKOFF_CAP = 20.0
 BREAKER_THRESHOLD = 5  # consecutive failed upstream attempts
 BREAKER_COOLDOWN = 300.0  # seconds the platform is paused
 #: rate windows are kept slightly longer than a second: the seeds punish overshoot
@@ -207,6 +207,29 @@ class QuotaLedger:
         self.store.mark_exhausted(self.platform, china_day(self.clock))
 
 
+class RateBan:
+    """A platform's own ban after a rate overshoot (Anjuke: 10 minutes for the key).
+
+    Kept in SQLite through `store`, so a restart inside the ban does not call into it
+    (every call would extend the ban); nobody calls the platform until it ends.
+    """
+
+    def __init__(self, platform: str, seconds: float, store: Any, clock: Clock) -> None:
+        self.platform = platform
+        self.seconds = seconds
+        self.store = store
+        self.clock = clock
+
+    def check(self) -> None:
+        until = self.store.paused_until(self.platform)
+        if until is not None and self.clock.time() < until:
+            raise TemporarilyUnavailable(self.platform, "paused by the platform's rate ban")
+
+    def start(self) -> None:
+        log.warning("%s: rate ban, paused for %ds", self.platform, self.seconds)
+        self.store.pause(self.platform, self.clock.time() + self.seconds)
+
+
 @dataclass
 class PlatformStats:
     calls: int = 0  # upstream attempts sent
@@ -249,6 +272,11 @@ class _Platform:
         self.concurrency = asyncio.Semaphore(limits.concurrent) if limits.concurrent else None
         self.quota = QuotaLedger(client.platform, limits.per_day, store, clock, reserve)
         self.breaker = CircuitBreaker(client.platform, clock, BREAKER_THRESHOLD, BREAKER_COOLDOWN)
+        self.rate_ban = (
+            RateBan(client.platform, client.RATE_BAN_SECONDS, store, clock)
+            if client.RATE_BAN_SECONDS
+            else None
+        )
         self.stats = PlatformStats()
 
 
@@ -558,20 +586,22 @@ class Gateway:
         p = self._platforms.get(platform)
         if p is None or not p.client.enabled:
             raise PlatformDisabled(platform, "no credentials configured")
-        tries = MAX_TRIES if retry else 1
+        policy = p.client.RETRY
+        tries = policy.tries if retry else 1
         for attempt in range(1, tries + 1):
             try:
                 return await self._attempt(p, op, priority, hold)
             except PlatformError as exc:
                 p.stats.errors[exc.kind] += 1
-                if not exc.retryable or attempt == tries:
+                banned = isinstance(exc, RateLimited) and p.rate_ban is not None
+                if not exc.retryable or banned or attempt == tries:
                     raise
                 if p.breaker.state == "open":  # no point waiting to be refused
                     raise TemporarilyUnavailable(
                         platform, "paused after repeated failures"
                     ) from exc
                 p.stats.retries += 1
-                delay = self._backoff(attempt, exc)
+                delay = self._backoff(policy, attempt, exc)
                 log.info(
                     "%s: %s, try %d of %d in %.1fs", platform, exc.kind, attempt + 1, tries, delay
                 )
@@ -585,6 +615,8 @@ class Gateway:
         priority: Priority,
         hold: BudgetHold | None = None,
     ) -> T:
+        if p.rate_ban is not None:
+            p.rate_ban.check()
         p.breaker.before_call()
         try:
             if p.limiter is not None:
@@ -611,6 +643,8 @@ class Gateway:
                 p.breaker.neutral()
             if isinstance(exc, QuotaExhausted):  # the platform's own word: stop for today
                 p.quota.platform_says_exhausted()
+            if isinstance(exc, RateLimited) and p.rate_ban is not None:
+                p.rate_ban.start()
             raise
         except BaseException:
             p.breaker.neutral()
@@ -618,9 +652,9 @@ class Gateway:
         p.breaker.success()
         return result
 
-    def _backoff(self, attempt: int, exc: PlatformError) -> float:
-        base = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+    def _backoff(self, policy: RetryPolicy, attempt: int, exc: PlatformError) -> float:
+        step = policy.step(attempt)
         if isinstance(exc, RateLimited):
-            base = max(base, RATE_WINDOW)
-        # "equal jitter": never less than half the step, so retries stay spaced
-        return base / 2 + self.rng.uniform(0, base / 2)
+            step = max(step, RATE_WINDOW)
+        # jitter takes at most `policy.jitter` of the step off, so retries stay spaced
+        return step - self.rng.uniform(0, step * policy.jitter)

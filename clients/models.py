@@ -32,6 +32,8 @@ class ListingStatus(StrEnum):
     SOLD = "sold"
     RENTED = "rented"
     TAKEN_DOWN = "taken_down"
+    #: a status word the platform uses and we do not know: shown as written, never guessed
+    OTHER = "other"
 
 
 class PriceUnit(StrEnum):
@@ -51,21 +53,28 @@ class ListingRef:
     platform: str
     listing_id: str
     city_id: str | None = None
+    #: the kind of listing the link shows (Anjuke: sale, rent, new_home, shop, office); the
+    #: ID stays the platform's own, so two kinds may share a number and only this tells them
+    kind: str | None = None
 
     @property
     def key(self) -> str:
-        """A stable text key, e.g. `beike:110000:101127449675`, used by the cache and storage."""
-        if self.city_id:
-            return f"{self.platform}:{self.city_id}:{self.listing_id}"
-        return f"{self.platform}:{self.listing_id}"
+        """A stable text key, e.g. `beike:110000:101127449675` or `anjuke:245678@new_home`."""
+        key = (
+            f"{self.platform}:{self.city_id}:{self.listing_id}"
+            if self.city_id
+            else (f"{self.platform}:{self.listing_id}")
+        )
+        return f"{key}@{self.kind}" if self.kind else key
 
     @classmethod
     def from_key(cls, key: str) -> ListingRef:
+        key, _, kind = key.partition("@")
         parts = key.split(":")
         if len(parts) == 3:
-            return cls(parts[0], parts[2], parts[1])
+            return cls(parts[0], parts[2], parts[1], kind or None)
         if len(parts) == 2:
-            return cls(parts[0], parts[1])
+            return cls(parts[0], parts[1], kind=kind or None)
         raise ValueError(f"not a listing key: {key!r}")
 
 
@@ -102,10 +111,14 @@ class Listing:
     city_id: str | None = None
     #: set only on a kept answer served past its lifetime: when it was fetched (Unix time)
     as_of: float | None = None
+    #: the platform's own status word when `status` is OTHER
+    status_word: str = ""
+    #: the kind of listing the link showed (`ListingRef.kind`), kept for the listing's key
+    link_kind: str | None = None
 
     @property
     def ref(self) -> ListingRef:
-        return ListingRef(self.platform, self.listing_id, self.city_id)
+        return ListingRef(self.platform, self.listing_id, self.city_id, self.link_kind)
 
     def fact(self, key: str) -> str | None:
         for f in self.facts:

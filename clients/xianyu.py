@@ -27,11 +27,16 @@ Protocol (seed 002):
   | 500 | 15 | | remote service error | Transient |
   | 504 | 50 | | remote service timeout | Transient |
 
-  A 403 is NotPermitted unless its message speaks of frequency / 频率 / limit.
+  The codes are the gateway's, not the seed's, so `ERRORS` decides by the HTTP status
+  and then the words of `sub_code` / `msg` / `sub_msg` (a 401 is always NotPermitted; a
+  403 is NotPermitted unless it speaks of frequency / 频率 / call limited or of the daily
+  count). A missing, null or empty `item` is NotFound (the seed's 无商品数据).
 - Tiers (CONTRACT 4.1): personal 100/day 1/s, enterprise_basic 10000/day 5/s,
   enterprise_advanced 100000/day 20/s. Cache: on sale 5 min, sold 1 h, offline 1 day,
   not found 10 min.
 - Links: `2.taobao.com/item.htm?id=`, `(www.|h5.m.)goofish.com/item?id=`,
+  `goofish.com/item/<id>`, `ssr.m.goofish.com/<...item or detail...>?...&id=<id>&...`
+  (the item is `itemId` / `item_id` / `id`, never another numeric parameter),
   `market.m.taobao.com/app/idleFish-F2e/...?id=&itemId=`, `fleamarket://item?id=`, and the
   app's share texts with a short link `m.tb.cn/h.XXXX` (shared with Taobao: `resolve`
   decides from where it leads). Item IDs are 12-13 digits, newer ones 16-19.
@@ -52,13 +57,12 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 
-from clients.base import Found, Limits, ListingClient
+from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient
 from clients.clock import CHINA_TZ
 from clients.errors import (
     BadRequest,
     NotFound,
     NotPermitted,
-    PlatformError,
     QuotaExhausted,
     RateLimited,
     Transient,
@@ -71,40 +75,30 @@ log = logging.getLogger(__name__)
 METHOD = "xianyu.item.get"
 VERSION = "v2"
 
-# -- error codes (see the module docstring) ---------------------------------------------
-CODE_CALL_LIMITED = 7
-CODE_NO_PERMISSION = 11
-CODE_REMOTE_ERROR = 15
-CODE_MISSING_METHOD = 21
-CODE_INVALID_METHOD = 22
-CODE_INVALID_SIGNATURE = 25
-CODE_MISSING_APP_KEY = 28
-CODE_INVALID_APP_KEY = 29
-CODE_MISSING_TIMESTAMP = 31
-CODE_INVALID_TIMESTAMP = 32
-CODE_MISSING_ARGUMENT = 40
-CODE_INVALID_ARGUMENT = 41
-CODE_REMOTE_TIMEOUT = 50
+# -- errors (see the module docstring) --------------------------------------------------
+
 SUB_ITEM_NOT_FOUND = "isv.item-not-found"
 SUB_FREQUENCY = "accesscontrol.limited-by-app-frequency"
 SUB_ACCESS_COUNT = "accesscontrol.limited-by-app-access-count"
-
-_AUTH_CODES = frozenset(
-    {
-        CODE_MISSING_METHOD,
-        CODE_INVALID_METHOD,
-        CODE_INVALID_SIGNATURE,
-        CODE_MISSING_APP_KEY,
-        CODE_INVALID_APP_KEY,
-        CODE_MISSING_TIMESTAMP,
-        CODE_INVALID_TIMESTAMP,
-        CODE_NO_PERMISSION,
-    }
+_NOT_FOUND = ErrorRule(
+    NotFound, "no such item", ("item-not-found", "item-deleted", "不存在", "已删除", "无商品")
 )
-_TRANSIENT_CODES = frozenset({CODE_REMOTE_ERROR, CODE_REMOTE_TIMEOUT})
-_NOT_FOUND_WORDS = ("item-not-found", "item-deleted", "不存在", "已删除")
-_QUOTA_WORDS = ("access-count", "日调用", "次数", "quota", "配额")
-_FREQUENCY_WORDS = ("frequency", "频率", "limit")
+_QUOTA = ErrorRule(
+    QuotaExhausted, "daily quota used up", ("access-count", "日调用", "配额", "quota")
+)
+_FREQUENCY = ErrorRule(
+    RateLimited, "call frequency exceeded", ("frequency", "频率", "call limited")
+)
+#: the seed documents HTTP statuses and their causes; codes are the gateway's, not the seed's
+ERRORS = ErrorMap(
+    statuses={
+        400: (_NOT_FOUND, ErrorRule(BadRequest, "item_id or parameters refused")),
+        401: (ErrorRule(NotPermitted, "credentials, signature or timestamp refused"),),
+        403: (_QUOTA, _FREQUENCY, ErrorRule(NotPermitted, "permission or IP whitelist refused")),
+        504: (ErrorRule(Transient, "platform timed out"),),
+    },
+    answer=(_NOT_FOUND, _QUOTA, _FREQUENCY),
+)
 
 
 def sign(params: Mapping[str, str], secret: str) -> str:
@@ -136,6 +130,18 @@ def _host_in(host: str, domain: str) -> bool:
     return subdomain_of(host, domain) is not None
 
 
+#: `goofish.com/item/<id>`: the path form of an item page
+_GOOFISH_ITEM_PATH = re.compile(r"/item/(\d{10,19})(?:\.htm)?/?")
+
+
+def _goofish_item_page(host: str, path: str) -> bool:
+    """An item page on goofish.com; `ssr.m.` serves them under longer paths that say so."""
+    if path.rstrip("/") in ("/item", "/item.htm", "/detail"):
+        return True
+    lowered = path.lower()
+    return host.startswith("ssr.") and ("item" in lowered or "detail" in lowered)
+
+
 def item_id_from_url(url: str) -> str | None:
     """The item ID of a Xianyu item page URL, else None (Taobao items and assets included)."""
     split = split_url(url)
@@ -151,7 +157,10 @@ def item_id_from_url(url: str) -> str | None:
         if not path.startswith("/item"):
             return None
     elif _host_in(host, "goofish.com"):
-        if path.rstrip("/") not in ("/item", "/item.htm", "/detail"):
+        in_path = _GOOFISH_ITEM_PATH.fullmatch(path)
+        if in_path:
+            return in_path.group(1)
+        if not _goofish_item_page(host, path):
             return None
     elif host in _TAOBAO_XIANYU_HOSTS:
         if not any(word in path.lower() for word in _TAOBAO_XIANYU_PATH_WORDS):
@@ -242,10 +251,8 @@ def parse_item(item: dict[str, Any], item_id: str) -> Listing:
         raise NotFound("xianyu", "no such item")
     listing_id = _text(item.get("item_id")) or item_id
     raw_status = _text(item.get("status")).lower() or "onsale"
-    status = _STATUSES.get(raw_status)
-    if status is None:
-        # Guessing would send a false 'sold' or 'taken down' alert.
-        raise Transient("xianyu", f"unexpected item status {raw_status[:20]!r}")
+    # an unknown word is shown as written: a guess would send a false alert
+    status = _STATUSES.get(raw_status, ListingStatus.OTHER)
     images: list[str] = [_photo(item.get("pic_url"))]
     for image in item.get("item_imgs") or ():
         images.append(_photo(image.get("url") if isinstance(image, dict) else image))
@@ -277,6 +284,7 @@ def parse_item(item: dict[str, Any], item_id: str) -> Listing:
         price=_decimal(item.get("price")),
         price_unit=PriceUnit.YUAN,
         status=status,
+        status_word=_text(item.get("status")) if status is ListingStatus.OTHER else "",
         original_price=_decimal(item.get("original_price")) or None,
         photos=tuple(dict.fromkeys(p for p in images if p)),
         facts=tuple(facts),
@@ -291,6 +299,7 @@ class XianyuClient(ListingClient):
     """Xianyu item_get: one signed POST per item; short links resolved by following redirects."""
 
     platform = "xianyu"
+    ERRORS: ClassVar[ErrorMap] = ERRORS
     TIERS: ClassVar[dict[str, Limits]] = {
         "personal": Limits(per_day=100, per_second=1),
         "enterprise_basic": Limits(per_day=10_000, per_second=5),
@@ -373,10 +382,11 @@ class XianyuClient(ListingClient):
         body = self._answer(response)
         answer = body.get("item_get_response")
         item = answer.get("item") if isinstance(answer, dict) else None
+        if not item:
+            # the seed's own code: no item is 无商品数据 (deleted, private, banned or unknown)
+            raise NotFound(self.platform, "no such item", http_status=response.status_code)
         if not isinstance(item, dict):
-            raise Transient(
-                self.platform, "answer without an item", http_status=response.status_code
-            )
+            raise Transient(self.platform, "unexpected item", http_status=response.status_code)
         return parse_item(item, ref.listing_id)
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
@@ -393,37 +403,9 @@ class XianyuClient(ListingClient):
         error = body.get("error_response")
         if status == 200 and not isinstance(error, dict):
             return body
-        raise self._error(status, error if isinstance(error, dict) else {})
-
-    def _error(self, status: int, error: dict[str, Any]) -> PlatformError:
-        code = error.get("code")
-        try:
-            code = int(code) if code is not None else None
-        except (TypeError, ValueError):
-            pass
-        sub_code = _text(error.get("sub_code"))
-        message = " ".join(t for t in (_text(error.get("msg")), _text(error.get("sub_msg"))) if t)
-        words = f"{sub_code} {message}".lower()
-        details: dict[str, Any] = {
-            "code": code,
-            "platform_message": message or None,
-            "http_status": status,
-        }
-        if any(w in words for w in _NOT_FOUND_WORDS):
-            return NotFound(self.platform, "no such item", **details)
-        if status == 403 or code == CODE_CALL_LIMITED:
-            if any(w in words for w in _QUOTA_WORDS):
-                return QuotaExhausted(self.platform, "daily quota used up", **details)
-            if any(w in words for w in _FREQUENCY_WORDS):
-                return RateLimited(self.platform, "call frequency exceeded", **details)
-            return NotPermitted(self.platform, "permission denied", **details)
-        if status == 401 or code in _AUTH_CODES:
-            return NotPermitted(
-                self.platform, "credentials, signature or timestamp refused", **details
-            )
-        if code in _TRANSIENT_CODES:
-            return Transient(self.platform, "platform error", **details)
-        return BadRequest(self.platform, "request refused", **details)
+        error = error if isinstance(error, dict) else {}
+        words = (_text(error.get("sub_code")), _text(error.get("msg")), _text(error.get("sub_msg")))
+        raise self.error_for(status, error.get("code"), " ".join(w for w in words if w))
 
     def listing_ttl(self, listing: Listing) -> float:
         return self.TTL_BY_STATUS[listing.status] if listing.status in self.TTL_BY_STATUS else 300.0

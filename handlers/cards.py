@@ -34,6 +34,7 @@ STATUS_ICON = {
     ListingStatus.SOLD: "🔴",
     ListingStatus.RENTED: "🔴",
     ListingStatus.TAKEN_DOWN: "⚫",
+    ListingStatus.OTHER: "⚪",
 }
 #: facts shown on the card, in this order when present; others follow in the platform's order
 FIRST_FACTS = (
@@ -89,6 +90,8 @@ def price_text(listing: Listing, lang: str) -> str:
 
 
 def status_text(listing: Listing, lang: str) -> str:
+    if listing.status is ListingStatus.OTHER and listing.status_word:
+        return listing.status_word  # the platform's own word, escaped by the caller
     if listing.status is ListingStatus.ON_SALE and listing.kind is ListingKind.RENT:
         return t(lang, "status_on_rent")
     return t(lang, f"status_{listing.status.value}")

@@ -2,7 +2,7 @@
 
 Checks, in order: injected faults; `key` (401, code 28 missing / 29 unknown); `sign`
 recomputed with the secret (401, code 25); the tier's per-second rate (403, code 7
-调用频率超限: the platform bans for 10 minutes, the sandbox only refuses that call);
+调用频率超限, and, as the seed says, every call in the next 10 minutes gets the same);
 the tier's daily quota, counted in UTC+8 days (403, code 6 日调用次数超限); the
 parameters (400, code 40 missing, 41 malformed: `api_name` must be item_get,
 `result_type` json, `cache` yes/no, booleans true/false, `house_id` one of the real
@@ -20,10 +20,10 @@ The codes are the ones documented in `clients/anjuke.py`; they are written out h
 again because this module plays the platform and must not take its answers from the
 client it tests.
 
-Catalogue IDs (`ids()`) are house_ids as the client sends them: `AK2026011800001`,
-`A...`, `S...`, 10/16-digit rent IDs, `L245678` (loupan 245678 in links),
-`SP3187906783` / `XZL3166544960` (the number in sp / xzl links). The catalogue also
-accepts the bare link numbers of new homes and commercial property.
+Catalogue IDs (`ids()`) are house_ids as the platform's pages show them:
+`AK2026011800001` (the seed's search form), `A...`, `S...`, 10/16-digit rent IDs, the
+loupan number `245678` of a new home and the numbers `3187906783` / `3166544960` of a
+shop and an office page. The platform is sent no kind: it knows a house by its ID alone.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ TIER_LIMITS: dict[str, tuple[int, int]] = {
 CONTACT_TIERS = frozenset({"enterprise_advanced"})
 REQUIRED = ("key", "api_name", "house_id", "sign")
 BOOLEAN_PARAMS = ("need_media", "need_transaction", "need_evaluate", "need_contact")
-HOUSE_ID = re.compile(r"AK\d{13}|A\d{9,10}|S\d{16}|\d{10}|\d{16}|L\d{4,8}|(?:SP|XZL)\d{6,12}")
+HOUSE_ID = re.compile(r"AK\d{13}|A\d{9,10}|S\d{16}|\d{4,16}")
 MEDIA_FIELDS = ("img_list", "vr_url", "video_url")
 TRANSACTION_FIELDS = ("down_payment", "loan_month")
 #: 30-year commercial loan at the LPR-based rate the platform quotes, for `loan_month`
@@ -268,7 +268,7 @@ HOUSES: tuple[House, ...] = (
         status_word="已预订",
     ),
     House(
-        "L245678",
+        "245678",
         "新房",
         "滨江·云樾府 新品加推 建面89-143㎡三至四居",
         "滨江云樾府",
@@ -292,7 +292,7 @@ HOUSES: tuple[House, ...] = (
         has_video=True,
     ),
     House(
-        "SP3187906783",
+        "3187906783",
         "商铺",
         "春熙路 临街旺铺 出售 带租约 年租金28万",
         "春熙坊",
@@ -315,7 +315,7 @@ HOUSES: tuple[House, ...] = (
         down_payment=50,
     ),
     House(
-        "XZL3166544960",
+        "3166544960",
         "写字楼",
         "国贸三期 甲级写字楼 整层出租 可注册",
         "国贸三期",
@@ -381,17 +381,14 @@ class AnjukeCatalogue:
         self.state = state
         # copies: tests change prices and states, the module's table stays as written
         self.houses: dict[str, House] = {h.house_id: replace(h) for h in houses}
+        #: monotonic time the key's rate ban ends (the sandbox has one key)
+        self.banned_until = float("-inf")
 
     def ids(self) -> list[str]:
         return list(self.houses)
 
     def house(self, listing_id: str) -> House:
-        if listing_id in self.houses:
-            return self.houses[listing_id]
-        for prefix in ("L", "SP", "XZL"):  # the bare number of a loupan / sp / xzl link
-            if prefix + listing_id in self.houses:
-                return self.houses[prefix + listing_id]
-        raise KeyError(listing_id)
+        return self.houses[listing_id]
 
     def set_price(self, listing_id: str, price: Decimal) -> None:
         self.house(listing_id).price = Decimal(price)
@@ -486,6 +483,10 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+#: seed 000: 超出频率上限会触发临时封禁 10 分钟
+BAN_SECONDS = 600.0
+
+
 def _error(status: int, code: int | str, msg: str) -> web.Response:
     return web.json_response(
         {"error_response": {"code": code, "msg": msg}}, status=status, dumps=_dumps
@@ -554,7 +555,10 @@ def register(app: web.Application, state: SandboxState) -> None:
         if refusal is None:
             tier = state.tiers[PLATFORM]
             per_day, per_second = TIER_LIMITS[tier]
-            if state.over_rate(PLATFORM, per_second):
+            now = state.clock.monotonic()
+            if now < catalogue.banned_until or state.over_rate(PLATFORM, per_second):
+                if now >= catalogue.banned_until:
+                    catalogue.banned_until = now + BAN_SECONDS
                 refusal = _error(403, 7, "调用频率超限，已临时封禁10分钟")
             elif state.over_quota(PLATFORM, per_day):
                 refusal = _error(403, 6, "日调用次数超限，请明日再试或升级权限")

@@ -5,9 +5,10 @@ parameters (400), the account's per-second rate (`state.beike_per_second`, 302) 
 daily quota (`state.beike_per_day`, 303). Injected faults (`state.inject("beike", ...)`)
 come first. Answers are shaped like the seed's sample, prices drifting over time.
 
-A removed house, an unknown house code and a house asked in the wrong city all get
-`{"code": 0, "data": null}` (the service finds nothing to collect), which the client
-reads as NotFound. A sold home is off sale with `offSaleText` 该房源已成交; a withdrawn
+The seed does not say how 'no such house' is answered. An unknown house code and a
+house asked in the wrong city get `{"code": 0, "data": null}`; a removed house answers
+in the form `remove(code, form)` picks: `null` (the default), `empty` (`"data": {}`) or
+`no_basic` (`"data": {"basicInfo": {}}`). The client reads each as NotFound. A sold home is off sale with `offSaleText` 该房源已成交; a withdrawn
 one with 该房源已下架.
 """
 
@@ -27,6 +28,12 @@ from sandbox.core import SANDBOX_CREDENTIALS, Fault, SandboxState, drifted_price
 
 PLATFORM = "beike"
 DETAIL_PATH = "/api/beike/ershoufang/detail/v1"
+#: the `data` of a removed house, per reading of the seed (it says nothing)
+REMOVED_FORMS: dict[str, dict[str, Any] | None] = {
+    "null": None,
+    "empty": {},
+    "no_basic": {"basicInfo": {}},
+}
 MESSAGES = {
     0: "success",
     100: "Invalid or Inactive Token",
@@ -66,6 +73,7 @@ class House:
     ownership: str = "商品房"
     status: ListingStatus = ListingStatus.ON_SALE
     removed: bool = False
+    removed_form: str = "null"
     price_wan: Decimal | None = field(default=None)
 
 
@@ -319,8 +327,12 @@ class BeikeCatalogue:
             raise ValueError("a home for sale cannot be rented out")
         self.houses[listing_id].status = status
 
-    def remove(self, listing_id: str) -> None:
+    def remove(self, listing_id: str, form: str = "null") -> None:
+        """The house disappears; `form` picks how 'nothing to collect' is written."""
+        if form not in REMOVED_FORMS:
+            raise ValueError(f"unknown form {form!r}")
         self.houses[listing_id].removed = True
+        self.houses[listing_id].removed_form = form
 
     def price_wan(self, house: House) -> Decimal:
         if house.price_wan is not None:
@@ -330,8 +342,10 @@ class BeikeCatalogue:
     def detail(self, code: str, city_id: str, base_url: str) -> dict[str, Any] | None:
         """The `data` object of the answer, or None when there is nothing to collect."""
         house = self.houses.get(code)
-        if house is None or house.removed or house.city_id != city_id:
+        if house is None or house.city_id != city_id:
             return None
+        if house.removed:
+            return REMOVED_FORMS[house.removed_form]
         return _detail_json(house, self.price_wan(house), base_url)
 
 

@@ -4,7 +4,9 @@ Checks, in order: injected faults, app_key (401, codes 28/29), method and versio
 (401, 21/22), timestamp within 5 minutes either way (401, 31/32), signature (401, 25),
 the tier's per-second rate and daily quota from CONTRACT 4.1 (403, code 7), item_id
 (400, 40/41). An unknown item is HTTP 400 code 41 `isv.item-not-found`; a removed one
-is an empty `item` (the seed: 无商品数据返回). The codes are the ones documented in
+answers in one of the forms the seed's "无商品数据返回" can mean, chosen per item by
+`remove(id, form)`: `empty` (`"item": {}`, the default), `missing` (no `item` key),
+`null` (`"item": null`) or `error` (HTTP 400 `isv.item-not-found`). The codes are the ones documented in
 `clients/xianyu.py`; they are written out here again because this module plays the
 platform and must not take its answers from the client it tests.
 """
@@ -40,6 +42,14 @@ _STATUS_WORDS = {
     ListingStatus.TAKEN_DOWN: "offline",
 }
 
+#: how a removed item's answer is written (`item_get_response` content), per reading of the seed
+REMOVED_FORMS: dict[str, dict[str, Any]] = {
+    "empty": {"item": {}},
+    "missing": {},
+    "null": {"item": None},
+    "error": {},  # answered as HTTP 400 isv.item-not-found instead
+}
+
 
 @dataclass
 class Item:
@@ -62,6 +72,7 @@ class Item:
     photos: int = 3
     status: ListingStatus = ListingStatus.ON_SALE
     removed: bool = False
+    removed_form: str = "empty"
     price: Decimal | None = field(default=None)
 
 
@@ -337,8 +348,12 @@ class XianyuCatalogue:
             raise ValueError(f"an item cannot be {status}")
         self.items[listing_id].status = status
 
-    def remove(self, listing_id: str) -> None:
+    def remove(self, listing_id: str, form: str = "empty") -> None:
+        """The item disappears; `form` picks how 'no item data' is written (module docstring)."""
+        if form not in REMOVED_FORMS:
+            raise ValueError(f"unknown form {form!r}")
         self.items[listing_id].removed = True
+        self.items[listing_id].removed_form = form
 
     def price(self, item: Item) -> Decimal:
         if item.price is not None:
@@ -483,9 +498,14 @@ def register(app: web.Application, state: SandboxState) -> None:
         if item is None:
             counters.rejected += 1
             return _error(400, 41, "Invalid Arguments", "isv.item-not-found", "商品不存在或已删除")
+        if item.removed and item.removed_form == "error":
+            counters.rejected += 1
+            return _error(400, 41, "Invalid Arguments", "isv.item-not-found", "商品不存在或已删除")
         counters.ok += 1
         if item.removed:
-            body: dict[str, Any] = {}
+            return web.json_response(
+                {"item_get_response": REMOVED_FORMS[item.removed_form]}, dumps=_dumps
+            )
         else:
             body = catalogue.item_json(item, f"{request.scheme}://{request.host}")
             wanted = {f.strip() for f in params.get("fields", "").split(",") if f.strip()}

@@ -216,7 +216,7 @@ def _m007_drop_impossible_targets(db: sqlite_utils.Database) -> None:
 
 
 def _m008_conversation_state(db: sqlite_utils.Database) -> None:
-    # python-telegram-bot's persistence (storage/persistence.py): the quote conversation's
+    # python-telegram-bot's persistence (bot/persistence.py, storage/conversations.py): the quote conversation's
     # state per chat and user, and the chat data it needs (open questions, quote cards).
     db.execute(
         """
@@ -240,6 +240,17 @@ def _m008_conversation_state(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m009_platform_pauses(db: sqlite_utils.Database) -> None:
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS platform_pauses (
+            platform TEXT PRIMARY KEY,
+            paused_until REAL NOT NULL  -- wall-clock seconds; the platform's own rate ban
+        )
+        """
+    )
+
+
 #: (version, name, step). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
@@ -250,6 +261,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (6, "subscriptions per user and chat", _m006_watches_per_chat),
     (7, "impossible targets become any drop", _m007_drop_impossible_targets),
     (8, "conversation state (python-telegram-bot persistence)", _m008_conversation_state),
+    (9, "platform pauses after a rate ban", _m009_platform_pauses),
 ]
 
 

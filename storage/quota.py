@@ -1,4 +1,4 @@
-"""Daily quota counters per platform, kept in SQLite so a restart does not reset them."""
+"""Daily quota counters and rate-ban pauses per platform, kept in SQLite across restarts."""
 
 from __future__ import annotations
 
@@ -44,3 +44,17 @@ class QuotaStore:
             "ON CONFLICT (platform, day) DO UPDATE SET exhausted = 1",
             [platform, day],
         )
+
+    def pause(self, platform: str, until: float) -> None:
+        """Remember that `platform` must not be called before `until` (wall-clock seconds)."""
+        self.db.execute(
+            "INSERT INTO platform_pauses (platform, paused_until) VALUES (?, ?) "
+            "ON CONFLICT (platform) DO UPDATE SET paused_until = excluded.paused_until",
+            [platform, until],
+        )
+
+    def paused_until(self, platform: str) -> float | None:
+        row = self.db.execute(
+            "SELECT paused_until FROM platform_pauses WHERE platform = ?", [platform]
+        ).fetchone()
+        return None if row is None else float(row[0])

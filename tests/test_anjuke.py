@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -21,12 +22,16 @@ from clients.errors import (
     PlatformError,
     QuotaExhausted,
     RateLimited,
+    TemporarilyUnavailable,
     Transient,
 )
+from clients.gateway import Gateway
 from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 from clients.recognise import recognise
 from sandbox.core import Fault, drifted_price
 from sandbox.server import Sandbox
+from storage.database import Database
+from storage.quota import QuotaStore
 
 WANGJING = ListingRef("anjuke", "AK2026011800001")
 LUJIAZUI = ListingRef("anjuke", "A1234567890")
@@ -35,9 +40,9 @@ TIANLUAN_SOLD = ListingRef("anjuke", "S1234567890123456")
 GUOMAO_RENT = ListingRef("anjuke", "2398427383")
 NANSHAN_RENTED = ListingRef("anjuke", "1234567890123456")
 SHIJICHENG_RESERVED = ListingRef("anjuke", "3001234567")
-YUNYUE_NEW = ListingRef("anjuke", "L245678")
-CHUNXI_SHOP = ListingRef("anjuke", "SP3187906783")
-GUOMAO_OFFICE = ListingRef("anjuke", "XZL3166544960")
+YUNYUE_NEW = ListingRef("anjuke", "245678", kind="new_home")
+CHUNXI_SHOP = ListingRef("anjuke", "3187906783", kind="shop")
+GUOMAO_OFFICE = ListingRef("anjuke", "3166544960", kind="office")
 GUANGGU_TAKEN_DOWN = ListingRef("anjuke", "A1122334455")
 
 
@@ -133,9 +138,26 @@ def test_transaction_status_words_are_mapped(
     assert listing.tags == tags
 
 
-def test_unknown_transaction_status_is_not_guessed() -> None:
-    with pytest.raises(Transient):
-        parse_house_detail({"house_type": "二手房", "transaction_status": "冻结"}, "A123456789")
+def test_unknown_transaction_status_is_shown_as_written_never_a_failure() -> None:
+    listing = parse_house_detail(
+        {"house_type": "二手房", "transaction_status": "冻结"}, "A123456789"
+    )
+
+    assert (listing.status, listing.status_word) == (ListingStatus.OTHER, "冻结")
+
+
+@pytest.mark.parametrize(
+    ("word", "status"),
+    [
+        ("已租出", ListingStatus.RENTED),
+        ("待租", ListingStatus.ON_SALE),
+        ("已售出", ListingStatus.SOLD),
+    ],
+)
+def test_the_issues_status_words_keep_their_meaning(word: str, status: ListingStatus) -> None:
+    detail = {"house_type": "租房", "transaction_status": word}
+
+    assert parse_house_detail(detail, "2398427383").status is status
 
 
 @pytest.mark.parametrize(
@@ -457,7 +479,7 @@ async def test_malformed_house_id_is_refused_without_a_call(
     calls = sandbox.state.counters["anjuke"].calls
 
     with pytest.raises(BadRequest):
-        await fetch(client, ListingRef("anjuke", "12345"))
+        await fetch(client, ListingRef("anjuke", "L245678"))  # a prefix no page shows
 
     assert sandbox.state.counters["anjuke"].calls == calls
 
@@ -543,6 +565,12 @@ async def test_daily_quota_is_refused_until_the_next_china_day(
         (Fault("code", status=500, code=15, msg="服务内部错误"), Transient),
         (Fault("code", status=504, code=50, msg="服务响应超时"), Transient),
         (Fault("code", status=200, code=41, msg="参数错误"), BadRequest),
+        # issue 11: undocumented codes decide nothing, the status comes first
+        (Fault("code", status=400, code=6, msg="参数错误"), BadRequest),
+        (Fault("code", status=400, code=42, msg="house_id 格式非法"), BadRequest),
+        (Fault("code", status=401, code=43, msg="key不存在"), NotPermitted),
+        (Fault("code", status=401, code=29, msg="房源不存在"), NotPermitted),
+        (Fault("code", status=403, code=42, msg="无接口权限"), NotPermitted),
         (Fault("malformed"), Transient),
         (Fault("disconnect"), Transient),
     ],
@@ -561,6 +589,60 @@ async def test_platform_errors_are_mapped(
         assert caught.value.platform_message == fault.msg
     if fault.kind in ("http", "code"):
         assert caught.value.http_status == fault.status
+
+
+async def test_the_sandbox_bans_the_key_ten_minutes_after_a_rate_overshoot(
+    sandbox: Sandbox, client: AnjukeClient
+) -> None:
+    await fetch(client, WANGJING)
+    with pytest.raises(RateLimited):
+        await client.fetch_listing(WANGJING)  # the same second: over 1 per second
+
+    client.clock.advance(599)  # type: ignore[attr-defined]
+    with pytest.raises(RateLimited):
+        await client.fetch_listing(WANGJING)
+    client.clock.advance(2)  # type: ignore[attr-defined]
+    assert (await client.fetch_listing(WANGJING)).listing_id == WANGJING.listing_id
+
+
+async def test_a_frequency_refusal_pauses_anjuke_for_everyone_across_a_restart(
+    sandbox: Sandbox, client: AnjukeClient, tmp_path: Path
+) -> None:
+    clock = sandbox.state.clock
+    path = tmp_path / "bot.sqlite3"
+    gateway = Gateway({"anjuke": client}, QuotaStore(Database(path, clock)), clock)
+    sandbox.state.inject("anjuke", Fault("code", status=403, code=7, msg="调用频率超限"))
+
+    with pytest.raises(RateLimited):
+        await gateway.listing(WANGJING)
+    assert sandbox.state.counters["anjuke"].calls == 1  # never retried into the ban
+    clock.advance(60)  # type: ignore[attr-defined]
+    with pytest.raises(TemporarilyUnavailable):
+        await gateway.listing(LUJIAZUI)  # another listing, any user
+
+    restarted = Gateway({"anjuke": client}, QuotaStore(Database(path, clock)), clock)
+    clock.advance(500)  # type: ignore[attr-defined]
+    with pytest.raises(TemporarilyUnavailable):
+        await restarted.listing(WANGJING)
+    assert sandbox.state.counters["anjuke"].calls == 1
+    clock.advance(41)  # type: ignore[attr-defined]
+    assert (await restarted.listing(WANGJING)).listing_id == WANGJING.listing_id
+    assert sandbox.state.counters["anjuke"].calls == 2
+
+
+async def test_a_timeout_is_retried_three_times_after_one_two_and_four_seconds(
+    sandbox: Sandbox, client: AnjukeClient, tmp_path: Path
+) -> None:
+    clock = sandbox.state.clock
+    gateway = Gateway({"anjuke": client}, QuotaStore(Database(tmp_path / "b.db", clock)), clock)
+    sandbox.state.inject("anjuke", Fault("code", status=504, code=50, msg="服务响应超时"), 4)
+
+    with pytest.raises(Transient):
+        await gateway.listing(WANGJING)
+
+    assert sandbox.state.counters["anjuke"].calls == 4  # one try and the seed's 3 retries
+    backoff = [s for s in clock.slept if s >= 1.0]  # type: ignore[attr-defined]
+    assert backoff == [1.0, 2.0, 4.0]  # seed 000: first 1 s, then doubling (rate waits < 1 s)
 
 
 async def test_timeout_is_transient(sandbox: Sandbox) -> None:
@@ -585,8 +667,9 @@ async def test_platform_answers_again_after_a_fault(sandbox: Sandbox, client: An
 async def test_every_catalogue_house_opens_on_a_link_the_bot_recognises(
     sandbox: Sandbox, client: AnjukeClient
 ) -> None:
+    kinds = {"245678": "new_home", "3187906783": "shop", "3166544960": "office"}
     for listing_id in sandbox.state.catalogues["anjuke"].ids():
-        ref = ListingRef("anjuke", listing_id)
+        ref = ListingRef("anjuke", listing_id, kind=kinds.get(listing_id))
         url = client.listing_url(ref)
 
         assert [f.ref for f in AnjukeClient.find(url)] == [ref], url
@@ -595,8 +678,9 @@ async def test_every_catalogue_house_opens_on_a_link_the_bot_recognises(
 # -- links and IDs --------------------------------------------------------------------------
 
 
-def _ref(listing_id: str) -> ListingRef:
-    return ListingRef("anjuke", listing_id)
+def _ref(listing_id: str, kind: str | None = None) -> ListingRef:
+    """The ref a link gives; the kind only where the ID does not say it (new home, shop, office)."""
+    return ListingRef("anjuke", listing_id, kind=kind)
 
 
 LINKS: list[tuple[str, ListingRef | None]] = [
@@ -613,15 +697,18 @@ LINKS: list[tuple[str, ListingRef | None]] = [
     ("https://sz.zu.anjuke.com/fangyuan/1234567890123456?shangquan=1", _ref("1234567890123456")),
     ("https://m.anjuke.com/bj/rent/2398427383/", _ref("2398427383")),
     # new homes
-    ("https://hz.fang.anjuke.com/loupan/245678.html", _ref("L245678")),
-    ("https://hangzhou.fang.anjuke.com/loupan/canshu-245678.html?from=x", _ref("L245678")),
-    ("https://m.anjuke.com/hz/loupan/245678/", _ref("L245678")),
-    ("https://m.fang.anjuke.com/hz/loupan/245678/", _ref("L245678")),
+    ("https://hz.fang.anjuke.com/loupan/245678.html", _ref("245678", "new_home")),
+    (
+        "https://hangzhou.fang.anjuke.com/loupan/canshu-245678.html?from=x",
+        _ref("245678", "new_home"),
+    ),
+    ("https://m.anjuke.com/hz/loupan/245678/", _ref("245678", "new_home")),
+    ("https://m.fang.anjuke.com/hz/loupan/245678/", _ref("245678", "new_home")),
     # commercial
-    ("https://cd.sp.anjuke.com/shou/3187906783/", _ref("SP3187906783")),
-    ("https://cd.sp.anjuke.com/zu/3187906784", _ref("SP3187906784")),
-    ("https://bj.xzl.anjuke.com/zu/3166544960/", _ref("XZL3166544960")),
-    ("https://bj.xzl.anjuke.com/shou/3166544961", _ref("XZL3166544961")),
+    ("https://cd.sp.anjuke.com/shou/3187906783/", _ref("3187906783", "shop")),
+    ("https://cd.sp.anjuke.com/zu/3187906784", _ref("3187906784", "shop")),
+    ("https://bj.xzl.anjuke.com/zu/3166544960/", _ref("3166544960", "office")),
+    ("https://bj.xzl.anjuke.com/shou/3166544961", _ref("3166544961", "office")),
     # the seed's IDs
     ("https://www.anjuke.com/prop/view/AK2026011800001", _ref("AK2026011800001")),
     ("https://api.anjuke.com/detail?house_id=AK2026011800001", _ref("AK2026011800001")),
@@ -717,3 +804,22 @@ async def test_alert_checks_ask_the_platform_to_bypass_its_cache():
         client = AnjukeClient(http, config, FakeClock())
         assert client.request_params("A1234567890")["cache"] == "yes"
         assert client.request_params("A1234567890", fresh=True)["cache"] == "no"
+
+
+def test_the_kind_a_link_shows_goes_into_the_key_never_into_the_id() -> None:
+    (shop,) = [f.ref for f in AnjukeClient.find("https://cd.sp.anjuke.com/shou/2398427383/")]
+    (rent,) = [f.ref for f in AnjukeClient.find("https://bj.zu.anjuke.com/fangyuan/2398427383")]
+
+    assert shop.listing_id == rent.listing_id == "2398427383"
+    assert (shop.key, rent.key) == ("anjuke:2398427383@shop", "anjuke:2398427383")
+    assert ListingRef.from_key(shop.key) == shop
+
+
+async def test_a_new_home_is_asked_by_its_loupan_number_and_keeps_its_kind(
+    client: AnjukeClient,
+) -> None:
+    listing = await fetch(client, YUNYUE_NEW)  # the sandbox knows it only as 245678
+
+    assert listing.ref == YUNYUE_NEW
+    assert listing.kind is ListingKind.NEW_HOME
+    assert listing.url == "https://m.anjuke.com/loupan/245678/"

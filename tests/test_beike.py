@@ -258,8 +258,11 @@ async def test_missing_home_is_not_found(client: BeikeClient, ref: ListingRef) -
         await fetch(client, ref)
 
 
-async def test_home_removed_later_is_not_found(sandbox: Sandbox, client: BeikeClient) -> None:
-    sandbox.state.catalogues["beike"].remove(SEED_HOUSE.listing_id)
+@pytest.mark.parametrize("form", ["null", "empty", "no_basic"])
+async def test_home_removed_later_is_not_found_in_every_form_of_no_data(
+    sandbox: Sandbox, client: BeikeClient, form: str
+) -> None:
+    sandbox.state.catalogues["beike"].remove(SEED_HOUSE.listing_id, form)
 
     with pytest.raises(NotFound):
         await fetch(client, SEED_HOUSE)
@@ -274,11 +277,14 @@ async def test_home_without_city_is_refused_before_any_call(
     assert sandbox.state.counters["beike"].calls == 0
 
 
-async def test_malformed_house_code_is_a_bad_request(client: BeikeClient) -> None:
-    with pytest.raises(BadRequest) as caught:
-        await fetch(client, ListingRef("beike", "12/34", "110000"))
+@pytest.mark.parametrize("code", ["12/34", "10112744967", "1011274496751", "BJ123"])
+async def test_malformed_or_wrong_length_house_code_is_refused_without_a_call(
+    sandbox: Sandbox, client: BeikeClient, code: str
+) -> None:
+    with pytest.raises(BadRequest):
+        await fetch(client, ListingRef("beike", code, "110000"))
 
-    assert caught.value.code == 400
+    assert sandbox.state.counters["beike"].calls == 0
 
 
 async def test_wrong_token_is_not_permitted(sandbox: Sandbox) -> None:

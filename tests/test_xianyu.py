@@ -7,6 +7,7 @@ import hmac
 from collections.abc import AsyncIterator
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
@@ -23,10 +24,13 @@ from clients.errors import (
     RateLimited,
     Transient,
 )
+from clients.gateway import Gateway
 from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 from clients.xianyu import XianyuClient, parse_item, sign
 from sandbox.core import Fault
 from sandbox.server import Sandbox
+from storage.database import Database
+from storage.quota import QuotaStore
 
 IPHONE = ListingRef("xianyu", "712345678901")
 MATE = ListingRef("xianyu", "6987654321098")
@@ -135,9 +139,11 @@ def test_condition_grades_are_shown_in_chinese(grade: str, chinese: str) -> None
     assert listing.fact("condition") == chinese
 
 
-def test_unknown_status_is_not_guessed() -> None:
-    with pytest.raises(Transient):
-        parse_item({"item_id": "1", "status": "frozen"}, "1")
+def test_unknown_status_is_shown_as_the_platform_wrote_it_never_a_failure() -> None:
+    listing = parse_item({"item_id": "1", "status": "frozen", "price": "5"}, "1")
+
+    assert listing.status is ListingStatus.OTHER
+    assert listing.status_word == "frozen"
 
 
 # -- against the sandbox --------------------------------------------------------------------
@@ -264,11 +270,32 @@ async def test_unknown_item_is_not_found(client: XianyuClient) -> None:
     assert caught.value.http_status == 400
 
 
-async def test_item_removed_later_is_not_found(sandbox: Sandbox, client: XianyuClient) -> None:
-    sandbox.state.catalogues["xianyu"].remove(IPHONE.listing_id)
+@pytest.mark.parametrize("form", ["empty", "missing", "null", "error"])
+async def test_item_removed_later_is_not_found_in_every_form_of_no_item(
+    sandbox: Sandbox, client: XianyuClient, form: str
+) -> None:
+    sandbox.state.catalogues["xianyu"].remove(IPHONE.listing_id, form)
 
     with pytest.raises(NotFound):
         await fetch(client, IPHONE)
+
+
+async def test_missing_items_are_not_retried_and_never_open_the_breaker(
+    sandbox: Sandbox, client: XianyuClient, tmp_path: Path
+) -> None:
+    clock = sandbox.state.clock
+    gateway = Gateway({"xianyu": client}, QuotaStore(Database(tmp_path / "b.db", clock)), clock)
+    catalogue = sandbox.state.catalogues["xianyu"]
+    others = [i for i in catalogue.ids() if i != IPHONE.listing_id]
+    for item_id in others[:6]:
+        catalogue.remove(item_id, "missing")
+        clock.advance(2)  # type: ignore[attr-defined]
+        with pytest.raises(NotFound):
+            await gateway.listing(ListingRef("xianyu", item_id))
+
+    assert sandbox.state.counters["xianyu"].calls == 6  # one call each, no retries
+    clock.advance(2)  # type: ignore[attr-defined]
+    assert (await gateway.listing(IPHONE)).listing_id == IPHONE.listing_id
 
 
 async def test_malformed_item_id_is_a_bad_request(client: XianyuClient) -> None:

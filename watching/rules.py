@@ -179,7 +179,8 @@ def initial_base(rule: Rule, price: Decimal | None, status: ListingStatus) -> Ba
 def evaluate(rule: Rule, base: Base, seen: Observation) -> Verdict:
     changes: list[Change] = []
     status = base.status
-    if seen.status is not base.status:
+    # a status word we do not know says nothing we could alert on
+    if seen.status is not base.status and seen.status is not ListingStatus.OTHER:
         if seen.status is ListingStatus.ON_SALE:
             changes.append(Change.BACK_ON_SALE)
         elif base.status is ListingStatus.ON_SALE:

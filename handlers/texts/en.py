@@ -54,6 +54,7 @@ TEXTS: dict[str, str] = {
     "status_sold": "Sold",
     "status_rented": "Rented",
     "status_taken_down": "Taken down",
+    "status_other": "Other status",
     "kind_sale": "Home for sale",
     "kind_rent": "Rental",
     "kind_new_home": "New home",

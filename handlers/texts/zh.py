@@ -51,6 +51,7 @@ TEXTS: dict[str, str] = {
     "status_sold": "已售",
     "status_rented": "已出租",
     "status_taken_down": "已下架",
+    "status_other": "其他状态",
     "kind_sale": "二手房",
     "kind_rent": "租房",
     "kind_new_home": "新房",
