@@ -406,6 +406,7 @@ class AnjukeClient(ListingClient):
     """Anjuke item_get: one signed GET per house."""
 
     platform = PLATFORM
+    LINK_KINDS = frozenset(_LINK_KINDS)
     TIERS: ClassVar[dict[str, Limits]] = {
         "personal": Limits(per_day=50, per_second=1),
         "enterprise_basic": Limits(per_day=500, per_second=3),

@@ -266,6 +266,8 @@ class ListingClient(PlatformClient):
 
     #: the platform's IDs only name a listing together with a city (asked for when missing)
     NEEDS_CITY: ClassVar[bool] = False
+    #: the kinds of listing a link may name beside the ID (`ListingRef.kind`)
+    LINK_KINDS: ClassVar[frozenset[str]] = frozenset()
 
     #: regexes a whole bare token must match to be taken as this platform's ID
     BARE_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = ()

@@ -46,23 +46,32 @@ _CLIENTS: dict[str, type[ListingClient]] = {cls.platform: cls for cls in LISTING
 CITY_IDS: frozenset[str] = frozenset(city[0] for city in CITIES)
 
 
-def valid_ref(platform: str, listing_id: str, city_id: str | None = None) -> ListingRef | None:
+def valid_ref(
+    platform: str, listing_id: str, city_id: str | None = None, kind: str | None = None
+) -> ListingRef | None:
     """The ref when every part is one we could have written: a registry platform, that
-    platform's ID shape, and a known Beike city exactly when the platform is Beike."""
+    platform's ID shape, a known city exactly when the platform needs one, and a kind of
+    listing the platform's links name."""
     client = _CLIENTS.get(platform)
     if client is None or not client.is_listing_id(listing_id):
         return None
     if client.NEEDS_CITY != (city_id is not None) or (city_id and city_id not in CITY_IDS):
         return None
-    return ListingRef(platform, listing_id, city_id)
+    if kind is not None and kind not in client.LINK_KINDS:
+        return None
+    return ListingRef(platform, listing_id, city_id, kind)
 
 
 def ref_from_key(key: str) -> ListingRef | None:
+    """`ListingRef.key` read back: `platform:id`, `platform:city:id`, either with `@kind`."""
+    key, at, kind = key.partition("@")
+    if at and not kind:
+        return None
     parts = key.split(":")
     if len(parts) == 2:
-        return valid_ref(parts[0], parts[1])
+        return valid_ref(parts[0], parts[1], kind=kind or None)
     if len(parts) == 3:
-        return valid_ref(parts[0], parts[2], parts[1])
+        return valid_ref(parts[0], parts[2], parts[1], kind or None)
     return None
 
 

@@ -28,6 +28,9 @@ VALID = [
     cb.ViewCard(BEIKE),
     cb.PickPlatform("xianyu", "712345678901"),
     cb.PickPlatform("beike", "712345678901"),
+    # a kind of listing the link named (issue 11: never in the ID, always in the key)
+    cb.Watch(ListingRef("anjuke", "245678", kind="new_home")),
+    cb.Refresh(ListingRef("anjuke", "3166544960", kind="office")),
     cb.PickCity("310000", "107108339402"),
     cb.History(7),
     cb.Unwatch(2**62),
@@ -60,6 +63,9 @@ FORGED = [
     "w|beike:101127449675",  # Beike without its city
     "w|xianyu:110000:712345678901",  # a city where none belongs
     "r|anjuke:AK2026011800001:x",
+    "r|anjuke:245678@palace",  # a kind Anjuke links never name
+    "r|anjuke:245678@",
+    "w|xianyu:712345678901@new_home",  # Xianyu links name no kind
     "v|beike:110000:101127449675|extra",
     "ar|1001|1",
     "fy|",

@@ -416,3 +416,24 @@ async def test_typing_is_shown_while_a_listing_is_fetched_and_not_on_a_cache_hit
     # the same listing again comes from the cache at once: no 'typing' round trip first
     await bot_env.say(user, link)
     assert len([a for a in bot_env.emulator.chat_actions if a.chat_id == user.id]) == 1
+
+
+async def test_buttons_of_a_new_home_card_keep_its_kind(bot_env: BotEnv) -> None:
+    """The kind a link shows rides in the key (issue 11), so the card's buttons read back."""
+    user = bot_env.user(2031)
+    [card] = await bot_env.say(user, "https://hz.fang.anjuke.com/loupan/245678.html")
+    refresh = next(cb for cb in callbacks(card) if cb.startswith("r|"))
+    assert refresh == "r|anjuke:245678@new_home"
+    from decimal import Decimal
+
+    bot_env.catalogue("anjuke").set_price("245678", Decimal("31000"))
+    bot_env.clock.advance(400)  # past the card cache: the refresh asks the platform again
+    query = await bot_env.press(user, card, refresh)
+    answer = await bot_env.emulator.wait_for_callback_answer(query)
+    assert "expired" not in (answer.text or "")
+    assert card.edits, "the card was not refreshed"
+    watch = next(cb for cb in callbacks(card) if cb.startswith("w|"))
+    query = await bot_env.press(user, card, watch)
+    await bot_env.emulator.wait_for_callback_answer(query)
+    [sub] = bot_env.services.subscriptions.for_user(user.id)
+    assert sub.subscription.ref_key == "anjuke:245678@new_home"
