@@ -754,6 +754,10 @@ CASES: list[tuple[str, dict[str, object]]] = [
         ),
     ),
     (
+        "惠普笔记本 九五新以上 没有拆修和暗病 4G内存",
+        dict(brand="惠普", condition="95新", ram="4GB", repair_history="无维修"),
+    ),
+    (
         "Galaxy Tab S9 8+128 平板 99新",
         dict(brand="三星", model="Galaxy Tab S9", storage="128GB", ram="8GB", condition="99新"),
     ),
