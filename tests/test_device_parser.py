@@ -755,7 +755,13 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ),
     (
         "惠普笔记本 九五新以上 没有拆修和暗病 4G内存",
-        dict(brand="惠普", condition="95新", ram="4GB", repair_history="无维修"),
+        dict(
+            brand="惠普",
+            condition="95新",
+            ram="4GB",
+            repair_history="无维修",
+            function_status="正常",
+        ),
     ),
     (
         "Galaxy Tab S9 8+128 平板 99新",
