@@ -739,6 +739,31 @@ CASES: list[tuple[str, dict[str, object]]] = [
         dict(brand="华为", model="MatePad Pro 11", storage="512GB", ram="12GB", condition="99新"),
     ),
     (
+        # a size the catalogue does not list is read from its shape, not taken for the 11-inch
+        "华为平板MatePad Pro 10.8英寸 6G+128G wifi版 95新",
+        dict(brand="华为", model="MatePad Pro 10.8", storage="128GB", ram="6GB", condition="95新"),
+    ),
+    (
+        "Sony Xperia Z5P 港版 换过电池，全新3440mah容量",
+        dict(
+            brand="索尼",
+            model="Xperia Z5 Premium",
+            purchase_channel="港版",
+            repair_history="更换过电池",
+            condition=None,
+        ),
+    ),
+    (
+        "惠普笔记本 九五新以上 没有拆修和暗病 4G内存",
+        dict(
+            brand="惠普",
+            condition="95新",
+            ram="4GB",
+            repair_history="无维修",
+            function_status="正常",
+        ),
+    ),
+    (
         "Galaxy Tab S9 8+128 平板 99新",
         dict(brand="三星", model="Galaxy Tab S9", storage="128GB", ram="8GB", condition="99新"),
     ),
