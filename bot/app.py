@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import gc
 
+from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults, TypeHandler
 
 import handlers
 from bot.config import Settings
+from bot.flood import FloodGuard, PerChatUpdateProcessor
 from bot.rate_limiter import FloodSafeRateLimiter
 from bot.services import Services
 from handlers.alerts import start_alerts
@@ -27,6 +29,8 @@ from handlers.common import set_commands
 #: 10 % of card throughput with python-telegram-bot's default of 256 (bench/chat.py).
 BOT_API_CONNECTIONS = 8
 BOT_API_POOL_TIMEOUT = 10.0
+#: updates handled at once, across all chats (each chat gets at most bot/flood.py's share)
+UPDATE_WORKERS = 32
 
 
 def build_application(
@@ -40,7 +44,7 @@ def build_application(
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .concurrent_updates(32)
+        .concurrent_updates(PerChatUpdateProcessor(UPDATE_WORKERS))
         .connect_timeout(10)
         .connection_pool_size(BOT_API_CONNECTIONS)
         .pool_timeout(BOT_API_POOL_TIMEOUT)
@@ -55,6 +59,8 @@ def build_application(
         builder = builder.rate_limiter(FloodSafeRateLimiter())
     application = builder.build()
     application.bot_data["services"] = services
+    # before every other handler: a user sending faster than a sane rate is dropped
+    application.add_handler(TypeHandler(Update, FloodGuard()), group=-2)
     handlers.register(application)
     return application
 

@@ -1,0 +1,96 @@
+"""Fairness and isolation (issue 9), through the real bot on the Bot API emulator.
+
+One user flooding, one chat hogging workers, one slow platform: each must cost the
+others nothing they would notice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Chat, Message, Update
+
+from bot.flood import FLOOD_BURST, FloodGuard, PerChatUpdateProcessor
+from handlers.texts import t
+from tests.conftest import BotEnv
+
+XIANYU_LINK = "https://www.goofish.com/item?id=756789012345"
+
+
+def flood_guard(env: BotEnv) -> FloodGuard:
+    [handler] = env.application.handlers[-2]
+    return handler.callback  # type: ignore[no-any-return]
+
+
+# -- flood control -------------------------------------------------------------------------
+
+
+async def test_a_burst_gets_one_slow_down_reply_and_the_rest_is_dropped(bot_env: BotEnv) -> None:
+    flooder, other = bot_env.user(9201, "zh-hans"), bot_env.user(9202)
+    guard = flood_guard(bot_env)
+    for n in range(30):
+        await bot_env.emulator.send_text(flooder, None, f"hello {n}")
+    await bot_env.emulator.wait_for(lambda: guard.admitted + guard.dropped >= 30, timeout=10)
+    let_through = guard.admitted
+    # the bucket drains one place every 3 s: on a slow machine one more may pass
+    assert FLOOD_BURST <= let_through <= FLOOD_BURST + 1
+
+    [card] = await bot_env.say(other, XIANYU_LINK)  # the other user is answered at once
+    assert card.buttons
+    # each message let through is answered, plus one slow-down for all the dropped ones
+    await bot_env.emulator.wait_for_messages(flooder.id, let_through + 1)
+    replies = [m.visible for m in bot_env.messages(flooder.id)]
+    assert replies.count(t("zh", "slow_down")) == 1
+    assert len(replies) == let_through + 1
+
+
+async def test_a_user_who_slowed_down_is_answered_again_and_warned_once_per_burst(
+    bot_env: BotEnv,
+) -> None:
+    flooder = bot_env.user(9203)
+    guard = flood_guard(bot_env)
+    for n in range(FLOOD_BURST + 3):
+        await bot_env.emulator.send_text(flooder, None, f"hi {n}")
+    await bot_env.emulator.wait_for(lambda: guard.dropped >= 2, timeout=10)
+    warnings = [m for m in bot_env.messages(flooder.id) if m.visible == t("en", "slow_down")]
+    assert len(warnings) == 1
+    # the bucket drains: simulate its time passing (aiolimiter reads the loop's clock)
+    bucket = guard._buckets[flooder.id]
+    bucket._level = 0.0
+    [hint] = await bot_env.say(flooder, "hello again")
+    assert "no listing" in hint.visible.lower()
+
+
+async def test_one_chat_holds_at_most_two_workers_and_never_blocks_another_chat() -> None:
+    processor = PerChatUpdateProcessor(4, per_chat=2)
+    busy_chat, quiet_chat = Chat(1, "private"), Chat(2, "private")
+    release = asyncio.Event()
+    running: dict[int, int] = {1: 0, 2: 0}
+    most: dict[int, int] = {1: 0, 2: 0}
+    done: list[int] = []
+
+    async def work(chat_id: int) -> None:
+        running[chat_id] += 1
+        most[chat_id] = max(most[chat_id], running[chat_id])
+        if chat_id == 1:
+            await release.wait()
+        running[chat_id] -= 1
+        done.append(chat_id)
+
+    def update(chat: Chat, n: int) -> Update:
+
+        message = Message(n, None, chat)  # type: ignore[arg-type]
+        return Update(n, message=message)
+
+    busy = [
+        asyncio.create_task(processor.process_update(update(busy_chat, n), work(1)))
+        for n in range(10)
+    ]
+    quiet = asyncio.create_task(processor.process_update(update(quiet_chat, 99), work(2)))
+    await asyncio.wait_for(quiet, timeout=5)  # done while the busy chat's work hangs
+    assert done == [2]
+    assert most[1] == 2
+    assert processor.current_concurrent_updates == 2  # not 4: the rest wait outside
+    release.set()
+    await asyncio.gather(*busy)
+    assert done.count(1) == 10 and most[1] == 2
