@@ -38,13 +38,14 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     api = settings.telegram_api_url.rstrip("/")
+    flood_guard = FloodGuard(settings.admin_ids)
     builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML))
-        .concurrent_updates(PerChatUpdateProcessor(UPDATE_WORKERS))
+        .concurrent_updates(PerChatUpdateProcessor(UPDATE_WORKERS, flood_guard))
         .connect_timeout(10)
         .connection_pool_size(BOT_API_CONNECTIONS)
         .pool_timeout(BOT_API_POOL_TIMEOUT)
@@ -60,7 +61,7 @@ def build_application(
     application = builder.build()
     application.bot_data["services"] = services
     # before every other handler: a user sending faster than a sane rate is dropped
-    application.add_handler(TypeHandler(Update, FloodGuard()), group=-2)
+    application.add_handler(TypeHandler(Update, flood_guard.stop_dropped), group=-2)
     handlers.register(application)
     return application
 

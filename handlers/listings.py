@@ -11,7 +11,9 @@ Callback data (at most 64 bytes):
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+from asyncio import FIRST_COMPLETED
 from dataclasses import dataclass
 
 from telegram import (
@@ -46,6 +48,12 @@ from handlers.texts import t
 log = logging.getLogger(__name__)
 
 REFRESH_MAX_AGE = 60.0  # a refresh within a minute of the last fetch reuses it
+#: seconds a message's lookups may hold its update worker; a mention still unanswered
+#: then gets "still fetching" and is edited in when its platform answers
+FETCH_PATIENCE = 4.0
+#: seconds cards keep the order they were written in; after that a ready card goes out
+#: without waiting for a slower one written before it
+ORDER_GRACE = 1.0
 ALBUM_SIZE = 10
 CITY_BUTTONS = 8
 
@@ -74,17 +82,88 @@ async def on_listing_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     lang = user_lang(update, context)
     chat = update.effective_chat
     assert chat is not None
-    tasks = [asyncio.ensure_future(resolve_mention(f, update, context, lang)) for f in found]
+    tasks = [asyncio.create_task(resolve_mention(f, update, context, lang)) for f in found]
     # One pass of the event loop answers every cached mention. Only when something must
     # be fetched does 'typing' help; on a cache hit the card follows at once, and the
     # extra round trip first would cost a third of the reply rate (bench/chat.py).
     await asyncio.sleep(0)
     if not all(task.done() for task in tasks):
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
-    outcomes = await asyncio.gather(*tasks)
-    for outcome in outcomes:
-        await send_outcome(update, context, outcome, lang)
+    late = await send_when_ready(update, context, tasks, lang)
+    for task in late:
+        await answer_later(update, context, found[tasks.index(task)], task, lang)
     return True
+
+
+async def send_when_ready(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    tasks: list[asyncio.Task[Outcome]],
+    lang: str,
+) -> list[asyncio.Task[Outcome]]:
+    """Send each mention's outcome once it is ready; return those not ready in time.
+
+    Cards go out in the order they were written for `ORDER_GRACE` seconds, then as each
+    is ready; whatever is not ready after `FETCH_PATIENCE` seconds is returned.
+    """
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    unsent = list(tasks)
+    while unsent:
+        elapsed = loop.time() - start
+        in_order = elapsed < ORDER_GRACE
+        ready = (
+            list(itertools.takewhile(asyncio.Task.done, unsent))
+            if in_order
+            else [task for task in unsent if task.done()]
+        )
+        for task in ready:
+            unsent.remove(task)
+            await send_outcome(update, context, task.result(), lang)
+        if ready:
+            continue
+        if elapsed >= FETCH_PATIENCE:
+            break
+        waiting_for, until = (unsent[:1], ORDER_GRACE) if in_order else (unsent, FETCH_PATIENCE)
+        await asyncio.wait(waiting_for, timeout=until - elapsed, return_when=FIRST_COMPLETED)
+    return unsent
+
+
+async def answer_later(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    found: Found,
+    task: asyncio.Task[Outcome],
+    lang: str,
+) -> None:
+    """Say "still fetching" now, and edit the answer in from a task the application owns
+    (it outlives this handler, which frees its update worker)."""
+    platform = found.ref.platform if found.ref else (found.platform or "xianyu")
+    placeholder = await reply(
+        update, t(lang, "still_fetching", platform=platform_name(platform, lang))
+    )
+    if placeholder is None:
+        return
+    context.application.create_task(
+        edit_when_ready(context, placeholder, task, lang), update=update
+    )
+
+
+async def edit_when_ready(
+    context: ContextTypes.DEFAULT_TYPE, placeholder: Message, task: asyncio.Task[Outcome], lang: str
+) -> None:
+    outcome = await task
+    keyboard = outcome.keyboard
+    if outcome.listing is not None:
+        card = card_for(outcome.listing, lang, sandbox=services(context).settings.demo)
+        text, keyboard = card.text, card.keyboard
+    elif outcome.error is not None:
+        text = error_text(outcome.error, lang)
+    else:
+        text = outcome.text or ""
+    await placeholder.edit_text(
+        text, parse_mode=ParseMode.HTML, reply_markup=keyboard, disable_web_page_preview=True
+    )
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -8,18 +8,21 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from telegram import Chat, Message, Update
 
 from bot.flood import FLOOD_BURST, FloodGuard, PerChatUpdateProcessor
+from handlers import listings
 from handlers.texts import t
+from sandbox.core import Fault
 from tests.conftest import BotEnv
 
 XIANYU_LINK = "https://www.goofish.com/item?id=756789012345"
+BEIKE_LINK = "https://bj.ke.com/ershoufang/101127449675.html"
 
 
 def flood_guard(env: BotEnv) -> FloodGuard:
-    [handler] = env.application.handlers[-2]
-    return handler.callback  # type: ignore[no-any-return]
+    return env.application.update_processor.guard  # type: ignore[no-any-return]
 
 
 # -- flood control -------------------------------------------------------------------------
@@ -38,7 +41,7 @@ async def test_a_burst_gets_one_slow_down_reply_and_the_rest_is_dropped(bot_env:
     [card] = await bot_env.say(other, XIANYU_LINK)  # the other user is answered at once
     assert card.buttons
     # each message let through is answered, plus one slow-down for all the dropped ones
-    await bot_env.emulator.wait_for_messages(flooder.id, let_through + 1)
+    await bot_env.emulator.wait_for_messages(flooder.id, let_through + 1, timeout=20)
     replies = [m.visible for m in bot_env.messages(flooder.id)]
     assert replies.count(t("zh", "slow_down")) == 1
     assert len(replies) == let_through + 1
@@ -51,7 +54,9 @@ async def test_a_user_who_slowed_down_is_answered_again_and_warned_once_per_burs
     guard = flood_guard(bot_env)
     for n in range(FLOOD_BURST + 3):
         await bot_env.emulator.send_text(flooder, None, f"hi {n}")
-    await bot_env.emulator.wait_for(lambda: guard.dropped >= 2, timeout=10)
+    await bot_env.emulator.wait_for(lambda: guard.admitted + guard.dropped >= FLOOD_BURST + 3)
+    # every message let in is answered (one a second: Telegram's pace), plus one warning
+    await bot_env.emulator.wait_for_messages(flooder.id, guard.admitted + 1, timeout=20)
     warnings = [m for m in bot_env.messages(flooder.id) if m.visible == t("en", "slow_down")]
     assert len(warnings) == 1
     # the bucket drains: simulate its time passing (aiolimiter reads the loop's clock)
@@ -94,3 +99,29 @@ async def test_one_chat_holds_at_most_two_workers_and_never_blocks_another_chat(
     release.set()
     await asyncio.gather(*busy)
     assert done.count(1) == 10 and most[1] == 2
+
+
+# -- a slow platform ----------------------------------------------------------------------
+
+
+async def test_a_slow_platform_gets_still_fetching_and_its_card_is_edited_in(
+    bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listings, "FETCH_PATIENCE", 0.3)
+    monkeypatch.setattr(listings, "ORDER_GRACE", 0.1)
+    bot_env.sandbox.state.inject("beike", Fault("timeout", delay=3.0))
+    user = bot_env.user(9301)
+    text = f"贝壳 {BEIKE_LINK} 闲鱼 {XIANYU_LINK}"
+    first, second = await bot_env.say(user, text, expect=2)
+    # the ready Xianyu card did not wait for Beike; Beike got a placeholder
+    assert first.buttons and "Xianyu" in first.visible
+    assert second.visible == t("en", "still_fetching", platform="Beike")
+    # the handler is done while Beike still hangs: the slow platform holds no update worker
+    processor = bot_env.application.update_processor
+    await bot_env.emulator.wait_for(lambda: processor.current_concurrent_updates == 0)
+    assert not second.edits
+
+    await bot_env.emulator.wait_for(lambda: second.edits, timeout=10)
+    assert "双裕花园西区" in second.visible
+    assert second.buttons  # the card's buttons came with the edit
+    assert len(bot_env.messages(user.id)) == 2
