@@ -35,12 +35,12 @@ class Forgotten:
     settings: bool
 
 
-def forget_user(s: Services, user_id: int) -> Forgotten:
+async def forget_user(s: Services, user_id: int) -> Forgotten:
     """Delete every row about `user_id`; return what there was."""
     rt = runtime(s)
     subscriptions, alerts = rt.subscriptions.delete_user(user_id)
     account = rt.accounts.delete(user_id)
-    settings = s.users.delete(user_id) > 0
+    settings = await s.users.delete(user_id) > 0
     return Forgotten(subscriptions, alerts, account, settings)
 
 
@@ -94,7 +94,7 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if query.data.startswith("fn|"):
         await reply(update, t(lang, "forget_kept"))
         return
-    gone = forget_user(services(context), user.id)
+    gone = await forget_user(services(context), user.id)
     if context.user_data is not None:
         context.user_data.clear()
     log.info("a user's data was deleted on request (/forget)")

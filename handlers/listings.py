@@ -400,7 +400,7 @@ async def on_pick_city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     city_id = query.data.split("|", 2)[1]
     await query.answer()
     if update.effective_user is not None:
-        services(context).users.set_default_city(update.effective_user.id, city_id)
+        await services(context).users.set_default_city(update.effective_user.id, city_id)
     city = next((c for c in CITIES if c[0] == city_id), None)
     await remove_question(query.message, f"✓ {city_label(city, lang) if city else city_id}")
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]

@@ -7,6 +7,7 @@ others nothing they would notice.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 
 import pytest
 from telegram import Chat, Message, Update
@@ -125,3 +126,29 @@ async def test_a_slow_platform_gets_still_fetching_and_its_card_is_edited_in(
     assert "双裕花园西区" in second.visible
     assert second.buttons  # the card's buttons came with the edit
     assert len(bot_env.messages(user.id)) == 2
+
+
+# -- a locked database ----------------------------------------------------------------------
+
+
+async def test_a_cached_card_arrives_while_another_process_holds_the_write_lock(
+    bot_env: BotEnv,
+) -> None:
+    await bot_env.say(bot_env.user(9401), XIANYU_LINK)  # now in the cache
+    locker = sqlite3.connect(bot_env.settings.database_path, timeout=0, isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    try:
+        newcomer = bot_env.user(9402, "zh-hans")  # first contact: the user row is written
+        # the write waits on the database's thread for up to 5 s; the card does not
+        [again] = await bot_env.say(newcomer, XIANYU_LINK, timeout=3)
+        assert again.buttons and "闲鱼" in again.visible
+        assert locker.in_transaction  # the card came while the lock was still held
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    # the write waited for the lock and then landed
+    database = bot_env.services.database
+    language = await database.run(
+        lambda db: db.execute("SELECT language FROM users WHERE user_id = 9402").fetchone()
+    )
+    assert language == ("zh",)
