@@ -48,8 +48,10 @@ from handlers.texts import t
 log = logging.getLogger(__name__)
 
 REFRESH_MAX_AGE = 60.0  # a refresh within a minute of the last fetch reuses it
-#: seconds a message's lookups may hold its update worker; a mention still unanswered
-#: then gets "still fetching" and is edited in when its platform answers
+#: seconds a message's lookups may hold its update worker; what is still unanswered is
+#: then waited for by a task the application owns, so a hanging platform holds no worker
+HANDLER_PATIENCE = 0.5
+#: seconds a mention may take before it gets "still fetching" (edited when it comes)
 FETCH_PATIENCE = 4.0
 #: seconds cards keep the order they were written in; after that a ready card goes out
 #: without waiting for a slower one written before it
@@ -89,10 +91,26 @@ async def on_listing_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await asyncio.sleep(0)
     if not all(task.done() for task in tasks):
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
-    late = await send_when_ready(update, context, tasks, lang)
-    for task in late:
-        await answer_later(update, context, found[tasks.index(task)], task, lang)
+    slow = await send_when_ready(update, context, tasks, lang, HANDLER_PATIENCE)
+    if slow:
+        mentions = [found[tasks.index(task)] for task in slow]
+        context.application.create_task(
+            finish_slow_mentions(update, context, mentions, slow, lang), update=update
+        )
     return True
+
+
+async def finish_slow_mentions(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    mentions: list[Found],
+    tasks: list[asyncio.Task[Outcome]],
+    lang: str,
+) -> None:
+    """Send what comes within `FETCH_PATIENCE`; "still fetching" for the rest, edited later."""
+    late = await send_when_ready(update, context, tasks, lang, FETCH_PATIENCE - HANDLER_PATIENCE)
+    for task in late:
+        await answer_later(update, context, mentions[tasks.index(task)], task, lang)
 
 
 async def send_when_ready(
@@ -100,11 +118,12 @@ async def send_when_ready(
     context: ContextTypes.DEFAULT_TYPE,
     tasks: list[asyncio.Task[Outcome]],
     lang: str,
+    patience: float,
 ) -> list[asyncio.Task[Outcome]]:
     """Send each mention's outcome once it is ready; return those not ready in time.
 
     Cards go out in the order they were written for `ORDER_GRACE` seconds, then as each
-    is ready; whatever is not ready after `FETCH_PATIENCE` seconds is returned.
+    is ready; whatever is not ready after `patience` seconds is returned.
     """
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -122,9 +141,10 @@ async def send_when_ready(
             await send_outcome(update, context, task.result(), lang)
         if ready:
             continue
-        if elapsed >= FETCH_PATIENCE:
+        if elapsed >= patience:
             break
-        waiting_for, until = (unsent[:1], ORDER_GRACE) if in_order else (unsent, FETCH_PATIENCE)
+        waiting_for, until = (unsent[:1], ORDER_GRACE) if in_order else (unsent, patience)
+        until = min(until, patience)
         await asyncio.wait(waiting_for, timeout=until - elapsed, return_when=FIRST_COMPLETED)
     return unsent
 

@@ -110,6 +110,7 @@ async def test_a_slow_platform_gets_still_fetching_and_its_card_is_edited_in(
 ) -> None:
     monkeypatch.setattr(listings, "FETCH_PATIENCE", 0.3)
     monkeypatch.setattr(listings, "ORDER_GRACE", 0.1)
+    monkeypatch.setattr(listings, "HANDLER_PATIENCE", 0.2)
     bot_env.sandbox.state.inject("beike", Fault("timeout", delay=3.0))
     user = bot_env.user(9301)
     text = f"贝壳 {BEIKE_LINK} 闲鱼 {XIANYU_LINK}"
