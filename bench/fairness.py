@@ -33,12 +33,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.chat import Replies
 from bot.app import build_application
 from bot.config import load_settings
 from bot.services import build_services
 from clients.clock import FakeClock
 from handlers.texts import t
-from sandbox.botapi import BotApiEmulator, BotEvent, User
+from sandbox.botapi import BotApiEmulator, User
 from sandbox.core import Fault
 from sandbox.server import Sandbox
 
@@ -52,26 +53,6 @@ QUOTES = [
 REPLY_WAIT = 60.0
 NO_REPLY = "(no reply within a minute)"
 HANG_SECONDS = 20.0  # a hanging Beike answers after this long (longer than any patience)
-
-
-class Replies:
-    """Resolves a waiting user when the bot's next message lands in their chat."""
-
-    def __init__(self, emulator: BotApiEmulator) -> None:
-        self.waiting: dict[int, asyncio.Future[float]] = {}
-        emulator.add_listener(self.on_event)
-
-    def on_event(self, event: BotEvent) -> None:
-        if event.kind not in ("message", "album"):
-            return
-        future = self.waiting.pop(event.chat_id, None)
-        if future is not None and not future.done():
-            future.set_result(time.perf_counter())
-
-    def expect(self, chat_id: int) -> asyncio.Future[float]:
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self.waiting[chat_id] = future
-        return future
 
 
 class Bench:
@@ -97,6 +78,7 @@ class Bench:
         try:
             landed = await asyncio.wait_for(future, REPLY_WAIT)
         except TimeoutError:
+            print(f"no reply to {text[:60]!r}", file=sys.stderr)
             return REPLY_WAIT, NO_REPLY
         return landed - started, self.emulator.sent[user.id][-1].visible
 
@@ -197,7 +179,7 @@ def budget_text(services: Any) -> str:
     return "n/a" if budget is None else str(budget)
 
 
-async def run(users: int, messages: int) -> None:
+async def run(users: int, messages: int, only: str | None = None) -> None:
     clock = FakeClock()
     with tempfile.TemporaryDirectory() as tmp:
         async with (
@@ -252,6 +234,8 @@ async def run(users: int, messages: int) -> None:
                     f"{calm['refused']:8d} {'-':>23} {calm['429']:5d}"
                 )
                 for name, flood in FLOODS.items():
+                    if only and not any(part in name for part in only.split(",")):
+                        continue
                     abused = await scenario(flood)
                     ratio = abused["p95"] / calm["p95"]
                     upstream = f"{abused['abuser_calls']}/{budget_text(services)}"
@@ -269,8 +253,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--messages", type=int, default=4)
+    parser.add_argument("--only", help="run the calm scenario and the floods named so")
     args = parser.parse_args()
-    asyncio.run(run(args.users, args.messages))
+    asyncio.run(run(args.users, args.messages, args.only))
 
 
 if __name__ == "__main__":
