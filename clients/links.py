@@ -135,14 +135,14 @@ def _linkish_start(chunk: str) -> int | None:
 def _scheme_start(chunk: str) -> int | None:
     """Where the first `scheme://x` or `www.x` in a space-free chunk begins."""
     best: int | None = None
-    floor = 0  # a walk back never passes the previous anchor: each character is walked once
+    # a walk back stops at the ':' or '/' of the previous `://`: each character is walked once
     for anchor in _SCHEME_OR_WWW.finditer(chunk):
         at, end = anchor.start(), anchor.end()
         if end >= len(chunk):  # nothing follows the anchor
             break
         if anchor.group() == "://":
             begin = at
-            while begin > floor and chunk[begin - 1] in _SCHEME_CHARS:
+            while begin > 0 and chunk[begin - 1] in _SCHEME_CHARS:
                 begin -= 1
             while begin < at and not (chunk[begin].isascii() and chunk[begin].isalpha()):
                 begin += 1
@@ -151,7 +151,6 @@ def _scheme_start(chunk: str) -> int | None:
             start = at
         if start is not None:
             best = start if best is None else min(best, start)
-        floor = end
     return best
 
 

@@ -53,7 +53,7 @@ LINK_ALPHABET = st.sampled_from(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=2000, deadline=None)
 @given(st.lists(LINK_ALPHABET, max_size=40).map("".join))
 def test_linkish_spans_find_what_the_old_regex_found(text: str) -> None:
     expected = [m.span() for m in QUADRATIC_LINKISH.finditer(text)]
@@ -62,9 +62,9 @@ def test_linkish_spans_find_what_the_old_regex_found(text: str) -> None:
 
 
 def recognition_cost(text: str) -> float:
-    """Best of five: the least the machine's other work added to the measurement."""
+    """Best of seven: the least the machine's other work added to the measurement."""
     best = float("inf")
-    for _ in range(5):
+    for _ in range(7):
         start = time.perf_counter()
         recognise(text, LISTING_CLIENTS)
         looks_like_device(text)
@@ -77,7 +77,7 @@ def test_recognition_cost_grows_linearly_with_the_message(shape: str) -> None:
     make = ADVERSARIAL[shape]
     recognition_cost(make(1024))  # warm caches (catalogue, compiled patterns)
     ratio = recognition_cost(make(4096)) / recognition_cost(make(1024))
-    assert ratio < 8, f"{shape}: 4x the text cost {ratio:.1f}x the time (quadratic: 16x)"
+    assert ratio < 10, f"{shape}: 4x the text cost {ratio:.1f}x the time (quadratic: 16x)"
 
 
 async def test_a_4096_character_hostile_message_gets_the_hint_and_links_still_work(
