@@ -1079,6 +1079,8 @@ class BotApiEmulator:
             self.calls.append(ApiCall(known[0] if known else name, {}))
             await self._notify_activity()
             return _answer_error(error)
+        except ConnectionResetError:  # the bot hung up mid-request (it is stopping): no call
+            return web.Response(status=499)
         self.calls.append(ApiCall(known[0] if known else name, {**params, **uploads}))
         await self._notify_activity()  # a long poll answers late; its arrival is news too
         try:
