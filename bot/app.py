@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import gc
 
-from telegram import LinkPreviewOptions
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import ApplicationBuilder, Defaults
+from telegram.ext import ApplicationBuilder, Defaults, TypeHandler
 
 import handlers
 from bot.config import Settings
+from bot.flood import FloodGuard, PerChatUpdateProcessor
 from bot.health import HEARTBEAT_SECONDS, beat
 from bot.persistence import SQLitePersistence
 from bot.rate_limiter import FloodSafeRateLimiter
@@ -31,6 +32,8 @@ from handlers.context import CONTEXT_TYPES, BotApplication, BotContext, Services
 #: 10 % of card throughput with python-telegram-bot's default of 256 (bench/chat.py).
 BOT_API_CONNECTIONS = 8
 BOT_API_POOL_TIMEOUT = 10.0
+#: updates handled at once, across all chats (each chat gets at most bot/flood.py's share)
+UPDATE_WORKERS = 32
 
 
 def build_application(
@@ -38,6 +41,7 @@ def build_application(
 ) -> BotApplication:
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     api = settings.telegram_api_url.rstrip("/")
+    flood_guard = FloodGuard(settings.admin_ids, settings.flood_burst, settings.flood_per_minute)
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -51,7 +55,7 @@ def build_application(
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         )
-        .concurrent_updates(32)
+        .concurrent_updates(PerChatUpdateProcessor(UPDATE_WORKERS, flood_guard))
         .connect_timeout(10)
         .connection_pool_size(BOT_API_CONNECTIONS)
         .pool_timeout(BOT_API_POOL_TIMEOUT)
@@ -67,6 +71,9 @@ def build_application(
         builder = builder.rate_limiter(FloodSafeRateLimiter())
     application = builder.build()
     application.bot_data.services = services
+    # before every other handler (a group of its own: one handler runs per group): a user
+    # sending faster than a sane rate is dropped
+    application.add_handler(TypeHandler(Update, flood_guard.stop_dropped), group=-3)
     handlers.register(application)
     return application
 

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     user_daily_short_links: int = Field(30, ge=1)
     #: a user's watches on a platform are capped so each is checked at least this often a day
     watch_min_checks_per_day: int = Field(4, ge=1)
+    #: flood control (bot/flood.py): updates one user may send back to back, then per minute
+    flood_burst: int = Field(8, ge=1, le=1000)
+    flood_per_minute: float = Field(20, gt=0, le=6000)
     log_level: Literal["CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG"] = "INFO"
 
     #: webhook mode (README "Running"): Telegram POSTs updates to this public HTTPS URL;

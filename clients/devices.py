@@ -58,6 +58,7 @@ from clients.aihuishou import (
     RAM_REQUIRED_TYPES,
     REPAIR_HISTORIES,
 )
+from clients.links import has_link
 from clients.models import QuoteRequest
 
 DATA_PATH = Path(__file__).parent / "data" / "devices.json"
@@ -1012,10 +1013,6 @@ _BATTERY = re.compile(
     r"|(?<![\d.])(\d{2,3}) ?% ?(?:的)?(?:电池|健康|battery)",
     re.ASCII,
 )
-_LINK = re.compile(
-    r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+|\b[\w.-]+\.(?:com|cn|net|org|io|me|xyz|top)\b",
-    re.IGNORECASE | re.ASCII,
-)
 #: a listing attribute line: a short label, then a colon (品牌：, 存储容量:, Model:)
 _KEY_VALUE = re.compile(r"[^\s:：]{1,10} ?[:：]")
 _BULLET = re.compile(r"^\s*(?:[-*•·]|\d{1,2}[.)、]|\(\d{1,2}\))\s*")
@@ -1371,7 +1368,7 @@ def looks_like_device(text: str, catalogue: Catalogue | None = None) -> bool:
     A known brand or model plus at least one of storage, condition or a function
     word, on some line; never a message with a link (that is a listing).
     """
-    if _LINK.search(text):
+    if has_link(text):
         return False
     catalogue = catalogue or load_catalogue()
     for line in split_descriptions(text):

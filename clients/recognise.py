@@ -11,20 +11,15 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from clients.base import Found, ListingClient
+from clients.links import linkish_spans
 from clients.models import ListingRef
 
 #: more than this many listings in one message are not looked up (quota protection)
 MAX_MENTIONS = 10
 
-# Anything link-like is either a platform's link (found by its module) or not ours:
-# its digits are never read as a bare ID.
-_LINKISH = re.compile(
-    r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+|\b[\w.-]+\.(?:com|cn|net|org|io|me|xyz|top)\b\S*",
-    re.IGNORECASE,
-)
 # up to six letters: Lianjia's older codes lead with city and district letters (BJCY91736842)
 _TOKEN = re.compile(r"(?<![A-Za-z0-9_])[A-Za-z]{0,6}\d{6,19}(?![A-Za-z0-9_])")
 
@@ -41,11 +36,11 @@ def recognise(text: str, platforms: Iterable[type[ListingClient]]) -> list[Found
         found.extend(cls.find(text))
 
     flat = fold_full_width(text)
+    # Anything link-like is either a platform's link (found by its module) or not ours:
+    # its digits are never read as a bare ID.
     covered = [(f.start, f.start + max(1, len(f.text))) for f in found]
-    covered += [(m.start(), m.end()) for m in _LINKISH.finditer(flat)]
-    for m in _TOKEN.finditer(flat):
-        if any(a < m.end() and m.start() < b for a, b in covered):
-            continue
+    covered += linkish_spans(flat)
+    for m in _bare_tokens(flat, covered):
         token = m.group()
         refs = tuple(r for cls in platforms if (r := cls.bare_ref(token)) is not None)
         if len(refs) == 1:
@@ -69,6 +64,18 @@ def recognise(text: str, platforms: Iterable[type[ListingClient]]) -> list[Found
 def needs_city(ref: ListingRef, platforms: Iterable[type[ListingClient]]) -> bool:
     """True when `ref`'s platform names listings only with a city and `ref` has none yet."""
     return not ref.city_id and any(c.platform == ref.platform and c.NEEDS_CITY for c in platforms)
+
+
+def _bare_tokens(text: str, covered: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
+    """The ID-shaped tokens that overlap no covered span, in one sweep over both."""
+    spans = sorted(covered)
+    reach, index = -1, 0  # the furthest end among the spans that start before a token ends
+    for m in _TOKEN.finditer(text):
+        while index < len(spans) and spans[index][0] < m.end():
+            reach = max(reach, spans[index][1])
+            index += 1
+        if reach <= m.start():
+            yield m
 
 
 def _identity(f: Found) -> str:

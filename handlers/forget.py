@@ -36,11 +36,11 @@ class Forgotten:
     settings: bool
 
 
-def forget_user(s: Services, user_id: int) -> Forgotten:
+async def forget_user(s: Services, user_id: int) -> Forgotten:
     """Delete every row about `user_id`; return what there was."""
     subscriptions, alerts = s.subscriptions.delete_user(user_id)
     account = s.accounts.delete(user_id)
-    settings = s.users.delete(user_id) > 0
+    settings = await s.users.delete(user_id) > 0
     return Forgotten(subscriptions, alerts, account, settings)
 
 
@@ -95,7 +95,7 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if isinstance(button, cb.ForgetNo):
         await reply(update, t(lang, "forget_kept"))
         return
-    gone = forget_user(services(context), user.id)
+    gone = await forget_user(services(context), user.id)
     if context.user_data is not None:
         context.user_data.clear()
     forget_quotes(context.application, user.id)

@@ -7,7 +7,9 @@ Buttons (refresh, photos, watch, which platform, which city) are written and rea
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+from asyncio import FIRST_COMPLETED
 from dataclasses import dataclass
 
 from telegram import (
@@ -31,7 +33,6 @@ from handlers.common import (
     edit_in_place,
     error_text,
     is_private,
-    one_budget_refusal,
     reply,
     reply_params,
     services,
@@ -46,6 +47,14 @@ from handlers.texts import t
 log = logging.getLogger(__name__)
 
 REFRESH_MAX_AGE = 60.0  # a refresh within a minute of the last fetch reuses it
+#: seconds a message's lookups may hold its update worker; what is still unanswered is
+#: then waited for by a task the application owns, so a hanging platform holds no worker
+HANDLER_PATIENCE = 0.5
+#: seconds a mention may take before it gets "still fetching" (edited when it comes)
+FETCH_PATIENCE = 4.0
+#: seconds cards keep the order they were written in; after that a ready card goes out
+#: without waiting for a slower one written before it
+ORDER_GRACE = 1.0
 ALBUM_SIZE = 10
 CITY_BUTTONS = 8
 
@@ -74,17 +83,112 @@ async def on_listing_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     lang = user_lang(update, context)
     chat = update.effective_chat
     assert chat is not None
-    tasks = [asyncio.ensure_future(resolve_mention(f, update, context, lang)) for f in found]
+    tasks = [asyncio.create_task(resolve_mention(f, update, context, lang)) for f in found]
     # One pass of the event loop answers every cached mention. Only when something must
     # be fetched does 'typing' help; on a cache hit the card follows at once, and the
     # extra round trip first would cost a third of the reply rate (bench/chat.py).
     await asyncio.sleep(0)
     if not all(task.done() for task in tasks):
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
-    outcomes = await asyncio.gather(*tasks)
-    for outcome in one_budget_refusal(outcomes, lambda o: o.error):
-        await send_outcome(update, context, outcome, lang)
+    slow = await send_when_ready(update, context, tasks, lang, HANDLER_PATIENCE)
+    if slow:
+        mentions = [found[tasks.index(task)] for task in slow]
+        context.application.create_task(
+            finish_slow_mentions(update, context, mentions, slow, lang), update=update
+        )
     return True
+
+
+async def finish_slow_mentions(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    mentions: list[Found],
+    tasks: list[asyncio.Task[Outcome]],
+    lang: str,
+) -> None:
+    """Send what comes within `FETCH_PATIENCE`; "still fetching" for the rest, edited later."""
+    late = await send_when_ready(update, context, tasks, lang, FETCH_PATIENCE - HANDLER_PATIENCE)
+    for task in late:
+        await answer_later(update, context, mentions[tasks.index(task)], task, lang)
+
+
+async def send_when_ready(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    tasks: list[asyncio.Task[Outcome]],
+    lang: str,
+    patience: float,
+) -> list[asyncio.Task[Outcome]]:
+    """Send each mention's outcome once it is ready; return those not ready in time.
+
+    Cards go out in the order they were written for `ORDER_GRACE` seconds, then as each
+    is ready; whatever is not ready after `patience` seconds is returned.
+    """
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    unsent = list(tasks)
+    budget_told = False  # one 'budget used up' per message is enough
+    while unsent:
+        elapsed = loop.time() - start
+        in_order = elapsed < ORDER_GRACE
+        ready = (
+            list(itertools.takewhile(asyncio.Task.done, unsent))
+            if in_order
+            else [task for task in unsent if task.done()]
+        )
+        for task in ready:
+            unsent.remove(task)
+            outcome = task.result()
+            if isinstance(outcome.error, BudgetExhausted):
+                if budget_told:
+                    continue
+                budget_told = True
+            await send_outcome(update, context, outcome, lang)
+        if ready:
+            continue
+        if elapsed >= patience:
+            break
+        waiting_for, until = (unsent[:1], ORDER_GRACE) if in_order else (unsent, patience)
+        until = min(until, patience)
+        await asyncio.wait(waiting_for, timeout=until - elapsed, return_when=FIRST_COMPLETED)
+    return unsent
+
+
+async def answer_later(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    found: Found,
+    task: asyncio.Task[Outcome],
+    lang: str,
+) -> None:
+    """Say "still fetching" now, and edit the answer in from a task the application owns
+    (it outlives this handler, which frees its update worker)."""
+    platform = found.ref.platform if found.ref else (found.platform or found.candidates[0].platform)
+    placeholder = await reply(
+        update, t(lang, "still_fetching", platform=platform_name(platform, lang))
+    )
+    if placeholder is None:
+        return
+    context.application.create_task(
+        edit_when_ready(context, placeholder, task, lang), update=update
+    )
+
+
+async def edit_when_ready(
+    context: ContextTypes.DEFAULT_TYPE, placeholder: Message, task: asyncio.Task[Outcome], lang: str
+) -> None:
+    outcome = await task
+    keyboard = outcome.keyboard
+    if outcome.listing is not None:
+        card = card_for(outcome.listing, lang, sandbox=services(context).settings.demo)
+        text, keyboard = card.text, card.keyboard
+    elif outcome.error is not None:
+        text = error_text(outcome.error, lang)
+    else:
+        text = outcome.text or ""
+    await placeholder.edit_text(
+        text, parse_mode=ParseMode.HTML, reply_markup=keyboard, disable_web_page_preview=True
+    )
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -329,7 +433,7 @@ async def on_pick_city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     city_id = picked.city_id
     await query.answer()
     if update.effective_user is not None:
-        services(context).users.set_default_city(update.effective_user.id, city_id)
+        await services(context).users.set_default_city(update.effective_user.id, city_id)
     city = next((c for c in CITIES if c[0] == city_id), None)
     await remove_question(query.message, f"✓ {city_label(city, lang) if city else city_id}")
     await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]

@@ -552,6 +552,7 @@ class _Fault:
     description: str
     parameters: dict[str, Any]
     remaining: int
+    chat_id: int | None = None  # only requests to this chat fail; None: every request
 
 
 @dataclass
@@ -803,6 +804,8 @@ class BotApiEmulator:
         self.delivered: defaultdict[int, list[float]] = defaultdict(list)
         self.files: dict[str, StoredFile] = {}
         self.blocked: set[int] = set()
+        #: every 429 answered, as (chat id or None, retry_after): limits kept and faults
+        self.flood_answers: list[tuple[int | None, int]] = []
 
         self._limits = _SendLimits(self.clock)
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
@@ -1048,12 +1051,14 @@ class BotApiEmulator:
         retry_after: int | None = None,
         count: int = 1,
         parameters: dict[str, Any] | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """The next `count` calls of `method` answer this error instead of working."""
+        """The next `count` calls of `method` (to `chat_id`, when given) answer this error."""
         params = dict(parameters or {})
         if retry_after is not None:
             params["retry_after"] = retry_after
-        self._faults[method.lower()].append(_Fault(error_code, description, params, count))
+        fault = _Fault(error_code, description, params, count, chat_id)
+        self._faults[method.lower()].append(fault)
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         """Wait until `predicate()` is truthy (checked after every bot request); return it.
@@ -1147,16 +1152,32 @@ class BotApiEmulator:
         params: dict[str, Any],
         uploads: dict[str, Upload],
     ) -> Any:
+        fault = self._take_fault(name, params)
+        try:
+            if fault is not None:
+                raise ApiError(fault.error_code, fault.description, fault.parameters)
+            if known is None:
+                raise ApiError(404, "Not Found")
+            return await known[1](params, uploads)
+        except ApiError as error:
+            if error.error_code == 429:
+                chat_id = params.get("chat_id")
+                retry_after = int((error.parameters or {}).get("retry_after", 0))
+                self.flood_answers.append((int(chat_id) if chat_id else None, retry_after))
+            raise
+
+    def _take_fault(self, name: str, params: dict[str, Any]) -> _Fault | None:
+        """The first fault waiting for this method and chat, used up by one."""
         faults = self._faults.get(name.lower())
-        if faults:
-            fault = faults[0]
+        chat_id = params.get("chat_id")
+        for fault in list(faults or ()):
+            if fault.chat_id is not None and str(fault.chat_id) != str(chat_id):
+                continue
             fault.remaining -= 1
             if fault.remaining <= 0:
-                faults.popleft()
-            raise ApiError(fault.error_code, fault.description, fault.parameters)
-        if known is None:
-            raise ApiError(404, "Not Found")
-        return await known[1](params, uploads)
+                faults.remove(fault)  # type: ignore[union-attr]
+            return fault
+        return None
 
     async def _read_params(self, request: web.Request) -> tuple[dict[str, Any], dict[str, Upload]]:
         raw: dict[str, Any] = dict(request.query)

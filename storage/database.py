@@ -7,11 +7,14 @@ Datasette and read every table.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import sqlite_utils
 
@@ -20,6 +23,7 @@ from clients.clock import Clock, SystemClock
 log = logging.getLogger(__name__)
 
 Migration = Callable[[sqlite_utils.Database], None]
+T = TypeVar("T")
 
 
 def _m001_quota(db: sqlite_utils.Database) -> None:
@@ -266,21 +270,50 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
 
 
 class Database:
+    """The file, migrated; `db` for work on the caller's thread, `run`/`submit` for work
+    on the database's own thread.
+
+    A write waits for SQLite's write lock (up to 5 s when another process holds it). On
+    the event loop that wait would freeze every chat, so writes on the chat path go to
+    one dedicated thread with a connection of its own (WAL lets both connections read
+    at once; the writes queue on that thread, in order, and nothing else waits).
+    """
+
     def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
         self.path = Path(path)
         self.clock = clock or SystemClock()
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = self._connect(path)
+        self.migrate()
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        # an in-memory database is private to its connection: the worker shares `db` then
+        memory = str(path) == ":memory:"
+        self._worker_db = self.db if memory else self._connect(path)
+
+    @staticmethod
+    def _connect(path: Path | str) -> sqlite_utils.Database:
+        # check_same_thread=False: the worker's connection is made here and used only there
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        self.db = sqlite_utils.Database(conn)
+        db = sqlite_utils.Database(conn)
         if str(path) != ":memory:":
-            self.db.enable_wal()
+            db.enable_wal()
             # WAL + NORMAL: a commit survives a crash of the bot; only a power loss can
             # take the last commits back, and it never corrupts the file
-            self.db.execute("PRAGMA synchronous = NORMAL")
-        self.db.execute("PRAGMA foreign_keys = ON")
-        self.db.execute("PRAGMA busy_timeout = 5000")
-        self.migrate()
+            db.execute("PRAGMA synchronous = NORMAL")
+        db.execute("PRAGMA foreign_keys = ON")
+        db.execute("PRAGMA busy_timeout = 5000")
+        return db
+
+    async def run(self, work: Callable[[sqlite_utils.Database], T]) -> T:
+        """`work(db)` on the database's thread; the event loop goes on meanwhile."""
+        return await asyncio.wrap_future(self._worker.submit(work, self._worker_db))
+
+    def submit(self, work: Callable[[sqlite_utils.Database], object]) -> Future[object]:
+        """`work(db)` on the database's thread, nobody waiting; a failure is logged."""
+        future = self._worker.submit(work, self._worker_db)
+        future.add_done_callback(_log_failure)
+        return future
 
     def migrate(self) -> list[int]:
         """Apply the steps not applied yet, each in its own transaction; return their versions."""
@@ -329,6 +362,9 @@ class Database:
         return int(row[0] or 0)
 
     def close(self) -> None:
+        self._worker.shutdown(wait=True)  # queued writes land before the file closes
+        if self._worker_db is not self.db:
+            self._worker_db.conn.close()
         self.db.conn.close()
 
 
@@ -339,3 +375,8 @@ def dec(value: str | None) -> Decimal | None:
 def dec_text(value: Decimal | None) -> str | None:
     """A decimal as plain text (`350.5`, never `3.505E+2`)."""
     return None if value is None else format(value, "f")
+
+
+def _log_failure(future: Future[object]) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("a database write failed", exc_info=future.exception())

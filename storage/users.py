@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 from storage.database import Database
@@ -15,7 +16,11 @@ class User:
 
 
 class UserStore:
+    """Reads on the caller's thread (WAL: never blocked by a writer); writes on the
+    database's own thread, so a locked file never holds up a chat."""
+
     def __init__(self, database: Database) -> None:
+        self.database = database
         self.db = database.db
         self.clock = database.clock
         # user id -> language last written: every message touches the user, and a write
@@ -28,33 +33,45 @@ class UserStore:
         ).fetchone()
         return User(int(row[0]), row[1], row[2]) if row else None
 
-    def touch(self, user_id: int, language: str) -> None:
-        """Remember the user's language (created on first contact)."""
+    def touch(self, user_id: int, language: str) -> Future[object] | None:
+        """Remember the user's language (created on first contact); nobody waits for it.
+
+        Returns the queued write (None when nothing changed), for those who must know.
+        """
         if self._languages.get(user_id) == language:
-            return
+            return None
         now = self.clock.time()
-        self.db.execute(
-            "INSERT INTO users (user_id, language, created_at, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, "
-            "updated_at = excluded.updated_at WHERE language IS NOT excluded.language",
-            [user_id, language, now, now],
-        )
         if len(self._languages) > 100_000:
             self._languages.clear()
         self._languages[user_id] = language
-
-    def set_default_city(self, user_id: int, city_id: str) -> None:
-        now = self.clock.time()
-        self.db.execute(
-            "INSERT INTO users (user_id, default_city, created_at, updated_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET default_city = excluded.default_city, "
-            "updated_at = excluded.updated_at",
-            [user_id, city_id, now, now],
+        return self.database.submit(
+            lambda db: db.execute(
+                "INSERT INTO users (user_id, language, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, "
+                "updated_at = excluded.updated_at WHERE language IS NOT excluded.language",
+                [user_id, language, now, now],
+            )
         )
 
     def count(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM users").fetchone()[0])
 
-    def delete(self, user_id: int) -> int:
+    async def set_default_city(self, user_id: int, city_id: str) -> None:
+        now = self.clock.time()
+        await self.database.run(
+            lambda db: db.execute(
+                "INSERT INTO users (user_id, default_city, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET default_city = excluded.default_city, "
+                "updated_at = excluded.updated_at",
+                [user_id, city_id, now, now],
+            )
+        )
+
+    async def delete(self, user_id: int) -> int:
+        """Delete the row, after any write still queued for it (a touch must not revive it)."""
         self._languages.pop(user_id, None)
-        return self.db.execute("DELETE FROM users WHERE user_id = ?", [user_id]).rowcount
+        return await self.database.run(
+            lambda db: db.execute("DELETE FROM users WHERE user_id = ?", [user_id]).rowcount
+        )

@@ -156,7 +156,9 @@ async def test_beike_listings_are_checked_in_their_city(tmp_path: Path) -> None:
 
 async def test_alerts_use_the_users_stored_language(tmp_path: Path) -> None:
     async with alert_env(tmp_path) as env:
-        env.services.users.touch(1, "zh")
+        written = env.services.users.touch(1, "zh")
+        assert written is not None
+        written.result()  # the write is queued on the database's thread: let it land
         env.set_price("xianyu", ITEM, "5000")
         await env.watch(1, "xianyu", ITEM)
         await env.watch(2, "xianyu", ITEM)

@@ -8,13 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
 from telegram.error import RetryAfter
-from telegram.ext import AIORateLimiter
+from telegram.ext import AIORateLimiter, ExtBot
 
-from bot.rate_limiter import OVERALL_BURST, OVERALL_PER_SECOND, FloodSafeRateLimiter
+from bot.rate_limiter import (
+    GLOBAL_FLOOD_CHATS,
+    OVERALL_BURST,
+    OVERALL_PER_SECOND,
+    PRIVATE_BURST,
+    FloodSafeRateLimiter,
+)
+from sandbox.botapi import BotApiEmulator
+from tests.conftest import TOKEN
 
 
 def busiest(stamps: list[float], window: float) -> int:
@@ -71,3 +80,84 @@ async def test_a_flood_pause_ends_without_a_burst() -> None:
     )
     bursty, _ = await send_all(stock, 40, flood_first=True)
     assert busiest(bursty, 0.1) > 15
+
+
+# -- per chat, against the Bot API emulator enforcing Telegram's limits ----------------------
+
+
+class ObservedLimiter(FloodSafeRateLimiter):
+    """Says when it has read a flood answer (it reads one a round trip after it is sent)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read = asyncio.Event()
+
+    def _pause(self, chat: int | str | None, wait: float) -> None:
+        super()._pause(chat, wait)
+        self.read.set()
+
+
+async def limiter_reads(limiter: ObservedLimiter, floods: int) -> None:
+    async with asyncio.timeout(5):
+        while sum(limiter.flood_answers_read.values()) < floods:
+            limiter.read.clear()
+            await limiter.read.wait()
+
+
+@pytest.fixture
+async def paced_bot() -> AsyncIterator[tuple[ExtBot[None], BotApiEmulator, ObservedLimiter]]:
+    async with BotApiEmulator(token=TOKEN, enforce_limits=True) as emulator:
+        limiter = ObservedLimiter()
+        bot: ExtBot[None] = ExtBot(TOKEN, base_url=f"{emulator.base_url}/bot", rate_limiter=limiter)
+        async with bot:
+            yield bot, emulator, limiter
+
+
+async def test_a_private_chat_is_paced_so_telegram_never_answers_429(paced_bot) -> None:  # type: ignore[no-untyped-def]
+    bot, emulator, _ = paced_bot
+    chat = emulator.private_chat(emulator.user(501))
+    await asyncio.gather(
+        *(bot.send_message(chat.id, f"card {n}") for n in range(PRIVATE_BURST + 3))
+    )
+    assert emulator.flood_answers == []
+    assert len(emulator.sent[chat.id]) == PRIVATE_BURST + 3
+
+
+async def test_a_flood_answer_for_one_chat_holds_that_chat_only(paced_bot) -> None:  # type: ignore[no-untyped-def]
+    bot, emulator, limiter = paced_bot
+    slow = emulator.private_chat(emulator.user(502))
+    other = emulator.private_chat(emulator.user(503))
+    emulator.fail_next("sendMessage", 429, "Too Many Requests: retry after 2", 2, chat_id=slow.id)
+    held = asyncio.create_task(bot.send_message(slow.id, "waits"))
+    await limiter_reads(limiter, 1)
+
+    await bot.send_message(other.id, "goes at once")  # while the other chat is paused
+    assert not held.done() and emulator.sent[slow.id] == []
+    assert limiter._retry_after_event.is_set()  # nobody else is paused
+    await held
+    assert [m.text for m in emulator.sent[slow.id]] == ["waits"]
+    assert emulator.flood_answers == [(slow.id, 2)]
+
+
+async def test_flood_answers_on_many_chats_or_without_a_chat_pause_everyone(paced_bot) -> None:  # type: ignore[no-untyped-def]
+    bot, emulator, limiter = paced_bot
+    chats = [emulator.private_chat(emulator.user(510 + n)) for n in range(GLOBAL_FLOOD_CHATS)]
+    for chat in chats:
+        emulator.fail_next(
+            "sendMessage", 429, "Too Many Requests: retry after 1", 1, chat_id=chat.id
+        )
+    sends = [asyncio.create_task(bot.send_message(c.id, "hi")) for c in chats[:-1]]
+    await limiter_reads(limiter, GLOBAL_FLOOD_CHATS - 1)
+    assert limiter._retry_after_event.is_set()  # two chats: each waits alone
+    sends.append(asyncio.create_task(bot.send_message(chats[-1].id, "hi")))
+    await limiter_reads(limiter, GLOBAL_FLOOD_CHATS)
+    assert not limiter._retry_after_event.is_set()  # the bot as a whole is too fast
+    await asyncio.gather(*sends)
+    assert limiter._retry_after_event.is_set()
+
+    emulator.fail_next("getMe", 429, "Too Many Requests: retry after 1", 1)  # no chat named
+    me = asyncio.create_task(bot.get_me())
+    await limiter_reads(limiter, GLOBAL_FLOOD_CHATS + 1)
+    assert emulator.flood_answers[-1] == (None, 1)
+    assert not limiter._retry_after_event.is_set()
+    await me

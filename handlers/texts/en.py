@@ -38,6 +38,11 @@ TEXTS: dict[str, str] = {
     "city_last": "{city} (last used)",
     "short_not_listing": "That short link doesn't lead to a Xianyu item.",
     "short_failed": "I couldn't open that short link. Try the full link from the app.",
+    "slow_down": (
+        "🐢 Slow down a little: you are sending faster than I can answer fairly. "
+        "I skipped the last messages; send them again in a minute."
+    ),
+    "still_fetching": "⏳ {platform} is slow right now. Still fetching; I'll edit this message.",
     "sandbox": "sandbox",
     "btn_watch": "🔔 Watch price",
     "btn_refresh": "🔄 Refresh",

@@ -36,6 +36,8 @@ TEXTS: dict[str, str] = {
     "city_last": "{city}（上次选择）",
     "short_not_listing": "这个短链接打开的不是闲鱼商品。",
     "short_failed": "短链接打不开，请复制 App 里的完整链接再试。",
+    "slow_down": "🐢 请慢一点：消息发得太快，为了公平我跳过了刚才的几条，请一分钟后再发。",
+    "still_fetching": "⏳ {platform}响应较慢，正在获取，结果出来后我会修改这条消息。",
     "sandbox": "沙盒",
     "btn_watch": "🔔 关注降价",
     "btn_refresh": "🔄 刷新",

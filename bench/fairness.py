@@ -1,0 +1,262 @@
+"""Fairness benchmark (issue 9): ordinary users' replies, calm and with one abusive user.
+
+    python bench/fairness.py [--users 20] [--messages 4]
+
+One process: the sandbox platforms at their smallest tiers (Anjuke personal 50/day,
+Xianyu personal 100/day, Aihuishou test 100/day), the Bot API emulator *enforcing*
+Telegram's limits (30/s, private chats 1/s after a burst of 3, groups 20/min), and the
+real bot (bot.app.build_application, rate limiter on). Every ordinary user pastes links
+and asks quotes one message after another (the next when the reply lands); their
+listings and quotes are warmed into the cache first, as a busy bot's would be, so what is
+measured is what the others cost them, not the platforms.
+
+Scenarios, each run with the same ordinary load: calm, then one abusive user doing one
+flood of issue 9 while the ordinary users work (the flood starts first). Printed per
+scenario: ordinary users' reply latency p50/p95, the p95 ratio abused/calm (goal
+<= 1.5), ordinary replies that refused for quota (goal 0), the abusive user's upstream
+calls (the sandbox's counters during the scenario; the ordinary users' lookups are all
+cached) against their budget (read from the gateway when it has one, else n/a), and
+Telegram 429 answers (goal 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.chat import Replies
+from bot.app import build_application
+from bot.config import load_settings
+from bot.services import build_services
+from clients.clock import FakeClock
+from handlers.texts import t
+from sandbox.botapi import BotApiEmulator, User
+from sandbox.core import Fault
+from sandbox.server import Sandbox
+
+TOKEN = "123456:BENCH-TOKEN-not-a-secret"
+TIERS = {"anjuke": "personal", "xianyu": "personal", "aihuishou": "test"}
+QUOTES = [
+    "/quote iPhone 14 128G 99新 功能正常",
+    "/quote 华为P60 8+256 95新 功能正常",
+    "/quote 小米14 12+256 95新 功能正常",
+]
+REPLY_WAIT = 60.0
+NO_REPLY = "(no reply within a minute)"
+HANG_SECONDS = 20.0  # a hanging Beike answers after this long (longer than any patience)
+
+
+class Bench:
+    def __init__(self, sandbox: Sandbox, emulator: BotApiEmulator, services: Any) -> None:
+        self.sandbox = sandbox
+        self.emulator = emulator
+        self.services = services
+        self.replies = Replies(emulator)
+        self.next_user = 100_000
+
+    def new_user(self) -> User:
+        self.next_user += 1
+        return self.emulator.user(self.next_user, language_code="en")
+
+    def upstream_calls(self) -> int:
+        return sum(c.calls for c in self.sandbox.state.counters.values())
+
+    async def ask(self, user: User, text: str) -> tuple[float, str]:
+        """Send `text`, wait for the first reply; (seconds, reply text), NO_REPLY after a minute."""
+        future = self.replies.expect(user.id)
+        started = time.perf_counter()
+        await self.emulator.send_text(user, None, text)
+        try:
+            landed = await asyncio.wait_for(future, REPLY_WAIT)
+        except TimeoutError:
+            print(f"no reply to {text[:60]!r}", file=sys.stderr)
+            return REPLY_WAIT, NO_REPLY
+        return landed - started, self.emulator.sent[user.id][-1].visible
+
+    async def ordinary(self, users: list[User], texts: list[str], messages: int) -> list[str]:
+        """Each user sends `messages` texts one after another; return every reply."""
+        self.latencies: list[float] = []
+        replies: list[str] = []
+
+        async def one(n: int, user: User) -> None:
+            for k in range(messages):
+                seconds, reply = await self.ask(user, texts[(n + k) % len(texts)])
+                self.latencies.append(seconds)
+                replies.append(reply)
+
+        await asyncio.gather(*(one(n, u) for n, u in enumerate(users)))
+        return replies
+
+
+def ordinary_texts(sandbox: Sandbox) -> list[str]:
+    catalogues = sandbox.state.catalogues
+    links = [f"https://www.goofish.com/item?id={i}" for i in catalogues["xianyu"].ids()[:4]]
+    links += [f"https://bj.ke.com/ershoufang/{c}.html" for c in catalogues["beike"].ids()[:3]]
+    links += [f"https://bj.anjuke.com/prop/view/{h}" for h in catalogues["anjuke"].ids()[:2]]
+    return links + QUOTES
+
+
+# -- the floods of issue 9 ----------------------------------------------------------------
+
+
+async def short_messages(bench: Bench) -> None:
+    user = bench.new_user()
+    for n in range(200):
+        await bench.emulator.send_text(user, None, f"hi {n}")
+
+
+async def many_links(bench: Bench) -> None:
+    user = bench.new_user()
+    ids = bench.sandbox.state.catalogues["xianyu"].ids()
+    for n in range(300):
+        await bench.emulator.send_text(
+            user, None, f"https://www.goofish.com/item?id={ids[n % len(ids)]}"
+        )
+
+
+async def long_texts(bench: Bench) -> None:
+    user = bench.new_user()
+    for n in range(30):
+        await bench.emulator.send_text(user, None, (f"a.{n}" * 1400)[:4096])
+
+
+async def hanging_beike(bench: Bench) -> None:
+    bench.sandbox.state.inject("beike", Fault("timeout", delay=HANG_SECONDS), times=40)
+    codes = [f"1011{n:08d}" for n in range(40)]  # not cached: each goes upstream and hangs
+    for code in codes:
+        await bench.emulator.send_text(
+            bench.new_user(), None, f"https://bj.ke.com/ershoufang/{code}.html"
+        )
+
+
+async def new_xianyu_ids(bench: Bench) -> None:
+    user = bench.new_user()
+    rng = random.Random(9)
+    for _ in range(10):
+        links = [
+            f"https://www.goofish.com/item?id={rng.randrange(10**12, 10**13)}" for _ in range(10)
+        ]
+        await bench.emulator.send_text(user, None, "\n".join(links))
+
+
+async def quote_lines(bench: Bench) -> None:
+    user = bench.new_user()
+    models = ["iPhone 12", "iPhone 13", "iPhone 15", "iPhone 15 Pro", "小米14"]
+    conditions = ["95新", "九成新", "99新", "八成新"]
+    lines = [f"{m} 256G {c} 功能正常" for m in models for c in conditions]
+    for _ in range(5):
+        await bench.emulator.send_text(user, None, "/quote " + "\n".join(lines))
+
+
+FLOODS: dict[str, Callable[[Bench], Awaitable[None]]] = {
+    "200 short messages": short_messages,
+    "300 links": many_links,
+    "30 texts of 4,096 chars": long_texts,
+    "hanging Beike, 40 users": hanging_beike,
+    "100 new Xianyu IDs": new_xianyu_ids,
+    "100 quote lines": quote_lines,
+}
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def budget_text(services: Any) -> str:
+    budget = getattr(services.gateway, "user_budget", None) or getattr(
+        services.gateway, "budget", None
+    )
+    return "n/a" if budget is None else str(budget)
+
+
+async def run(users: int, messages: int, only: str | None = None) -> None:
+    clock = FakeClock()
+    with tempfile.TemporaryDirectory() as tmp:
+        async with (
+            Sandbox(clock=clock, tiers=TIERS) as sandbox,
+            BotApiEmulator(token=TOKEN, enforce_limits=True) as emulator,
+        ):
+            settings = load_settings(
+                **sandbox.settings_overrides(),
+                telegram_api_url=emulator.base_url,
+                telegram_bot_token=TOKEN,
+                database_path=Path(tmp) / "fairness.sqlite3",
+            )
+            services = build_services(settings, clock)
+            application = build_application(settings, services)
+            async with application:
+                await application.start()
+                await application.updater.start_polling(poll_interval=0.0, timeout=1)
+                bench = Bench(sandbox, emulator, services)
+                texts = ordinary_texts(sandbox)
+                warm = bench.new_user()
+                for text in texts:  # into the cache (and the photos uploaded once)
+                    await bench.ask(warm, text)
+                people = [bench.new_user() for _ in range(users)]
+                quota_text = t("en", "error_quota_exhausted", platform="")[:20]
+
+                async def scenario(
+                    flood: Callable[[Bench], Awaitable[None]] | None,
+                ) -> dict[str, Any]:
+                    floods_before = len(emulator.flood_answers)
+                    calls_before = bench.upstream_calls()
+                    abuse = asyncio.create_task(flood(bench)) if flood else None
+                    await asyncio.sleep(0)  # the flood starts first
+                    replies = await bench.ordinary(people, texts, messages)
+                    if abuse is not None:
+                        abuse.cancel()  # a flood still being typed stops with the scenario
+                    return {
+                        "p50": percentile(bench.latencies, 0.5),
+                        "p95": percentile(bench.latencies, 0.95),
+                        "refused": sum(quota_text in r for r in replies),
+                        "unanswered": replies.count(NO_REPLY),
+                        "abuser_calls": bench.upstream_calls() - calls_before,
+                        "429": len(emulator.flood_answers) - floods_before,
+                    }
+
+                calm = await scenario(None)
+                print(
+                    f"{'scenario':26} {'p50 s':>7} {'p95 s':>7} {'p95 x':>6} {'refused':>8} "
+                    f"{'abuser upstream/budget':>23} {'429s':>5}"
+                )
+                print(
+                    f"{'calm':26} {calm['p50']:7.3f} {calm['p95']:7.3f} {1.0:6.2f} "
+                    f"{calm['refused']:8d} {'-':>23} {calm['429']:5d}"
+                )
+                for name, flood in FLOODS.items():
+                    if only and not any(part in name for part in only.split(",")):
+                        continue
+                    abused = await scenario(flood)
+                    ratio = abused["p95"] / calm["p95"]
+                    upstream = f"{abused['abuser_calls']}/{budget_text(services)}"
+                    print(
+                        f"{name:26} {abused['p50']:7.3f} {abused['p95']:7.3f} {ratio:6.2f} "
+                        f"{abused['refused']:8d} {upstream:>23} {abused['429']:5d}",
+                        flush=True,
+                    )
+                sandbox.state.clear_faults()
+                await application.updater.stop()
+                await application.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--messages", type=int, default=4)
+    parser.add_argument("--only", help="run the calm scenario and the floods named so")
+    args = parser.parse_args()
+    asyncio.run(run(args.users, args.messages, args.only))
+
+
+if __name__ == "__main__":
+    main()
