@@ -1015,6 +1015,11 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ),
     ("小米5x 64G", dict(brand="小米", model="小米 5X", storage="64GB")),
     ("手机很好用，基本全新", dict(condition="99新", device_type="手机")),
+    (
+        "oppo find x 屏幕碎了",
+        dict(brand="OPPO", model="Find X", function_status="屏幕损坏", device_type="手机"),
+    ),
+    ("华硕笔记本 4G/1T", dict(brand="华硕", storage="1TB", ram="4GB", device_type="笔记本")),
 ]
 
 
