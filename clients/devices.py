@@ -621,7 +621,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "condition",
         "全新",
         [r"全新(?!电池|的电池|屏|\d+ ?mah)"],
-        ("换", "换了", "换过", "更换", "几乎", "接近", "近乎", "近", "不是"),
+        ("换", "换了", "换过", "更换", "几乎", "接近", "近乎", "近", "基本", "不是"),
     ),
     _kw("condition", "全新", ["未拆封", "未激活", r"brand[ -]?new\b", r"sealed\b", r"unopened\b"]),
     _kw(
@@ -632,7 +632,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             r"99 ?成新",
             r"9\.[789] ?成?新",
             "九九新",
-            *_each(("几乎", "接近", "近乎", "几近"), "全新"),
+            *_each(("几乎", "接近", "近乎", "几近", "基本", "近"), "全新"),
             "九[七八]新",
             "准新",
             r"like[ -]?new\b",
@@ -1166,6 +1166,7 @@ class _Sizes:
 def _read_sizes(normal: str) -> _Sizes:
     sizes = _Sizes()
     taken: list[tuple[int, int]] = []
+    unlabelled: list[tuple[int, str]] = []  # RAM-sized numbers with no label
     for m in _RAM_AND_STORAGE.finditer(normal):
         ram = _ram_text(int(m.group(1)))
         number, unit = int(m.group(2)), (m.group(3) or "")
@@ -1191,10 +1192,18 @@ def _read_sizes(normal: str) -> _Sizes:
         label = label or _size_label(normal[m.end() : m.end() + 5])
         if label is None and unit == "g" and number in _NETWORK_GENERATIONS:
             continue  # 全网通4G, 三网4g: the network, not a size
-        if label == "ram" or (label != "storage" and number <= RAM_GB_UP_TO):
+        if label == "ram":
             sizes.add_ram(_ram_text(number))
+        elif label != "storage" and number <= RAM_GB_UP_TO:
+            unlabelled.append((number, unit))
         else:
             sizes.add_storage(_size_text(number, unit))
+    if sizes.ram and not sizes.storage:  # 4G运行内存 names the RAM: a bare 32G is storage
+        for number, unit in unlabelled:
+            sizes.add_storage(_size_text(number, unit))
+    else:
+        for number, _ in unlabelled:
+            sizes.add_ram(_ram_text(number))
     if not sizes.storage:
         for m in _BARE_STORAGE.finditer(normal):
             sizes.add_storage(f"{m.group(1)}GB")
@@ -1275,15 +1284,15 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
     if model is not None:
         brand_name, device_type = model.brand, model.device_type
     else:
-        candidates = [catalogue.get(name) for name in ambiguous.get("model", ())]
-        candidate_brands = list(dict.fromkeys(m.brand for m in candidates if m))
+        candidates = models or list(partial)  # shapes too: they are in no catalogue
+        candidate_brands = list(dict.fromkeys(m.brand for m in candidates))
         if len(candidate_brands) == 1:
             brand_name = candidate_brands[0]
         elif len(brands) == 1:
             brand_name = brands[0]
         elif len(brands) > 1:
             ambiguous["brand"] = tuple(brands)
-        candidate_types = list(dict.fromkeys(m.device_type for m in candidates if m))
+        candidate_types = list(dict.fromkeys(m.device_type for m in candidates))
         if device_type is None and len(candidate_types) == 1:
             device_type = candidate_types[0]
         if brand_name and "model" not in ambiguous:

@@ -997,6 +997,29 @@ CASES: list[tuple[str, dict[str, object]]] = [
             missing=["condition", "function_status"],
         ),
     ),
+    # -- old listings (转转 2016): a second model named in passing, old models, 基本全新
+    (
+        "vivo X5Pro 32G 如今苹果7上市",
+        dict(
+            storage="32GB",
+            ambiguous={"model": ("vivo X5 Pro", "iPhone 7"), "brand": ("vivo", "苹果")},
+        ),
+    ),
+    (
+        "华为荣耀3C 2+16G",
+        dict(brand="荣耀", model="荣耀 3C", storage="16GB", ram="2GB", device_type="手机"),
+    ),
+    (
+        "魅族mx4pro 3+16g 9成新",
+        dict(brand="魅族", model="魅族 MX4 Pro", storage="16GB", ram="3GB", condition="九成新"),
+    ),
+    ("小米5x 64G", dict(brand="小米", model="小米 5X", storage="64GB")),
+    ("手机很好用，基本全新", dict(condition="99新", device_type="手机")),
+    (
+        "oppo find x 屏幕碎了",
+        dict(brand="OPPO", model="Find X", function_status="屏幕损坏", device_type="手机"),
+    ),
+    ("华硕笔记本 4G/1T", dict(brand="华硕", storage="1TB", ram="4GB", device_type="笔记本")),
 ]
 
 
@@ -1289,6 +1312,9 @@ def test_function_and_repair_phrases_state_only_what_they_say(
         ("iPhone 13 Pro 1T", "1TB", None),
         ("iPhone 6 16G 全网通4G", "16GB", None),
         ("手机 2g内存+16g存储", "16GB", "2GB"),
+        # a labelled RAM makes the bare size beside it the storage
+        ("vivo X5Pro 32G 很好用，运行内存4G", "32GB", "4GB"),
+        ("联想K860i 32G 2g运行内存", "32GB", "2GB"),
     ],
 )
 def test_storage_and_ram_forms(text: str, storage: str, ram: str | None) -> None:
