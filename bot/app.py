@@ -37,8 +37,12 @@ UPDATE_WORKERS = 32
 
 
 def build_application(
-    settings: Settings, services: Services, *, rate_limiter: bool = True
+    settings: Settings,
+    services: Services,
+    *,
+    rate_limiter: bool | FloodSafeRateLimiter = True,
 ) -> BotApplication:
+    """The application; `rate_limiter` False sends unpaced, an instance replaces the default."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     api = settings.telegram_api_url.rstrip("/")
     flood_guard = FloodGuard(settings.admin_ids, settings.flood_burst, settings.flood_per_minute)
@@ -68,7 +72,8 @@ def build_application(
     if rate_limiter:
         # Telegram's limits (CONTRACT 4.2): ~30 msg/s overall, 1/s per chat, 20/min per group;
         # retry_after answers are obeyed by the limiter (AIORateLimiter, tuned: see its module).
-        builder = builder.rate_limiter(FloodSafeRateLimiter())
+        limiter = rate_limiter if isinstance(rate_limiter, FloodSafeRateLimiter) else None
+        builder = builder.rate_limiter(limiter or FloodSafeRateLimiter())
     application = builder.build()
     application.bot_data.services = services
     # before every other handler (a group of its own: one handler runs per group): a user

@@ -62,12 +62,19 @@ PACE_MEMORY_SECONDS = 120.0
 class FloodSafeRateLimiter(AIORateLimiter):
     """`AIORateLimiter` paced per chat, whose flood pauses hold only the chat they name."""
 
-    def __init__(self, max_retries: int = MAX_RETRIES) -> None:
+    def __init__(
+        self,
+        max_retries: int = MAX_RETRIES,
+        *,
+        private_burst: int = PRIVATE_BURST,
+        private_per_second: float = PRIVATE_PER_SECOND,
+    ) -> None:
         super().__init__(
             overall_max_rate=OVERALL_BURST,
             overall_time_period=OVERALL_BURST / OVERALL_PER_SECOND,
             max_retries=max_retries,
         )
+        self.private_burst, self.private_per_second = private_burst, private_per_second
         self._private_limiters: TTLCache[int, AsyncLimiter] = TTLCache(
             PACED_CHATS, PACE_MEMORY_SECONDS
         )
@@ -153,7 +160,7 @@ class FloodSafeRateLimiter(AIORateLimiter):
             return self._get_group_limiter(chat) if self._group_max_rate else None
         limiter = self._private_limiters.get(chat)
         if limiter is None:
-            limiter = AsyncLimiter(PRIVATE_BURST, PRIVATE_BURST / PRIVATE_PER_SECOND)
+            limiter = AsyncLimiter(self.private_burst, self.private_burst / self.private_per_second)
             self._private_limiters[chat] = limiter
         return limiter
 

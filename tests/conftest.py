@@ -19,6 +19,7 @@ import pytest
 from bot.__main__ import start_updates
 from bot.app import build_application
 from bot.config import Settings, load_settings
+from bot.rate_limiter import FloodSafeRateLimiter
 from bot.services import Services, build_services
 from clients.clock import FakeClock
 from sandbox.botapi import BotApiEmulator, SentMessage, User
@@ -76,8 +77,21 @@ class BotEnv:
         await stop_bot(self.application)
         await self.services.close()
         self.services = build_services(self.settings, self.clock)
-        self.application = build_application(self.settings, self.services)
+        self.application = build_application(self.settings, self.services, rate_limiter=unpaced())
         await start_bot(self.application, self.settings)
+
+
+#: a test user types faster than any person: flood control (a wall-clock bucket) is kept
+#: out of tests about other things and pinned by tests/test_fairness_e2e.py
+ROOMY_FLOOD_BURST = 1000
+
+
+def unpaced() -> FloodSafeRateLimiter:
+    """The bot's limiter without the one-a-second pace per private chat. This emulator
+    does not enforce Telegram's limits, so the pace would only make every test wait a
+    second per reply; the pace itself is tested against an emulator that enforces them
+    (tests/test_rate_limiter.py, bench/fairness.py)."""
+    return FloodSafeRateLimiter(private_burst=1000, private_per_second=1000.0)
 
 
 async def start_bot(application: Any, settings: Settings) -> None:
@@ -107,13 +121,14 @@ async def start_bot_env(
             "telegram_api_url": emulator.base_url,
             "telegram_bot_token": TOKEN,
             "database_path": tmp_path / "bot.sqlite3",
+            "flood_burst": ROOMY_FLOOD_BURST,
             **settings_overrides,
         }
         settings = load_settings(**overrides)
         services = build_services(settings, clock)
         services.demo_market = sandbox if demo_market else None
         env = BotEnv(clock, sandbox, emulator, settings, services, None)
-        env.application = build_application(settings, services)
+        env.application = build_application(settings, services, rate_limiter=unpaced())
         await start_bot(env.application, settings)
         try:
             yield env

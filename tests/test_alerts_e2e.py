@@ -30,6 +30,7 @@ from sandbox.anjuke_open import USERS
 from sandbox.botapi import BotApiEmulator, Chat, SentMessage, User
 from sandbox.server import Sandbox
 from tests.alert_helpers import GENEROUS, NOON
+from tests.conftest import ROOMY_FLOOD_BURST, unpaced
 
 TOKEN = "100000001:alerts-e2e-token"
 ADMIN = 9000
@@ -104,7 +105,9 @@ class BotWorld:
     async def running(self) -> AsyncIterator[Running]:
         """The bot process: services, Application, post_init (as run_polling does), polling."""
         services = build_services(self.settings, self.clock)
-        application = build_application(self.settings, services)
+        # the one-a-second pace per chat only where the emulator enforces Telegram's limits
+        limiter = True if self.emulator.enforce_limits else unpaced()
+        application = build_application(self.settings, services, rate_limiter=limiter)
         async with application:
             assert application.post_init is not None
             await application.post_init(application)
@@ -142,6 +145,7 @@ async def world(
                 "database_path": tmp_path / "bot.sqlite3",
                 "alert_interval_seconds": 3600,  # the JobQueue's own cycle stays out of the way
                 "admin_ids": str(ADMIN),
+                "flood_burst": ROOMY_FLOOD_BURST,
                 **settings,
             },
         )

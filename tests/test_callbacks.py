@@ -7,8 +7,6 @@ expired" and reaches no platform, no storage and no error handler.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -17,7 +15,7 @@ from hypothesis import strategies as st
 from clients.models import ListingRef
 from handlers import callbacks as cb
 from handlers.texts import t
-from tests.conftest import BotEnv, start_bot_env
+from tests.conftest import BotEnv
 
 BEIKE = ListingRef("beike", "101127449675", "110000")
 EXPIRED = t("en", "expired_button")
@@ -143,22 +141,13 @@ forged_data = st.one_of(
 )
 
 
-@pytest.fixture
-async def fuzz_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
-    """The bot with room for one presser's 80 presses in a row (flood control, issue 9,
-    would rightly drop most of them: tests/test_fairness_e2e.py)."""
-    async for env in start_bot_env(tmp_path, flood_burst=1000):
-        yield env
-
-
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=forged_data)
 async def test_fuzzed_callback_data_never_crashes_nor_calls_upstream_when_malformed(
-    fuzz_env: BotEnv, data: str
+    bot_env: BotEnv, data: str
 ) -> None:
-    bot_env = fuzz_env
     """Random data for every prefix through the real bot: never a traceback, and a
     malformed one answers 'expired' with no upstream call."""
     await press_forged(bot_env, "")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from telegram import Chat, Message, Update
@@ -16,7 +18,7 @@ from bot.flood import FLOOD_BURST, FloodGuard, PerChatUpdateProcessor
 from handlers import listings
 from handlers.texts import t
 from sandbox.core import Fault
-from tests.conftest import BotEnv
+from tests.conftest import BotEnv, start_bot_env
 
 XIANYU_LINK = "https://www.goofish.com/item?id=756789012345"
 BEIKE_LINK = "https://bj.ke.com/ershoufang/101127449675.html"
@@ -27,6 +29,13 @@ def flood_guard(env: BotEnv) -> FloodGuard:
 
 
 # -- flood control -------------------------------------------------------------------------
+
+
+@pytest.fixture
+async def bot_env(tmp_path: Path) -> AsyncIterator[BotEnv]:
+    """The bot with the flood control it ships with (other tests' users are let through)."""
+    async for env in start_bot_env(tmp_path, flood_burst=FLOOD_BURST):
+        yield env
 
 
 async def test_a_burst_gets_one_slow_down_reply_and_the_rest_is_dropped(bot_env: BotEnv) -> None:
