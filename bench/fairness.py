@@ -15,7 +15,7 @@ flood of issue 9 while the ordinary users work (the flood starts first). Printed
 scenario: ordinary users' reply latency p50/p95, the p95 ratio abused/calm (goal
 <= 1.5), ordinary replies that refused for quota (goal 0), the abusive user's upstream
 calls (the sandbox's counters during the scenario; the ordinary users' lookups are all
-cached) against their budget (read from the gateway when it has one, else n/a), and
+cached) against their daily budget (the gateway's, all platforms together), and
 Telegram 429 answers (goal 0).
 """
 
@@ -173,10 +173,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def budget_text(services: Any) -> str:
-    budget = getattr(services.gateway, "user_budget", None) or getattr(
-        services.gateway, "budget", None
-    )
-    return "n/a" if budget is None else str(budget)
+    """What one user may spend upstream in a day, all platforms together (issue 9.1)."""
+    gateway = services.gateway
+    limits = [gateway.budget_limit(platform) for platform in gateway.platforms()]
+    return str(sum(limit for limit in limits if limit is not None))
 
 
 async def run(users: int, messages: int, only: str | None = None) -> None:
