@@ -175,7 +175,7 @@ def percentile(values: list[float], q: float) -> float:
 def budget_text(services: Any) -> str:
     """What one user may spend upstream in a day, all platforms together (issue 9.1)."""
     gateway = services.gateway
-    limits = [gateway.budget_limit(platform) for platform in gateway.platforms()]
+    limits = [gateway.budget_limit(platform) for platform in gateway.platforms]
     return str(sum(limit for limit in limits if limit is not None))
 
 
