@@ -22,6 +22,9 @@ from clients.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
+#: how long a write waits for another process's write lock before it fails
+BUSY_TIMEOUT_MS = 5000
+
 Migration = Callable[[sqlite_utils.Database], None]
 T = TypeVar("T")
 
@@ -270,13 +273,25 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
 
 
 class Database:
-    """The file, migrated; `db` for work on the caller's thread, `run`/`submit` for work
-    on the database's own thread.
+    """The file, migrated; `db` for start-up work on the caller's thread, `run`/`submit`
+    for writes and `read` for reads, each on a thread of its own.
 
     A write waits for SQLite's write lock (up to 5 s when another process holds it). On
-    the event loop that wait would freeze every chat, so writes on the chat path go to
-    one dedicated thread with a connection of its own (WAL lets both connections read
-    at once; the writes queue on that thread, in order, and nothing else waits).
+    the event loop that wait would freeze every chat, so no statement runs there once
+    the bot is up:
+
+    - writes (`run`, awaited; `submit`, queued with nobody waiting) go to one writer
+      thread with a connection of its own, in order: a write queued after another
+      lands after it (so a delete queued after a pending write is never undone by it);
+    - reads (`read`) go to one reader thread with another connection. In WAL mode a
+      reader is never blocked by a writer, in this process or another, so a read never
+      waits behind a locked write; it sees every write that has been committed (a
+      `run` that returned), not the ones still queued. Stores whose truth lives in
+      memory (quota, budgets, languages) therefore never read back what they queued.
+
+    `db` (the caller's thread) is for migrations, start-up loading and tools only.
+    An in-memory database is private to its connection: all three share it then, and
+    reads queue on the writer thread.
     """
 
     def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
@@ -286,14 +301,18 @@ class Database:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._connect(path)
         self.migrate()
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        # an in-memory database is private to its connection: the worker shares `db` then
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-write")
         memory = str(path) == ":memory:"
-        self._worker_db = self.db if memory else self._connect(path)
+        self._writer_db = self.db if memory else self._connect(path)
+        if memory:
+            self._reader, self._reader_db = self._writer, self.db
+        else:
+            self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-read")
+            self._reader_db = self._connect(path)
 
     @staticmethod
     def _connect(path: Path | str) -> sqlite_utils.Database:
-        # check_same_thread=False: the worker's connection is made here and used only there
+        # check_same_thread=False: a thread's connection is made here and used only there
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         db = sqlite_utils.Database(conn)
         if str(path) != ":memory:":
@@ -302,18 +321,24 @@ class Database:
             # take the last commits back, and it never corrupts the file
             db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA busy_timeout = 5000")
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return db
 
     async def run(self, work: Callable[[sqlite_utils.Database], T]) -> T:
-        """`work(db)` on the database's thread; the event loop goes on meanwhile."""
-        return await asyncio.wrap_future(self._worker.submit(work, self._worker_db))
+        """`work(db)` on the writer thread, after every write queued before it; the
+        event loop goes on meanwhile. A write that found the file locked for the whole
+        busy timeout raises `sqlite3.OperationalError` ("database is locked")."""
+        return await asyncio.wrap_future(self._writer.submit(work, self._writer_db))
 
     def submit(self, work: Callable[[sqlite_utils.Database], object]) -> Future[object]:
-        """`work(db)` on the database's thread, nobody waiting; a failure is logged."""
-        future = self._worker.submit(work, self._worker_db)
+        """`work(db)` on the writer thread, nobody waiting; a failure is logged."""
+        future = self._writer.submit(work, self._writer_db)
         future.add_done_callback(_log_failure)
         return future
+
+    async def read(self, work: Callable[[sqlite_utils.Database], T]) -> T:
+        """`work(db)` (reads only) on the reader thread; never behind a locked write."""
+        return await asyncio.wrap_future(self._reader.submit(work, self._reader_db))
 
     def migrate(self) -> list[int]:
         """Apply the steps not applied yet, each in its own transaction; return their versions."""
@@ -362,9 +387,11 @@ class Database:
         return int(row[0] or 0)
 
     def close(self) -> None:
-        self._worker.shutdown(wait=True)  # queued writes land before the file closes
-        if self._worker_db is not self.db:
-            self._worker_db.conn.close()
+        self._writer.shutdown(wait=True)  # queued writes land before the file closes
+        self._reader.shutdown(wait=True)
+        for db in {id(d): d for d in (self._writer_db, self._reader_db)}.values():
+            if db is not self.db:
+                db.conn.close()
         self.db.conn.close()
 
 
