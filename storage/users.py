@@ -16,21 +16,22 @@ class User:
 
 
 class UserStore:
-    """Reads on the caller's thread (WAL: never blocked by a writer); writes on the
-    database's own thread, so a locked file never holds up a chat."""
+    """Reads on the database's reader thread, writes on its writer thread; the language
+    is kept in memory and written behind, so a locked file never holds up a chat."""
 
     def __init__(self, database: Database) -> None:
         self.database = database
-        self.db = database.db
         self.clock = database.clock
         # user id -> language last written: every message touches the user, and a write
         # per message would cost more than the rest of answering from cache
         self._languages: dict[int, str] = {}
 
-    def get(self, user_id: int) -> User | None:
-        row = self.db.execute(
-            "SELECT user_id, language, default_city FROM users WHERE user_id = ?", [user_id]
-        ).fetchone()
+    async def get(self, user_id: int) -> User | None:
+        row = await self.database.read(
+            lambda db: db.execute(
+                "SELECT user_id, language, default_city FROM users WHERE user_id = ?", [user_id]
+            ).fetchone()
+        )
         return User(int(row[0]), row[1], row[2]) if row else None
 
     def touch(self, user_id: int, language: str) -> Future[object] | None:
@@ -54,8 +55,11 @@ class UserStore:
             )
         )
 
-    def count(self) -> int:
-        return int(self.db.execute("SELECT COUNT(*) FROM users").fetchone()[0])
+    async def count(self) -> int:
+        row = await self.database.read(
+            lambda db: db.execute("SELECT COUNT(*) FROM users").fetchone()
+        )
+        return int(row[0])
 
     async def set_default_city(self, user_id: int, city_id: str) -> None:
         now = self.clock.time()
