@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import sqlite_utils
 
@@ -27,6 +29,7 @@ BUSY_TIMEOUT_MS = 5000
 
 Migration = Callable[[sqlite_utils.Database], None]
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 def _m001_quota(db: sqlite_utils.Database) -> None:
@@ -309,6 +312,7 @@ class Database:
         else:
             self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-read")
             self._reader_db = self._connect(path)
+        self._write_behinds: list[WriteBehind[object]] = []
 
     @staticmethod
     def _connect(path: Path | str) -> sqlite_utils.Database:
@@ -339,6 +343,15 @@ class Database:
     async def read(self, work: Callable[[sqlite_utils.Database], T]) -> T:
         """`work(db)` (reads only) on the reader thread; never behind a locked write."""
         return await asyncio.wrap_future(self._reader.submit(work, self._reader_db))
+
+    def write_behind(
+        self, write: Callable[[sqlite_utils.Database, set[K]], None]
+    ) -> WriteBehind[K]:
+        """Keys whose value in memory is newer than the file, written by `write` on the
+        writer thread (see `WriteBehind`); the last of them are written on `close`."""
+        behind: WriteBehind[K] = WriteBehind(self, write)
+        self._write_behinds.append(behind)  # type: ignore[arg-type]
+        return behind
 
     def migrate(self) -> list[int]:
         """Apply the steps not applied yet, each in its own transaction; return their versions."""
@@ -387,12 +400,69 @@ class Database:
         return int(row[0] or 0)
 
     def close(self) -> None:
+        for behind in self._write_behinds:
+            behind.flush_soon()
         self._writer.shutdown(wait=True)  # queued writes land before the file closes
         self._reader.shutdown(wait=True)
         for db in {id(d): d for d in (self._writer_db, self._reader_db)}.values():
             if db is not self.db:
                 db.conn.close()
         self.db.conn.close()
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction (the connection is in autocommit mode otherwise), on the
+    database's writer thread, where nothing else runs in between."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+class WriteBehind(Generic[K]):
+    """Values whose truth lives in memory (counters, pauses), written behind.
+
+    `changed(key)` marks a key and queues one flush, nobody waiting; the flush hands
+    every marked key to `write`, which stores the value memory holds *then* (absolute
+    values, never increments: a flush that fails, say the file stayed locked past the
+    busy timeout, is logged and its keys stay marked, so the next flush, at the next
+    change or on close, writes them with nothing counted twice or lost).
+    """
+
+    def __init__(
+        self, database: Database, write: Callable[[sqlite_utils.Database, set[K]], None]
+    ) -> None:
+        self.database = database
+        self._write = write
+        self._lock = threading.Lock()  # marked on the event loop, taken on the writer thread
+        self._marked: set[K] = set()
+        self._queued = False
+
+    def changed(self, key: K) -> None:
+        with self._lock:
+            self._marked.add(key)
+        self.flush_soon()
+
+    def flush_soon(self) -> None:
+        with self._lock:
+            if self._queued or not self._marked:
+                return
+            self._queued = True
+        self.database.submit(self._flush)
+
+    def _flush(self, db: sqlite_utils.Database) -> None:
+        with self._lock:
+            keys, self._marked, self._queued = self._marked, set(), False
+        try:
+            self._write(db, keys)
+        except BaseException:
+            with self._lock:
+                self._marked |= keys
+            raise
 
 
 def dec(value: str | None) -> Decimal | None:

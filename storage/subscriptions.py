@@ -13,8 +13,7 @@ alert is never lost between "seen" and "recorded" and never recorded twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,7 +21,7 @@ import sqlite_utils
 
 from clients.models import Listing, ListingStatus
 from storage.alerts import AlertDraft, insert_alert
-from storage.database import Database, dec, dec_text
+from storage.database import Database, dec, dec_text, transaction
 
 
 class WatchLimitReached(Exception):
@@ -33,19 +32,6 @@ class WatchLimitReached(Exception):
         self.limit = limit
         #: set when the cap is the platform's (its quota), not the overall one
         self.platform = platform
-
-
-@contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One write transaction (the connection is in autocommit mode otherwise), on the
-    database's writer thread, where nothing else runs in between."""
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 @dataclass(frozen=True, slots=True)

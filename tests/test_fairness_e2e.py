@@ -7,18 +7,25 @@ others nothing they would notice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
+import sys
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from telegram import Chat, Message, Update
 
 from bot.flood import FLOOD_BURST, FloodGuard, PerChatUpdateProcessor
+from clients.clock import china_day
 from handlers import listings
+from handlers.alerts import run_poll_cycle
 from handlers.texts import t
 from sandbox.core import Fault
+from storage import database
 from tests.conftest import BotEnv, start_bot_env
+from tests.test_quotes_e2e import data_of, press
 
 XIANYU_LINK = "https://www.goofish.com/item?id=756789012345"
 BEIKE_LINK = "https://bj.ke.com/ershoufang/101127449675.html"
@@ -140,25 +147,197 @@ async def test_a_slow_platform_gets_still_fetching_and_its_card_is_edited_in(
 
 # -- a locked database ----------------------------------------------------------------------
 
+#: another process: takes the write lock, says "locked", holds it until a line (or the end)
+#: comes on stdin, and gives it back in a finally, whatever happens to the test
+LOCK_HOLDER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+conn.execute("BEGIN IMMEDIATE")
+try:
+    print("locked", flush=True)
+    sys.stdin.readline()
+finally:
+    conn.execute("ROLLBACK")
+    conn.close()
+print("released", flush=True)
+"""
+
+XIANYU_NEW = "https://www.goofish.com/item?id=712345678901"  # never fetched before the lock
+XIANYU_WATCHED = "https://www.goofish.com/item?id=767890123456"
+
+
+@contextlib.asynccontextmanager
+async def write_lock_held_elsewhere(path: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Another process holds the write lock on `path` until the block ends (or `release`)."""
+    holder = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        LOCK_HOLDER,
+        str(path),
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    assert holder.stdout is not None
+    try:
+        assert await asyncio.wait_for(holder.stdout.readline(), 10) == b"locked\n"
+        yield holder
+    finally:
+        await release(holder)
+
+
+async def release(holder: asyncio.subprocess.Process) -> None:
+    if holder.returncode is None:
+        assert holder.stdin is not None and holder.stdout is not None
+        holder.stdin.close()  # the holder's readline ends: it rolls back and exits
+        await asyncio.wait_for(holder.wait(), 10)
+
+
+def entered(monkeypatch: pytest.MonkeyPatch, store: object, method: str) -> asyncio.Event:
+    """An event set when `store.method` is called (the call itself is unchanged)."""
+    event = asyncio.Event()
+    original = getattr(store, method)
+
+    async def spy(*args: object, **kwargs: object) -> object:
+        event.set()
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(store, method, spy)
+    return event
+
+
+def file_rows(env: BotEnv, sql: str, *args: object) -> list[tuple[object, ...]]:
+    """What is on disk, read by a connection of the test's own."""
+    conn = sqlite3.connect(env.settings.database_path)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+async def patient_bot_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotEnv]:
+    """A busy timeout far longer than any test step: the writes that need the lock wait for
+    it and land, however slow the machine (the lock is always given back within the test)."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 60_000)
+    async for env in start_bot_env(tmp_path):
+        yield env
+
+
+@pytest.fixture
+async def impatient_bot_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[BotEnv]:
+    """A busy timeout of 0.2 s: a write that needs the lock gives up within the test."""
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 200)
+    async for env in start_bot_env(tmp_path):
+        yield env
+
 
 async def test_a_cached_card_arrives_while_another_process_holds_the_write_lock(
-    bot_env: BotEnv,
+    patient_bot_env: BotEnv,
 ) -> None:
-    await bot_env.say(bot_env.user(9401), XIANYU_LINK)  # now in the cache
-    locker = sqlite3.connect(bot_env.settings.database_path, timeout=0, isolation_level=None)
-    locker.execute("BEGIN IMMEDIATE")  # another process holds the write lock
-    try:
-        newcomer = bot_env.user(9402, "zh-hans")  # first contact: the user row is written
-        # the write waits on the database's thread for up to 5 s; the card does not
-        [again] = await bot_env.say(newcomer, XIANYU_LINK, timeout=3)
+    env = patient_bot_env
+    await env.say(env.user(9401), XIANYU_LINK)  # now in the cache
+    async with write_lock_held_elsewhere(env.settings.database_path) as holder:
+        newcomer = env.user(9402, "zh-hans")  # first contact: the user row is queued
+        [again] = await env.say(newcomer, XIANYU_LINK)
         assert again.buttons and "闲鱼" in again.visible
-        assert locker.in_transaction  # the card came while the lock was still held
-    finally:
-        locker.execute("ROLLBACK")
-        locker.close()
+        assert holder.returncode is None  # the card came while the lock was still held
     # the write waited for the lock and then landed
-    database = bot_env.services.database
-    language = await database.run(
-        lambda db: db.execute("SELECT language FROM users WHERE user_id = 9402").fetchone()
-    )
-    assert language == ("zh",)
+    assert await env.services.database.run(
+        lambda db: db.execute("SELECT language FROM users WHERE user_id = 9402").fetchall()
+    ) == [("zh",)]
+
+
+async def test_chat_polling_and_quotes_go_on_while_another_process_holds_the_write_lock(
+    patient_bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, s = patient_bot_env, patient_bot_env.services
+    watcher, quoter, carder, late = (env.user(n, "en") for n in (9411, 9412, 9413, 9414))
+    [started] = await env.say(watcher, f"/watch {XIANYU_WATCHED}")
+    assert "Watching" in started.visible
+    [question] = await env.say(quoter, "/quote iPhone 14 Pro")
+    env.catalogue("xianyu").set_price("767890123456", Decimal("1"))  # the poller will see a drop
+    day = china_day(env.clock)
+    checking = entered(monkeypatch, s.subscriptions, "record_check")
+    subscribing = entered(monkeypatch, s.subscriptions, "subscribe")
+
+    async with write_lock_held_elsewhere(env.settings.database_path) as holder:
+        # an uncached card: an upstream call, its quota and budget counted in memory
+        calls = s.gateway.quota_store.usage("xianyu", day).used
+        [card] = await env.say(carder, XIANYU_NEW)
+        assert card.buttons and "Xianyu" in card.visible
+        assert s.gateway.quota_store.usage("xianyu", day).used == calls + 1
+        # /watches reads on the reader thread
+        [listed] = await env.say(watcher, "/watches")
+        assert "1." in listed.visible and "Switch" in listed.visible
+        # a step of the quote conversation
+        [condition] = await press(env, quoter, question, data_of(question, "256GB"))
+        assert "What condition" in condition.visible
+        # the poller's write waits for the lock; the loop does not
+        poll = asyncio.create_task(run_poll_cycle(s, env.application.bot))
+        await asyncio.wait_for(checking.wait(), 10)
+        [meanwhile] = await env.say(carder, XIANYU_LINK)
+        assert meanwhile.buttons and not poll.done()
+        # a watch must be on disk before the user hears "watching": it waits for the lock
+        before = len(env.messages(late.id))
+        await env.emulator.send_text(late, None, f"/watch {XIANYU_NEW}")
+        await asyncio.wait_for(subscribing.wait(), 10)
+        assert len(env.messages(late.id)) == before and holder.returncode is None
+        await release(holder)
+
+    [watching] = (await env.emulator.wait_for_messages(late.id, before + 1, timeout=10))[before:]
+    assert "Watching" in watching.visible
+    report = await asyncio.wait_for(poll, 10)
+    assert report.alerts_created == 1
+    [alert] = (await env.emulator.wait_for_messages(watcher.id, 3, timeout=10))[2:]
+    assert "¥1" in alert.visible
+    # the queued writes landed: the watch, the quota count, the conversation state
+    assert file_rows(env, "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", late.id) == [(1,)]
+    used = s.gateway.quota_store.usage("xianyu", day).used
+    assert await s.database.run(
+        lambda db: db.execute(
+            "SELECT used FROM quota_usage WHERE platform = 'xianyu' AND day = ?", [day]
+        ).fetchall()
+    ) == [(used,)]
+    await env.application.update_persistence()
+    assert file_rows(env, "SELECT COUNT(*) FROM conversations WHERE user_id = ?", quoter.id) == [
+        (1,)
+    ]
+
+
+async def test_a_write_the_lock_outlasts_is_refused_politely_and_nothing_is_lost(
+    impatient_bot_env: BotEnv,
+) -> None:
+    env, s = impatient_bot_env, impatient_bot_env.services
+    watcher, carder = env.user(9421, "zh-hans"), env.user(9422, "en")
+    await env.say(watcher, f"/watch {XIANYU_WATCHED}")
+    env.catalogue("xianyu").set_price("767890123456", Decimal("1"))
+    day = china_day(env.clock)
+    async with write_lock_held_elsewhere(env.settings.database_path):
+        # the watch cannot be saved: the user is told so, and nothing is half-made
+        [busy] = await env.say(watcher, f"/watch {XIANYU_NEW}")
+        assert busy.visible == t("zh", "error_storage_busy")
+        # the card needs no lock: its counts wait in memory (their write fails, kept marked)
+        [card] = await env.say(carder, XIANYU_NEW)
+        assert card.buttons
+        # the poller's round records nothing; the listing stays due
+        report = await run_poll_cycle(s, env.application.bot)
+        assert report.alerts_created == 0 and report.errors == 1
+    assert file_rows(env, "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", watcher.id) == [
+        (1,)
+    ]
+    # after the lock: the next round finds the drop, and the alert goes out
+    report = await run_poll_cycle(s, env.application.bot)
+    assert report.alerts_created == 1
+    assert any("¥1" in m.visible for m in env.messages(watcher.id))
+    # the counts the failed writes missed are written with the next change, never lost
+    await env.say(carder, XIANYU_LINK)
+    used = s.gateway.quota_store.usage("xianyu", day).used
+    assert await s.database.run(
+        lambda db: db.execute(
+            "SELECT used FROM quota_usage WHERE platform = 'xianyu' AND day = ?", [day]
+        ).fetchall()
+    ) == [(used,)]
+    [watching] = await env.say(watcher, f"/watch {XIANYU_NEW}")  # and it can be saved now
+    assert "已关注" in watching.visible
