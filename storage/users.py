@@ -32,7 +32,10 @@ class UserStore:
                 "SELECT user_id, language, default_city FROM users WHERE user_id = ?", [user_id]
             ).fetchone()
         )
-        return User(int(row[0]), row[1], row[2]) if row else None
+        language = self._languages.get(user_id)  # newer than the file while its write is queued
+        if row is None:
+            return None if language is None else User(user_id, language, None)
+        return User(int(row[0]), language or row[1], row[2])
 
     def touch(self, user_id: int, language: str) -> Future[object] | None:
         """Remember the user's language (created on first contact); nobody waits for it.
