@@ -56,12 +56,10 @@ class AccountStore:
         self.clock = database.clock
 
     async def get(self, user_id: int) -> LinkedAccount | None:
-        row = await self.database.read(
-            lambda db: db.execute(
-                "SELECT user_id, anjuke_user_id, name, phone, email, registered_by_bot, "
-                "linked_at FROM linked_accounts WHERE user_id = ?",
-                [user_id],
-            ).fetchone()
+        row = await self.database.fetchone(
+            "SELECT user_id, anjuke_user_id, name, phone, email, registered_by_bot, "
+            "linked_at FROM linked_accounts WHERE user_id = ?",
+            [user_id],
         )
         if row is None:
             return None
@@ -79,28 +77,22 @@ class AccountStore:
     ) -> LinkedAccount:
         """Link (or re-link) the user's account; a new link replaces the old one."""
         now = self.clock.time()
-        await self.database.run(
-            lambda db: db.execute(
-                "INSERT INTO linked_accounts (user_id, anjuke_user_id, name, phone, email, "
-                "registered_by_bot, linked_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (user_id) DO UPDATE SET anjuke_user_id = excluded.anjuke_user_id, "
-                "name = excluded.name, phone = excluded.phone, email = excluded.email, "
-                "registered_by_bot = excluded.registered_by_bot, linked_at = excluded.linked_at",
-                [user_id, anjuke_user_id, name, phone, email, int(registered_by_bot), now],
-            )
+        await self.database.write(
+            "INSERT INTO linked_accounts (user_id, anjuke_user_id, name, phone, email, "
+            "registered_by_bot, linked_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET anjuke_user_id = excluded.anjuke_user_id, "
+            "name = excluded.name, phone = excluded.phone, email = excluded.email, "
+            "registered_by_bot = excluded.registered_by_bot, linked_at = excluded.linked_at",
+            [user_id, anjuke_user_id, name, phone, email, int(registered_by_bot), now],
         )
         return LinkedAccount(user_id, anjuke_user_id, name, phone, email, registered_by_bot, now)
 
     async def delete(self, user_id: int) -> bool:
-        deleted = await self.database.run(
-            lambda db: (
-                db.execute("DELETE FROM linked_accounts WHERE user_id = ?", [user_id]).rowcount
-            )
+        deleted = await self.database.write(
+            "DELETE FROM linked_accounts WHERE user_id = ?", [user_id]
         )
-        return bool(deleted == 1)
+        return deleted == 1
 
     async def count(self) -> int:
-        (n,) = await self.database.read(
-            lambda db: db.execute("SELECT COUNT(*) FROM linked_accounts").fetchone()
-        )
+        (n,) = await self.database.fetchone("SELECT COUNT(*) FROM linked_accounts")
         return int(n)

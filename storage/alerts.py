@@ -131,43 +131,35 @@ class AlertStore:
 
     async def pending(self, after_id: int = 0, limit: int = 500) -> list[PendingAlert]:
         """Unsent, not given-up alerts with id > `after_id`, oldest first."""
-        rows = await self.database.read(
-            lambda db: db.execute(
-                "SELECT a.id, a.subscription_id, a.user_id, a.chat_id, a.ref_key, a.changes, "
-                "a.old_price, a.new_price, a.lowest_price, a.status, a.created_at, a.attempts, "
-                "l.title, l.url, l.platform, l.price_unit, s.rule, s.rule_value "
-                "FROM alerts a "
-                "JOIN subscriptions s ON s.id = a.subscription_id "
-                "JOIN watched_listings l ON l.ref_key = a.ref_key "
-                "WHERE a.sent_at IS NULL AND a.failed_at IS NULL AND a.id > ? "
-                "ORDER BY a.id LIMIT ?",
-                [after_id, limit],
-            ).fetchall()
+        rows = await self.database.fetchall(
+            "SELECT a.id, a.subscription_id, a.user_id, a.chat_id, a.ref_key, a.changes, "
+            "a.old_price, a.new_price, a.lowest_price, a.status, a.created_at, a.attempts, "
+            "l.title, l.url, l.platform, l.price_unit, s.rule, s.rule_value "
+            "FROM alerts a "
+            "JOIN subscriptions s ON s.id = a.subscription_id "
+            "JOIN watched_listings l ON l.ref_key = a.ref_key "
+            "WHERE a.sent_at IS NULL AND a.failed_at IS NULL AND a.id > ? "
+            "ORDER BY a.id LIMIT ?",
+            [after_id, limit],
         )
         return [_pending_alert(r) for r in rows]
 
     async def mark_sent(self, alert_id: int) -> bool:
         now = self.clock.time()
-        changed = await self.database.run(
-            lambda db: (
-                db.execute(
-                    "UPDATE alerts SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
-                    "WHERE id = ? AND sent_at IS NULL",
-                    [now, alert_id],
-                ).rowcount
-            )
+        changed = await self.database.write(
+            "UPDATE alerts SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
+            "WHERE id = ? AND sent_at IS NULL",
+            [now, alert_id],
         )
-        return bool(changed == 1)
+        return changed == 1
 
     async def mark_failed(self, alert_id: int, reason: str) -> None:
         """Given up: never sent again (the reason says why, for the operator)."""
         now = self.clock.time()
-        await self.database.run(
-            lambda db: db.execute(
-                "UPDATE alerts SET failed_at = ?, attempts = attempts + 1, last_error = ? "
-                "WHERE id = ? AND sent_at IS NULL",
-                [now, reason[:200], alert_id],
-            )
+        await self.database.write(
+            "UPDATE alerts SET failed_at = ?, attempts = attempts + 1, last_error = ? "
+            "WHERE id = ? AND sent_at IS NULL",
+            [now, reason[:200], alert_id],
         )
 
     async def note_attempt(self, alert_id: int, error: str) -> int:
@@ -183,24 +175,16 @@ class AlertStore:
 
     async def fail_pending_for_chat(self, chat_id: int, reason: str) -> int:
         now = self.clock.time()
-        return int(
-            await self.database.run(
-                lambda db: (
-                    db.execute(
-                        "UPDATE alerts SET failed_at = ?, last_error = ? "
-                        "WHERE chat_id = ? AND sent_at IS NULL AND failed_at IS NULL",
-                        [now, reason, chat_id],
-                    ).rowcount
-                )
-            )
+        return await self.database.write(
+            "UPDATE alerts SET failed_at = ?, last_error = ? "
+            "WHERE chat_id = ? AND sent_at IS NULL AND failed_at IS NULL",
+            [now, reason, chat_id],
         )
 
     async def counts(self) -> AlertCounts:
-        row = await self.database.read(
-            lambda db: db.execute(
-                "SELECT COALESCE(SUM(sent_at IS NULL AND failed_at IS NULL), 0), "
-                "COALESCE(SUM(sent_at IS NOT NULL), 0), COALESCE(SUM(failed_at IS NOT NULL), 0) "
-                "FROM alerts"
-            ).fetchone()
+        row = await self.database.fetchone(
+            "SELECT COALESCE(SUM(sent_at IS NULL AND failed_at IS NULL), 0), "
+            "COALESCE(SUM(sent_at IS NOT NULL), 0), COALESCE(SUM(failed_at IS NOT NULL), 0) "
+            "FROM alerts"
         )
         return AlertCounts(int(row[0]), int(row[1]), int(row[2]))

@@ -32,9 +32,7 @@ class ConversationStore:
     # -- chat data ----------------------------------------------------------------------
 
     async def chat_data(self) -> dict[int, ChatData]:
-        rows = await self.database.read(
-            lambda db: db.execute("SELECT chat_id, data FROM chat_state").fetchall()
-        )
+        rows = await self.database.fetchall("SELECT chat_id, data FROM chat_state")
         chats: dict[int, ChatData] = {}
         for chat_id, blob in rows:
             try:
@@ -45,27 +43,21 @@ class ConversationStore:
 
     async def save_chat_data(self, chat_id: int, data: ChatData) -> None:
         blob, now = pickle.dumps(data), self.database.clock.time()
-        await self.database.run(
-            lambda db: db.execute(
-                "INSERT INTO chat_state (chat_id, data, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (chat_id) DO UPDATE SET data = excluded.data, "
-                "updated_at = excluded.updated_at",
-                [chat_id, blob, now],
-            )
+        await self.database.write(
+            "INSERT INTO chat_state (chat_id, data, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (chat_id) DO UPDATE SET data = excluded.data, "
+            "updated_at = excluded.updated_at",
+            [chat_id, blob, now],
         )
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        await self.database.run(
-            lambda db: db.execute("DELETE FROM chat_state WHERE chat_id = ?", [chat_id])
-        )
+        await self.database.write("DELETE FROM chat_state WHERE chat_id = ?", [chat_id])
 
     # -- conversations --------------------------------------------------------------------
 
     async def conversations(self, name: str) -> ConversationDict:
-        rows = await self.database.read(
-            lambda db: db.execute(
-                "SELECT key, state FROM conversations WHERE name = ?", [name]
-            ).fetchall()
+        rows = await self.database.fetchall(
+            "SELECT key, state FROM conversations WHERE name = ?", [name]
         )
         return {tuple(json.loads(key)): json.loads(state) for key, state in rows}
 
@@ -74,28 +66,17 @@ class ConversationStore:
     ) -> None:
         """Keep a conversation's state; None deletes it (the conversation ended)."""
         if state is None:
-            await self.database.run(
-                lambda db: db.execute(
-                    "DELETE FROM conversations WHERE name = ? AND key = ?",
-                    [name, json.dumps(key)],
-                )
+            await self.database.write(
+                "DELETE FROM conversations WHERE name = ? AND key = ?", [name, json.dumps(key)]
             )
             return
         user_id = key[-1] if key and isinstance(key[-1], int) else None
-        await self.database.run(
-            lambda db: db.execute(
-                "INSERT INTO conversations (name, key, user_id, state) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
-                [name, json.dumps(key), user_id, json.dumps(state)],
-            )
+        await self.database.write(
+            "INSERT INTO conversations (name, key, user_id, state) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
+            [name, json.dumps(key), user_id, json.dumps(state)],
         )
 
     async def forget_user(self, user_id: int) -> int:
         """Delete a user's conversation states (/forget); return how many there were."""
-        return int(
-            await self.database.run(
-                lambda db: (
-                    db.execute("DELETE FROM conversations WHERE user_id = ?", [user_id]).rowcount
-                )
-            )
-        )
+        return await self.database.write("DELETE FROM conversations WHERE user_id = ?", [user_id])

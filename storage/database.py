@@ -11,12 +11,12 @@ import asyncio
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlite_utils
 
@@ -30,6 +30,7 @@ BUSY_TIMEOUT_MS = 5000
 Migration = Callable[[sqlite_utils.Database], None]
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
+Row = tuple[Any, ...]
 
 
 def _m001_quota(db: sqlite_utils.Database) -> None:
@@ -343,6 +344,18 @@ class Database:
     async def read(self, work: Callable[[sqlite_utils.Database], T]) -> T:
         """`work(db)` (reads only) on the reader thread; never behind a locked write."""
         return await asyncio.wrap_future(self._reader.submit(work, self._reader_db))
+
+    async def write(self, sql: str, params: Sequence[object] = ()) -> int:
+        """One statement on the writer thread (see `run`); the number of rows it changed."""
+        return await self.run(lambda db: int(db.execute(sql, params).rowcount))
+
+    async def fetchone(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        """One query's first row, on the reader thread (see `read`)."""
+        return await self.read(lambda db: db.execute(sql, params).fetchone())
+
+    async def fetchall(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """One query's rows, on the reader thread (see `read`)."""
+        return await self.read(lambda db: db.execute(sql, params).fetchall())
 
     def write_behind(
         self, write: Callable[[sqlite_utils.Database, set[K]], None]

@@ -270,14 +270,12 @@ class SubscriptionStore:
 
     async def history(self, ref_key: str, limit: int = 2000) -> list[PricePoint]:
         """The listing's observations, oldest first (the most recent `limit` stretches)."""
-        rows = await self.database.read(
-            lambda db: db.execute(
-                "SELECT price, status, first_observed_at, last_observed_at, observations FROM ("
-                " SELECT * FROM price_history WHERE ref_key = ?"
-                " ORDER BY first_observed_at DESC, id DESC LIMIT ?"
-                ") ORDER BY first_observed_at, id",
-                [ref_key, limit],
-            ).fetchall()
+        rows = await self.database.fetchall(
+            "SELECT price, status, first_observed_at, last_observed_at, observations FROM ("
+            " SELECT * FROM price_history WHERE ref_key = ?"
+            " ORDER BY first_observed_at DESC, id DESC LIMIT ?"
+            ") ORDER BY first_observed_at, id",
+            [ref_key, limit],
         )
         return [PricePoint(dec(r[0]), r[1], r[2], r[3], int(r[4])) for r in rows]
 
@@ -302,24 +300,47 @@ class SubscriptionStore:
         `max_per_user`, or beyond `max_on_platform` watches on the listing's platform. The listing's snapshot and history are recorded as well.
         """
         now = self.clock.time()
+        key = listing.ref.key
+        values = [
+            chat_id,
+            rule,
+            dec_text(rule_value),
+            dec_text(listing.price),
+            dec_text(base_price),
+            listing.status.value,
+            now,
+        ]
 
         def work(db: sqlite_utils.Database) -> tuple[Subscription, bool]:
             with transaction(db):
-                sub_id, new = _subscribe(
-                    db,
-                    user_id,
-                    chat_id,
-                    listing,
-                    rule,
-                    rule_value,
-                    base_price,
-                    now,
-                    max_per_user,
-                    max_on_platform,
-                )
-            sub = _get_subscription(db, sub_id)
+                existing = db.execute(
+                    "SELECT id FROM subscriptions WHERE user_id = ? AND chat_id = ? "
+                    "AND ref_key = ?",
+                    [user_id, chat_id, key],
+                ).fetchone()
+                if existing is None:
+                    _check_caps(db, user_id, listing.platform, max_per_user, max_on_platform)
+                _save_snapshot(db, listing, now, checked=False)
+                _observe(db, key, listing.price, listing.status.value, now)
+                if existing is None:
+                    sub_id = db.execute(
+                        "INSERT INTO subscriptions (chat_id, rule, rule_value, watched_price, "
+                        "base_price, base_status, updated_at, user_id, ref_key, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [*values, user_id, key, now],
+                    ).lastrowid
+                else:
+                    sub_id = existing[0]
+                    # the version keeps counting, so no earlier alert key can ever come back
+                    db.execute(
+                        "UPDATE subscriptions SET chat_id = ?, rule = ?, rule_value = ?, "
+                        "watched_price = ?, base_price = ?, base_status = ?, updated_at = ?, "
+                        "paused_reason = NULL WHERE id = ?",
+                        [*values, sub_id],
+                    )
+            sub = _get_subscription(db, int(sub_id))
             assert sub is not None
-            return sub, new
+            return sub, existing is None
 
         return await self.database.run(work)
 
@@ -328,30 +349,24 @@ class SubscriptionStore:
 
     async def owned(self, subscription_id: int, user_id: int) -> Subscription | None:
         """The subscription if `user_id` holds it; None for anyone else's (or none)."""
-        row = await self.database.read(
-            lambda db: db.execute(
-                f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE id = ? AND user_id = ?",
-                [subscription_id, user_id],
-            ).fetchone()
+        row = await self.database.fetchone(
+            f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE id = ? AND user_id = ?",
+            [subscription_id, user_id],
         )
         return _subscription(row) if row else None
 
     async def of_user_for(self, user_id: int, ref_key: str, chat_id: int) -> Subscription | None:
         """The user's subscription to one listing in one chat, if any."""
-        row = await self.database.read(
-            lambda db: db.execute(
-                f"SELECT {_SUB_COLUMNS} FROM subscriptions "
-                "WHERE user_id = ? AND ref_key = ? AND chat_id = ?",
-                [user_id, ref_key, chat_id],
-            ).fetchone()
+        row = await self.database.fetchone(
+            f"SELECT {_SUB_COLUMNS} FROM subscriptions "
+            "WHERE user_id = ? AND ref_key = ? AND chat_id = ?",
+            [user_id, ref_key, chat_id],
         )
         return _subscription(row) if row else None
 
     async def count_for_user(self, user_id: int) -> int:
-        (count,) = await self.database.read(
-            lambda db: db.execute(
-                "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
-            ).fetchone()
+        (count,) = await self.database.fetchone(
+            "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
         )
         return int(count)
 
@@ -360,14 +375,12 @@ class SubscriptionStore:
         were started."""
         sub_cols = ", ".join(f"s.{c.strip()}" for c in _SUB_COLUMNS.split(","))
         listing_cols = ", ".join(f"l.{c.strip()}" for c in _LISTING_COLUMNS.split(","))
-        rows = await self.database.read(
-            lambda db: db.execute(
-                f"SELECT {sub_cols}, {listing_cols} FROM subscriptions s "
-                "JOIN watched_listings l ON l.ref_key = s.ref_key "
-                "WHERE s.user_id = ? AND (? IS NULL OR s.chat_id = ?) "
-                "ORDER BY s.created_at, s.id",
-                [user_id, chat_id, chat_id],
-            ).fetchall()
+        rows = await self.database.fetchall(
+            f"SELECT {sub_cols}, {listing_cols} FROM subscriptions s "
+            "JOIN watched_listings l ON l.ref_key = s.ref_key "
+            "WHERE s.user_id = ? AND (? IS NULL OR s.chat_id = ?) "
+            "ORDER BY s.created_at, s.id",
+            [user_id, chat_id, chat_id],
         )
         width = len(_SUB_COLUMNS.split(","))
         return [
@@ -419,41 +432,26 @@ class SubscriptionStore:
 
     async def pause_chat(self, chat_id: int, reason: str) -> int:
         now = self.clock.time()
-        return int(
-            await self.database.run(
-                lambda db: (
-                    db.execute(
-                        "UPDATE subscriptions SET paused_reason = ?, updated_at = ? "
-                        "WHERE chat_id = ? AND paused_reason IS NULL",
-                        [reason, now, chat_id],
-                    ).rowcount
-                )
-            )
+        return await self.database.write(
+            "UPDATE subscriptions SET paused_reason = ?, updated_at = ? "
+            "WHERE chat_id = ? AND paused_reason IS NULL",
+            [reason, now, chat_id],
         )
 
     async def resume_chat(self, chat_id: int) -> int:
         """The chat talks to us again (so it unblocked the bot): its watches run again."""
         # called on every update: a read decides, so the common case writes nothing
-        paused = await self.database.read(
-            lambda db: db.execute(
-                "SELECT 1 FROM subscriptions WHERE chat_id = ? AND paused_reason IS NOT NULL "
-                "LIMIT 1",
-                [chat_id],
-            ).fetchone()
+        paused = await self.database.fetchone(
+            "SELECT 1 FROM subscriptions WHERE chat_id = ? AND paused_reason IS NOT NULL LIMIT 1",
+            [chat_id],
         )
         if paused is None:
             return 0
         now = self.clock.time()
-        return int(
-            await self.database.run(
-                lambda db: (
-                    db.execute(
-                        "UPDATE subscriptions SET paused_reason = NULL, updated_at = ? "
-                        "WHERE chat_id = ? AND paused_reason IS NOT NULL",
-                        [now, chat_id],
-                    ).rowcount
-                )
-            )
+        return await self.database.write(
+            "UPDATE subscriptions SET paused_reason = NULL, updated_at = ? "
+            "WHERE chat_id = ? AND paused_reason IS NOT NULL",
+            [now, chat_id],
         )
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
@@ -477,12 +475,10 @@ class SubscriptionStore:
 
     async def watched_counts(self) -> dict[str, int]:
         """Platform -> listings with at least one active subscription."""
-        rows = await self.database.read(
-            lambda db: db.execute(
-                "SELECT l.platform, COUNT(*) FROM watched_listings l WHERE EXISTS "
-                "(SELECT 1 FROM subscriptions s WHERE s.ref_key = l.ref_key "
-                "AND s.paused_reason IS NULL) GROUP BY l.platform"
-            ).fetchall()
+        rows = await self.database.fetchall(
+            "SELECT l.platform, COUNT(*) FROM watched_listings l WHERE EXISTS "
+            "(SELECT 1 FROM subscriptions s WHERE s.ref_key = l.ref_key "
+            "AND s.paused_reason IS NULL) GROUP BY l.platform"
         )
         return {r[0]: int(r[1]) for r in rows}
 
@@ -490,26 +486,22 @@ class SubscriptionStore:
         """Up to `limit` actively watched listings, never-checked first, then least recently."""
         if limit <= 0:
             return []
-        rows = await self.database.read(
-            lambda db: db.execute(
-                f"SELECT {_LISTING_COLUMNS} FROM watched_listings l WHERE l.platform = ? "
-                "AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.ref_key = l.ref_key "
-                "AND s.paused_reason IS NULL) "
-                "ORDER BY l.last_checked_at IS NOT NULL, l.last_checked_at, l.first_seen_at "
-                "LIMIT ?",
-                [platform, limit],
-            ).fetchall()
+        rows = await self.database.fetchall(
+            f"SELECT {_LISTING_COLUMNS} FROM watched_listings l WHERE l.platform = ? "
+            "AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.ref_key = l.ref_key "
+            "AND s.paused_reason IS NULL) "
+            "ORDER BY l.last_checked_at IS NOT NULL, l.last_checked_at, l.first_seen_at "
+            "LIMIT ?",
+            [platform, limit],
         )
         return [_listing(r) for r in rows]
 
     async def record_failure(self, ref_key: str, error_kind: str, now: float) -> None:
         """A check that got no usable answer: it counts as checked, so others get their turn."""
-        await self.database.run(
-            lambda db: db.execute(
-                "UPDATE watched_listings SET last_checked_at = ?, last_error = ?, "
-                "errors = errors + 1 WHERE ref_key = ?",
-                [now, error_kind, ref_key],
-            )
+        await self.database.write(
+            "UPDATE watched_listings SET last_checked_at = ?, last_error = ?, "
+            "errors = errors + 1 WHERE ref_key = ?",
+            [now, error_kind, ref_key],
         )
 
     async def record_check(
@@ -529,95 +521,52 @@ class SubscriptionStore:
 
         def work(db: sqlite_utils.Database) -> CheckResult:
             with transaction(db):
-                return _record_check(db, ref_key, listing, status, now, decide)
+                after = _record_observation(db, ref_key, listing, status, now)
+                created, duplicates = _apply_decisions(db, after, now, decide)
+            return CheckResult(after, created, duplicates)
 
         return await self.database.run(work)
 
     # -- numbers for /stats ------------------------------------------------------------
 
     async def counts(self) -> SubscriptionCounts:
-        row = await self.database.read(
-            lambda db: db.execute(
-                "SELECT COUNT(DISTINCT user_id), COALESCE(SUM(paused_reason IS NULL), 0), "
-                "COALESCE(SUM(paused_reason IS NOT NULL), 0), "
-                "COUNT(DISTINCT CASE WHEN paused_reason IS NULL THEN ref_key END) "
-                "FROM subscriptions"
-            ).fetchone()
+        row = await self.database.fetchone(
+            "SELECT COUNT(DISTINCT user_id), COALESCE(SUM(paused_reason IS NULL), 0), "
+            "COALESCE(SUM(paused_reason IS NOT NULL), 0), "
+            "COUNT(DISTINCT CASE WHEN paused_reason IS NULL THEN ref_key END) "
+            "FROM subscriptions"
         )
         return SubscriptionCounts(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
-def _subscribe(
+def _check_caps(
     db: sqlite_utils.Database,
     user_id: int,
-    chat_id: int,
-    listing: Listing,
-    rule: str,
-    rule_value: Decimal | None,
-    base_price: Decimal | None,
-    now: float,
+    platform: str,
     max_per_user: int,
     max_on_platform: int | None,
-) -> tuple[int, bool]:
-    """`SubscriptionStore.subscribe` inside its transaction: (subscription id, whether new)."""
-    key = listing.ref.key
-    existing = db.execute(
-        "SELECT id FROM subscriptions WHERE user_id = ? AND chat_id = ? AND ref_key = ?",
-        [user_id, chat_id, key],
+) -> None:
+    """Raise `WatchLimitReached` when the user may not start one more watch."""
+    (count,) = db.execute(
+        "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
     ).fetchone()
-    if existing is None:
-        (count,) = db.execute(
-            "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
-        ).fetchone()
-        if count >= max_per_user:
-            raise WatchLimitReached(max_per_user)
-        if max_on_platform is not None:
-            (on_platform,) = db.execute(
-                "SELECT COUNT(*) FROM subscriptions s JOIN watched_listings l "
-                "ON l.ref_key = s.ref_key WHERE s.user_id = ? AND l.platform = ?",
-                [user_id, listing.platform],
-            ).fetchone()
-            if on_platform >= max_on_platform:
-                raise WatchLimitReached(max_on_platform, listing.platform)
-    _save_snapshot(db, listing, now, checked=False)
-    _observe(db, key, listing.price, listing.status.value, now)
-    values = [
-        chat_id,
-        rule,
-        dec_text(rule_value),
-        dec_text(listing.price),
-        dec_text(base_price),
-        listing.status.value,
-        now,
-    ]
-    if existing is None:
-        sub_id = db.execute(
-            "INSERT INTO subscriptions (chat_id, rule, rule_value, watched_price, "
-            "base_price, base_status, updated_at, user_id, ref_key, created_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [*values, user_id, key, now],
-        ).lastrowid
-        return int(sub_id), True
-    # the version keeps counting, so no earlier alert key can ever come back
-    db.execute(
-        "UPDATE subscriptions SET chat_id = ?, rule = ?, rule_value = ?, "
-        "watched_price = ?, base_price = ?, base_status = ?, updated_at = ?, "
-        "paused_reason = NULL WHERE id = ?",
-        [*values, existing[0]],
-    )
-    return int(existing[0]), False
+    if count >= max_per_user:
+        raise WatchLimitReached(max_per_user)
+    if max_on_platform is None:
+        return
+    (on_platform,) = db.execute(
+        "SELECT COUNT(*) FROM subscriptions s JOIN watched_listings l "
+        "ON l.ref_key = s.ref_key WHERE s.user_id = ? AND l.platform = ?",
+        [user_id, platform],
+    ).fetchone()
+    if on_platform >= max_on_platform:
+        raise WatchLimitReached(max_on_platform, platform)
 
 
-def _record_check(
-    db: sqlite_utils.Database,
-    ref_key: str,
-    listing: Listing | None,
-    status: str,
-    now: float,
-    decide: Callable[[Subscription], Decision],
-) -> CheckResult:
-    """`SubscriptionStore.record_check` inside its transaction."""
-    created = duplicates = 0
+def _record_observation(
+    db: sqlite_utils.Database, ref_key: str, listing: Listing | None, status: str, now: float
+) -> WatchedListing:
+    """The snapshot and history after one check (inside the caller's transaction)."""
     before = _get_listing(db, ref_key)
     if before is None:  # nobody watches it any more (unwatched during the check)
         raise LookupError(ref_key)
@@ -634,11 +583,22 @@ def _record_check(
     _observe(db, ref_key, price, status, now)
     after = _get_listing(db, ref_key)
     assert after is not None
+    return after
+
+
+def _apply_decisions(
+    db: sqlite_utils.Database,
+    listing: WatchedListing,
+    now: float,
+    decide: Callable[[Subscription], Decision],
+) -> tuple[int, int]:
+    """New bases and alerts for every active subscription; (alerts created, duplicates)."""
+    created = duplicates = 0
     subs = [
         _subscription(r)
         for r in db.execute(
             f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE ref_key = ? AND paused_reason IS NULL",
-            [ref_key],
+            [listing.ref_key],
         )
     ]
     base_updates = []
@@ -661,7 +621,7 @@ def _record_check(
                 )
             )
         if decision.alert is not None:
-            if insert_alert(db, sub, decision.alert, after.lowest_price, now):
+            if insert_alert(db, sub, decision.alert, listing.lowest_price, now):
                 created += 1
             else:
                 duplicates += 1
@@ -671,4 +631,4 @@ def _record_check(
             "base_version = ?, last_alert_at = ?, updated_at = ? WHERE id = ?",
             base_updates,
         )
-    return CheckResult(after, created, duplicates)
+    return created, duplicates

@@ -27,10 +27,8 @@ class UserStore:
         self._languages: dict[int, str] = {}
 
     async def get(self, user_id: int) -> User | None:
-        row = await self.database.read(
-            lambda db: db.execute(
-                "SELECT user_id, language, default_city FROM users WHERE user_id = ?", [user_id]
-            ).fetchone()
+        row = await self.database.fetchone(
+            "SELECT user_id, language, default_city FROM users WHERE user_id = ?", [user_id]
         )
         language = self._languages.get(user_id)  # newer than the file while its write is queued
         if row is None:
@@ -59,26 +57,20 @@ class UserStore:
         )
 
     async def count(self) -> int:
-        row = await self.database.read(
-            lambda db: db.execute("SELECT COUNT(*) FROM users").fetchone()
-        )
+        row = await self.database.fetchone("SELECT COUNT(*) FROM users")
         return int(row[0])
 
     async def set_default_city(self, user_id: int, city_id: str) -> None:
         now = self.clock.time()
-        await self.database.run(
-            lambda db: db.execute(
-                "INSERT INTO users (user_id, default_city, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (user_id) DO UPDATE SET default_city = excluded.default_city, "
-                "updated_at = excluded.updated_at",
-                [user_id, city_id, now, now],
-            )
+        await self.database.write(
+            "INSERT INTO users (user_id, default_city, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET default_city = excluded.default_city, "
+            "updated_at = excluded.updated_at",
+            [user_id, city_id, now, now],
         )
 
     async def delete(self, user_id: int) -> int:
         """Delete the row, after any write still queued for it (a touch must not revive it)."""
         self._languages.pop(user_id, None)
-        return await self.database.run(
-            lambda db: db.execute("DELETE FROM users WHERE user_id = ?", [user_id]).rowcount
-        )
+        return await self.database.write("DELETE FROM users WHERE user_id = ?", [user_id])

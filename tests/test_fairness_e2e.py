@@ -18,6 +18,7 @@ import pytest
 from telegram import Chat, Message, Update
 
 from bot.flood import FLOOD_BURST, FloodGuard, PerChatUpdateProcessor
+from bot.services import Services
 from clients.clock import china_day
 from handlers import listings
 from handlers.alerts import run_poll_cycle
@@ -214,6 +215,16 @@ def file_rows(env: BotEnv, sql: str, *args: object) -> list[tuple[object, ...]]:
         conn.close()
 
 
+async def xianyu_quota_on_disk(services: Services, day: str) -> int | None:
+    """Xianyu's count for `day` in the file, once every write queued before has landed."""
+    rows = await services.database.run(
+        lambda db: db.execute(
+            "SELECT used FROM quota_usage WHERE platform = 'xianyu' AND day = ?", [day]
+        ).fetchall()
+    )
+    return int(rows[0][0]) if rows else None
+
+
 @pytest.fixture
 async def patient_bot_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BotEnv]:
     """A busy timeout far longer than any test step: the writes that need the lock wait for
@@ -294,12 +305,7 @@ async def test_chat_polling_and_quotes_go_on_while_another_process_holds_the_wri
     assert "¥1" in alert.visible
     # the queued writes landed: the watch, the quota count, the conversation state
     assert file_rows(env, "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", late.id) == [(1,)]
-    used = s.gateway.quota_store.usage("xianyu", day).used
-    assert await s.database.run(
-        lambda db: db.execute(
-            "SELECT used FROM quota_usage WHERE platform = 'xianyu' AND day = ?", [day]
-        ).fetchall()
-    ) == [(used,)]
+    assert await xianyu_quota_on_disk(s, day) == s.gateway.quota_store.usage("xianyu", day).used
     await env.application.update_persistence()
     assert file_rows(env, "SELECT COUNT(*) FROM conversations WHERE user_id = ?", quoter.id) == [
         (1,)
@@ -333,11 +339,6 @@ async def test_a_write_the_lock_outlasts_is_refused_politely_and_nothing_is_lost
     assert any("¥1" in m.visible for m in env.messages(watcher.id))
     # the counts the failed writes missed are written with the next change, never lost
     await env.say(carder, XIANYU_LINK)
-    used = s.gateway.quota_store.usage("xianyu", day).used
-    assert await s.database.run(
-        lambda db: db.execute(
-            "SELECT used FROM quota_usage WHERE platform = 'xianyu' AND day = ?", [day]
-        ).fetchall()
-    ) == [(used,)]
+    assert await xianyu_quota_on_disk(s, day) == s.gateway.quota_store.usage("xianyu", day).used
     [watching] = await env.say(watcher, f"/watch {XIANYU_NEW}")  # and it can be saved now
     assert "已关注" in watching.visible
