@@ -7,9 +7,7 @@ others nothing they would notice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
-import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -24,6 +22,7 @@ from handlers import listings
 from handlers.alerts import run_poll_cycle
 from handlers.texts import t
 from sandbox.core import Fault
+from sandbox.lock_holder import release, write_lock_held_elsewhere
 from storage import database
 from tests.conftest import BotEnv, start_bot_env
 from tests.test_quotes_e2e import data_of, press
@@ -148,49 +147,8 @@ async def test_a_slow_platform_gets_still_fetching_and_its_card_is_edited_in(
 
 # -- a locked database ----------------------------------------------------------------------
 
-#: another process: takes the write lock, says "locked", holds it until a line (or the end)
-#: comes on stdin, and gives it back in a finally, whatever happens to the test
-LOCK_HOLDER = """
-import sqlite3, sys
-conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-conn.execute("BEGIN IMMEDIATE")
-try:
-    print("locked", flush=True)
-    sys.stdin.readline()
-finally:
-    conn.execute("ROLLBACK")
-    conn.close()
-print("released", flush=True)
-"""
-
 XIANYU_NEW = "https://www.goofish.com/item?id=712345678901"  # never fetched before the lock
 XIANYU_WATCHED = "https://www.goofish.com/item?id=767890123456"
-
-
-@contextlib.asynccontextmanager
-async def write_lock_held_elsewhere(path: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """Another process holds the write lock on `path` until the block ends (or `release`)."""
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-c",
-        LOCK_HOLDER,
-        str(path),
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-    )
-    assert holder.stdout is not None
-    try:
-        assert await asyncio.wait_for(holder.stdout.readline(), 10) == b"locked\n"
-        yield holder
-    finally:
-        await release(holder)
-
-
-async def release(holder: asyncio.subprocess.Process) -> None:
-    if holder.returncode is None:
-        assert holder.stdin is not None and holder.stdout is not None
-        holder.stdin.close()  # the holder's readline ends: it rolls back and exits
-        await asyncio.wait_for(holder.wait(), 10)
 
 
 def entered(monkeypatch: pytest.MonkeyPatch, store: object, method: str) -> asyncio.Event:
