@@ -453,23 +453,29 @@ class WriteBehind(Generic[K]):
         self._write = write
         self._lock = threading.Lock()  # marked on the event loop, taken on the writer thread
         self._marked: set[K] = set()
-        self._queued = False
+        self._queued: Future[object] | None = None
 
-    def changed(self, key: K) -> None:
+    def changed(self, key: K) -> Future[object] | None:
+        """Mark `key`; return the flush that will write it."""
         with self._lock:
             self._marked.add(key)
-        self.flush_soon()
+        return self.flush_soon()
 
-    def flush_soon(self) -> None:
+    def forget(self, key: K) -> None:
+        """Its row is being deleted: no flush writes it again."""
         with self._lock:
-            if self._queued or not self._marked:
-                return
-            self._queued = True
-        self.database.submit(self._flush)
+            self._marked.discard(key)
+
+    def flush_soon(self) -> Future[object] | None:
+        """Queue a flush of the marked keys (one at a time); the queued one, if any."""
+        with self._lock:
+            if self._queued is None and self._marked:
+                self._queued = self.database.submit(self._flush)
+            return self._queued
 
     def _flush(self, db: sqlite_utils.Database) -> None:
         with self._lock:
-            keys, self._marked, self._queued = self._marked, set(), False
+            keys, self._marked, self._queued = self._marked, set(), None
         try:
             self._write(db, keys)
         except BaseException:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from storage.database import Database
+import sqlite_utils
+
+from storage.database import Database, transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +24,10 @@ class UserStore:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.clock = database.clock
-        # user id -> language last written: every message touches the user, and a write
-        # per message would cost more than the rest of answering from cache
+        # user id -> language (the truth; the file follows behind): every message touches
+        # the user, and a write per message would cost more than answering from cache
         self._languages: dict[int, str] = {}
+        self._behind = database.write_behind(self._write_languages)
 
     async def get(self, user_id: int) -> User | None:
         row = await self.database.fetchone(
@@ -42,19 +45,22 @@ class UserStore:
         """
         if self._languages.get(user_id) == language:
             return None
-        now = self.clock.time()
         if len(self._languages) > 100_000:
-            self._languages.clear()
+            self._languages.clear()  # a user's next message puts theirs back (and writes it)
         self._languages[user_id] = language
-        return self.database.submit(
-            lambda db: db.execute(
+        return self._behind.changed(user_id)
+
+    def _write_languages(self, db: sqlite_utils.Database, user_ids: set[int]) -> None:
+        now = self.clock.time()
+        rows = [(u, self._languages[u], now, now) for u in user_ids if u in self._languages]
+        with transaction(db):
+            db.conn.executemany(
                 "INSERT INTO users (user_id, language, created_at, updated_at) "
                 "VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (user_id) DO UPDATE SET language = excluded.language, "
                 "updated_at = excluded.updated_at WHERE language IS NOT excluded.language",
-                [user_id, language, now, now],
+                rows,
             )
-        )
 
     async def count(self) -> int:
         row = await self.database.fetchone("SELECT COUNT(*) FROM users")
@@ -73,4 +79,5 @@ class UserStore:
     async def delete(self, user_id: int) -> int:
         """Delete the row, after any write still queued for it (a touch must not revive it)."""
         self._languages.pop(user_id, None)
+        self._behind.forget(user_id)
         return await self.database.write("DELETE FROM users WHERE user_id = ?", [user_id])

@@ -300,3 +300,23 @@ async def test_a_write_the_lock_outlasts_is_refused_politely_and_nothing_is_lost
     assert await xianyu_quota_on_disk(s, day) == s.gateway.quota_store.usage("xianyu", day).used
     [watching] = await env.say(watcher, f"/watch {XIANYU_NEW}")  # and it can be saved now
     assert "已关注" in watching.visible
+
+
+async def test_forget_during_the_lock_leaves_no_row_that_a_queued_write_made(
+    patient_bot_env: BotEnv,
+) -> None:
+    env = patient_bot_env
+    user = env.user(9431, "zh-hans")
+    async with write_lock_held_elsewhere(env.settings.database_path) as holder:
+        await env.say(user, XIANYU_NEW)  # first contact: the user row is queued behind the lock
+        [question] = await env.say(user, "/forget")  # the question only reads
+        yes = next(b["callback_data"] for b in question.buttons if b["callback_data"][:3] == "fy|")
+        before = len(env.messages(user.id))
+        await env.press(user, question, yes)
+        assert len(env.messages(user.id)) == before and holder.returncode is None
+        await release(holder)
+    [done] = (await env.emulator.wait_for_messages(user.id, before + 1, timeout=10))[before:]
+    assert "0" in done.visible
+    # the queued write landed first, the delete after it: nothing of the user is left
+    assert file_rows(env, "SELECT COUNT(*) FROM users WHERE user_id = ?", user.id) == [(0,)]
+    assert await env.services.users.get(user.id) is None
