@@ -284,14 +284,20 @@ class Database:
     the event loop that wait would freeze every chat, so no statement runs there once
     the bot is up:
 
-    - writes (`run`, awaited; `submit`, queued with nobody waiting) go to one writer
-      thread with a connection of its own, in order: a write queued after another
-      lands after it (so a delete queued after a pending write is never undone by it);
-    - reads (`read`) go to one reader thread with another connection. In WAL mode a
-      reader is never blocked by a writer, in this process or another, so a read never
-      waits behind a locked write; it sees every write that has been committed (a
-      `run` that returned), not the ones still queued. Stores whose truth lives in
-      memory (quota, budgets, languages) therefore never read back what they queued.
+    - writes (`run` and `write`, awaited; `submit`, queued with nobody waiting) go to
+      one writer thread with a connection of its own, in order: a write queued after
+      another lands after it (so a delete queued after a pending write is never undone
+      by it). Only the writes a user must be able to trust wait (a watch is on disk
+      before "watching"); a write the lock outlasts raises `sqlite3.OperationalError`
+      ("database is locked") to the one caller who awaited it;
+    - reads (`read`, `fetchone`, `fetchall`) go to one reader thread with a second
+      connection, so a read never queues behind a write that waits for the lock. In
+      WAL mode a reader is not blocked by a writer, in this process or another (the
+      lock only serialises writers); a read sees every committed write (a `run` that
+      returned), not the ones still queued;
+    - values whose truth can live in memory (quota and budget counts, rate-ban pauses,
+      languages) are kept there by their store and written behind (`write_behind`):
+      the chat path never waits for the file, and never reads back what it queued.
 
     `db` (the caller's thread) is for migrations, start-up loading and tools only.
     An in-memory database is private to its connection: all three share it then, and
