@@ -149,6 +149,7 @@ async def test_a_slow_platform_gets_still_fetching_and_its_card_is_edited_in(
 
 XIANYU_NEW = "https://www.goofish.com/item?id=712345678901"  # never fetched before the lock
 XIANYU_WATCHED = "https://www.goofish.com/item?id=767890123456"
+XIANYU_OTHER = "https://www.goofish.com/item?id=778901234567"
 
 
 def entered(monkeypatch: pytest.MonkeyPatch, store: object, method: str) -> asyncio.Event:
@@ -283,7 +284,7 @@ async def test_a_write_the_lock_outlasts_is_refused_politely_and_nothing_is_lost
         [busy] = await env.say(watcher, f"/watch {XIANYU_NEW}")
         assert busy.visible == t("zh", "error_storage_busy")
         # the card needs no lock: its counts wait in memory (their write fails, kept marked)
-        [card] = await env.say(carder, XIANYU_NEW)
+        [card] = await env.say(carder, XIANYU_OTHER)
         assert card.buttons
         # the poller's round records nothing; the listing stays due
         report = await run_poll_cycle(s, env.application.bot)
@@ -295,9 +296,16 @@ async def test_a_write_the_lock_outlasts_is_refused_politely_and_nothing_is_lost
     report = await run_poll_cycle(s, env.application.bot)
     assert report.alerts_created == 1
     assert any("¥1" in m.visible for m in env.messages(watcher.id))
-    # the counts the failed writes missed are written with the next change, never lost
-    await env.say(carder, XIANYU_LINK)
+    # the counts the failed writes missed are written with the next change, never lost:
+    # the carder's budget too, though only someone else's lookup changes anything now
+    await env.say(env.user(9423, "en"), XIANYU_LINK)
     assert await xianyu_quota_on_disk(s, day) == s.gateway.quota_store.usage("xianyu", day).used
+    assert s.gateway.budgets is not None
+    spent = s.gateway.budgets.ledger.used(carder.id, "xianyu", day)
+    assert spent == 1
+    assert file_rows(
+        env, "SELECT used FROM user_budget_usage WHERE user_id = ? AND day = ?", carder.id, day
+    ) == [(spent,)]
     [watching] = await env.say(watcher, f"/watch {XIANYU_NEW}")  # and it can be saved now
     assert "已关注" in watching.visible
 
