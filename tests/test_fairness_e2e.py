@@ -19,7 +19,7 @@ from bot.flood import FLOOD_BURST, FloodGuard, PerChatUpdateProcessor
 from bot.services import Services
 from clients.clock import china_day
 from handlers import listings
-from handlers.alerts import run_poll_cycle
+from handlers.alerts import run_poll_cycle, send_pending_alerts
 from handlers.texts import t
 from sandbox.core import Fault
 from sandbox.lock_holder import release, write_lock_held_elsewhere
@@ -328,3 +328,24 @@ async def test_forget_during_the_lock_leaves_no_row_that_a_queued_write_made(
     # the queued write landed first, the delete after it: nothing of the user is left
     assert file_rows(env, "SELECT COUNT(*) FROM users WHERE user_id = ?", user.id) == [(0,)]
     assert await env.services.users.get(user.id) is None
+
+
+async def test_an_alert_sent_while_its_mark_cannot_be_written_is_never_sent_twice(
+    impatient_bot_env: BotEnv,
+) -> None:
+    env, s = impatient_bot_env, impatient_bot_env.services
+    watcher = env.user(9441, "en")
+    await env.say(watcher, f"/watch {XIANYU_WATCHED}")
+    env.catalogue("xianyu").set_price("767890123456", Decimal("1"))
+    assert (await run_poll_cycle(s, None)).alerts_created == 1  # recorded, not sent yet
+    before = len(env.messages(watcher.id))
+    async with write_lock_held_elsewhere(env.settings.database_path):
+        report = await send_pending_alerts(s, env.application.bot)
+        assert report.sent == 1
+        [alert] = env.messages(watcher.id)[before:]
+        assert "¥1" in alert.visible
+        report = await send_pending_alerts(s, env.application.bot)  # still locked
+        assert report.sent == 0
+    report = await send_pending_alerts(s, env.application.bot)
+    assert report.sent == 0 and len(env.messages(watcher.id)) == before + 1
+    assert file_rows(env, "SELECT sent_at IS NOT NULL FROM alerts") == [(1,)]

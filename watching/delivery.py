@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -70,6 +71,7 @@ async def deliver_pending(rt: AlertRuntime, send: AlertSend) -> DeliveryReport:
     """
     report = DeliveryReport()
     async with rt.delivery_lock:
+        await _mark_sent_late(rt)
         delivery = _Delivery(rt, send, report)
         after = 0
         while True:
@@ -79,7 +81,8 @@ async def deliver_pending(rt: AlertRuntime, send: AlertSend) -> DeliveryReport:
             after = batch[-1].id
             by_chat: dict[int, list[PendingAlert]] = defaultdict(list)
             for alert in batch:
-                by_chat[alert.chat_id].append(alert)
+                if alert.id not in rt.sent_unmarked:
+                    by_chat[alert.chat_id].append(alert)
             await asyncio.gather(*(delivery.send_chat(alerts) for alerts in by_chat.values()))
     if report.sent or report.failed or report.blocked:
         log.info(
@@ -90,6 +93,16 @@ async def deliver_pending(rt: AlertRuntime, send: AlertSend) -> DeliveryReport:
             report.retried,
         )
     return report
+
+
+async def _mark_sent_late(rt: AlertRuntime) -> None:
+    """Mark the alerts sent whose mark the database refused last time (never resent)."""
+    for alert_id in sorted(rt.sent_unmarked):
+        try:
+            await rt.alerts.mark_sent(alert_id)
+        except sqlite3.OperationalError:
+            return  # still locked: the next delivery tries again
+        rt.sent_unmarked.discard(alert_id)
 
 
 class _Delivery:
@@ -138,8 +151,7 @@ class _Delivery:
                 continue
             break
         if result.outcome == Outcome.SENT:
-            await self.rt.alerts.mark_sent(alert.id)
-            self.report.sent += 1
+            await self._mark_sent(alert)
         elif result.outcome == Outcome.BLOCKED:
             await self._blocked(chat_id)
         elif result.outcome == Outcome.REFUSED:
@@ -148,6 +160,15 @@ class _Delivery:
             self.report.failed += 1
         else:
             await self._retry_later(alert, result.detail)
+
+    async def _mark_sent(self, alert: PendingAlert) -> None:
+        self.report.sent += 1
+        try:
+            await self.rt.alerts.mark_sent(alert.id)
+        except sqlite3.OperationalError as exc:
+            # Telegram has it: remembered, so it is never sent twice
+            log.warning("alert %d sent, its mark waits for the database: %s", alert.id, exc)
+            self.rt.sent_unmarked.add(alert.id)
 
     async def _retry_later(self, alert: PendingAlert, error: str) -> None:
         if await self.rt.alerts.note_attempt(alert.id, error) >= MAX_SEND_ATTEMPTS:

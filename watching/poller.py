@@ -91,6 +91,9 @@ class AlertRuntime:
     credit: dict[str, float] = field(default_factory=dict)
     last_cycle: CycleReport | None = None
     delivery_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: alerts Telegram took whose "sent" mark the database refused (locked): never sent
+    #: again by this process, marked by the next delivery
+    sent_unmarked: set[int] = field(default_factory=set)
     cycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
