@@ -10,7 +10,9 @@
   data are never written.
 
 Writes go to SQLite on the database's writer thread and are awaited there (never on
-the event loop), so `flush` has nothing left to do.
+the event loop: PTB's persistence job waits, no chat does), so `flush` has nothing left
+to do. A write the database refuses (locked past the busy timeout, full) goes to the
+error handler; that chat's or conversation's state is written at its next change.
 """
 
 from __future__ import annotations
