@@ -136,7 +136,7 @@ def add_clones(sandbox: Sandbox, platform: str, ids: list[str]) -> None:
             catalogue.houses[listing_id] = dataclasses.replace(template, house_id=listing_id)
 
 
-def subscribe_all(
+async def subscribe_all(
     services: Services,
     template: Listing,
     ids: list[str],
@@ -161,7 +161,7 @@ def subscribe_all(
         )
         for k in range(per_listing):
             user = first_user + (index * per_listing + k) % users
-            store.subscribe(
+            await store.subscribe(
                 user_id=user,
                 chat_id=user,
                 listing=listing,
@@ -171,7 +171,7 @@ def subscribe_all(
                 max_per_user=10**6,
             )
             n += 1
-    assert store.counts().active == n == per_listing * len(ids)
+    assert (await store.counts()).active == n == per_listing * len(ids)
 
 
 def midnight_china(day: str = "2026-03-02") -> float:
@@ -215,7 +215,7 @@ async def broadcast_run(users: int) -> dict[str, Any]:
             item = TEMPLATES["xianyu"]
             catalogue.set_price(item, Decimal("5000"))
             listing = await services.gateway.listing(ListingRef("xianyu", item))
-            subscribe_all(services, listing, [item], users, first_user=chats[0])
+            await subscribe_all(services, listing, [item], users, first_user=chats[0])
             catalogue.set_price(item, Decimal("4500"))
             async with application:
                 assert application.post_init is not None
@@ -350,7 +350,7 @@ async def day_run(platform: str, tier: str, listings: int, subscriptions: int) -
             template = await s.gateway.listing(ListingRef(platform, TEMPLATES[platform]))
             ids = clone_ids(platform, listings)
             add_clones(sb, platform, ids)
-            subscribe_all(s, template, ids, subscriptions)
+            await subscribe_all(s, template, ids, subscriptions)
             clock.advance(midnight_china("2026-03-03") - clock.time())  # a fresh platform day
             days = max(1, math.ceil(2.2 * listings / polling_per_day))
             checks = record_checks(s, clock)
@@ -417,7 +417,7 @@ async def memory_run(subscriptions: int, listings: int) -> dict[str, Any]:
             ids = clone_ids("xianyu", listings)
             add_clones(sb, "xianyu", ids)
             started = time.perf_counter()
-            subscribe_all(s, template, ids, subscriptions)
+            await subscribe_all(s, template, ids, subscriptions)
             setup_seconds = time.perf_counter() - started
             after_setup = rss_mb()
             catalogue: Any = sb.state.catalogues["xianyu"]

@@ -11,7 +11,8 @@ listings and quotes are warmed into the cache first, as a busy bot's would be, s
 measured is what the others cost them, not the platforms.
 
 Scenarios, each run with the same ordinary load: calm, then one abusive user doing one
-flood of issue 9 while the ordinary users work (the flood starts first). Every scenario
+flood of issue 9 while the ordinary users work (the flood starts first); the last one
+is another process holding the database's write lock throughout. Every scenario
 has its own `--users` ordinary users, new to the bot: the same 20 people sending 4
 messages a scenario through 7 scenarios back to back would send 28 messages in about 40 s,
 faster than the flood guard's sane rate (bot/flood.py: 8 back to back, then 20 a minute),
@@ -54,6 +55,7 @@ from clients.clock import FakeClock
 from handlers.texts import t
 from sandbox.botapi import BotApiEmulator, User
 from sandbox.core import Fault
+from sandbox.lock_holder import write_lock_held_elsewhere
 from sandbox.server import Sandbox
 
 TOKEN = "123456:BENCH-TOKEN-not-a-secret"
@@ -171,6 +173,24 @@ async def quote_lines(bench: Bench) -> None:
         await bench.emulator.send_text(user, None, "/quote " + "\n".join(lines))
 
 
+async def locked_database(bench: Bench) -> None:
+    """Another process holds the bot's write lock for the whole scenario, while newcomers
+    paste listings nobody asked for before (quota and budget counted, written behind)."""
+    path = bench.services.settings.database_path
+    async with write_lock_held_elsewhere(path):
+        rng = random.Random(11)
+        seconds = []
+        for _ in range(20):
+            link = f"https://www.goofish.com/item?id={rng.randrange(10**12, 10**13)}"
+            seconds.append((await bench.ask(bench.new_user(), link))[0])
+        print(
+            f"  (newcomers' uncached cards under the lock: p50 {percentile(seconds, 0.5):.3f} s, "
+            f"max {max(seconds):.3f} s)",
+            flush=True,
+        )
+        await asyncio.Event().wait()  # held until the ordinary users are done
+
+
 FLOODS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "200 short messages": short_messages,
     "300 links": many_links,
@@ -178,6 +198,7 @@ FLOODS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "hanging Beike, 40 users": hanging_beike,
     "100 new Xianyu IDs": new_xianyu_ids,
     "100 quote lines": quote_lines,
+    "write lock held elsewhere": locked_database,
 }
 
 
@@ -296,6 +317,7 @@ async def run(users: int, messages: int, only: str | None = None, trace: bool = 
                     replies = await bench.ordinary(people, texts, messages)
                     if abuse is not None:
                         abuse.cancel()  # a flood still being typed stops with the scenario
+                        await asyncio.gather(abuse, return_exceptions=True)  # (a lock given back)
                     if tracer:
                         tracer.end()
                     return {

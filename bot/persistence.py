@@ -9,7 +9,10 @@
   `user_data` and `bot_data` (which holds the services and their secrets) and callback
   data are never written.
 
-Writes go straight to SQLite, so `flush` has nothing left to do.
+Writes go to SQLite on the database's writer thread and are awaited there (never on
+the event loop: PTB's persistence job waits, no chat does), so `flush` has nothing left
+to do. A write the database refuses (locked past the busy timeout, full) goes to the
+error handler; that chat's or conversation's state is written at its next change.
 """
 
 from __future__ import annotations
@@ -48,17 +51,19 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, Any]
         return {k: v for k, v in data.items() if isinstance(k, str) and k.startswith(self.prefixes)}
 
     async def get_chat_data(self) -> dict[int, ChatData]:
-        return {chat_id: self.kept(data) for chat_id, data in self.store.chat_data().items()}
+        return {
+            chat_id: self.kept(data) for chat_id, data in (await self.store.chat_data()).items()
+        }
 
     async def update_chat_data(self, chat_id: int, data: ChatData) -> None:
         kept = self.kept(data)
         if kept:
-            self.store.save_chat_data(chat_id, kept)
+            await self.store.save_chat_data(chat_id, kept)
         else:
-            self.store.drop_chat_data(chat_id)
+            await self.store.drop_chat_data(chat_id)
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        self.store.drop_chat_data(chat_id)
+        await self.store.drop_chat_data(chat_id)
 
     async def refresh_chat_data(self, chat_id: int, chat_data: ChatData) -> None:
         """The database is only written by this process: nothing to refresh."""
@@ -66,12 +71,12 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, Any]
     # -- conversations --------------------------------------------------------------------
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        return self.store.conversations(name)
+        return await self.store.conversations(name)
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        self.store.save_conversation(name, key, new_state)
+        await self.store.save_conversation(name, key, new_state)
 
     # -- what is never stored -------------------------------------------------------------
 

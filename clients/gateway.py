@@ -295,6 +295,8 @@ class Gateway:
     ) -> None:
         self.clock = clock
         self.rng = rng or random.Random()
+        #: the daily counts (kept in memory, written behind): spend quota through it
+        self.quota_store = quota_store
         self._platforms = {
             name: _Platform(client, quota_store, clock, chat_reserve)
             for name, client in clients.items()

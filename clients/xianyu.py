@@ -245,6 +245,13 @@ def _params(value: object) -> list[tuple[str, str]]:
     return [(k, v) for k, v in pairs if k and v]
 
 
+def _image_entries(value: object) -> list[object]:
+    """`item_imgs` as a list, or Taobao's wrapped `{"item_img": [...]}`; anything else none."""
+    if isinstance(value, dict):
+        value = value.get("item_img")
+    return value if isinstance(value, list) else []
+
+
 def parse_item(item: dict[str, Any], item_id: str) -> Listing:
     """A `Listing` from `item_get_response.item` (NotFound when it is empty)."""
     if not item:
@@ -254,7 +261,7 @@ def parse_item(item: dict[str, Any], item_id: str) -> Listing:
     # an unknown word is shown as written: a guess would send a false alert
     status = _STATUSES.get(raw_status, ListingStatus.OTHER)
     images: list[str] = [_photo(item.get("pic_url"))]
-    for image in item.get("item_imgs") or ():
+    for image in _image_entries(item.get("item_imgs")):
         images.append(_photo(image.get("url") if isinstance(image, dict) else image))
     condition = _text(item.get("condition"))
     guarantee = item.get("guarantee")

@@ -141,7 +141,7 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     except PlatformError as exc:
         await reply(update, account_error(exc, name, lang))
         return
-    linked = s.accounts.link(
+    linked = await s.accounts.link(
         user.id,
         found.user_id,
         name=found.name,
@@ -195,7 +195,7 @@ async def on_register_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
         log.info("anjuke registration failed: %s (code %s)", exc.kind, exc.code)
         await reply(update, account_error(exc, name, lang))
         return
-    linked = s.accounts.link(
+    linked = await s.accounts.link(
         user.id,
         new_id,
         registered_by_bot=True,
@@ -242,7 +242,7 @@ async def account_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if not is_private(update):
         await continue_in_private(update, context, "account")
         return
-    linked = services(context).accounts.get(user.id)
+    linked = await services(context).accounts.get(user.id)
     if linked is None:
         await reply(update, t(lang, "account_none"))
         return

@@ -16,13 +16,14 @@ from handlers.context import BotContext, Services
 from handlers.texts import lang_of, t
 
 
-def stats_text(s: Services) -> str:
-    users = s.users.count()
-    subs = s.subscriptions.counts()
-    alerts = s.alerts.counts()
+async def stats_text(s: Services) -> str:
+    users = await s.users.count()
+    subs = await s.subscriptions.counts()
+    alerts = await s.alerts.counts()
+    accounts = await s.accounts.count()
     lines = [
         "📊 <b>Bot statistics</b>",
-        f"Users: {users} (with watches: {subs.users}; linked accounts: {s.accounts.count()})",
+        f"Users: {users} (with watches: {subs.users}; linked accounts: {accounts})",
         f"Subscriptions: {subs.active} active, {subs.paused} paused",
         f"Distinct listings watched: {subs.listings}",
         f"Alerts: {alerts.sent} sent, {alerts.pending} pending, {alerts.failed} given up",
@@ -83,4 +84,4 @@ async def stats_command(update: Update, context: BotContext) -> None:
     if user.id not in s.settings.admin_ids:
         await reply(update, t(lang_of(user), "admin_only"))
         return
-    await reply(update, stats_text(s))
+    await reply(update, await stats_text(s))

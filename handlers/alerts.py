@@ -70,15 +70,15 @@ class TelegramAlertSender:
         self.bot = bot
         self.languages: dict[int, str] = {}
 
-    def language(self, user_id: int) -> str:
+    async def language(self, user_id: int) -> str:
         if user_id not in self.languages:
-            user = self.services.users.get(user_id)
+            user = await self.services.users.get(user_id)
             self.languages[user_id] = (user.language if user else None) or "en"
         return self.languages[user_id]
 
     async def __call__(self, alert: PendingAlert, chat_id: int) -> SendResult:
         try:
-            text, keyboard = render_alert(alert, self.language(alert.user_id))
+            text, keyboard = render_alert(alert, await self.language(alert.user_id))
         except Exception:  # a rendering bug must not stop the others; the alert stays
             log.exception("alert %d could not be rendered", alert.id)
             return SendResult(Outcome.FAILED, "render")
@@ -242,5 +242,5 @@ async def resume_on_contact(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    if context.bot_data.services.subscriptions.resume_chat(chat.id):
+    if await context.bot_data.services.subscriptions.resume_chat(chat.id):
         log.info("a chat that had blocked the bot is back: its watches resume")

@@ -196,17 +196,34 @@ def is_disk_full(error: object) -> bool:
     return isinstance(error, sqlite3.OperationalError) and "full" in str(error).lower()
 
 
+def is_database_busy(error: object) -> bool:
+    """A write that found the file locked (another process) for the whole busy timeout."""
+    text = str(error).lower()
+    return isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def storage_trouble(error: object) -> str | None:
+    """'full' or 'busy' when a write failed for the database's sake (the user is told
+    that nothing was saved), else None."""
+    if is_disk_full(error):
+        return "full"
+    if is_database_busy(error):
+        return "busy"
+    return None
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The one error handler: log what the update was (never its text), tell the user."""
-    if is_disk_full(context.error):
-        log.error("the database is full (%s): %s", context.error, update_summary(update))
+    trouble = storage_trouble(context.error)
+    if trouble is not None:
+        log.error("the database is %s (%s): %s", trouble, context.error, update_summary(update))
     else:
         log.error(
             "unhandled error while handling %s", update_summary(update), exc_info=context.error
         )
     if isinstance(update, Update) and update.effective_chat is not None:
         lang = lang_of(update.effective_user)
-        key = "error_storage_full" if is_disk_full(context.error) else "error_internal"
+        key = f"error_storage_{trouble}" if trouble else "error_internal"
         try:
             await context.bot.send_message(update.effective_chat.id, t(lang, key))
         except Exception:  # the chat may be gone; the log line above is what matters

@@ -7,6 +7,7 @@ every store and service, built once by `bot.services.build_services`.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Protocol
@@ -71,7 +72,8 @@ class Services:
 
     async def close(self) -> None:
         await self.http.aclose()
-        self.database.close()
+        # the last queued writes land first: off the event loop, they may wait for the lock
+        await asyncio.to_thread(self.database.close)
 
 
 class BotData:

@@ -43,7 +43,7 @@ async def demo_drop_command(update: Update, context: BotContext) -> None:
         await reply(update, t(lang, "demo_drop_usage"))
         return
     lowered = 0
-    for entry in s.subscriptions.for_user(user.id):
+    for entry in await s.subscriptions.for_user(user.id):
         price = entry.listing.price
         if price is None or entry.subscription.paused_reason is not None:
             continue

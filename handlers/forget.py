@@ -38,8 +38,8 @@ class Forgotten:
 
 async def forget_user(s: Services, user_id: int) -> Forgotten:
     """Delete every row about `user_id`; return what there was."""
-    subscriptions, alerts = s.subscriptions.delete_user(user_id)
-    account = s.accounts.delete(user_id)
+    subscriptions, alerts = await s.subscriptions.delete_user(user_id)
+    account = await s.accounts.delete(user_id)
     settings = await s.users.delete(user_id) > 0
     return Forgotten(subscriptions, alerts, account, settings)
 
@@ -53,8 +53,8 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await continue_in_private(update, context, "forget")
         return
     s = services(context)
-    watches = s.subscriptions.count_for_user(user.id)
-    account = s.accounts.get(user.id) is not None
+    watches = await s.subscriptions.count_for_user(user.id)
+    account = await s.accounts.get(user.id) is not None
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -98,7 +98,7 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     gone = await forget_user(services(context), user.id)
     if context.user_data is not None:
         context.user_data.clear()
-    forget_quotes(context.application, user.id)
+    await forget_quotes(context.application, user.id)
     log.info("a user's data was deleted on request (/forget)")
     await reply(
         update,

@@ -232,7 +232,7 @@ async def resolve_mention(
         )
     assert ref is not None
     if needs_city(ref, s.listing_clients):
-        return city_question(ref.listing_id, update, context, lang)
+        return await city_question(ref.listing_id, update, context, lang)
     return await fetch(ref, update, context)
 
 
@@ -248,13 +248,13 @@ async def fetch(
         return Outcome(error=exc)
 
 
-def city_question(
+async def city_question(
     code: str, update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
 ) -> Outcome:
     from clients.beike import CITIES
 
     s = services(context)
-    user = s.users.get(update.effective_user.id) if update.effective_user else None
+    user = await s.users.get(update.effective_user.id) if update.effective_user else None
     default = user.default_city if user else None
     cities = list(CITIES[:CITY_BUTTONS])
     buttons = []
@@ -417,7 +417,7 @@ async def on_pick_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await remove_question(query.message, f"✓ {platform_name(picked.platform, lang)}")
     ref = picked.ref
     if ref is None:  # Beike: the city comes next
-        outcome = city_question(picked.listing_id, update, context, lang)
+        outcome = await city_question(picked.listing_id, update, context, lang)
     else:
         outcome = await fetch(ref, update, context)
     await send_outcome(update, context, outcome, lang)

@@ -205,7 +205,7 @@ def conversation_handler(on_text: Callback) -> ConversationHandler:  # type: ign
         )
 
 
-def forget_quotes(application: BotApplication, user_id: int) -> None:
+async def forget_quotes(application: BotApplication, user_id: int) -> None:
     """/forget: the user's open questions, quote cards and conversation states, in every chat."""
     changed = []
     for chat_id, chat_data in application.chat_data.items():
@@ -218,7 +218,7 @@ def forget_quotes(application: BotApplication, user_id: int) -> None:
         if chat_data.pop(state_key(user_id), None) is not None or mine:
             changed.append(chat_id)
     application.mark_data_for_update_persistence(chat_ids=changed)
-    application.bot_data.services.conversations.forget_user(user_id)
+    await application.bot_data.services.conversations.forget_user(user_id)
 
 
 # -- entry points -------------------------------------------------------------------------

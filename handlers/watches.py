@@ -220,7 +220,7 @@ async def finish_watch(
         await reply(update, t(lang, exc.reason, rule=typed_rule))
         return
     try:
-        sub, created = subscribe(update, context, listing, rule)
+        sub, created = await subscribe(update, context, listing, rule)
     except WatchLimitReached as exc:
         await reply(update, limit_text(context, exc, lang))
         return
@@ -239,13 +239,13 @@ async def finish_watch(
         and listing.price <= rule.value
     ):
         text += "\n" + t(lang, "watch_target_met")
-    text += "\n" + frequency_text(services(context), listing.platform, lang)
+    text += "\n" + await frequency_text(services(context), listing.platform, lang)
     await reply(update, text)
 
 
-def frequency_text(s: Services, platform: str, lang: str) -> str:
+async def frequency_text(s: Services, platform: str, lang: str) -> str:
     """How often the poll planner can check one of this platform's watched listings."""
-    watched = s.subscriptions.watched_counts().get(platform, 1)
+    watched = (await s.subscriptions.watched_counts()).get(platform, 1)
     background = s.gateway.daily_allowance(platform, Priority.BACKGROUND)
     checks = daily_checks_per_listing(
         watched=watched,
@@ -279,13 +279,13 @@ def limit_text(context: ContextTypes.DEFAULT_TYPE, exc: WatchLimitReached, lang:
     return t(lang, "watch_limit_platform", limit=exc.limit, platform=name, checks=checks)
 
 
-def subscribe(
+async def subscribe(
     update: Update, context: ContextTypes.DEFAULT_TYPE, listing: Listing, rule: Rule
 ) -> tuple[Subscription, bool]:
     s = services(context)
     assert update.effective_user is not None
     base = initial_base(rule, listing.price, listing.status)
-    return s.subscriptions.subscribe(
+    return await s.subscriptions.subscribe(
         user_id=update.effective_user.id,
         chat_id=alert_chat_id(update),
         listing=listing,
@@ -304,9 +304,9 @@ async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     lang = user_lang(update, context)
     s = services(context)
     ref = cb.read(query.data, cb.Watch).ref
-    existing = s.subscriptions.of_user_for(user.id, ref.key, alert_chat_id(update))
+    existing = await s.subscriptions.of_user_for(user.id, ref.key, alert_chat_id(update))
     if existing is not None:
-        unit = listing_unit(s, ref.key)
+        unit = await listing_unit(s, ref.key)
         rule = rule_text(existing.rule, existing.rule_value, unit, lang)
         await query.answer(t(lang, "watch_button_already", rule=rule), show_alert=True)
         return
@@ -316,15 +316,15 @@ async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     assert outcome.listing is not None
     try:
-        subscribe(update, context, outcome.listing, ANY_DROP)
+        await subscribe(update, context, outcome.listing, ANY_DROP)
     except WatchLimitReached as exc:
         await query.answer(strip_tags(limit_text(context, exc, lang)), show_alert=True)
         return
     await query.answer(t(lang, "watch_button_started"), show_alert=True)
 
 
-def listing_unit(s: Services, ref_key: str) -> str:
-    listing = s.subscriptions.listing(ref_key)
+async def listing_unit(s: Services, ref_key: str) -> str:
+    listing = await s.subscriptions.listing(ref_key)
     return listing.price_unit if listing else "yuan"
 
 
@@ -369,12 +369,14 @@ def watch_line(entry: WatchEntry, now: float, lang: str) -> str:
     return line
 
 
-def chat_watches(update: Update, s: Services, user_id: int) -> list[WatchEntry]:
+async def chat_watches(update: Update, s: Services, user_id: int) -> list[WatchEntry]:
     """The watches /watches lists and /unwatch numbers: in private all of the user's, in a
     group only those made in that group (alerts go there anyway)."""
     chat = update.effective_chat
     in_group = chat is not None and not is_private(update)
-    return s.subscriptions.for_user(user_id, chat.id if in_group and chat is not None else None)
+    return await s.subscriptions.for_user(
+        user_id, chat.id if in_group and chat is not None else None
+    )
 
 
 async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -383,8 +385,8 @@ async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if user is None:
         return
     s = services(context)
-    entries = chat_watches(update, s, user.id)
-    if not entries and s.subscriptions.count_for_user(user.id):
+    entries = await chat_watches(update, s, user.id)
+    if not entries and await s.subscriptions.count_for_user(user.id):
         await continue_in_private(update, context, "watches")  # watched elsewhere only
         return
     if not entries:
@@ -433,11 +435,11 @@ async def unwatch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     s = services(context)
     number = int(arg)
-    entries = chat_watches(update, s, user.id)
+    entries = await chat_watches(update, s, user.id)
     if not 1 <= number <= len(entries):
         await reply(update, t(lang, "unwatch_bad_number", number=number))
         return
-    gone = s.subscriptions.unsubscribe(entries[number - 1].subscription.id, user.id)
+    gone = await s.subscriptions.unsubscribe(entries[number - 1].subscription.id, user.id)
     title = gone.title[:200] if gone else entries[number - 1].listing.title[:200]
     await reply(update, t(lang, "unwatch_done", title=html.escape(title)))
 
@@ -450,7 +452,7 @@ async def on_unwatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     assert query is not None and user is not None
     lang = user_lang(update, context)
     sub_id = cb.read(query.data, cb.Unwatch).id
-    gone = services(context).subscriptions.unsubscribe(sub_id, user.id)
+    gone = await services(context).subscriptions.unsubscribe(sub_id, user.id)
     if gone is None:
         await query.answer(t(lang, "not_your_watch"), show_alert=True)
         return
@@ -463,15 +465,15 @@ async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     lang = user_lang(update, context)
     s = services(context)
     sub_id = cb.read(query.data, cb.History).id
-    sub = s.subscriptions.owned(sub_id, user.id)
+    sub = await s.subscriptions.owned(sub_id, user.id)
     if sub is None:
         await query.answer(t(lang, "not_your_watch"), show_alert=True)
         return
     # matplotlib is imported on the first chart only: ~25 MB the bot need not hold otherwise
     from handlers.chart import has_prices, render_price_chart
 
-    listing = s.subscriptions.listing(sub.ref_key)
-    points = s.subscriptions.history(sub.ref_key)
+    listing = await s.subscriptions.listing(sub.ref_key)
+    points = await s.subscriptions.history(sub.ref_key)
     if listing is None or not has_prices(points):
         await query.answer(t(lang, "history_empty"), show_alert=True)
         return

@@ -52,20 +52,20 @@ def mask_name(name: str | None) -> str | None:
 
 class AccountStore:
     def __init__(self, database: Database) -> None:
-        self.db = database.db
+        self.database = database
         self.clock = database.clock
 
-    def get(self, user_id: int) -> LinkedAccount | None:
-        row = self.db.execute(
-            "SELECT user_id, anjuke_user_id, name, phone, email, registered_by_bot, linked_at "
-            "FROM linked_accounts WHERE user_id = ?",
+    async def get(self, user_id: int) -> LinkedAccount | None:
+        row = await self.database.fetchone(
+            "SELECT user_id, anjuke_user_id, name, phone, email, registered_by_bot, "
+            "linked_at FROM linked_accounts WHERE user_id = ?",
             [user_id],
-        ).fetchone()
+        )
         if row is None:
             return None
         return LinkedAccount(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]), row[6])
 
-    def link(
+    async def link(
         self,
         user_id: int,
         anjuke_user_id: str,
@@ -77,7 +77,7 @@ class AccountStore:
     ) -> LinkedAccount:
         """Link (or re-link) the user's account; a new link replaces the old one."""
         now = self.clock.time()
-        self.db.execute(
+        await self.database.write(
             "INSERT INTO linked_accounts (user_id, anjuke_user_id, name, phone, email, "
             "registered_by_bot, linked_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (user_id) DO UPDATE SET anjuke_user_id = excluded.anjuke_user_id, "
@@ -87,12 +87,12 @@ class AccountStore:
         )
         return LinkedAccount(user_id, anjuke_user_id, name, phone, email, registered_by_bot, now)
 
-    def delete(self, user_id: int) -> bool:
-        return (
-            self.db.execute("DELETE FROM linked_accounts WHERE user_id = ?", [user_id]).rowcount
-            == 1
+    async def delete(self, user_id: int) -> bool:
+        deleted = await self.database.write(
+            "DELETE FROM linked_accounts WHERE user_id = ?", [user_id]
         )
+        return deleted == 1
 
-    def count(self) -> int:
-        (n,) = self.db.execute("SELECT COUNT(*) FROM linked_accounts").fetchone()
+    async def count(self) -> int:
+        (n,) = await self.database.fetchone("SELECT COUNT(*) FROM linked_accounts")
         return int(n)

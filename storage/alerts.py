@@ -98,14 +98,40 @@ def insert_alert(
     return cursor.rowcount == 1
 
 
+def _pending_alert(r: tuple) -> PendingAlert:  # type: ignore[type-arg]
+    return PendingAlert(
+        int(r[0]),
+        int(r[1]),
+        int(r[2]),
+        int(r[3]),
+        r[4],
+        tuple(r[5].split("+")),
+        dec(r[6]),
+        dec(r[7]),
+        dec(r[8]),
+        r[9],
+        r[10],
+        int(r[11]),
+        r[12],
+        r[13],
+        r[14],
+        r[15],
+        r[16],
+        dec(r[17]),
+    )
+
+
 class AlertStore:
+    """Reads on the database's reader thread, writes awaited on its writer thread: an
+    alert is marked sent only once the mark is on disk (else it is sent again, never lost)."""
+
     def __init__(self, database: Database) -> None:
-        self.db = database.db
+        self.database = database
         self.clock = database.clock
 
-    def pending(self, after_id: int = 0, limit: int = 500) -> list[PendingAlert]:
+    async def pending(self, after_id: int = 0, limit: int = 500) -> list[PendingAlert]:
         """Unsent, not given-up alerts with id > `after_id`, oldest first."""
-        rows = self.db.execute(
+        rows = await self.database.fetchall(
             "SELECT a.id, a.subscription_id, a.user_id, a.chat_id, a.ref_key, a.changes, "
             "a.old_price, a.new_price, a.lowest_price, a.status, a.created_at, a.attempts, "
             "l.title, l.url, l.platform, l.price_unit, s.rule, s.rule_value "
@@ -115,69 +141,50 @@ class AlertStore:
             "WHERE a.sent_at IS NULL AND a.failed_at IS NULL AND a.id > ? "
             "ORDER BY a.id LIMIT ?",
             [after_id, limit],
-        ).fetchall()
-        return [
-            PendingAlert(
-                int(r[0]),
-                int(r[1]),
-                int(r[2]),
-                int(r[3]),
-                r[4],
-                tuple(r[5].split("+")),
-                dec(r[6]),
-                dec(r[7]),
-                dec(r[8]),
-                r[9],
-                r[10],
-                int(r[11]),
-                r[12],
-                r[13],
-                r[14],
-                r[15],
-                r[16],
-                dec(r[17]),
-            )
-            for r in rows
-        ]
-
-    def mark_sent(self, alert_id: int) -> bool:
-        return (
-            self.db.execute(
-                "UPDATE alerts SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
-                "WHERE id = ? AND sent_at IS NULL",
-                [self.clock.time(), alert_id],
-            ).rowcount
-            == 1
         )
+        return [_pending_alert(r) for r in rows]
 
-    def mark_failed(self, alert_id: int, reason: str) -> None:
+    async def mark_sent(self, alert_id: int) -> bool:
+        now = self.clock.time()
+        changed = await self.database.write(
+            "UPDATE alerts SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
+            "WHERE id = ? AND sent_at IS NULL",
+            [now, alert_id],
+        )
+        return changed == 1
+
+    async def mark_failed(self, alert_id: int, reason: str) -> None:
         """Given up: never sent again (the reason says why, for the operator)."""
-        self.db.execute(
+        now = self.clock.time()
+        await self.database.write(
             "UPDATE alerts SET failed_at = ?, attempts = attempts + 1, last_error = ? "
             "WHERE id = ? AND sent_at IS NULL",
-            [self.clock.time(), reason[:200], alert_id],
+            [now, reason[:200], alert_id],
         )
 
-    def note_attempt(self, alert_id: int, error: str) -> int:
+    async def note_attempt(self, alert_id: int, error: str) -> int:
         """A failed try that may work later; return the tries so far."""
-        row = self.db.execute(
-            "UPDATE alerts SET attempts = attempts + 1, last_error = ? WHERE id = ? "
-            "RETURNING attempts",
-            [error[:200], alert_id],
-        ).fetchone()
+        row = await self.database.run(
+            lambda db: db.execute(
+                "UPDATE alerts SET attempts = attempts + 1, last_error = ? WHERE id = ? "
+                "RETURNING attempts",
+                [error[:200], alert_id],
+            ).fetchone()
+        )
         return int(row[0]) if row else 0
 
-    def fail_pending_for_chat(self, chat_id: int, reason: str) -> int:
-        return self.db.execute(
+    async def fail_pending_for_chat(self, chat_id: int, reason: str) -> int:
+        now = self.clock.time()
+        return await self.database.write(
             "UPDATE alerts SET failed_at = ?, last_error = ? "
             "WHERE chat_id = ? AND sent_at IS NULL AND failed_at IS NULL",
-            [self.clock.time(), reason, chat_id],
-        ).rowcount
+            [now, reason, chat_id],
+        )
 
-    def counts(self) -> AlertCounts:
-        row = self.db.execute(
+    async def counts(self) -> AlertCounts:
+        row = await self.database.fetchone(
             "SELECT COALESCE(SUM(sent_at IS NULL AND failed_at IS NULL), 0), "
             "COALESCE(SUM(sent_at IS NOT NULL), 0), COALESCE(SUM(failed_at IS NOT NULL), 0) "
             "FROM alerts"
-        ).fetchone()
+        )
         return AlertCounts(int(row[0]), int(row[1]), int(row[2]))

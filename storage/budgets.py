@@ -1,37 +1,54 @@
-"""Per-user upstream calls per budget and platform day, kept in SQLite (a restart resets nothing)."""
+"""Per-user upstream calls per budget and platform day, kept in SQLite (a restart resets nothing).
+
+The counts in memory are the truth for the running process (loaded from the file when
+the store is made); each change is written behind (see `storage.database.WriteBehind`),
+so a locked file never holds up the call the budget pays for.
+"""
 
 from __future__ import annotations
 
-from storage.database import Database
+import sqlite_utils
+
+from storage.database import Database, transaction
+
+BudgetKey = tuple[int, str, str]  # user id, budget, platform day
 
 
 class BudgetStore:
     def __init__(self, database: Database) -> None:
-        self.db = database.db
+        self.database = database
+        self._used: dict[BudgetKey, int] = {
+            (int(user_id), budget, day): int(used)
+            for user_id, budget, day, used in database.db.execute(
+                "SELECT user_id, budget, day, used FROM user_budget_usage"
+            )
+        }
+        self._behind = database.write_behind(self._write)
 
     def used(self, user_id: int, budget: str, day: str) -> int:
-        row = self.db.execute(
-            "SELECT used FROM user_budget_usage WHERE user_id = ? AND budget = ? AND day = ?",
-            [user_id, budget, day],
-        ).fetchone()
-        return int(row[0]) if row else 0
+        return self._used.get((user_id, budget, day), 0)
 
     def take(self, user_id: int, budget: str, day: str, limit: int) -> bool:
         """Count one call when fewer than `limit` are counted; False (nothing counted) otherwise."""
-        if limit <= 0:
+        key = (user_id, budget, day)
+        used = self._used.get(key, 0)
+        if used >= limit:
             return False
-        row = self.db.execute(
-            "INSERT INTO user_budget_usage (user_id, budget, day, used) VALUES (?, ?, ?, 1) "
-            "ON CONFLICT (user_id, budget, day) DO UPDATE SET used = used + 1 "
-            "WHERE used < ? RETURNING used",
-            [user_id, budget, day, limit],
-        ).fetchone()
-        return row is not None
+        self._used[key] = used + 1
+        self._behind.changed(key)
+        return True
 
     def give_back(self, user_id: int, budget: str, day: str) -> None:
         """Undo one `take` whose call never went out."""
-        self.db.execute(
-            "UPDATE user_budget_usage SET used = MAX(0, used - 1) "
-            "WHERE user_id = ? AND budget = ? AND day = ?",
-            [user_id, budget, day],
-        )
+        key = (user_id, budget, day)
+        if self._used.get(key, 0) > 0:
+            self._used[key] -= 1
+            self._behind.changed(key)
+
+    def _write(self, db: sqlite_utils.Database, keys: set[BudgetKey]) -> None:
+        with transaction(db):
+            db.conn.executemany(
+                "INSERT INTO user_budget_usage (user_id, budget, day, used) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (user_id, budget, day) DO UPDATE SET used = excluded.used",
+                [(*key, self._used[key]) for key in keys],
+            )

@@ -23,58 +23,60 @@ ConversationDict = dict[ConversationKey, object]
 
 
 class ConversationStore:
+    """Reads on the database's reader thread, writes on its writer thread (in the order
+    PTB makes them, so a state never overtakes an older one)."""
+
     def __init__(self, database: Database) -> None:
         self.database = database
 
-    @property
-    def db(self) -> Any:
-        return self.database.db
-
     # -- chat data ----------------------------------------------------------------------
 
-    def chat_data(self) -> dict[int, ChatData]:
+    async def chat_data(self) -> dict[int, ChatData]:
+        rows = await self.database.fetchall("SELECT chat_id, data FROM chat_state")
         chats: dict[int, ChatData] = {}
-        for chat_id, blob in self.db.execute("SELECT chat_id, data FROM chat_state").fetchall():
+        for chat_id, blob in rows:
             try:
                 chats[int(chat_id)] = pickle.loads(blob)
             except Exception as exc:  # a state an older version wrote: start that chat afresh
                 log.warning("chat state of one chat not loaded: %s", type(exc).__name__)
         return chats
 
-    def save_chat_data(self, chat_id: int, data: ChatData) -> None:
-        self.db.execute(
+    async def save_chat_data(self, chat_id: int, data: ChatData) -> None:
+        blob, now = pickle.dumps(data), self.database.clock.time()
+        await self.database.write(
             "INSERT INTO chat_state (chat_id, data, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT (chat_id) DO UPDATE SET data = excluded.data, "
             "updated_at = excluded.updated_at",
-            [chat_id, pickle.dumps(data), self.database.clock.time()],
+            [chat_id, blob, now],
         )
 
-    def drop_chat_data(self, chat_id: int) -> None:
-        self.db.execute("DELETE FROM chat_state WHERE chat_id = ?", [chat_id])
+    async def drop_chat_data(self, chat_id: int) -> None:
+        await self.database.write("DELETE FROM chat_state WHERE chat_id = ?", [chat_id])
 
     # -- conversations --------------------------------------------------------------------
 
-    def conversations(self, name: str) -> ConversationDict:
-        rows = self.db.execute(
+    async def conversations(self, name: str) -> ConversationDict:
+        rows = await self.database.fetchall(
             "SELECT key, state FROM conversations WHERE name = ?", [name]
-        ).fetchall()
+        )
         return {tuple(json.loads(key)): json.loads(state) for key, state in rows}
 
-    def save_conversation(self, name: str, key: ConversationKey, state: object | None) -> None:
+    async def save_conversation(
+        self, name: str, key: ConversationKey, state: object | None
+    ) -> None:
         """Keep a conversation's state; None deletes it (the conversation ended)."""
         if state is None:
-            self.db.execute(
+            await self.database.write(
                 "DELETE FROM conversations WHERE name = ? AND key = ?", [name, json.dumps(key)]
             )
             return
         user_id = key[-1] if key and isinstance(key[-1], int) else None
-        self.db.execute(
+        await self.database.write(
             "INSERT INTO conversations (name, key, user_id, state) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
             [name, json.dumps(key), user_id, json.dumps(state)],
         )
 
-    def forget_user(self, user_id: int) -> int:
+    async def forget_user(self, user_id: int) -> int:
         """Delete a user's conversation states (/forget); return how many there were."""
-        cursor = self.db.execute("DELETE FROM conversations WHERE user_id = ?", [user_id])
-        return int(cursor.rowcount)
+        return await self.database.write("DELETE FROM conversations WHERE user_id = ?", [user_id])

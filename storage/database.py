@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlite_utils
 
@@ -22,8 +24,13 @@ from clients.clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 
+#: how long a write waits for another process's write lock before it fails
+BUSY_TIMEOUT_MS = 5000
+
 Migration = Callable[[sqlite_utils.Database], None]
 T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
+Row = tuple[Any, ...]
 
 
 def _m001_quota(db: sqlite_utils.Database) -> None:
@@ -270,13 +277,31 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
 
 
 class Database:
-    """The file, migrated; `db` for work on the caller's thread, `run`/`submit` for work
-    on the database's own thread.
+    """The file, migrated; `db` for start-up work on the caller's thread, `run`/`submit`
+    for writes and `read` for reads, each on a thread of its own.
 
     A write waits for SQLite's write lock (up to 5 s when another process holds it). On
-    the event loop that wait would freeze every chat, so writes on the chat path go to
-    one dedicated thread with a connection of its own (WAL lets both connections read
-    at once; the writes queue on that thread, in order, and nothing else waits).
+    the event loop that wait would freeze every chat, so no statement runs there once
+    the bot is up:
+
+    - writes (`run` and `write`, awaited; `submit`, queued with nobody waiting) go to
+      one writer thread with a connection of its own, in order: a write queued after
+      another lands after it (so a delete queued after a pending write is never undone
+      by it). Only the writes a user must be able to trust wait (a watch is on disk
+      before "watching"); a write the lock outlasts raises `sqlite3.OperationalError`
+      ("database is locked") to the one caller who awaited it;
+    - reads (`read`, `fetchone`, `fetchall`) go to one reader thread with a second
+      connection, so a read never queues behind a write that waits for the lock. In
+      WAL mode a reader is not blocked by a writer, in this process or another (the
+      lock only serialises writers); a read sees every committed write (a `run` that
+      returned), not the ones still queued;
+    - values whose truth can live in memory (quota and budget counts, rate-ban pauses,
+      languages) are kept there by their store and written behind (`write_behind`):
+      the chat path never waits for the file, and never reads back what it queued.
+
+    `db` (the caller's thread) is for migrations, start-up loading and tools only.
+    An in-memory database is private to its connection: all three share it then, and
+    reads queue on the writer thread.
     """
 
     def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
@@ -286,14 +311,19 @@ class Database:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._connect(path)
         self.migrate()
-        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        # an in-memory database is private to its connection: the worker shares `db` then
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-write")
         memory = str(path) == ":memory:"
-        self._worker_db = self.db if memory else self._connect(path)
+        self._writer_db = self.db if memory else self._connect(path)
+        if memory:
+            self._reader, self._reader_db = self._writer, self.db
+        else:
+            self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-read")
+            self._reader_db = self._connect(path)
+        self._write_behinds: list[WriteBehind[object]] = []
 
     @staticmethod
     def _connect(path: Path | str) -> sqlite_utils.Database:
-        # check_same_thread=False: the worker's connection is made here and used only there
+        # check_same_thread=False: a thread's connection is made here and used only there
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         db = sqlite_utils.Database(conn)
         if str(path) != ":memory:":
@@ -302,18 +332,45 @@ class Database:
             # take the last commits back, and it never corrupts the file
             db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute("PRAGMA busy_timeout = 5000")
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         return db
 
     async def run(self, work: Callable[[sqlite_utils.Database], T]) -> T:
-        """`work(db)` on the database's thread; the event loop goes on meanwhile."""
-        return await asyncio.wrap_future(self._worker.submit(work, self._worker_db))
+        """`work(db)` on the writer thread, after every write queued before it; the
+        event loop goes on meanwhile. A write that found the file locked for the whole
+        busy timeout raises `sqlite3.OperationalError` ("database is locked")."""
+        return await asyncio.wrap_future(self._writer.submit(work, self._writer_db))
 
     def submit(self, work: Callable[[sqlite_utils.Database], object]) -> Future[object]:
-        """`work(db)` on the database's thread, nobody waiting; a failure is logged."""
-        future = self._worker.submit(work, self._worker_db)
+        """`work(db)` on the writer thread, nobody waiting; a failure is logged."""
+        future = self._writer.submit(work, self._writer_db)
         future.add_done_callback(_log_failure)
         return future
+
+    async def read(self, work: Callable[[sqlite_utils.Database], T]) -> T:
+        """`work(db)` (reads only) on the reader thread; never behind a locked write."""
+        return await asyncio.wrap_future(self._reader.submit(work, self._reader_db))
+
+    async def write(self, sql: str, params: Sequence[object] = ()) -> int:
+        """One statement on the writer thread (see `run`); the number of rows it changed."""
+        return await self.run(lambda db: int(db.execute(sql, params).rowcount))
+
+    async def fetchone(self, sql: str, params: Sequence[object] = ()) -> Row | None:
+        """One query's first row, on the reader thread (see `read`)."""
+        return await self.read(lambda db: db.execute(sql, params).fetchone())
+
+    async def fetchall(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
+        """One query's rows, on the reader thread (see `read`)."""
+        return await self.read(lambda db: db.execute(sql, params).fetchall())
+
+    def write_behind(
+        self, write: Callable[[sqlite_utils.Database, set[K]], None]
+    ) -> WriteBehind[K]:
+        """Keys whose value in memory is newer than the file, written by `write` on the
+        writer thread (see `WriteBehind`); the last of them are written on `close`."""
+        behind: WriteBehind[K] = WriteBehind(self, write)
+        self._write_behinds.append(behind)  # type: ignore[arg-type]
+        return behind
 
     def migrate(self) -> list[int]:
         """Apply the steps not applied yet, each in its own transaction; return their versions."""
@@ -362,10 +419,75 @@ class Database:
         return int(row[0] or 0)
 
     def close(self) -> None:
-        self._worker.shutdown(wait=True)  # queued writes land before the file closes
-        if self._worker_db is not self.db:
-            self._worker_db.conn.close()
+        for behind in self._write_behinds:
+            behind.flush_soon()
+        self._writer.shutdown(wait=True)  # queued writes land before the file closes
+        self._reader.shutdown(wait=True)
+        for db in {id(d): d for d in (self._writer_db, self._reader_db)}.values():
+            if db is not self.db:
+                db.conn.close()
         self.db.conn.close()
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One write transaction (the connection is in autocommit mode otherwise), on the
+    database's writer thread, where nothing else runs in between."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+
+
+class WriteBehind(Generic[K]):
+    """Values whose truth lives in memory (counters, pauses), written behind.
+
+    `changed(key)` marks a key and queues one flush, nobody waiting; the flush hands
+    every marked key to `write`, which stores the value memory holds *then* (absolute
+    values, never increments: a flush that fails, say the file stayed locked past the
+    busy timeout, is logged and its keys stay marked, so the next flush, at the next
+    change or on close, writes them with nothing counted twice or lost).
+    """
+
+    def __init__(
+        self, database: Database, write: Callable[[sqlite_utils.Database, set[K]], None]
+    ) -> None:
+        self.database = database
+        self._write = write
+        self._lock = threading.Lock()  # marked on the event loop, taken on the writer thread
+        self._marked: set[K] = set()
+        self._queued: Future[object] | None = None
+
+    def changed(self, key: K) -> Future[object] | None:
+        """Mark `key`; return the flush that will write it."""
+        with self._lock:
+            self._marked.add(key)
+        return self.flush_soon()
+
+    def forget(self, key: K) -> None:
+        """Its row is being deleted: no flush writes it again."""
+        with self._lock:
+            self._marked.discard(key)
+
+    def flush_soon(self) -> Future[object] | None:
+        """Queue a flush of the marked keys (one at a time); the queued one, if any."""
+        with self._lock:
+            if self._queued is None and self._marked:
+                self._queued = self.database.submit(self._flush)
+            return self._queued
+
+    def _flush(self, db: sqlite_utils.Database) -> None:
+        with self._lock:
+            keys, self._marked, self._queued = self._marked, set(), None
+        try:
+            self._write(db, keys)
+        except BaseException:
+            with self._lock:
+                self._marked |= keys
+            raise
 
 
 def dec(value: str | None) -> Decimal | None:

@@ -13,8 +13,7 @@ alert is never lost between "seen" and "recorded" and never recorded twice.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -22,7 +21,7 @@ import sqlite_utils
 
 from clients.models import Listing, ListingStatus
 from storage.alerts import AlertDraft, insert_alert
-from storage.database import Database, dec, dec_text
+from storage.database import Database, dec, dec_text, transaction
 
 
 class WatchLimitReached(Exception):
@@ -33,21 +32,6 @@ class WatchLimitReached(Exception):
         self.limit = limit
         #: set when the cap is the platform's (its quota), not the overall one
         self.platform = platform
-
-
-@contextmanager
-def transaction(db: sqlite_utils.Database) -> Iterator[None]:
-    """One write transaction (the connection is in autocommit mode otherwise).
-
-    Callers must not await inside: every coroutine shares the one connection.
-    """
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        yield
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,89 +168,120 @@ class SubscriptionCounts:
     listings: int  # distinct listings with at least one active subscription
 
 
+def _get_listing(db: sqlite_utils.Database, ref_key: str) -> WatchedListing | None:
+    row = db.execute(
+        f"SELECT {_LISTING_COLUMNS} FROM watched_listings WHERE ref_key = ?", [ref_key]
+    ).fetchone()
+    return _listing(row) if row else None
+
+
+def _get_subscription(db: sqlite_utils.Database, subscription_id: int) -> Subscription | None:
+    row = db.execute(
+        f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE id = ?", [subscription_id]
+    ).fetchone()
+    return _subscription(row) if row else None
+
+
+def _observe(
+    db: sqlite_utils.Database, ref_key: str, price: Decimal | None, status: str, now: float
+) -> None:
+    """Record one observation in the history (extends the last row when nothing changed)."""
+    last = db.execute(
+        "SELECT id, price, status FROM price_history WHERE ref_key = ? "
+        "ORDER BY first_observed_at DESC, id DESC LIMIT 1",
+        [ref_key],
+    ).fetchone()
+    if last is not None and dec(last[1]) == price and last[2] == status:
+        db.execute(
+            "UPDATE price_history SET last_observed_at = ?, observations = observations + 1 "
+            "WHERE id = ?",
+            [now, last[0]],
+        )
+        return
+    db.execute(
+        "INSERT INTO price_history (ref_key, price, status, first_observed_at, "
+        "last_observed_at) VALUES (?, ?, ?, ?, ?)",
+        [ref_key, dec_text(price), status, now, now],
+    )
+
+
+def _save_snapshot(
+    db: sqlite_utils.Database, listing: Listing, now: float, *, checked: bool
+) -> None:
+    key = listing.ref.key
+    row = db.execute(
+        "SELECT lowest_price FROM watched_listings WHERE ref_key = ?", [key]
+    ).fetchone()
+    lowest = dec(row[0]) if row else None
+    if listing.status is ListingStatus.ON_SALE and listing.price is not None:
+        lowest = listing.price if lowest is None else min(lowest, listing.price)
+    db.execute(
+        f"""
+        INSERT INTO watched_listings ({_LISTING_COLUMNS})
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)
+        ON CONFLICT (ref_key) DO UPDATE SET
+            title = excluded.title, url = excluded.url, price_unit = excluded.price_unit,
+            price = excluded.price, status = excluded.status,
+            lowest_price = excluded.lowest_price,
+            last_checked_at = COALESCE(excluded.last_checked_at, last_checked_at),
+            last_seen_at = excluded.last_seen_at, last_error = NULL, errors = 0
+        """,
+        [
+            key,
+            listing.platform,
+            listing.listing_id,
+            listing.city_id,
+            listing.title,
+            listing.url,
+            listing.price_unit.value,
+            dec_text(listing.price),
+            listing.status.value,
+            dec_text(lowest),
+            now,
+            now if checked else None,
+            now,
+        ],
+    )
+
+
+def _drop_unwatched(db: sqlite_utils.Database, ref_keys: list[str]) -> None:
+    # A listing nobody watches any more is forgotten with its history: it said what
+    # the last watcher was interested in.
+    for key in set(ref_keys):
+        db.execute(
+            "DELETE FROM watched_listings WHERE ref_key = ? AND NOT EXISTS "
+            "(SELECT 1 FROM subscriptions WHERE ref_key = ?)",
+            [key, key],
+        )
+
+
 class SubscriptionStore:
+    """Reads on the database's reader thread; writes, each one transaction, on its writer
+    thread. The writes are awaited: a watch is durable before the user hears of it."""
+
     def __init__(self, database: Database) -> None:
-        self.db = database.db
+        self.database = database
         self.clock = database.clock
 
     # -- listings and their history -------------------------------------------------
 
-    def listing(self, ref_key: str) -> WatchedListing | None:
-        row = self.db.execute(
-            f"SELECT {_LISTING_COLUMNS} FROM watched_listings WHERE ref_key = ?", [ref_key]
-        ).fetchone()
-        return _listing(row) if row else None
+    async def listing(self, ref_key: str) -> WatchedListing | None:
+        return await self.database.read(lambda db: _get_listing(db, ref_key))
 
-    def _observe(self, ref_key: str, price: Decimal | None, status: str, now: float) -> None:
-        """Record one observation in the history (extends the last row when nothing changed)."""
-        last = self.db.execute(
-            "SELECT id, price, status FROM price_history WHERE ref_key = ? "
-            "ORDER BY first_observed_at DESC, id DESC LIMIT 1",
-            [ref_key],
-        ).fetchone()
-        if last is not None and dec(last[1]) == price and last[2] == status:
-            self.db.execute(
-                "UPDATE price_history SET last_observed_at = ?, observations = observations + 1 "
-                "WHERE id = ?",
-                [now, last[0]],
-            )
-            return
-        self.db.execute(
-            "INSERT INTO price_history (ref_key, price, status, first_observed_at, "
-            "last_observed_at) VALUES (?, ?, ?, ?, ?)",
-            [ref_key, dec_text(price), status, now, now],
-        )
-
-    def _save_snapshot(self, listing: Listing, now: float, *, checked: bool) -> None:
-        key = listing.ref.key
-        row = self.db.execute(
-            "SELECT lowest_price FROM watched_listings WHERE ref_key = ?", [key]
-        ).fetchone()
-        lowest = dec(row[0]) if row else None
-        if listing.status is ListingStatus.ON_SALE and listing.price is not None:
-            lowest = listing.price if lowest is None else min(lowest, listing.price)
-        self.db.execute(
-            f"""
-            INSERT INTO watched_listings ({_LISTING_COLUMNS})
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, 0)
-            ON CONFLICT (ref_key) DO UPDATE SET
-                title = excluded.title, url = excluded.url, price_unit = excluded.price_unit,
-                price = excluded.price, status = excluded.status,
-                lowest_price = excluded.lowest_price,
-                last_checked_at = COALESCE(excluded.last_checked_at, last_checked_at),
-                last_seen_at = excluded.last_seen_at, last_error = NULL, errors = 0
-            """,
-            [
-                key,
-                listing.platform,
-                listing.listing_id,
-                listing.city_id,
-                listing.title,
-                listing.url,
-                listing.price_unit.value,
-                dec_text(listing.price),
-                listing.status.value,
-                dec_text(lowest),
-                now,
-                now if checked else None,
-                now,
-            ],
-        )
-
-    def history(self, ref_key: str, limit: int = 2000) -> list[PricePoint]:
+    async def history(self, ref_key: str, limit: int = 2000) -> list[PricePoint]:
         """The listing's observations, oldest first (the most recent `limit` stretches)."""
-        rows = self.db.execute(
+        rows = await self.database.fetchall(
             "SELECT price, status, first_observed_at, last_observed_at, observations FROM ("
             " SELECT * FROM price_history WHERE ref_key = ?"
             " ORDER BY first_observed_at DESC, id DESC LIMIT ?"
             ") ORDER BY first_observed_at, id",
             [ref_key, limit],
-        ).fetchall()
+        )
         return [PricePoint(dec(r[0]), r[1], r[2], r[3], int(r[4])) for r in rows]
 
     # -- subscribing ------------------------------------------------------------------
 
-    def subscribe(
+    async def subscribe(
         self,
         *,
         user_id: int,
@@ -286,215 +301,210 @@ class SubscriptionStore:
         """
         now = self.clock.time()
         key = listing.ref.key
-        with transaction(self.db):
-            existing = self.db.execute(
-                "SELECT id FROM subscriptions WHERE user_id = ? AND chat_id = ? AND ref_key = ?",
-                [user_id, chat_id, key],
-            ).fetchone()
-            if existing is None:
-                (count,) = self.db.execute(
-                    "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
+        values = [
+            chat_id,
+            rule,
+            dec_text(rule_value),
+            dec_text(listing.price),
+            dec_text(base_price),
+            listing.status.value,
+            now,
+        ]
+
+        def work(db: sqlite_utils.Database) -> tuple[Subscription, bool]:
+            with transaction(db):
+                existing = db.execute(
+                    "SELECT id FROM subscriptions WHERE user_id = ? AND chat_id = ? "
+                    "AND ref_key = ?",
+                    [user_id, chat_id, key],
                 ).fetchone()
-                if count >= max_per_user:
-                    raise WatchLimitReached(max_per_user)
-                if max_on_platform is not None:
-                    (on_platform,) = self.db.execute(
-                        "SELECT COUNT(*) FROM subscriptions s JOIN watched_listings l "
-                        "ON l.ref_key = s.ref_key WHERE s.user_id = ? AND l.platform = ?",
-                        [user_id, listing.platform],
-                    ).fetchone()
-                    if on_platform >= max_on_platform:
-                        raise WatchLimitReached(max_on_platform, listing.platform)
-            self._save_snapshot(listing, now, checked=False)
-            self._observe(key, listing.price, listing.status.value, now)
-            values = [
-                chat_id,
-                rule,
-                dec_text(rule_value),
-                dec_text(listing.price),
-                dec_text(base_price),
-                listing.status.value,
-                now,
-            ]
-            if existing is None:
-                sub_id = self.db.execute(
-                    "INSERT INTO subscriptions (chat_id, rule, rule_value, watched_price, "
-                    "base_price, base_status, updated_at, user_id, ref_key, created_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [*values, user_id, key, now],
-                ).lastrowid
-            else:
-                sub_id = existing[0]
-                # the version keeps counting, so no earlier alert key can ever come back
-                self.db.execute(
-                    "UPDATE subscriptions SET chat_id = ?, rule = ?, rule_value = ?, "
-                    "watched_price = ?, base_price = ?, base_status = ?, updated_at = ?, "
-                    "paused_reason = NULL WHERE id = ?",
-                    [*values, sub_id],
-                )
-        sub = self.get(int(sub_id))
-        assert sub is not None
-        return sub, existing is None
+                if existing is None:
+                    _check_caps(db, user_id, listing.platform, max_per_user, max_on_platform)
+                _save_snapshot(db, listing, now, checked=False)
+                _observe(db, key, listing.price, listing.status.value, now)
+                if existing is None:
+                    sub_id = db.execute(
+                        "INSERT INTO subscriptions (chat_id, rule, rule_value, watched_price, "
+                        "base_price, base_status, updated_at, user_id, ref_key, created_at) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        [*values, user_id, key, now],
+                    ).lastrowid
+                else:
+                    sub_id = existing[0]
+                    # the version keeps counting, so no earlier alert key can ever come back
+                    db.execute(
+                        "UPDATE subscriptions SET chat_id = ?, rule = ?, rule_value = ?, "
+                        "watched_price = ?, base_price = ?, base_status = ?, updated_at = ?, "
+                        "paused_reason = NULL WHERE id = ?",
+                        [*values, sub_id],
+                    )
+            sub = _get_subscription(db, int(sub_id))
+            assert sub is not None
+            return sub, existing is None
 
-    def get(self, subscription_id: int) -> Subscription | None:
-        row = self.db.execute(
-            f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE id = ?", [subscription_id]
-        ).fetchone()
-        return _subscription(row) if row else None
+        return await self.database.run(work)
 
-    def owned(self, subscription_id: int, user_id: int) -> Subscription | None:
+    async def get(self, subscription_id: int) -> Subscription | None:
+        return await self.database.read(lambda db: _get_subscription(db, subscription_id))
+
+    async def owned(self, subscription_id: int, user_id: int) -> Subscription | None:
         """The subscription if `user_id` holds it; None for anyone else's (or none)."""
-        row = self.db.execute(
+        row = await self.database.fetchone(
             f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE id = ? AND user_id = ?",
             [subscription_id, user_id],
-        ).fetchone()
+        )
         return _subscription(row) if row else None
 
-    def of_user_for(self, user_id: int, ref_key: str, chat_id: int) -> Subscription | None:
+    async def of_user_for(self, user_id: int, ref_key: str, chat_id: int) -> Subscription | None:
         """The user's subscription to one listing in one chat, if any."""
-        row = self.db.execute(
+        row = await self.database.fetchone(
             f"SELECT {_SUB_COLUMNS} FROM subscriptions "
             "WHERE user_id = ? AND ref_key = ? AND chat_id = ?",
             [user_id, ref_key, chat_id],
-        ).fetchone()
+        )
         return _subscription(row) if row else None
 
-    def count_for_user(self, user_id: int) -> int:
-        (count,) = self.db.execute(
+    async def count_for_user(self, user_id: int) -> int:
+        (count,) = await self.database.fetchone(
             "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
-        ).fetchone()
+        )
         return int(count)
 
-    def for_user(self, user_id: int, chat_id: int | None = None) -> list[WatchEntry]:
+    async def for_user(self, user_id: int, chat_id: int | None = None) -> list[WatchEntry]:
         """The user's subscriptions (in one chat, when given), numbered in the order they
         were started."""
         sub_cols = ", ".join(f"s.{c.strip()}" for c in _SUB_COLUMNS.split(","))
         listing_cols = ", ".join(f"l.{c.strip()}" for c in _LISTING_COLUMNS.split(","))
-        rows = self.db.execute(
+        rows = await self.database.fetchall(
             f"SELECT {sub_cols}, {listing_cols} FROM subscriptions s "
             "JOIN watched_listings l ON l.ref_key = s.ref_key "
-            "WHERE s.user_id = ? AND (? IS NULL OR s.chat_id = ?) ORDER BY s.created_at, s.id",
+            "WHERE s.user_id = ? AND (? IS NULL OR s.chat_id = ?) "
+            "ORDER BY s.created_at, s.id",
             [user_id, chat_id, chat_id],
-        ).fetchall()
+        )
         width = len(_SUB_COLUMNS.split(","))
         return [
             WatchEntry(n, _subscription(r[:width]), _listing(r[width:]))
             for n, r in enumerate(rows, start=1)
         ]
 
-    def unsubscribe(self, subscription_id: int, user_id: int) -> WatchedListing | None:
+    async def unsubscribe(self, subscription_id: int, user_id: int) -> WatchedListing | None:
         """Remove the user's own subscription (its alerts go with it); None when not theirs."""
-        with transaction(self.db):
-            row = self.db.execute(
-                "SELECT ref_key FROM subscriptions WHERE id = ? AND user_id = ?",
-                [subscription_id, user_id],
-            ).fetchone()
-            if row is None:
-                return None
-            listing = self.listing(row[0])
-            self.db.execute("DELETE FROM subscriptions WHERE id = ?", [subscription_id])
-            self._drop_unwatched([row[0]])
-        return listing
 
-    def delete_user(self, user_id: int) -> tuple[int, int]:
+        def work(db: sqlite_utils.Database) -> WatchedListing | None:
+            with transaction(db):
+                row = db.execute(
+                    "SELECT ref_key FROM subscriptions WHERE id = ? AND user_id = ?",
+                    [subscription_id, user_id],
+                ).fetchone()
+                if row is None:
+                    return None
+                listing = _get_listing(db, row[0])
+                db.execute("DELETE FROM subscriptions WHERE id = ?", [subscription_id])
+                _drop_unwatched(db, [row[0]])
+            return listing
+
+        return await self.database.run(work)
+
+    async def delete_user(self, user_id: int) -> tuple[int, int]:
         """Every subscription of the user and their alerts; return (subscriptions, alerts)."""
-        with transaction(self.db):
-            keys = [
-                r[0]
-                for r in self.db.execute(
-                    "SELECT ref_key FROM subscriptions WHERE user_id = ?", [user_id]
-                )
-            ]
-            (alerts,) = self.db.execute(
-                "SELECT COUNT(*) FROM alerts WHERE user_id = ?", [user_id]
-            ).fetchone()
-            # alerts of this user in any chat (a group watch made by them) go too
-            self.db.execute("DELETE FROM alerts WHERE user_id = ?", [user_id])
-            subs = self.db.execute(
-                "DELETE FROM subscriptions WHERE user_id = ?", [user_id]
-            ).rowcount
-            self._drop_unwatched(keys)
-        return int(subs), int(alerts)
 
-    def _drop_unwatched(self, ref_keys: list[str]) -> None:
-        # A listing nobody watches any more is forgotten with its history: it said what
-        # the last watcher was interested in.
-        for key in set(ref_keys):
-            self.db.execute(
-                "DELETE FROM watched_listings WHERE ref_key = ? AND NOT EXISTS "
-                "(SELECT 1 FROM subscriptions WHERE ref_key = ?)",
-                [key, key],
-            )
+        def work(db: sqlite_utils.Database) -> tuple[int, int]:
+            with transaction(db):
+                keys = [
+                    r[0]
+                    for r in db.execute(
+                        "SELECT ref_key FROM subscriptions WHERE user_id = ?", [user_id]
+                    )
+                ]
+                (alerts,) = db.execute(
+                    "SELECT COUNT(*) FROM alerts WHERE user_id = ?", [user_id]
+                ).fetchone()
+                # alerts of this user in any chat (a group watch made by them) go too
+                db.execute("DELETE FROM alerts WHERE user_id = ?", [user_id])
+                subs = db.execute("DELETE FROM subscriptions WHERE user_id = ?", [user_id]).rowcount
+                _drop_unwatched(db, keys)
+            return int(subs), int(alerts)
+
+        return await self.database.run(work)
 
     # -- blocked users ---------------------------------------------------------------
 
-    def pause_chat(self, chat_id: int, reason: str) -> int:
-        return self.db.execute(
+    async def pause_chat(self, chat_id: int, reason: str) -> int:
+        now = self.clock.time()
+        return await self.database.write(
             "UPDATE subscriptions SET paused_reason = ?, updated_at = ? "
             "WHERE chat_id = ? AND paused_reason IS NULL",
-            [reason, self.clock.time(), chat_id],
-        ).rowcount
+            [reason, now, chat_id],
+        )
 
-    def resume_chat(self, chat_id: int) -> int:
+    async def resume_chat(self, chat_id: int) -> int:
         """The chat talks to us again (so it unblocked the bot): its watches run again."""
         # called on every update: a read decides, so the common case writes nothing
-        paused = self.db.execute(
+        paused = await self.database.fetchone(
             "SELECT 1 FROM subscriptions WHERE chat_id = ? AND paused_reason IS NOT NULL LIMIT 1",
             [chat_id],
-        ).fetchone()
+        )
         if paused is None:
             return 0
-        return self.db.execute(
+        now = self.clock.time()
+        return await self.database.write(
             "UPDATE subscriptions SET paused_reason = NULL, updated_at = ? "
             "WHERE chat_id = ? AND paused_reason IS NOT NULL",
-            [self.clock.time(), chat_id],
-        ).rowcount
+            [now, chat_id],
+        )
 
-    def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
+    async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         """A group became a supergroup: its watches follow it."""
-        with transaction(self.db):
-            self.db.execute(
-                "UPDATE alerts SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id]
-            )
-            return self.db.execute(
-                "UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?",
-                [new_chat_id, old_chat_id],
-            ).rowcount
+
+        def work(db: sqlite_utils.Database) -> int:
+            with transaction(db):
+                db.execute(
+                    "UPDATE alerts SET chat_id = ? WHERE chat_id = ?", [new_chat_id, old_chat_id]
+                )
+                return int(
+                    db.execute(
+                        "UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?",
+                        [new_chat_id, old_chat_id],
+                    ).rowcount
+                )
+
+        return await self.database.run(work)
 
     # -- what the poller needs -------------------------------------------------------
 
-    def watched_counts(self) -> dict[str, int]:
+    async def watched_counts(self) -> dict[str, int]:
         """Platform -> listings with at least one active subscription."""
-        rows = self.db.execute(
+        rows = await self.database.fetchall(
             "SELECT l.platform, COUNT(*) FROM watched_listings l WHERE EXISTS "
             "(SELECT 1 FROM subscriptions s WHERE s.ref_key = l.ref_key "
             "AND s.paused_reason IS NULL) GROUP BY l.platform"
-        ).fetchall()
+        )
         return {r[0]: int(r[1]) for r in rows}
 
-    def stalest(self, platform: str, limit: int) -> list[WatchedListing]:
+    async def stalest(self, platform: str, limit: int) -> list[WatchedListing]:
         """Up to `limit` actively watched listings, never-checked first, then least recently."""
         if limit <= 0:
             return []
-        rows = self.db.execute(
+        rows = await self.database.fetchall(
             f"SELECT {_LISTING_COLUMNS} FROM watched_listings l WHERE l.platform = ? "
             "AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.ref_key = l.ref_key "
             "AND s.paused_reason IS NULL) "
             "ORDER BY l.last_checked_at IS NOT NULL, l.last_checked_at, l.first_seen_at "
             "LIMIT ?",
             [platform, limit],
-        ).fetchall()
+        )
         return [_listing(r) for r in rows]
 
-    def record_failure(self, ref_key: str, error_kind: str, now: float) -> None:
+    async def record_failure(self, ref_key: str, error_kind: str, now: float) -> None:
         """A check that got no usable answer: it counts as checked, so others get their turn."""
-        self.db.execute(
+        await self.database.write(
             "UPDATE watched_listings SET last_checked_at = ?, last_error = ?, "
             "errors = errors + 1 WHERE ref_key = ?",
             [now, error_kind, ref_key],
         )
 
-    def record_check(
+    async def record_check(
         self,
         ref_key: str,
         listing: Listing | None,
@@ -505,72 +515,120 @@ class SubscriptionStore:
         """Record one observation and what it means for every active subscription, atomically.
 
         `listing` is None when the platform says the listing no longer exists; `status`
-        is then `taken_down` and the price stays what was last seen.
+        is then `taken_down` and the price stays what was last seen. `decide` runs on
+        the database's writer thread, inside the transaction: it must only compute.
         """
-        created = duplicates = 0
-        with transaction(self.db):
-            before = self.listing(ref_key)
-            if before is None:  # nobody watches it any more (unwatched during the check)
-                raise LookupError(ref_key)
-            if listing is not None:
-                self._save_snapshot(listing, now, checked=True)
-                price = listing.price
-            else:
-                price = before.price
-                self.db.execute(
-                    "UPDATE watched_listings SET status = ?, last_checked_at = ?, "
-                    "last_seen_at = ?, last_error = NULL, errors = 0 WHERE ref_key = ?",
-                    [status, now, now, ref_key],
-                )
-            self._observe(ref_key, price, status, now)
-            after = self.listing(ref_key)
-            assert after is not None
-            subs = [
-                _subscription(r)
-                for r in self.db.execute(
-                    f"SELECT {_SUB_COLUMNS} FROM subscriptions "
-                    "WHERE ref_key = ? AND paused_reason IS NULL",
-                    [ref_key],
-                )
-            ]
-            base_updates = []
-            for sub in subs:
-                decision = decide(sub)
-                base = decision.base
-                if (base.price, base.status, base.version) != (
-                    sub.base_price,
-                    sub.base_status,
-                    sub.base_version,
-                ):
-                    base_updates.append(
-                        (
-                            dec_text(base.price),
-                            base.status,
-                            base.version,
-                            now if decision.alert else sub.last_alert_at,
-                            now,
-                            sub.id,
-                        )
-                    )
-                if decision.alert is not None:
-                    if insert_alert(self.db, sub, decision.alert, after.lowest_price, now):
-                        created += 1
-                    else:
-                        duplicates += 1
-            if base_updates:
-                self.db.conn.executemany(
-                    "UPDATE subscriptions SET base_price = ?, base_status = ?, "
-                    "base_version = ?, last_alert_at = ?, updated_at = ? WHERE id = ?",
-                    base_updates,
-                )
-        return CheckResult(after, created, duplicates)
+
+        def work(db: sqlite_utils.Database) -> CheckResult:
+            with transaction(db):
+                after = _record_observation(db, ref_key, listing, status, now)
+                created, duplicates = _apply_decisions(db, after, now, decide)
+            return CheckResult(after, created, duplicates)
+
+        return await self.database.run(work)
 
     # -- numbers for /stats ------------------------------------------------------------
 
-    def counts(self) -> SubscriptionCounts:
-        row = self.db.execute(
-            "SELECT COUNT(DISTINCT user_id), "
-            "COALESCE(SUM(paused_reason IS NULL), 0), COALESCE(SUM(paused_reason IS NOT NULL), 0), "
-            "COUNT(DISTINCT CASE WHEN paused_reason IS NULL THEN ref_key END) FROM subscriptions"
-        ).fetchone()
+    async def counts(self) -> SubscriptionCounts:
+        row = await self.database.fetchone(
+            "SELECT COUNT(DISTINCT user_id), COALESCE(SUM(paused_reason IS NULL), 0), "
+            "COALESCE(SUM(paused_reason IS NOT NULL), 0), "
+            "COUNT(DISTINCT CASE WHEN paused_reason IS NULL THEN ref_key END) "
+            "FROM subscriptions"
+        )
         return SubscriptionCounts(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+
+def _check_caps(
+    db: sqlite_utils.Database,
+    user_id: int,
+    platform: str,
+    max_per_user: int,
+    max_on_platform: int | None,
+) -> None:
+    """Raise `WatchLimitReached` when the user may not start one more watch."""
+    (count,) = db.execute(
+        "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
+    ).fetchone()
+    if count >= max_per_user:
+        raise WatchLimitReached(max_per_user)
+    if max_on_platform is None:
+        return
+    (on_platform,) = db.execute(
+        "SELECT COUNT(*) FROM subscriptions s JOIN watched_listings l "
+        "ON l.ref_key = s.ref_key WHERE s.user_id = ? AND l.platform = ?",
+        [user_id, platform],
+    ).fetchone()
+    if on_platform >= max_on_platform:
+        raise WatchLimitReached(max_on_platform, platform)
+
+
+def _record_observation(
+    db: sqlite_utils.Database, ref_key: str, listing: Listing | None, status: str, now: float
+) -> WatchedListing:
+    """The snapshot and history after one check (inside the caller's transaction)."""
+    before = _get_listing(db, ref_key)
+    if before is None:  # nobody watches it any more (unwatched during the check)
+        raise LookupError(ref_key)
+    if listing is not None:
+        _save_snapshot(db, listing, now, checked=True)
+        price = listing.price
+    else:
+        price = before.price
+        db.execute(
+            "UPDATE watched_listings SET status = ?, last_checked_at = ?, "
+            "last_seen_at = ?, last_error = NULL, errors = 0 WHERE ref_key = ?",
+            [status, now, now, ref_key],
+        )
+    _observe(db, ref_key, price, status, now)
+    after = _get_listing(db, ref_key)
+    assert after is not None
+    return after
+
+
+def _apply_decisions(
+    db: sqlite_utils.Database,
+    listing: WatchedListing,
+    now: float,
+    decide: Callable[[Subscription], Decision],
+) -> tuple[int, int]:
+    """New bases and alerts for every active subscription; (alerts created, duplicates)."""
+    created = duplicates = 0
+    subs = [
+        _subscription(r)
+        for r in db.execute(
+            f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE ref_key = ? AND paused_reason IS NULL",
+            [listing.ref_key],
+        )
+    ]
+    base_updates = []
+    for sub in subs:
+        decision = decide(sub)
+        base = decision.base
+        if (base.price, base.status, base.version) != (
+            sub.base_price,
+            sub.base_status,
+            sub.base_version,
+        ):
+            base_updates.append(
+                (
+                    dec_text(base.price),
+                    base.status,
+                    base.version,
+                    now if decision.alert else sub.last_alert_at,
+                    now,
+                    sub.id,
+                )
+            )
+        if decision.alert is not None:
+            if insert_alert(db, sub, decision.alert, listing.lowest_price, now):
+                created += 1
+            else:
+                duplicates += 1
+    if base_updates:
+        db.conn.executemany(
+            "UPDATE subscriptions SET base_price = ?, base_status = ?, "
+            "base_version = ?, last_alert_at = ?, updated_at = ? WHERE id = ?",
+            base_updates,
+        )
+    return created, duplicates

@@ -77,7 +77,7 @@ class AlertEnv:
         listing = await self.services.gateway.listing(ListingRef(platform, listing_id, city_id))
         resolved = resolve_rule(parse_rule(rule), listing.price_unit)
         base = initial_base(resolved, listing.price, listing.status)
-        sub, _ = self.services.subscriptions.subscribe(
+        sub, _ = await self.services.subscriptions.subscribe(
             user_id=user_id,
             chat_id=chat_id or user_id,
             listing=listing,

@@ -249,13 +249,13 @@ async def test_a_user_who_blocked_the_bot_is_paused_not_retried(tmp_path: Path) 
         assert delivered.alerts_created == 2
         assert [s.chat_id for s in env.bot.sent] == [1]
         subs = env.services.subscriptions
-        assert all(e.subscription.paused_reason == "blocked" for e in subs.for_user(2))
-        assert subs.for_user(1)[0].subscription.paused_reason is None
+        assert all(e.subscription.paused_reason == "blocked" for e in await subs.for_user(2))
+        assert (await subs.for_user(1))[0].subscription.paused_reason is None
         env.set_price("xianyu", ITEM, "3000")
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
         assert [s.chat_id for s in env.bot.sent] == [1, 1]  # user 2 neither alerted nor retried
-        assert env.services.alerts.counts().pending == 0
+        assert (await env.services.alerts.counts()).pending == 0
 
 
 async def test_a_blocked_user_who_comes_back_is_watched_again(tmp_path: Path) -> None:
@@ -265,7 +265,7 @@ async def test_a_blocked_user_who_comes_back_is_watched_again(tmp_path: Path) ->
         env.bot.failures[2] = [Forbidden("Forbidden: bot was blocked by the user")]
         env.set_price("xianyu", ITEM, "4000")
         await run_poll_cycle(env.services, env.bot)
-        assert env.services.subscriptions.resume_chat(2) == 1
+        assert await env.services.subscriptions.resume_chat(2) == 1
         env.set_price("xianyu", ITEM, "3000")
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
@@ -286,7 +286,7 @@ async def test_a_bad_request_never_pauses_or_removes_subscriptions(
         env.set_price("xianyu", ITEM, "4000")
         await run_poll_cycle(env.services, env.bot)
         assert env.bot.sent == []
-        entry = env.services.subscriptions.for_user(1)[0]
+        entry = (await env.services.subscriptions.for_user(1))[0]
         assert entry.subscription.paused_reason is None
         env.set_price("xianyu", ITEM, "3000")
         env.clock.advance(300)
@@ -302,7 +302,7 @@ async def test_a_network_fault_is_retried_on_the_next_run_and_sent_once(tmp_path
         env.set_price("xianyu", ITEM, "4000")
         report = await run_poll_cycle(env.services, env.bot)
         assert report.alerts_created == 1 and env.bot.sent == []
-        assert env.services.subscriptions.for_user(1)[0].subscription.paused_reason is None
+        assert (await env.services.subscriptions.for_user(1))[0].subscription.paused_reason is None
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
         await run_poll_cycle(env.services, env.bot)
@@ -319,9 +319,9 @@ async def test_an_alert_that_keeps_failing_is_given_up_without_touching_the_watc
         await run_poll_cycle(env.services, env.bot)
         for _ in range(MAX_SEND_ATTEMPTS):
             await send_pending_alerts(env.services, env.bot)
-        counts = env.services.alerts.counts()
+        counts = await env.services.alerts.counts()
         assert (counts.pending, counts.failed, counts.sent) == (0, 1, 0)
-        assert env.services.subscriptions.count_for_user(1) == 1
+        assert await env.services.subscriptions.count_for_user(1) == 1
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -343,7 +343,7 @@ async def test_a_group_that_became_a_supergroup_gets_its_alert_there(tmp_path: P
         env.catalogue("xianyu").set_status(ITEM, ListingStatus.SOLD)
         await run_poll_cycle(env.services, env.bot)
         assert [s.chat_id for s in env.bot.sent] == [-1009]
-        assert env.services.subscriptions.for_user(1)[0].subscription.chat_id == -1009
+        assert (await env.services.subscriptions.for_user(1))[0].subscription.chat_id == -1009
 
 
 async def test_one_chat_gets_at_most_one_message_per_second(tmp_path: Path) -> None:
@@ -454,8 +454,8 @@ async def test_the_stalest_listings_are_checked_first(tmp_path: Path) -> None:
         rt = env.services.watching
         rt.credit["xianyu"] = -math.inf  # plan nothing this cycle...
         for listing_id, when in zip(ids, (30.0, 10.0, 20.0), strict=True):
-            rt.subscriptions.record_failure(f"xianyu:{listing_id}", "transient", when)
-        order = [w.listing_id for w in rt.subscriptions.stalest("xianyu", 3)]
+            await rt.subscriptions.record_failure(f"xianyu:{listing_id}", "transient", when)
+        order = [w.listing_id for w in await rt.subscriptions.stalest("xianyu", 3)]
         assert order == [ids[1], ids[2], ids[0]]
 
 
@@ -480,7 +480,7 @@ async def test_a_failed_check_loses_nothing_and_is_retried(tmp_path: Path) -> No
         env.set_price("xianyu", ITEM, "4000")
         report = await run_poll_cycle(env.services, env.bot)
         assert report.errors == 1 and env.bot.sent == []
-        listing = env.services.subscriptions.listing(f"xianyu:{ITEM}")
+        listing = await env.services.subscriptions.listing(f"xianyu:{ITEM}")
         assert listing is not None and listing.last_error == "transient" and listing.errors == 1
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
@@ -565,6 +565,6 @@ async def test_a_broken_subscription_costs_no_other_listing_its_check(tmp_path: 
         report = await run_poll_cycle(env.services, env.bot)
         assert (report.checks, report.errors) == (1, 1)
         assert [s.chat_id for s in env.bot.sent] == [2]
-        listing = env.services.subscriptions.listing(f"xianyu:{ITEM}")
+        listing = await env.services.subscriptions.listing(f"xianyu:{ITEM}")
         assert listing is not None and listing.price == D("5000")  # rolled back
         assert listing.last_error == "internal"  # and moved behind the others

@@ -59,7 +59,7 @@ def subs(database: Database) -> SubscriptionStore:
     return SubscriptionStore(database)
 
 
-def watch(
+async def watch(
     subs: SubscriptionStore,
     user_id: int,
     listing: Listing | None = None,
@@ -69,7 +69,7 @@ def watch(
 ) -> tuple[Subscription, bool]:
     listing = listing or make_listing()
     base = None if rule == "target" else listing.price
-    return subs.subscribe(
+    return await subs.subscribe(
         user_id=user_id,
         chat_id=user_id,
         listing=listing,
@@ -116,8 +116,8 @@ def test_reopening_the_file_applies_no_migration_twice(tmp_path: Path, clock: Fa
     again.close()
 
 
-def test_watching_stores_the_listing_the_rule_and_the_base(subs: SubscriptionStore) -> None:
-    sub, created = watch(subs, 1, rule="percent", value=D("5"))
+async def test_watching_stores_the_listing_the_rule_and_the_base(subs: SubscriptionStore) -> None:
+    sub, created = await watch(subs, 1, rule="percent", value=D("5"))
     assert created
     assert (sub.rule, sub.rule_value, sub.watched_price, sub.base_price, sub.base_status) == (
         "percent",
@@ -126,40 +126,42 @@ def test_watching_stores_the_listing_the_rule_and_the_base(subs: SubscriptionSto
         D("100"),
         "on_sale",
     )
-    listing = subs.listing(sub.ref_key)
+    listing = await subs.listing(sub.ref_key)
     assert listing is not None and listing.price == D("100") and listing.last_checked_at is None
-    assert [p.price for p in subs.history(sub.ref_key)] == [D("100")]
+    assert [p.price for p in await subs.history(sub.ref_key)] == [D("100")]
 
 
-def test_watching_again_changes_the_rule_instead_of_duplicating(subs: SubscriptionStore) -> None:
-    first, _ = watch(subs, 1)
-    second, created = watch(subs, 1, rule="target", value=D("80"))
+async def test_watching_again_changes_the_rule_instead_of_duplicating(
+    subs: SubscriptionStore,
+) -> None:
+    first, _ = await watch(subs, 1)
+    second, created = await watch(subs, 1, rule="target", value=D("80"))
     assert not created and second.id == first.id
     assert second.rule == "target" and second.base_price is None
-    assert subs.count_for_user(1) == 1
+    assert await subs.count_for_user(1) == 1
 
 
-def test_the_cap_refuses_a_new_watch_but_not_a_rule_change(subs: SubscriptionStore) -> None:
-    watch(subs, 1, make_listing("712345678901"), limit=2)
-    watch(subs, 1, make_listing("712345678902"), limit=2)
+async def test_the_cap_refuses_a_new_watch_but_not_a_rule_change(subs: SubscriptionStore) -> None:
+    await watch(subs, 1, make_listing("712345678901"), limit=2)
+    await watch(subs, 1, make_listing("712345678902"), limit=2)
     with pytest.raises(WatchLimitReached):
-        watch(subs, 1, make_listing("712345678903"), limit=2)
-    watch(subs, 1, make_listing("712345678902"), rule="percent", value=D("3"), limit=2)
-    assert subs.count_for_user(1) == 2
-    assert subs.listing("xianyu:712345678903") is None  # the refused watch left nothing
+        await watch(subs, 1, make_listing("712345678903"), limit=2)
+    await watch(subs, 1, make_listing("712345678902"), rule="percent", value=D("3"), limit=2)
+    assert await subs.count_for_user(1) == 2
+    assert await subs.listing("xianyu:712345678903") is None  # the refused watch left nothing
 
 
-def test_a_check_records_alerts_and_bases_atomically(
+async def test_a_check_records_alerts_and_bases_atomically(
     subs: SubscriptionStore, database: Database, clock: FakeClock
 ) -> None:
-    a, _ = watch(subs, 1)
-    _b, _ = watch(subs, 2)
-    result = subs.record_check(
+    a, _ = await watch(subs, 1)
+    _b, _ = await watch(subs, 2)
+    result = await subs.record_check(
         a.ref_key, make_listing(price="90"), "on_sale", clock.time(), drop_to("90")
     )
     assert result.alerts_created == 2
-    assert subs.get(a.id).base_price == D("90")  # type: ignore[union-attr]
-    pending = AlertStore(database).pending()
+    assert (await subs.get(a.id)).base_price == D("90")  # type: ignore[union-attr]
+    pending = await AlertStore(database).pending()
     assert {(p.user_id, p.old_price, p.new_price, p.lowest_price) for p in pending} == {
         (1, D("100"), D("90"), D("90")),
         (2, D("100"), D("90"), D("90")),
@@ -167,11 +169,11 @@ def test_a_check_records_alerts_and_bases_atomically(
     assert result.listing.last_checked_at == clock.time()
 
 
-def test_a_crash_inside_a_check_leaves_nothing_half_written(
+async def test_a_crash_inside_a_check_leaves_nothing_half_written(
     subs: SubscriptionStore, database: Database, clock: FakeClock
 ) -> None:
-    a, _ = watch(subs, 1)
-    watch(subs, 2)
+    a, _ = await watch(subs, 1)
+    await watch(subs, 2)
     calls = []
 
     def crash_on_second(sub: Subscription) -> Decision:
@@ -181,18 +183,18 @@ def test_a_crash_inside_a_check_leaves_nothing_half_written(
         return drop_to("90")(sub)
 
     with pytest.raises(RuntimeError):
-        subs.record_check(
+        await subs.record_check(
             a.ref_key, make_listing(price="90"), "on_sale", clock.time(), crash_on_second
         )
-    assert AlertStore(database).pending() == []
-    assert subs.get(a.id).base_price == D("100")  # type: ignore[union-attr]
-    assert subs.listing(a.ref_key).price == D("100")  # type: ignore[union-attr]
+    assert await AlertStore(database).pending() == []
+    assert (await subs.get(a.id)).base_price == D("100")  # type: ignore[union-attr]
+    assert (await subs.listing(a.ref_key)).price == D("100")  # type: ignore[union-attr]
 
 
-def test_an_alert_key_is_recorded_only_once(
+async def test_an_alert_key_is_recorded_only_once(
     subs: SubscriptionStore, database: Database, clock: FakeClock
 ) -> None:
-    a, _ = watch(subs, 1)
+    a, _ = await watch(subs, 1)
 
     def same_change(sub: Subscription) -> Decision:  # as a stale second evaluation would
         return Decision(
@@ -202,16 +204,20 @@ def test_an_alert_key_is_recorded_only_once(
             ),
         )
 
-    first = subs.record_check(a.ref_key, make_listing(price="90"), "on_sale", 1.0, same_change)
-    second = subs.record_check(a.ref_key, make_listing(price="90"), "on_sale", 2.0, same_change)
+    first = await subs.record_check(
+        a.ref_key, make_listing(price="90"), "on_sale", 1.0, same_change
+    )
+    second = await subs.record_check(
+        a.ref_key, make_listing(price="90"), "on_sale", 2.0, same_change
+    )
     assert (first.alerts_created, second.alerts_created, second.duplicates) == (1, 0, 1)
-    assert len(AlertStore(database).pending()) == 1
+    assert len(await AlertStore(database).pending()) == 1
 
 
-def test_history_keeps_one_row_per_stretch_of_equal_observations(
+async def test_history_keeps_one_row_per_stretch_of_equal_observations(
     subs: SubscriptionStore, clock: FakeClock
 ) -> None:
-    a, _ = watch(subs, 1)
+    a, _ = await watch(subs, 1)
     keep = drop_to("0")
     for price, status in [
         ("100", "on_sale"),
@@ -222,8 +228,8 @@ def test_history_keeps_one_row_per_stretch_of_equal_observations(
     ]:
         clock.advance(300)
         listing = make_listing(price=price, status=ListingStatus(status))
-        subs.record_check(a.ref_key, listing, status, clock.time(), keep)
-    history = subs.history(a.ref_key)
+        await subs.record_check(a.ref_key, listing, status, clock.time(), keep)
+    history = await subs.history(a.ref_key)
     assert [(p.price, p.status, p.observations) for p in history] == [
         (D("100"), "on_sale", 3),
         (D("90"), "on_sale", 1),
@@ -232,80 +238,88 @@ def test_history_keeps_one_row_per_stretch_of_equal_observations(
     assert history[0].last_observed_at - history[0].first_observed_at == 600
 
 
-def test_lowest_price_only_counts_on_sale_prices(subs: SubscriptionStore) -> None:
-    a, _ = watch(subs, 1)
+async def test_lowest_price_only_counts_on_sale_prices(subs: SubscriptionStore) -> None:
+    a, _ = await watch(subs, 1)
     keep = drop_to("0")
-    subs.record_check(
+    await subs.record_check(
         a.ref_key, make_listing(price="50", status=ListingStatus.SOLD), "sold", 1.0, keep
     )
-    subs.record_check(a.ref_key, make_listing(price="95"), "on_sale", 2.0, keep)
-    assert subs.listing(a.ref_key).lowest_price == D("95")  # type: ignore[union-attr]
+    await subs.record_check(a.ref_key, make_listing(price="95"), "on_sale", 2.0, keep)
+    assert (await subs.listing(a.ref_key)).lowest_price == D("95")  # type: ignore[union-attr]
 
 
-def test_a_removed_listing_keeps_its_last_price(subs: SubscriptionStore) -> None:
-    a, _ = watch(subs, 1)
-    subs.record_check(a.ref_key, None, "taken_down", 1.0, drop_to("0"))
-    listing = subs.listing(a.ref_key)
+async def test_a_removed_listing_keeps_its_last_price(subs: SubscriptionStore) -> None:
+    a, _ = await watch(subs, 1)
+    await subs.record_check(a.ref_key, None, "taken_down", 1.0, drop_to("0"))
+    listing = await subs.listing(a.ref_key)
     assert listing is not None and (listing.status, listing.price) == ("taken_down", D("100"))
 
 
-def test_only_the_owner_can_unsubscribe(subs: SubscriptionStore) -> None:
-    a, _ = watch(subs, 1)
-    assert subs.unsubscribe(a.id, 2) is None
-    assert subs.get(a.id) is not None
-    assert subs.owned(a.id, 2) is None and subs.owned(a.id, 1) is not None
-    assert subs.unsubscribe(a.id, 1) is not None
-    assert subs.get(a.id) is None
-    assert subs.listing(a.ref_key) is None  # nobody watches it: snapshot and history go
+async def test_only_the_owner_can_unsubscribe(subs: SubscriptionStore) -> None:
+    a, _ = await watch(subs, 1)
+    assert await subs.unsubscribe(a.id, 2) is None
+    assert await subs.get(a.id) is not None
+    assert await subs.owned(a.id, 2) is None and await subs.owned(a.id, 1) is not None
+    assert await subs.unsubscribe(a.id, 1) is not None
+    assert await subs.get(a.id) is None
+    assert await subs.listing(a.ref_key) is None  # nobody watches it: snapshot and history go
 
 
-def test_a_listing_stays_while_someone_else_watches_it(subs: SubscriptionStore) -> None:
-    a, _ = watch(subs, 1)
-    watch(subs, 2)
-    subs.unsubscribe(a.id, 1)
-    assert subs.listing(a.ref_key) is not None and subs.history(a.ref_key)
+async def test_a_listing_stays_while_someone_else_watches_it(subs: SubscriptionStore) -> None:
+    a, _ = await watch(subs, 1)
+    await watch(subs, 2)
+    await subs.unsubscribe(a.id, 1)
+    assert await subs.listing(a.ref_key) is not None and await subs.history(a.ref_key)
 
 
-def test_delete_user_removes_their_subscriptions_and_alerts_only(
+async def test_delete_user_removes_their_subscriptions_and_alerts_only(
     subs: SubscriptionStore, database: Database
 ) -> None:
-    a, _ = watch(subs, 1)
-    watch(subs, 1, make_listing("712345678999"))
-    watch(subs, 2)
-    subs.record_check(a.ref_key, make_listing(price="90"), "on_sale", 1.0, drop_to("90"))
-    assert subs.delete_user(1) == (2, 1)
-    assert subs.count_for_user(1) == 0 and subs.count_for_user(2) == 1
-    assert [p.user_id for p in AlertStore(database).pending()] == [2]
-    assert subs.listing("xianyu:712345678999") is None
+    a, _ = await watch(subs, 1)
+    await watch(subs, 1, make_listing("712345678999"))
+    await watch(subs, 2)
+    await subs.record_check(a.ref_key, make_listing(price="90"), "on_sale", 1.0, drop_to("90"))
+    assert await subs.delete_user(1) == (2, 1)
+    assert await subs.count_for_user(1) == 0 and await subs.count_for_user(2) == 1
+    assert [p.user_id for p in await AlertStore(database).pending()] == [2]
+    assert await subs.listing("xianyu:712345678999") is None
 
 
-def test_paused_chats_are_not_polled_until_they_come_back(subs: SubscriptionStore) -> None:
-    watch(subs, 1)
-    assert subs.watched_counts() == {"xianyu": 1}
-    assert subs.pause_chat(1, "blocked") == 1
-    assert subs.watched_counts() == {}
-    assert subs.stalest("xianyu", 10) == []
-    assert subs.resume_chat(1) == 1
-    assert [entry.ref_key for entry in subs.stalest("xianyu", 10)] == ["xianyu:712345678901"]
+async def test_paused_chats_are_not_polled_until_they_come_back(subs: SubscriptionStore) -> None:
+    await watch(subs, 1)
+    assert await subs.watched_counts() == {"xianyu": 1}
+    assert await subs.pause_chat(1, "blocked") == 1
+    assert await subs.watched_counts() == {}
+    assert await subs.stalest("xianyu", 10) == []
+    assert await subs.resume_chat(1) == 1
+    assert [entry.ref_key for entry in await subs.stalest("xianyu", 10)] == ["xianyu:712345678901"]
 
 
-def test_stalest_puts_never_checked_first_then_the_least_recent(subs: SubscriptionStore) -> None:
+async def test_stalest_puts_never_checked_first_then_the_least_recent(
+    subs: SubscriptionStore,
+) -> None:
     for n in range(4):
-        watch(subs, 1, make_listing(f"71234567890{n}"))
+        await watch(subs, 1, make_listing(f"71234567890{n}"))
     keep = drop_to("0")
-    subs.record_check("xianyu:712345678902", make_listing("712345678902"), "on_sale", 20.0, keep)
-    subs.record_check("xianyu:712345678900", make_listing("712345678900"), "on_sale", 10.0, keep)
-    subs.record_failure("xianyu:712345678903", "transient", 30.0)
-    order = [entry.listing_id for entry in subs.stalest("xianyu", 10)]
+    await subs.record_check(
+        "xianyu:712345678902", make_listing("712345678902"), "on_sale", 20.0, keep
+    )
+    await subs.record_check(
+        "xianyu:712345678900", make_listing("712345678900"), "on_sale", 10.0, keep
+    )
+    await subs.record_failure("xianyu:712345678903", "transient", 30.0)
+    order = [entry.listing_id for entry in await subs.stalest("xianyu", 10)]
     assert order == ["712345678901", "712345678900", "712345678902", "712345678903"]
-    assert len(subs.stalest("xianyu", 2)) == 2
+    assert len(await subs.stalest("xianyu", 2)) == 2
 
 
-def test_users_list_is_numbered_in_watch_order(subs: SubscriptionStore, clock: FakeClock) -> None:
+async def test_users_list_is_numbered_in_watch_order(
+    subs: SubscriptionStore, clock: FakeClock
+) -> None:
     for n in (3, 1, 2):
         clock.advance(1)
-        watch(subs, 1, make_listing(f"71234567890{n}"))
-    entries = subs.for_user(1)
+        await watch(subs, 1, make_listing(f"71234567890{n}"))
+    entries = await subs.for_user(1)
     assert [(e.number, e.listing.listing_id) for e in entries] == [
         (1, "712345678903"),
         (2, "712345678901"),
@@ -313,41 +327,45 @@ def test_users_list_is_numbered_in_watch_order(subs: SubscriptionStore, clock: F
     ]
 
 
-def test_alert_delivery_states(subs: SubscriptionStore, database: Database) -> None:
-    a, _ = watch(subs, 1)
-    watch(subs, 2)
-    subs.record_check(a.ref_key, make_listing(price="90"), "on_sale", 1.0, drop_to("90"))
+async def test_alert_delivery_states(subs: SubscriptionStore, database: Database) -> None:
+    a, _ = await watch(subs, 1)
+    await watch(subs, 2)
+    await subs.record_check(a.ref_key, make_listing(price="90"), "on_sale", 1.0, drop_to("90"))
     alerts = AlertStore(database)
-    first, second = alerts.pending()
-    assert alerts.mark_sent(first.id) and not alerts.mark_sent(first.id)
-    assert alerts.note_attempt(second.id, "TimedOut") == 1
-    assert [p.id for p in alerts.pending()] == [second.id]
-    alerts.mark_failed(second.id, "bad_request")
-    assert alerts.pending() == []
-    counts = alerts.counts()
+    first, second = await alerts.pending()
+    assert await alerts.mark_sent(first.id) and not await alerts.mark_sent(first.id)
+    assert await alerts.note_attempt(second.id, "TimedOut") == 1
+    assert [p.id for p in await alerts.pending()] == [second.id]
+    await alerts.mark_failed(second.id, "bad_request")
+    assert await alerts.pending() == []
+    counts = await alerts.counts()
     assert (counts.sent, counts.failed, counts.pending) == (1, 1, 0)
 
 
-def test_linked_account_is_stored_masked_when_shown_and_deleted(database: Database) -> None:
+async def test_linked_account_is_stored_masked_when_shown_and_deleted(database: Database) -> None:
     accounts = AccountStore(database)
-    linked = accounts.link(7, "17895896", name="ken", phone="13988888888", email="ken@anjuke.com")
+    linked = await accounts.link(
+        7, "17895896", name="ken", phone="13988888888", email="ken@anjuke.com"
+    )
     assert "13988888888" not in repr(linked) and "ken@anjuke.com" not in repr(linked)
-    got = accounts.get(7)
+    got = await accounts.get(7)
     assert got is not None and got.phone == "13988888888" and got.anjuke_user_id == "17895896"
-    accounts.link(7, "17895001", email="xiaoming@example.com", registered_by_bot=True)
-    got = accounts.get(7)
+    await accounts.link(7, "17895001", email="xiaoming@example.com", registered_by_bot=True)
+    got = await accounts.get(7)
     assert got is not None and got.phone is None and got.registered_by_bot
-    assert accounts.delete(7) and accounts.get(7) is None and not accounts.delete(7)
+    assert (
+        await accounts.delete(7) and await accounts.get(7) is None and not await accounts.delete(7)
+    )
 
 
-def test_personal_data_lives_only_in_the_linked_accounts_table(
+async def test_personal_data_lives_only_in_the_linked_accounts_table(
     database: Database, subs: SubscriptionStore
 ) -> None:
-    AccountStore(database).link(
+    await AccountStore(database).link(
         1, "17895896", name="ken", phone="13988888888", email="ken@anjuke.com"
     )
     UserStore(database).touch(1, "en")
-    watch(subs, 1)
+    await watch(subs, 1)
     conn = sqlite3.connect(str(database.path))
     for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'"):
         if table == "linked_accounts":

@@ -301,7 +301,7 @@ async def test_a_watch_that_asks_first_keeps_its_rule_through_the_answer(
     assert "5%" in started.visible
     (listing,) = await w.say(ann, "/watches")
     assert "1. " in listing.visible and "5%" in listing.visible and "2. " not in listing.visible
-    assert w.services.subscriptions.counts().active == 1
+    assert (await w.services.subscriptions.counts()).active == 1
 
     # a Beike code: platform, then city, then the watch with a target price
     code = "101127449675"
@@ -315,14 +315,14 @@ async def test_a_watch_that_asks_first_keeps_its_rule_through_the_answer(
     card, started = (await w.emulator.wait_for_messages(ann.id, before + 2))[before:]
     assert "Beike" in card.visible
     assert "200" in started.visible
-    assert w.services.subscriptions.counts().active == 2
+    assert (await w.services.subscriptions.counts()).active == 2
 
     # a plain question answered later, with no /watch behind it, watches nothing
     question, *_ = await w.say(ann, ITEM)
     before = len(w.messages(ann.id))
     await w.press(ann, question, button(question, "k|xianyu|"))
     (card,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
-    assert w.services.subscriptions.counts().active == 2
+    assert (await w.services.subscriptions.counts()).active == 2
 
 
 async def test_bad_watch_input_gets_a_short_reply_and_changes_nothing(bot_world: BotWorld) -> None:
@@ -349,7 +349,7 @@ async def test_bad_watch_input_gets_a_short_reply_and_changes_nothing(bot_world:
         ann = w.person(161 + i // 4)
         (reply,) = await w.say(ann, text)
         assert expected in (reply.raw_text or ""), text
-        assert w.services.subscriptions.count_for_user(ann.id) == 0
+        assert await w.services.subscriptions.count_for_user(ann.id) == 0
 
 
 async def test_the_watch_cap_is_kept(tmp_path: Path) -> None:
@@ -364,7 +364,7 @@ async def test_the_watch_cap_is_kept(tmp_path: Path) -> None:
         (card,) = await w.say(ann, SOFA_LINK)
         answer = await w.press(ann, card, button(card, "w|"))
         assert answer is not None and "already watch 2" in answer
-        assert w.services.subscriptions.count_for_user(ann.id) == 2
+        assert await w.services.subscriptions.count_for_user(ann.id) == 2
 
 
 async def test_forged_callbacks_cannot_touch_someone_elses_watch(bot_world: BotWorld) -> None:
@@ -379,7 +379,7 @@ async def test_forged_callbacks_cannot_touch_someone_elses_watch(bot_world: BotW
     for prefix in ("u|", "h|"):
         answer = await w.press(mallory, alert, button(alert, prefix))
         assert answer is not None and "isn't yours" in answer
-    assert w.services.subscriptions.count_for_user(ann.id) == 1
+    assert await w.services.subscriptions.count_for_user(ann.id) == 1
     assert len(w.messages(ann.id)) == sent_before  # no chart went anywhere
     assert w.messages(mallory.id) == []
 
@@ -438,7 +438,7 @@ async def test_a_user_who_blocked_the_bot_is_paused_and_resumes_on_return(
     await w.poll()
     assert len(w.alerts_to(ann.id)) == 1
     assert w.alerts_to(bob.id) == []
-    (entry,) = w.services.subscriptions.for_user(bob.id)
+    (entry,) = await w.services.subscriptions.for_user(bob.id)
     assert entry.subscription.paused_reason == "blocked"
     w.set_price(ITEM, "3000")
     await w.poll()
@@ -478,7 +478,7 @@ async def test_a_burst_of_alerts_within_telegrams_limits_arrives_complete_and_on
         w.set_price(ITEM, "5000")
         listing = await w.services.gateway.listing(ListingRef("xianyu", ITEM))
         for person in people:  # what /watch stores, without 60 chat round trips
-            w.services.subscriptions.subscribe(
+            await w.services.subscriptions.subscribe(
                 user_id=person.id,
                 chat_id=person.id,
                 listing=listing,
@@ -502,7 +502,7 @@ async def test_a_bad_request_from_telegram_pauses_nobody(bot_world: BotWorld) ->
     w.emulator.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
     await w.poll()
     assert w.alerts_to(ann.id) == []
-    (entry,) = w.services.subscriptions.for_user(ann.id)
+    (entry,) = await w.services.subscriptions.for_user(ann.id)
     assert entry.subscription.paused_reason is None
     w.set_price(ITEM, "3000")
     await w.poll()
@@ -614,7 +614,7 @@ async def test_link_refuses_bad_input_and_group_chats(bot_world: BotWorld) -> No
     group = w.emulator.group_chat(-100500, "Flat hunters")
     (reply,) = await w.say(ann, "/link 13988888888", chat=group)
     assert "private chat" in reply.visible
-    assert w.services.accounts.get(ann.id) is None
+    assert await w.services.accounts.get(ann.id) is None
 
 
 # -- /forget -----------------------------------------------------------------------------------------
@@ -655,7 +655,7 @@ async def test_forget_asks_then_deletes_everything_about_the_user(bot_world: Bot
     ).fetchone()
     conn.close()
     assert sofa == 0  # only ann watched it
-    assert w.services.subscriptions.count_for_user(bob.id) == 1
+    assert await w.services.subscriptions.count_for_user(bob.id) == 1
 
 
 async def test_forget_can_be_declined(bot_world: BotWorld) -> None:
@@ -667,7 +667,7 @@ async def test_forget_can_be_declined(bot_world: BotWorld) -> None:
     await w.press(ann, question, button(question, "fn|"))
     (reply,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
     assert "Nothing was deleted" in reply.visible
-    assert w.services.subscriptions.count_for_user(ann.id) == 1
+    assert await w.services.subscriptions.count_for_user(ann.id) == 1
 
 
 # -- /stats -----------------------------------------------------------------------------------------

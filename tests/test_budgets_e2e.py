@@ -12,7 +12,6 @@ from pathlib import Path
 from clients.clock import china_day
 from sandbox.botapi import SentMessage
 from sandbox.core import Fault
-from storage.quota import QuotaStore
 from tests.test_alerts_e2e import ADMIN, ITEM_LINK, BotWorld, world
 
 PERSONAL = {"xianyu_tier": "personal", "aihuishou_tier": "test"}
@@ -170,7 +169,7 @@ async def test_a_nearly_spent_platform_day_serves_kept_answers_to_everyone(
         user = w.person(310, "zh-hans")
         await w.say(user, ITEM_LINK)
         w.clock.advance(3 * 3600)
-        QuotaStore(w.services.database).add("xianyu", china_day(w.clock), 96)  # 4 left
+        w.services.gateway.quota_store.add("xianyu", china_day(w.clock), 96)  # 4 left
         before = xianyu_calls(w)
         (kept,) = await w.say(w.person(311, "zh-hans"), ITEM_LINK)
         assert "这是 3 小时 0 分钟前的结果" in kept.visible

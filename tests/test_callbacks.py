@@ -128,7 +128,7 @@ async def test_forged_button_answers_expired_and_reaches_no_platform_or_storage(
     with caplog.at_level(logging.WARNING):
         assert await press_forged(bot_env, data) == EXPIRED
     assert upstream_calls(bot_env) == calls
-    assert bot_env.services.users.get(1001).default_city is None  # c|999999 stored nothing
+    assert (await bot_env.services.users.get(1001)).default_city is None  # c|999999 stored nothing
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 

@@ -24,14 +24,16 @@ async def test_a_watch_in_a_group_never_moves_the_private_watch(bot_env: BotEnv)
     await bot_env.say(user, f"/watch {ITEM_LINK} 5%")
     await bot_env.say(user, f"/watch {ITEM_LINK}", chat=group)
     subs = bot_env.services.subscriptions
-    chats = sorted((e.subscription.chat_id, e.subscription.rule) for e in subs.for_user(user.id))
+    chats = sorted(
+        (e.subscription.chat_id, e.subscription.rule) for e in await subs.for_user(user.id)
+    )
     assert chats == [(-100601, "any_drop"), (6001, "percent")]  # two watches, rules kept
     # in the group, /watches lists the group's watch only; /unwatch 1 there removes it only
     [listing] = await bot_env.say(user, "/watches", chat=group)
     assert listing.visible.count("iPhone") == 1
     await bot_env.say(user, "/unwatch 1", chat=group)
     [(private_chat, rule)] = [
-        (e.subscription.chat_id, e.subscription.rule) for e in subs.for_user(user.id)
+        (e.subscription.chat_id, e.subscription.rule) for e in await subs.for_user(user.id)
     ]
     assert (private_chat, rule) == (6001, "percent")
 
@@ -68,7 +70,7 @@ async def test_personal_data_commands_in_a_group_answer_with_a_private_button_on
     assert answer.visible == t("zh", "private_only")
     assert [b.get("url") for b in answer.buttons] == [deep_link(bot_env, payload)]
     assert "13988888888" not in answer.visible
-    assert bot_env.services.accounts.get(user.id) is None
+    assert await bot_env.services.accounts.get(user.id) is None
     [private] = await bot_env.say(user, f"/start {payload}")
     if private_answer is not None:
         assert private.raw_text == t("zh", private_answer)

@@ -54,7 +54,7 @@ async def test_forget_user_deletes_that_user_s_conversations_in_every_chat(datab
     store = persistence(database)
     for key in ((7, 7), (-100, 7), (-100, 9)):
         await store.update_conversation("quote", key, 0)
-    assert store.store.forget_user(7) == 2
+    assert await store.store.forget_user(7) == 2
     assert await store.get_conversations("quote") == {(-100, 9): 0}
 
 

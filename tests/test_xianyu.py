@@ -123,6 +123,29 @@ def test_item_in_the_seed_shape_is_parsed() -> None:
 
 
 @pytest.mark.parametrize(
+    ("item_imgs", "photos"),
+    [
+        # the seed: "item_imgs 商品多图 URL 列表"; Taobao's TOP API wraps the list
+        (["https://img.alicdn.com/b.jpg"], ("https://img.alicdn.com/b.jpg",)),
+        (
+            {"item_img": [{"url": "https://img.alicdn.com/b.jpg"}]},
+            ("https://img.alicdn.com/b.jpg",),
+        ),
+        # hypothesis found `true` crashing the card; no list is no photos
+        (True, ()),
+        ("https://img.alicdn.com/b.jpg", ()),
+        (7, ()),
+        ({"item_img": "x"}, ()),
+    ],
+)
+def test_photos_are_read_from_every_plausible_item_imgs_shape(
+    item_imgs: object, photos: tuple[str, ...]
+) -> None:
+    listing = parse_item({"title": "iPhone 14", "item_imgs": item_imgs}, "698765432109876543")
+    assert listing.photos == photos
+
+
+@pytest.mark.parametrize(
     ("grade", "chinese"),
     [
         ("new", "全新"),

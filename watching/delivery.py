@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -70,16 +71,18 @@ async def deliver_pending(rt: AlertRuntime, send: AlertSend) -> DeliveryReport:
     """
     report = DeliveryReport()
     async with rt.delivery_lock:
+        await _mark_sent_late(rt)
         delivery = _Delivery(rt, send, report)
         after = 0
         while True:
-            batch = rt.alerts.pending(after, DELIVERY_BATCH)
+            batch = await rt.alerts.pending(after, DELIVERY_BATCH)
             if not batch:
                 break
             after = batch[-1].id
             by_chat: dict[int, list[PendingAlert]] = defaultdict(list)
             for alert in batch:
-                by_chat[alert.chat_id].append(alert)
+                if alert.id not in rt.sent_unmarked:
+                    by_chat[alert.chat_id].append(alert)
             await asyncio.gather(*(delivery.send_chat(alerts) for alerts in by_chat.values()))
     if report.sent or report.failed or report.blocked:
         log.info(
@@ -90,6 +93,16 @@ async def deliver_pending(rt: AlertRuntime, send: AlertSend) -> DeliveryReport:
             report.retried,
         )
     return report
+
+
+async def _mark_sent_late(rt: AlertRuntime) -> None:
+    """Mark the alerts sent whose mark the database refused last time (never resent)."""
+    for alert_id in sorted(rt.sent_unmarked):
+        try:
+            await rt.alerts.mark_sent(alert_id)
+        except sqlite3.OperationalError:
+            return  # still locked: the next delivery tries again
+        rt.sent_unmarked.discard(alert_id)
 
 
 class _Delivery:
@@ -127,38 +140,46 @@ class _Delivery:
                 self.report.rate_limited += 1
                 waits += 1
                 if waits > MAX_RETRY_AFTER_WAITS:
-                    self._retry_later(alert, "retry_after")
+                    await self._retry_later(alert, "retry_after")
                     return
                 await self.clock.sleep(result.wait)
                 continue
             if result.outcome == Outcome.MOVED and result.new_chat_id is not None:
                 # the group became a supergroup: its watches move with it, then try again
-                self.rt.subscriptions.move_chat(chat_id, result.new_chat_id)
+                await self.rt.subscriptions.move_chat(chat_id, result.new_chat_id)
                 chat_id = result.new_chat_id
                 continue
             break
         if result.outcome == Outcome.SENT:
-            self.rt.alerts.mark_sent(alert.id)
-            self.report.sent += 1
+            await self._mark_sent(alert)
         elif result.outcome == Outcome.BLOCKED:
-            self._blocked(chat_id)
+            await self._blocked(chat_id)
         elif result.outcome == Outcome.REFUSED:
             # our own bug or a chat that is gone: nobody's subscriptions are touched for it
-            self.rt.alerts.mark_failed(alert.id, result.detail)
+            await self.rt.alerts.mark_failed(alert.id, result.detail)
             self.report.failed += 1
         else:
-            self._retry_later(alert, result.detail)
+            await self._retry_later(alert, result.detail)
 
-    def _retry_later(self, alert: PendingAlert, error: str) -> None:
-        if self.rt.alerts.note_attempt(alert.id, error) >= MAX_SEND_ATTEMPTS:
-            self.rt.alerts.mark_failed(alert.id, f"gave up: {error}")
+    async def _mark_sent(self, alert: PendingAlert) -> None:
+        self.report.sent += 1
+        try:
+            await self.rt.alerts.mark_sent(alert.id)
+        except sqlite3.OperationalError as exc:
+            # Telegram has it: remembered, so it is never sent twice
+            log.warning("alert %d sent, its mark waits for the database: %s", alert.id, exc)
+            self.rt.sent_unmarked.add(alert.id)
+
+    async def _retry_later(self, alert: PendingAlert, error: str) -> None:
+        if await self.rt.alerts.note_attempt(alert.id, error) >= MAX_SEND_ATTEMPTS:
+            await self.rt.alerts.mark_failed(alert.id, f"gave up: {error}")
             self.report.failed += 1
         else:
             self.report.retried += 1
 
-    def _blocked(self, chat_id: int) -> None:
+    async def _blocked(self, chat_id: int) -> None:
         self.blocked.add(chat_id)
-        paused = self.rt.subscriptions.pause_chat(chat_id, BLOCKED)
-        dropped = self.rt.alerts.fail_pending_for_chat(chat_id, BLOCKED)
+        paused = await self.rt.subscriptions.pause_chat(chat_id, BLOCKED)
+        dropped = await self.rt.alerts.fail_pending_for_chat(chat_id, BLOCKED)
         self.report.blocked += dropped
         log.info("a chat blocked the bot: %d subscriptions paused", paused)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import sqlite3
 from dataclasses import dataclass, field, replace
 
 from clients.clock import Clock, seconds_left_in_day
@@ -90,6 +91,9 @@ class AlertRuntime:
     credit: dict[str, float] = field(default_factory=dict)
     last_cycle: CycleReport | None = None
     delivery_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: alerts Telegram took whose "sent" mark the database refused (locked): never sent
+    #: again by this process, marked by the next delivery
+    sent_unmarked: set[int] = field(default_factory=set)
     cycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -207,7 +211,7 @@ async def _cycle(rt: AlertRuntime, now: float) -> CycleReport:
     started = rt.clock.monotonic()
     interval = rt.interval
     seconds_left = seconds_left_in_day(now)
-    counts = rt.subscriptions.watched_counts()
+    counts = await rt.subscriptions.watched_counts()
 
     jobs = []
     for platform, watched in sorted(counts.items()):
@@ -244,7 +248,7 @@ async def _check_platform(
     rt: AlertRuntime, plan: PlatformPlan
 ) -> tuple[PlatformPlan, int, int, int]:
     """Check the planned listings of one platform; (plan with outcome, quota errors, alerts, dups)."""
-    listings = rt.subscriptions.stalest(plan.platform, plan.planned)
+    listings = await rt.subscriptions.stalest(plan.platform, plan.planned)
     semaphore = asyncio.Semaphore(CHECK_CONCURRENCY)
     stop: list[str] = []
     tally = {"checked": 0, "errors": 0, "quota": 0, "alerts": 0, "dups": 0, "calls": 0}
@@ -255,10 +259,15 @@ async def _check_platform(
                 return
             try:
                 outcome = await check_listing(rt, listing)
+            except sqlite3.OperationalError as exc:
+                # the file is locked or full: nothing was recorded, so the listing stays
+                # due and the next round checks it again; this round stops here
+                log.warning("alert check of %s not recorded: %s", listing.ref_key, exc)
+                outcome = CheckOutcome(error="database", stop="database")
             except Exception:  # a bug in one check must not cost every other listing its turn
                 log.exception("alert check of %s failed", listing.ref_key)
                 # counted as checked, so a listing that always fails cannot take every turn
-                rt.subscriptions.record_failure(listing.ref_key, "internal", rt.clock.time())
+                await rt.subscriptions.record_failure(listing.ref_key, "internal", rt.clock.time())
                 outcome = CheckOutcome(error="internal")
         tally["calls"] += outcome.calls
         if outcome.stop:
@@ -304,13 +313,13 @@ async def check_listing(rt: AlertRuntime, listing: WatchedListing) -> CheckOutco
         return CheckOutcome(calls=0, error=exc.kind, stop="unavailable")
     except PlatformError as exc:
         log.info("%s: alert check failed (%s)", ref.platform, exc.kind)
-        rt.subscriptions.record_failure(listing.ref_key, exc.kind, rt.clock.time())
+        await rt.subscriptions.record_failure(listing.ref_key, exc.kind, rt.clock.time())
         return CheckOutcome(error=exc.kind)
     else:
         status = fetched.status
     seen = Observation(fetched.price if fetched else listing.price, status)
     try:
-        result = rt.subscriptions.record_check(
+        result = await rt.subscriptions.record_check(
             listing.ref_key,
             fetched,
             status.value,

@@ -131,6 +131,7 @@ TEXTS: dict[str, str] = {
     "error_account_exists": "{platform}: that account already exists.",
     "error_error": "{platform} failed. Try again later.",
     "error_internal": "Sorry, something went wrong on my side. Please try again.",
+    "error_storage_busy": "Sorry, my storage is busy right now, so that was not saved. Please try again in a minute.",
     "error_storage_full": "Sorry, my storage is full, so nothing could be saved. The operator has been told; please try again later.",
     # -- price alerts: /watch, /watches, /unwatch, alert messages (handlers/watches.py, alerts.py)
     "watch_usage": (

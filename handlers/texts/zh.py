@@ -123,6 +123,7 @@ TEXTS: dict[str, str] = {
     "error_account_exists": "{platform}：该账号已存在。",
     "error_error": "{platform}出错了，请稍后再试。",
     "error_internal": "抱歉，我这边出了点问题，请重试。",
+    "error_storage_busy": "抱歉，存储正忙，刚才的操作没有保存。请过一分钟再试。",
     "error_storage_full": "抱歉，我的存储空间已满，刚才的操作未能保存。已通知管理员，请稍后再试。",
     # -- 降价提醒：/watch、/watches、/unwatch、提醒消息
     "watch_usage": (
