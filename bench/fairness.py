@@ -38,6 +38,7 @@ import random
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -247,7 +248,11 @@ class Trace:
         self.ordinary = {user.id for user in people}
         self.turned_away.clear()
         self.since = self.emulator.clock.monotonic()
-        print(f"{name}: {len(asyncio.all_tasks())} tasks pending at the start", file=sys.stderr)
+        tasks = Counter(task.get_coro().__qualname__ for task in asyncio.all_tasks())
+        print(
+            f"{name}: {tasks.total()} tasks pending at the start, most: {tasks.most_common(3)}",
+            file=sys.stderr,
+        )
 
     def end(self) -> None:
         ordinary = [u for u in self.turned_away if u in self.ordinary]
