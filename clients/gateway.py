@@ -460,6 +460,9 @@ class Gateway:
             d["quota_left_chat"] = p.quota.left(Priority.CHAT)
             d["quota_left_background"] = p.quota.left(Priority.BACKGROUND)
             d["breaker"] = p.breaker.state
+            if self.budgets is not None:
+                d["budget_per_user"] = self.budgets.limit(name)
+                d["users_at_budget"] = self.budgets.users_spent(name)
             out[name] = d
         return out
 

@@ -45,6 +45,13 @@ class BudgetStore:
             self._used[key] -= 1
             self._behind.changed(key)
 
+    def users_at(self, budget: str, day: str, limit: int) -> int:
+        return sum(
+            1
+            for (_, b, d), used in self._used.items()
+            if b == budget and d == day and used >= limit
+        )
+
     def _write(self, db: sqlite_utils.Database, keys: set[BudgetKey]) -> None:
         with transaction(db):
             db.conn.executemany(

@@ -312,3 +312,14 @@ async def test_a_call_that_never_left_is_given_back(tmp_path: Path) -> None:
         (reply,) = await w.say(user, links(w, 1, 812_000_000_000)[0])
         assert "temporarily unavailable" in reply.visible
         assert w.services.gateway.budget_left(323, "xianyu") == BUDGET - 5  # given back
+
+
+async def test_stats_show_each_users_budget_and_who_spent_it(tmp_path: Path) -> None:
+    async with world(tmp_path, **PERSONAL) as w, w.running():
+        (before,) = await w.say(w.person(ADMIN), "/stats")
+        assert f"per user {BUDGET}, 0 at it" in before.visible
+        await spend_budget(w, 305, 830_000_000_000)
+        await w.say(w.person(306), links(w, 1, 840_000_000_000)[0])  # one call: not spent
+        (after,) = await w.say(w.person(ADMIN), "/stats")
+        [xianyu] = [line for line in after.visible.splitlines() if line.startswith("xianyu:")]
+        assert f"per user {BUDGET}, 1 at it" in xianyu
