@@ -204,6 +204,10 @@ async def test_the_watch_cap_follows_the_quota(tmp_path: Path) -> None:
         assert "at least 30 times a day" in reply.visible
         (reply,) = await w.say(user, f"/watch {BEIKE_LINK}")  # another platform's quota
         assert "Watching" in reply.visible
+        (listing,) = await w.say(user, "/watches")
+        assert "Your watches (3 of 50)" in listing.visible
+        assert "Xianyu: 2 of 2 (this bot's plan checks no more often)" in listing.visible
+        assert "Beike:" not in listing.visible  # its plan sets no lower cap
 
 
 async def test_a_call_joined_in_flight_is_free_for_the_one_who_joins(tmp_path: Path) -> None:
