@@ -33,6 +33,10 @@ class BudgetLedger(Protocol):
 
     def give_back(self, user_id: int, budget: str, day: str) -> None: ...
 
+    def users_at(self, budget: str, day: str, limit: int) -> int:
+        """How many users have spent `limit` or more of `budget` on `day`."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class BudgetPolicy:
@@ -80,6 +84,10 @@ class UserBudgets:
             return None
         used = self.ledger.used(user_id, budget, china_day(self.clock))
         return max(0, self.limit(budget) - used)
+
+    def users_spent(self, budget: str) -> int:
+        """How many users have spent all of `budget` today (for the operators' /stats)."""
+        return self.ledger.users_at(budget, china_day(self.clock), self.limit(budget))
 
     def resets_in(self) -> float:
         """Seconds until the platform day ends and every budget is whole again."""

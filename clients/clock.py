@@ -62,9 +62,10 @@ class FakeClock:
         await asyncio.sleep(0)
 
 
-def china_day(clock: Clock) -> str:
+def china_day(clock: Clock, *, days_ago: int = 0) -> str:
     """The platform day (UTC+8) as `YYYY-MM-DD`; daily quotas reset when it changes."""
-    return datetime.fromtimestamp(clock.time(), CHINA_TZ).strftime("%Y-%m-%d")
+    day = datetime.fromtimestamp(clock.time(), CHINA_TZ) - timedelta(days=days_ago)
+    return day.strftime("%Y-%m-%d")
 
 
 def seconds_left_in_day(now: float) -> float:

@@ -412,21 +412,34 @@ class Gateway:
             platform, key, resolve, lambda: self._hold(user_id, SHORT_LINKS, platform)
         )
 
-    async def anjuke_user(self, account: str, account_type: str) -> AnjukeUser:
-        """Look an account up; personal data, so never cached."""
+    async def anjuke_user(
+        self, account: str, account_type: str, *, user_id: int | None = None
+    ) -> AnjukeUser:
+        """Look an account up; personal data, so never cached. Paid from `user_id`'s budget."""
         client = self.client_of(AnjukeOpenClient)
-        return await self._upstream(
-            client.platform,
-            lambda: client.get_info(account, account_type),
-            Priority.CHAT,
-            retry=True,
+        return await self._paid(
+            lambda hold: self._upstream(
+                client.platform,
+                lambda: client.get_info(account, account_type),
+                Priority.CHAT,
+                retry=True,
+                hold=hold,
+            ),
+            self._hold(user_id, client.platform, client.platform),
         )
 
-    async def anjuke_register(self, **fields: str | None) -> str:
+    async def anjuke_register(self, *, user_id: int | None = None, **fields: str | None) -> str:
         """Create an account. Not retried: a retry after a lost answer could register twice."""
         client = self.client_of(AnjukeOpenClient)
-        return await self._upstream(
-            client.platform, lambda: client.register(**fields), Priority.CHAT, retry=False
+        return await self._paid(
+            lambda hold: self._upstream(
+                client.platform,
+                lambda: client.register(**fields),
+                Priority.CHAT,
+                retry=False,
+                hold=hold,
+            ),
+            self._hold(user_id, client.platform, client.platform),
         )
 
     def quota_left(self, platform: str, priority: Priority = Priority.BACKGROUND) -> int | None:
@@ -460,6 +473,9 @@ class Gateway:
             d["quota_left_chat"] = p.quota.left(Priority.CHAT)
             d["quota_left_background"] = p.quota.left(Priority.BACKGROUND)
             d["breaker"] = p.breaker.state
+            if self.budgets is not None:
+                d["budget_per_user"] = self.budgets.limit(name)
+                d["users_at_budget"] = self.budgets.users_spent(name)
             out[name] = d
         return out
 

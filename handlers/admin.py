@@ -28,7 +28,8 @@ async def stats_text(s: Services) -> str:
         f"Distinct listings watched: {subs.listings}",
         f"Alerts: {alerts.sent} sent, {alerts.pending} pending, {alerts.failed} given up",
         "",
-        "<b>Platforms</b> (quota used / per day · left for chat · left for polling · cache hits)",
+        "<b>Platforms</b> (quota used / per day · left for chat · left for polling · cache hits"
+        " · each user's daily budget, users who spent it today)",
     ]
     hits = misses = 0
     for platform, d in sorted(s.gateway.stats().items()):
@@ -41,6 +42,11 @@ async def stats_text(s: Services) -> str:
             f"{html.escape(platform)}: {d['quota_used']} / {_n(d['quota_per_day'])} · "
             f"{_n(d['quota_left_chat'])} · {_n(d['quota_left_background'])} · "
             f"{_rate(d['cache_hits'], d['cache_misses'])}"
+            + (
+                f" · per user {d['budget_per_user']}, {d['users_at_budget']} at it"
+                if "budget_per_user" in d
+                else ""
+            )
             + (f" · breaker {d['breaker']}" if d["breaker"] != "closed" else "")
             + (f" · errors {_errors(d['errors'])}" if d["errors"] else "")
         )

@@ -23,6 +23,8 @@ import html
 import logging
 import re
 import unicodedata
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -369,6 +371,16 @@ def watch_line(entry: WatchEntry, now: float, lang: str) -> str:
     return line
 
 
+def platform_caps_text(s: Services, entries: list[WatchEntry], lang: str) -> Iterator[str]:
+    """A line for each platform watched whose tier allows fewer watches than the bot's cap."""
+    watched = Counter(entry.listing.platform for entry in entries)
+    for platform, count in sorted(watched.items()):
+        cap = platform_watch_cap(s, platform)
+        if cap < s.settings.max_watches_per_user:
+            name = html.escape(platform_name(platform, lang))
+            yield "\n" + t(lang, "watches_platform_cap", platform=name, count=count, limit=cap)
+
+
 async def chat_watches(update: Update, s: Services, user_id: int) -> list[WatchEntry]:
     """The watches /watches lists and /unwatch numbers: in private all of the user's, in a
     group only those made in that group (alerts go there anyway)."""
@@ -394,6 +406,7 @@ async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     now = s.clock.time()
     header = t(lang, "watches_header", count=len(entries), limit=s.settings.max_watches_per_user)
+    header += "".join(platform_caps_text(s, entries, lang))
     chunks: list[tuple[list[str], list[WatchEntry]]] = [([header], [])]
     size = len(header)
     for entry in entries:

@@ -42,7 +42,7 @@ Checks that mirror Telegram (so a bug shows up here before it shows up in produc
   (an album counts each item): 30 messages per second in total (sliding one-second
   window); a private chat is a token bucket of 1 message per second with a burst of 3
   (Telegram tolerates short bursts in private chats); a group or supergroup gets 20
-  messages in any 60 seconds. Excess answers 429 "Too Many Requests: retry after N" with
+  messages in any 60 seconds (`group_window`, for tests that scale the minute down). Excess answers 429 "Too Many Requests: retry after N" with
   `parameters.retry_after` = N whole seconds until the request would pass.
   Time comes from `clock.monotonic()`; long-poll waits are real time (PTB waits in real
   time too).
@@ -602,8 +602,9 @@ def _bad_request(reason: str) -> ApiError:
 class _SendLimits:
     """The three limits of CONTRACT 4.2; see the module docstring for the exact rules."""
 
-    def __init__(self, clock: Clock) -> None:
+    def __init__(self, clock: Clock, group_window: float = 60.0) -> None:
         self._clock = clock
+        self._group_window = group_window
         self._all: deque[float] = deque()
         self._private: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
         self._groups: dict[int, deque[float]] = defaultdict(deque)
@@ -624,11 +625,11 @@ class _SendLimits:
                 waits.append((count - tokens) / PRIVATE_PER_SECOND)
         else:
             window = self._groups[chat.id]
-            while window and window[0] <= now - 60.0:
+            while window and window[0] <= now - self._group_window:
                 window.popleft()
             excess = len(window) + count - GROUP_PER_MINUTE
             if excess > 0:
-                waits.append(window[min(excess, len(window)) - 1] + 60.0 - now)
+                waits.append(window[min(excess, len(window)) - 1] + self._group_window - now)
         if waits:
             retry_after = max(1, math.ceil(max(waits) - 1e-9))
             raise ApiError(
@@ -766,6 +767,7 @@ class BotApiEmulator:
         bot_first_name: str = "Sandbox Bot",
         clock: Clock | None = None,
         enforce_limits: bool = False,
+        group_window: float = 60.0,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -807,7 +809,7 @@ class BotApiEmulator:
         #: every 429 answered, as (chat id or None, retry_after): limits kept and faults
         self.flood_answers: list[tuple[int | None, int]] = []
 
-        self._limits = _SendLimits(self.clock)
+        self._limits = _SendLimits(self.clock, group_window)
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._incoming: dict[tuple[int, int], dict[str, Any]] = {}
         self._by_id: dict[tuple[int, int], SentMessage] = {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
+from clients.clock import china_day
 from storage.database import Database, transaction
 
 BudgetKey = tuple[int, str, str]  # user id, budget, platform day
@@ -17,6 +18,11 @@ BudgetKey = tuple[int, str, str]  # user id, budget, platform day
 class BudgetStore:
     def __init__(self, database: Database) -> None:
         self.database = database
+        # only today's counts mean anything (a day's budget is whole again the next day):
+        # older days are dropped at start, so neither the file nor memory grows for ever
+        yesterday = china_day(database.clock, days_ago=1)
+        with transaction(database.db):
+            database.db.execute("DELETE FROM user_budget_usage WHERE day < ?", [yesterday])
         self._used: dict[BudgetKey, int] = {
             (int(user_id), budget, day): int(used)
             for user_id, budget, day, used in database.db.execute(
@@ -44,6 +50,13 @@ class BudgetStore:
         if self._used.get(key, 0) > 0:
             self._used[key] -= 1
             self._behind.changed(key)
+
+    def users_at(self, budget: str, day: str, limit: int) -> int:
+        return sum(
+            1
+            for (_, b, d), used in self._used.items()
+            if b == budget and d == day and used >= limit
+        )
 
     def _write(self, db: sqlite_utils.Database, keys: set[BudgetKey]) -> None:
         with transaction(db):

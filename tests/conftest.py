@@ -87,11 +87,13 @@ ROOMY_FLOOD_BURST = 1000
 
 
 def unpaced() -> FloodSafeRateLimiter:
-    """The bot's limiter without the one-a-second pace per private chat. This emulator
-    does not enforce Telegram's limits, so the pace would only make every test wait a
-    second per reply; the pace itself is tested against an emulator that enforces them
-    (tests/test_rate_limiter.py, bench/fairness.py)."""
-    return FloodSafeRateLimiter(private_burst=1000, private_per_second=1000.0)
+    """The bot's limiter without the pace per chat (one a second in private, 18 a minute in
+    groups). This emulator does not enforce Telegram's limits, so the pace would only make
+    every test wait a second per reply; the pace itself is tested against an emulator that
+    enforces them (tests/test_rate_limiter.py, bench/fairness.py)."""
+    return FloodSafeRateLimiter(
+        private_burst=1000, private_per_second=1000.0, group_burst=1000, group_period=1.0
+    )
 
 
 async def start_bot(application: Any, settings: Settings) -> None:

@@ -6,7 +6,10 @@ import pytest
 
 from bot.config import SettingsError, load_settings
 from clients.budget import BudgetPolicy
+from clients.clock import FakeClock
 from clients.gateway import CHAT_RESERVE
+from storage.budgets import BudgetStore
+from storage.database import Database
 from watching.poller import daily_checks_per_listing, watch_cap
 
 
@@ -103,3 +106,24 @@ def test_a_bad_budget_setting_is_named(
     clean_env.setenv(name, value)
     with pytest.raises(SettingsError, match=rf"^{name}"):
         load_settings(require_token=False)
+
+
+def test_a_restart_keeps_todays_spend_and_drops_older_days(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    clock = FakeClock(start=1_767_240_000.0)  # 2026-01-01 12:00 Beijing time
+    database = Database(tmp_path / "bot.sqlite3", clock)
+    database.db["user_budget_usage"].insert_all(
+        [
+            {"user_id": 1, "budget": "xianyu", "day": "2026-01-01", "used": 3},
+            {"user_id": 1, "budget": "xianyu", "day": "2025-12-31", "used": 6},
+            {"user_id": 1, "budget": "xianyu", "day": "2025-12-30", "used": 6},
+            {"user_id": 2, "budget": "anjuke", "day": "2025-06-01", "used": 9},
+        ]
+    )
+    store = BudgetStore(database)
+    try:
+        assert store.used(1, "xianyu", "2026-01-01") == 3
+        assert store.used(1, "xianyu", "2025-12-31") == 6  # yesterday stays: clocks drift
+        days = [row["day"] for row in database.db["user_budget_usage"].rows]
+        assert sorted(days) == ["2025-12-31", "2026-01-01"]
+    finally:
+        database.close()

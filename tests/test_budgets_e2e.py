@@ -204,6 +204,10 @@ async def test_the_watch_cap_follows_the_quota(tmp_path: Path) -> None:
         assert "at least 30 times a day" in reply.visible
         (reply,) = await w.say(user, f"/watch {BEIKE_LINK}")  # another platform's quota
         assert "Watching" in reply.visible
+        (listing,) = await w.say(user, "/watches")
+        assert "Your watches (3 of 50)" in listing.visible
+        assert "Xianyu: 2 of 2 (this bot's plan checks no more often)" in listing.visible
+        assert "Beike:" not in listing.visible  # its plan sets no lower cap
 
 
 async def test_a_call_joined_in_flight_is_free_for_the_one_who_joins(tmp_path: Path) -> None:
@@ -312,3 +316,30 @@ async def test_a_call_that_never_left_is_given_back(tmp_path: Path) -> None:
         (reply,) = await w.say(user, links(w, 1, 812_000_000_000)[0])
         assert "temporarily unavailable" in reply.visible
         assert w.services.gateway.budget_left(323, "xianyu") == BUDGET - 5  # given back
+
+
+async def test_stats_show_each_users_budget_and_who_spent_it(tmp_path: Path) -> None:
+    async with world(tmp_path, **PERSONAL) as w, w.running():
+        (before,) = await w.say(w.person(ADMIN), "/stats")
+        assert f"per user {BUDGET}, 0 at it" in before.visible
+        await spend_budget(w, 305, 830_000_000_000)
+        await w.say(w.person(306), links(w, 1, 840_000_000_000)[0])  # one call: not spent
+        (after,) = await w.say(w.person(ADMIN), "/stats")
+        [xianyu] = [line for line in after.visible.splitlines() if line.startswith("xianyu:")]
+        assert f"per user {BUDGET}, 1 at it" in xianyu
+
+
+async def test_link_lookups_are_paid_from_the_users_budget(tmp_path: Path) -> None:
+    # the Anjuke open API sets no daily number: USER_DAILY_UNMETERED calls a user a day
+    async with world(tmp_path, user_daily_unmetered=2) as w, w.running():
+        ann = w.person(317)
+        (first,) = await w.say(ann, "/link 139 8888 8888")
+        assert "Linked Anjuke account 17895896" in first.visible
+        (second,) = await w.say(ann, "/link Lily@Example.com")
+        assert "17895002" in second.visible
+        calls = w.sandbox.state.counters["anjuke_open"].calls
+        (refusal,) = await w.say(ann, "/link 17895001")
+        assert "all 2 of your" in refusal.visible and "0 left" in refusal.visible
+        assert w.sandbox.state.counters["anjuke_open"].calls == calls  # never went upstream
+        (other,) = await w.say(w.person(318), "/link 17895001")  # another user is untouched
+        assert "17895001" in other.visible

@@ -161,3 +161,35 @@ async def test_flood_answers_on_many_chats_or_without_a_chat_pause_everyone(pace
     assert emulator.flood_answers[-1] == (None, 1)
     assert not limiter._retry_after_event.is_set()
     await me
+
+
+# -- groups: 20 in any minute, tested with the minute scaled down to 1.5 s ------------------
+
+SCALED_MINUTE = 1.5
+
+
+async def send_to_a_group(limiter: FloodSafeRateLimiter, count: int) -> BotApiEmulator:
+    async with BotApiEmulator(
+        token=TOKEN, enforce_limits=True, group_window=SCALED_MINUTE
+    ) as emulator:
+        group = emulator.group_chat(-100700, "flat hunters", supergroup=True)
+        bot: ExtBot[None] = ExtBot(TOKEN, base_url=f"{emulator.base_url}/bot", rate_limiter=limiter)
+        async with bot:
+            await asyncio.gather(*(bot.send_message(group.id, f"card {n}") for n in range(count)))
+        assert len(emulator.sent[group.id]) == count
+        return emulator
+
+
+async def test_a_group_is_paced_so_no_minute_holds_more_than_twenty() -> None:
+    limiter = FloodSafeRateLimiter(group_period=SCALED_MINUTE)
+    emulator = await send_to_a_group(limiter, 30)
+    assert emulator.flood_answers == []  # the emulator answers 429 to a 21st in any window
+
+
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
+async def test_a_bucket_of_twenty_a_minute_draws_flood_answers_in_a_group() -> None:
+    """Why the group burst is 9: the stock pace (a bucket of 20 refilled over the minute)
+    lets 40 through in the first minute, and Telegram counts any minute."""
+    stock_pace = FloodSafeRateLimiter(group_burst=20, group_period=SCALED_MINUTE)
+    emulator = await send_to_a_group(stock_pace, 30)
+    assert emulator.flood_answers != []

@@ -162,6 +162,7 @@ TEXTS: dict[str, str] = {
     "watch_button_already": "You already watch this listing ({rule}).",
     "watches_empty": "You watch nothing yet. Send <code>/watch &lt;link&gt;</code> or press 🔔 on a card.",
     "watches_header": "🔔 <b>Your watches</b> ({count} of {limit})",
+    "watches_platform_cap": "{platform}: {count} of {limit} (this bot's plan checks no more often)",
     "watches_line": "{number}. <b>{title}</b>\n    {price} · {rule} · {checked}",
     "watches_paused": "⏸ paused: you had blocked me",
     "watches_footer": "Stop one with <code>/unwatch &lt;number&gt;</code> or a button below.",

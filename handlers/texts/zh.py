@@ -147,6 +147,7 @@ TEXTS: dict[str, str] = {
     "watch_button_already": "你已经在关注这个了（{rule}）。",
     "watches_empty": "你还没有关注任何房源或商品。发送 <code>/watch &lt;链接&gt;</code> 或点卡片上的 🔔。",
     "watches_header": "🔔 <b>我的关注</b>（{count}/{limit}）",
+    "watches_platform_cap": "{platform}：{count}/{limit}（受本机器人的套餐所限）",
     "watches_line": "{number}. <b>{title}</b>\n    {price} · {rule} · {checked}",
     "watches_paused": "⏸ 已暂停：你曾屏蔽本机器人",
     "watches_footer": "发送 <code>/unwatch &lt;编号&gt;</code> 或点下方按钮取消关注。",
