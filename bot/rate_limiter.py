@@ -112,6 +112,9 @@ class FloodSafeRateLimiter(AIORateLimiter):
             )
         max_retries = rate_limit_args or self._max_retries
         chat = chat_key(data.get("chat_id"))
+        # Telegram counts each item of an album as a message of its own
+        media = data.get("media") if endpoint == "sendMediaGroup" else None
+        messages = max(1, len(media)) if isinstance(media, list | tuple) else 1
         for attempt in range(max_retries + 1):
             await self._chat_pause_over(chat)
             try:
@@ -122,6 +125,7 @@ class FloodSafeRateLimiter(AIORateLimiter):
                     callback=callback,
                     args=args,
                     kwargs=kwargs,
+                    messages=messages,
                 )
             except RetryAfter as exc:
                 if attempt == max_retries:
@@ -182,6 +186,7 @@ class FloodSafeRateLimiter(AIORateLimiter):
         callback: Send,
         args: Any,
         kwargs: dict[str, Any],
+        messages: int = 1,
     ) -> bool | JSONDict | list[JSONDict]:
         if allow_paid_broadcast:  # Telegram's paid lane has limits of its own
             return await super()._run_request(
@@ -189,13 +194,21 @@ class FloodSafeRateLimiter(AIORateLimiter):
             )
         while True:
             await self._retry_after_event.wait()
-            base = self._base_limiter if chat and self._base_limiter else contextlib.nullcontext()
             paced = self._chat_limiter(group) if group is not False else None
-            async with paced or contextlib.nullcontext(), base:
-                if self._retry_after_event.is_set():
-                    return await callback(*args, **kwargs)
-            # a pause began while this request queued for its token: the token is spent
-            # unused (it cannot be given back) and the request queues again after the pause
+            limiters = [lim for lim in (paced, self._base_limiter if chat else None) if lim]
+            # an album goes when its chat could take a burst, and its other items are paid
+            # for after it is sent: the chat's next messages wait for them
+            upfront = [min(messages, int(lim.max_rate)) for lim in limiters]
+            for limiter, amount in zip(limiters, upfront, strict=True):
+                await limiter.acquire(amount)
+            if self._retry_after_event.is_set():
+                result = await callback(*args, **kwargs)
+                for limiter, amount in zip(limiters, upfront, strict=True):
+                    for _ in range(messages - amount):
+                        await limiter.acquire()
+                return result
+            # a pause began while this request queued for its tokens: they are spent
+            # unused (they cannot be given back) and the request queues again after the pause
 
 
 def chat_key(chat_id: object) -> int | str | None:

@@ -41,7 +41,8 @@ Checks that mirror Telegram (so a bug shows up here before it shows up in produc
 - Limits (only with `enforce_limits=True`; CONTRACT 4.2), counted per delivered message
   (an album counts each item): 30 messages per second in total (sliding one-second
   window); a private chat is a token bucket of 1 message per second with a burst of 3
-  (Telegram tolerates short bursts in private chats); a group or supergroup gets 20
+  (Telegram tolerates short bursts in private chats; an album bigger than the burst is
+  taken on a full bucket and leaves it owing the rest, so the chat's next messages wait); a group or supergroup gets 20
   messages in any 60 seconds (`group_window`, for tests that scale the minute down). Excess answers 429 "Too Many Requests: retry after N" with
   `parameters.retry_after` = N whole seconds until the request would pass.
   Time comes from `clock.monotonic()`; long-poll waits are real time (PTB waits in real
@@ -621,8 +622,10 @@ class _SendLimits:
         if chat.type == "private":
             tokens, at = self._private.get(chat.id, (float(PRIVATE_BURST), now))
             tokens = min(float(PRIVATE_BURST), tokens + (now - at) * PRIVATE_PER_SECOND)
-            if tokens < count:
-                waits.append((count - tokens) / PRIVATE_PER_SECOND)
+            # an album bigger than the burst goes on a full bucket and leaves it in debt
+            need = min(count, PRIVATE_BURST)
+            if tokens < need:
+                waits.append((need - tokens) / PRIVATE_PER_SECOND)
         else:
             window = self._groups[chat.id]
             while window and window[0] <= now - self._group_window:

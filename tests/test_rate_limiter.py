@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
+from telegram import InputMediaPhoto
 from telegram.error import RetryAfter
 from telegram.ext import AIORateLimiter, ExtBot
 
@@ -161,6 +162,18 @@ async def test_flood_answers_on_many_chats_or_without_a_chat_pause_everyone(pace
     assert emulator.flood_answers[-1] == (None, 1)
     assert not limiter._retry_after_event.is_set()
     await me
+
+
+async def test_an_albums_photos_count_as_messages_of_their_own(paced_bot) -> None:  # type: ignore[no-untyped-def]
+    """Telegram counts each photo of an album: a card's photo album and the next card in
+    a private chat must not draw a flood answer."""
+    bot, emulator, _ = paced_bot
+    chat = emulator.private_chat(emulator.user(520))
+    album = [InputMediaPhoto(f"https://img.example.test/{n}.jpg") for n in range(4)]
+    await bot.send_media_group(chat.id, album)
+    await bot.send_message(chat.id, "the next card")
+    assert emulator.flood_answers == []
+    assert len(emulator.sent[chat.id]) == 5
 
 
 # -- groups: 20 in any minute, tested with the minute scaled down to 1.5 s ------------------
