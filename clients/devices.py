@@ -81,7 +81,9 @@ _NETWORK_GENERATIONS = frozenset({2, 3, 4, 5})
 STORAGE_CHOICES = ("16GB", "32GB", "64GB", "128GB", "256GB", "512GB", "1TB")
 RAM_CHOICES = ("4GB", "6GB", "8GB", "12GB", "16GB", "32GB")
 #: words that make a different model when they follow a model's name (iPhone 12 mini)
-_VARIANT_WORDS = ("pro", "max", "plus", "mini", "ultra", "lite", "fold", "flip", "neo", "rs")
+_VARIANT_WORDS = ("pro", "max", "plus", "mini", "ultra", "lite", "fold", "flip", "neo", "rs", "pocket")
+#: one-letter variant codes that end a word (小米13u is a 小米 13 Ultra)
+_VARIANT_LETTERS = ("u",)
 
 
 # -- the catalogue ------------------------------------------------------------------------
@@ -131,6 +133,7 @@ _SUFFIXES = {
     "neo": " Neo",
     "turbo": " Turbo",
     "青春版": " 青春版",
+    "至臻版": " 至臻版",
 }
 #: generation words written in several ways (compact -> the platform's spelling)
 _GENERATION_WORDS = {"zfold": "Z Fold", "zflip": "Z Flip", "fold": "Z Fold", "flip": "Z Flip"}
@@ -175,30 +178,37 @@ class Series:
         return name, end
 
     def _generation_text(self, generation: str) -> str:
+        if "|" in generation:  # note9|5g: the network names the model (Note 9 5G)
+            return " ".join(self._generation_text(part) for part in generation.split("|"))
         if generation.startswith(_GENERATION_PREFIXES):
             for word, text in _GENERATION_WORDS.items():
                 if generation.startswith(word):
                     return text + generation[len(word) :]
         letters = _LETTERS.match(generation).group()  # type: ignore[union-attr]
         rest = generation[len(letters) :]
-        if len(letters) > 2:  # note13 -> Note 13, air -> Air
-            return " ".join(part for part in (letters.title(), rest) if part)
         tail = rest if self.lower_tail else rest.upper()
+        if len(letters) > 2:  # note13 -> Note 13, air -> Air, note11t -> Note 11T
+            return " ".join(part for part in (letters.title(), tail) if part)
         return letters.upper() + tail
+
+
+#: signs NFKC leaves alone that sellers write for ASCII ones (8➕256)
+_ASCII_FORMS = str.maketrans({"➕": "+", "✚": "+"})
 
 
 def matching_form(text: str) -> str:
     """Full-width to ASCII (NFKC) and lower case: the form every pattern here reads."""
-    return unicodedata.normalize("NFKC", text).lower()
+    return unicodedata.normalize("NFKC", text).translate(_ASCII_FORMS).lower()
 
 
 _SEPARATORS = r"[\s\-_()\[\]【】,，、·]+"
-_DIGIT_GAP = re.compile(rf"(?<=\d){_SEPARATORS}(?=\d)")
+_DIGIT_GAP = re.compile(rf"(?<=[\d+]){_SEPARATORS}(?=\d)")
 _GAP = re.compile(_SEPARATORS)
 
 
 def compact(normal: str) -> str:
-    """A normalised text without separators, except `|` where one stood between two digits."""
+    """A normalised text without separators, except `|` where one stood between two digits
+    or after a `+` (S8+ 128G: the `+` names the model, not a size)."""
     return _GAP.sub("", _DIGIT_GAP.sub("|", normal))
 
 
@@ -426,7 +436,7 @@ class Catalogue:
                 if longer not in self._global_aliases and longer in self._prefixes:
                     partial = tuple(self._models[n] for n in self._prefixes[longer])
                     continue
-                if flat.startswith(_VARIANT_WORDS, end):
+                if flat.startswith(_VARIANT_WORDS, end) or flat[end:tail] in _VARIANT_LETTERS:
                     # iphone12mini is not an iPhone 12: a variant the catalogue does not list
                     partial = models
                     continue
@@ -554,6 +564,11 @@ def _load(path: Path) -> Catalogue:
     return Catalogue(brands, models, [_series(row) for row in data.get("series", ())])
 
 
+def _suffix_guard(suffix: str) -> str:
+    # a bare + before a number joins sizes (iPhoneX+256g), it is no Plus
+    return r"(?!\d)" if suffix == "+" else ""
+
+
 def _series(row: dict) -> Series:
     if row["device_type"] not in DEVICE_TYPES:
         raise ValueError(f"series {row['name']}: unknown device type {row['device_type']}")
@@ -564,7 +579,7 @@ def _series(row: dict) -> Series:
         words=tuple(compact(matching_form(w)) for w in row["words"]),
         name=row["name"],
         generation=f"(?:{row['generation']})",
-        suffixes=_trie_regex(names, lambda suffix: ""),
+        suffixes=_trie_regex(names, _suffix_guard),
         suffix_names=names,
         lower_tail=row.get("lower_tail", False),
     )
@@ -731,6 +746,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "屏幕显示异常",
         [
             "坏点",
+            "黑点",
             "亮点(?![:：])",  # 亮点: (highlights) is not a bright spot
             *_each("绿白黑彩", "线"),
             "烧屏",
@@ -848,7 +864,8 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "works",
         NORMAL,
         [
-            r"功能(?:全部|都|均|使用|一切)?(?:正常|完好|ok|没问题|无问题)",
+            r"功能(?:全部|全|都|均|使用|一切)?(?:正常|完好|好(?!坏)|ok|没问题|无问题)",
+            r"使用(?:一切)?正常",
             r"一切(?:都)?(?:正常|完好|ok|没问题)",
             r"各项功能(?:全部|都|均)?(?:正常|完好)",
             r"所有功能(?:全部|都|均)?(?:正常|完好)",
@@ -921,7 +938,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
     _kw(
         "channel",
         "国行",
-        ["国行", "大陆行货", "行货", "国版", r"china version\b", r"mainland\b", r"cn version\b"],
+        ["国行", "大陆行货", "大陆版", "行货", "国版", r"china version\b", r"mainland\b", r"cn version\b"],
         ("和", "跟", "同", "像"),  # 和国行一样: a comparison
     ),
     _kw("channel", "港版", ["港版", "港行", "香港版?", r"hk\b", r"hong ?kong\b"]),
@@ -997,7 +1014,7 @@ _KEYWORD_RE, _KEYWORD_OF = _keyword_regex()
 _SPACES = re.compile(r"\s+")
 
 _RAM_AND_STORAGE = re.compile(
-    r"(?<![\d.])(\d{1,3}) ?(?:gb?)? ?(?:运行内存|运存|内存|ram)? ?(?:\+|(?<=g)/|(?<=gb)/) ?"
+    r"(?<![\d.])(\d{1,3}) ?(?:gb?)? ?(?:运行内存|运存|内存|ram)? ?(?:\+|\*|(?<=g)/|(?<=gb)/) ?"
     r"(\d{1,4}) ?(gb?|tb?)?(?![\d.])",
     re.ASCII,
 )
@@ -1008,7 +1025,8 @@ _BARE_STORAGE = re.compile(
 _RAM_WORDS = ("运存", "运行内存", "ram")
 _STORAGE_WORDS = ("存储", "rom", "硬盘", "ssd", "容量", "机身")
 _BATTERY = re.compile(
-    r"(?:电池(?:健康度?|效率|寿命|容量|最大容量)?|健康度|最大容量|\bbattery(?: health)?|\bbh)"
+    r"(?:电池(?:健康度?|效率|寿命|容量|最大容量)?|(?<!充)电(?=\d{2}(?![\dw]))|健康度|最大容量"
+    r"|\bbattery(?: health)?|\bbh)"
     r" ?(?:[:：]|是|为|还有|剩)? ?(\d{2,3}) ?%?"
     r"|(?<![\d.])(\d{2,3}) ?% ?(?:的)?(?:电池|健康|battery)",
     re.ASCII,
