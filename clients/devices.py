@@ -81,7 +81,19 @@ _NETWORK_GENERATIONS = frozenset({2, 3, 4, 5})
 STORAGE_CHOICES = ("16GB", "32GB", "64GB", "128GB", "256GB", "512GB", "1TB")
 RAM_CHOICES = ("4GB", "6GB", "8GB", "12GB", "16GB", "32GB")
 #: words that make a different model when they follow a model's name (iPhone 12 mini)
-_VARIANT_WORDS = ("pro", "max", "plus", "mini", "ultra", "lite", "fold", "flip", "neo", "rs", "pocket")
+_VARIANT_WORDS = (
+    "pro",
+    "max",
+    "plus",
+    "mini",
+    "ultra",
+    "lite",
+    "fold",
+    "flip",
+    "neo",
+    "rs",
+    "pocket",
+)
 #: one-letter variant codes that end a word (小米13u is a 小米 13 Ultra)
 _VARIANT_LETTERS = ("u",)
 
@@ -938,7 +950,16 @@ _KEYWORDS: tuple[_Keyword, ...] = (
     _kw(
         "channel",
         "国行",
-        ["国行", "大陆行货", "大陆版", "行货", "国版", r"china version\b", r"mainland\b", r"cn version\b"],
+        [
+            "国行",
+            "大陆行货",
+            "大陆版",
+            "行货",
+            "国版",
+            r"china version\b",
+            r"mainland\b",
+            r"cn version\b",
+        ],
         ("和", "跟", "同", "像"),  # 和国行一样: a comparison
     ),
     _kw("channel", "港版", ["港版", "港行", "香港版?", r"hk\b", r"hong ?kong\b"]),
