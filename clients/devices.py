@@ -275,8 +275,8 @@ def _model_guard(alias: str) -> str:
 
 
 def _short_guard(alias: str) -> str:
-    # bare numbers next to a brand: "苹果 14" yes, "苹果 128G" / "12+256" no
-    return r"(?![\d%+.]|成|新|g|t)" if alias[-1].isdigit() else ""
+    # bare numbers next to a brand: "苹果 14" yes, "苹果 128G" / "12+256" / "2025年12月" no
+    return r"(?![\d%+.]|成|新|g|t|年|月|日|号|寸|mm)" if alias[-1].isdigit() else ""
 
 
 def _word_guard(word: str) -> str:
@@ -648,7 +648,21 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "condition",
         "全新",
         [r"全新(?!电池|的电池|屏|\d+ ?mah)"],
-        ("换", "换了", "换过", "更换", "几乎", "接近", "近乎", "近", "基本", "不是"),
+        # and not what the accessories are (原装表带全新, 充电器都是原装全新)
+        (
+            "换",
+            "换了",
+            "换过",
+            "更换",
+            "几乎",
+            "接近",
+            "近乎",
+            "近",
+            "基本",
+            "不是",
+            "表带",
+            "都是原装",
+        ),
     ),
     _kw("condition", "全新", ["未拆封", "未激活", r"brand[ -]?new\b", r"sealed\b", r"unopened\b"]),
     _kw(
