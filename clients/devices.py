@@ -732,7 +732,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "wear",
         "九成新",
         [
-            *_each(("细微", "轻微", "轻微的", "细小"), r"(?:划痕|磕碰|使用痕迹|磨损)"),
+            *_each(("细微", "细微的", "轻微", "轻微的", "细小"), r"(?:划痕|磕碰|使用痕迹|磨损)"),
             r"minor scratch(?:es)?\b",
         ],
         _NEGATIONS,
@@ -773,6 +773,8 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         [
             "坏点",
             "黑点",
+            "白点",
+            "亮[斑班]",  # 亮班: the homophone sellers often type
             "亮点(?![:：])",  # 亮点: (highlights) is not a bright spot
             *_each("绿白黑彩", "线"),
             "烧屏",
@@ -1239,13 +1241,12 @@ def _read_sizes(normal: str) -> _Sizes:
             continue
         # The label next to the number decides: one right after it (2g内存+16g存储), then
         # the one before it (内存16G 存储512G), then one a little after.
-        after = _size_label_right_after(normal, m.end())
-        label = after if after in ("ram", "storage") else None
+        label = _size_label_right_after(normal, m.end())
         label = label or _size_label(normal[max(0, m.start() - 5) : m.start()])
         label = label or _size_label(normal[m.end() : m.end() + 5])
         if label is None and unit == "g" and number in _NETWORK_GENERATIONS:
             continue  # 全网通4G, 三网4g: the network, not a size
-        if label == "ram":
+        if label == "ram" and number <= RAM_GB_UP_TO:  # 运存8-128g: the 128 is no RAM
             sizes.add_ram(_ram_text(number))
         elif label != "storage" and number <= RAM_GB_UP_TO:
             unlabelled.append((number, unit))
@@ -1273,10 +1274,14 @@ def _small_storage(sizes: _Sizes, model: Model | None) -> None:
 
 
 def _size_label_right_after(normal: str, end: int) -> str | None:
-    """The label written right after a size, with no space (16g存储, 4g运存), or None."""
+    """The label written right after a size (16g存储, 4g运存, 8gb 内存), or None.
+
+    Only 内存 may stand after a space: in 内存16g 存储512g the 存储 names the 512g."""
     if normal.startswith(_RAM_WORDS, end):
         return "ram"
-    return "storage" if normal.startswith(_STORAGE_WORDS, end) else None
+    if normal.startswith(_STORAGE_WORDS, end):
+        return "storage"
+    return "size" if normal.startswith(("内存", " 内存"), end) else None
 
 
 def _size_label(window: str) -> str | None:
