@@ -73,7 +73,8 @@ ASK_ORDER = ("brand", "model", "storage", "ram", "condition", "function_status")
 _REPAIR_SEVERITY = {"无维修": 0, "更换过电池": 1, "更换过屏幕": 2, "主板维修": 3}
 
 RAM_SIZES = frozenset({2, 3, 4, 6, 8, 12, 16, 18, 24, 32, 36, 48, 64, 96, 128})
-STORAGE_SIZES = frozenset({16, 32, 64, 128, 256, 512, 1024, 2048, 4096})
+#: phone and tablet sizes, and the SSD sizes older laptops were sold with (120G固态)
+STORAGE_SIZES = frozenset({16, 32, 64, 120, 128, 180, 240, 256, 480, 500, 512, 1024, 2048, 4096})
 RAM_GB_UP_TO = 48
 #: "4G" without a label is the mobile network (2G-5G), not memory
 _NETWORK_GENERATIONS = frozenset({2, 3, 4, 5})
@@ -979,7 +980,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         ("和", "跟", "同", "像"),  # 和国行一样: a comparison
     ),
     _kw("channel", "港版", ["港版", "港行", "香港版?", r"hk\b", r"hong ?kong\b"]),
-    _kw("channel", "美版", ["美版", "美国版", r"us ?(?:version|版)", r"us model\b"]),
+    _kw("channel", "美版", ["美版(?!充电|插头)", "美国版", r"us ?(?:version|版)", r"us model\b"]),
     _kw(
         "channel",
         "官网",
@@ -1057,10 +1058,11 @@ _RAM_AND_STORAGE = re.compile(
 )
 _SIZE = re.compile(r"(?<![\d.+])(\d{1,4}) ?(gb?|tb?)(?![a-z])", re.ASCII)
 _BARE_STORAGE = re.compile(
-    r"(?<![\d.+%/])(64|128|256|512)(?![\d.%+/]| ?(?:元|块|rmb|yuan|mah|w\b|hz|成|新|分))", re.ASCII
+    r"(?<![\d.+%/])(64|128|256|512)(?![\d.%+/]| ?(?:元|块|rmb|yuan|mah|w\b|hz|bit|成|新|分))",
+    re.ASCII,
 )
 _RAM_WORDS = ("运存", "运行内存", "ram")
-_STORAGE_WORDS = ("存储", "rom", "硬盘", "ssd", "容量", "机身")
+_STORAGE_WORDS = ("存储", "rom", "硬盘", "固态", "ssd", "容量", "机身")
 _BATTERY = re.compile(
     r"(?:电池(?:健康度?|效率|寿命|容量|最大容量)?|(?<!充)电(?=\d{2}(?![\dw]))|健康度|最大容量"
     r"|\bbattery(?: health)?|\bbh)"
