@@ -750,7 +750,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             "卡贴",
             r"icloud lock(?:ed)?\b",
         ],
-        (*_NEGATIONS, "解", "无id", "无"),
+        (*_NEGATIONS, "解", "无id", "无", "无需插", "无需要插", "不需要插", "不用插"),
     ),
     # -- function status
     _kw(
@@ -968,7 +968,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "channel",
         "国行",
         [
-            "国行",
+            "国行(?!系统|rom)",  # 国行系统: a Chinese ROM flashed on, not where it was sold
             "大陆行货",
             "大陆版",
             "行货",
@@ -1361,7 +1361,7 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
                 ambiguous["model"] = tuple(m.model for m in offered)
 
     sizes = _read_sizes(normal)
-    if not sizes.storage and device_type in ("手机", "平板"):
+    if not sizes.storage and device_type != "笔记本":
         _small_storage(sizes, model)
     storage = _pick("storage", sizes.storage, model.storage if model else None, ambiguous)
     ram: str | None = None
