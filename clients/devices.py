@@ -779,6 +779,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             "亮点(?![:：])",  # 亮点: (highlights) is not a bright spot
             *_each("绿白黑彩", "线"),
             "烧屏",
+            "透图",  # 屏透图: an image burnt into the screen shows through
             "闪屏",
             "残影",
             "显示异常",
