@@ -791,7 +791,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             r"burn[ -]?in\b",
             r"screen (?:lines?|flicker(?:s|ing)?)\b",
         ],
-        (*_NEGATIONS, "或"),  # 无划痕或坏点
+        (*_NEGATIONS, "或", "没有老化", "没老化", "无老化"),  # 无划痕或坏点, 没有老化透图
     ),
     _kw(
         "fault",
@@ -924,12 +924,13 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             r"no repairs?\b",
             r"not repaired\b",
         ],
+        ("主板",),  # 主板无修 speaks of the board alone
     ),
     _kw(
         "repair",
         "更换过屏幕",
         [
-            r"换(?:过|了)?(?:外|内|国|原装|原|oled|软|硬)?屏",
+            r"换(?:过|了)?(?:外|内|国|原装|原|oled|软|硬)?(?:瑕疵)?屏",
             r"屏幕?(?:换过|更换过|更换成|是换的|非原装?|已换|是后换的|有维修|维修过|修过)",
             r"外屏(?:换过|更换过|是换的|非原装?|已换)",
             r"非原(?:装|厂)?屏",
