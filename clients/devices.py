@@ -74,7 +74,7 @@ _REPAIR_SEVERITY = {"无维修": 0, "更换过电池": 1, "更换过屏幕": 2, 
 
 RAM_SIZES = frozenset({2, 3, 4, 6, 8, 12, 16, 18, 24, 32, 36, 48, 64, 96, 128})
 #: phone and tablet sizes, and the SSD sizes older laptops were sold with (120G固态)
-STORAGE_SIZES = frozenset({16, 32, 64, 120, 128, 180, 240, 256, 480, 500, 512, 1024, 2048, 4096})
+STORAGE_SIZES = frozenset({8, 16, 32, 64, 120, 128, 180, 240, 256, 480, 500, 512, 1024, 2048, 4096})
 RAM_GB_UP_TO = 48
 #: "4G" without a label is the mobile network (2G-5G), not memory
 _NETWORK_GENERATIONS = frozenset({2, 3, 4, 5})
@@ -151,7 +151,9 @@ _SUFFIXES = {
 #: generation words written in several ways (compact -> the platform's spelling)
 _GENERATION_WORDS = {"zfold": "Z Fold", "zflip": "Z Flip", "fold": "Z Fold", "flip": "Z Flip"}
 #: what may not follow a generation number: more digits, a size, a grade, a price
-_GENERATION_END = re.compile(r"[\d%.]|\+\d|成|新|gb?(?![a-z])|tb?(?![a-z])|元|块|mah|hz", re.ASCII)
+_GENERATION_END = re.compile(
+    r"[\d%.]|\+\d|成|新|g(?:b|wi-?fi|wlan)?(?![a-z])|tb?(?![a-z])|元|块|mah|hz", re.ASCII
+)
 _GENERATION_PREFIXES = tuple(_GENERATION_WORDS)
 _LETTERS = re.compile(r"[a-z]*")
 #: shapes read so far, by name (bounded: the names a series can spell are few)
@@ -441,6 +443,9 @@ class Catalogue:
             if m.group()[-1].isalpha() and flat.startswith(("+", "加"), end):
                 partial = models  # mate70pro+ is not a Mate 70 Pro
                 continue
+            if m.group()[-1].isalpha() and _YEAR.match(flat, end):
+                partial = models  # x1carbon2018: a year names another generation
+                continue
             tail = end
             while tail < len(flat) and "a" <= flat[tail] <= "z":
                 tail += 1
@@ -528,6 +533,10 @@ class Catalogue:
             lambda word: f"(?P<{groups[word]}>{self._series[word].generation})",
             re.ASCII,
         )
+
+
+#: a model year right after a name (x1carbon|2018)
+_YEAR = re.compile(r"\|?20[0-3]\d")
 
 
 def _traded_for(flat: str, start: int) -> bool:
@@ -974,7 +983,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             "大陆行货",
             "大陆版",
             "行货",
-            "国版",
+            "(?<![泰韩美英德法日澳港台欧])国版",  # 泰国版 is Thai
             r"china version\b",
             r"mainland\b",
             r"cn version\b",
@@ -1064,7 +1073,7 @@ _BARE_STORAGE = re.compile(
     re.ASCII,
 )
 _RAM_WORDS = ("运存", "运行内存", "ram")
-_STORAGE_WORDS = ("存储", "rom", "硬盘", "固态", "ssd", "容量", "机身")
+_STORAGE_WORDS = ("存储", "rom", "硬盘", "固态", "ssd", "容量", "机身", "版")  # 8G版
 _BATTERY = re.compile(
     r"(?:电池(?:健康度?|效率|寿命|容量|最大容量)?|(?<!充)电(?=\d{2}(?![\dw]))|健康度|最大容量"
     r"|\bbattery(?: health)?|\bbh)"
