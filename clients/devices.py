@@ -278,8 +278,8 @@ def _model_guard(alias: str) -> str:
 
 
 def _short_guard(alias: str) -> str:
-    # bare numbers next to a brand: "苹果 14" yes, "苹果 128G" / "12+256" / "2025年12月" no
-    return r"(?![\d%+.]|成|新|g|t|年|月|日|号|寸|mm)" if alias[-1].isdigit() else ""
+    # bare numbers next to a brand: "苹果 14" yes, "苹果 128G" / "12+256" / "2025年12月" / "12k" no
+    return r"(?![\d%+.]|成|新|g|t|k|w|年|月|日|号|寸|mm)" if alias[-1].isdigit() else ""
 
 
 def _word_guard(word: str) -> str:
