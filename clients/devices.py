@@ -73,7 +73,8 @@ ASK_ORDER = ("brand", "model", "storage", "ram", "condition", "function_status")
 _REPAIR_SEVERITY = {"无维修": 0, "更换过电池": 1, "更换过屏幕": 2, "主板维修": 3}
 
 RAM_SIZES = frozenset({2, 3, 4, 6, 8, 12, 16, 18, 24, 32, 36, 48, 64, 96, 128})
-STORAGE_SIZES = frozenset({16, 32, 64, 128, 256, 512, 1024, 2048, 4096})
+#: phone and tablet sizes, and the SSD sizes older laptops were sold with (120G固态)
+STORAGE_SIZES = frozenset({8, 16, 32, 64, 120, 128, 180, 240, 256, 480, 500, 512, 1024, 2048, 4096})
 RAM_GB_UP_TO = 48
 #: "4G" without a label is the mobile network (2G-5G), not memory
 _NETWORK_GENERATIONS = frozenset({2, 3, 4, 5})
@@ -81,7 +82,21 @@ _NETWORK_GENERATIONS = frozenset({2, 3, 4, 5})
 STORAGE_CHOICES = ("16GB", "32GB", "64GB", "128GB", "256GB", "512GB", "1TB")
 RAM_CHOICES = ("4GB", "6GB", "8GB", "12GB", "16GB", "32GB")
 #: words that make a different model when they follow a model's name (iPhone 12 mini)
-_VARIANT_WORDS = ("pro", "max", "plus", "mini", "ultra", "lite", "fold", "flip", "neo", "rs")
+_VARIANT_WORDS = (
+    "pro",
+    "max",
+    "plus",
+    "mini",
+    "ultra",
+    "lite",
+    "fold",
+    "flip",
+    "neo",
+    "rs",
+    "pocket",
+)
+#: one-letter variant codes that end a word (小米13u is a 小米 13 Ultra)
+_VARIANT_LETTERS = ("u",)
 
 
 # -- the catalogue ------------------------------------------------------------------------
@@ -131,11 +146,14 @@ _SUFFIXES = {
     "neo": " Neo",
     "turbo": " Turbo",
     "青春版": " 青春版",
+    "至臻版": " 至臻版",
 }
 #: generation words written in several ways (compact -> the platform's spelling)
 _GENERATION_WORDS = {"zfold": "Z Fold", "zflip": "Z Flip", "fold": "Z Fold", "flip": "Z Flip"}
 #: what may not follow a generation number: more digits, a size, a grade, a price
-_GENERATION_END = re.compile(r"[\d%.]|\+\d|成|新|gb?(?![a-z])|tb?(?![a-z])|元|块|mah|hz", re.ASCII)
+_GENERATION_END = re.compile(
+    r"[\d%.]|\+\d|成|新|g(?:b|wi-?fi|wlan)?(?![a-z])|tb?(?![a-z])|元|块|mah|hz", re.ASCII
+)
 _GENERATION_PREFIXES = tuple(_GENERATION_WORDS)
 _LETTERS = re.compile(r"[a-z]*")
 #: shapes read so far, by name (bounded: the names a series can spell are few)
@@ -175,30 +193,37 @@ class Series:
         return name, end
 
     def _generation_text(self, generation: str) -> str:
+        if "|" in generation:  # note9|5g: the network names the model (Note 9 5G)
+            return " ".join(self._generation_text(part) for part in generation.split("|"))
         if generation.startswith(_GENERATION_PREFIXES):
             for word, text in _GENERATION_WORDS.items():
                 if generation.startswith(word):
                     return text + generation[len(word) :]
         letters = _LETTERS.match(generation).group()  # type: ignore[union-attr]
         rest = generation[len(letters) :]
-        if len(letters) > 2:  # note13 -> Note 13, air -> Air
-            return " ".join(part for part in (letters.title(), rest) if part)
         tail = rest if self.lower_tail else rest.upper()
+        if len(letters) > 2:  # note13 -> Note 13, air -> Air, note11t -> Note 11T
+            return " ".join(part for part in (letters.title(), tail) if part)
         return letters.upper() + tail
+
+
+#: signs NFKC leaves alone that sellers write for ASCII ones (8➕256)
+_ASCII_FORMS = str.maketrans({"➕": "+", "✚": "+"})
 
 
 def matching_form(text: str) -> str:
     """Full-width to ASCII (NFKC) and lower case: the form every pattern here reads."""
-    return unicodedata.normalize("NFKC", text).lower()
+    return unicodedata.normalize("NFKC", text).translate(_ASCII_FORMS).lower()
 
 
 _SEPARATORS = r"[\s\-_()\[\]【】,，、·]+"
-_DIGIT_GAP = re.compile(rf"(?<=\d){_SEPARATORS}(?=\d)")
+_DIGIT_GAP = re.compile(rf"(?<=[\d+]){_SEPARATORS}(?=\d)")
 _GAP = re.compile(_SEPARATORS)
 
 
 def compact(normal: str) -> str:
-    """A normalised text without separators, except `|` where one stood between two digits."""
+    """A normalised text without separators, except `|` where one stood between two digits
+    or after a `+` (S8+ 128G: the `+` names the model, not a size)."""
     return _GAP.sub("", _DIGIT_GAP.sub("|", normal))
 
 
@@ -253,8 +278,8 @@ def _model_guard(alias: str) -> str:
 
 
 def _short_guard(alias: str) -> str:
-    # bare numbers next to a brand: "苹果 14" yes, "苹果 128G" / "12+256" no
-    return r"(?![\d%+.]|成|新|g|t)" if alias[-1].isdigit() else ""
+    # bare numbers next to a brand: "苹果 14" yes, "苹果 128G" / "12+256" / "2025年12月" / "12k" no
+    return r"(?![\d%+.]|成|新|g|t|k|w|年|月|日|号|寸|mm)" if alias[-1].isdigit() else ""
 
 
 def _word_guard(word: str) -> str:
@@ -418,6 +443,9 @@ class Catalogue:
             if m.group()[-1].isalpha() and flat.startswith(("+", "加"), end):
                 partial = models  # mate70pro+ is not a Mate 70 Pro
                 continue
+            if m.group()[-1].isalpha() and _YEAR.match(flat, end):
+                partial = models  # x1carbon2018: a year names another generation
+                continue
             tail = end
             while tail < len(flat) and "a" <= flat[tail] <= "z":
                 tail += 1
@@ -426,7 +454,7 @@ class Catalogue:
                 if longer not in self._global_aliases and longer in self._prefixes:
                     partial = tuple(self._models[n] for n in self._prefixes[longer])
                     continue
-                if flat.startswith(_VARIANT_WORDS, end):
+                if flat.startswith(_VARIANT_WORDS, end) or flat[end:tail] in _VARIANT_LETTERS:
                     # iphone12mini is not an iPhone 12: a variant the catalogue does not list
                     partial = models
                     continue
@@ -507,6 +535,10 @@ class Catalogue:
         )
 
 
+#: a model year right after a name (x1carbon|2018)
+_YEAR = re.compile(r"\|?20[0-3]\d")
+
+
 def _traded_for(flat: str, start: int) -> bool:
     """Whether a model named here is the one the seller moved to (换iPhone12mini后出)."""
     return flat.endswith(("换", "换了", "换成", "换新"), 0, start)
@@ -554,6 +586,11 @@ def _load(path: Path) -> Catalogue:
     return Catalogue(brands, models, [_series(row) for row in data.get("series", ())])
 
 
+def _suffix_guard(suffix: str) -> str:
+    # a bare + before a number joins sizes (iPhoneX+256g), it is no Plus
+    return r"(?!\d)" if suffix == "+" else ""
+
+
 def _series(row: dict) -> Series:
     if row["device_type"] not in DEVICE_TYPES:
         raise ValueError(f"series {row['name']}: unknown device type {row['device_type']}")
@@ -564,7 +601,7 @@ def _series(row: dict) -> Series:
         words=tuple(compact(matching_form(w)) for w in row["words"]),
         name=row["name"],
         generation=f"(?:{row['generation']})",
-        suffixes=_trie_regex(names, lambda suffix: ""),
+        suffixes=_trie_regex(names, _suffix_guard),
         suffix_names=names,
         lower_tail=row.get("lower_tail", False),
     )
@@ -621,7 +658,21 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "condition",
         "全新",
         [r"全新(?!电池|的电池|屏|\d+ ?mah)"],
-        ("换", "换了", "换过", "更换", "几乎", "接近", "近乎", "近", "基本", "不是"),
+        # and not what the accessories are (原装表带全新, 充电器都是原装全新)
+        (
+            "换",
+            "换了",
+            "换过",
+            "更换",
+            "几乎",
+            "接近",
+            "近乎",
+            "近",
+            "基本",
+            "不是",
+            "表带",
+            "都是原装",
+        ),
     ),
     _kw("condition", "全新", ["未拆封", "未激活", r"brand[ -]?new\b", r"sealed\b", r"unopened\b"]),
     _kw(
@@ -691,7 +742,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "wear",
         "九成新",
         [
-            *_each(("细微", "轻微", "轻微的", "细小"), r"(?:划痕|磕碰|使用痕迹|磨损)"),
+            *_each(("细微", "细微的", "轻微", "轻微的", "细小"), r"(?:划痕|磕碰|使用痕迹|磨损)"),
             r"minor scratch(?:es)?\b",
         ],
         _NEGATIONS,
@@ -708,7 +759,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             "卡贴",
             r"icloud lock(?:ed)?\b",
         ],
-        (*_NEGATIONS, "解", "无id", "无"),
+        (*_NEGATIONS, "解", "无id", "无", "无需插", "无需要插", "不需要插", "不用插"),
     ),
     # -- function status
     _kw(
@@ -731,9 +782,13 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "屏幕显示异常",
         [
             "坏点",
+            "黑点",
+            "白点",
+            "亮[斑班]",  # 亮班: the homophone sellers often type
             "亮点(?![:：])",  # 亮点: (highlights) is not a bright spot
             *_each("绿白黑彩", "线"),
             "烧屏",
+            "透图",  # 屏透图: an image burnt into the screen shows through
             "闪屏",
             "残影",
             "显示异常",
@@ -745,7 +800,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             r"burn[ -]?in\b",
             r"screen (?:lines?|flicker(?:s|ing)?)\b",
         ],
-        (*_NEGATIONS, "或"),  # 无划痕或坏点
+        (*_NEGATIONS, "或", "没有老化", "没老化", "无老化"),  # 无划痕或坏点, 没有老化透图
     ),
     _kw(
         "fault",
@@ -848,14 +903,15 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "works",
         NORMAL,
         [
-            r"功能(?:全部|都|均|使用|一切)?(?:正常|完好|ok|没问题|无问题)",
+            r"功能(?:全部|全|都|均|使用|一切)?(?:正常|完好|好(?!坏)|ok|没问题|无问题)",
+            r"使用(?:一切)?正常",
             r"一切(?:都)?(?:正常|完好|ok|没问题)",
             r"各项功能(?:全部|都|均)?(?:正常|完好)",
             r"所有功能(?:全部|都|均)?(?:正常|完好)",
             # "完美" on its own or before 无/机/使用; before another noun it praises that part
-            r"(?<!屏)(?<!屏幕)(?<!外观)完美(?=$|[\s,.!~，。！、；;]|无|机|运行|使用|好用)",
+            r"(?<!屏)(?<!屏幕)(?<!外观)(?<!气密)完美(?=$|[\s,.!~，。！、；;]|无|机|运行|使用|好用)",
             r"无任何(?:问题|毛病)",
-            r"没有?任何(?:问题|毛病|暗病)",
+            r"没有?任何的?(?:问题|毛病|暗病)",
             *_each(("没有?", "无"), "(?:毛病|暗病)"),
             r"all functions? (?:work(?:ing|s)?|normal|ok)\b",
             r"fully (?:functional|working)\b",
@@ -877,12 +933,13 @@ _KEYWORDS: tuple[_Keyword, ...] = (
             r"no repairs?\b",
             r"not repaired\b",
         ],
+        ("主板",),  # 主板无修 speaks of the board alone
     ),
     _kw(
         "repair",
         "更换过屏幕",
         [
-            r"换(?:过|了)?(?:外|内|国|原装|原|oled|软|硬)?屏",
+            r"换(?:过|了)?(?:外|内|国|原装|原|oled|软|硬)?(?:瑕疵)?屏",
             r"屏幕?(?:换过|更换过|更换成|是换的|非原装?|已换|是后换的|有维修|维修过|修过)",
             r"外屏(?:换过|更换过|是换的|非原装?|已换)",
             r"非原(?:装|厂)?屏",
@@ -921,11 +978,20 @@ _KEYWORDS: tuple[_Keyword, ...] = (
     _kw(
         "channel",
         "国行",
-        ["国行", "大陆行货", "行货", "国版", r"china version\b", r"mainland\b", r"cn version\b"],
+        [
+            "国行(?!系统|rom)",  # 国行系统: a Chinese ROM flashed on, not where it was sold
+            "大陆行货",
+            "大陆版",
+            "行货",
+            "(?<![泰韩美英德法日澳港台欧])国版",  # 泰国版 is Thai
+            r"china version\b",
+            r"mainland\b",
+            r"cn version\b",
+        ],
         ("和", "跟", "同", "像"),  # 和国行一样: a comparison
     ),
     _kw("channel", "港版", ["港版", "港行", "香港版?", r"hk\b", r"hong ?kong\b"]),
-    _kw("channel", "美版", ["美版", "美国版", r"us ?(?:version|版)", r"us model\b"]),
+    _kw("channel", "美版", ["美版(?!充电|插头)", "美国版", r"us ?(?:version|版)", r"us model\b"]),
     _kw(
         "channel",
         "官网",
@@ -997,18 +1063,20 @@ _KEYWORD_RE, _KEYWORD_OF = _keyword_regex()
 _SPACES = re.compile(r"\s+")
 
 _RAM_AND_STORAGE = re.compile(
-    r"(?<![\d.])(\d{1,3}) ?(?:gb?)? ?(?:运行内存|运存|内存|ram)? ?(?:\+|(?<=g)/|(?<=gb)/) ?"
+    r"(?<![\d.])(\d{1,3}) ?(?:gb?)? ?(?:运行内存|运存|内存|ram)? ?(?:\+|\*|(?<=g)/|(?<=gb)/) ?"
     r"(\d{1,4}) ?(gb?|tb?)?(?![\d.])",
     re.ASCII,
 )
 _SIZE = re.compile(r"(?<![\d.+])(\d{1,4}) ?(gb?|tb?)(?![a-z])", re.ASCII)
 _BARE_STORAGE = re.compile(
-    r"(?<![\d.+%/])(64|128|256|512)(?![\d.%+/]| ?(?:元|块|rmb|yuan|mah|w\b|hz|成|新|分))", re.ASCII
+    r"(?<![\d.+%/])(64|128|256|512)(?![\d.%+/]| ?(?:元|块|rmb|yuan|mah|w\b|hz|bit|成|新|分))",
+    re.ASCII,
 )
 _RAM_WORDS = ("运存", "运行内存", "ram")
-_STORAGE_WORDS = ("存储", "rom", "硬盘", "ssd", "容量", "机身")
+_STORAGE_WORDS = ("存储", "rom", "硬盘", "固态", "ssd", "容量", "机身", "版")  # 8G版
 _BATTERY = re.compile(
-    r"(?:电池(?:健康度?|效率|寿命|容量|最大容量)?|健康度|最大容量|\bbattery(?: health)?|\bbh)"
+    r"(?:电池(?:健康度?|效率|寿命|容量|最大容量)?|(?<!充)电(?=\d{2}(?![\dw]))|健康度|最大容量"
+    r"|\bbattery(?: health)?|\bbh)"
     r" ?(?:[:：]|是|为|还有|剩)? ?(\d{2,3}) ?%?"
     r"|(?<![\d.])(\d{2,3}) ?% ?(?:的)?(?:电池|健康|battery)",
     re.ASCII,
@@ -1186,13 +1254,12 @@ def _read_sizes(normal: str) -> _Sizes:
             continue
         # The label next to the number decides: one right after it (2g内存+16g存储), then
         # the one before it (内存16G 存储512G), then one a little after.
-        after = _size_label_right_after(normal, m.end())
-        label = after if after in ("ram", "storage") else None
+        label = _size_label_right_after(normal, m.end())
         label = label or _size_label(normal[max(0, m.start() - 5) : m.start()])
         label = label or _size_label(normal[m.end() : m.end() + 5])
         if label is None and unit == "g" and number in _NETWORK_GENERATIONS:
             continue  # 全网通4G, 三网4g: the network, not a size
-        if label == "ram":
+        if label == "ram" and number <= RAM_GB_UP_TO:  # 运存8-128g: the 128 is no RAM
             sizes.add_ram(_ram_text(number))
         elif label != "storage" and number <= RAM_GB_UP_TO:
             unlabelled.append((number, unit))
@@ -1220,10 +1287,14 @@ def _small_storage(sizes: _Sizes, model: Model | None) -> None:
 
 
 def _size_label_right_after(normal: str, end: int) -> str | None:
-    """The label written right after a size, with no space (16g存储, 4g运存), or None."""
+    """The label written right after a size (16g存储, 4g运存, 8gb 内存), or None.
+
+    Only 内存 may stand after a space: in 内存16g 存储512g the 存储 names the 512g."""
     if normal.startswith(_RAM_WORDS, end):
         return "ram"
-    return "storage" if normal.startswith(_STORAGE_WORDS, end) else None
+    if normal.startswith(_STORAGE_WORDS, end):
+        return "storage"
+    return "size" if normal.startswith(("内存", " 内存"), end) else None
 
 
 def _size_label(window: str) -> str | None:
@@ -1301,7 +1372,7 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
                 ambiguous["model"] = tuple(m.model for m in offered)
 
     sizes = _read_sizes(normal)
-    if not sizes.storage and device_type in ("手机", "平板"):
+    if not sizes.storage and device_type != "笔记本":
         _small_storage(sizes, model)
     storage = _pick("storage", sizes.storage, model.storage if model else None, ambiguous)
     ram: str | None = None

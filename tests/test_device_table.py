@@ -16,7 +16,7 @@ ROWS = load_rows()
 
 
 def test_every_row_names_its_source_and_states_platform_values() -> None:
-    assert len(ROWS) >= 100
+    assert len(ROWS) >= 200
     assert len({row.text for row in ROWS}) == len(ROWS)
     allowed = {
         "condition": set(CONDITIONS),
