@@ -28,6 +28,7 @@ from clients.errors import BudgetExhausted, PlatformError
 from handlers.cards import duration_text
 from handlers.context import BotContext, Services
 from handlers.texts import LANGUAGES, lang_of, t
+from storage.database import is_busy
 
 log = logging.getLogger(__name__)
 
@@ -198,8 +199,7 @@ def is_disk_full(error: object) -> bool:
 
 def is_database_busy(error: object) -> bool:
     """A write that found the file locked (another process) for the whole busy timeout."""
-    text = str(error).lower()
-    return isinstance(error, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+    return isinstance(error, BaseException) and is_busy(error)
 
 
 def storage_trouble(error: object) -> str | None:

@@ -484,9 +484,12 @@ class WriteBehind(Generic[K]):
             keys, self._marked, self._queued = self._marked, set(), None
         try:
             self._write(db, keys)
-        except BaseException:
+        except BaseException as exc:
             with self._lock:
                 self._marked |= keys
+            if is_busy(exc):  # expected while another process holds the lock: no traceback
+                log.warning("database busy: %d values kept for the next write", len(keys))
+                return
             raise
 
 
@@ -497,6 +500,12 @@ def dec(value: str | None) -> Decimal | None:
 def dec_text(value: Decimal | None) -> str | None:
     """A decimal as plain text (`350.5`, never `3.505E+2`)."""
     return None if value is None else format(value, "f")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked/busy": the busy timeout ran out, nothing is wrong."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
 
 
 def _log_failure(future: Future[object]) -> None:
