@@ -400,7 +400,7 @@ async def ask(
     device = conv.current.device
     options = device.options(name, catalogue())
     if not options and name == "model":
-        options = tuple(m.model for m in catalogue().models(device.brand))
+        options = tuple(m.model for m in catalogue().offered(device.brand, device.device_type))
     if not options:
         return False
     conv.field, conv.options, conv.page = name, options, 0
