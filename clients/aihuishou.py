@@ -78,6 +78,9 @@ RAM_REQUIRED_TYPES: Final = frozenset({"笔记本"})
 #: device types sold in one storage size per model: storage is sent when the text states
 #: it, never asked (a watch's variants are its case size and GPS / 蜂窝, not its storage)
 STORAGE_OPTIONAL_TYPES: Final = frozenset({WATCH})
+#: device types the seed does not name: a 400 for one of them says the platform does not
+#: quote that kind of device (the user is told so), not that the description is wrong
+UNNAMED_TYPES: Final = frozenset({WATCH})
 
 #: condition grades, best to worst, with the discount the platform applies to the base
 #: price (seed: 九成新 0.9, 八成新 0.8; the sandbox prices with exactly these)

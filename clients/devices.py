@@ -417,13 +417,16 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self._models)
 
-    def closest(self, text: str, n: int = 3) -> list[Model]:
-        """The `n` models whose spellings look most like `text` (for 'did you mean' buttons)."""
+    def closest(self, text: str, n: int = 3, device_type: str | None = None) -> list[Model]:
+        """The `n` models whose spellings look most like `text` (for 'did you mean' buttons),
+        only of `device_type` when it is given (a watch is offered no phones)."""
         target = compact(matching_form(text))
         if not target:
             return []
         scored: list[tuple[float, int, Model]] = []
         for index, model in enumerate(self._models.values()):
+            if device_type is not None and model.device_type != device_type:
+                continue
             aliases = self._own_aliases[model.model]
             best = max(_similarity(target, alias) for alias in aliases)
             if any(alias.startswith(target) for alias in aliases):
