@@ -9,7 +9,8 @@ platform (`clients.aihuishou`) expects. It never guesses a required field: what
 the text does not say stays `None` and `ParsedDevice.missing()` names it, so the
 bot asks with buttons (`ParsedDevice.options`) instead.
 
-The catalogue (`data/devices.json`) lists phones, tablets and laptops of the major
+The catalogue (`data/devices.json`) lists phones, tablets, laptops and smartwatches
+(智能手表: a case size or GPS / 蜂窝 is read as nothing, storage is never asked) of the major
 brands sold in China with each model's storage (and RAM) options, in the
 platform's spelling. Model names are exactly the names the platform prices.
 
