@@ -1367,10 +1367,11 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
 
     brands = catalogue.brands_in(normal)
     models, partial = catalogue.models_in(flat, brands, device_type)
-    # and every model named by its shape (iPhone 6 Plus), of the type the text names
-    for shape in catalogue.shapes_in(flat):
-        if shape not in models and device_type in (None, shape.device_type):
-            models.append(shape)
+    # and every model named by its shape (iPhone 6 Plus), of the type the text names; a
+    # watch word with no watch model beside it speaks of a gift (vivo Y66L 送手表)
+    shapes = [s for s in catalogue.shapes_in(flat) if s not in models]
+    typed_shapes = [s for s in shapes if device_type in (None, s.device_type)]
+    models += typed_shapes or ([] if models or device_type != WATCH else shapes)
     model: Model | None = None
     brand_name: str | None = None
     if len(models) == 1:

@@ -1440,3 +1440,19 @@ def test_a_watch_storage_is_read_only_when_stated() -> None:
         "Apple Watch Series 10",
         "",
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "model", "storage"),
+    [
+        ("vivo y66L 32G 送手表 9成新", "vivo Y66L", "32GB"),
+        ("OPPO Reno 8 256G 配小米手表", "Reno 8", "256GB"),
+        ("苹果14 256G 送手表 95新", "iPhone 14", "256GB"),
+    ],
+)
+def test_a_watch_given_with_a_phone_leaves_the_phone_a_phone(
+    text: str, model: str, storage: str
+) -> None:
+    parsed = parse_description(text)
+
+    assert (parsed.device_type, parsed.model, parsed.storage) == ("手机", model, storage)
