@@ -499,3 +499,10 @@ async def test_a_platform_that_refuses_watches_gets_a_short_answer(bot_env, lang
     assert aihuishou(bot_env)["errors"] == {"bad_request": 1}
     [card] = await bot_env.say(user, f"/quote {COMPLETE}")  # phones are still quoted
     assert card.visible.startswith("💱 iPhone 14 Pro · 256GB")
+
+
+async def test_a_plain_chinese_watch_message_gets_a_chinese_watch_card(bot_env):
+    user = bot_env.user(2055, "zh-hans")
+    [card] = await bot_env.say(user, "苹果手表S10 42mm GPS 99新 功能正常")
+    assert card.visible.splitlines()[0] == "💱 Apple Watch Series 10"
+    assert "上门回收" in card.visible
