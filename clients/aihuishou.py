@@ -67,9 +67,20 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # -- the platform's value sets ----------------------------------------------------------
 
-DEVICE_TYPES: Final = ("手机", "平板", "笔记本")
+#: 智能手表 for watches: the seed lists 手机、平板、笔记本、相机等多品类 and names no word for
+#: watches; 智能手表 is the retail category name (JD, Tmall, Aihuishou's own site menus),
+#: and the most specific of the plausible words (手表, 智能穿戴, 穿戴设备). A platform that
+#: refuses it answers 400, which the bot tells the user as "not quoted here yet".
+WATCH: Final = "智能手表"
+DEVICE_TYPES: Final = ("手机", "平板", "笔记本", WATCH)
 #: device types for which `ram` is required (the seed: 内存 手机可选,电脑必填)
 RAM_REQUIRED_TYPES: Final = frozenset({"笔记本"})
+#: device types sold in one storage size per model: storage is sent when the text states
+#: it, never asked (a watch's variants are its case size and GPS / 蜂窝, not its storage)
+STORAGE_OPTIONAL_TYPES: Final = frozenset({WATCH})
+#: device types the seed does not name: a 400 for one of them says the platform does not
+#: quote that kind of device (the user is told so), not that the description is wrong
+UNNAMED_TYPES: Final = frozenset({WATCH})
 
 #: condition grades, best to worst, with the discount the platform applies to the base
 #: price (seed: 九成新 0.9, 八成新 0.8; the sandbox prices with exactly these)

@@ -9,7 +9,8 @@ platform (`clients.aihuishou`) expects. It never guesses a required field: what
 the text does not say stays `None` and `ParsedDevice.missing()` names it, so the
 bot asks with buttons (`ParsedDevice.options`) instead.
 
-The catalogue (`data/devices.json`) lists phones, tablets and laptops of the major
+The catalogue (`data/devices.json`) lists phones, tablets, laptops and smartwatches
+(智能手表: a case size or GPS / 蜂窝 is read as nothing, storage is never asked) of the major
 brands sold in China with each model's storage (and RAM) options, in the
 platform's spelling. Model names are exactly the names the platform prices.
 
@@ -57,6 +58,8 @@ from clients.aihuishou import (
     PURCHASE_CHANNELS,
     RAM_REQUIRED_TYPES,
     REPAIR_HISTORIES,
+    STORAGE_OPTIONAL_TYPES,
+    WATCH,
 )
 from clients.links import has_link
 from clients.models import QuoteRequest
@@ -113,7 +116,7 @@ class Brand:
 @dataclass(frozen=True, slots=True)
 class Model:
     brand: str
-    device_type: str  # 手机 / 平板 / 笔记本
+    device_type: str  # 手机 / 平板 / 笔记本 / 智能手表
     model: str  # the platform's model name: iPhone 14 Pro
     aliases: tuple[str, ...]
     short_aliases: tuple[str, ...]
@@ -150,9 +153,10 @@ _SUFFIXES = {
 }
 #: generation words written in several ways (compact -> the platform's spelling)
 _GENERATION_WORDS = {"zfold": "Z Fold", "zflip": "Z Flip", "fold": "Z Fold", "flip": "Z Flip"}
-#: what may not follow a generation number: more digits, a size, a grade, a price
+#: what may not follow a generation number: more digits, a size, a grade, a price, a
+#: watch case (苹果手表42mm)
 _GENERATION_END = re.compile(
-    r"[\d%.]|\+\d|成|新|g(?:b|wi-?fi|wlan)?(?![a-z])|tb?(?![a-z])|元|块|mah|hz", re.ASCII
+    r"[\d%.]|\+\d|成|新|g(?:b|wi-?fi|wlan)?(?![a-z])|tb?(?![a-z])|元|块|mah|hz|mm|毫米", re.ASCII
 )
 _GENERATION_PREFIXES = tuple(_GENERATION_WORDS)
 _LETTERS = re.compile(r"[a-z]*")
@@ -177,6 +181,9 @@ class Series:
     suffixes: re.Pattern[str]
     suffix_names: dict[str, str]
     lower_tail: bool = False  # iPhone 6s, 16e keep their letter lower case
+    #: the series' own generation words (compact -> name part, tried in order; `""` is a
+    #: bare number): Apple Watch s10 / series10 / 10 -> Series 10
+    generation_words: dict[str, str] = field(default_factory=dict)
 
     def read(self, flat: str, start: int, end: int) -> tuple[str, int] | None:
         """The model name whose generation is `flat[start:end]`, and where the name ends."""
@@ -195,6 +202,11 @@ class Series:
     def _generation_text(self, generation: str) -> str:
         if "|" in generation:  # note9|5g: the network names the model (Note 9 5G)
             return " ".join(self._generation_text(part) for part in generation.split("|"))
+        for word, text in self.generation_words.items():
+            if word and generation.startswith(word):
+                return (text + generation[len(word) :].upper()).strip()
+        if generation[0].isdigit() and "" in self.generation_words:
+            return self.generation_words[""] + generation
         if generation.startswith(_GENERATION_PREFIXES):
             for word, text in _GENERATION_WORDS.items():
                 if generation.startswith(word):
@@ -326,6 +338,15 @@ class Catalogue:
         chosen = self._by_brand.get(brand, []) if brand else list(self._models.values())
         return [m for m in chosen if device_type is None or m.device_type == device_type]
 
+    def offered(self, brand: str | None, device_type: str | None) -> list[Model]:
+        """The models to offer as choices: of the type when it is known, else every type
+        but watches (a watch text names its type, by a word or by a watch model's shape)."""
+        return [
+            m
+            for m in self.models(brand, device_type)
+            if device_type is not None or m.device_type != WATCH
+        ]
+
     def get(self, model: str) -> Model | None:
         """A model by its platform name (`iPhone 14 Pro`), or by any of its spellings."""
         found = self._models.get(model)
@@ -397,13 +418,16 @@ class Catalogue:
     def __len__(self) -> int:
         return len(self._models)
 
-    def closest(self, text: str, n: int = 3) -> list[Model]:
-        """The `n` models whose spellings look most like `text` (for 'did you mean' buttons)."""
+    def closest(self, text: str, n: int = 3, device_type: str | None = None) -> list[Model]:
+        """The `n` models whose spellings look most like `text` (for 'did you mean' buttons),
+        only of `device_type` when it is given (a watch is offered no phones)."""
         target = compact(matching_form(text))
         if not target:
             return []
         scored: list[tuple[float, int, Model]] = []
         for index, model in enumerate(self._models.values()):
+            if device_type is not None and model.device_type != device_type:
+                continue
             aliases = self._own_aliases[model.model]
             best = max(_similarity(target, alias) for alias in aliases)
             if any(alias.startswith(target) for alias in aliases):
@@ -604,6 +628,7 @@ def _series(row: dict) -> Series:
         suffixes=_trie_regex(names, _suffix_guard),
         suffix_names=names,
         lower_tail=row.get("lower_tail", False),
+        generation_words=row.get("generation_words", {}),
     )
 
 
@@ -1026,6 +1051,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
     # -- device type words (a model's own type wins)
     _kw("type", "手机", ["手机", r"phone\b", r"smartphone\b", "iphone"]),
     _kw("type", "平板", ["平板", r"tablet\b", r"pad\b", "ipad", "matepad"]),
+    _kw("type", WATCH, ["智能手表", "手表", r"watch\b", "iwatch", r"smartwatch\b"]),
     _kw(
         "type",
         "笔记本",
@@ -1131,7 +1157,9 @@ class ParsedDevice:
         return [
             name
             for name in ASK_ORDER
-            if getattr(self, name) is None and (name != "ram" or self.needs_ram)
+            if getattr(self, name) is None
+            and (name != "ram" or self.needs_ram)
+            and (name != "storage" or self.device_type not in STORAGE_OPTIONAL_TYPES)
         ]
 
     @property
@@ -1143,13 +1171,12 @@ class ParsedDevice:
         missing = self.missing()
         if missing or self.device_type is None:
             raise ValueError(f"description incomplete: {', '.join(missing or ['device_type'])}")
-        assert self.brand and self.model and self.storage and self.condition
-        assert self.function_status
+        assert self.brand and self.model and self.condition and self.function_status
         return QuoteRequest(
             device_type=self.device_type,
             brand=self.brand,
             model=self.model,
-            storage=self.storage,
+            storage=self.storage or "",  # empty only where the type needs none (watches)
             condition=self.condition,
             function_status=self.function_status,
             ram=self.ram,
@@ -1169,7 +1196,7 @@ class ParsedDevice:
                 brands = [b for b in brands if catalogue.models(b, self.device_type)]
             return tuple(brands)
         if name == "model":
-            return tuple(m.model for m in catalogue.models(self.brand, self.device_type))
+            return tuple(m.model for m in catalogue.offered(self.brand, self.device_type))
         if name == "storage":
             return (model.storage or STORAGE_CHOICES) if model else ()
         if name == "ram":
@@ -1340,10 +1367,11 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
 
     brands = catalogue.brands_in(normal)
     models, partial = catalogue.models_in(flat, brands, device_type)
-    # and every model named by its shape (iPhone 6 Plus), of the type the text names
-    for shape in catalogue.shapes_in(flat):
-        if shape not in models and device_type in (None, shape.device_type):
-            models.append(shape)
+    # and every model named by its shape (iPhone 6 Plus), of the type the text names; a
+    # watch word with no watch model beside it speaks of a gift (vivo Y66L 送手表)
+    shapes = [s for s in catalogue.shapes_in(flat) if s not in models]
+    typed_shapes = [s for s in shapes if device_type in (None, s.device_type)]
+    models += typed_shapes or ([] if models or device_type != WATCH else shapes)
     model: Model | None = None
     brand_name: str | None = None
     if len(models) == 1:
@@ -1367,16 +1395,20 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
         if device_type is None and len(candidate_types) == 1:
             device_type = candidate_types[0]
         if brand_name and "model" not in ambiguous:
-            offered = catalogue.models(brand_name, device_type)
+            offered = catalogue.offered(brand_name, device_type)
             if offered:
                 ambiguous["model"] = tuple(m.model for m in offered)
 
     sizes = _read_sizes(normal)
-    if not sizes.storage and device_type != "笔记本":
+    if device_type == WATCH:
+        sizes.ram = []  # a watch states no RAM; 46mm and GPS / 蜂窝 are read as nothing
+    elif not sizes.storage and device_type != "笔记本":
         _small_storage(sizes, model)
     storage = _pick("storage", sizes.storage, model.storage if model else None, ambiguous)
     ram: str | None = None
-    if model is None or not model.storage:  # no model, or one the catalogue does not list
+    if device_type == WATCH:
+        pass
+    elif model is None or not model.storage:  # no model, or one the catalogue does not list
         ram = sizes.ram[0] if len(sizes.ram) == 1 else None
     elif model.ram:
         if model.needs_ram:

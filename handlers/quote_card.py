@@ -70,7 +70,7 @@ def device_title(request: QuoteRequest) -> str:
     parts = [request.model, request.storage]
     if request.ram:
         parts.append(request.ram)
-    return " · ".join(parts)
+    return " · ".join(p for p in parts if p)  # a watch may have no storage
 
 
 def recycle_text(option: RecycleOption, lang: str) -> str:

@@ -58,7 +58,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES
+from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, UNNAMED_TYPES
 from clients.devices import (
     Catalogue,
     ParsedDevice,
@@ -69,6 +69,7 @@ from clients.devices import (
     parse_description,
     split_descriptions,
 )
+from clients.errors import BadRequest as PlatformBadRequest
 from clients.errors import NotFound, PlatformError
 from clients.models import Quote, QuoteRequest
 from clients.tradein import tradein_device
@@ -400,7 +401,7 @@ async def ask(
     device = conv.current.device
     options = device.options(name, catalogue())
     if not options and name == "model":
-        options = tuple(m.model for m in catalogue().models(device.brand))
+        options = tuple(m.model for m in catalogue().offered(device.brand, device.device_type))
     if not options:
         return False
     conv.field, conv.options, conv.page = name, options, 0
@@ -551,10 +552,13 @@ async def deliver(
     if isinstance(result, Quote):
         await send_card(update, context, result, lang, asking=pending.asking)
         return None
+    if isinstance(result, PlatformBadRequest) and device.device_type in UNNAMED_TYPES:
+        await reply(update, t(lang, "quote_kind_not_quoted"))
+        return None
     if isinstance(result, NotFound) and device.model:
         closest = [
             m.model
-            for m in catalogue().closest(device.model, CLOSEST_MODELS + 1)
+            for m in catalogue().closest(device.model, CLOSEST_MODELS + 1, device.device_type)
             if m.model != device.model
         ][:CLOSEST_MODELS]
         if closest:

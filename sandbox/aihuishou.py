@@ -12,6 +12,11 @@ rounded to whole yuan and never below 0. The base price depends on model and sto
 function status and repair history; the market coefficient drifts slowly and
 deterministically between 0.92 and 1.08 with `state.elapsed()`.
 
+Watches: the seed lists 手机、平板、笔记本、相机等多品类 and names no word for watches, so
+every plausible one (`WATCH_TYPES`: 智能手表, 手表, 穿戴设备, 智能穿戴) prices a watch, and
+a watch's storage is optional (one size per model). `state.aihuishou_refuses_watches`
+makes the sandbox answer as a platform that quotes no watches: 400 `device_type 不支持`.
+
 Models not in `PRICED_MODELS` answer 404 `型号未收录`; a storage the model is not sold
 with answers 400. Injected faults (`state.inject("aihuishou", Fault(...))`) take the
 place of the next answer.
@@ -43,7 +48,10 @@ QUOTE_VALID_HOURS = 24
 DAILY_QUOTA = {"test": 100, "commercial": 2000}
 
 REQUIRED = ("device_type", "brand", "model", "storage", "condition", "function_status")
-DEVICE_TYPES = ("手机", "平板", "笔记本")
+#: every word a client may plausibly send for a watch (the seed names none)
+WATCH_TYPES = ("智能手表", "手表", "穿戴设备", "智能穿戴")
+WATCH = WATCH_TYPES[0]  # how the price table files watches
+DEVICE_TYPES = ("手机", "平板", "笔记本", *WATCH_TYPES)
 CONDITION_DISCOUNTS = {
     "全新": Decimal("1.00"),
     "99新": Decimal("0.97"),
@@ -180,6 +188,14 @@ _PRICE_TABLE = (
     ("ThinkPad T14 Gen 4", "联想", "笔记本", 3200, "512 1TB", "16 32"),
     ("拯救者 Y9000P 2023", "联想", "笔记本", 5200, "1TB 2TB", "16 32"),
     ("小新 Pro 14", "联想", "笔记本", 2600, "512 1TB", "16 32"),
+    ("Apple Watch Series 7", "苹果", WATCH, 600, "32", ""),
+    ("Apple Watch Series 9", "苹果", WATCH, 1100, "64", ""),
+    ("Apple Watch Series 10", "苹果", WATCH, 1500, "64", ""),
+    ("Apple Watch Ultra 2", "苹果", WATCH, 2600, "64", ""),
+    ("Apple Watch SE 2", "苹果", WATCH, 500, "32", ""),
+    ("Xiaomi Watch S4", "小米", WATCH, 450, "", ""),
+    ("WATCH GT 5", "华为", WATCH, 600, "", ""),
+    ("Galaxy Watch7", "三星", WATCH, 500, "", ""),
 )
 
 
@@ -233,7 +249,8 @@ def market_coefficient(model: str, elapsed: float) -> Decimal:
 
 def base_price(entry: PricedModel, storage: str, ram: str | None, channel: str | None) -> Decimal:
     step = max(100, round(entry.base_price * 0.12, -1))
-    price = Decimal(entry.base_price + step * entry.storage.index(storage))
+    steps = entry.storage.index(storage) if storage in entry.storage else 0  # a watch may send none
+    price = Decimal(entry.base_price + step * steps)
     if ram and ram in entry.ram:
         price += Decimal(max(100, round(entry.base_price * 0.08, -1)) * entry.ram.index(ram))
     price *= CHANNEL_FACTORS.get(channel or "", Decimal(1))
@@ -241,7 +258,7 @@ def base_price(entry: PricedModel, storage: str, ram: str | None, channel: str |
 
 
 def quote(entry: PricedModel, form: dict[str, str], elapsed: float) -> dict[str, Decimal]:
-    base = base_price(entry, form["storage"], form.get("ram"), form.get("purchase_channel"))
+    base = base_price(entry, form.get("storage", ""), form.get("ram"), form.get("purchase_channel"))
     discount = CONDITION_DISCOUNTS[form["condition"]]
     rate = FUNCTION_DEDUCTION_RATES[form["function_status"]]
     rate += REPAIR_DEDUCTION_RATES.get(form.get("repair_history") or "", Decimal(0))
@@ -337,22 +354,25 @@ def register(app: web.Application, state: SandboxState) -> None:
             return _answer(400, "timestamp 格式错误,应为 YYYY-MM-DD HH:MM:SS", 400)
         if abs(sent.timestamp() - state.clock.time()) > MAX_CLOCK_SKEW:
             return _answer(400, "timestamp 与服务器时间偏差超过5分钟", 400)
+        watch = form.get("device_type") in WATCH_TYPES
         for name in REQUIRED:
-            if not form.get(name):
+            if not form.get(name) and not (watch and name == "storage"):
                 return _answer(400, f"缺少必填参数 {name}", 400)
 
         per_day = DAILY_QUOTA[state.tiers.get(PLATFORM, "test")]
         if state.over_quota(PLATFORM, per_day):
             return _answer(403, f"今日调用次数已达上限(配额 {per_day} 次/天)", 403)
 
-        if form["device_type"] not in DEVICE_TYPES:
+        if form["device_type"] not in DEVICE_TYPES or (watch and state.aihuishou_refuses_watches):
             return _answer(400, "device_type 不支持", 400)
         entry = PRICED_MODELS.get(form["model"])
         if entry is None:
             return _answer(404, "型号未收录", 404)
-        if form["brand"] != entry.brand or form["device_type"] != entry.device_type:
+        device_type = WATCH if watch else form["device_type"]
+        if form["brand"] != entry.brand or device_type != entry.device_type:
             return _answer(400, "品牌或设备类型与型号不符", 400)
-        if form["storage"] not in entry.storage:
+        storage = form.get("storage", "")
+        if not (watch and (not storage or not entry.storage)) and storage not in entry.storage:
             return _answer(400, f"该型号无此存储容量,可选:{'/'.join(entry.storage)}", 400)
         ram = form.get("ram")
         if entry.device_type == "笔记本" and not ram:
@@ -371,7 +391,7 @@ def register(app: web.Application, state: SandboxState) -> None:
         prices = quote(entry, form, state.elapsed())
         now = datetime.fromtimestamp(state.clock.time(), CHINA_TZ)
         colour = SPEC_COLOURS.get(entry.model, "黑色")
-        spec = " + ".join(p for p in (form["storage"], ram and f"{ram} 内存", colour) if p)
+        spec = " + ".join(p for p in (storage, ram and f"{ram} 内存", colour) if p)
         checks = [*QUALITY_CHECK]
         if entry.model in LONG_QUALITY_NOTE:
             checks.append(LONG_QUALITY_NOTE[entry.model])
@@ -381,7 +401,7 @@ def register(app: web.Application, state: SandboxState) -> None:
                 "device_type": entry.device_type,
                 "brand": entry.brand,
                 "model": entry.model,
-                "storage": form["storage"],
+                "storage": storage,
                 "ram": ram or "",
                 "condition": form["condition"],
                 "spec": spec,

@@ -107,6 +107,8 @@ class SandboxState:
         self.beike_per_second = 5
         #: set False to switch off per-second checks (benchmarks of our own overhead)
         self.enforce_rate = True
+        #: answer Aihuishou watch quotes as a platform that quotes no watches (400)
+        self.aihuishou_refuses_watches = False
         self.lock = asyncio.Lock()
         #: platform -> its catalogue object (see `SandboxCatalogue`), set by the platform module
         self.catalogues: dict[str, SandboxCatalogue] = {}

@@ -23,6 +23,7 @@ from clients.aihuishou import (
     FUNCTION_STATUSES,
     PURCHASE_CHANNELS,
     REPAIR_HISTORIES,
+    WATCH,
     AihuishouClient,
     parse_recycle_options,
     sign,
@@ -475,7 +476,7 @@ def test_value_sets_are_the_ones_the_platform_prices() -> None:
     assert set(FUNCTION_STATUSES) == set(platform.FUNCTION_DEDUCTION_RATES)
     assert set(REPAIR_HISTORIES) == set(platform.REPAIR_DEDUCTION_RATES)
     assert set(PURCHASE_CHANNELS) == set(platform.CHANNEL_FACTORS)
-    assert DEVICE_TYPES == platform.DEVICE_TYPES
+    assert set(DEVICE_TYPES) <= set(platform.DEVICE_TYPES)
 
 
 def test_catalogue_names_are_the_platform_names_with_the_same_options() -> None:
@@ -489,3 +490,40 @@ def test_catalogue_names_are_the_platform_names_with_the_same_options() -> None:
     unpriced = {m.model for m in catalogue} - set(platform.PRICED_MODELS)
     assert {"Surface Pro 9", "Redmi K70"} <= unpriced
     assert len(platform.PRICED_MODELS) >= 30
+
+
+# -- watches: the seed names no device_type word for them -----------------------------------
+
+
+@pytest.mark.parametrize("word", platform.WATCH_TYPES)
+async def test_every_plausible_watch_word_is_priced(setup: Setup, word: str) -> None:
+    request = QuoteRequest(word, "苹果", "Apple Watch Series 10", "", "95新", "正常")
+
+    quote = await setup.client.fetch_quote(request)
+
+    assert quote.final_price == _formula(quote) and quote.final_price > 0
+    assert quote.base_price == platform.PRICED_MODELS["Apple Watch Series 10"].base_price
+
+
+async def test_a_watch_with_its_stated_storage_is_priced_and_without_storage_sent_none(
+    setup: Setup,
+) -> None:
+    bare = QuoteRequest(WATCH, "小米", "Xiaomi Watch S4", "", "全新", "正常")
+    stated = QuoteRequest(WATCH, "苹果", "Apple Watch Series 9", "64GB", "九成新", "正常")
+
+    assert "storage" not in setup.client.request_params(bare)
+    assert (await setup.client.fetch_quote(bare)).final_price > 0
+    assert (await setup.client.fetch_quote(stated)).final_price > 0
+
+
+async def test_a_platform_that_quotes_no_watches_refuses_them_as_a_bad_request(
+    setup: Setup,
+) -> None:
+    setup.sandbox.state.aihuishou_refuses_watches = True
+    watch = QuoteRequest(WATCH, "苹果", "Apple Watch Series 10", "", "95新", "正常")
+
+    with pytest.raises(BadRequest) as caught:
+        await setup.client.fetch_quote(watch)
+
+    assert caught.value.code == 400
+    assert (await setup.client.fetch_quote(IPHONE)).final_price > 0  # phones still quoted

@@ -8,7 +8,12 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
-from clients.aihuishou import CONDITIONS, DEVICE_TYPES, FUNCTION_STATUSES
+from clients.aihuishou import (
+    CONDITIONS,
+    DEVICE_TYPES,
+    FUNCTION_STATUSES,
+    STORAGE_OPTIONAL_TYPES,
+)
 from clients.devices import (
     BATTERY_WORN_BELOW,
     STORAGE_CHOICES,
@@ -1223,7 +1228,8 @@ def test_catalogue_covers_phones_tablets_and_laptops_of_the_major_brands() -> No
     for brand in ("苹果", "华为", "小米", "OPPO", "vivo", "荣耀", "三星", "联想"):
         assert brand in catalogue.brands() and catalogue.models(brand)
     for model in catalogue:
-        assert model.storage, model.model
+        # a watch's storage is fixed per model: listed where known, never asked
+        assert model.storage or model.device_type in STORAGE_OPTIONAL_TYPES, model.model
         assert not model.needs_ram or model.ram, model.model
     assert catalogue.get("iPhone 14 Pro") is catalogue.get("iphone14pro")
     assert catalogue.get("no such phone") is None
@@ -1371,3 +1377,82 @@ def test_noise_is_ignored() -> None:
     )
     assert (parsed.model, parsed.storage, parsed.ram) == ("iPhone 13", "128GB", None)
     assert (parsed.condition, parsed.purchase_channel) == ("95新", "国行")
+
+
+# -- watches --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "brand", "model"),
+    [
+        ("Apple Watch S10 46mm 95新", "苹果", "Apple Watch Series 10"),
+        ("苹果手表S10 42mm GPS", "苹果", "Apple Watch Series 10"),
+        ("iWatch S9 45mm 蜂窝版", "苹果", "Apple Watch Series 9"),
+        ("AppleWatchSeriesS10 玫瑰金色42mm", "苹果", "Apple Watch Series 10"),
+        ("applewatch series 7 41mm", "苹果", "Apple Watch Series 7"),
+        ("苹果S10，46mm，还在保，9成新", "苹果", "Apple Watch Series 10"),
+        ("Apple Watch Ultra 2 49mm 钛金属", "苹果", "Apple Watch Ultra 2"),
+        ("Apple Watch SE 2 44mm", "苹果", "Apple Watch SE 2"),
+        ("小米Watch S4 全新", "小米", "Xiaomi Watch S4"),
+        ("Redmi Watch 5 九成新", "小米", "Redmi Watch 5"),
+        ("华为 Watch GT 5 46mm", "华为", "WATCH GT 5"),
+        ("华为手表 Watch Fit 3", "华为", "WATCH FIT 3"),
+        ("华为watch 4 pro 48mm", "华为", "WATCH 4 Pro"),
+        ("三星 Galaxy Watch 6 classic 47mm", "三星", "Galaxy Watch6 Classic"),
+        ("OPPO Watch X 46mm", "OPPO", "OPPO Watch X"),
+        ("vivo WATCH 3 46mm", "vivo", "vivo WATCH 3"),
+        ("荣耀手表 GS 4 46mm", "荣耀", "荣耀手表 GS 4"),
+    ],
+)
+def test_watches_are_read_by_shape_as_watches(text: str, brand: str, model: str) -> None:
+    parsed = parse_description(text)
+
+    assert (parsed.device_type, parsed.brand, parsed.model) == ("智能手表", brand, model)
+    assert parsed.storage is None and parsed.ram is None  # 46mm, GPS, 蜂窝 are no sizes
+    assert "storage" not in parsed.missing() and "model" not in parsed.ambiguous
+
+
+@pytest.mark.parametrize(
+    "text", ["苹果手表 42mm 95新 功能正常", "Apple Watch 46毫米 GPS 9成新", "二手手表 苹果 99新"]
+)
+def test_a_watch_without_its_model_is_offered_watches_only(text: str) -> None:
+    parsed = parse_description(text)
+
+    assert parsed.device_type == "智能手表" and parsed.brand == "苹果"
+    offered = parsed.options("model")
+    assert offered and all(name.startswith("Apple Watch") for name in offered)
+    assert parsed.missing()[0] == "model"
+
+
+def test_a_phone_brand_alone_is_offered_no_watches() -> None:
+    offered = parse_description("苹果 256G 95新").options("model")
+
+    assert offered and not any("Watch" in name for name in offered)
+
+
+def test_a_watch_storage_is_read_only_when_stated() -> None:
+    stated = parse_description("苹果watch s10 几乎全新 46mm gps加蜂窝 64g存储")
+    request = parse_description("Apple Watch S10 46mm 95新 功能正常").to_request()
+
+    assert stated.storage == "64GB"
+    assert (request.device_type, request.model, request.storage) == (
+        "智能手表",
+        "Apple Watch Series 10",
+        "",
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "model", "storage"),
+    [
+        ("vivo y66L 32G 送手表 9成新", "vivo Y66L", "32GB"),
+        ("OPPO Reno 8 256G 配小米手表", "Reno 8", "256GB"),
+        ("苹果14 256G 送手表 95新", "iPhone 14", "256GB"),
+    ],
+)
+def test_a_watch_given_with_a_phone_leaves_the_phone_a_phone(
+    text: str, model: str, storage: str
+) -> None:
+    parsed = parse_description(text)
+
+    assert (parsed.device_type, parsed.model, parsed.storage) == ("手机", model, storage)

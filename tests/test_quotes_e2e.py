@@ -437,3 +437,72 @@ async def test_a_shape_the_platform_does_not_record_offers_close_catalogue_model
     assert aihuishou(bot_env)["errors"] == {"not_found": 1}
     offered = labels(question)
     assert offered and all(label.startswith("iPhone") for label in offered[:3])
+
+
+# -- watches (issue 12) ---------------------------------------------------------------------------
+
+WATCH_TEXT = "Apple Watch S10 46mm 95新 功能正常"
+
+
+async def test_a_watch_description_gets_a_watch_quote(bot_env):
+    user = bot_env.user(2050, "en")
+    [card] = await bot_env.say(user, f"/quote {WATCH_TEXT}")
+    assert card.visible.splitlines()[0] == "💱 Apple Watch Series 10"
+    base = base_price(PRICED_MODELS["Apple Watch Series 10"], "", None, None)
+    breakdown = re.search(r"¥([\d,]+) × ([\d.]+) −", card.visible)
+    assert breakdown is not None and Decimal(breakdown[1].replace(",", "")) == base
+    assert Decimal(breakdown[2]) == Decimal("0.93")
+    assert labels(card) == ["🔄 Change condition", "🔧 Change function status", "💱 Quote again"]
+    assert aihuishou(bot_env)["errors"] == {}
+
+
+async def test_a_watch_is_asked_only_what_it_misses_with_watch_buttons(bot_env):
+    user = bot_env.user(2051, "en")
+    [question] = await bot_env.say(user, "/quote 苹果手表 42mm 95新 功能正常")
+    assert "Which model" in question.visible
+    offered = labels(question)
+    assert "Apple Watch Series 10" in offered
+    assert not any(label.startswith(("iPhone", "iPad", "Mac")) for label in offered)
+    [card] = await press(bot_env, user, question, data_of(question, "Apple Watch Series 10"))
+    assert card.visible.startswith("💱 Apple Watch Series 10")  # no storage question
+
+
+async def test_a_watch_without_its_condition_is_asked_the_condition_not_a_storage(bot_env):
+    user = bot_env.user(2052, "en")
+    [question] = await bot_env.say(user, "/quote 苹果手表S10 42mm GPS 功能正常")
+    assert "What condition" in question.visible
+    assert "Excellent (95%)" in labels(question)
+    assert not any(label.endswith(("GB", "TB")) for label in labels(question))
+
+
+async def test_a_watch_the_platform_does_not_record_offers_only_watches(bot_env):
+    user = bot_env.user(2053, "en")
+    [question] = await bot_env.say(user, "/quote Apple Watch Series 8 45mm 95新 功能正常")
+    assert "Aihuishou doesn't price Apple Watch Series 8" in question.visible
+    offered = labels(question)
+    assert offered and all(label.startswith("Apple Watch") for label in offered[:3])
+
+
+@pytest.mark.parametrize(
+    ("lang", "answer"),
+    [
+        ("en", "Aihuishou doesn't quote this kind of device (smartwatches) here yet."),
+        ("zh-hans", "爱回收暂时不在这里为这类设备（智能手表）估价。"),
+    ],
+)
+async def test_a_platform_that_refuses_watches_gets_a_short_answer(bot_env, lang, answer):
+    bot_env.sandbox.state.aihuishou_refuses_watches = True
+    user = bot_env.user(2054, lang)
+    [reply] = await bot_env.say(user, f"/quote {WATCH_TEXT}")
+    assert reply.visible == answer
+    assert reply.buttons == []
+    assert aihuishou(bot_env)["errors"] == {"bad_request": 1}
+    [card] = await bot_env.say(user, f"/quote {COMPLETE}")  # phones are still quoted
+    assert card.visible.startswith("💱 iPhone 14 Pro · 256GB")
+
+
+async def test_a_plain_chinese_watch_message_gets_a_chinese_watch_card(bot_env):
+    user = bot_env.user(2055, "zh-hans")
+    [card] = await bot_env.say(user, "苹果手表S10 42mm GPS 99新 功能正常")
+    assert card.visible.splitlines()[0] == "💱 Apple Watch Series 10"
+    assert "上门回收" in card.visible

@@ -280,6 +280,7 @@ TEXTS: dict[str, str] = {
     "quote_field_ram": "memory",
     "quote_field_condition": "condition",
     "quote_field_function_status": "function status",
+    "quote_kind_not_quoted": "Aihuishou doesn't quote this kind of device (smartwatches) here yet.",
     "quote_cannot_ask": "I have no {field} options for this device, so I can't quote it.",
     "quote_typed_unknown": "I didn't understand that answer. Press a button, type one of the options, or send /cancel.",
     "quote_cancelled": "Quote cancelled.",

@@ -258,6 +258,7 @@ TEXTS: dict[str, str] = {
     "quote_field_ram": "内存",
     "quote_field_condition": "成色",
     "quote_field_function_status": "功能状况",
+    "quote_kind_not_quoted": "爱回收暂时不在这里为这类设备（智能手表）估价。",
     "quote_cannot_ask": "这台设备没有可选的{field}，无法估价。",
     "quote_typed_unknown": "没看懂这个回答。请点按钮、输入其中一个选项，或发送 /cancel。",
     "quote_cancelled": "已取消估价。",
