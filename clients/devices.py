@@ -285,8 +285,9 @@ def _clear_start(text: str, start: int) -> bool:
 
 
 def _model_guard(alias: str) -> str:
-    # iphone12 must not match iphone128; 荣耀90 must not read "90新" (a condition) as a model
-    return r"(?![\d%]|成|新)" if alias[-1].isdigit() else ""
+    # iphone12 must not match iphone128; 荣耀90 must not read "90新" (a condition) as a
+    # model; findx 8G is a Find X with 8 GB, not a Find X8 (spaces are gone by now)
+    return r"(?![\d%]|成|新|gb?(?![a-z]))" if alias[-1].isdigit() else ""
 
 
 def _short_guard(alias: str) -> str:
