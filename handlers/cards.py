@@ -17,7 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from clients.models import Fact, Listing, ListingKind, ListingStatus, PriceUnit
 from clients.tradein import tradein_device
 from handlers import callbacks as cb
-from handlers.texts import LANGUAGES, t
+from handlers.texts import LANGUAGES, label, t, vocab
 
 CAPTION_LIMIT = 1024
 TITLE_LIMIT = 200  # a 300-character title is cut on the card, kept whole on the platform
@@ -52,6 +52,9 @@ FIRST_FACTS = (
     "seller_rating",
 )
 HIDDEN_FACTS = frozenset({"param", "house_code"})
+#: facts whose values are a seed's fixed words (grades, shipping, guarantees), translated
+#: for English readers; every other value is the platform's own and stays as written
+VOCABULARY_FACTS = frozenset({"condition", "shipping", "guarantee"})
 MAX_FACTS = 12
 
 
@@ -91,7 +94,7 @@ def price_text(listing: Listing, lang: str) -> str:
 
 def status_text(listing: Listing, lang: str) -> str:
     if listing.status is ListingStatus.OTHER and listing.status_word:
-        return listing.status_word  # the platform's own word, escaped by the caller
+        return vocab(lang, listing.status_word)  # the platform's word, escaped by the caller
     if listing.status is ListingStatus.ON_SALE and listing.kind is ListingKind.RENT:
         return t(lang, "status_on_rent")
     return t(lang, f"status_{listing.status.value}")
@@ -143,11 +146,9 @@ def render_card(
 
     lines.append("")
     for fact in ordered_facts(listing):
-        label_key = f"fact_{fact.key}"
-        label = t(lang, label_key) if label_key in LANGUAGES[lang] else fact.label
-        lines.append(f"{e(label)}: {e(fact.value)}")
+        lines.append(f"{e(fact_label(fact, lang))}: {e(fact_value(fact, lang))}")
     if listing.tags:
-        lines.append("🏷 " + " · ".join(e(tag) for tag in listing.tags[:8]))
+        lines.append("🏷 " + " · ".join(e(vocab(lang, tag)) for tag in listing.tags[:8]))
     if listing.agent:
         role = "seller" if listing.kind is ListingKind.ITEM else "agent"
         lines.append(f"👤 {e(t(lang, role))}: {e(listing.agent)}")
@@ -191,6 +192,19 @@ def card_for(
     if len(_RENDERED) > RENDERED_MAX:
         _RENDERED.popitem(last=False)
     return card
+
+
+def fact_label(fact: Fact, lang: str) -> str:
+    """Our label for the fact's key, else the platform's field name in the reader's language."""
+    key = f"fact_{fact.key}"
+    return t(lang, key) if key in LANGUAGES.get(lang, {}) else label(lang, fact.label)
+
+
+def fact_value(fact: Fact, lang: str) -> str:
+    """The platform's value as written, except a seed's fixed words (`九成新`, `包邮`)."""
+    if fact.key not in VOCABULARY_FACTS:
+        return fact.value
+    return "、".join(vocab(lang, part) for part in fact.value.split("、"))
 
 
 def ordered_facts(listing: Listing) -> list[Fact]:

@@ -27,7 +27,7 @@ from clients.budget import SHORT_LINKS
 from clients.errors import BudgetExhausted, PlatformError
 from handlers.cards import duration_text
 from handlers.context import BotContext, Services
-from handlers.texts import LANGUAGES, lang_of, t
+from handlers.texts import LANGUAGES, lang_of, plural, t
 from storage.database import is_busy
 
 log = logging.getLogger(__name__)
@@ -104,8 +104,12 @@ def error_text(error: PlatformError, lang: str) -> str:
             "error_budget_exhausted_short_links"
             if error.budget == SHORT_LINKS
             else "error_budget_exhausted",
-            platform=html.escape(platform),
-            limit=error.limit,
+            used=plural(
+                lang,
+                "short_links_used" if error.budget == SHORT_LINKS else "budget_used",
+                error.limit,
+                platform=html.escape(platform),
+            ),
             wait=wait,
         )
     # a platform may word an error its own way (a quote has no ID to check)

@@ -14,7 +14,7 @@ from clients.models import ListingRef
 from handlers.alerts import poll_job
 from handlers.common import reply, services, user_lang
 from handlers.context import BotContext
-from handlers.texts import t
+from handlers.texts import plural, t
 
 DEFAULT_DROP = Decimal(10)
 COMMAND = "demo_drop"
@@ -53,6 +53,14 @@ async def demo_drop_command(update: Update, context: BotContext) -> None:
     if not lowered:
         await reply(update, t(lang, "demo_drop_nothing"))
         return
-    await reply(update, t(lang, "demo_drop_done", count=lowered, percent=percent))
+    await reply(
+        update,
+        t(
+            lang,
+            "demo_drop_done",
+            listings=plural(lang, "n_watched_listings", lowered),
+            percent=percent,
+        ),
+    )
     assert context.job_queue is not None
     context.job_queue.run_once(poll_job, when=0, name="demo-poll")

@@ -23,7 +23,7 @@ from handlers import callbacks as cb
 from handlers.common import continue_in_private, is_private, reply, services
 from handlers.context import Services
 from handlers.quotes import forget_quotes
-from handlers.texts import lang_of, t
+from handlers.texts import lang_of, plural, t
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         t(
             lang,
             "forget_confirm",
-            watches=watches,
+            watches=plural(lang, "n_watches", watches),
             account=t(lang, "forget_account_yes" if account else "forget_account_no"),
         ),
         reply_markup=keyboard,
@@ -105,8 +105,8 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         t(
             lang,
             "forget_done",
-            watches=gone.subscriptions,
-            alerts=gone.alerts,
+            watches=plural(lang, "n_watches", gone.subscriptions),
+            alerts=plural(lang, "n_alerts", gone.alerts),
             account=t(lang, "forget_account_yes" if gone.account else "forget_account_no"),
             settings=t(lang, "forget_settings_yes" if gone.settings else "forget_settings_no"),
         ),

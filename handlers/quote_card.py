@@ -23,7 +23,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from clients.models import Quote, QuoteRequest, RecycleOption
 from handlers import callbacks as cb
 from handlers.cards import kept_answer_line
-from handlers.texts import LANGUAGES, t
+from handlers.texts import t, vocab
 
 #: a very long platform note is cut on the card
 NOTE_LIMIT = 200
@@ -59,11 +59,8 @@ def number(value: Decimal) -> str:
 
 
 def value_label(lang: str, value: str) -> str:
-    """A platform value (condition grade, fault) in the user's language; Chinese as is."""
-    key = f"qv_{value}"
-    if lang != "zh" and key in LANGUAGES[lang]:
-        return t(lang, key)
-    return value
+    """A platform value (condition grade, fault, repair, channel) in the user's language."""
+    return vocab(lang, value)
 
 
 def device_title(request: QuoteRequest) -> str:
@@ -119,9 +116,9 @@ def render_quote(
         f"{e(t(lang, 'quote_function'))}: {e(value_label(lang, req.function_status))}",
     ]
     if req.repair_history:
-        lines.append(f"{e(t(lang, 'quote_repair'))}: {e(req.repair_history)}")
+        lines.append(f"{e(t(lang, 'quote_repair'))}: {e(value_label(lang, req.repair_history))}")
     if req.purchase_channel:
-        lines.append(f"{e(t(lang, 'quote_channel'))}: {e(req.purchase_channel)}")
+        lines.append(f"{e(t(lang, 'quote_channel'))}: {e(value_label(lang, req.purchase_channel))}")
     if quote.spec:
         spec = quote.spec if len(quote.spec) <= NOTE_LIMIT else quote.spec[:NOTE_LIMIT] + "…"
         lines.append(f"{e(t(lang, 'quote_spec'))}: {e(spec)}")

@@ -86,7 +86,7 @@ from handlers.common import (
 )
 from handlers.context import BotApplication
 from handlers.quote_card import card_keyboard, e, render_quote, value_label
-from handlers.texts import t
+from handlers.texts import plural, t
 
 log = logging.getLogger(__name__)
 
@@ -351,7 +351,15 @@ async def start_quotes(
             if pending is not None:
                 conv.queue.append(pending)
     if dropped:
-        await reply(update, t(lang, "quote_too_many", count=MAX_DEVICES, dropped=dropped))
+        await reply(
+            update,
+            t(
+                lang,
+                "quote_too_many",
+                devices=plural(lang, "n_devices", MAX_DEVICES),
+                dropped=plural(lang, "quote_dropped", dropped),
+            ),
+        )
     if conv.queue:
         assert context.chat_data is not None
         context.chat_data[state_key(user.id)] = conv

@@ -49,7 +49,7 @@ from handlers.common import (
     user_lang,
 )
 from handlers.context import Services
-from handlers.texts import t
+from handlers.texts import plural, t
 from storage.subscriptions import Subscription, WatchEntry, WatchLimitReached
 from watching.poller import DAY, daily_checks_per_listing, watch_cap
 from watching.rules import (
@@ -260,7 +260,12 @@ async def frequency_text(s: Services, platform: str, lang: str) -> str:
         return t(lang, "watch_frequency_unmetered", every=every)
     name = html.escape(platform_name(platform, lang))
     return t(
-        lang, "watch_frequency", platform=name, every=every, checks=background, listings=watched
+        lang,
+        "watch_frequency",
+        platform=name,
+        every=every,
+        checks=plural(lang, "n_checks", background),
+        listings=plural(lang, "n_listings", watched),
     )
 
 
@@ -275,10 +280,16 @@ def platform_watch_cap(s: Services, platform: str) -> int:
 
 def limit_text(context: ContextTypes.DEFAULT_TYPE, exc: WatchLimitReached, lang: str) -> str:
     if exc.platform is None:
-        return t(lang, "watch_limit", limit=exc.limit)
+        return t(lang, "watch_limit", listings=plural(lang, "n_listings", exc.limit))
     name = html.escape(platform_name(exc.platform, lang))
     checks = services(context).settings.watch_min_checks_per_day
-    return t(lang, "watch_limit_platform", limit=exc.limit, platform=name, checks=checks)
+    return t(
+        lang,
+        "watch_limit_platform",
+        listings=plural(lang, "n_platform_listings", exc.limit, platform=name),
+        platform=name,
+        times=plural(lang, "n_times", checks),
+    )
 
 
 async def subscribe(

@@ -638,7 +638,7 @@ async def test_forget_asks_then_deletes_everything_about_the_user(bot_world: Bot
     before = len(w.messages(ann.id))
     await w.press(ann, question, button(question, "fy|"))
     (done,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
-    assert "Deleted: 2 watches, 1 alerts, your linked Anjuke account" in done.visible
+    assert "Deleted: 2 watches, 1 alert, your linked Anjuke account" in done.visible
     conn = sqlite3.connect(str(w.settings.database_path))
     for table, column in (
         ("subscriptions", "user_id"),

@@ -2,15 +2,27 @@
 
 `t(lang, key, **values)` formats a text; values that come from platforms or users
 must already be HTML-escaped by the caller when the text is sent as HTML.
+
+`plural(lang, key, n, **values)` formats a text that names a count: each language's
+`PLURALS` holds, per key, one text per CLDR plural category (`one`, `other`, ...), and
+Babel's CLDR rules pick the category for `n` (English: 1 is `one`, 0, 2 and 21 are
+`other`; Chinese has `other` only).
+
+`label(lang, name)` and `vocab(lang, word)` give an English reader the seeds' Chinese
+field names and fixed words (grades, faults, status words) in English; a Chinese reader
+and any word without a translation get the platform's word as written.
 """
 
 from __future__ import annotations
 
+from babel import Locale
 from telegram import User
 
 from handlers.texts import en, zh
 
 LANGUAGES = {"en": en.TEXTS, "zh": zh.TEXTS}
+PLURALS = {"en": en.PLURALS, "zh": zh.PLURALS}
+_LOCALES = {"en": Locale.parse("en"), "zh": Locale.parse("zh")}
 
 
 def lang_of(user: User | None) -> str:
@@ -23,3 +35,29 @@ def t(lang: str, key: str, **values: object) -> str:
     table = LANGUAGES.get(lang, en.TEXTS)
     text = table.get(key) or en.TEXTS[key]
     return text.format(**values) if values else text
+
+
+def plural_category(lang: str, n: int) -> str:
+    """The CLDR plural category of `n` in `lang` (Babel's rules): `one`, `other`, ..."""
+    return str(_LOCALES.get(lang, _LOCALES["en"]).plural_form(abs(n)))
+
+
+def plural(lang: str, key: str, n: int, **values: object) -> str:
+    """The text of `key` for the count `n` (given to the text as `{n}`)."""
+    forms = PLURALS.get(lang, en.PLURALS).get(key) or en.PLURALS[key]
+    text = forms.get(plural_category(lang, n)) or forms["other"]
+    return text.format(n=n, **values)
+
+
+def label(lang: str, name: str) -> str:
+    """A platform's field name (`层高`) as a card label in `lang`; untranslated as written."""
+    if lang == "zh":
+        return name
+    return LANGUAGES.get(lang, en.TEXTS).get(f"fl_{name}") or name
+
+
+def vocab(lang: str, word: str) -> str:
+    """A seed word the bot shows (`95新`, `无维修`, `VR看房`) in `lang`; unknown as written."""
+    if lang == "zh":
+        return word
+    return LANGUAGES.get(lang, en.TEXTS).get(f"qv_{word}") or word

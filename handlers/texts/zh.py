@@ -96,6 +96,8 @@ TEXTS: dict[str, str] = {
     "fact_guarantee": "保障",
     "fact_category": "类目",
     "fact_sales": "已售",
+    "fact_room_height": "层高",
+    "fact_agency": "门店",
     "platform_anjuke": "安居客",
     "platform_beike": "贝壳",
     "platform_xianyu": "闲鱼",
@@ -107,15 +109,15 @@ TEXTS: dict[str, str] = {
     "error_not_permitted": "{platform}暂时拒绝了本机器人的访问，请联系机器人管理员。",
     "error_rate_limited": "{platform}繁忙，请一分钟后再试。",
     "error_quota_exhausted": "今天的{platform}查询次数已用完，请明天再试。",
-    "error_budget_exhausted": "你今天的 {limit} 次{platform}查询已用完（剩余 0 次），北京时间 00:00 重置，还有 {wait}。已查到的卡片仍可免费查看。",
-    "error_budget_exhausted_short_links": "你今天可解析的 {limit} 个短链接已用完（剩余 0 个）。请直接发送完整链接，或等北京时间 00:00 重置，还有 {wait}。",
+    "error_budget_exhausted": "你今天的 {used}查询已用完（剩余 0 次），北京时间 00:00 重置，还有 {wait}。已查到的卡片仍可免费查看。",
+    "error_budget_exhausted_short_links": "你今天可解析的 {used}已用完（剩余 0 个）。请直接发送完整链接，或等北京时间 00:00 重置，还有 {wait}。",
     "duration_minutes": "{m} 分钟",
     "duration_hours": "{h} 小时 {m} 分钟",
     "duration_days": "{d} 天",
     "kept_answer": "🕒 这是 {age}前的结果：今天的{platform}查询次数快用完了，这是我最近一次查到的信息。",
-    "watch_frequency": "⏱ 按本机器人的{platform}套餐，这个关注大约每 {every} 检查一次：每天共 {checks} 次检查，由大家关注的 {listings} 个房源/商品分享。",
+    "watch_frequency": "⏱ 按本机器人的{platform}套餐，这个关注大约每 {every} 检查一次：每天共 {checks}，由大家关注的 {listings}分享。",
     "watch_frequency_unmetered": "⏱ 大约每 {every} 检查一次。",
-    "watch_limit_platform": "你已关注 {limit} 个{platform}房源/商品，本机器人的{platform}套餐最多能让每个每天至少检查 {checks} 次。请先用 /unwatch 取消一个。",
+    "watch_limit_platform": "你已关注 {listings}，本机器人的{platform}套餐最多能让每个每天至少检查 {times}。请先用 /unwatch 取消一个。",
     "error_insufficient_balance": "本机器人的{platform}账户余额不足，请联系机器人管理员。",
     "error_transient": "{platform}没有及时响应，请稍后再试。",
     "error_disabled": "本机器人未开通{platform}。",
@@ -142,7 +144,7 @@ TEXTS: dict[str, str] = {
     ),
     "watch_updated": "🔔 已更新 <b>{title}</b> 的规则\n当前：{price} · {status}\n规则：{rule}",
     "watch_target_met": "当前价格已达到目标价，第一次检查时就会提醒你。",
-    "watch_limit": "你已关注 {limit} 个，已达上限。请先用 /unwatch 取消一个。",
+    "watch_limit": "你已关注 {listings}，已达上限。请先用 /unwatch 取消一个。",
     "watch_button_started": "🔔 已关注：任意降价都会提醒。/watches 查看全部关注。",
     "watch_button_already": "你已经在关注这个了（{rule}）。",
     "watches_empty": "你还没有关注任何房源或商品。发送 <code>/watch &lt;链接&gt;</code> 或点卡片上的 🔔。",
@@ -163,7 +165,7 @@ TEXTS: dict[str, str] = {
     # -- inline 模式：@bot <链接>（handlers/inline.py）
     "inline_hint": "粘贴房源或商品链接，分享它的卡片",
     # -- /demo_drop，仅 --demo（handlers/demo.py）
-    "demo_drop_done": "🧪 沙盒：{count} 个关注的房源/商品已降价 {percent}%。正在检查，几秒后收到提醒。",
+    "demo_drop_done": "🧪 沙盒：{listings}已降价 {percent}%。正在检查，几秒后收到提醒。",
     "demo_drop_nothing": "🧪 你还没有关注沙盒里的房源或商品。先发一个链接并点 🔔，再试 /demo_drop。",
     "demo_drop_usage": "🧪 用法：/demo_drop [百分比]，例如 /demo_drop 15（1 到 90，默认 10）。",
     "not_your_watch": "这不是你的关注，或它已不存在。",
@@ -216,14 +218,14 @@ TEXTS: dict[str, str] = {
     "account_created_by_bot": "（通过本机器人注册）",
     # -- /forget
     "forget_confirm": (
-        "这将删除我保存的关于你的全部数据：{watches} 个关注及其提醒、{account}以及你的设置。"
+        "这将删除我保存的关于你的全部数据：{watches}及其提醒、{account}以及你的设置。"
         "删除后无法恢复。确定吗？"
     ),
     "forget_account_yes": "已绑定的安居客账号",
     "forget_account_no": "（无绑定账号）",
     "btn_forget_yes": "🗑 全部删除",
     "btn_forget_no": "保留我的数据",
-    "forget_done": "🗑 已删除：{watches} 个关注、{alerts} 条提醒、{account}、{settings}。我不再保存任何关于你的数据。",
+    "forget_done": "🗑 已删除：{watches}、{alerts}、{account}、{settings}。我不再保存任何关于你的数据。",
     "forget_settings_yes": "你的设置（语言、城市）",
     "forget_settings_no": "（无已保存设置）",
     "forget_kept": "没有删除任何数据。",
@@ -266,10 +268,25 @@ TEXTS: dict[str, str] = {
     "quote_timed_out": "⌛ 10 分钟没有回答，已停止询问。发送 /quote 重新开始。",
     "quote_expired": "这个问题已结束。发送 /quote 重新开始。",
     "quote_card_expired": "这个报价太久了，无法修改。请重新发送 /quote。",
-    "quote_too_many": "每条消息最多估价 {count} 台设备，另外 {dropped} 台没有估价。",
+    "quote_too_many": "每条消息最多估价 {devices}，{dropped}。",
     "quote_unchanged": "价格没有变化。",
     "quote_requoted": "报价已更新。",
     "btn_tradein": "💱 回收价",
     "tradein_compare": "标价 {asking} · 爱回收按此成色回收价 {pays}",
     "tradein_no_device": "看不出这件商品是哪款设备，无法估价。",
+}
+
+#: 含数量的文本，按 CLDR 复数类别（中文只有 `other`）
+PLURALS: dict[str, dict[str, str]] = {
+    "n_listings": {"other": "{n} 个房源/商品"},
+    "n_platform_listings": {"other": "{n} 个{platform}房源/商品"},
+    "n_watched_listings": {"other": "{n} 个关注的房源/商品"},
+    "n_checks": {"other": "{n} 次检查"},
+    "n_times": {"other": "{n} 次"},
+    "n_watches": {"other": "{n} 个关注"},
+    "n_alerts": {"other": "{n} 条提醒"},
+    "n_devices": {"other": "{n} 台设备"},
+    "quote_dropped": {"other": "另外 {n} 台没有估价"},
+    "budget_used": {"other": "{n} 次{platform}"},
+    "short_links_used": {"other": "{n} 个短链接"},
 }
