@@ -27,7 +27,7 @@ from pydantic import SecretStr
 from telegram.error import InvalidToken
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.logs import log_loop_exception, secret_values, setup_logging
+from bot.logs import log_loop_exception, log_to_file, secret_values, setup_logging
 from storage.database import Database
 
 if TYPE_CHECKING:
@@ -64,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, secret_values(settings))
+    if args.demo and not (
+        settings.telegram_bot_token and settings.telegram_bot_token.get_secret_value()
+    ):
+        # the terminal chat: log lines go to a file, so they never cut into the conversation
+        log_to_file(path := demo_log_path(settings))
+        print(f"Logs go to {path}", flush=True)
     if not args.demo and (problem := database_problem(settings.database_path)):
         print(f"error: DATABASE_PATH {settings.database_path} {problem}", file=sys.stderr)
         return 3
@@ -193,6 +199,12 @@ async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # t
         overrides["telegram_bot_token"] = SecretStr(DEMO_TOKEN)
     log.info("sandbox platforms on %s", sandbox.base_url)
     return load_settings(require_token=True, **overrides), sandbox, emulator
+
+
+def demo_log_path(settings: Settings) -> Path:
+    """`demo.log` beside the demo's database (`data/demo.log` unless DATABASE_PATH is set)."""
+    database = settings.database_path if _set_by_user("DATABASE_PATH") else Path(DEMO_DATABASE)
+    return database.with_name("demo.log")
 
 
 def _set_by_user(name: str) -> bool:

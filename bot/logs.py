@@ -17,6 +17,7 @@ import re
 import sys
 import threading
 from collections.abc import Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -78,6 +79,21 @@ def setup_logging(level: str, secrets: Iterable[str], stream: TextIO | None = No
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     sys.excepthook = log_uncaught
     threading.excepthook = _log_thread_exception
+
+
+def log_to_file(path: Path) -> None:
+    """Send every log line to `path` (appended) instead of the stream, still redacted.
+
+    The demo's terminal chat uses it so log lines never interleave with the conversation.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        handler.setFormatter(old.formatter)
+        root.removeHandler(old)
+    root.addHandler(handler)
+    logging.captureWarnings(True)  # warnings too, instead of stderr
 
 
 _crash_log = logging.getLogger("bot.crash")

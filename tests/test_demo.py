@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
+import signal
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -93,3 +98,77 @@ async def test_the_demo_polls_often_unless_told_otherwise(
         settings, _, _ = await start_demo(load_settings(), stack)
         assert settings.alert_interval_seconds == 120
     assert os.environ["ALERT_INTERVAL_SECONDS"] == "120"
+
+
+# -- the terminal chat's log lines go to a file --------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ (DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+
+
+def demo_env_vars(**extra: str) -> dict[str, str]:
+    return {"PATH": os.environ["PATH"], "HOME": "/tmp", "PYTHONPATH": str(ROOT), **extra}
+
+
+@pytest.mark.parametrize("database", [None, "state/bot.sqlite3"])
+def test_the_terminal_chat_logs_to_a_file_named_once_at_the_start(
+    tmp_path: Path, database: str | None
+) -> None:
+    extra = {"DATABASE_PATH": str(tmp_path / database)} if database else {}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--demo"],
+        cwd=tmp_path,
+        env=demo_env_vars(LOG_LEVEL="DEBUG", **extra),
+        input="hello\n/help\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    log_file = (
+        (tmp_path / database).with_name("demo.log") if database else tmp_path / "data/demo.log"
+    )
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"Logs go to {log_file if database else 'data/demo.log'}"
+    assert sum("Logs go to" in line for line in lines) == 1
+    assert "you: hello" in lines and any(
+        line.startswith("bot: I found no listing") for line in lines
+    )
+    # not one log line in the conversation, nor on stderr: all of them are in the file
+    assert [line for line in lines if LOG_LINE.match(line)] == []
+    assert done.stderr == ""
+    logged = log_file.read_text(encoding="utf-8")
+    assert "bot running (demo, sandbox platforms)" in logged and " DEBUG " in logged
+
+
+async def test_the_demo_with_a_real_token_keeps_logging_to_stderr(tmp_path: Path) -> None:
+    from sandbox.botapi import BotApiEmulator
+
+    token = "123456:TEST-TOKEN-not-a-secret"
+    async with BotApiEmulator(token=token) as emulator:
+        env = demo_env_vars(TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=emulator.base_url)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "--demo",
+            cwd=tmp_path,
+            env=env,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert process.stderr is not None and process.stdout is not None
+        stderr = b""
+        try:
+            async with asyncio.timeout(60):
+                while b"bot running" not in stderr:
+                    line = await process.stderr.readline()
+                    assert line, stderr.decode()
+                    stderr += line
+        finally:
+            process.send_signal(signal.SIGINT)
+            out, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert b"Logs go to" not in out
+    assert LOG_LINE.match(stderr.decode().splitlines()[-1])
+    assert not (tmp_path / "data" / "demo.log").exists()
