@@ -38,6 +38,7 @@ from handlers.cards import money
 from handlers.context import BotApplication, BotContext, Services
 from handlers.texts import t
 from storage.alerts import PendingAlert
+from storage.retired import RetiredWatch, RetiredWatchStore
 from watching.delivery import DeliveryReport, Outcome, SendResult, deliver_pending
 from watching.poller import CycleReport, poll_cycle
 from watching.rules import Change, RuleKind, change_percent
@@ -58,8 +59,51 @@ async def run_poll_cycle(
 
 
 async def send_pending_alerts(services: Services, bot: Bot) -> DeliveryReport:
-    """Every unsent alert, through `bot` (see `watching.delivery.deliver_pending`)."""
-    return await deliver_pending(services.watching, TelegramAlertSender(services, bot))
+    """Every unsent alert, through `bot` (see `watching.delivery.deliver_pending`), then
+    the notices of watches the bot could not keep."""
+    sender = TelegramAlertSender(services, bot)
+    report = await deliver_pending(services.watching, sender)
+    await send_retired_notices(services, sender)
+    return report
+
+
+async def send_retired_notices(services: Services, sender: TelegramAlertSender) -> int:
+    """Tell each owner once which watch could not be kept and why; return how many went.
+
+    Sent like alerts (the application's rate limiter paces each chat), one delivery at a
+    time; a notice is marked told when Telegram takes it, so no restart sends it twice. A
+    flood-control answer or a network error leaves the rest for the next delivery.
+    """
+    store = RetiredWatchStore(services.database)
+    told = 0
+    async with services.watching.delivery_lock:
+        for notice in await store.untold():
+            text = retired_text(notice, await sender.language(notice.user_id))
+            try:
+                await sender.bot.send_message(notice.chat_id, text)
+            except (Forbidden, BadRequest) as exc:  # blocked, or the chat is gone: for good
+                log.info("retired-watch notice %d refused: %s", notice.id, type(exc).__name__)
+                await store.mark_failed(notice.id)
+                continue
+            except TelegramError as exc:  # flood control, network: the next delivery retries
+                log.warning("retired-watch notice %d not sent (%s)", notice.id, type(exc).__name__)
+                break
+            await store.mark_told(notice.id)
+            told += 1
+    if told:
+        log.info("told %d owner(s) of watches that could not be kept", told)
+    return told
+
+
+def retired_text(notice: RetiredWatch, lang: str) -> str:
+    title = notice.title if len(notice.title) <= TITLE_LIMIT else notice.title[:TITLE_LIMIT] + "…"
+    return t(
+        lang,
+        f"watch_retired_{notice.reason}",
+        title=html.escape(title),
+        platform=html.escape(t(lang, f"platform_{notice.platform}")),
+        id=html.escape(notice.listing_id),
+    )
 
 
 class TelegramAlertSender:

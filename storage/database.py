@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Hashable, Iterator, Sequence
@@ -262,6 +263,111 @@ def _m009_platform_pauses(db: sqlite_utils.Database) -> None:
     )
 
 
+#: the made-up Anjuke IDs stored before 92381f6 (`L` + loupan number, `SP`/`XZL` + shop or
+#: office number), frozen here as they were: (old ID, the page's kind, its mobile section)
+_OLD_ANJUKE_IDS = (
+    (re.compile(r"L(\d{4,8})"), "new_home", "loupan"),
+    (re.compile(r"SP(\d{6,12})"), "shop", "sp"),
+    (re.compile(r"XZL(\d{6,12})"), "office", "xzl"),
+)
+_OLD_ANJUKE_PREFIXES = ("L", "SP", "XZL")  # no ID of Anjuke's own starts so
+
+
+def _m010_old_anjuke_ids(db: sqlite_utils.Database) -> None:
+    """Watches stored under the made-up Anjuke IDs (`L245678`, `SP…`, `XZL…`), which Anjuke
+    refuses, move to the page's own ID and kind (`anjuke:245678@new_home`), with their
+    history and alerts. One that cannot be worked out (digits no page has) is retired: it
+    goes to `retired_watches`, whose owner is told once (handlers/alerts.py), and leaves
+    the subscriptions. A watch the owner already holds under the new key is merged into it.
+    """
+    db.execute(
+        """
+        CREATE TABLE IF NOT EXISTS retired_watches (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL,         -- Telegram user whose watch it was
+            chat_id INTEGER NOT NULL,         -- the chat its alerts went to: told there
+            platform TEXT NOT NULL,
+            listing_id TEXT NOT NULL,         -- the ID it was stored under
+            title TEXT NOT NULL,
+            reason TEXT NOT NULL,             -- old_id: an ID of ours the platform never knew
+            retired_at REAL NOT NULL,
+            told_at REAL,                     -- Telegram took the notice: never sent again
+            failed_at REAL                    -- Telegram refused it for good (blocked, gone)
+        )
+        """
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS retired_watches_untold ON retired_watches (id) "
+        "WHERE told_at IS NULL AND failed_at IS NULL"
+    )
+    rows = db.execute(
+        "SELECT ref_key, listing_id FROM watched_listings WHERE platform = 'anjuke'"
+    ).fetchall()
+    for ref_key, listing_id in rows:
+        if "@" in ref_key or not listing_id.startswith(_OLD_ANJUKE_PREFIXES):
+            continue
+        for pattern, kind, section in _OLD_ANJUKE_IDS:
+            match = pattern.fullmatch(listing_id)
+            if match:
+                _move_watched_listing(db, ref_key, match.group(1), kind, section)
+                break
+        else:
+            _retire_watched_listing(db, ref_key, "old_id")
+
+
+def _move_watched_listing(
+    db: sqlite_utils.Database, old_key: str, number: str, kind: str, section: str
+) -> None:
+    new_key = f"anjuke:{number}@{kind}"
+    url = f"https://m.anjuke.com/{section}/{number}/"
+    if not db.execute("SELECT 1 FROM watched_listings WHERE ref_key = ?", [new_key]).fetchone():
+        columns = [c.name for c in db["watched_listings"].columns]
+        fresh = {"ref_key": "?", "listing_id": "?", "url": "?", "last_error": "NULL", "errors": "0"}
+        db.execute(
+            f"INSERT INTO watched_listings ({', '.join(columns)}) "
+            f"SELECT {', '.join(fresh.get(c, c) for c in columns)} "
+            "FROM watched_listings WHERE ref_key = ?",
+            [new_key, number, url, old_key],
+        )
+    db.execute("UPDATE price_history SET ref_key = ? WHERE ref_key = ?", [new_key, old_key])
+    # a watch its owner already holds under the page's ID stays; the old copy goes
+    duplicates = [
+        r[0]
+        for r in db.execute(
+            "SELECT old.id FROM subscriptions old JOIN subscriptions new "
+            "ON new.user_id = old.user_id AND new.chat_id = old.chat_id AND new.ref_key = ? "
+            "WHERE old.ref_key = ?",
+            [new_key, old_key],
+        )
+    ]
+    for sub_id in duplicates:
+        db.execute("DELETE FROM alerts WHERE subscription_id = ?", [sub_id])
+        db.execute("DELETE FROM subscriptions WHERE id = ?", [sub_id])
+    db.execute("UPDATE subscriptions SET ref_key = ? WHERE ref_key = ?", [new_key, old_key])
+    db.execute("UPDATE alerts SET ref_key = ? WHERE ref_key = ?", [new_key, old_key])
+    db.execute("DELETE FROM watched_listings WHERE ref_key = ?", [old_key])
+
+
+def _retire_watched_listing(db: sqlite_utils.Database, ref_key: str, reason: str) -> None:
+    db.execute(
+        "INSERT INTO retired_watches "
+        "(user_id, chat_id, platform, listing_id, title, reason, retired_at) "
+        "SELECT s.user_id, s.chat_id, w.platform, w.listing_id, w.title, ?, "
+        "CAST(strftime('%s', 'now') AS REAL) "
+        "FROM subscriptions s JOIN watched_listings w ON w.ref_key = s.ref_key "
+        "WHERE s.ref_key = ? ORDER BY s.id",
+        [reason, ref_key],
+    )
+    db.execute(
+        "DELETE FROM alerts WHERE subscription_id IN "
+        "(SELECT id FROM subscriptions WHERE ref_key = ?)",
+        [ref_key],
+    )
+    db.execute("DELETE FROM subscriptions WHERE ref_key = ?", [ref_key])
+    db.execute("DELETE FROM price_history WHERE ref_key = ?", [ref_key])
+    db.execute("DELETE FROM watched_listings WHERE ref_key = ?", [ref_key])
+
+
 #: (version, name, step). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
@@ -273,6 +379,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (7, "impossible targets become any drop", _m007_drop_impossible_targets),
     (8, "conversation state (python-telegram-bot persistence)", _m008_conversation_state),
     (9, "platform pauses after a rate ban", _m009_platform_pauses),
+    (10, "old made-up Anjuke IDs move to the page's own, or retire", _m010_old_anjuke_ids),
 ]
 
 

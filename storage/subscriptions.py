@@ -423,6 +423,8 @@ class SubscriptionStore:
                 # alerts of this user in any chat (a group watch made by them) go too
                 db.execute("DELETE FROM alerts WHERE user_id = ?", [user_id])
                 subs = db.execute("DELETE FROM subscriptions WHERE user_id = ?", [user_id]).rowcount
+                # watches the bot could not keep, told or not (migration 10)
+                db.execute("DELETE FROM retired_watches WHERE user_id = ?", [user_id])
                 _drop_unwatched(db, keys)
             return int(subs), int(alerts)
 

@@ -307,6 +307,11 @@ TEXTS: dict[str, str] = {
     "alert_last_price": "Last price: {price}",
     "alert_lowest": "Lowest seen: {price}",
     "alert_rule": "Your rule: {rule}",
+    "watch_retired_old_id": (
+        "⚠️ I had to stop watching <b>{title}</b> ({platform} <code>{id}</code>): it was saved "
+        "under an ID of mine that {platform} does not know, and its page's own ID cannot be "
+        "worked out from it. Send its link with /watch to watch it again."
+    ),
     # -- Anjuke account link: /link, /account (handlers/account.py)
     "link_usage": (
         "Send <code>/link &lt;phone, email or Anjuke ID&gt;</code>, "

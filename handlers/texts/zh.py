@@ -189,6 +189,10 @@ TEXTS: dict[str, str] = {
     "alert_last_price": "最后价格：{price}",
     "alert_lowest": "历史最低：{price}",
     "alert_rule": "你的规则：{rule}",
+    "watch_retired_old_id": (
+        "⚠️ 我不得不停止关注 <b>{title}</b>（{platform} <code>{id}</code>）：它保存时用的是我自己编的 ID，"
+        "{platform}不认识，也无法从中推出页面上的 ID。请用 /watch 重新发送它的链接来关注。"
+    ),
     # -- 绑定安居客账号：/link、/account
     "link_usage": "发送 <code>/link &lt;手机号、邮箱或安居客 ID&gt;</code>，例如 <code>/link 13800138000</code>。",
     "link_bad_account": "这不是手机号、邮箱或安居客 ID。",
