@@ -39,7 +39,7 @@ async def test_demo_drop_brings_the_alert_and_its_chart(demo_env: BotEnv) -> Non
     (watching,) = await demo_env.say(ann, f"/watch {ITEM_LINK}")
     assert "Watching" in watching.visible
     replies = await demo_env.say(ann, "/demo_drop 20", expect=2)
-    assert "20% cheaper" in replies[0].visible
+    assert "Sandbox: 1 watched listing now 20% cheaper" in replies[0].visible  # not "(s)"
     alert = replies[1]
     assert "Price drop" in alert.visible and "¥5,000 → ¥4,000 (−20.0%)" in alert.visible
     before = len(demo_env.messages(ann.id))
