@@ -54,7 +54,7 @@ FIRST_FACTS = (
 HIDDEN_FACTS = frozenset({"param", "house_code"})
 #: facts whose values are a seed's fixed words (grades, shipping, guarantees), translated
 #: for English readers; every other value is the platform's own and stays as written
-VOCABULARY_FACTS = frozenset({"condition", "shipping", "guarantee"})
+VOCABULARY_FACTS = frozenset({"condition", "shipping", "guarantee", "seller_level"})
 MAX_FACTS = 12
 
 
@@ -204,7 +204,8 @@ def fact_value(fact: Fact, lang: str) -> str:
     """The platform's value as written, except a seed's fixed words (`九成新`, `包邮`)."""
     if fact.key not in VOCABULARY_FACTS:
         return fact.value
-    return "、".join(vocab(lang, part) for part in fact.value.split("、"))
+    words = [vocab(lang, part) for part in fact.value.split("、")]
+    return "、".join(words) if lang == "zh" else ", ".join(words)
 
 
 def ordered_facts(listing: Listing) -> list[Fact]:

@@ -417,7 +417,7 @@ async def ask(
     text = ""
     if conv.current.not_recorded:
         text = t(lang, "quote_not_recorded", model=e(conv.current.not_recorded)) + "\n"
-    known = describe(device)
+    known = describe(device, lang)
     text += t(lang, f"quote_ask_{name}")
     if known:
         text += f"\n<i>{e(known)}</i>"
@@ -429,9 +429,11 @@ async def ask(
     return True
 
 
-def describe(device: ParsedDevice) -> str:
-    """What is known so far, for the question: 苹果 · iPhone 14 Pro · 256GB."""
-    parts = [device.model or device.brand, device.storage, device.ram, device.condition]
+def describe(device: ParsedDevice, lang: str) -> str:
+    """What is known so far, for the question: 苹果 · iPhone 14 Pro · 256GB · 95新 (the grade
+    in the reader's language)."""
+    condition = value_label(lang, device.condition) if device.condition else None
+    parts = [device.model or device.brand, device.storage, device.ram, condition]
     return " · ".join(p for p in parts if p)
 
 

@@ -26,6 +26,8 @@ CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 #: a row "label: value" (ASCII or full-width colon); the label is short, a title is not
 LABEL_ROW = re.compile(r"^\s*([^:：\n]{1,40}?)\s*[:：]\s")
 
+#: Xianyu devices: the vivo is quoted at once, the iPhone's function status is asked first
+TRADE_IN = {"7023456789012": "quote", "712345678901": "question"}
 ANJUKE_LINK_KIND = {"新房": anjuke.NEW_HOME, "商铺": anjuke.SHOP, "写字楼": anjuke.OFFICE}
 
 
@@ -60,9 +62,9 @@ async def test_an_english_reader_sees_no_chinese_label_on_any_card(bot_env: BotE
     for item_id in items.ids():
         [card] = await bot_env.say(user, f"https://www.goofish.com/item?id={item_id}")
         seen[f"xianyu {item_id}"] = card.visible
-        if item_id == "712345678901":  # an iPhone: its card offers the trade-in value
-            [quote] = await press(bot_env, user, card, data_of(card, "💱 Trade-in value"))
-            seen["trade-in quote"] = quote.visible
+        if item_id in TRADE_IN:  # a device: its card offers the trade-in value
+            [answer] = await press(bot_env, user, card, data_of(card, "💱 Trade-in value"))
+            seen[f"trade-in {TRADE_IN[item_id]}"] = answer.visible
     [quote] = await bot_env.say(user, "/quote iPhone 14 Pro 256G 95新 国行 换过电池 电池老化")
     seen["quote"] = quote.visible
     [watching] = await bot_env.say(user, "/watch https://www.goofish.com/item?id=712345678901")
@@ -79,6 +81,13 @@ async def test_an_english_reader_sees_no_chinese_label_on_any_card(bot_env: BotE
     assert "Repairs: Battery replaced" in seen["quote"]
     assert "Bought: Mainland China model" in seen["quote"]
     assert "Condition: Excellent (95%)" in seen["quote"]
+    assert "Condition: Fair (80%)" in seen["trade-in quote"]  # Xianyu's very_good
+    assert "iPhone 14 Pro · 256GB · Good (90%)" in seen["trade-in question"]
+    # Xianyu's fixed words: grades, shipping, guarantees, seller levels
+    iphone = seen["xianyu 712345678901"]
+    assert "Condition: Good (90%)" in iphone and "Shipping: Free shipping" in iphone
+    assert "Guarantee: Inspection guarantee, 7-day returns" in iphone
+    assert "Seller level: Diamonds" in iphone
 
 
 async def test_a_chinese_reader_keeps_the_platforms_words(bot_env: BotEnv) -> None:

@@ -72,7 +72,7 @@ async def test_trade_in_asks_for_what_the_item_does_not_say(bot_env):
     card = await card_of(bot_env, user, IPHONE)
     [question] = await press(bot_env, user, card, data_of(card, TRADE_IN))
     assert "Does everything work" in question.visible
-    assert "iPhone 14 Pro · 256GB · 九成新" in question.visible  # like_new -> 九成新
+    assert "iPhone 14 Pro · 256GB · Good (90%)" in question.visible  # like_new -> 九成新
     [quote] = await press(bot_env, user, question, data_of(question, "Works perfectly"))
     final = price_of(quote)
     assert asking_line(quote) == (
