@@ -13,7 +13,7 @@ from telegram import Update
 
 from handlers.common import reply, services
 from handlers.context import BotContext, Services
-from handlers.texts import lang_of, t
+from handlers.texts import lang_of, plural, t
 
 
 async def stats_text(s: Services) -> str:
@@ -57,14 +57,15 @@ async def stats_text(s: Services) -> str:
         lines.append("Last poll cycle: none yet")
     else:
         lines.append(
-            f"Last poll cycle: {cycle.duration:.1f} s, {cycle.checks} checks, "
-            f"{cycle.errors} errors ({cycle.quota_errors} quota), "
-            f"{cycle.alerts_created} alerts"
+            f"Last poll cycle: {cycle.duration:.1f} s, {plural('en', 'n_checks', cycle.checks)}, "
+            f"{plural('en', 'n_errors', cycle.errors)} ({cycle.quota_errors} quota), "
+            f"{plural('en', 'n_alerts', cycle.alerts_created)}"
         )
         for plan in cycle.plans:
             lines.append(
                 f"  {html.escape(plan.platform)}: {plan.checked}/{plan.planned} of "
-                f"{plan.watched} listings" + (f", stopped: {plan.stopped}" if plan.stopped else "")
+                f"{plural('en', 'n_listings', plan.watched)}"
+                + (f", stopped: {plan.stopped}" if plan.stopped else "")
             )
     return "\n".join(lines)
 

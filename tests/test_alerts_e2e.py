@@ -685,4 +685,4 @@ async def test_stats_for_admins_only(bot_world: BotWorld) -> None:
     assert "Subscriptions: 1 active, 0 paused" in text
     assert "Distinct listings watched: 1" in text
     assert "xianyu:" in text and "Cache hit rate" in text
-    assert "Last poll cycle:" in text and "1 checks" in text
+    assert "Last poll cycle:" in text and "1 check, 0 errors" in text

@@ -473,6 +473,7 @@ PLURALS: dict[str, dict[str, str]] = {
     "n_times": {"one": "{n} time", "other": "{n} times"},
     "n_watches": {"one": "{n} watch", "other": "{n} watches"},
     "n_alerts": {"one": "{n} alert", "other": "{n} alerts"},
+    "n_errors": {"one": "{n} error", "other": "{n} errors"},
     "n_devices": {"one": "{n} device", "other": "{n} devices"},
     "quote_dropped": {"one": "{n} more was left out", "other": "{n} more were left out"},
     "budget_used": {

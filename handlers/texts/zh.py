@@ -289,6 +289,7 @@ PLURALS: dict[str, dict[str, str]] = {
     "n_times": {"other": "{n} 次"},
     "n_watches": {"other": "{n} 个关注"},
     "n_alerts": {"other": "{n} 条提醒"},
+    "n_errors": {"other": "{n} 个错误"},
     "n_devices": {"other": "{n} 台设备"},
     "quote_dropped": {"other": "另外 {n} 台没有估价"},
     "budget_used": {"other": "{n} 次{platform}"},
