@@ -131,13 +131,19 @@ def test_xianyu_conditions_are_english_for_english_readers(grade: str) -> None:
     [
         ("shipping", "物流", ("包邮", "自提", "卖家包邮", "买家承担运费")),
         ("guarantee", "保障", ("验货担保", "七天无理由", "正品保障")),
+        ("seller_level", "卖家等级", ("心",)),
+        ("seller_level", "卖家等级", ("钻",)),
+        ("seller_level", "卖家等级", ("冠",)),
     ],
 )
-def test_xianyu_shipping_and_guarantees_are_english(key: str, label: str, words: tuple) -> None:  # type: ignore[type-arg]
+def test_xianyu_shipping_guarantees_and_seller_levels_are_english(
+    key: str, label: str, words: tuple
+) -> None:  # type: ignore[type-arg]
     value = "、".join(words)
     card = render_card(_listing((Fact(key, label, value),)), "en").text
     [row] = [r for r in card.splitlines()[4:] if ": " in r]
     assert not CJK.search(row), row
+    assert f": {value}" in render_card(_listing((Fact(key, label, value),)), "zh").text
 
 
 @pytest.mark.parametrize("word", sorted(anjuke._STATUSES))
