@@ -317,7 +317,7 @@ async def test_parameters_the_platform_refuses_are_bad_requests(
         (Fault("http", status=500), Transient),
         (Fault("http", status=502), Transient),
         (Fault("http", status=401), NotPermitted),
-        (Fault("http", status=404), NotFound),
+        (Fault("http", status=404), BadRequest),  # seed: 接口路径错误, no model words
         (Fault("code", status=500, code=500, msg="服务异常"), Transient),
         (Fault("code", status=200, code=401, msg="IP 不在白名单"), NotPermitted),
         (Fault("code", status=403, code=403, msg="今日配额已用完"), QuotaExhausted),
