@@ -58,7 +58,8 @@ REQUIRED = ("device_type", "brand", "model", "storage", "condition", "function_s
 #: every word a client may plausibly send for a watch (the seed names none)
 WATCH_TYPES = ("智能手表", "手表", "穿戴设备", "智能穿戴")
 WATCH = WATCH_TYPES[0]  # how the price table files watches
-DEVICE_TYPES = ("手机", "平板", "笔记本", *WATCH_TYPES)
+#: 相机 is named by the seed (核心功能: 手机、平板、笔记本、相机等多品类); no camera is priced (404)
+DEVICE_TYPES = ("手机", "平板", "笔记本", "相机", *WATCH_TYPES)
 #: seed 003's literal words per field (请求参数 示例 / 说明, 核心功能, 返回字段 成色折扣, the code
 #: sample's repair_history="无"): all strict mode accepts
 SEED_VOCABULARY = {

@@ -520,7 +520,10 @@ async def test_a_plain_chinese_watch_message_gets_a_chinese_watch_card(bot_env):
             "“Good (90%)”, the platform's own example value; expect a different offer at "
             "inspection.",
         ),
-        ("zh-hans", "⚠️ 爱回收不接受成色“95新”，此报价按平台示例值“九成新”计算，实际回收价以质检为准。"),
+        (
+            "zh-hans",
+            "⚠️ 爱回收不接受成色“95新”，此报价按平台示例值“九成新”计算，实际回收价以质检为准。",
+        ),
     ],
 )
 async def test_a_refused_invented_grade_is_quoted_once_with_the_seeds_value_and_says_so(
