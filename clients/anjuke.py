@@ -118,12 +118,18 @@ ERRORS = ErrorMap(
         ),
         504: (ErrorRule(Transient, "platform timed out"),),
     },
+    # no status to go by: the words alone, the most specific first (a key that does not
+    # exist, key不存在, is a credential refusal before it is a house that does not)
     answer=(
-        _NOT_FOUND,
         _FREQUENCY,
         _QUOTA,
         _COUNT,
-        ErrorRule(NotPermitted, "key, signature or permission refused", ("签名", "key", "权限")),
+        ErrorRule(
+            NotPermitted,
+            "key, signature or permission refused",
+            ("签名", "key", "secret", "权限", "白名单"),
+        ),
+        _NOT_FOUND,
         ErrorRule(BadRequest, "parameters refused", ("参数", "param")),
     ),
 )

@@ -129,7 +129,19 @@ ERRORS = ErrorMap(
         ),
         504: (ErrorRule(Transient, "platform timed out"),),
     },
-    answer=(_NOT_FOUND, _FREQUENCY, _QUOTA, _COUNT),
+    # no status to go by: the words alone, the most specific first (an app_key that does
+    # not exist is a credential refusal before an item that does not)
+    answer=(
+        _FREQUENCY,
+        _QUOTA,
+        _COUNT,
+        ErrorRule(
+            NotPermitted,
+            "credentials, signature or permission refused",
+            ("app_key", "app key", "签名", "signature", "权限", "permission", "白名单"),
+        ),
+        _NOT_FOUND,
+    ),
 )
 
 

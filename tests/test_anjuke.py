@@ -570,6 +570,10 @@ async def test_daily_quota_is_refused_until_the_next_china_day(
         (Fault("code", status=500, code=15, msg="服务内部错误"), Transient),
         (Fault("code", status=504, code=50, msg="服务响应超时"), Transient),
         (Fault("code", status=200, code=41, msg="参数错误"), BadRequest),
+        # a 200 error body has only its words: a missing key before a missing house
+        (Fault("code", status=200, code=29, msg="key不存在"), NotPermitted),
+        (Fault("code", status=200, code=43, msg="房源不存在"), NotFound),
+        (Fault("code", status=200, code=7, msg="每秒调用次数超限"), RateLimited),
         # issue 11: undocumented codes decide nothing, the status comes first
         (Fault("code", status=400, code=6, msg="参数错误"), BadRequest),
         (Fault("code", status=400, code=42, msg="house_id 格式非法"), BadRequest),

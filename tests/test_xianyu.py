@@ -439,6 +439,14 @@ def test_tier_limits_follow_the_contract(client: XianyuClient) -> None:
         (Fault("code", status=504, code=50, msg="Remote service timeout"), Transient),
         (Fault("code", status=200, code=15, msg="Remote service error"), Transient),
         (Fault("code", status=400, code=41, msg="商品不存在或已删除"), NotFound),
+        # seed 002: item_id 无效 is a cause of 无商品数据; 格式错误 is the malformed ID
+        (Fault("code", status=400, code=41, msg="item_id 无效"), NotFound),
+        (Fault("code", status=400, code=41, msg="item_id 格式错误 / 无效"), BadRequest),
+        (Fault("code", status=403, code=7, msg="每秒调用次数超限"), RateLimited),
+        (Fault("code", status=403, code=7, msg="今日调用次数已达上限"), QuotaExhausted),
+        # a 200 error body has only its words: a missing app_key before a missing item
+        (Fault("code", status=200, code=29, msg="app_key 不存在"), NotPermitted),
+        (Fault("code", status=200, code=41, msg="商品不存在"), NotFound),
         (Fault("malformed"), Transient),
         (Fault("disconnect"), Transient),
         (Fault("timeout", delay=1.0), Transient),
