@@ -432,7 +432,10 @@ def register(app: web.Application, state: SandboxState) -> None:
             },
             "price_info": {name: _number(value) for name, value in prices.items()},
             "recycle_info": {
-                "recycle_type": RECYCLE_TYPES,
+                # the seed writes 上门 / 到店 / 邮寄: a list, or (computers here) one string
+                "recycle_type": (
+                    "/".join(RECYCLE_TYPES) if entry.device_type == "笔记本" else RECYCLE_TYPES
+                ),
                 "store_distance": _store_distance(entry.model),
                 "door_time_window": _door_window(now),
                 "valid_time": (now + timedelta(hours=QUOTE_VALID_HOURS)).strftime(TIMESTAMP_FORMAT),

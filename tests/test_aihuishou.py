@@ -215,6 +215,11 @@ async def test_laptop_quote_is_priced_with_its_ram(setup: Setup) -> None:
 
     assert quote.final_price == _formula(quote)
     assert quote.base_price > smaller.base_price
+    # the sandbox writes a computer's recycle_type as one string ("上门/到店/邮寄"), a phone's
+    # as a list: both shapes of the seed's 上门 / 到店 / 邮寄 are read alike
+    phone = await setup.client.fetch_quote(IPHONE)
+    assert [o.kind for o in quote.recycle_options] == ["上门", "到店", "邮寄"]
+    assert [o.kind for o in phone.recycle_options] == ["上门", "到店", "邮寄"]
 
 
 async def test_market_coefficient_drifts_slowly_and_stays_in_range(setup: Setup) -> None:

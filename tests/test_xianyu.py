@@ -279,6 +279,18 @@ async def test_long_ids_are_served(client: XianyuClient) -> None:
     assert (await fetch(client, MONITOR)).listing_id == "7012345678901234"
 
 
+@pytest.mark.parametrize("item_id", ["712345678901", "6987654321098", "6912345678901234567"])
+async def test_every_plausible_id_length_is_answered(client: XianyuClient, item_id: str) -> None:
+    # seed 002 says 16-19 digits; item pages still carry 12-13 (docs/assumptions.md, X1)
+    listing = await fetch(client, ListingRef("xianyu", item_id))
+    assert listing.listing_id == item_id
+
+
+async def test_a_grade_in_the_seeds_chinese_words_is_read_as_written(client: XianyuClient) -> None:
+    switch = await fetch(client, ListingRef("xianyu", "6912345678901234567"))
+    assert switch.fact("condition") == "六成新及以下"
+
+
 async def test_removed_item_is_not_found_and_remembered_ten_minutes(client: XianyuClient) -> None:
     with pytest.raises(NotFound) as caught:
         await fetch(client, KINDLE_REMOVED)
