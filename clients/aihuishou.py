@@ -21,11 +21,14 @@ Protocol (seed 003):
   |---|---|---|
   | 400 | missing / malformed parameter, timestamp off by > 5 min | BadRequest |
   | 401 | wrong app_id / secret, bad signature, IP not whitelisted | NotPermitted |
-  | 403 + quota words (quota / 配额 / 次数) | daily quota used up | QuotaExhausted |
-  | 403 + frequency words (频率 / 并发) | more than 5 requests at once | RateLimited |
+  | 403 + a window of a second (每秒 / 频率 / 并发), even with 次数 | too many at once | RateLimited |
+  | 403 + the day (今日 / 每天 / 配额 / quota) | daily quota used up | QuotaExhausted |
+  | 403 + a bare count (调用次数超限): the seed's first 403 cause, 配额耗尽 | | QuotaExhausted |
   | 403 otherwise | no permission for this call | NotPermitted |
-  | 404 | model not recorded (型号未收录) | NotFound |
-  | 5xx | platform failure | Transient |
+  | 404 + model words (型号 / 未收录) | model not recorded | NotFound |
+  | 404 otherwise | 接口路径错误 (the seed's first 404 cause) | BadRequest |
+  | 500 + value words (参数 / 超出范围 / 取值) | 参数值超出范围 | BadRequest |
+  | 5xx otherwise | platform failure | Transient |
 
   Timeouts, dropped connections and answers that are not JSON are Transient.
 - Tiers (CONTRACT 4.1): test 100/day, commercial 2000/day, both at most 5 concurrent
@@ -42,6 +45,7 @@ import hmac
 import logging
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, Final
@@ -51,9 +55,13 @@ import httpx
 from clients.base import ErrorMap, ErrorRule, Limits, PlatformClient
 from clients.clock import CHINA_TZ
 from clients.errors import (
+    COUNT_WORDS,
+    DAY_WORDS,
+    RATE_WORDS,
     BadRequest,
     NotFound,
     NotPermitted,
+    PlatformError,
     QuotaExhausted,
     RateLimited,
     Transient,
@@ -112,21 +120,116 @@ REPAIR_HISTORIES: Final = ("无维修", "更换过屏幕", "更换过电池", "�
 PURCHASE_CHANNELS: Final = ("国行", "港版", "美版", "官网", "运营商", "二手")
 RECYCLE_TYPES: Final = ("上门", "到店", "邮寄")
 
+# -- the seed's own words, and the way out when the platform refuses ours ----------------
+
+#: per field, the values seed 003 itself writes (二、(1) 请求参数: 示例 and 说明; 核心功能's
+#: 手机、平板、笔记本、相机; (2) 返回字段: 如九成新 0.9,八成新 0.8; the code sample's default
+#: repair_history="无"). Every other value in the sets above is our choice
+#: (docs/assumptions.md lists each with its reason).
+SEED_WORDS: Final[Mapping[str, tuple[str, ...]]] = {
+    "device_type": ("手机", "平板", "笔记本", "相机"),
+    "condition": ("九成新", "八成新"),
+    "function_status": ("正常", "屏幕损坏", "电池老化"),
+    "repair_history": ("无维修", "无"),
+    "purchase_channel": ("官网",),
+}
+#: the seed's example (示例 column) per field we may retry with
+SEED_EXAMPLES: Final[Mapping[str, str]] = {
+    "condition": "九成新",
+    "function_status": "正常",
+    "repair_history": "无维修",
+    "purchase_channel": "官网",
+}
+#: where a seed word means nearly the same as ours, it is sent instead of the example
+SEED_NEAREST: Final[Mapping[str, Mapping[str, str]]] = {
+    "condition": {"七成新及以下": "八成新"},  # 八成新 is nearer than the example 九成新
+    "function_status": {"屏幕显示异常": "屏幕损坏"},
+}
+#: the seed's own name of each retried field (说明 column), as a refusal may name it
+FIELD_LABELS: Final[Mapping[str, str]] = {
+    "condition": "成色",
+    "function_status": "功能状态",
+    "repair_history": "维修史",
+    "purchase_channel": "购买渠道",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SeedSubstitution:
+    """A value of ours the platform refused, and the seed's value quoted in its place."""
+
+    field: str
+    refused: str
+    used: str
+
+
+def is_seed_word(field: str, value: str) -> bool:
+    return value in SEED_WORDS.get(field, ())
+
+
+def refused_field(request: QuoteRequest, error: PlatformError) -> str | None:
+    """The field whose value (one the seed does not write) a refusal names, else None.
+
+    A refusal names a field by its parameter name (`condition`), the seed's label (成色) or
+    the refused value itself. A seed word refused is no assumption of ours: nothing to retry.
+    Device types are not retried (a watch sent as 手机 would be no watch; see
+    `UNNAMED_TYPES`), nor the catalogue's model, storage or RAM.
+    """
+    if not isinstance(error, BadRequest) or error.platform != "aihuishou":
+        return None
+    text = (error.platform_message or "").lower()
+    if not text:
+        return None
+    for name, label in FIELD_LABELS.items():
+        value = getattr(request, name) or ""
+        if not value or is_seed_word(name, value):
+            continue
+        if name in text or label in text or value.lower() in text:
+            return name
+    return None
+
+
+def seed_retry(
+    request: QuoteRequest, error: PlatformError
+) -> tuple[QuoteRequest, SeedSubstitution] | None:
+    """The one retry a refusal of our invented value earns: the same request with the seed's
+    value for that field (the nearest seed word, else the seed's example), or None."""
+    name = refused_field(request, error)
+    if name is None:
+        return None
+    refused = getattr(request, name)
+    used = SEED_NEAREST.get(name, {}).get(refused, SEED_EXAMPLES[name])
+    return replace(request, **{name: used}), SeedSubstitution(name, refused, used)
+
+
 # -- errors -------------------------------------------------------------------------------
 
+#: read in the seed's order of meaning, the most specific first: a window of a second (or
+#: 并发) is a rate refusal even when it counts; the day is the daily quota; a bare count
+#: (调用次数超限) is the seed's first 403 cause, 配额耗尽 (its table lists no rate cause)
 _FORBIDDEN = (
-    ErrorRule(QuotaExhausted, "daily quota used up", ("quota", "配额", "次数")),
-    ErrorRule(RateLimited, "too many requests at once", ("频率", "并发", "frequency", "concurren")),
+    ErrorRule(RateLimited, "too many requests at once", RATE_WORDS),
+    ErrorRule(QuotaExhausted, "daily quota used up", DAY_WORDS),
+    ErrorRule(QuotaExhausted, "call count used up", COUNT_WORDS),
     ErrorRule(NotPermitted, "permission denied"),
+)
+#: the seed's 404 causes: 1. 接口路径错误 2. 设备型号未收录; only the model's words say the latter
+_MODEL_NOT_RECORDED = ErrorRule(
+    NotFound, "model not recorded", ("型号", "未收录", "机型", "model", "device")
+)
+#: the seed's 500 causes: 1. 平台服务异常 2. 参数值超出范围 (成色不能为"报废"): the second is
+#: a refused value (not retried), the first a platform failure
+_VALUE_OUT_OF_RANGE = ErrorRule(
+    BadRequest, "parameter value out of range", ("参数", "超出范围", "取值", "不能为")
 )
 #: the seed's HTTP statuses; a 200 with a non-zero `code` repeats them in the code
 _STATUS_RULES: dict[int, tuple[ErrorRule, ...]] = {
     400: (ErrorRule(BadRequest, "request refused"),),
     401: (ErrorRule(NotPermitted, "credentials or signature refused"),),
     403: _FORBIDDEN,
-    404: (ErrorRule(NotFound, "model not recorded"),),
+    404: (_MODEL_NOT_RECORDED, ErrorRule(BadRequest, "interface path not found")),
     429: (ErrorRule(RateLimited, "too many requests"),),
-    500: (ErrorRule(Transient, "platform error"),),
+    500: (_VALUE_OUT_OF_RANGE, ErrorRule(Transient, "platform error")),
 }
 ERRORS = ErrorMap(statuses=_STATUS_RULES, codes=dict(_STATUS_RULES))
 _RECYCLE_TYPE_SEPARATORS = re.compile(r"\s*[/、,，|]\s*")

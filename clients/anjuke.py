@@ -19,8 +19,9 @@ Protocol (seed 000):
   | 400 | 房源已下架 / 不存在 / 违规 | NotFound |
   | 400 | anything else (house_id 为空或格式非法, field_filter 错误) | BadRequest |
   | 401 | any (签名验证失败, key 错误或过期) | NotPermitted, never NotFound |
-  | 403 | 日调用 / 次数 / 配额 | QuotaExhausted |
-  | 403 | 频率 / frequency | RateLimited: the key is banned 10 minutes, never retried |
+  | 403 | a window of a second (每秒 / 秒 / 频率 / frequency), even with 次数 | RateLimited: the key is banned 10 minutes, never retried |
+  | 403 | the day (日调用 / 今日 / 每天 / 配额 / quota) | QuotaExhausted |
+  | 403 | a bare count (调用次数超限): the seed's 403 cause 调用频率超限 | RateLimited |
   | 403 | anything else (无接口权限, IP 白名单, need_contact) | NotPermitted |
   | 504 | any | Transient (retried: 1 s, 2 s, 4 s) |
 
@@ -74,6 +75,9 @@ import httpx
 
 from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient, RetryPolicy
 from clients.errors import (
+    COUNT_WORDS,
+    DAY_WORDS,
+    RATE_WORDS,
     BadRequest,
     NotFound,
     NotPermitted,
@@ -94,24 +98,38 @@ API_NAME = "item_get"
 _NOT_FOUND = ErrorRule(
     NotFound, "no such house or taken down", ("下架", "不存在", "违规", "not found")
 )
-_QUOTA = ErrorRule(
-    QuotaExhausted, "daily quota used up", ("日调用", "次数", "配额", "quota", "daily")
-)
-_FREQUENCY = ErrorRule(RateLimited, "call frequency exceeded", ("频率", "frequency", "too many"))
+#: read in the seed's order of meaning, the most specific first: a window of a second is a
+#: rate refusal even when it counts (每秒调用次数超限); only the day is the daily quota; a bare
+#: count (调用次数超限) is the seed's 403 cause, 调用频率超限 (its quota has no status)
+_FREQUENCY = ErrorRule(RateLimited, "call frequency exceeded", RATE_WORDS)
+_QUOTA = ErrorRule(QuotaExhausted, "daily quota used up", DAY_WORDS)
+_COUNT = ErrorRule(RateLimited, "call count exceeded, no window named", COUNT_WORDS)
 _CREDENTIALS = ErrorRule(NotPermitted, "key or signature refused")
 #: the seed documents HTTP statuses and their causes, no codes
 ERRORS = ErrorMap(
     statuses={
         400: (_NOT_FOUND, ErrorRule(BadRequest, "house_id or parameters refused")),
         401: (_CREDENTIALS,),
-        403: (_QUOTA, _FREQUENCY, ErrorRule(NotPermitted, "permission or IP whitelist refused")),
+        403: (
+            _FREQUENCY,
+            _QUOTA,
+            _COUNT,
+            ErrorRule(NotPermitted, "permission or IP whitelist refused"),
+        ),
         504: (ErrorRule(Transient, "platform timed out"),),
     },
+    # no status to go by: the words alone, the most specific first (a key that does not
+    # exist, key不存在, is a credential refusal before it is a house that does not)
     answer=(
-        _NOT_FOUND,
-        _QUOTA,
         _FREQUENCY,
-        ErrorRule(NotPermitted, "key, signature or permission refused", ("签名", "key", "权限")),
+        _QUOTA,
+        _COUNT,
+        ErrorRule(
+            NotPermitted,
+            "key, signature or permission refused",
+            ("签名", "key", "secret", "权限", "白名单"),
+        ),
+        _NOT_FOUND,
         ErrorRule(BadRequest, "parameters refused", ("参数", "param")),
     ),
 )

@@ -125,6 +125,50 @@ class AccountExists(BadRequest):
     field: str | None = None
 
 
+# -- the words a refusal's message is read by -------------------------------------------
+#
+# A message is read only after the HTTP status and a documented code have chosen the rules
+# (`clients.base.ErrorMap`), and then the most specific meaning first: a window of a second
+# names a rate refusal whatever else the message says ("每秒调用次数超限" is no daily quota),
+# the day names the daily quota, and a bare count (次数) means what the platform's seed lists
+# first for that status (see each platform's ERRORS and docs/assumptions.md, "Error words").
+
+#: words naming a window of a second or less, or calls too close together: a rate refusal
+RATE_WORDS: tuple[str, ...] = (
+    "每秒",
+    "/秒",
+    "秒",
+    "频率",
+    "频繁",
+    "并发",
+    "qps",
+    "per second",
+    "frequency",
+    "too many",
+    "too frequent",
+    "rate limit",
+    "concurren",
+)
+#: words naming the platform day: only these make a refusal "the day's quota is used up"
+DAY_WORDS: tuple[str, ...] = (
+    "日调用",
+    "每日",
+    "今日",
+    "当日",
+    "当天",
+    "每天",
+    "/天",
+    "明日",
+    "配额",
+    "quota",
+    "daily",
+    "access-count",
+)
+#: a count or limit with no window (调用次数超限, the Taobao gateway's bare "App Call Limited"):
+#: its meaning is what the platform's seed lists for that status
+COUNT_WORDS: tuple[str, ...] = ("次数", "call count", "call limited")
+
+
 ERROR_KINDS: tuple[type[PlatformError], ...] = (
     NotFound,
     BadRequest,

@@ -179,6 +179,9 @@ class Quote:
     quality_check: tuple[str, ...] = field(default_factory=tuple)
     #: set only on a kept answer served past its lifetime: when it was fetched (Unix time)
     as_of: float | None = None
+    #: (field, our value the platform refused, the seed's value quoted instead); see
+    #: `clients.aihuishou.seed_retry`
+    substituted: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

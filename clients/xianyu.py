@@ -17,6 +17,8 @@ Protocol (seed 002):
   | 400 | 40 | | missing required argument | BadRequest |
   | 400 | 41 | | invalid argument (item_id not 10-19 digits) | BadRequest |
   | 400 | 41 | `isv.item-not-found` | no such item / deleted | NotFound |
+  | 400 | any | | `item_id 无效`, 已删除 / 下架 / 违规 / 私密 (seed: causes of 无商品数据) | NotFound |
+  | 400 | any | | `item_id 格式错误`, 缺少 (malformed: more specific than 无效) | BadRequest |
   | 401 | 21 / 22 | | missing / invalid method or version | NotPermitted |
   | 401 | 25 | | invalid signature | NotPermitted |
   | 401 | 28 / 29 | | missing / invalid app_key | NotPermitted |
@@ -29,8 +31,9 @@ Protocol (seed 002):
 
   The codes are the gateway's, not the seed's, so `ERRORS` decides by the HTTP status
   and then the words of `sub_code` / `msg` / `sub_msg` (a 401 is always NotPermitted; a
-  403 is NotPermitted unless it speaks of frequency / 频率 / call limited or of the daily
-  count). A missing, null or empty `item` is NotFound (the seed's 无商品数据).
+  403 is NotPermitted unless it names a window of a second (每秒 / 频率 / frequency: rate,
+  even with 次数), the day (日调用 / 今日 / 配额 / access-count: quota) or a bare count
+  (调用次数超限: the seed's 403 cause, 调用频率超限, so rate)). A missing, null or empty `item` is NotFound (the seed's 无商品数据).
 - Tiers (CONTRACT 4.1): personal 100/day 1/s, enterprise_basic 10000/day 5/s,
   enterprise_advanced 100000/day 20/s. Cache: on sale 5 min, sold 1 h, offline 1 day,
   not found 10 min.
@@ -60,6 +63,9 @@ import httpx
 from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient
 from clients.clock import CHINA_TZ
 from clients.errors import (
+    COUNT_WORDS,
+    DAY_WORDS,
+    RATE_WORDS,
     BadRequest,
     NotFound,
     NotPermitted,
@@ -80,24 +86,62 @@ VERSION = "v2"
 SUB_ITEM_NOT_FOUND = "isv.item-not-found"
 SUB_FREQUENCY = "accesscontrol.limited-by-app-frequency"
 SUB_ACCESS_COUNT = "accesscontrol.limited-by-app-access-count"
+#: a malformed argument is the more specific reading of a 400 (item_id 格式错误)
+_MALFORMED = ErrorRule(
+    BadRequest,
+    "item_id or parameters malformed",
+    ("格式", "缺少", "missing", "invalid-parameter"),
+)
+#: the seed lists 商品已删除 / 下架 / 违规, item_id 无效 and 私密商品 as the causes of 无商品数据
 _NOT_FOUND = ErrorRule(
-    NotFound, "no such item", ("item-not-found", "item-deleted", "不存在", "已删除", "无商品")
+    NotFound,
+    "no such item",
+    (
+        "item-not-found",
+        "item-deleted",
+        "不存在",
+        "已删除",
+        "无商品",
+        "下架",
+        "违规",
+        "私密",
+        "item_id 无效",
+        "item_id无效",
+        "商品id无效",
+        "商品 id 无效",
+    ),
 )
-_QUOTA = ErrorRule(
-    QuotaExhausted, "daily quota used up", ("access-count", "日调用", "配额", "quota")
-)
-_FREQUENCY = ErrorRule(
-    RateLimited, "call frequency exceeded", ("frequency", "频率", "call limited")
-)
+#: the most specific meaning first: a window of a second (每秒调用次数超限) is a rate refusal,
+#: only the day is the daily quota, and a bare count is the seed's 403 cause, 调用频率超限
+_FREQUENCY = ErrorRule(RateLimited, "call frequency exceeded", RATE_WORDS)
+_QUOTA = ErrorRule(QuotaExhausted, "daily quota used up", DAY_WORDS)
+_COUNT = ErrorRule(RateLimited, "call count exceeded, no window named", COUNT_WORDS)
 #: the seed documents HTTP statuses and their causes; codes are the gateway's, not the seed's
 ERRORS = ErrorMap(
     statuses={
-        400: (_NOT_FOUND, ErrorRule(BadRequest, "item_id or parameters refused")),
+        400: (_MALFORMED, _NOT_FOUND, ErrorRule(BadRequest, "item_id or parameters refused")),
         401: (ErrorRule(NotPermitted, "credentials, signature or timestamp refused"),),
-        403: (_QUOTA, _FREQUENCY, ErrorRule(NotPermitted, "permission or IP whitelist refused")),
+        403: (
+            _FREQUENCY,
+            _QUOTA,
+            _COUNT,
+            ErrorRule(NotPermitted, "permission or IP whitelist refused"),
+        ),
         504: (ErrorRule(Transient, "platform timed out"),),
     },
-    answer=(_NOT_FOUND, _QUOTA, _FREQUENCY),
+    # no status to go by: the words alone, the most specific first (an app_key that does
+    # not exist is a credential refusal before an item that does not)
+    answer=(
+        _FREQUENCY,
+        _QUOTA,
+        _COUNT,
+        ErrorRule(
+            NotPermitted,
+            "credentials, signature or permission refused",
+            ("app_key", "app key", "签名", "signature", "权限", "permission", "白名单"),
+        ),
+        _NOT_FOUND,
+    ),
 )
 
 

@@ -4,6 +4,7 @@
     💰 ¥3,906
     ¥4,200 × 0.93 − ¥0 × 1.02 = ¥3,906      (the seed's price model)
     95新 · 正常 · ...
+    ⚠️ Aihuishou did not accept condition “95新”, ...   (only when a value of ours was refused)
     🚚 door-to-door 11:00-13:00 · 🏪 in store 2.3 km · 📦 mail-in
     ⏳ valid until 2026-11-24 17:05 (UTC+8)
 
@@ -28,6 +29,13 @@ from handlers.texts import t, vocab
 #: a very long platform note is cut on the card
 NOTE_LIMIT = 200
 RECYCLE_ICON = {"上门": "🚚", "到店": "🏪", "邮寄": "📦"}
+#: the card's label of each field a refused value may be replaced in (`Quote.substituted`)
+FIELD_KEY = {
+    "condition": "quote_condition",
+    "function_status": "quote_function",
+    "repair_history": "quote_repair",
+    "purchase_channel": "quote_channel",
+}
 RECYCLE_KEY = {
     "上门": "quote_recycle_door",
     "到店": "quote_recycle_store",
@@ -119,6 +127,15 @@ def render_quote(
         lines.append(f"{e(t(lang, 'quote_repair'))}: {e(value_label(lang, req.repair_history))}")
     if req.purchase_channel:
         lines.append(f"{e(t(lang, 'quote_channel'))}: {e(value_label(lang, req.purchase_channel))}")
+    for name, refused, used in quote.substituted:
+        text = t(
+            lang,
+            "quote_seed_value",
+            field=t(lang, FIELD_KEY[name]) if name in FIELD_KEY else name,
+            refused=value_label(lang, refused),
+            used=value_label(lang, used),
+        )
+        lines.append(f"⚠️ {e(text)}")
     if quote.spec:
         spec = quote.spec if len(quote.spec) <= NOTE_LIMIT else quote.spec[:NOTE_LIMIT] + "…"
         lines.append(f"{e(t(lang, 'quote_spec'))}: {e(spec)}")

@@ -58,7 +58,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, UNNAMED_TYPES
+from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, UNNAMED_TYPES, seed_retry
 from clients.devices import (
     Catalogue,
     ParsedDevice,
@@ -542,11 +542,35 @@ def typed_answer(
 async def fetch_quote(
     update: Update, context: ContextTypes.DEFAULT_TYPE, request: QuoteRequest
 ) -> Quote | PlatformError:
+    """The quote, or the error to explain.
+
+    When Aihuishou refuses a value the seed does not write (ours: 95新, 进水, 港版...), the
+    quote is asked once more with the seed's own value for that field (`seed_retry`); the
+    card then says which value was used. The retry is a second upstream call, paid like any
+    other from the same user's budget (docs/assumptions.md, "The way out").
+    """
+    gateway = services(context).gateway
+    user_id = user_id_of(update)
     try:
-        return await services(context).gateway.quote(request, user_id=user_id_of(update))
+        return await gateway.quote(request, user_id=user_id)
     except PlatformError as exc:
         log.info("quote %s %s: %s", request.model, request.storage, exc.kind)
+        retry = seed_retry(request, exc)
+        if retry is None:
+            return exc
+        seed_request, used = retry
+        log.warning(
+            "aihuishou refused %s=%s; quoting once with the seed's %s",
+            used.field,
+            used.refused,
+            used.used,
+        )
+    try:
+        quote = await gateway.quote(seed_request, user_id=user_id)
+    except PlatformError as exc:
+        log.info("quote %s with the seed's %s: %s", request.model, used.used, exc.kind)
         return exc
+    return replace(quote, substituted=((used.field, used.refused, used.used),))
 
 
 async def deliver(
@@ -702,7 +726,7 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not isinstance(result, Quote):
         await query.answer(strip_tags(error_text(result, lang)), show_alert=True)
         return
-    state.request = request
+    state.request = result.request  # the seed's value when ours was refused
     s = services(context)
     card = render_quote(
         result, lang, token, sandbox=s.settings.demo, now=s.clock.time(), asking=state.asking

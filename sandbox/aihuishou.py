@@ -17,6 +17,13 @@ every plausible one (`WATCH_TYPES`: 智能手表, 手表, 穿戴设备, 智能�
 a watch's storage is optional (one size per model). `state.aihuishou_refuses_watches`
 makes the sandbox answer as a platform that quotes no watches: 400 `device_type 不支持`.
 
+Strict mode (`state.aihuishou_strict`): the platform read as strictly as seed 003 allows,
+accepting for device_type, condition, function_status, repair_history and
+purchase_channel only the words the seed itself writes (`SEED_VOCABULARY`); any other
+value is refused with 400 `<field> 取值无效`, as a platform would that knows none of our
+words (95新, 进水, 港版...). The client's way out (`clients.aihuishou.seed_retry`) is
+tested against it.
+
 Models not in `PRICED_MODELS` answer 404 `型号未收录`; a storage the model is not sold
 with answers 400. Injected faults (`state.inject("aihuishou", Fault(...))`) take the
 place of the next answer.
@@ -51,7 +58,17 @@ REQUIRED = ("device_type", "brand", "model", "storage", "condition", "function_s
 #: every word a client may plausibly send for a watch (the seed names none)
 WATCH_TYPES = ("智能手表", "手表", "穿戴设备", "智能穿戴")
 WATCH = WATCH_TYPES[0]  # how the price table files watches
-DEVICE_TYPES = ("手机", "平板", "笔记本", *WATCH_TYPES)
+#: 相机 is named by the seed (核心功能: 手机、平板、笔记本、相机等多品类); no camera is priced (404)
+DEVICE_TYPES = ("手机", "平板", "笔记本", "相机", *WATCH_TYPES)
+#: seed 003's literal words per field (请求参数 示例 / 说明, 核心功能, 返回字段 成色折扣, the code
+#: sample's repair_history="无"): all strict mode accepts
+SEED_VOCABULARY = {
+    "device_type": ("手机", "平板", "笔记本", "相机"),
+    "condition": ("九成新", "八成新"),
+    "function_status": ("正常", "屏幕损坏", "电池老化"),
+    "repair_history": ("无维修", "无"),
+    "purchase_channel": ("官网",),
+}
 CONDITION_DISCOUNTS = {
     "全新": Decimal("1.00"),
     "99新": Decimal("0.97"),
@@ -76,6 +93,7 @@ FUNCTION_DEDUCTION_RATES = {
 #: share of the base price added to the deduction per repair history
 REPAIR_DEDUCTION_RATES = {
     "无维修": Decimal("0"),
+    "无": Decimal("0"),  # the seed's code sample sends repair_history="无"
     "更换过电池": Decimal("0.03"),
     "更换过屏幕": Decimal("0.08"),
     "主板维修": Decimal("0.20"),
@@ -363,7 +381,12 @@ def register(app: web.Application, state: SandboxState) -> None:
         if state.over_quota(PLATFORM, per_day):
             return _answer(403, f"今日调用次数已达上限(配额 {per_day} 次/天)", 403)
 
-        if form["device_type"] not in DEVICE_TYPES or (watch and state.aihuishou_refuses_watches):
+        strict = state.aihuishou_strict
+        if (
+            form["device_type"] not in DEVICE_TYPES
+            or (watch and state.aihuishou_refuses_watches)
+            or (strict and form["device_type"] not in SEED_VOCABULARY["device_type"])
+        ):
             return _answer(400, "device_type 不支持", 400)
         entry = PRICED_MODELS.get(form["model"])
         if entry is None:
@@ -385,7 +408,8 @@ def register(app: web.Application, state: SandboxState) -> None:
             ("repair_history", REPAIR_DEDUCTION_RATES),
             ("purchase_channel", CHANNEL_FACTORS),
         ):
-            if form.get(name) and form[name] not in allowed:
+            accepted = SEED_VOCABULARY[name] if strict else tuple(allowed)
+            if form.get(name) and form[name] not in accepted:
                 return _answer(400, f"{name} 取值无效", 400)
 
         prices = quote(entry, form, state.elapsed())
@@ -408,7 +432,10 @@ def register(app: web.Application, state: SandboxState) -> None:
             },
             "price_info": {name: _number(value) for name, value in prices.items()},
             "recycle_info": {
-                "recycle_type": RECYCLE_TYPES,
+                # the seed writes 上门 / 到店 / 邮寄: a list, or (computers here) one string
+                "recycle_type": (
+                    "/".join(RECYCLE_TYPES) if entry.device_type == "笔记本" else RECYCLE_TYPES
+                ),
                 "store_distance": _store_distance(entry.model),
                 "door_time_window": _door_window(now),
                 "valid_time": (now + timedelta(hours=QUOTE_VALID_HOURS)).strftime(TIMESTAMP_FORMAT),

@@ -109,6 +109,9 @@ class SandboxState:
         self.enforce_rate = True
         #: answer Aihuishou watch quotes as a platform that quotes no watches (400)
         self.aihuishou_refuses_watches = False
+        #: Aihuishou accepts only seed 003's literal words for the value fields (400 naming
+        #: the field for any other): the platform read as strictly as the seed allows
+        self.aihuishou_strict = False
         self.lock = asyncio.Lock()
         #: platform -> its catalogue object (see `SandboxCatalogue`), set by the platform module
         self.catalogues: dict[str, SandboxCatalogue] = {}

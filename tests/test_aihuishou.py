@@ -8,7 +8,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -23,9 +23,11 @@ from clients.aihuishou import (
     FUNCTION_STATUSES,
     PURCHASE_CHANNELS,
     REPAIR_HISTORIES,
+    SEED_WORDS,
     WATCH,
     AihuishouClient,
     parse_recycle_options,
+    seed_retry,
     sign,
 )
 from clients.base import PlatformConfig
@@ -213,6 +215,11 @@ async def test_laptop_quote_is_priced_with_its_ram(setup: Setup) -> None:
 
     assert quote.final_price == _formula(quote)
     assert quote.base_price > smaller.base_price
+    # the sandbox writes a computer's recycle_type as one string ("上门/到店/邮寄"), a phone's
+    # as a list: both shapes of the seed's 上门 / 到店 / 邮寄 are read alike
+    phone = await setup.client.fetch_quote(IPHONE)
+    assert [o.kind for o in quote.recycle_options] == ["上门", "到店", "邮寄"]
+    assert [o.kind for o in phone.recycle_options] == ["上门", "到店", "邮寄"]
 
 
 async def test_market_coefficient_drifts_slowly_and_stays_in_range(setup: Setup) -> None:
@@ -317,7 +324,7 @@ async def test_parameters_the_platform_refuses_are_bad_requests(
         (Fault("http", status=500), Transient),
         (Fault("http", status=502), Transient),
         (Fault("http", status=401), NotPermitted),
-        (Fault("http", status=404), NotFound),
+        (Fault("http", status=404), BadRequest),  # seed: 接口路径错误, no model words
         (Fault("code", status=500, code=500, msg="服务异常"), Transient),
         (Fault("code", status=200, code=401, msg="IP 不在白名单"), NotPermitted),
         (Fault("code", status=403, code=403, msg="今日配额已用完"), QuotaExhausted),
@@ -470,13 +477,81 @@ def test_tiers_and_cache_lifetime_follow_the_contract() -> None:
     assert AihuishouClient.QUOTE_TTL == 600
 
 
-def test_value_sets_are_the_ones_the_platform_prices() -> None:
-    assert dict(CONDITIONS) == platform.CONDITION_DISCOUNTS
+def test_grades_run_best_to_worst() -> None:
+    # which words are the seed's and which are ours is checked against the seed's own text
+    # in tests/test_seed_conformance.py; here only the order the buttons rely on
     assert list(CONDITIONS.values()) == sorted(CONDITIONS.values(), reverse=True)
-    assert set(FUNCTION_STATUSES) == set(platform.FUNCTION_DEDUCTION_RATES)
-    assert set(REPAIR_HISTORIES) == set(platform.REPAIR_DEDUCTION_RATES)
-    assert set(PURCHASE_CHANNELS) == set(platform.CHANNEL_FACTORS)
-    assert set(DEVICE_TYPES) <= set(platform.DEVICE_TYPES)
+
+
+def test_the_lenient_sandbox_takes_every_plausible_word_the_seeds_and_ours() -> None:
+    accepted = {
+        "device_type": set(platform.DEVICE_TYPES),
+        "condition": set(platform.CONDITION_DISCOUNTS),
+        "function_status": set(platform.FUNCTION_DEDUCTION_RATES),
+        "repair_history": set(platform.REPAIR_DEDUCTION_RATES),
+        "purchase_channel": set(platform.CHANNEL_FACTORS),
+    }
+    ours = {
+        "device_type": set(DEVICE_TYPES),
+        "condition": set(CONDITIONS),
+        "function_status": set(FUNCTION_STATUSES),
+        "repair_history": set(REPAIR_HISTORIES),
+        "purchase_channel": set(PURCHASE_CHANNELS),
+    }
+    for name, words in accepted.items():
+        assert ours[name] | set(SEED_WORDS[name]) <= words, name
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("condition", v) for v in CONDITIONS]
+    + [("function_status", v) for v in FUNCTION_STATUSES]
+    + [("repair_history", v) for v in REPAIR_HISTORIES]
+    + [("purchase_channel", v) for v in PURCHASE_CHANNELS],
+)
+async def test_a_platform_that_knows_only_the_seeds_words_refuses_ours_and_quotes_the_seeds(
+    setup: Setup, name: str, value: str
+) -> None:
+    setup.sandbox.state.aihuishou_strict = True
+    base = QuoteRequest("手机", "苹果", "iPhone 14 Pro", "256GB", "九成新", "正常")
+    request = replace(base, **{name: value})
+    if value in SEED_WORDS[name]:
+        assert (await setup.client.fetch_quote(request)).request == request
+        return
+
+    with pytest.raises(BadRequest) as caught:
+        await setup.client.fetch_quote(request)
+    retry = seed_retry(request, caught.value)
+
+    assert retry is not None
+    retried, used = retry
+    assert (used.field, used.refused) == (name, value)
+    quote = await setup.client.fetch_quote(retried)
+    assert getattr(quote.request, name) == used.used and quote.final_price > 0
+
+
+def test_a_refusal_names_our_field_by_parameter_label_or_value_and_only_ours_are_retried() -> None:
+    request = QuoteRequest("手机", "苹果", "iPhone 14 Pro", "256GB", "95新", "进水", None, "无维修")
+
+    def refused(message: str, status: int = 400) -> str | None:
+        error = BadRequest("aihuishou", platform_message=message, http_status=status)
+        retry = seed_retry(request, error)
+        return None if retry is None else f"{retry[1].field}={retry[1].used}"
+
+    assert refused("condition 取值无效") == "condition=九成新"
+    assert refused("成色参数错误") == "condition=九成新"
+    assert refused("不支持的取值：95新") == "condition=九成新"
+    assert refused("功能状态描述不全") == "function_status=正常"
+    assert refused("参数值超出范围: function_status", 500) == "function_status=正常"
+    assert refused("repair_history 取值无效") is None  # 无维修 is the seed's own example
+    assert refused("timestamp 与服务器时间偏差超过5分钟") is None  # names no value of ours
+    assert refused("") is None
+    assert seed_retry(request, NotFound("aihuishou", platform_message="condition")) is None
+    worst = replace(request, condition="七成新及以下", function_status="屏幕显示异常")
+    error = BadRequest("aihuishou", platform_message="成色 功能状态 取值无效")
+    assert seed_retry(worst, error)[1].used == "八成新"  # type: ignore[index]  # nearest seed word
+    nearer = seed_retry(replace(worst, condition="九成新"), error)
+    assert nearer is not None and nearer[1].used == "屏幕损坏"
 
 
 def test_catalogue_names_are_the_platform_names_with_the_same_options() -> None:

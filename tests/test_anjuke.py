@@ -562,9 +562,18 @@ async def test_daily_quota_is_refused_until_the_next_china_day(
         (Fault("code", status=403, code=7, msg="调用频率超限"), RateLimited),
         (Fault("code", status=403, code=99, msg="call frequency exceeded"), RateLimited),
         (Fault("code", status=403, code=6, msg="日调用次数超限"), QuotaExhausted),
+        # the most specific meaning first: a second is named, so a rate refusal despite 次数
+        (Fault("code", status=403, code=7, msg="每秒调用次数超限"), RateLimited),
+        (Fault("code", status=403, code=7, msg="调用次数超限(1次/秒)"), RateLimited),
+        (Fault("code", status=403, code=6, msg="今日调用次数已达上限"), QuotaExhausted),
+        (Fault("code", status=403, code=7, msg="调用次数超限"), RateLimited),  # seed: 频率超限
         (Fault("code", status=500, code=15, msg="服务内部错误"), Transient),
         (Fault("code", status=504, code=50, msg="服务响应超时"), Transient),
         (Fault("code", status=200, code=41, msg="参数错误"), BadRequest),
+        # a 200 error body has only its words: a missing key before a missing house
+        (Fault("code", status=200, code=29, msg="key不存在"), NotPermitted),
+        (Fault("code", status=200, code=43, msg="房源不存在"), NotFound),
+        (Fault("code", status=200, code=7, msg="每秒调用次数超限"), RateLimited),
         # issue 11: undocumented codes decide nothing, the status comes first
         (Fault("code", status=400, code=6, msg="参数错误"), BadRequest),
         (Fault("code", status=400, code=42, msg="house_id 格式非法"), BadRequest),
@@ -627,6 +636,24 @@ async def test_a_frequency_refusal_pauses_anjuke_for_everyone_across_a_restart(
     assert sandbox.state.counters["anjuke"].calls == 1
     clock.advance(41)  # type: ignore[attr-defined]
     assert (await restarted.listing(WANGJING)).listing_id == WANGJING.listing_id
+    assert sandbox.state.counters["anjuke"].calls == 2
+
+
+async def test_a_per_second_refusal_that_counts_pauses_anjuke_ten_minutes_never_the_day(
+    sandbox: Sandbox, client: AnjukeClient, tmp_path: Path
+) -> None:
+    # 每秒调用次数超限 names a window of a second: a rate refusal (seed 000: 超出频率上限会触发
+    # 临时封禁 10 分钟), though it says 次数; reading it as the daily quota stopped Anjuke all day
+    clock = sandbox.state.clock
+    gateway = Gateway({"anjuke": client}, QuotaStore(Database(tmp_path / "b.db", clock)), clock)
+    sandbox.state.inject("anjuke", Fault("code", status=403, code=7, msg="每秒调用次数超限"))
+    left = gateway.quota_left("anjuke")
+
+    with pytest.raises(RateLimited):
+        await gateway.listing(WANGJING)
+    assert gateway.quota_left("anjuke") == left - 1  # one call spent; the day not written off
+    clock.advance(601)  # type: ignore[attr-defined]
+    assert (await gateway.listing(WANGJING)).listing_id == WANGJING.listing_id
     assert sandbox.state.counters["anjuke"].calls == 2
 
 

@@ -506,3 +506,72 @@ async def test_a_plain_chinese_watch_message_gets_a_chinese_watch_card(bot_env):
     [card] = await bot_env.say(user, "苹果手表S10 42mm GPS 99新 功能正常")
     assert card.visible.splitlines()[0] == "💱 Apple Watch Series 10"
     assert "上门回收" in card.visible
+
+
+# -- the way out when the platform refuses a word the seed does not write --------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "line"),
+    [
+        (
+            "en",
+            "⚠️ Aihuishou did not accept Condition “Excellent (95%)”, so this price is for "
+            "“Good (90%)”, the platform's own example value; expect a different offer at "
+            "inspection.",
+        ),
+        (
+            "zh-hans",
+            "⚠️ 爱回收不接受成色“95新”，此报价按平台示例值“九成新”计算，实际回收价以质检为准。",
+        ),
+    ],
+)
+async def test_a_refused_invented_grade_is_quoted_once_with_the_seeds_value_and_says_so(
+    bot_env, lang, line
+):
+    bot_env.sandbox.state.aihuishou_strict = True  # only seed 003's own words are accepted
+    user = bot_env.user(2060 if lang == "en" else 2061, lang)
+    budget = bot_env.services.gateway.budget_left(user.id, "aihuishou")
+
+    [card] = await bot_env.say(user, f"/quote {COMPLETE}")  # 95新: our word, not the seed's
+
+    assert card.visible.startswith("💱 iPhone 14 Pro · 256GB")
+    assert line in card.visible.splitlines()
+    assert "0.9 −" in card.visible.splitlines()[2]  # priced as 九成新, the seed's example
+    stats = aihuishou(bot_env)
+    assert stats["calls"] == 2 and stats["errors"] == {"bad_request": 1}  # refused, then once
+    # the retry is a second upstream call of the same user's request: it costs one more unit
+    assert bot_env.services.gateway.budget_left(user.id, "aihuishou") == budget - 2
+
+
+async def test_the_retry_is_made_once_and_a_refused_seed_word_is_not_retried(bot_env):
+    state = bot_env.sandbox.state
+    state.aihuishou_strict = True
+    user = bot_env.user(2062)
+    # the seed's own word refused: nothing of ours to take back, the refusal is explained
+    state.inject("aihuishou", Fault("code", status=400, code=400, msg="condition 取值无效"))
+    [reply] = await bot_env.say(user, "/quote iPhone 13 256G 九成新 功能正常")
+    assert not reply.visible.startswith("💱")
+    assert aihuishou(bot_env)["calls"] == 1
+    # the retry refused as well: one retry only, then the refusal is explained
+    state.inject(
+        "aihuishou", Fault("code", status=400, code=400, msg="condition 取值无效"), times=2
+    )
+    [reply] = await bot_env.say(user, "/quote iPhone 13 128G 95新 功能正常")
+    assert not reply.visible.startswith("💱")
+    assert aihuishou(bot_env)["calls"] == 3
+
+
+async def test_a_card_made_with_the_seeds_value_requotes_from_it(bot_env):
+    bot_env.sandbox.state.aihuishou_strict = True
+    user = bot_env.user(2063)
+    [card] = await bot_env.say(user, "/quote iPhone 14 Pro 256G 九成新 进水")
+    assert "⚠️ Aihuishou did not accept Function" in card.visible
+    assert "Function: Works perfectly" in card.visible  # 正常, the seed's example
+    calls = aihuishou(bot_env)["calls"]
+    await bot_env.press(user, card, data_of(card, "🔄 Change condition"))
+    await bot_env.emulator.wait_for(lambda: "Fair (80%)" in labels(card))
+    query = await bot_env.press(user, card, data_of(card, "Fair (80%)"))
+    await bot_env.emulator.wait_for_callback_answer(query)
+    assert "Condition: Fair (80%)" in card.visible and "⚠️" not in card.visible
+    assert aihuishou(bot_env)["calls"] == calls + 1  # 八成新 + 正常: both seed words

@@ -25,3 +25,14 @@ def test_every_row_of_the_refusals_table_names_a_test_that_exists() -> None:
         assert match is not None, f"row without a test: {row}"
         module = importlib.import_module(f"tests.{match.group(1)}")
         assert callable(getattr(module, match.group(2), None)), f"no such test: {match.group(0)}"
+
+
+def test_every_test_docs_assumptions_names_exists() -> None:
+    text = (README.parent / "docs" / "assumptions.md").read_text(encoding="utf-8")
+    # `tests/x.py::name`, and `::name` after one of them (the same module)
+    named = re.findall(r"`(?:tests/(\w+)\.py)?::(\w+)`", text)
+    assert len(named) >= 15
+    module = None
+    for module_name, test in named:
+        module = importlib.import_module(f"tests.{module_name}") if module_name else module
+        assert module is not None and callable(getattr(module, test, None)), (module_name, test)

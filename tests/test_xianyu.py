@@ -279,6 +279,18 @@ async def test_long_ids_are_served(client: XianyuClient) -> None:
     assert (await fetch(client, MONITOR)).listing_id == "7012345678901234"
 
 
+@pytest.mark.parametrize("item_id", ["712345678901", "6987654321098", "6912345678901234567"])
+async def test_every_plausible_id_length_is_answered(client: XianyuClient, item_id: str) -> None:
+    # seed 002 says 16-19 digits; item pages still carry 12-13 (docs/assumptions.md, X1)
+    listing = await fetch(client, ListingRef("xianyu", item_id))
+    assert listing.listing_id == item_id
+
+
+async def test_a_grade_in_the_seeds_chinese_words_is_read_as_written(client: XianyuClient) -> None:
+    switch = await fetch(client, ListingRef("xianyu", "6912345678901234567"))
+    assert switch.fact("condition") == "六成新及以下"
+
+
 async def test_removed_item_is_not_found_and_remembered_ten_minutes(client: XianyuClient) -> None:
     with pytest.raises(NotFound) as caught:
         await fetch(client, KINDLE_REMOVED)
@@ -439,6 +451,14 @@ def test_tier_limits_follow_the_contract(client: XianyuClient) -> None:
         (Fault("code", status=504, code=50, msg="Remote service timeout"), Transient),
         (Fault("code", status=200, code=15, msg="Remote service error"), Transient),
         (Fault("code", status=400, code=41, msg="商品不存在或已删除"), NotFound),
+        # seed 002: item_id 无效 is a cause of 无商品数据; 格式错误 is the malformed ID
+        (Fault("code", status=400, code=41, msg="item_id 无效"), NotFound),
+        (Fault("code", status=400, code=41, msg="item_id 格式错误 / 无效"), BadRequest),
+        (Fault("code", status=403, code=7, msg="每秒调用次数超限"), RateLimited),
+        (Fault("code", status=403, code=7, msg="今日调用次数已达上限"), QuotaExhausted),
+        # a 200 error body has only its words: a missing app_key before a missing item
+        (Fault("code", status=200, code=29, msg="app_key 不存在"), NotPermitted),
+        (Fault("code", status=200, code=41, msg="商品不存在"), NotFound),
         (Fault("malformed"), Transient),
         (Fault("disconnect"), Transient),
         (Fault("timeout", delay=1.0), Transient),

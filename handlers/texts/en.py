@@ -365,6 +365,7 @@ TEXTS: dict[str, str] = {
     "quote_function": "Function",
     "quote_repair": "Repairs",
     "quote_channel": "Bought",
+    "quote_seed_value": "Aihuishou did not accept {field} “{refused}”, so this price is for “{used}”, the platform's own example value; expect a different offer at inspection.",
     "quote_spec": "Spec",
     "quote_recycle": "How Aihuishou collects it:",
     "quote_recycle_door": "Door-to-door pickup",

@@ -240,6 +240,7 @@ TEXTS: dict[str, str] = {
     "quote_function": "功能",
     "quote_repair": "维修",
     "quote_channel": "购买渠道",
+    "quote_seed_value": "爱回收不接受{field}“{refused}”，此报价按平台示例值“{used}”计算，实际回收价以质检为准。",
     "quote_spec": "规格",
     "quote_recycle": "回收方式：",
     "quote_recycle_door": "上门回收",
