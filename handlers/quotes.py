@@ -78,10 +78,10 @@ from handlers.common import (
     edit_in_place,
     error_text,
     one_budget_refusal,
+    payer_of,
     reply,
     services,
     strip_tags,
-    user_id_of,
     user_lang,
 )
 from handlers.context import BotApplication
@@ -533,7 +533,7 @@ async def fetch_quote(
     update: Update, context: ContextTypes.DEFAULT_TYPE, request: QuoteRequest
 ) -> Quote | PlatformError:
     try:
-        return await services(context).gateway.quote(request, user_id=user_id_of(update))
+        return await services(context).gateway.quote(request, payer=payer_of(update))
     except PlatformError as exc:
         log.info("quote %s %s: %s", request.model, request.storage, exc.kind)
         return exc
@@ -708,7 +708,7 @@ async def on_tradein_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     lang = user_lang(update, context)
     ref = cb.read(query.data, cb.TradeIn).ref
     try:
-        listing = await services(context).gateway.listing(ref, user_id=user_id_of(update))
+        listing = await services(context).gateway.listing(ref, payer=payer_of(update))
     except PlatformError as exc:
         await query.answer(strip_tags(error_text(exc, lang)), show_alert=True)
         return
