@@ -356,3 +356,16 @@ async def test_the_rate_window_never_stalls_on_rounding(start: float) -> None:
 async def _acquire_many(limiter: SlidingWindowLimiter, n: int) -> None:
     for _ in range(n):
         await limiter.acquire()
+
+
+async def test_a_call_that_names_no_payer_is_refused_before_cache_or_platform(clock, db):
+    gateway, client = make(clock, db)
+    await gateway.listing(REF, payer=SYSTEM)  # cached now: even a cache hit needs a payer
+    for payer in (None, 5001, "user"):
+        with pytest.raises(TypeError, match="payer"):
+            await gateway.listing(REF, payer=payer)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        await gateway.listing(REF)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="payer"):
+        await gateway.resolve_short_link("fake", "https://m.tb.cn/h.x", payer=None)  # type: ignore[arg-type]
+    assert len(client.calls) == 1
