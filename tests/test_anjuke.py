@@ -611,7 +611,8 @@ async def test_a_frequency_refusal_pauses_anjuke_for_everyone_across_a_restart(
 ) -> None:
     clock = sandbox.state.clock
     path = tmp_path / "bot.sqlite3"
-    gateway = Gateway({"anjuke": client}, QuotaStore(Database(path, clock)), clock)
+    first_run = Database(path, clock)
+    gateway = Gateway({"anjuke": client}, QuotaStore(first_run), clock)
     sandbox.state.inject("anjuke", Fault("code", status=403, code=7, msg="调用频率超限"))
 
     with pytest.raises(RateLimited):
@@ -621,6 +622,7 @@ async def test_a_frequency_refusal_pauses_anjuke_for_everyone_across_a_restart(
     with pytest.raises(TemporarilyUnavailable):
         await gateway.listing(LUJIAZUI, payer=SYSTEM)  # another listing, any user
 
+    await first_run.run(lambda db: None)  # its queued writes have landed, as on a shutdown
     restarted = Gateway({"anjuke": client}, QuotaStore(Database(path, clock)), clock)
     clock.advance(500)  # type: ignore[attr-defined]
     with pytest.raises(TemporarilyUnavailable):

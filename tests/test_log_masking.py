@@ -68,16 +68,18 @@ def test_the_issues_phone_forms_are_masked(written: str) -> None:
     assert "1234" not in out.translate(TO_ASCII) and "****" in out
 
 
-local_parts = st.text(
-    st.characters(categories=["L", "N"], exclude_characters="＠"), min_size=1, max_size=12
+local_parts = (
+    st.text(st.characters(categories=["L"]), min_size=1, max_size=12)
+    .map(
+        lambda s: s + "."  # a dot and a letter: as in k.wang
+    )
+    .map(lambda s: s + "w")
 )
 
 
 @given(local_parts, st.sampled_from(["example.com", "qq.com", "mail.163.com"]))
 def test_an_email_with_a_local_part_in_any_script_is_masked(local: str, domain: str) -> None:
-    out = redact(f"mail {local}@{domain} sent")
-    assert f"***@{domain}" in out
-    assert local not in out.replace(domain, "")
+    assert redact(f"mail {local}@{domain} sent") == f"mail ***@{domain} sent"
 
 
 def test_the_issues_email_is_masked() -> None:
