@@ -48,6 +48,7 @@ from typing import Any
 import watching.poller as poller_module
 from bot.config import Settings, load_settings
 from bot.services import Services, build_services
+from clients.budget import SYSTEM
 from clients.clock import CHINA_TZ, Clock, FakeClock
 from clients.gateway import CHAT_RESERVE
 from clients.models import Listing, ListingRef
@@ -214,7 +215,7 @@ async def broadcast_run(users: int) -> dict[str, Any]:
             catalogue: Any = sandbox.state.catalogues["xianyu"]
             item = TEMPLATES["xianyu"]
             catalogue.set_price(item, Decimal("5000"))
-            listing = await services.gateway.listing(ListingRef("xianyu", item))
+            listing = await services.gateway.listing(ListingRef("xianyu", item), payer=SYSTEM)
             await subscribe_all(services, listing, [item], users, first_user=chats[0])
             catalogue.set_price(item, Decimal("4500"))
             async with application:
@@ -347,7 +348,9 @@ async def day_run(platform: str, tier: str, listings: int, subscriptions: int) -
             limits = s.gateway.limits(platform)
             assert limits.per_day is not None
             polling_per_day = limits.per_day - math.ceil(limits.per_day * CHAT_RESERVE)
-            template = await s.gateway.listing(ListingRef(platform, TEMPLATES[platform]))
+            template = await s.gateway.listing(
+                ListingRef(platform, TEMPLATES[platform]), payer=SYSTEM
+            )
             ids = clone_ids(platform, listings)
             add_clones(sb, platform, ids)
             await subscribe_all(s, template, ids, subscriptions)
@@ -413,7 +416,9 @@ async def memory_run(subscriptions: int, listings: int) -> dict[str, Any]:
         async with fake_world(
             "xianyu", "enterprise_advanced", clock, Path(tmp) / "mem.sqlite3"
         ) as (sb, s):
-            template = await s.gateway.listing(ListingRef("xianyu", TEMPLATES["xianyu"]))
+            template = await s.gateway.listing(
+                ListingRef("xianyu", TEMPLATES["xianyu"]), payer=SYSTEM
+            )
             ids = clone_ids("xianyu", listings)
             add_clones(sb, "xianyu", ids)
             started = time.perf_counter()

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_settings
 from bot.services import build_services
+from clients.budget import SYSTEM
 from clients.clock import SystemClock
 from clients.devices import load_catalogue, looks_like_device, parse_description
 from sandbox.server import Sandbox
@@ -136,9 +137,9 @@ async def quote_run(tmp: Path) -> dict[str, float]:
         before = sandbox.state.counters["aihuishou"].calls
         started = time.perf_counter()
         # the first wave: 20 devices asked twice each at once (single-flight joins them)
-        await asyncio.gather(*(gateway.quote(r) for r in requests + requests))
+        await asyncio.gather(*(gateway.quote(r, payer=SYSTEM) for r in requests + requests))
         for _ in range(WAVES - 2):  # then three more waves of 20 (cache hits)
-            await asyncio.gather(*(gateway.quote(r) for r in requests))
+            await asyncio.gather(*(gateway.quote(r, payer=SYSTEM) for r in requests))
         seconds = time.perf_counter() - started
         upstream = sandbox.state.counters["aihuishou"].calls - before
         stats = gateway.stats()["aihuishou"]

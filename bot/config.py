@@ -1,6 +1,9 @@
 """Settings (CONTRACT section 1): environment variables, then a `.env` file, loaded once.
 
 Secrets are `SecretStr`: their repr is masked, so printing settings never leaks them.
+Demo-only settings (`DEMO_ONLY`: the sandbox mark, its short-link host, its trusted photo
+origin) are never read from the environment or `.env`: only `--demo` sets them, so no
+variable can switch a production bot onto the sandbox's trust.
 """
 
 from __future__ import annotations
@@ -10,10 +13,32 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 from clients.base import PlatformConfig
 from clients.budget import BudgetPolicy
+
+#: settings only `--demo` (or a test) may set, in code; no environment variable reaches them
+DEMO_ONLY = frozenset({"demo", "short_link_base", "trusted_photo_origins"})
+
+
+class _WithoutDemoOnly(PydanticBaseSettingsSource):
+    """An outside source (environment, `.env`, secrets folder) minus the demo-only fields."""
+
+    def __init__(self, settings_cls: type[BaseSettings], source: PydanticBaseSettingsSource):
+        super().__init__(settings_cls)
+        self.source = source
+
+    def get_field_value(self, field: object, field_name: str) -> tuple[object, str, bool]:
+        return None, field_name, False  # never asked: __call__ answers for the whole source
+
+    def __call__(self) -> dict[str, object]:
+        return {k: v for k, v in self.source().items() if k.lower() not in DEMO_ONLY}
 
 
 class SettingsError(Exception):
@@ -82,6 +107,18 @@ class Settings(BaseSettings):
     short_link_base: str | None = Field(None, exclude=True)
     #: photo origins fetched though not https/public (the sandbox's); honoured only with `demo`
     trusted_photo_origins: tuple[str, ...] = Field((), exclude=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        outside = (env_settings, dotenv_settings, file_secret_settings)
+        return (init_settings, *(_WithoutDemoOnly(settings_cls, s) for s in outside))
 
     @field_validator("webhook_secret_token", mode="after")
     @classmethod

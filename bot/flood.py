@@ -2,12 +2,15 @@
 
 Two of python-telegram-bot's own seams keep it:
 
-- `FloodGuard`: each user has a leaky bucket (aiolimiter) of `FLOOD_BURST` updates that
+- `FloodGuard`: each user (or, for an update without one, the chat that sent it) has a
+  leaky bucket (aiolimiter) of `FLOOD_BURST` updates that
   drains at `FLOOD_PER_MINUTE`, taken when the update arrives (in the update processor).
   An update that finds the bucket full is dropped by a `TypeHandler` in group -3
   (before every other handler) with `ApplicationHandlerStop`; the first dropped update of a burst gets one localized
   "slow down" reply, the rest get nothing (a dropped button press gets the text as its
-  answer, which costs no message). Dropping, not queueing: a burst of 200 messages
+  answer, an inline query an empty answer with the text as its button: neither costs a
+  message). Every update is screened, with a chat or without one (inline queries,
+  chosen inline results): no kind of update is a side door around the bucket. Dropping, not queueing: a burst of 200 messages
   costs a few milliseconds each and nobody waits minutes behind it. Admins are exempt.
 - `PerChatUpdateProcessor`, the application's update processor: at most
   `UPDATES_PER_CHAT` updates of one chat are handled at once, and an update waits for
@@ -24,10 +27,11 @@ from typing import Any
 
 from aiolimiter import AsyncLimiter
 from cachetools import TTLCache
-from telegram import Update
+from telegram import InlineQueryResultsButton, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes, SimpleUpdateProcessor
 
-from handlers.common import reply, user_lang
+from handlers.common import reply, sender_id, user_lang
+from handlers.inline import START_PARAMETER as INLINE_START
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -62,18 +66,18 @@ class FloodGuard:
 
     async def screen(self, update: object) -> bool:
         """Take a place in the sender's bucket; False (and the update marked) when it is full."""
-        user = update.effective_user if isinstance(update, Update) else None
-        if user is None or user.id in self.admin_ids:
+        sender = sender_id(update) if isinstance(update, Update) else None
+        if sender is None or sender in self.admin_ids:
             return True
-        bucket = self._buckets.get(user.id)
+        bucket = self._buckets.get(sender)
         if bucket is None:
-            bucket = self._buckets[user.id] = AsyncLimiter(self.burst, self.period)
+            bucket = self._buckets[sender] = AsyncLimiter(self.burst, self.period)
         if not bucket.has_capacity():
             self.dropped += 1
             self._dropped_updates.add(update.update_id)  # type: ignore[union-attr]
             return False
         await bucket.acquire()  # there is room: this takes it without waiting
-        self._warned.pop(user.id, None)  # the next burst earns a warning again
+        self._warned.pop(sender, None)  # the next burst earns a warning again
         self.admitted += 1
         return True
 
@@ -82,16 +86,21 @@ class FloodGuard:
         if update.update_id not in self._dropped_updates:
             return
         self._dropped_updates.discard(update.update_id)
-        user = update.effective_user
-        if user is not None and not self._warned.get(user.id):
-            self._warned[user.id] = True
+        sender = sender_id(update)
+        if sender is not None and not self._warned.get(sender):
+            self._warned[sender] = True
             await self._tell_to_slow_down(update, context)
+        elif update.inline_query is not None:  # a query left unanswered spins in the client
+            await update.inline_query.answer([], cache_time=0)
         raise ApplicationHandlerStop
 
     async def _tell_to_slow_down(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         text = t(user_lang(update, context), "slow_down")
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)
+        elif update.inline_query is not None:
+            button = InlineQueryResultsButton(text=text, start_parameter=INLINE_START)
+            await update.inline_query.answer([], cache_time=0, button=button)
         elif update.effective_message is not None:
             await reply(update, text)
 
@@ -115,8 +124,10 @@ class PerChatUpdateProcessor(SimpleUpdateProcessor):
         self._chats: dict[int, tuple[asyncio.Semaphore, int]] = {}  # chat -> (turns, waiting)
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        # every update meets the guard first, whether it has a chat or not
+        admitted = await self.guard.screen(update)
         chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None or not await self.guard.screen(update):
+        if chat is None or not admitted:
             await super().process_update(update, coroutine)
             return
         turns = self._enter(chat.id)

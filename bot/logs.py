@@ -3,8 +3,11 @@
 Every line goes through `RedactingFormatter`, which replaces the Telegram token,
 every platform key/secret/token and anything shaped like a bot token or a
 `token=`/`sign=`/`secret=` query value with `***`, and masks mainland mobile numbers
-(`139****8888`) and email addresses (`***@example.com`), after the whole line,
-traceback included, has been formatted. httpx/httpcore are raised to WARNING as well,
+(`139****8888`, in every common form: `+86 139 1234 5678`, `139-1234-5678`,
+`(139)12345678`, full-width digits), email addresses (`***@example.com`, whatever
+script the local part is in) and Telegram names and usernames (`first_name='***'`,
+`"username": ***`, `@***`), after the whole line, traceback included, has been
+formatted. httpx/httpcore are raised to WARNING as well,
 since their request lines carry the token in the URL. Uncaught exceptions (the main
 thread, other threads, the asyncio loop) are logged through the same formatter.
 """
@@ -26,8 +29,24 @@ from pydantic import SecretStr
 _BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
 #: only real `bot<id>:<token>` paths (not `/sandbox/botapi.py`)
 _BOT_PATH = re.compile(r"(/(?:file/)?bot)\d+:[^/\s]+")
-_PHONE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
+_DIGIT = "[0-9\uff10-\uff19]"  # ASCII and full-width digits
+_SEP = "[ \t\u3000.\\-\u2010-\u2015\uff0d]{0,3}"  # spaces, dots, dashes, full-width ones
+_PHONE = re.compile(
+    rf"(?<!{_DIGIT})"
+    # +86 / 0086 / 86 / (+86), in ASCII or full width
+    rf"((?:[(\uff08]?(?:[+\uff0b]|00|\uff10\uff10)?[8\uff18][6\uff16][)\uff09]?{_SEP})?"
+    rf"[(\uff08]?)([1\uff11][3-9\uff13-\uff19]{_DIGIT})[)\uff09]?{_SEP}"
+    rf"{_DIGIT}{{4}}{_SEP}({_DIGIT}{{4}})(?!{_DIGIT})"
+)
+#: any script in the local part (`张三@example.com`), ASCII or full-width at sign
+_EMAIL = re.compile(r"[\w.%+\-]+[@\uff20]([\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,})")
+#: Telegram's own fields in a repr, JSON or keyword form
+_NAME_FIELD = re.compile(
+    r"""(\b(?:first_name|last_name|username|full_name)['"]?\s*[:=]\s*)"""
+    r"""(?:'[^'\n]*'|"[^"\n]*"|[^\s,)}&]+)"""
+)
+#: a Telegram @username (5-32 characters); an email's @ follows a word character
+_HANDLE = re.compile(r"(?<![\w@.*])@[A-Za-z][A-Za-z0-9_]{3,31}\b")
 _QUERY_SECRET = re.compile(
     r"((?:token|sign|secret|app_secret|key|app_key|password|access_token)=)[^&\s\"']+",
     re.IGNORECASE,
@@ -45,7 +64,9 @@ class RedactingFormatter(logging.Formatter):
         text = _BOT_PATH.sub(r"\1***", text)
         text = _BOT_TOKEN.sub("***", text)
         text = _QUERY_SECRET.sub(r"\1***", text)
-        text = _PHONE.sub(r"\1****\2", text)
+        text = _PHONE.sub(r"\1\2****\3", text)
+        text = _NAME_FIELD.sub(r"\1'***'", text)
+        text = _HANDLE.sub("@***", text)
         return _EMAIL.sub(r"***@\1", text)
 
     def format(self, record: logging.LogRecord) -> str:

@@ -8,6 +8,10 @@ below a floor (see `BudgetPolicy`). Admins and background work have no budget.
 A call is paid for only when it really goes upstream: the gateway takes a `BudgetHold`
 when it starts a call (refusing at once when nothing is left), spends it when the call
 is sent and gives it back when it never was. Cache hits and joined calls cost nothing.
+
+Every gateway call names its `Payer`: `Payer.user(id)` for anything a person asked
+(a message, a button, an inline query, ...), or `SYSTEM` for the bot's own work (the
+alert poller). There is no default, so a new entry point cannot forget to pay.
 """
 
 from __future__ import annotations
@@ -22,6 +26,38 @@ from clients.errors import BudgetExhausted
 
 #: the budget of following short links (m.tb.cn), which cost no platform quota
 SHORT_LINKS = "short_links"
+
+
+@dataclass(frozen=True, slots=True)
+class Payer:
+    """Who pays for a gateway call: one user's budget, or `SYSTEM` (background work).
+
+    Build one with `Payer.user(user_id)`; `user_id` is None only for `SYSTEM`.
+    """
+
+    user_id: int | None
+
+    def __post_init__(self) -> None:
+        if self.user_id is None and _SYSTEM_MADE:
+            raise ValueError("a payer needs a user id; background work uses SYSTEM")
+        if self.user_id is not None and (
+            not isinstance(self.user_id, int) or isinstance(self.user_id, bool)
+        ):
+            raise TypeError(f"a payer's user id is an int, not {type(self.user_id).__name__}")
+
+    @classmethod
+    def user(cls, user_id: int) -> Payer:
+        return cls(user_id)
+
+    @property
+    def is_system(self) -> bool:
+        return self.user_id is None
+
+
+_SYSTEM_MADE = False
+#: the bot's own work (the alert poller): no user's budget, the platform's quota only
+SYSTEM = Payer(None)
+_SYSTEM_MADE = True
 
 
 class BudgetLedger(Protocol):

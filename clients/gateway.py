@@ -17,9 +17,11 @@ that talks to platform clients. Per call it:
 7. a platform that bans the key after a rate overshoot (`RATE_BAN_SECONDS`, Anjuke)
    is paused for everyone for the ban, persisted in SQLite, and never retried into it.
 
-Chat calls name the user who asks (`user_id=`): a call that goes upstream is paid from
-that user's daily budget (clients/budget.py; admins and joined or cached answers are
-free). When the user's budget or the platform's chat quota is (nearly) spent, an
+Every call names who pays (`payer=`, required: a `Payer.user(id)` for whatever a person
+asked, `SYSTEM` for the alert poller; anything else is refused with `TypeError`, so no
+entry point can reach a platform on nobody's budget): a call that goes upstream is paid
+from that user's daily budget (clients/budget.py; admins and joined or cached answers
+are free). When the user's budget or the platform's chat quota is (nearly) spent, an
 expired answer kept in a bounded copy of the last good answers is served instead,
 marked with the time it was fetched (`as_of`).
 """
@@ -41,7 +43,14 @@ from cachetools import LRUCache, TLRUCache
 from clients.aihuishou import AihuishouClient
 from clients.anjuke_open import AnjukeOpenClient
 from clients.base import Limits, ListingClient, PlatformClient, RetryPolicy
-from clients.budget import SHORT_LINKS, BudgetHold, BudgetLedger, BudgetPolicy, UserBudgets
+from clients.budget import (
+    SHORT_LINKS,
+    BudgetHold,
+    BudgetLedger,
+    BudgetPolicy,
+    Payer,
+    UserBudgets,
+)
 from clients.clock import Clock, china_day
 from clients.errors import (
     BudgetExhausted,
@@ -75,6 +84,13 @@ SHORT_LINKS_PER_SECOND = 2
 NEARLY_SPENT = 0.05
 #: last good answers kept past their lifetime, for when the day is nearly spent
 LAST_GOOD_SIZE = 5_000
+
+
+def payer_id(payer: object) -> int | None:
+    """The budget a call is paid from; a call without a `Payer` never reaches a platform."""
+    if not isinstance(payer, Payer):
+        raise TypeError(f"a platform call needs payer=Payer.user(user_id) or SYSTEM, not {payer!r}")
+    return payer.user_id
 
 
 class Priority(StrEnum):
@@ -350,14 +366,15 @@ class Gateway:
         priority: Priority = Priority.CHAT,
         fresh: bool = False,
         max_age: float | None = None,
-        user_id: int | None = None,
+        payer: Payer,
     ) -> Listing:
         """The listing, from cache when allowed.
 
         `fresh=True` asks the platform (alert checks); `max_age` accepts a cached answer
-        only when it is at most that many seconds old (a user's 'refresh'). `user_id`
-        pays for an upstream call from that user's budget.
+        only when it is at most that many seconds old (a user's 'refresh'). `payer`
+        pays for an upstream call (a user's budget, or `SYSTEM`).
         """
+        user_id = payer_id(payer)
         client = self.listing_client(ref.platform)
         return await self._cached_call(
             ref.platform,
@@ -375,8 +392,9 @@ class Gateway:
         request: QuoteRequest,
         *,
         priority: Priority = Priority.CHAT,
-        user_id: int | None = None,
+        payer: Payer,
     ) -> Quote:
+        user_id = payer_id(payer)
         client = self.client_of(AihuishouClient)
         return await self._cached_call(
             client.platform,
@@ -388,12 +406,13 @@ class Gateway:
         )
 
     async def resolve_short_link(
-        self, platform: str, url: str, *, user_id: int | None = None
+        self, platform: str, url: str, *, payer: Payer
     ) -> ListingRef | None:
         """Follow a short link once; the answer is remembered for a day.
 
         Costs no API quota, but one call of the user's short-link budget.
         """
+        user_id = payer_id(payer)
         client = self.listing_client(platform)
         key = f"short:{url}"
         entry = self._cache.get(key)
@@ -412,10 +431,9 @@ class Gateway:
             platform, key, resolve, lambda: self._hold(user_id, SHORT_LINKS, platform)
         )
 
-    async def anjuke_user(
-        self, account: str, account_type: str, *, user_id: int | None = None
-    ) -> AnjukeUser:
-        """Look an account up; personal data, so never cached. Paid from `user_id`'s budget."""
+    async def anjuke_user(self, account: str, account_type: str, *, payer: Payer) -> AnjukeUser:
+        """Look an account up; personal data, so never cached. Paid from `payer`'s budget."""
+        user_id = payer_id(payer)
         client = self.client_of(AnjukeOpenClient)
         return await self._paid(
             lambda hold: self._upstream(
@@ -428,8 +446,9 @@ class Gateway:
             self._hold(user_id, client.platform, client.platform),
         )
 
-    async def anjuke_register(self, *, user_id: int | None = None, **fields: str | None) -> str:
+    async def anjuke_register(self, *, payer: Payer, **fields: str | None) -> str:
         """Create an account. Not retried: a retry after a lost answer could register twice."""
+        user_id = payer_id(payer)
         client = self.client_of(AnjukeOpenClient)
         return await self._paid(
             lambda hold: self._upstream(

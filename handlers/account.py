@@ -27,6 +27,7 @@ from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, 
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
+from clients.budget import Payer
 from clients.clock import CHINA_TZ
 from clients.errors import AccountExists, NotFound, PlatformError
 from handlers import callbacks as cb
@@ -112,7 +113,7 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     s = services(context)
     try:
-        found = await s.gateway.anjuke_user(name.account, name.kind, user_id=user.id)
+        found = await s.gateway.anjuke_user(name.account, name.kind, payer=Payer.user(user.id))
     except NotFound:
         if name.kind == "id":
             await reply(update, t(lang, "link_not_found_id", account=html.escape(name.account)))
@@ -190,7 +191,9 @@ async def on_register_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await _drop_buttons(query)
     name = offer.name
     try:
-        new_id = await s.gateway.anjuke_register(user_id=user.id, **{name.kind: name.account})
+        new_id = await s.gateway.anjuke_register(
+            payer=Payer.user(user.id), **{name.kind: name.account}
+        )
     except PlatformError as exc:
         log.info("anjuke registration failed: %s (code %s)", exc.kind, exc.code)
         await reply(update, account_error(exc, name, lang))

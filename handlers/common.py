@@ -23,7 +23,7 @@ from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from telegram.helpers import create_deep_linked_url
 
-from clients.budget import SHORT_LINKS
+from clients.budget import SHORT_LINKS, Payer
 from clients.errors import BudgetExhausted, PlatformError
 from handlers.cards import duration_text
 from handlers.context import BotContext, Services
@@ -65,9 +65,27 @@ def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
     return lang
 
 
-def user_id_of(update: Update) -> int | None:
-    """Who asked: the user whose budget pays for the upstream calls of this update."""
-    return update.effective_user.id if update.effective_user is not None else None
+def payer_of(update: Update) -> Payer:
+    """Who asked: the user whose budget pays for the upstream calls of this update.
+
+    An update with no user (a channel post, an anonymous group admin) is paid by the chat
+    that sent it, so it gets a budget of its own rather than none (bot/flood.py keys its
+    bucket the same way).
+    """
+    sender = sender_id(update)
+    if sender is None:
+        raise ValueError(f"nobody to pay for {update_summary(update)}")
+    return Payer.user(sender)
+
+
+def sender_id(update: Update) -> int | None:
+    """The user behind an update, else the chat it came from (None: neither)."""
+    if update.effective_user is not None:
+        return update.effective_user.id
+    message = update.effective_message
+    if message is not None and message.sender_chat is not None:
+        return message.sender_chat.id
+    return update.effective_chat.id if update.effective_chat is not None else None
 
 
 def one_budget_refusal(results: Iterable[T], error_of: Callable[[T], object]) -> list[T]:

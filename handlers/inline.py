@@ -16,6 +16,7 @@ from telegram import (
     Update,
 )
 
+from clients.budget import Payer
 from clients.errors import PlatformError
 from clients.models import Listing, ListingRef
 from clients.recognise import recognise
@@ -36,12 +37,13 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
         return
     lang = lang_of(query.from_user)
     s = services(context)
-    ref = await first_listing_ref(query.query, s)
+    payer = Payer.user(query.from_user.id)  # inline mode pays like a message (no side door)
+    ref = await first_listing_ref(query.query, s, payer)
     if ref is None:
         await query.answer([], cache_time=INLINE_CACHE_SECONDS, button=hint(t(lang, "inline_hint")))
         return
     try:
-        listing = await s.gateway.listing(ref)
+        listing = await s.gateway.listing(ref, payer=payer)
     except PlatformError as exc:
         # not cached by Telegram: the platform may answer next time
         await query.answer([], cache_time=0, button=hint(strip_tags(error_text(exc, lang))))
@@ -49,12 +51,14 @@ async def on_inline_query(update: Update, context: BotContext) -> None:
     await query.answer([card_result(listing, lang, s)], cache_time=INLINE_CACHE_SECONDS)
 
 
-async def first_listing_ref(text: str, s: Services) -> ListingRef | None:
+async def first_listing_ref(text: str, s: Services, payer: Payer) -> ListingRef | None:
     """The first listing the text names on its own (no platform or city question needed)."""
     for found in recognise(text, s.listing_clients):
         if found.short_url is not None:
             try:
-                return await s.gateway.resolve_short_link(found.platform, found.short_url)
+                return await s.gateway.resolve_short_link(
+                    found.platform, found.short_url, payer=payer
+                )
             except PlatformError:
                 return None
         if found.ref is not None and not found.needs_city:

@@ -33,11 +33,11 @@ from handlers.common import (
     edit_in_place,
     error_text,
     is_private,
+    payer_of,
     reply,
     reply_params,
     services,
     strip_tags,
-    user_id_of,
     user_lang,
 )
 from handlers.photos import PhotoSender, photo_sender
@@ -209,7 +209,7 @@ async def resolve_mention(
     if found.short_url is not None:
         try:
             ref = await s.gateway.resolve_short_link(
-                found.platform, found.short_url, user_id=user_id_of(update)
+                found.platform, found.short_url, payer=payer_of(update)
             )
         except BudgetExhausted as exc:
             return Outcome(error=exc)
@@ -242,7 +242,7 @@ async def fetch(
     """The listing for the user who asked (an upstream call is paid from their budget)."""
     gateway = services(context).gateway
     try:
-        return Outcome(listing=await gateway.listing(ref, user_id=user_id_of(update), **kw))  # type: ignore[arg-type]
+        return Outcome(listing=await gateway.listing(ref, payer=payer_of(update), **kw))  # type: ignore[arg-type]
     except PlatformError as exc:
         log.info("%s %s: %s", ref.platform, ref.listing_id, exc.kind)
         return Outcome(error=exc)

@@ -12,6 +12,11 @@ connects to the very address it checked (so a second DNS answer cannot slip in),
 streams with a hard size cap, wants an image content type and gives up after a
 time limit. Anything else: no photo, and the card goes as text. The sandbox's photo
 origin is trusted only in `--demo` and the tests (`Settings.trusted_photo_origins`).
+
+Only http and https URLs are ever handed to Telegram: a local Bot API server reads
+`file://` URIs from its own disk (Bot API, "Using a Local Bot API Server"), and
+`ftp://`, `data:` and the like are no photo a platform may send; they are skipped
+(`PhotoSender.source` answers None) and the card goes without them.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ MAX_REDIRECTS = 3
 PHOTO_TIMEOUT = 10.0  # seconds for the whole download, redirects included
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
 _REDIRECTS = {301, 302, 303, 307, 308}
+#: the only URL schemes a photo may have (anything else is skipped, never sent to Telegram)
+WEB_SCHEMES = frozenset({"http", "https"})
 
 #: host, port -> every address the host resolves to
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -192,6 +199,9 @@ class PhotoSender:
         """What to pass as `photo`: a known file_id, the URL, or downloaded bytes."""
         if url in self.file_ids:
             return self.file_ids[url]
+        if urlsplit(url).scheme.lower() not in WEB_SCHEMES:
+            log.info("photo skipped: not an http(s) URL")
+            return None
         if must_upload(url):
             return await self.upload(url)
         return url

@@ -78,10 +78,10 @@ from handlers.common import (
     edit_in_place,
     error_text,
     one_budget_refusal,
+    payer_of,
     reply,
     services,
     strip_tags,
-    user_id_of,
     user_lang,
 )
 from handlers.context import BotApplication
@@ -550,9 +550,9 @@ async def fetch_quote(
     other from the same user's budget (docs/assumptions.md, "The way out").
     """
     gateway = services(context).gateway
-    user_id = user_id_of(update)
+    payer = payer_of(update)
     try:
-        return await gateway.quote(request, user_id=user_id)
+        return await gateway.quote(request, payer=payer)
     except PlatformError as exc:
         log.info("quote %s %s: %s", request.model, request.storage, exc.kind)
         retry = seed_retry(request, exc)
@@ -566,7 +566,7 @@ async def fetch_quote(
             used.used,
         )
     try:
-        quote = await gateway.quote(seed_request, user_id=user_id)
+        quote = await gateway.quote(seed_request, payer=payer)
     except PlatformError as exc:
         log.info("quote %s with the seed's %s: %s", request.model, used.used, exc.kind)
         return exc
@@ -742,7 +742,7 @@ async def on_tradein_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     lang = user_lang(update, context)
     ref = cb.read(query.data, cb.TradeIn).ref
     try:
-        listing = await services(context).gateway.listing(ref, user_id=user_id_of(update))
+        listing = await services(context).gateway.listing(ref, payer=payer_of(update))
     except PlatformError as exc:
         await query.answer(strip_tags(error_text(exc, lang)), show_alert=True)
         return

@@ -70,6 +70,8 @@ class Item:
     listed_days_ago: int
     desc: str
     photos: int = 3
+    #: the picture URLs as given (a hostile answer's `file://`, `data:`, ...); else the sandbox's
+    photo_urls: tuple[str, ...] | None = None
     status: ListingStatus = ListingStatus.ON_SALE
     removed: bool = False
     removed_form: str = "empty"
@@ -380,7 +382,7 @@ class XianyuCatalogue:
         return drifted_price(item.base_price, item.item_id, self.state.elapsed(), places=places)
 
     def item_json(self, item: Item, base_url: str) -> dict[str, Any]:
-        photos = [
+        photos = list(item.photo_urls or ()) or [
             f"{base_url}/img/xianyu-{item.item_id}-{n}.png" for n in range(1, item.photos + 1)
         ]
         listed_ms = int((self.state.epoch - item.listed_days_ago * 86400) * 1000)

@@ -8,10 +8,12 @@ Datasette and read every table.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -397,6 +399,11 @@ class Database:
       by it). Only the writes a user must be able to trust wait (a watch is on disk
       before "watching"); a write the lock outlasts raises `sqlite3.OperationalError`
       ("database is locked") to the one caller who awaited it;
+    - one busy timeout per awaited write, counted from when it was queued: the writes
+      ahead of it in the queue spend it too. A write nobody awaits (a write-behind
+      flush) waits for the lock only as long as the earliest awaited write behind it
+      can still afford, so "storage busy" comes after one busy timeout, not one per
+      queued write (it took 20-25 s with four or five of them in a row);
     - reads (`read`, `fetchone`, `fetchall`) go to one reader thread with a second
       connection, so a read never queues behind a write that waits for the lock. In
       WAL mode a reader is not blocked by a writer, in this process or another (the
@@ -411,9 +418,19 @@ class Database:
     reads queue on the writer thread.
     """
 
-    def __init__(self, path: Path | str, clock: Clock | None = None) -> None:
+    def __init__(
+        self, path: Path | str, clock: Clock | None = None, *, busy_timeout: float | None = None
+    ) -> None:
         self.path = Path(path)
         self.clock = clock or SystemClock()
+        #: seconds an awaited write may wait for another process's write lock, all told
+        self.busy_timeout = BUSY_TIMEOUT_MS / 1000 if busy_timeout is None else busy_timeout
+        #: deadlines (time.monotonic) of the awaited writes queued and not started yet
+        self._waiting: dict[int, float] = {}
+        self._waiting_lock = threading.Lock()
+        self._tickets = itertools.count()
+        #: seconds the last awaited write the lock outlasted spent from queueing to refusal
+        self.last_busy_wait: float | None = None
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = self._connect(path)
@@ -439,20 +456,55 @@ class Database:
             # take the last commits back, and it never corrupts the file
             db.execute("PRAGMA synchronous = NORMAL")
         db.execute("PRAGMA foreign_keys = ON")
-        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")  # the writer sets its own per write
         return db
 
     async def run(self, work: Callable[[sqlite_utils.Database], T]) -> T:
         """`work(db)` on the writer thread, after every write queued before it; the
-        event loop goes on meanwhile. A write that found the file locked for the whole
-        busy timeout raises `sqlite3.OperationalError` ("database is locked")."""
-        return await asyncio.wrap_future(self._writer.submit(work, self._writer_db))
+        event loop goes on meanwhile. A write that found the file locked until one busy
+        timeout after it was queued raises `sqlite3.OperationalError` ("database is
+        locked")."""
+        queued = time.monotonic()
+        ticket = next(self._tickets)
+        with self._waiting_lock:
+            self._waiting[ticket] = queued + self.busy_timeout
+        try:
+            future = self._writer.submit(self._awaited, work, ticket, queued)
+        except BaseException:  # closed: nothing will wait behind this one
+            with self._waiting_lock:
+                self._waiting.pop(ticket, None)
+            raise
+        return await asyncio.wrap_future(future)
 
     def submit(self, work: Callable[[sqlite_utils.Database], object]) -> Future[object]:
         """`work(db)` on the writer thread, nobody waiting; a failure is logged."""
-        future = self._writer.submit(work, self._writer_db)
+        future = self._writer.submit(self._unawaited, work)
         future.add_done_callback(_log_failure)
         return future
+
+    def _awaited(self, work: Callable[[sqlite_utils.Database], T], ticket: int, queued: float) -> T:
+        with self._waiting_lock:
+            deadline = self._waiting.pop(ticket)
+        self._wait_for_lock_until(deadline)
+        try:
+            return work(self._writer_db)
+        except sqlite3.OperationalError as exc:
+            if is_busy(exc):
+                self.last_busy_wait = time.monotonic() - queued
+            raise
+
+    def _unawaited(self, work: Callable[[sqlite_utils.Database], T]) -> T:
+        # nobody waits for this one, but the awaited writes queued behind it do
+        with self._waiting_lock:
+            deadline = min(self._waiting.values(), default=time.monotonic() + self.busy_timeout)
+        self._wait_for_lock_until(deadline)
+        return work(self._writer_db)
+
+    def _wait_for_lock_until(self, deadline: float) -> None:
+        """SQLite's busy timeout for the next statements: what is left until `deadline`
+        (none left: one try, no wait)."""
+        ms = max(0, min(int((deadline - time.monotonic()) * 1000), int(self.busy_timeout * 1000)))
+        self._writer_db.execute(f"PRAGMA busy_timeout = {ms}")
 
     async def read(self, work: Callable[[sqlite_utils.Database], T]) -> T:
         """`work(db)` (reads only) on the reader thread; never behind a locked write."""

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.config import load_settings
 from bot.services import Services, build_services
+from clients.budget import SYSTEM
 from clients.clock import CHINA_TZ, FakeClock
 from clients.models import ListingRef
 from sandbox.server import Sandbox
@@ -74,7 +75,9 @@ class AlertEnv:
         chat_id: int | None = None,
     ) -> Subscription:
         """What /watch does once it has the listing."""
-        listing = await self.services.gateway.listing(ListingRef(platform, listing_id, city_id))
+        listing = await self.services.gateway.listing(
+            ListingRef(platform, listing_id, city_id), payer=SYSTEM
+        )
         resolved = resolve_rule(parse_rule(rule), listing.price_unit)
         base = initial_base(resolved, listing.price, listing.status)
         sub, _ = await self.services.subscriptions.subscribe(

@@ -23,6 +23,7 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.services import Services, build_services
+from clients.budget import SYSTEM
 from clients.clock import FakeClock
 from clients.models import ListingRef, ListingStatus
 from handlers.alerts import run_poll_cycle
@@ -476,7 +477,7 @@ async def test_a_burst_of_alerts_within_telegrams_limits_arrives_complete_and_on
     async with world(tmp_path, telegram_limits=True) as w, w.running():
         people = [w.person(n) for n in range(600, 660)]
         w.set_price(ITEM, "5000")
-        listing = await w.services.gateway.listing(ListingRef("xianyu", ITEM))
+        listing = await w.services.gateway.listing(ListingRef("xianyu", ITEM), payer=SYSTEM)
         for person in people:  # what /watch stores, without 60 chat round trips
             await w.services.subscriptions.subscribe(
                 user_id=person.id,

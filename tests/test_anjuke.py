@@ -14,6 +14,7 @@ from pydantic import SecretStr
 from bot.config import load_settings
 from clients.anjuke import AnjukeClient, parse_house_detail, sign
 from clients.base import Limits, PlatformConfig
+from clients.budget import SYSTEM
 from clients.clock import FakeClock
 from clients.errors import (
     BadRequest,
@@ -619,23 +620,25 @@ async def test_a_frequency_refusal_pauses_anjuke_for_everyone_across_a_restart(
 ) -> None:
     clock = sandbox.state.clock
     path = tmp_path / "bot.sqlite3"
-    gateway = Gateway({"anjuke": client}, QuotaStore(Database(path, clock)), clock)
+    first_run = Database(path, clock)
+    gateway = Gateway({"anjuke": client}, QuotaStore(first_run), clock)
     sandbox.state.inject("anjuke", Fault("code", status=403, code=7, msg="调用频率超限"))
 
     with pytest.raises(RateLimited):
-        await gateway.listing(WANGJING)
+        await gateway.listing(WANGJING, payer=SYSTEM)
     assert sandbox.state.counters["anjuke"].calls == 1  # never retried into the ban
     clock.advance(60)  # type: ignore[attr-defined]
     with pytest.raises(TemporarilyUnavailable):
-        await gateway.listing(LUJIAZUI)  # another listing, any user
+        await gateway.listing(LUJIAZUI, payer=SYSTEM)  # another listing, any user
 
+    await first_run.run(lambda db: None)  # its queued writes have landed, as on a shutdown
     restarted = Gateway({"anjuke": client}, QuotaStore(Database(path, clock)), clock)
     clock.advance(500)  # type: ignore[attr-defined]
     with pytest.raises(TemporarilyUnavailable):
-        await restarted.listing(WANGJING)
+        await restarted.listing(WANGJING, payer=SYSTEM)
     assert sandbox.state.counters["anjuke"].calls == 1
     clock.advance(41)  # type: ignore[attr-defined]
-    assert (await restarted.listing(WANGJING)).listing_id == WANGJING.listing_id
+    assert (await restarted.listing(WANGJING, payer=SYSTEM)).listing_id == WANGJING.listing_id
     assert sandbox.state.counters["anjuke"].calls == 2
 
 
@@ -665,7 +668,7 @@ async def test_a_timeout_is_retried_three_times_after_one_two_and_four_seconds(
     sandbox.state.inject("anjuke", Fault("code", status=504, code=50, msg="服务响应超时"), 4)
 
     with pytest.raises(Transient):
-        await gateway.listing(WANGJING)
+        await gateway.listing(WANGJING, payer=SYSTEM)
 
     assert sandbox.state.counters["anjuke"].calls == 4  # one try and the seed's 3 retries
     backoff = [s for s in clock.slept if s >= 1.0]  # type: ignore[attr-defined]

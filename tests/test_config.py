@@ -120,3 +120,29 @@ def test_bot_refuses_to_start_with_a_malformed_setting_in_one_line(tmp_path):
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert "ALERT_INTERVAL_SECONDS" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("source", ["environment", ".env"])
+def test_demo_only_settings_cannot_be_switched_on_outside_demo(monkeypatch, tmp_path, source):
+    """DEMO, TRUSTED_PHOTO_ORIGINS and SHORT_LINK_BASE would make a production bot trust
+    the sandbox's photo host and send short links elsewhere: no variable reaches them."""
+    hostile = {
+        "DEMO": "true",
+        "TRUSTED_PHOTO_ORIGINS": '["http://127.0.0.1:8080", "http://169.254.169.254"]',
+        "SHORT_LINK_BASE": "http://127.0.0.1:8080",
+    }
+    if source == ".env":
+        lines = [f"{name}={value}" for name, value in hostile.items()]
+        (tmp_path / ".env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    else:
+        for name, value in hostile.items():
+            monkeypatch.setenv(name, value)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
+    settings = load_settings()
+    assert settings.demo is False
+    assert settings.trusted_photo_origins == ()
+    assert settings.short_link_base is None
+    assert settings.xianyu().short_link_base is None
+    # --demo (and the tests) set them in code, as before
+    demo = load_settings(demo=True, trusted_photo_origins=("http://127.0.0.1:1",))
+    assert demo.demo and demo.trusted_photo_origins == ("http://127.0.0.1:1",)

@@ -12,6 +12,7 @@ import pytest
 from pydantic import SecretStr
 
 from clients.base import Limits, ListingClient, PlatformConfig
+from clients.budget import SYSTEM
 from clients.clock import FakeClock
 from clients.errors import (
     BadRequest,
@@ -97,24 +98,24 @@ REF = ListingRef("fake", "1")
 
 async def test_cache_serves_within_lifetime_and_refetches_after(clock, db):
     gateway, client = make(clock, db)
-    first = await gateway.listing(REF)
+    first = await gateway.listing(REF, payer=SYSTEM)
     clock.advance(299)
-    assert await gateway.listing(REF) is first
+    assert await gateway.listing(REF, payer=SYSTEM) is first
     assert len(client.calls) == 1
     clock.advance(2)
-    await gateway.listing(REF)
+    await gateway.listing(REF, payer=SYSTEM)
     assert len(client.calls) == 2
 
 
 async def test_lifetime_follows_the_answer_sold_items_are_kept_an_hour(clock, db):
     gateway, client = make(clock, db)
     client.status = ListingStatus.SOLD
-    await gateway.listing(REF)
+    await gateway.listing(REF, payer=SYSTEM)
     clock.advance(3599)
-    await gateway.listing(REF)
+    await gateway.listing(REF, payer=SYSTEM)
     assert len(client.calls) == 1
     clock.advance(2)
-    await gateway.listing(REF)
+    await gateway.listing(REF, payer=SYSTEM)
     assert len(client.calls) == 2
 
 
@@ -123,27 +124,27 @@ async def test_not_found_is_remembered_ten_minutes(clock, db):
     client.script.append(NotFound("fake", "gone"))
     for _ in range(3):
         with pytest.raises(NotFound):
-            await gateway.listing(REF)
+            await gateway.listing(REF, payer=SYSTEM)
     assert len(client.calls) == 1
     clock.advance(601)
-    assert (await gateway.listing(REF)).price == Decimal("100")
+    assert (await gateway.listing(REF, payer=SYSTEM)).price == Decimal("100")
     assert len(client.calls) == 2
 
 
 async def test_fresh_check_asks_the_platform_and_replaces_the_cached_entry(clock, db):
     gateway, client = make(clock, db)
-    await gateway.listing(REF)
+    await gateway.listing(REF, payer=SYSTEM)
     client.script.append(Decimal("90"))
-    fresh = await gateway.listing(REF, fresh=True, priority=Priority.BACKGROUND)
+    fresh = await gateway.listing(REF, fresh=True, priority=Priority.BACKGROUND, payer=SYSTEM)
     assert fresh.price == Decimal("90")
-    assert (await gateway.listing(REF)).price == Decimal("90")
+    assert (await gateway.listing(REF, payer=SYSTEM)).price == Decimal("90")
     assert len(client.calls) == 2
 
 
 async def test_concurrent_asks_for_one_key_share_one_upstream_call(clock, db):
     gateway, client = make(clock, db)
     client.gate = asyncio.Event()
-    tasks = [asyncio.create_task(gateway.listing(REF)) for _ in range(100)]
+    tasks = [asyncio.create_task(gateway.listing(REF, payer=SYSTEM)) for _ in range(100)]
     await asyncio.sleep(0)
     client.gate.set()
     results = await asyncio.gather(*tasks)
@@ -155,8 +156,8 @@ async def test_concurrent_asks_for_one_key_share_one_upstream_call(clock, db):
 async def test_a_cancelled_waiter_does_not_cancel_the_shared_call(clock, db):
     gateway, client = make(clock, db)
     client.gate = asyncio.Event()
-    first = asyncio.create_task(gateway.listing(REF))
-    second = asyncio.create_task(gateway.listing(REF))
+    first = asyncio.create_task(gateway.listing(REF, payer=SYSTEM))
+    second = asyncio.create_task(gateway.listing(REF, payer=SYSTEM))
     await asyncio.sleep(0)
     first.cancel()
     client.gate.set()
@@ -166,7 +167,9 @@ async def test_a_cancelled_waiter_does_not_cancel_the_shared_call(clock, db):
 
 async def test_rate_limit_spaces_calls_to_the_tier(clock, db):
     gateway, client = make(clock, db, tier="small")  # 2 per second
-    await asyncio.gather(*(gateway.listing(ListingRef("fake", str(i))) for i in range(6)))
+    await asyncio.gather(
+        *(gateway.listing(ListingRef("fake", str(i)), payer=SYSTEM) for i in range(6))
+    )
     times = [t for _, t in client.calls]
     assert len(times) == 6
     for i in range(2, 6):  # never more than 2 starts within a second
@@ -177,18 +180,18 @@ async def test_daily_quota_is_kept_and_survives_a_restart(tmp_path, clock):
     path = tmp_path / "q.sqlite3"
     gateway, _client = make(clock, Database(path, clock), tier="small")  # 10 per day
     for i in range(10):
-        await gateway.listing(ListingRef("fake", str(i)))
+        await gateway.listing(ListingRef("fake", str(i)), payer=SYSTEM)
     with pytest.raises(QuotaExhausted):
-        await gateway.listing(ListingRef("fake", "10"))
+        await gateway.listing(ListingRef("fake", "10"), payer=SYSTEM)
     # a new process, the same file: still used up
     gateway2, client2 = make(clock, Database(path, clock), tier="small")
     with pytest.raises(QuotaExhausted):
-        await gateway2.listing(ListingRef("fake", "11"))
+        await gateway2.listing(ListingRef("fake", "11"), payer=SYSTEM)
     assert client2.calls == []
     assert gateway2.stats()["fake"]["quota_used"] == 10
     # the platform's day starts at midnight UTC+8
     clock.advance(24 * 3600)
-    await gateway2.listing(ListingRef("fake", "12"))
+    await gateway2.listing(ListingRef("fake", "12"), payer=SYSTEM)
     assert len(client2.calls) == 1
 
 
@@ -196,29 +199,31 @@ async def test_background_work_cannot_touch_the_chat_reserve(clock, db):
     gateway, _client = make(clock, db, tier="small")  # 10 per day, 3 reserved for chat
     assert gateway.quota_left("fake", Priority.BACKGROUND) == 7
     for i in range(7):
-        await gateway.listing(ListingRef("fake", str(i)), priority=Priority.BACKGROUND)
+        await gateway.listing(
+            ListingRef("fake", str(i)), priority=Priority.BACKGROUND, payer=SYSTEM
+        )
     with pytest.raises(QuotaExhausted):
-        await gateway.listing(ListingRef("fake", "x"), priority=Priority.BACKGROUND)
+        await gateway.listing(ListingRef("fake", "x"), priority=Priority.BACKGROUND, payer=SYSTEM)
     for i in range(3):
-        await gateway.listing(ListingRef("fake", f"chat{i}"), priority=Priority.CHAT)
+        await gateway.listing(ListingRef("fake", f"chat{i}"), priority=Priority.CHAT, payer=SYSTEM)
     with pytest.raises(QuotaExhausted):
-        await gateway.listing(ListingRef("fake", "chat-late"), priority=Priority.CHAT)
+        await gateway.listing(ListingRef("fake", "chat-late"), priority=Priority.CHAT, payer=SYSTEM)
 
 
 async def test_platform_saying_quota_exhausted_stops_calls_for_the_day(clock, db):
     gateway, client = make(clock, db)
     client.script.append(QuotaExhausted("fake", platform_message="daily", code=303))
     with pytest.raises(QuotaExhausted):
-        await gateway.listing(REF)
+        await gateway.listing(REF, payer=SYSTEM)
     with pytest.raises(QuotaExhausted):
-        await gateway.listing(ListingRef("fake", "2"))
+        await gateway.listing(ListingRef("fake", "2"), payer=SYSTEM)
     assert len(client.calls) == 1
 
 
 async def test_transient_errors_are_retried_with_growing_jittered_backoff(clock, db):
     gateway, client = make(clock, db)
     client.script.extend([Transient("fake", "503"), Transient("fake", "timeout")])
-    listing = await gateway.listing(REF)
+    listing = await gateway.listing(REF, payer=SYSTEM)
     assert listing.price == Decimal("100")
     assert len(client.calls) == 3
     first, second = clock.slept[-2:]
@@ -229,14 +234,14 @@ async def test_transient_errors_give_up_after_three_tries(clock, db):
     gateway, client = make(clock, db)
     client.script.extend([Transient("fake", "503")] * 3)
     with pytest.raises(Transient):
-        await gateway.listing(REF)
+        await gateway.listing(REF, payer=SYSTEM)
     assert len(client.calls) == 3
 
 
 async def test_rate_limited_answers_are_retried_after_waiting_a_window(clock, db):
     gateway, client = make(clock, db)
     client.script.append(RateLimited("fake", code=302))
-    await gateway.listing(REF)
+    await gateway.listing(REF, payer=SYSTEM)
     assert len(client.calls) == 2
     assert clock.slept[-1] >= 0.55
 
@@ -250,7 +255,7 @@ async def test_permanent_errors_are_never_retried(clock, db, error: PlatformErro
     gateway, client = make(clock, db)
     client.script.append(error)
     with pytest.raises(type(error)):
-        await gateway.listing(REF)
+        await gateway.listing(REF, payer=SYSTEM)
     assert len(client.calls) == 1
     assert gateway.stats()["fake"]["errors"] == {error.kind: 1}
 
@@ -259,20 +264,22 @@ async def test_breaker_opens_after_five_failures_and_closes_after_a_good_trial(c
     gateway, client = make(clock, db)
     client.script.extend([Transient("fake", "503")] * 5)
     with pytest.raises(Transient):
-        await gateway.listing(ListingRef("fake", "a"))  # 3 failed attempts
+        await gateway.listing(ListingRef("fake", "a"), payer=SYSTEM)  # 3 failed attempts
     with pytest.raises(TemporarilyUnavailable):
-        await gateway.listing(ListingRef("fake", "b"))  # 2 more: opens, the 3rd try is refused
+        await gateway.listing(
+            ListingRef("fake", "b"), payer=SYSTEM
+        )  # 2 more: opens, the 3rd try is refused
     assert len(client.calls) == 5
     assert gateway.stats()["fake"]["breaker"] == "open"
     with pytest.raises(TemporarilyUnavailable):
-        await gateway.listing(ListingRef("fake", "c"))
+        await gateway.listing(ListingRef("fake", "c"), payer=SYSTEM)
     assert len(client.calls) == 5  # refused without calling
     clock.advance(BREAKER_COOLDOWN - 1)
     with pytest.raises(TemporarilyUnavailable):
-        await gateway.listing(ListingRef("fake", "c"))
+        await gateway.listing(ListingRef("fake", "c"), payer=SYSTEM)
     clock.advance(2)
     assert gateway.stats()["fake"]["breaker"] == "half_open"
-    await gateway.listing(ListingRef("fake", "c"))
+    await gateway.listing(ListingRef("fake", "c"), payer=SYSTEM)
     assert gateway.stats()["fake"]["breaker"] == "closed"
 
 
@@ -281,10 +288,10 @@ async def test_a_failed_trial_reopens_the_breaker(clock, db):
     client.script.extend([Transient("fake", "503")] * 6)
     for key in "ab":
         with pytest.raises((Transient, TemporarilyUnavailable)):
-            await gateway.listing(ListingRef("fake", key))
+            await gateway.listing(ListingRef("fake", key), payer=SYSTEM)
     clock.advance(BREAKER_COOLDOWN + 1)
     with pytest.raises(TemporarilyUnavailable):  # trial fails, breaker reopens, retry refused
-        await gateway.listing(ListingRef("fake", "c"))
+        await gateway.listing(ListingRef("fake", "c"), payer=SYSTEM)
     assert len(client.calls) == 6
     assert gateway.stats()["fake"]["breaker"] == "open"
 
@@ -294,21 +301,21 @@ async def test_not_found_does_not_count_against_the_breaker(clock, db):
     client.script.extend([NotFound("fake")] * 6)
     for i in range(6):
         with pytest.raises(NotFound):
-            await gateway.listing(ListingRef("fake", str(i)))
+            await gateway.listing(ListingRef("fake", str(i)), payer=SYSTEM)
     assert gateway.stats()["fake"]["breaker"] == "closed"
 
 
 async def test_platform_without_credentials_is_disabled_and_never_called(clock, db):
     gateway, client = make(clock, db, enabled=False)
     with pytest.raises(PlatformDisabled):
-        await gateway.listing(REF)
+        await gateway.listing(REF, payer=SYSTEM)
     assert client.calls == []
 
 
 async def test_stats_count_calls_hits_and_quota(clock, db):
     gateway, _client = make(clock, db, tier="small")
-    await gateway.listing(REF)
-    await gateway.listing(REF)
+    await gateway.listing(REF, payer=SYSTEM)
+    await gateway.listing(REF, payer=SYSTEM)
     stats = gateway.stats()["fake"]
     assert stats["calls"] == 1
     assert stats["cache_hits"] == 1
@@ -320,12 +327,12 @@ async def test_stats_count_calls_hits_and_quota(clock, db):
 
 async def test_refresh_with_max_age_reuses_only_a_recent_answer(clock, db):
     gateway, client = make(clock, db)
-    await gateway.listing(REF)
+    await gateway.listing(REF, payer=SYSTEM)
     clock.advance(30)
-    await gateway.listing(REF, max_age=60)
+    await gateway.listing(REF, max_age=60, payer=SYSTEM)
     assert len(client.calls) == 1
     clock.advance(31)
-    await gateway.listing(REF, max_age=60)
+    await gateway.listing(REF, max_age=60, payer=SYSTEM)
     assert len(client.calls) == 2
 
 
@@ -349,3 +356,16 @@ async def test_the_rate_window_never_stalls_on_rounding(start: float) -> None:
 async def _acquire_many(limiter: SlidingWindowLimiter, n: int) -> None:
     for _ in range(n):
         await limiter.acquire()
+
+
+async def test_a_call_that_names_no_payer_is_refused_before_cache_or_platform(clock, db):
+    gateway, client = make(clock, db)
+    await gateway.listing(REF, payer=SYSTEM)  # cached now: even a cache hit needs a payer
+    for payer in (None, 5001, "user"):
+        with pytest.raises(TypeError, match="payer"):
+            await gateway.listing(REF, payer=payer)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        await gateway.listing(REF)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="payer"):
+        await gateway.resolve_short_link("fake", "https://m.tb.cn/h.x", payer=None)  # type: ignore[arg-type]
+    assert len(client.calls) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from clients.budget import SYSTEM
 from clients.models import ListingRef
 from handlers.cards import card_for
 from tests.conftest import BotEnv
@@ -32,7 +33,9 @@ async def test_the_inline_card_is_the_chat_card_from_the_gateways_cache(bot_env:
     answer = await bot_env.emulator.wait_for_inline_answer(query_id)
     assert bot_env.services.gateway.stats()["xianyu"]["calls"] == calls  # served from cache
     (result,) = answer.results
-    listing = await bot_env.services.gateway.listing(ListingRef("xianyu", XIANYU_ITEM))
+    listing = await bot_env.services.gateway.listing(
+        ListingRef("xianyu", XIANYU_ITEM), payer=SYSTEM
+    )
     expected = card_for(listing, "zh", sandbox=True).text
     assert result["input_message_content"]["message_text"] == expected
     assert answer.texts[0].text == card.visible

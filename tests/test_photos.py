@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -278,3 +279,31 @@ async def test_https_goes_to_the_checked_address_and_still_checks_the_hosts_cert
             assert hosts == [f"photos.example:{port}"]
     finally:
         await runner.cleanup()
+
+
+NOT_WEB_PHOTOS = (
+    "file:///etc/passwd",
+    "FILE:///var/lib/telegram-bot-api/x.jpg",
+    "ftp://example.com/a.png",
+    "data:image/png;base64,iVBORw0KGgo=",
+    "javascript:alert(1)",
+    "gopher://example.com/",
+)
+
+
+@pytest.mark.parametrize("url", NOT_WEB_PHOTOS)
+async def test_a_photo_url_that_is_not_http_is_skipped_and_the_card_still_arrives(
+    tmp_path: Path, url: str
+) -> None:
+    """A local Bot API server would read a `file://` photo from its own disk: a platform's
+    non-web URL never reaches Telegram, and the card goes without it."""
+    env: BotEnv
+    async for env in start_bot_env(tmp_path):
+        item_id = "712345678901"
+        items = env.catalogue("xianyu").items
+        items[item_id] = replace(items[item_id], photo_urls=(url, url))
+        user = env.user(3002)
+        [card] = await env.say(user, f"https://www.goofish.com/item?id={item_id}")
+        assert card.photo is None and "iPhone 14 Pro" in card.visible and card.buttons
+        assert not env.emulator.calls_to("sendPhoto")
+        assert not env.emulator.calls_to("sendMediaGroup")

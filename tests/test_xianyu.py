@@ -14,6 +14,7 @@ import pytest
 
 from bot.config import load_settings
 from clients.base import Limits, PlatformConfig
+from clients.budget import SYSTEM
 from clients.clock import CHINA_TZ, FakeClock
 from clients.errors import (
     BadRequest,
@@ -326,11 +327,11 @@ async def test_missing_items_are_not_retried_and_never_open_the_breaker(
         catalogue.remove(item_id, "missing")
         clock.advance(2)  # type: ignore[attr-defined]
         with pytest.raises(NotFound):
-            await gateway.listing(ListingRef("xianyu", item_id))
+            await gateway.listing(ListingRef("xianyu", item_id), payer=SYSTEM)
 
     assert sandbox.state.counters["xianyu"].calls == 6  # one call each, no retries
     clock.advance(2)  # type: ignore[attr-defined]
-    assert (await gateway.listing(IPHONE)).listing_id == IPHONE.listing_id
+    assert (await gateway.listing(IPHONE, payer=SYSTEM)).listing_id == IPHONE.listing_id
 
 
 async def test_malformed_item_id_is_a_bad_request(client: XianyuClient) -> None:

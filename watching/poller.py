@@ -12,7 +12,7 @@
    stalest listings first (never checked, then least recently checked). A cycle
    never plans more than half of what the platform's per-second rate allows in one
    interval (the other half is chat's), nor more than one round of all listings.
-2. **Check** with `gateway.listing(ref, fresh=True, priority=BACKGROUND)`: a check
+2. **Check** with `gateway.listing(ref, fresh=True, priority=BACKGROUND, payer=SYSTEM)`: a check
    that read the cache would be no check. 'Not found' means the listing is gone
    (taken down). A quota or breaker refusal stops the platform for this cycle.
 3. **Record and decide** in one transaction per listing (`SubscriptionStore.record_check`):
@@ -30,6 +30,7 @@ import math
 import sqlite3
 from dataclasses import dataclass, field, replace
 
+from clients.budget import SYSTEM
 from clients.clock import Clock, seconds_left_in_day
 from clients.errors import NotFound, PlatformError, QuotaExhausted, TemporarilyUnavailable
 from clients.gateway import Gateway, Priority
@@ -303,7 +304,9 @@ async def check_listing(rt: AlertRuntime, listing: WatchedListing) -> CheckOutco
     """Ask the platform about one watched listing and record what it says."""
     ref = ListingRef.from_key(listing.ref_key)
     try:
-        fetched = await rt.gateway.listing(ref, fresh=True, priority=Priority.BACKGROUND)
+        fetched = await rt.gateway.listing(
+            ref, fresh=True, priority=Priority.BACKGROUND, payer=SYSTEM
+        )
     except NotFound:
         fetched, status = None, ListingStatus.TAKEN_DOWN
     except QuotaExhausted as exc:
