@@ -25,7 +25,9 @@ from pydantic import SecretStr
 _BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
 #: only real `bot<id>:<token>` paths (not `/sandbox/botapi.py`)
 _BOT_PATH = re.compile(r"(/(?:file/)?bot)\d+:[^/\s]+")
-_PHONE = re.compile(r"(?<![0-9])(1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
+#: a mainland mobile, also with the country code glued on as Telegram's Contact writes it
+#: (`8613988888888`, `+8613988888888`)
+_PHONE = re.compile(r"(?<![0-9])((?:86)?1[3-9][0-9])[0-9]{4}([0-9]{4})(?![0-9])")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,})")
 _QUERY_SECRET = re.compile(
     r"((?:token|sign|secret|app_secret|key|app_key|password|access_token)=)[^&\s\"']+",
