@@ -76,6 +76,10 @@ def register(application: BotApplication) -> None:
     application.add_handler(CommandHandler("unwatch", watches.unwatch_command))
     application.add_handler(CommandHandler("link", account.link_command))
     application.add_handler(CommandHandler("account", account.account_command))
+    # the proof /link waits for: a contact shared from the request_contact button
+    application.add_handler(
+        MessageHandler(filters.CONTACT & filters.ChatType.PRIVATE, account.on_contact)
+    )
     application.add_handler(CommandHandler("forget", forget.forget_command))
     application.add_handler(CommandHandler("stats", admin.stats_command))
     if application.bot_data.services.demo_market is not None:

@@ -16,7 +16,8 @@ city Beike does not have, an integer out of range). Handlers are registered with
     c|<city id>|<house code>   the city of a Beike code
     h|<subscription id>        an alert's price history
     u|<subscription id>        unwatch
-    ar|<user id>, ax|<user id> create the offered Anjuke account / cancel
+    ar|<user id>|<offer>       create the offered Anjuke account (that offer)
+    ax|<user id>|<offer>       cancel that offer
     fy|<user id>, fn|<user id> /forget: yes / no
     q|<token>|<answer>         a quote question: an option index, `p<page>` or `x` (cancel)
     qa|<token>|<action>        a quote card: `c`, `f`, `c<i>`, `f<i>`, `b` (back), `r` (again)
@@ -206,12 +207,31 @@ class Unwatch(_IdButton):
 
 
 @dataclass(frozen=True, slots=True)
-class CreateAccount(_IdButton):
+class _OfferButton:
+    """A button of one registration offer: the user it was offered to, and the offer."""
+
+    id: int
+    offer: str
+    PREFIX: ClassVar[str] = ""
+
+    def fields(self) -> tuple[str, ...]:
+        return (str(self.id), self.offer)
+
+    @classmethod
+    def parse(cls, fields: list[str]) -> _OfferButton | None:
+        if len(fields) != 2 or not _TOKEN.fullmatch(fields[1]):
+            return None
+        user_id = number(fields[0])
+        return None if user_id is None else cls(user_id, fields[1])
+
+
+@dataclass(frozen=True, slots=True)
+class CreateAccount(_OfferButton):
     PREFIX: ClassVar[str] = "ar"
 
 
 @dataclass(frozen=True, slots=True)
-class CancelAccount(_IdButton):
+class CancelAccount(_OfferButton):
     PREFIX: ClassVar[str] = "ax"
 
 

@@ -974,6 +974,39 @@ class BotApiEmulator:
         await self._push_update("message", message)
         return message
 
+    async def send_contact(
+        self,
+        user: User,
+        phone_number: str,
+        *,
+        contact_user_id: int | None = None,
+        first_name: str | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a contact in their private chat (Bot API, Message: `contact`;
+        Contact: `phone_number`, `first_name`, optional `user_id`). Pressing a
+        `request_contact` keyboard button shares the user's own verified number, so
+        `contact_user_id` defaults to the user's id; a forwarded or typed card of someone
+        else carries another id or none (pass 0 for none)."""
+        chat = self.private_chat(user)
+        self.users.setdefault(user.id, user)
+        contact: dict[str, Any] = {
+            "phone_number": phone_number,
+            "first_name": first_name or user.first_name,
+        }
+        owner = user.id if contact_user_id is None else contact_user_id
+        if owner:
+            contact["user_id"] = owner
+        message: dict[str, Any] = {
+            "message_id": self._new_message_id(chat.id),
+            "from": user.to_api(),
+            "chat": chat.to_api(),
+            "date": int(self.clock.time()),
+            "contact": contact,
+        }
+        self._incoming[(chat.id, message["message_id"])] = message
+        await self._push_update("message", message)
+        return message
+
     async def press(
         self,
         user: User,

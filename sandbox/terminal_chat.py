@@ -40,6 +40,8 @@ from typing import Any, TextIO
 from sandbox.botapi import BotApiEmulator, BotEvent, Chat, SentMessage, User
 
 INDENT = "     "  # lines under "bot: "
+#: the number the demo user "shares" from a request_contact button (Telegram's form: no "+")
+DEMO_PHONE = "8613988888888"
 
 _Item = tuple[str, Any]  # ("line", str) | ("eof", None) | ("event", BotEvent)
 
@@ -171,6 +173,12 @@ class TerminalChat:
             await self.emulator.send_text(self.user, self.chat, text)
             return True
         self._write(f"you pressed [{text}] {button.get('text', '')}")
+        if button.get("request_contact"):
+            # Telegram would share the number it verified for the user: the demo user's is
+            # the sandbox account 17895896's (seed 004's example phone)
+            self._write(f"{INDENT}(shared your phone number: +{DEMO_PHONE})")
+            await self.emulator.send_contact(self.user, DEMO_PHONE)
+            return True
         if "callback_data" not in button:
             self._write(f"{INDENT}{_button_target(button)}")
             return False
@@ -182,7 +190,7 @@ class TerminalChat:
         """The button a typed number means, if it means one."""
         if not text.isdigit() or self._keyboard is None or self._keyboard.deleted:
             return None
-        buttons = self._keyboard.buttons
+        buttons = _buttons_of(self._keyboard)
         number = int(text)
         return buttons[number - 1] if 1 <= number <= len(buttons) else None
 
@@ -211,7 +219,7 @@ class TerminalChat:
             lines.append(f"[photo] {message.photo.describe()}")
         if message.visible:
             lines.extend(message.visible.splitlines() or [""])
-        buttons = message.buttons
+        buttons = _buttons_of(message)
         if buttons:
             lines.append(_button_row(buttons))
             self._keyboard = message
@@ -236,6 +244,14 @@ def _block(header: str, lines: list[str]) -> str:
     first, *rest = lines
     pad = " " * (len(header) + 2)
     return "\n".join([f"{header}: {first}", *(f"{pad}{line}".rstrip() for line in rest)])
+
+
+def _buttons_of(message: SentMessage) -> list[dict[str, Any]]:
+    """The inline buttons, else a reply keyboard's (e.g. /link's "share my phone number")."""
+    if message.buttons:
+        return message.buttons
+    rows = (message.reply_markup or {}).get("keyboard") or []
+    return [b if isinstance(b, dict) else {"text": str(b)} for row in rows for b in row]
 
 
 def _button_row(buttons: list[dict[str, Any]]) -> str:

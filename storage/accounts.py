@@ -1,15 +1,24 @@
-"""The Anjuke account a user linked with /link (table `linked_accounts`, migration 4).
+"""The Anjuke account a user linked with /link (table `linked_accounts`, migrations 4, 10).
 
 The only place personal data (name, phone, email) is stored. The dataclass keeps
 those fields out of its repr, so a log line or traceback that prints a
 `LinkedAccount` never shows them; `masked_phone` / `masked_email` are what chat shows.
+
+A link is `proven` when it was made for the phone number Telegram verified for the user
+(a shared contact whose `user_id` is the sender's). Only proven links are shown, and
+one Anjuke account has at most one proven owner (a unique index; `AccountTaken`).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
 
 from storage.database import Database
+
+
+class AccountTaken(Exception):
+    """Another Telegram user holds a proven link to this Anjuke account."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +30,7 @@ class LinkedAccount:
     email: str | None = field(default=None, repr=False)
     registered_by_bot: bool = False
     linked_at: float = 0.0
+    proven: bool = False
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -58,12 +68,22 @@ class AccountStore:
     async def get(self, user_id: int) -> LinkedAccount | None:
         row = await self.database.fetchone(
             "SELECT user_id, anjuke_user_id, name, phone, email, registered_by_bot, "
-            "linked_at FROM linked_accounts WHERE user_id = ?",
+            "linked_at, proven FROM linked_accounts WHERE user_id = ?",
             [user_id],
         )
         if row is None:
             return None
-        return LinkedAccount(int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]), row[6])
+        return LinkedAccount(
+            int(row[0]), row[1], row[2], row[3], row[4], bool(row[5]), row[6], bool(row[7])
+        )
+
+    async def owner(self, anjuke_user_id: str) -> int | None:
+        """The Telegram user holding the proven link to this account, if any."""
+        row = await self.database.fetchone(
+            "SELECT user_id FROM linked_accounts WHERE anjuke_user_id = ? AND proven = 1",
+            [anjuke_user_id],
+        )
+        return None if row is None else int(row[0])
 
     async def link(
         self,
@@ -74,18 +94,36 @@ class AccountStore:
         phone: str | None = None,
         email: str | None = None,
         registered_by_bot: bool = False,
+        proven: bool = True,
     ) -> LinkedAccount:
-        """Link (or re-link) the user's account; a new link replaces the old one."""
+        """Link (or re-link) the user's account; a new link replaces the old one.
+
+        Raises `AccountTaken` when another user holds a proven link to the same account."""
         now = self.clock.time()
-        await self.database.write(
-            "INSERT INTO linked_accounts (user_id, anjuke_user_id, name, phone, email, "
-            "registered_by_bot, linked_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET anjuke_user_id = excluded.anjuke_user_id, "
-            "name = excluded.name, phone = excluded.phone, email = excluded.email, "
-            "registered_by_bot = excluded.registered_by_bot, linked_at = excluded.linked_at",
-            [user_id, anjuke_user_id, name, phone, email, int(registered_by_bot), now],
+        try:
+            await self.database.write(
+                "INSERT INTO linked_accounts (user_id, anjuke_user_id, name, phone, email, "
+                "registered_by_bot, linked_at, proven) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (user_id) DO UPDATE SET anjuke_user_id = excluded.anjuke_user_id, "
+                "name = excluded.name, phone = excluded.phone, email = excluded.email, "
+                "registered_by_bot = excluded.registered_by_bot, "
+                "linked_at = excluded.linked_at, proven = excluded.proven",
+                [
+                    user_id,
+                    anjuke_user_id,
+                    name,
+                    phone,
+                    email,
+                    int(registered_by_bot),
+                    now,
+                    int(proven),
+                ],
+            )
+        except sqlite3.IntegrityError as exc:  # linked_accounts_one_owner
+            raise AccountTaken(anjuke_user_id) from exc
+        return LinkedAccount(
+            user_id, anjuke_user_id, name, phone, email, registered_by_bot, now, proven
         )
-        return LinkedAccount(user_id, anjuke_user_id, name, phone, email, registered_by_bot, now)
 
     async def delete(self, user_id: int) -> bool:
         deleted = await self.database.write(

@@ -370,6 +370,21 @@ def _retire_watched_listing(db: sqlite_utils.Database, ref_key: str, reason: str
     db.execute("DELETE FROM watched_listings WHERE ref_key = ?", [ref_key])
 
 
+def _m011_proven_accounts(db: sqlite_utils.Database) -> None:
+    """A link is kept only for the phone Telegram verified (`request_contact`).
+
+    Links made before this step were never proven: they stay (so the owner can prove and
+    keep them) but are marked unproven, and nothing about them is shown until the owner
+    shares the phone. One Telegram user per proven account: a unique index over the
+    proven rows only, since unproven rows may name one account twice.
+    """
+    db.execute("ALTER TABLE linked_accounts ADD COLUMN proven INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "CREATE UNIQUE INDEX IF NOT EXISTS linked_accounts_one_owner "
+        "ON linked_accounts (anjuke_user_id) WHERE proven = 1"
+    )
+
+
 #: (version, name, step). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
@@ -382,6 +397,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (8, "conversation state (python-telegram-bot persistence)", _m008_conversation_state),
     (9, "platform pauses after a rate ban", _m009_platform_pauses),
     (10, "old made-up Anjuke IDs move to the page's own, or retire", _m010_old_anjuke_ids),
+    (11, "linked accounts proven by the phone Telegram verified", _m011_proven_accounts),
 ]
 
 

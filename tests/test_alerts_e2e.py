@@ -79,6 +79,30 @@ class BotWorld:
         messages = await self.emulator.wait_for_messages(chat_id, before + replies, timeout=10)
         return messages[before:]
 
+    async def share_phone(
+        self, user: User, phone: str, *, contact_user_id: int | None = None
+    ) -> SentMessage:
+        """The user presses the request_contact button (their own verified number, unless
+        `contact_user_id` says whose card it is); return the bot's answer."""
+        before = len(self.emulator.sent[user.id])
+        await self.emulator.send_contact(user, phone, contact_user_id=contact_user_id)
+        messages = await self.emulator.wait_for_messages(user.id, before + 1, timeout=10)
+        return messages[before]
+
+    async def link(self, user: User, phone: str, command: str = "/link") -> SentMessage:
+        """/link, then the verified phone; return the bot's answer to the phone."""
+        (ask,) = await self.say(user, command)
+        assert (
+            ask.reply_markup is not None and ask.reply_markup["keyboard"][0][0]["request_contact"]
+        )
+        return await self.share_phone(user, phone)
+
+    async def press_data(self, user: User, message: SentMessage, data: str) -> str | None:
+        """Send `data` as if pressed on `message`, button or not; the callback answer's text."""
+        query_id = await self.emulator.press_data(user, message, data)
+        answer = await self.emulator.wait_for_callback_answer(query_id, timeout=10)
+        return answer.text
+
     async def press(self, user: User, message: SentMessage, data: str) -> str | None:
         """Press the button with `data`; return the callback answer's text."""
         query_id = await self.emulator.press(user, message, data)
@@ -525,35 +549,122 @@ async def test_alerts_speak_the_users_language(bot_world: BotWorld) -> None:
 # -- /link, /account --------------------------------------------------------------------------------
 
 
-async def test_link_an_existing_account_and_show_it_masked(bot_world: BotWorld) -> None:
+async def test_link_asks_for_the_verified_phone_and_looks_nothing_up_before_it(
+    bot_world: BotWorld,
+) -> None:
+    """Bot API, KeyboardButton: "request_contact: If True, the user's phone number will be
+    sent as a contact when the button is pressed. Available in private chats only." """
+    w = bot_world
+    ann = w.person(300)
+    calls = w.sandbox.state.counters["anjuke_open"].calls
+    (ask,) = await w.say(ann, "/link 17895001")
+    assert "Share my phone number" in ask.visible
+    [[button]] = ask.reply_markup["keyboard"]
+    assert button["request_contact"] is True
+    assert w.sandbox.state.counters["anjuke_open"].calls == calls  # no walking of IDs
+    assert "17895001" not in ask.visible and await w.services.accounts.get(ann.id) is None
+
+
+async def test_link_the_account_of_the_verified_phone_and_show_it_masked(
+    bot_world: BotWorld,
+) -> None:
     w = bot_world
     ann = w.person(301)
-    (reply,) = await w.say(ann, "/link 139 8888 8888")
+    # Telegram writes the verified number in international form without "+" (Contact)
+    reply = await w.link(ann, "8613988888888")
     assert "Linked Anjuke account 17895896" in reply.visible
     assert "139****8888" in reply.visible and "13988888888" not in reply.visible
+    assert reply.reply_markup == {"remove_keyboard": True}
     (account,) = await w.say(ann, "/account")
     assert "139****8888" in account.visible and "k****@anjuke.com" in account.visible
     assert "13988888888" not in account.visible and "ken@anjuke.com" not in account.visible
 
 
-async def test_link_by_email_and_by_id(bot_world: BotWorld) -> None:
+async def test_a_named_account_is_linked_only_when_its_phone_is_the_verified_one(
+    bot_world: BotWorld,
+) -> None:
     w = bot_world
     ann = w.person(302)
-    (reply,) = await w.say(ann, "/link Lily@Example.com")
-    assert "17895002" in reply.visible
-    assert "&lt;****" in (reply.raw_text or "")  # the platform's hostile name, masked, escaped
-    (reply,) = await w.say(ann, "/link 17895001")
-    assert "17895001" in reply.visible
-    (reply,) = await w.say(ann, "/link 999")
-    assert "no account with the ID 999 (1011)" in reply.visible
+    # 17895001's phone is 13700001111: ann proves 13988888888, so it is not hers
+    reply = await w.link(ann, "+86 139 8888 8888", "/link 17895001")
+    assert "not registered to the phone number Telegram verified" in reply.visible
+    assert "17895001" not in reply.visible and "王" not in reply.visible
+    assert await w.services.accounts.get(ann.id) is None
+    # an unknown ID reads exactly like someone else's: nothing to walk
+    unknown = await w.link(ann, "8613988888888", "/link 999")
+    assert unknown.visible == reply.visible
+    # someone else's email: the same
+    lily = await w.link(ann, "8613988888888", "/link Lily@Example.com")
+    assert lily.visible == reply.visible
+    # a typed phone that is not the verified one is refused without a look-up
+    calls = w.sandbox.state.counters["anjuke_open"].calls
+    other = await w.link(ann, "8613988888888", "/link 13700001111")
+    assert "not the phone number Telegram verified" in other.visible
+    assert w.sandbox.state.counters["anjuke_open"].calls == calls
+    # her own account, named by ID or by email, links
+    mine = await w.link(ann, "8613988888888", "/link ken@anjuke.com")
+    assert "Linked Anjuke account 17895896" in mine.visible
 
 
-async def test_an_unknown_phone_is_offered_registration_behind_a_confirmation(
+async def test_someone_elses_contact_card_proves_nothing(bot_world: BotWorld) -> None:
+    """Bot API, Contact: "user_id: Optional. Contact's user identifier in Telegram": a card
+    shared from the button is the sender's own; a forwarded card names someone else."""
+    w = bot_world
+    ann, ken = w.person(303), w.person(304)
+    await w.say(ann, "/link")
+    calls = w.sandbox.state.counters["anjuke_open"].calls
+    reply = await w.share_phone(ann, "8613988888888", contact_user_id=ken.id)
+    assert "not your own number" in reply.visible
+    typed = await w.share_phone(ann, "8613988888888", contact_user_id=0)  # no user_id at all
+    assert "not your own number" in typed.visible
+    assert w.sandbox.state.counters["anjuke_open"].calls == calls
+    assert await w.services.accounts.get(ann.id) is None
+    # the request is still open: her own number now links
+    mine = await w.share_phone(ann, "8613988888888")
+    assert "Linked Anjuke account 17895896" in mine.visible
+
+
+async def test_a_contact_without_a_link_request_links_nothing(bot_world: BotWorld) -> None:
+    w = bot_world
+    ann = w.person(305)
+    reply = await w.share_phone(ann, "8613988888888")
+    assert "Send /link first" in reply.visible
+    assert await w.services.accounts.get(ann.id) is None
+
+
+async def test_a_number_outside_mainland_china_is_explained(bot_world: BotWorld) -> None:
+    w = bot_world
+    ann = w.person(306)
+    reply = await w.link(ann, "447700900123")
+    assert "mainland China mobile numbers" in reply.visible
+    assert await w.services.accounts.get(ann.id) is None
+
+
+async def test_one_telegram_user_per_account(bot_world: BotWorld) -> None:
+    w = bot_world
+    ann, bob = w.person(307), w.person(308)
+    assert "17895896" in (await w.link(ann, "8613988888888")).visible
+    # bob's Telegram verified the same number (a recycled number, a shared phone)
+    reply = await w.link(bob, "8613988888888")
+    assert "already linked to another Telegram account" in reply.visible
+    assert "17895896" not in reply.visible
+    assert await w.services.accounts.get(bob.id) is None
+    (account,) = await w.say(ann, "/account")
+    assert "17895896" in account.visible
+    # once ann lets go (/forget), bob's proof links it
+    (question,) = await w.say(ann, "/forget")
+    before = len(w.messages(ann.id))
+    await w.press(ann, question, button(question, "fy|"))
+    await w.emulator.wait_for_messages(ann.id, before + 1)
+    assert "Linked Anjuke account 17895896" in (await w.link(bob, "8613988888888")).visible
+
+
+async def test_an_unknown_verified_phone_is_offered_registration_for_that_phone_only(
     bot_world: BotWorld,
 ) -> None:
     w = bot_world
     ann, mallory = w.person(311), w.person(312)
-    (offer,) = await w.say(ann, "/link 13911112222")
+    offer = await w.link(ann, "8613911112222", "/link 13911112222")
     assert "139****2222" in offer.visible and "(1011)" in offer.visible
     users = w.sandbox.app[USERS]
     count = len(users.users)
@@ -562,49 +673,80 @@ async def test_an_unknown_phone_is_offered_registration_behind_a_confirmation(
         == "This button belongs to someone else."
     )
     assert len(users.users) == count
+    create = button(offer, "ar|")
     before = len(w.messages(ann.id))
-    await w.press(ann, offer, button(offer, "ar|"))
+    await w.press(ann, offer, create)
     (created,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
     assert "Created Anjuke account 17895897" in created.visible
     assert len(users.users) == count + 1
+    assert users.users[17895897].phone == "13911112222"
     (account,) = await w.say(ann, "/account")
     assert "created through this bot" in account.visible and "139****2222" in account.visible
+    # the offer was used (and its buttons removed): the same data again registers nothing
+    assert await w.press_data(ann, offer, create) == "This question has expired. Send /link again."
+    assert len(users.users) == count + 1
+
+
+async def test_the_create_button_registers_the_offer_it_was_shown_with(
+    bot_world: BotWorld,
+) -> None:
+    """Two offers open (the user's number changed between them): the first offer's button
+    registers the first offer's phone, not whichever offer came last."""
+    w = bot_world
+    ann = w.person(316)
+    first = await w.link(ann, "8613911113333")
+    second = await w.link(ann, "8613911114444")
+    assert "139****3333" in first.visible and "139****4444" in second.visible
+    before = len(w.messages(ann.id))
+    await w.press(ann, first, button(first, "ar|"))
+    (created,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
+    new_id = created.visible.split("Created Anjuke account ")[1].split()[0]
+    assert w.sandbox.app[USERS].users[int(new_id)].phone == "13911113333"
 
 
 async def test_a_cancelled_offer_registers_nothing(bot_world: BotWorld) -> None:
     w = bot_world
     ann = w.person(313)
-    (offer,) = await w.say(ann, "/link newbie@example.com")
+    offer = await w.link(ann, "8613911115555")
     users = w.sandbox.app[USERS]
     count = len(users.users)
+    create = button(offer, "ar|")
     before = len(w.messages(ann.id))
     await w.press(ann, offer, button(offer, "ax|"))
     (reply,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
     assert "Cancelled" in reply.visible and len(users.users) == count
+    assert await w.press_data(ann, offer, create) == "This question has expired. Send /link again."
+    assert len(users.users) == count
     (account,) = await w.say(ann, "/account")
     assert "No Anjuke account linked" in account.visible
 
 
-@pytest.mark.parametrize(
-    ("account", "phone", "email", "explained"),
-    [
-        ("13922223333", "13922223333", "", "phone number already has an account (1001)"),
-        ("late@example.com", "", "late@example.com", "email address already has an account (1002)"),
-    ],
-)
-async def test_registration_refused_because_the_account_exists_is_explained(
-    bot_world: BotWorld, account: str, phone: str, email: str, explained: str
+async def test_registration_refused_because_the_phone_got_an_account_meanwhile(
+    bot_world: BotWorld,
 ) -> None:
     w = bot_world
     ann = w.person(314)
-    (offer,) = await w.say(ann, f"/link {account}")
-    w.sandbox.app[USERS].add("", phone, email, "")  # someone registers it meanwhile
+    offer = await w.link(ann, "8613922223333")
+    w.sandbox.app[USERS].add("", "13922223333", "", "")  # someone registers it meanwhile
     before = len(w.messages(ann.id))
     await w.press(ann, offer, button(offer, "ar|"))
     (reply,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
-    assert explained in reply.visible
+    assert "phone number already has an account (1001)" in reply.visible
     (account_reply,) = await w.say(ann, "/account")
     assert "No Anjuke account linked" in account_reply.visible
+
+
+async def test_a_link_made_before_proof_shows_nothing_until_proven(bot_world: BotWorld) -> None:
+    w = bot_world
+    ann = w.person(317)
+    # a row as an older version wrote it: linked by typing someone's phone, never proven
+    await w.services.accounts.link(ann.id, "17895001", phone="13700001111", proven=False)
+    (account,) = await w.say(ann, "/account")
+    assert "show nothing" in account.visible
+    assert "17895001" not in account.visible and "137" not in account.visible
+    # an unproven row never blocks the real owner
+    owner = w.person(318)
+    assert "17895001" in (await w.link(owner, "8613700001111")).visible
 
 
 async def test_link_refuses_bad_input_and_group_chats(bot_world: BotWorld) -> None:
@@ -628,7 +770,7 @@ async def test_forget_asks_then_deletes_everything_about_the_user(bot_world: Bot
     await w.say(ann, f"/watch {ITEM_LINK}")
     await w.say(ann, f"/watch {SOFA_LINK}")
     await w.say(bob, f"/watch {ITEM_LINK}")
-    await w.say(ann, "/link 13988888888")
+    await w.link(ann, "8613988888888")
     w.set_price(ITEM, "4000")
     await w.poll()
     (question,) = await w.say(ann, "/forget")

@@ -333,13 +333,13 @@ async def test_link_lookups_are_paid_from_the_users_budget(tmp_path: Path) -> No
     # the Anjuke open API sets no daily number: USER_DAILY_UNMETERED calls a user a day
     async with world(tmp_path, user_daily_unmetered=2) as w, w.running():
         ann = w.person(317)
-        (first,) = await w.say(ann, "/link 139 8888 8888")
+        first = await w.link(ann, "8613988888888")
         assert "Linked Anjuke account 17895896" in first.visible
-        (second,) = await w.say(ann, "/link Lily@Example.com")
-        assert "17895002" in second.visible
+        second = await w.link(ann, "8613988888888", "/link ken@anjuke.com")
+        assert "17895896" in second.visible
         calls = w.sandbox.state.counters["anjuke_open"].calls
-        (refusal,) = await w.say(ann, "/link 17895001")
+        refusal = await w.link(ann, "8613988888888", "/link 17895896")
         assert "all 2 of your" in refusal.visible and "0 left" in refusal.visible
         assert w.sandbox.state.counters["anjuke_open"].calls == calls  # never went upstream
-        (other,) = await w.say(w.person(318), "/link 17895001")  # another user is untouched
+        other = await w.link(w.person(318), "8613700001111")  # another user is untouched
         assert "17895001" in other.visible

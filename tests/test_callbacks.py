@@ -34,8 +34,8 @@ VALID = [
     cb.PickCity("310000", "107108339402"),
     cb.History(7),
     cb.Unwatch(2**62),
-    cb.CreateAccount(1001),
-    cb.CancelAccount(1001),
+    cb.CreateAccount(1001, "AbC_-9xy"),
+    cb.CancelAccount(1001, "AbC_-9xy"),
     cb.ForgetYes(1001),
     cb.ForgetNo(1001),
     cb.QuoteAnswer("AbC_-9", "option", 3),
@@ -68,6 +68,7 @@ FORGED = [
     "w|xianyu:712345678901@new_home",  # Xianyu links name no kind
     "v|beike:110000:101127449675|extra",
     "ar|1001|1",
+    "ar|1001",  # an offer button from before offers were named: it names no offer
     "fy|",
     "q|tok|",
     "q|token|p-1",

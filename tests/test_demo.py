@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 import signal
@@ -17,6 +18,7 @@ import pytest
 from bot.__main__ import DEMO_ALERT_INTERVAL, start_demo
 from bot.config import load_settings
 from handlers.demo import drop_percent
+from sandbox.terminal_chat import run_terminal_chat
 from tests.conftest import BotEnv, start_bot_env
 
 ITEM = "712345678901"
@@ -172,3 +174,25 @@ async def test_the_demo_with_a_real_token_keeps_logging_to_stderr(tmp_path: Path
     assert b"Logs go to" not in out
     assert LOG_LINE.match(stderr.decode().splitlines()[-1])
     assert not (tmp_path / "data" / "demo.log").exists()
+async def test_the_terminal_chat_shares_the_demo_phone_from_the_link_button(
+    bot_env: BotEnv,
+) -> None:
+    """The terminal has no phone: pressing /link's request_contact button shares the demo
+    user's number (sandbox/terminal_chat.py DEMO_PHONE), as Telegram would share the
+    verified one, and the sandbox account of that number is linked."""
+    ann = bot_env.user(77, first_name="Ann")
+    out = io.StringIO()
+    await run_terminal_chat(
+        bot_env.emulator,
+        user=ann,
+        stdin=io.StringIO("/link\n1\n"),
+        stdout=out,  # type: ignore[arg-type]
+        bot_username=bot_env.emulator.bot_username,
+        quiet_period=0.5,
+    )
+    transcript = out.getvalue()
+    assert "[1] 📱 Share my phone number" in transcript
+    assert "you pressed [1] 📱 Share my phone number" in transcript
+    assert "Linked Anjuke account 17895896" in transcript
+    linked = await bot_env.services.accounts.get(ann.id)
+    assert linked is not None and linked.proven

@@ -56,7 +56,7 @@ async def test_watches_of_other_chats_are_shown_in_a_group_only_as_a_private_but
 @pytest.mark.parametrize(
     ("command", "payload", "private_answer"),
     [
-        ("/link 13988888888", "link", "link_usage"),
+        ("/link 13988888888", "link", "link_share_phone"),
         ("/account", "account", None),
         ("/forget", "forget", None),
     ],

@@ -195,9 +195,15 @@ async def test_link_with_a_phone_or_email_never_reaches_the_log_even_when_it_cra
     logged_env: BotEnv, captured_log: io.StringIO
 ) -> None:
     user = logged_env.user(3002)
+    emulator = logged_env.emulator
+    await logged_env.say(user, f"/link {EMAIL}")
+    await emulator.send_contact(user, "86" + PHONE)  # the verified phone: a look-up, a reply
+    await emulator.wait_for_messages(user.id, len(logged_env.messages(user.id)) + 1)
     await logged_env.say(user, f"/link {PHONE}")
-    logged_env.emulator.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
-    await logged_env.say(user, f"/link {EMAIL}")  # the crash: the error handler logs it
+    emulator.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
+    before = len(logged_env.messages(user.id))
+    await emulator.send_contact(user, "86" + PHONE)  # the crash: the error handler logs it
+    await emulator.wait_for_messages(user.id, before + 1)  # "something went wrong"
     output = captured_log.getvalue()
     assert " DEBUG " in output and "unhandled error while handling update" in output
     assert PHONE not in output and EMAIL not in output

@@ -314,29 +314,60 @@ TEXTS: dict[str, str] = {
     ),
     # -- Anjuke account link: /link, /account (handlers/account.py)
     "link_usage": (
-        "Send <code>/link &lt;phone, email or Anjuke ID&gt;</code>, "
-        "e.g. <code>/link 13800138000</code>."
+        "Send <code>/link</code> and share your phone number with the button I show: I link "
+        "the Anjuke account registered to the number Telegram verified for you. You may name "
+        "the account: <code>/link 13800138000</code>, <code>/link you@example.com</code> or "
+        "<code>/link &lt;Anjuke ID&gt;</code>."
     ),
     "link_bad_account": "That is not a phone number, an email address or an Anjuke ID.",
     "private_only": "Please use this in a private chat with me: it involves your personal data.",
     "btn_continue_private": "Continue in private ↗",
+    "link_share_phone": (
+        "🔐 To link an Anjuke account I need to know it is yours. Press "
+        "<b>📱 Share my phone number</b> below: Telegram sends me the number it verified for "
+        "you, and I link only the account registered to it. I keep the number only with the "
+        "link; /forget deletes it."
+    ),
+    "btn_share_phone": "📱 Share my phone number",
+    "link_not_own_contact": (
+        "That contact is not your own number. Press <b>📱 Share my phone number</b> to share yours."
+    ),
+    "link_no_request": "Send /link first, then share your phone number with the button.",
+    "link_not_mainland": (
+        "Anjuke accounts use mainland China mobile numbers (+86); the number Telegram verified "
+        "for you is not one, so I can't link an account to it."
+    ),
+    "link_not_your_phone": (
+        "That is not the phone number Telegram verified for you, so I can't link it. "
+        "Send /link to link the account of your own number."
+    ),
+    "link_not_yours": (
+        "I can't link that account: it is not registered to the phone number Telegram verified "
+        "for you. Send /link without an account to link the one registered to your number."
+    ),
+    "link_taken": (
+        "That Anjuke account is already linked to another Telegram account. "
+        "It can be linked here once it is unlinked there (/forget)."
+    ),
     "link_done": "✅ Linked Anjuke account <code>{id}</code>.\n{details}",
-    "link_offer_phone": "Anjuke has no account with the phone number {account} (1011). Create one with it?",
-    "link_offer_email": "Anjuke has no account with the email address {account} (1011). Create one with it?",
-    "link_not_found_id": "Anjuke has no account with the ID {account} (1011). Check it, or link with your phone or email.",
+    "link_offer_phone": "Anjuke has no account with your phone number {account} (1011). Create one with it?",
     "btn_create_account": "✅ Create account",
     "btn_cancel": "✖ Cancel",
     "link_created": (
         "✅ Created Anjuke account <code>{id}</code> and linked it.\n{details}\n"
         "Anjuke chose a password for it: use “forgot password” on Anjuke to set your own."
     ),
-    "link_exists_phone": "Anjuke says this phone number already has an account (1001). Send <code>/link {account}</code> to link it.",
-    "link_exists_email": "Anjuke says this email address already has an account (1002). Send <code>/link {account}</code> to link it.",
+    "link_exists_phone": "Anjuke says this phone number already has an account (1001). Send /link again to link it.",
+    "link_exists_email": "Anjuke says this email address already has an account (1002). Send /link again to link it.",
     "link_failed": "Anjuke couldn't do that just now. Try again in a few minutes.",
     "link_cancelled": "Cancelled. No account was created.",
     "link_expired": "This question has expired. Send /link again.",
     "not_your_button": "This button belongs to someone else.",
-    "account_none": "No Anjuke account linked. Send <code>/link &lt;phone, email or Anjuke ID&gt;</code>.",
+    "account_none": "No Anjuke account linked. Send /link to link yours.",
+    "account_unproven": (
+        "Your Anjuke link was made before I checked that accounts belong to whoever links them, "
+        "so I show nothing about it. Send /link and share your phone number to link it again."
+    ),
     "account_show": "👤 <b>Your Anjuke account</b>\nID: <code>{id}</code>\n{details}\nLinked on {date}{created}",
     "account_name": "Name: {value}",
     "account_phone": "Phone: {value}",

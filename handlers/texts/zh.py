@@ -194,27 +194,45 @@ TEXTS: dict[str, str] = {
         "{platform}不认识，也无法从中推出页面上的 ID。请用 /watch 重新发送它的链接来关注。"
     ),
     # -- 绑定安居客账号：/link、/account
-    "link_usage": "发送 <code>/link &lt;手机号、邮箱或安居客 ID&gt;</code>，例如 <code>/link 13800138000</code>。",
+    "link_usage": (
+        "发送 <code>/link</code>，再用我显示的按钮分享你的手机号：我只绑定 Telegram 为你验证过的"
+        "手机号所注册的安居客账号。也可以指明账号：<code>/link 13800138000</code>、"
+        "<code>/link you@example.com</code> 或 <code>/link &lt;安居客 ID&gt;</code>。"
+    ),
     "link_bad_account": "这不是手机号、邮箱或安居客 ID。",
     "private_only": "涉及个人信息，请在与我的私聊中使用。",
     "btn_continue_private": "去私聊继续 ↗",
+    "link_share_phone": (
+        "🔐 绑定安居客账号前，我需要确认账号是你的。请点下方 <b>📱 分享我的手机号</b>："
+        "Telegram 会把它为你验证过的手机号发给我，我只绑定用这个号码注册的账号。"
+        "号码只随绑定保存，/forget 会删除它。"
+    ),
+    "btn_share_phone": "📱 分享我的手机号",
+    "link_not_own_contact": "这不是你自己的号码。请点 <b>📱 分享我的手机号</b> 分享你的号码。",
+    "link_no_request": "请先发送 /link，再用按钮分享你的手机号。",
+    "link_not_mainland": "安居客账号使用中国大陆手机号（+86）；Telegram 为你验证的号码不是，无法绑定账号。",
+    "link_not_your_phone": "这不是 Telegram 为你验证过的手机号，无法绑定。发送 /link 绑定你自己号码的账号。",
+    "link_not_yours": (
+        "无法绑定这个账号：它不是用 Telegram 为你验证过的手机号注册的。"
+        "发送不带账号的 /link，绑定你的号码注册的账号。"
+    ),
+    "link_taken": "这个安居客账号已绑定到另一个 Telegram 账号。需先在那里解除（/forget）才能在这里绑定。",
     "link_done": "✅ 已绑定安居客账号 <code>{id}</code>。\n{details}",
-    "link_offer_phone": "安居客没有手机号为 {account} 的账号（1011）。要用它注册一个吗？",
-    "link_offer_email": "安居客没有邮箱为 {account} 的账号（1011）。要用它注册一个吗？",
-    "link_not_found_id": "安居客没有 ID 为 {account} 的账号（1011）。请检查，或用手机号、邮箱绑定。",
+    "link_offer_phone": "安居客没有用你的手机号 {account} 注册的账号（1011）。要用它注册一个吗？",
     "btn_create_account": "✅ 注册账号",
     "btn_cancel": "✖ 取消",
     "link_created": (
         "✅ 已注册安居客账号 <code>{id}</code> 并完成绑定。\n{details}\n"
         "密码由安居客自动生成，请在安居客使用“忘记密码”设置你自己的密码。"
     ),
-    "link_exists_phone": "安居客提示该手机号已注册（1001）。发送 <code>/link {account}</code> 绑定它。",
-    "link_exists_email": "安居客提示该邮箱已注册（1002）。发送 <code>/link {account}</code> 绑定它。",
+    "link_exists_phone": "安居客提示该手机号已注册（1001）。再次发送 /link 绑定它。",
+    "link_exists_email": "安居客提示该邮箱已注册（1002）。再次发送 /link 绑定它。",
     "link_failed": "安居客暂时无法完成操作，请几分钟后再试。",
     "link_cancelled": "已取消，没有注册账号。",
     "link_expired": "这个问题已过期，请重新发送 /link。",
     "not_your_button": "这个按钮不是给你的。",
-    "account_none": "还没有绑定安居客账号。发送 <code>/link &lt;手机号、邮箱或安居客 ID&gt;</code>。",
+    "account_none": "还没有绑定安居客账号。发送 /link 绑定你的账号。",
+    "account_unproven": "你的安居客绑定是在我核验账号归属之前建立的，所以不显示任何信息。发送 /link 并分享手机号即可重新绑定。",
     "account_show": "👤 <b>你的安居客账号</b>\nID：<code>{id}</code>\n{details}\n绑定于 {date}{created}",
     "account_name": "用户名：{value}",
     "account_phone": "手机：{value}",
