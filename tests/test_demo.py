@@ -174,6 +174,8 @@ async def test_the_demo_with_a_real_token_keeps_logging_to_stderr(tmp_path: Path
     assert b"Logs go to" not in out
     assert LOG_LINE.match(stderr.decode().splitlines()[-1])
     assert not (tmp_path / "data" / "demo.log").exists()
+
+
 async def test_the_terminal_chat_shares_the_demo_phone_from_the_link_button(
     bot_env: BotEnv,
 ) -> None:
