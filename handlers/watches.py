@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -49,6 +49,7 @@ from handlers.common import (
     user_lang,
 )
 from handlers.context import Services
+from handlers.message_forms import reading_text, replied_texts
 from handlers.texts import t
 from storage.subscriptions import Subscription, WatchEntry, WatchLimitReached
 from watching.poller import DAY, daily_checks_per_listing, watch_cap
@@ -100,6 +101,15 @@ def split_watch_args(text: str, platforms: tuple[type, ...]) -> tuple[list[Found
     return recognise(text, platforms), RuleInput(RuleKind.ANY_DROP)
 
 
+def replied_listings(message: Message, platforms: tuple[type, ...]) -> list[Found]:
+    """The listings of the message a command replies to (its quote first), if any."""
+    for text in replied_texts(message):
+        found = recognise(text, platforms)
+        if found:
+            return found
+    return []
+
+
 def alert_chat_id(update: Update) -> int:
     """Alerts go to the chat where the watch was made."""
     chat = update.effective_chat
@@ -118,14 +128,19 @@ async def watch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if message is None or user is None:
         return
     s = services(context)
-    args = command_args(message.text)
-    if not args:
-        await reply(update, t(lang, "watch_usage"))
-        return
+    args = command_args(reading_text(message))  # hidden links written out
     try:
         found, typed = split_watch_args(args, s.listing_clients)
+        if not found and len(args.split()) <= 1:
+            # `/watch` or `/watch 5%` as a reply: the listing is in the replied message
+            found = replied_listings(message, s.listing_clients)
+            if found:
+                typed = parse_rule(args)
     except RuleError as exc:
         await reply(update, t(lang, exc.reason, rule=rule_word(args)))
+        return
+    if not args and not found:
+        await reply(update, t(lang, "watch_usage"))
         return
     if not found:
         await reply(update, t(lang, "no_listing"))
