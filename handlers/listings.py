@@ -144,9 +144,12 @@ async def answer_mentions(
 async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An edited message: a card for each listing the edit adds, once; nothing else.
 
-    Runs before every other handler and stops the update there, so an edit never
-    reaches a command, the quote conversation or the "no listing" hint (see
-    docs/message-forms.md for why an edit is answered this way).
+    Why: an edit usually corrects a link; ignoring it leaves the user with the wrong card,
+    while answering every edit repeats the card for each typo fixed around a right link.
+    So only a listing the message did not mention before is answered, paid and flood-limited
+    like a message. An edited command, an edit of a message the bot does not remember
+    (before a restart) and the "no listing" hint get nothing (docs/message-forms.md).
+    Runs before every other handler and stops the update there.
     """
     try:
         message = update.edited_message

@@ -8,6 +8,9 @@
         [reply] = await emulator.wait_for_messages(ann.id, 1)
         query_id = await emulator.press(ann, reply, 0)          # first inline button
         answer = await emulator.wait_for_callback_answer(query_id)
+        # any Message shape (captions, entities, forwards, replies, albums), and its edits:
+        sent = await emulator.send_message(ann, None, "看看", entities=[...], forward_origin={...})
+        await emulator.edit_incoming(sent, text="改过的")
 
 Protocol (as Telegram): `POST|GET {base_url}/bot<token>/<method>` with the parameters as
 query string, `application/x-www-form-urlencoded`, `multipart/form-data` (uploaded files
