@@ -996,6 +996,7 @@ class BotApiEmulator:
         caption_entities: list[dict[str, Any]] | None = None,
         photo: bool = False,
         document: dict[str, Any] | None = None,
+        video: dict[str, Any] | None = None,
         media_group_id: str | None = None,
         forward_origin: dict[str, Any] | None = None,
         is_automatic_forward: bool = False,
@@ -1009,7 +1010,8 @@ class BotApiEmulator:
         `user` None with a channel `chat`: a channel post (`channel_post`, no `from`).
         `entities` / `caption_entities` are sent as given (offsets in UTF-16 code units);
         without them the links and commands in the text are detected as Telegram does.
-        `photo` adds a photo (PhotoSize sizes), `document` a Document object; an album's
+        `photo` adds a photo (PhotoSize sizes), `document` / `video` a Document / Video
+        object as given; an album's
         items share `media_group_id`. `forward_origin` is a MessageOrigin object as the
         docs show it; `reply_to` a message of this chat; `quote` a TextQuote and
         `external_reply` an ExternalReplyInfo, as given.
@@ -1053,6 +1055,8 @@ class BotApiEmulator:
             message["photo"] = self._incoming_photo_sizes()
         if document is not None:
             message["document"] = document
+        if video is not None:
+            message["video"] = video
         if caption is not None:
             message["caption"] = caption
             found = _incoming_entities(caption) if caption_entities is None else caption_entities

@@ -179,18 +179,34 @@ async def test_a_screenshot_with_a_hidden_link_in_its_caption_gives_the_card(
     assert len(cards(replies, "iPhone 14 Pro")) == 1 and len(replies) == 1
 
 
-async def test_a_document_caption_with_a_link_gives_the_card(bot_env: BotEnv) -> None:
-    """Bot API, "Message": `document` (Document) with `caption`; the link in it is a `url`
-    entity of `caption_entities`."""
-    user = bot_env.user(7005)
-    document = {
+MEDIA = {
+    "document": {
         "file_id": "BQACAgIAAxkBAAIBdocument",
         "file_unique_id": "AgADdocument",
         "file_name": "listing.pdf",
         "mime_type": "application/pdf",
         "file_size": 20480,
-    }
-    await bot_env.emulator.send_message(user, None, document=document, caption=f"PDF: {SWITCH}")
+    },
+    "video": {
+        "file_id": "BAACAgIAAxkBAAIBvideo",
+        "file_unique_id": "AgADvideo",
+        "width": 1280,
+        "height": 720,
+        "duration": 12,
+        "mime_type": "video/mp4",
+        "file_size": 1048576,
+    },
+}
+
+
+@pytest.mark.parametrize("kind", ["document", "video"])
+async def test_a_document_or_video_caption_with_a_link_gives_the_card(
+    bot_env: BotEnv, kind: str
+) -> None:
+    """Bot API, "Message": `document` (Document) or `video` (Video) with `caption`; the
+    link in it is a `url` entity of `caption_entities`."""
+    user = bot_env.user(7005)
+    await bot_env.emulator.send_message(user, None, caption=f"看: {SWITCH}", **{kind: MEDIA[kind]})
     [card] = await bot_env.emulator.wait_for_messages(user.id, 1)
     assert "Switch OLED" in card.visible
 
