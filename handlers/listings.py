@@ -45,7 +45,7 @@ from handlers.message_forms import (
     is_command,
     mentions_bot,
     reading_text,
-    replied_texts,
+    replied_listings,
 )
 from handlers.photos import PhotoSender, photo_sender
 from handlers.quotes import on_plain_text
@@ -86,8 +86,7 @@ def find_listings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[Fo
     clients = services(context).listing_clients
     found = recognise(reading_text(message), clients)
     if not found and mentions_bot(message, context.bot.username, context.bot.id):
-        texts = (recognise(text, clients) for text in replied_texts(message))
-        found = next((mentions for mentions in texts if mentions), [])
+        found = replied_listings(message, clients)
     return found
 
 

@@ -15,7 +15,8 @@ What it promises:
   python-telegram-bot's `parse_entities` / `parse_caption_entities` cut them out, so a
   link after an emoji or a CJK supplement character is still found where it is.
 - `replied_texts(message)`: what a reply points at, the most specific first: the quoted
-  part, the replied message (same chat), the link preview's URL of an external reply.
+  part, the replied message (same chat), the link preview's URL of an external reply;
+  `replied_listings` recognises the first of them that names a listing.
 - `mentions_bot(message, username, bot_id)`: the message names the bot (`@bot` or a
   text mention), as group members call it.
 - `MentionMemory`: the listings already answered for a message or an album, bounded,
@@ -30,8 +31,8 @@ from cachetools import TTLCache
 from telegram import Message, MessageEntity
 from telegram.constants import MessageEntityType
 
-from clients.base import Found
-from clients.recognise import mention_key
+from clients.base import Found, ListingClient
+from clients.recognise import mention_key, recognise
 
 #: messages (and albums) whose mentions are remembered, and for how long: Telegram lets
 #: a message be edited for days; two days covers the edits that correct a fresh link
@@ -96,6 +97,16 @@ def replied_texts(message: Message) -> list[str]:
         if url:
             texts.append(url)
     return texts
+
+
+def replied_listings(message: Message, platforms: Iterable[type[ListingClient]]) -> list[Found]:
+    """The listings of what a reply points at: of the first replied text that has any."""
+    platforms = tuple(platforms)
+    for text in replied_texts(message):
+        found = recognise(text, platforms)
+        if found:
+            return found
+    return []
 
 
 def mentions_bot(message: Message, username: str | None, bot_id: int) -> bool:

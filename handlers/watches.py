@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
@@ -49,7 +49,7 @@ from handlers.common import (
     user_lang,
 )
 from handlers.context import Services
-from handlers.message_forms import reading_text, replied_texts
+from handlers.message_forms import reading_text, replied_listings
 from handlers.texts import t
 from storage.subscriptions import Subscription, WatchEntry, WatchLimitReached
 from watching.poller import DAY, daily_checks_per_listing, watch_cap
@@ -99,15 +99,6 @@ def split_watch_args(text: str, platforms: tuple[type, ...]) -> tuple[list[Found
             if found and not rest[max(f.start + len(f.text) for f in found) :].strip():
                 return found, parse_rule(last)
     return recognise(text, platforms), RuleInput(RuleKind.ANY_DROP)
-
-
-def replied_listings(message: Message, platforms: tuple[type, ...]) -> list[Found]:
-    """The listings of the message a command replies to (its quote first), if any."""
-    for text in replied_texts(message):
-        found = recognise(text, platforms)
-        if found:
-            return found
-    return []
 
 
 def alert_chat_id(update: Update) -> int:
