@@ -348,6 +348,13 @@ async def test_an_automatic_forward_is_left_alone_until_a_member_asks_by_reply(
     )
     [card] = await answers(bot_env, handled, group.id, 0, ask)
     assert "iPhone 14 Pro" in card.visible
+    # `/watch@bot` (what Group Privacy lets through) in reply to it: a watch in the group
+    command = f"/watch@{bot_env.application.bot.username}"
+    await bot_env.emulator.send_message(member, group, command, reply_to=post)
+    await bot_env.emulator.wait_for_messages(group.id, 2, timeout=10)
+    [entry] = await bot_env.services.subscriptions.for_user(member.id)
+    assert entry.subscription.chat_id == group.id
+    assert entry.subscription.ref_key.endswith("712345678901")
 
 
 # -- replies -----------------------------------------------------------------------------
