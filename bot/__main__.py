@@ -37,9 +37,9 @@ log = logging.getLogger("bot")
 
 DEMO_TOKEN = "100000001:sandbox-demo-token-not-a-secret"
 DEMO_DATABASE = "data/demo.sqlite3"
-#: the update types the bot handles (Telegram sends only these); edits are not asked
-#: for: an edited message gets no second answer (README, "Chat")
-ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
+#: the update types the bot handles (Telegram sends only these). An edit is answered
+#: for a listing it adds; channel posts are not asked for (docs/message-forms.md)
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "inline_query"]
 #: the demo checks watched listings often, so /demo_drop's alert comes within a minute
 DEMO_ALERT_INTERVAL = 20
 #: tiers whose daily quota allows a check every DEMO_ALERT_INTERVAL (personal would not)

@@ -53,7 +53,7 @@ def recognise(text: str, platforms: Iterable[type[ListingClient]]) -> list[Found
     unique: list[Found] = []
     seen: set[str] = set()
     for f in found:
-        ident = _identity(f)
+        ident = mention_key(f)
         if ident in seen:
             continue
         seen.add(ident)
@@ -78,7 +78,8 @@ def _bare_tokens(text: str, covered: list[tuple[int, int]]) -> Iterator[re.Match
             yield m
 
 
-def _identity(f: Found) -> str:
+def mention_key(f: Found) -> str:
+    """What makes two mentions one: the listing's key, the short link, or the ambiguous ID."""
     if f.ref is not None:
         return f.ref.key
     if f.short_url is not None:

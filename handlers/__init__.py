@@ -51,8 +51,17 @@ BUTTONS: tuple[tuple[Callable[..., Awaitable[None]], tuple[type, ...]], ...] = (
 
 
 def register(application: BotApplication) -> None:
-    # an edited message was answered when first sent: no second card (README, "Chat")
-    application.add_handler(MessageHandler(filters.UpdateType.EDITED, common.ignore_edit), group=-2)
+    # Forms of message (docs/message-forms.md). An edit gets a card only for a listing it
+    # adds, and goes no further; a channel's posts are not answered (nobody asked, nobody pays)
+    application.add_handler(
+        MessageHandler(filters.UpdateType.EDITED_MESSAGE, listings.on_edited_message), group=-2
+    )
+    application.add_handler(
+        MessageHandler(
+            filters.UpdateType.CHANNEL_POSTS | filters.UpdateType.EDITED, common.ignore_update
+        ),
+        group=-2,
+    )
     # /start <payload>: the group's "continue in private" buttons (common.continue_in_private)
     for payload, go_on in (
         ("link", account.link_from_group),

@@ -194,8 +194,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply(update, t(lang, "start"))
 
 
-async def ignore_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Edited messages were answered as sent; the edit changes nothing (no second card)."""
+async def ignore_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An update the bot does not answer (a channel's posts, their edits): it goes no further."""
     raise ApplicationHandlerStop
 
 

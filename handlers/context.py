@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import httpx
 from cachetools import LRUCache
@@ -27,6 +27,9 @@ from storage.database import Database
 from storage.subscriptions import SubscriptionStore
 from storage.users import UserStore
 from watching.poller import AlertRuntime
+
+if TYPE_CHECKING:
+    from handlers.message_forms import MentionMemory
 
 #: quote cards whose buttons still work (token -> request), oldest forgotten first
 QUOTE_CARD_MEMORY = 5000
@@ -84,6 +87,9 @@ class BotData:
     def __init__(self) -> None:
         #: quote card id -> the quote and inputs its buttons act on
         self.quote_cards: LRUCache[str, object] = LRUCache(maxsize=QUOTE_CARD_MEMORY)
+        #: the listings answered per message and album (handlers.message_forms.MentionMemory),
+        #: made on first use with the services' clock
+        self.mentions: MentionMemory | None = None
 
 
 BotContext = CallbackContext[ExtBot[None], dict, dict, BotData]  # type: ignore[type-arg]

@@ -21,7 +21,7 @@ from telegram import (
 )
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from clients.base import Found
 from clients.errors import BudgetExhausted, PlatformError
@@ -39,6 +39,13 @@ from handlers.common import (
     services,
     strip_tags,
     user_lang,
+)
+from handlers.message_forms import (
+    MentionMemory,
+    is_command,
+    mentions_bot,
+    reading_text,
+    replied_listings,
 )
 from handlers.photos import PhotoSender, photo_sender
 from handlers.quotes import on_plain_text
@@ -70,16 +77,51 @@ class Outcome:
 
 
 def find_listings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[Found]:
+    """The listings a message mentions: in its text or caption, hidden links included; for a
+    message that only names the bot (a group member calling it), in the message it replies to.
+    """
     message = update.effective_message
-    text = (message.text or message.caption or "") if message else ""
-    return recognise(text, services(context).listing_clients) if text else []
+    if message is None:
+        return []
+    clients = services(context).listing_clients
+    found = recognise(reading_text(message), clients)
+    if not found and mentions_bot(message, context.bot.username, context.bot.id):
+        found = replied_listings(message, clients)
+    return found
+
+
+def mention_memory(context: ContextTypes.DEFAULT_TYPE) -> MentionMemory:
+    bot_data = context.bot_data
+    if bot_data.mentions is None:
+        bot_data.mentions = MentionMemory(services(context).clock.monotonic)
+    return bot_data.mentions
 
 
 async def on_listing_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Answer a message that mentions listings; return False when it mentions none."""
+    """Answer a message that mentions listings; return False when it mentions none.
+
+    What it mentioned is remembered (an edit answers only what it adds); an album's
+    items share one card per listing, whichever caption names it.
+    """
     found = find_listings(update, context)
+    message = update.effective_message
+    if message is not None:
+        memory = mention_memory(context)
+        memory.remember_message(message, found)
+        fresh = memory.new_in_album(message, found)
+        if found and not fresh:
+            return True  # another item of the album has had these answered
+        found = fresh
     if not found:
         return False
+    await answer_mentions(update, context, found)
+    return True
+
+
+async def answer_mentions(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, found: list[Found]
+) -> None:
+    """One card (or question, or error) per mention, each paid by the user who asked."""
     lang = user_lang(update, context)
     chat = update.effective_chat
     assert chat is not None
@@ -96,7 +138,28 @@ async def on_listing_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
         context.application.create_task(
             finish_slow_mentions(update, context, mentions, slow, lang), update=update
         )
-    return True
+
+
+async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: a card for each listing the edit adds, once; nothing else.
+
+    Why: an edit usually corrects a link; ignoring it leaves the user with the wrong card,
+    while answering every edit repeats the card for each typo fixed around a right link.
+    So only a listing the message did not mention before is answered, paid and flood-limited
+    like a message. An edited command, an edit of a message the bot does not remember
+    (before a restart) and the "no listing" hint get nothing (docs/message-forms.md).
+    Runs before every other handler and stops the update there.
+    """
+    try:
+        message = update.edited_message
+        if message is not None and not is_command(message) and not message.is_automatic_forward:
+            found = find_listings(update, context)
+            added = mention_memory(context).added_by_edit(message, found)
+            if added:
+                await answer_mentions(update, context, added)
+    except Exception as exc:  # the one error handler reports it, and the edit stops here
+        await context.application.process_error(update, exc)
+    raise ApplicationHandlerStop
 
 
 async def finish_slow_mentions(
@@ -193,11 +256,15 @@ async def edit_when_ready(
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A plain message: listings if it has any, else a hint (private chats only)."""
+    message = update.effective_message
+    if message is not None and message.is_automatic_forward:
+        return  # a channel's own post, copied to its discussion group: nobody asked
     if await on_listing_message(update, context):
         return
     if await on_plain_text(update, context):  # a typed answer or a device description
         return
-    if is_private(update):
+    # an album's other captions would each repeat the hint
+    if is_private(update) and not (message is not None and message.media_group_id):
         await reply(update, t(user_lang(update, context), "no_listing"))
 
 

@@ -85,6 +85,7 @@ from handlers.common import (
     user_lang,
 )
 from handlers.context import BotApplication
+from handlers.message_forms import replied_texts
 from handlers.quote_card import card_keyboard, e, render_quote, value_label
 from handlers.texts import plural, t
 
@@ -232,6 +233,8 @@ async def quote_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     lang = user_lang(update, context)
     parts = (message.text or "").split(maxsplit=1)
     text = parts[1] if len(parts) > 1 else ""
+    if not text.strip():  # `/quote` as a reply: the device text is the replied message
+        text = next(iter(replied_texts(message)), "")
     descriptions = split_descriptions(text)
     devices = [parse_description(d, catalogue()) for d in descriptions[:MAX_DEVICES]]
     await start_quotes(

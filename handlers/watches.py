@@ -49,6 +49,7 @@ from handlers.common import (
     user_lang,
 )
 from handlers.context import Services
+from handlers.message_forms import reading_text, replied_listings
 from handlers.texts import plural, t
 from storage.subscriptions import Subscription, WatchEntry, WatchLimitReached
 from watching.poller import DAY, daily_checks_per_listing, watch_cap
@@ -118,14 +119,19 @@ async def watch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if message is None or user is None:
         return
     s = services(context)
-    args = command_args(message.text)
-    if not args:
-        await reply(update, t(lang, "watch_usage"))
-        return
+    args = command_args(reading_text(message))  # hidden links written out
     try:
         found, typed = split_watch_args(args, s.listing_clients)
+        if not found and len(args.split()) <= 1:
+            # `/watch` or `/watch 5%` as a reply: the listing is in the replied message
+            found = replied_listings(message, s.listing_clients)
+            if found:
+                typed = parse_rule(args)
     except RuleError as exc:
         await reply(update, t(lang, exc.reason, rule=rule_word(args)))
+        return
+    if not args and not found:
+        await reply(update, t(lang, "watch_usage"))
         return
     if not found:
         await reply(update, t(lang, "no_listing"))

@@ -8,6 +8,9 @@
         [reply] = await emulator.wait_for_messages(ann.id, 1)
         query_id = await emulator.press(ann, reply, 0)          # first inline button
         answer = await emulator.wait_for_callback_answer(query_id)
+        # any Message shape (captions, entities, forwards, replies, albums), and its edits:
+        sent = await emulator.send_message(ann, None, "看看", entities=[...], forward_origin={...})
+        await emulator.edit_incoming(sent, text="改过的")
 
 Protocol (as Telegram): `POST|GET {base_url}/bot<token>/<method>` with the parameters as
 query string, `application/x-www-form-urlencoded`, `multipart/form-data` (uploaded files
@@ -353,7 +356,7 @@ class User:
 @dataclass(frozen=True)
 class Chat:
     id: int
-    type: Literal["private", "group", "supergroup"]
+    type: Literal["private", "group", "supergroup", "channel"]
     title: str | None = None
     first_name: str | None = None
     username: str | None = None
@@ -936,6 +939,14 @@ class BotApiEmulator:
         self.chats[chat_id] = chat
         return chat
 
+    def channel_chat(self, chat_id: int, title: str, *, username: str | None = None) -> Chat:
+        """A channel (its posts come as `channel_post`, without `from`)."""
+        if chat_id >= 0:
+            raise ValueError("channel chat ids are negative")
+        chat = Chat(chat_id, "channel", title=title, username=username)
+        self.chats[chat_id] = chat
+        return chat
+
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sending to their private chat answers 403."""
         self.blocked.add(user_id)
@@ -1006,6 +1017,141 @@ class BotApiEmulator:
         self._incoming[(chat.id, message["message_id"])] = message
         await self._push_update("message", message)
         return message
+
+    async def send_message(
+        self,
+        user: User | None,
+        chat: Chat | None,
+        text: str | None = None,
+        *,
+        entities: list[dict[str, Any]] | None = None,
+        caption: str | None = None,
+        caption_entities: list[dict[str, Any]] | None = None,
+        photo: bool = False,
+        document: dict[str, Any] | None = None,
+        video: dict[str, Any] | None = None,
+        media_group_id: str | None = None,
+        forward_origin: dict[str, Any] | None = None,
+        is_automatic_forward: bool = False,
+        sender_chat: Chat | None = None,
+        reply_to: SentMessage | Mapping[str, Any] | int | None = None,
+        quote: dict[str, Any] | None = None,
+        external_reply: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A Message in any of the shapes Telegram delivers (Bot API, "Message"); returns it.
+
+        `user` None with a channel `chat`: a channel post (`channel_post`, no `from`).
+        `entities` / `caption_entities` are sent as given (offsets in UTF-16 code units);
+        without them the links and commands in the text are detected as Telegram does.
+        `photo` adds a photo (PhotoSize sizes), `document` / `video` a Document / Video
+        object as given; an album's
+        items share `media_group_id`. `forward_origin` is a MessageOrigin object as the
+        docs show it; `reply_to` a message of this chat; `quote` a TextQuote and
+        `external_reply` an ExternalReplyInfo, as given.
+        """
+        chat = chat or (self.private_chat(user) if user is not None else None)
+        if chat is None:
+            raise ValueError("a message needs a chat")
+        message: dict[str, Any] = {"message_id": self._new_message_id(chat.id)}
+        if user is not None:
+            self.users.setdefault(user.id, user)
+            message["from"] = user.to_api()
+            if chat.type == "private":
+                self.blocked.discard(user.id)
+        elif chat.type != "channel":
+            raise ValueError("only a channel post comes without a sender")
+        if sender_chat is not None or chat.type == "channel":
+            message["sender_chat"] = (sender_chat or chat).to_api()
+        message["chat"] = chat.to_api()
+        message["date"] = int(self.clock.time())
+        if forward_origin is not None:
+            message["forward_origin"] = forward_origin
+        if is_automatic_forward:
+            message["is_automatic_forward"] = True
+        if reply_to is not None:
+            replied = self._message_api(chat.id, self._message_id_of(reply_to))
+            if replied is None:
+                raise ValueError("reply_to is not a message of this chat")
+            message["reply_to_message"] = replied
+        if external_reply is not None:
+            message["external_reply"] = external_reply
+        if quote is not None:
+            message["quote"] = quote
+        if media_group_id is not None:
+            message["media_group_id"] = media_group_id
+        if text is not None:
+            message["text"] = text
+            found = _incoming_entities(text) if entities is None else entities
+            if found:
+                message["entities"] = found
+        if photo:
+            message["photo"] = self._incoming_photo_sizes()
+        if document is not None:
+            message["document"] = document
+        if video is not None:
+            message["video"] = video
+        if caption is not None:
+            message["caption"] = caption
+            found = _incoming_entities(caption) if caption_entities is None else caption_entities
+            if found:
+                message["caption_entities"] = found
+        self._incoming[(chat.id, message["message_id"])] = message
+        await self._push_update("channel_post" if chat.type == "channel" else "message", message)
+        return message
+
+    async def edit_incoming(
+        self,
+        message: Mapping[str, Any],
+        *,
+        text: str | None = None,
+        entities: list[dict[str, Any]] | None = None,
+        caption: str | None = None,
+        caption_entities: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
+        """The sender edits their message: `edited_message` (`edited_channel_post` in a
+        channel) with the new text or caption and `edit_date` (Bot API, "Update")."""
+        key = (message["chat"]["id"], message["message_id"])
+        edited = dict(self._incoming[key])
+        edited["edit_date"] = int(self.clock.time())
+        for name, value, entity_name, given in (
+            ("text", text, "entities", entities),
+            ("caption", caption, "caption_entities", caption_entities),
+        ):
+            if value is None:
+                continue
+            edited[name] = value
+            found = _incoming_entities(value) if given is None else given
+            edited.pop(entity_name, None)
+            if found:
+                edited[entity_name] = found
+        self._incoming[key] = edited
+        kind = "edited_channel_post" if edited["chat"]["type"] == "channel" else "edited_message"
+        await self._push_update(kind, edited)
+        return edited
+
+    async def send_update(self, kind: str, payload: dict[str, Any]) -> None:
+        """Deliver any update exactly as given (`kind` is its field: `message`,
+        `channel_post`, ...); a message in it can be replied to and edited later."""
+        if "message_id" in payload and "chat" in payload:
+            chat_id, message_id = payload["chat"]["id"], payload["message_id"]
+            self._incoming[(chat_id, message_id)] = payload
+            # the chat's later messages get later ids, as in Telegram
+            self._next_message_id[chat_id] = max(self._next_message_id[chat_id], message_id + 1)
+        await self._push_update(kind, payload)
+
+    def _incoming_photo_sizes(self) -> list[dict[str, Any]]:
+        """A user's photo as Telegram lists it: the same picture in several sizes."""
+        number = next(self._file_ids)
+        return [
+            {
+                "file_id": f"AgACAgIAAxkBAAI{number:06d}{size}",
+                "file_unique_id": f"AQAD{number:06d}{size}",
+                "width": width,
+                "height": height,
+                "file_size": width * height // 10,
+            }
+            for size, (width, height) in enumerate(((90, 67), (320, 240), (1280, 960)))
+        ]
 
     async def press(
         self,

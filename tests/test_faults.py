@@ -1,6 +1,6 @@
 """Database faults and edited messages: a database the bot cannot write stops start-up in
 one line; a full disk at run time is told to the user and the log; an edited message
-gets no second card."""
+that keeps its listing gets no second card (the other edits: tests/test_message_forms_e2e.py)."""
 
 from __future__ import annotations
 
