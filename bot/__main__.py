@@ -27,6 +27,7 @@ from pydantic import SecretStr
 from telegram.error import InvalidToken
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.instance import InstanceLocked, hold_instance_lock
 from bot.logs import log_loop_exception, secret_values, setup_logging
 from storage.database import Database
 
@@ -64,6 +65,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, secret_values(settings))
+    database = settings.database_path
+    if args.demo and not _set_by_user("DATABASE_PATH"):
+        database = Path(DEMO_DATABASE)
+    try:  # held until the process ends, however it ends (bot/instance.py)
+        instance = hold_instance_lock(database)
+    except InstanceLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 5
+    except OSError as exc:
+        print(f"error: DATABASE_PATH {database} cannot be opened: {exc}", file=sys.stderr)
+        return 3
     if not args.demo and (problem := database_problem(settings.database_path)):
         print(f"error: DATABASE_PATH {settings.database_path} {problem}", file=sys.stderr)
         return 3
@@ -81,6 +93,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 4
+    finally:
+        instance.release()
     return 0
 
 
