@@ -27,7 +27,7 @@ from pydantic import SecretStr
 from telegram.error import InvalidToken
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.instance import InstanceLocked, hold_instance_lock
+from bot.instance import ConflictWatch, InstanceLocked, TelegramConflict, hold_instance_lock
 from bot.logs import log_loop_exception, secret_values, setup_logging
 from storage.database import Database
 
@@ -86,6 +86,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except TelegramConflict as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 6
     except InvalidToken:
         # its message quotes the token: never print it
         print(
@@ -136,9 +139,13 @@ async def run(settings: Settings, *, demo: bool) -> None:
             # run_polling() would call post_init; we run the pieces ourselves, so call it here
             if application.post_init is not None:
                 await application.post_init(application)
-            await start_updates(application, settings)
+            conflicts = ConflictWatch()  # a 409 from Telegram stops the bot (bot/instance.py)
+            await start_updates(application, settings, conflicts=conflicts)
             log.info("bot running%s", " (demo, sandbox platforms)" if demo else "")
-            waiters = [asyncio.create_task(stop.wait())]
+            waiters = [
+                asyncio.create_task(stop.wait()),
+                asyncio.create_task(conflicts.happened.wait()),
+            ]
             if emulator is not None:
                 waiters.append(asyncio.create_task(terminal_chat(emulator, application)))
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
@@ -148,10 +155,16 @@ async def run(settings: Settings, *, demo: bool) -> None:
             log.info("stopping")
             await application.updater.stop()
             await application.stop()
+    if conflicts.error is not None:
+        raise TelegramConflict(conflicts.reason())
 
 
 async def start_updates(
-    application: BotApplication, settings: Settings, *, poll_timeout: int = 30
+    application: BotApplication,
+    settings: Settings,
+    *,
+    poll_timeout: int = 30,
+    conflicts: ConflictWatch | None = None,
 ) -> None:
     """Receive updates by long polling, or by webhook when `WEBHOOK_URL` is set.
 
@@ -167,6 +180,7 @@ async def start_updates(
             timeout=poll_timeout,
             drop_pending_updates=False,
             allowed_updates=ALLOWED_UPDATES,
+            error_callback=conflicts,
         )
         return
     await updater.start_webhook(

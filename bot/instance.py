@@ -1,4 +1,6 @@
-"""One bot per database: an OS-level lock on `<database>.lock` beside the SQLite file.
+"""One bot per database and one consumer per token.
+
+The database: an OS-level lock on `<database>.lock` beside the SQLite file.
 
     lock = hold_instance_lock(settings.database_path)   # raises InstanceLocked
     ...                                                  # run the bot
@@ -10,16 +12,31 @@ exception, `kill -9`, a crash, the OOM killer). A row would outlive a killed pro
 block the next start until someone decided it was stale, by a pid check that pid reuse
 and containers (every bot is pid 1) make unreliable. The file keeps the holder's pid and
 start time only to say *who* holds it; the lock itself decides.
+
+The token: Telegram lets one getUpdates wait at a time. A second consumer's long poll
+ends ours with 409 "Conflict: terminated by other getUpdates request; make sure that only
+one bot instance is running"; a webhook set for the token ends it with "Conflict:
+terminated by setWebhook request", and getUpdates then gets "Conflict: can't use getUpdates
+method while webhook is active; use deleteWebhook to delete the webhook first"
+(tdlib/telegram-bot-api, Client.cpp). python-telegram-bot's updater retries such errors
+forever; `ConflictWatch`, its `error_callback`, turns the first 409 into a stop with one
+line instead (exit 6).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
+import logging
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from telegram.error import Conflict, TelegramError
+
+log = logging.getLogger(__name__)
 
 
 class InstanceLocked(Exception):
@@ -86,3 +103,51 @@ def _describe_holder(fd: int) -> str:
             return text
     # the holder has the lock but has not written yet (it writes right after taking it)
     return "pid unknown, starting"
+
+
+class TelegramConflict(Exception):
+    """Telegram answered 409 Conflict to our getUpdates: the one-line reason, for the operator."""
+
+
+class ConflictWatch:
+    """`error_callback` of `Updater.start_polling`: the first 409 Conflict sets `happened`.
+
+    Other errors are logged in one line (python-telegram-bot's updater retries them, which
+    is right for network errors). Once a conflict happened, the updater's own traceback
+    for it (its clean-up getUpdates on stop meets the same 409) is left out of the log:
+    the reason is said once, by `reason()`.
+    """
+
+    def __init__(self) -> None:
+        self.happened = asyncio.Event()
+        self.error: Conflict | None = None
+        logging.getLogger("telegram.ext.Updater").addFilter(self._said_already)
+
+    def __call__(self, error: TelegramError) -> None:
+        if isinstance(error, Conflict):
+            if self.error is None:
+                self.error = error
+                self.happened.set()
+            return
+        log.error("getUpdates failed (retrying): %s", error)
+
+    def reason(self) -> str:
+        assert self.error is not None
+        told = self.error.message
+        if "webhook" in told.lower():
+            return (
+                "Telegram refuses getUpdates because a webhook is set for this bot (another "
+                "instance in webhook mode?): run deleteWebhook, or unset WEBHOOK_URL where it is "
+                f"set, then start again (409 {told})"
+            )
+        return (
+            "another instance is polling Telegram with this TELEGRAM_BOT_TOKEN; stop it, or "
+            f"give this one its own bot (409 {told})"
+        )
+
+    def close(self) -> None:
+        logging.getLogger("telegram.ext.Updater").removeFilter(self._said_already)
+
+    def _said_already(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (self.error is not None and isinstance(exc, Conflict))
