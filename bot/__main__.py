@@ -18,7 +18,7 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -140,7 +140,7 @@ async def run(settings: Settings, *, demo: bool) -> None:
             if application.post_init is not None:
                 await application.post_init(application)
             conflicts = ConflictWatch()  # a 409 from Telegram stops the bot (bot/instance.py)
-            await start_updates(application, settings, conflicts=conflicts)
+            stop_updates = await start_updates(application, settings, conflicts=conflicts)
             log.info("bot running%s", " (demo, sandbox platforms)" if demo else "")
             waiters = [
                 asyncio.create_task(stop.wait()),
@@ -153,7 +153,7 @@ async def run(settings: Settings, *, demo: bool) -> None:
                 task.cancel()
             await asyncio.gather(*waiters, return_exceptions=True)
             log.info("stopping")
-            await application.updater.stop()
+            await stop_updates()
             await application.stop()
     if conflicts.error is not None:
         raise TelegramConflict(conflicts.reason())
@@ -165,12 +165,13 @@ async def start_updates(
     *,
     poll_timeout: int = 30,
     conflicts: ConflictWatch | None = None,
-) -> None:
+) -> Callable[[], Awaitable[None]]:
     """Receive updates by long polling, or by webhook when `WEBHOOK_URL` is set.
 
-    Webhook mode is python-telegram-bot's own (`run_webhook`'s pieces): it calls
-    setWebhook with the secret token and serves `WEBHOOK_LISTEN:WEBHOOK_PORT` at the
-    URL's path, refusing requests without the secret in X-Telegram-Bot-Api-Secret-Token.
+    Returns the coroutine function that stops receiving. Webhook mode serves
+    `WEBHOOK_LISTEN:WEBHOOK_PORT` at the URL's path with our own server (bot/webhook.py:
+    the secret checked before the body is read, bodies capped, redeliveries dropped),
+    then calls setWebhook with the secret token.
     """
     updater = application.updater
     assert updater is not None
@@ -182,16 +183,25 @@ async def start_updates(
             allowed_updates=ALLOWED_UPDATES,
             error_callback=conflicts,
         )
-        return
-    await updater.start_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-        webhook_url=settings.webhook_url,
-        secret_token=settings.webhook_secret_token.get_secret_value(),
-        allowed_updates=ALLOWED_UPDATES,
-        drop_pending_updates=False,
+        return updater.stop
+    from bot.webhook import WebhookReceiver
+
+    secret = settings.webhook_secret_token.get_secret_value()
+    receiver = WebhookReceiver(
+        application, secret_token=secret, path=urlsplit(settings.webhook_url).path
     )
+    await receiver.start(settings.webhook_listen, settings.webhook_port)
+    try:
+        await application.bot.set_webhook(
+            url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+        )
+    except BaseException:
+        await receiver.stop()
+        raise
+    return receiver.stop
 
 
 async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # type: ignore[no-untyped-def]
