@@ -27,7 +27,15 @@ from pydantic import SecretStr
 from telegram.error import InvalidToken
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.instance import ConflictWatch, InstanceLocked, TelegramConflict, hold_instance_lock
+from bot.instance import (
+    WEBHOOK_CHECK_SECONDS,
+    ConflictWatch,
+    InstanceLocked,
+    TelegramConflict,
+    WebhookCheck,
+    check_webhook,
+    hold_instance_lock,
+)
 from bot.logs import log_loop_exception, secret_values, setup_logging
 from storage.database import Database
 
@@ -155,7 +163,7 @@ async def run(settings: Settings, *, demo: bool) -> None:
             log.info("stopping")
             await stop_updates()
             await application.stop()
-    if conflicts.error is not None:
+    if conflicts.happened.is_set():
         raise TelegramConflict(conflicts.reason())
 
 
@@ -171,7 +179,9 @@ async def start_updates(
     Returns the coroutine function that stops receiving. Webhook mode serves
     `WEBHOOK_LISTEN:WEBHOOK_PORT` at the URL's path with our own server (bot/webhook.py:
     the secret checked before the body is read, bodies capped, redeliveries dropped),
-    then calls setWebhook with the secret token.
+    then calls setWebhook with the secret token. `conflicts` learns of another consumer
+    of the token: a 409 to our getUpdates, or (webhook mode, checked every minute by a
+    JobQueue job) a webhook that is no longer ours; either stops the bot (run()).
     """
     updater = application.updater
     assert updater is not None
@@ -201,6 +211,13 @@ async def start_updates(
     except BaseException:
         await receiver.stop()
         raise
+    if conflicts is not None and application.job_queue is not None:
+        application.job_queue.run_repeating(
+            check_webhook,
+            interval=WEBHOOK_CHECK_SECONDS,
+            data=WebhookCheck(settings.webhook_url, conflicts),
+            name="webhook-check",
+        )
     return receiver.stop
 
 

@@ -35,6 +35,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from telegram.error import Conflict, TelegramError
+from telegram.ext import CallbackContext
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ class ConflictWatch:
     def __init__(self) -> None:
         self.happened = asyncio.Event()
         self.error: Conflict | None = None
+        self._webhook_now: str | None = None
         logging.getLogger("telegram.ext.Updater").addFilter(self._said_already)
 
     def __call__(self, error: TelegramError) -> None:
@@ -131,7 +133,20 @@ class ConflictWatch:
             return
         log.error("getUpdates failed (retrying): %s", error)
 
+    def webhook_gone(self, now: str) -> None:
+        """Webhook mode: the token's webhook is no longer ours (`now`: Telegram's url)."""
+        if not self.happened.is_set():
+            self._webhook_now = now
+            self.happened.set()
+
     def reason(self) -> str:
+        if self._webhook_now is not None:
+            now = f"set to {self._webhook_now}" if self._webhook_now else "deleted"
+            return (
+                f"this bot's webhook was {now} by someone else (another instance: one that "
+                "polls deletes it, one in webhook mode sets its own); Telegram sends this one "
+                "nothing now: stop the other, then start again"
+            )
         assert self.error is not None
         told = self.error.message
         if "webhook" in told.lower():
@@ -151,3 +166,31 @@ class ConflictWatch:
     def _said_already(self, record: logging.LogRecord) -> bool:
         exc = record.exc_info[1] if record.exc_info else None
         return not (self.error is not None and isinstance(exc, Conflict))
+
+
+#: webhook mode: how often Telegram is asked whether the webhook is still ours
+WEBHOOK_CHECK_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class WebhookCheck:
+    url: str
+    conflicts: ConflictWatch
+
+
+async def check_webhook(context: CallbackContext) -> None:  # type: ignore[type-arg]
+    """JobQueue job (data: WebhookCheck): is the token's webhook still our URL?
+
+    In webhook mode no error tells us of another instance: Telegram simply posts to the
+    last webhook set, and an instance that polls deletes it on start (python-telegram-bot
+    calls deleteWebhook before polling). getWebhookInfo says whose it is.
+    """
+    check = context.job.data if context.job is not None else None
+    assert isinstance(check, WebhookCheck)
+    try:
+        info = await context.bot.get_webhook_info()
+    except TelegramError as exc:
+        log.warning("getWebhookInfo failed (checked again later): %s", exc)
+        return
+    if info.url != check.url:
+        check.conflicts.webhook_gone(info.url)

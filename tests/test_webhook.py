@@ -287,3 +287,27 @@ async def test_the_same_update_delivered_twice_is_handled_once(webhook_env: BotE
     await webhook_env.emulator.wait_for_messages(user.id, 2)
     hello, watches = webhook_env.messages(user.id)  # ...and answered the update only once
     assert "I found no listing" in hello.visible and "I found no listing" not in watches.visible
+
+
+async def test_a_webhook_another_instance_deleted_or_replaced_stops_the_bot(
+    webhook_env: BotEnv,
+) -> None:
+    """No error tells a webhook bot of another instance: the check asks getWebhookInfo."""
+    from bot.instance import ConflictWatch, WebhookCheck, check_webhook
+
+    emulator, queue = webhook_env.emulator, webhook_env.application.job_queue
+    conflicts = ConflictWatch()
+    ours = emulator.webhook["url"]  # type: ignore[index]
+    job = queue.run_repeating(check_webhook, interval=0.2, data=WebhookCheck(ours, conflicts))
+    try:
+        await emulator.wait_for(lambda: len(emulator.calls_to("getWebhookInfo")) >= 2)
+        assert not conflicts.happened.is_set()  # still ours: nothing to say
+        async with httpx.AsyncClient() as client:  # what a polling instance does on start
+            await client.post(
+                f"{emulator.base_url}/bot{webhook_env.settings.telegram_bot_token.get_secret_value()}/deleteWebhook"
+            )
+        await asyncio.wait_for(conflicts.happened.wait(), timeout=10)
+    finally:
+        job.schedule_removal()
+        conflicts.close()
+    assert conflicts.reason().startswith("this bot's webhook was deleted by someone else")
