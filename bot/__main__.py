@@ -21,21 +21,12 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from telegram.error import InvalidToken
 
 from bot.config import Settings, SettingsError, load_settings
-from bot.instance import (
-    WEBHOOK_CHECK_SECONDS,
-    ConflictWatch,
-    InstanceLocked,
-    TelegramConflict,
-    WebhookCheck,
-    check_webhook,
-    hold_instance_lock,
-)
+from bot.instance import ConflictWatch, InstanceLocked, TelegramConflict, hold_instance_lock
 from bot.logs import log_loop_exception, secret_values, setup_logging
 from storage.database import Database
 
@@ -194,31 +185,9 @@ async def start_updates(
             error_callback=conflicts,
         )
         return updater.stop
-    from bot.webhook import WebhookReceiver
+    from bot.webhook import start_webhook
 
-    secret = settings.webhook_secret_token.get_secret_value()
-    receiver = WebhookReceiver(
-        application, secret_token=secret, path=urlsplit(settings.webhook_url).path
-    )
-    await receiver.start(settings.webhook_listen, settings.webhook_port)
-    try:
-        await application.bot.set_webhook(
-            url=settings.webhook_url,
-            secret_token=secret,
-            allowed_updates=ALLOWED_UPDATES,
-            drop_pending_updates=False,
-        )
-    except BaseException:
-        await receiver.stop()
-        raise
-    if conflicts is not None and application.job_queue is not None:
-        application.job_queue.run_repeating(
-            check_webhook,
-            interval=WEBHOOK_CHECK_SECONDS,
-            data=WebhookCheck(settings.webhook_url, conflicts),
-            name="webhook-check",
-        )
-    return receiver.stop
+    return await start_webhook(application, settings, ALLOWED_UPDATES, conflicts)
 
 
 async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # type: ignore[no-untyped-def]

@@ -1,9 +1,8 @@
 """The webhook server (`WEBHOOK_URL` set): Telegram POSTs each update here.
 
-    receiver = WebhookReceiver(application, secret_token=..., path="/telegram")
-    await receiver.start("0.0.0.0", 8443)      # then setWebhook (bot/__main__.py)
+    stop = await start_webhook(application, settings, allowed_updates, conflicts)
     ...
-    await receiver.stop()
+    await stop()
 
 Our own small tornado application, fed into python-telegram-bot the public way
 (`Update.de_json`, `application.update_queue`, as PTB's custom-webhook examples do),
@@ -28,7 +27,9 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
+from urllib.parse import urlsplit
 
 import tornado.web
 from cachetools import LRUCache
@@ -36,6 +37,8 @@ from telegram import Update
 from telegram.ext import ExtBot
 from tornado.httpserver import HTTPServer
 
+from bot.config import Settings
+from bot.instance import WEBHOOK_CHECK_SECONDS, ConflictWatch, WebhookCheck, check_webhook
 from handlers.context import BotApplication
 
 log = logging.getLogger(__name__)
@@ -53,6 +56,41 @@ HEADER_SECONDS = 30.0
 #: recent update ids remembered to drop redeliveries (Telegram redelivers within minutes)
 SEEN_UPDATES = 10_000
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+async def start_webhook(
+    application: BotApplication,
+    settings: Settings,
+    allowed_updates: Sequence[str],
+    conflicts: ConflictWatch | None = None,
+) -> Callable[[], Awaitable[None]]:
+    """Listen, then setWebhook (Telegram's first POST finds us up); returns the stop.
+
+    With `conflicts`, a JobQueue job checks every minute that the webhook is still ours.
+    """
+    secret = settings.webhook_secret_token.get_secret_value()
+    receiver = WebhookReceiver(
+        application, secret_token=secret, path=urlsplit(settings.webhook_url).path
+    )
+    await receiver.start(settings.webhook_listen, settings.webhook_port)
+    try:
+        await application.bot.set_webhook(
+            url=settings.webhook_url,
+            secret_token=secret,
+            allowed_updates=allowed_updates,
+            drop_pending_updates=False,
+        )
+    except BaseException:
+        await receiver.stop()
+        raise
+    if conflicts is not None and application.job_queue is not None:
+        application.job_queue.run_repeating(
+            check_webhook,
+            interval=WEBHOOK_CHECK_SECONDS,
+            data=WebhookCheck(settings.webhook_url, conflicts),
+            name="webhook-check",
+        )
+    return receiver.stop
 
 
 class WebhookReceiver:
