@@ -31,7 +31,7 @@ def child_env(**extra: str) -> dict[str, str]:
     return {**env, **extra}
 
 
-async def start_bot(cwd: Path, env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+async def spawn_bot(cwd: Path, env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -47,7 +47,7 @@ async def start_bot(cwd: Path, env: dict[str, str], *args: str) -> asyncio.subpr
 
 async def refused(cwd: Path, env: dict[str, str], *args: str) -> tuple[int, list[str]]:
     """Run a bot that should refuse to start; its exit code and non-empty output lines."""
-    process = await start_bot(cwd, env, *args)
+    process = await spawn_bot(cwd, env, *args)
     try:
         stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     except BaseException:
@@ -91,7 +91,7 @@ async def test_a_second_bot_on_the_same_database_stops_in_one_line_and_the_first
             TELEGRAM_API_URL=emulator.base_url,
             DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
         )
-        first = await start_bot(tmp_path, env)
+        first = await spawn_bot(tmp_path, env)
         try:
             await emulator.wait_for(
                 lambda: emulator.calls_to("getUpdates") and emulator.calls_to("setMyCommands"),
@@ -123,7 +123,7 @@ async def test_a_killed_bots_lock_does_not_block_the_next_start(tmp_path: Path) 
             TELEGRAM_API_URL=emulator.base_url,
             DATABASE_PATH=str(tmp_path / "bot.sqlite3"),
         )
-        killed = await start_bot(tmp_path, env)
+        killed = await spawn_bot(tmp_path, env)
         try:
             await emulator.wait_for(lambda: emulator.calls_to("getUpdates"), timeout=60)
         finally:
@@ -133,7 +133,7 @@ async def test_a_killed_bots_lock_does_not_block_the_next_start(tmp_path: Path) 
             await killed.wait()
         assert killed.returncode == -signal.SIGKILL
         assert f"pid {killed.pid} " in lock_path(tmp_path / "bot.sqlite3").read_text()
-        successor = await start_bot(tmp_path, env)
+        successor = await spawn_bot(tmp_path, env)
         try:
             # the successor sets the menu again, then polls
             await emulator.wait_for(
@@ -153,7 +153,7 @@ async def test_a_killed_bots_lock_does_not_block_the_next_start(tmp_path: Path) 
 
 
 async def test_a_second_demo_in_the_same_folder_stops_in_one_line(tmp_path: Path) -> None:
-    demo = await start_bot(tmp_path, child_env(), "--demo")
+    demo = await spawn_bot(tmp_path, child_env(), "--demo")
     assert demo.stdout is not None
     try:
         banner = await asyncio.wait_for(demo.stdout.readline(), timeout=60)

@@ -15,7 +15,7 @@ from sandbox.botapi import (
     CONFLICT_WEBHOOK_ACTIVE,
     BotApiEmulator,
 )
-from tests.test_instance import child_env, start_bot, stop
+from tests.test_instance import child_env, spawn_bot, stop
 
 TOKEN = "555000333:conflict-test-token"
 
@@ -74,11 +74,11 @@ async def test_of_two_bots_polling_one_token_the_older_stops_in_one_line(tmp_pat
                 DATABASE_PATH=str(tmp_path / name / "bot.sqlite3"),
             )
 
-        older = await start_bot(tmp_path, env("old"))
+        older = await spawn_bot(tmp_path, env("old"))
         newer = None
         try:
             await emulator.wait_for(lambda: emulator.long_poll_waiting, timeout=60)
-            newer = await start_bot(tmp_path, env("new"))
+            newer = await spawn_bot(tmp_path, env("new"))
             _, stderr = await asyncio.wait_for(older.communicate(), timeout=30)
             user = emulator.user(78, language_code="en")
             await emulator.send_text(user, None, "hello")
@@ -105,7 +105,7 @@ async def test_a_webhook_set_for_the_token_stops_the_polling_bot_in_one_line(
     tmp_path: Path,
 ) -> None:
     async with BotApiEmulator(token=TOKEN) as emulator, httpx.AsyncClient() as client:
-        bot = await start_bot(
+        bot = await spawn_bot(
             tmp_path,
             child_env(
                 TELEGRAM_BOT_TOKEN=TOKEN,
