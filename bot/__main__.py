@@ -18,15 +18,15 @@ import os
 import signal
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 from telegram.error import InvalidToken
 
 from bot.config import Settings, SettingsError, load_settings
+from bot.instance import ConflictWatch, InstanceLocked, TelegramConflict, hold_instance_lock
 from bot.logs import log_loop_exception, log_to_file, secret_values, setup_logging
 from storage.database import Database
 
@@ -64,6 +64,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, secret_values(settings))
+    database = settings.database_path
+    if args.demo and not _set_by_user("DATABASE_PATH"):
+        database = Path(DEMO_DATABASE)
+    try:  # held until the process ends, however it ends (bot/instance.py)
+        instance = hold_instance_lock(database)
+    except InstanceLocked as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 5
+    except OSError as exc:
+        print(f"error: DATABASE_PATH {database} cannot be opened: {exc}", file=sys.stderr)
+        return 3
     if args.demo and not (
         settings.telegram_bot_token and settings.telegram_bot_token.get_secret_value()
     ):
@@ -80,6 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except TelegramConflict as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 6
     except InvalidToken:
         # its message quotes the token: never print it
         print(
@@ -87,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 4
+    finally:
+        instance.release()
     return 0
 
 
@@ -128,9 +144,13 @@ async def run(settings: Settings, *, demo: bool) -> None:
             # run_polling() would call post_init; we run the pieces ourselves, so call it here
             if application.post_init is not None:
                 await application.post_init(application)
-            await start_updates(application, settings)
+            conflicts = ConflictWatch()  # a 409 from Telegram stops the bot (bot/instance.py)
+            stop_updates = await start_updates(application, settings, conflicts=conflicts)
             log.info("bot running%s", " (demo, sandbox platforms)" if demo else "")
-            waiters = [asyncio.create_task(stop.wait())]
+            waiters = [
+                asyncio.create_task(stop.wait()),
+                asyncio.create_task(conflicts.happened.wait()),
+            ]
             if emulator is not None:
                 waiters.append(asyncio.create_task(terminal_chat(emulator, application)))
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
@@ -138,18 +158,27 @@ async def run(settings: Settings, *, demo: bool) -> None:
                 task.cancel()
             await asyncio.gather(*waiters, return_exceptions=True)
             log.info("stopping")
-            await application.updater.stop()
+            await stop_updates()
             await application.stop()
+    if conflicts.happened.is_set():
+        raise TelegramConflict(conflicts.reason())
 
 
 async def start_updates(
-    application: BotApplication, settings: Settings, *, poll_timeout: int = 30
-) -> None:
+    application: BotApplication,
+    settings: Settings,
+    *,
+    poll_timeout: int = 30,
+    conflicts: ConflictWatch | None = None,
+) -> Callable[[], Awaitable[None]]:
     """Receive updates by long polling, or by webhook when `WEBHOOK_URL` is set.
 
-    Webhook mode is python-telegram-bot's own (`run_webhook`'s pieces): it calls
-    setWebhook with the secret token and serves `WEBHOOK_LISTEN:WEBHOOK_PORT` at the
-    URL's path, refusing requests without the secret in X-Telegram-Bot-Api-Secret-Token.
+    Returns the coroutine function that stops receiving. Webhook mode serves
+    `WEBHOOK_LISTEN:WEBHOOK_PORT` at the URL's path with our own server (bot/webhook.py:
+    the secret checked before the body is read, bodies capped, redeliveries dropped),
+    then calls setWebhook with the secret token. `conflicts` learns of another consumer
+    of the token: a 409 to our getUpdates, or (webhook mode, checked every minute by a
+    JobQueue job) a webhook that is no longer ours; either stops the bot (run()).
     """
     updater = application.updater
     assert updater is not None
@@ -159,17 +188,12 @@ async def start_updates(
             timeout=poll_timeout,
             drop_pending_updates=False,
             allowed_updates=ALLOWED_UPDATES,
+            error_callback=conflicts,
         )
-        return
-    await updater.start_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=urlsplit(settings.webhook_url).path.lstrip("/"),
-        webhook_url=settings.webhook_url,
-        secret_token=settings.webhook_secret_token.get_secret_value(),
-        allowed_updates=ALLOWED_UPDATES,
-        drop_pending_updates=False,
-    )
+        return updater.stop
+    from bot.webhook import start_webhook
+
+    return await start_webhook(application, settings, ALLOWED_UPDATES, conflicts)
 
 
 async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # type: ignore[no-untyped-def]

@@ -22,7 +22,7 @@ inside the form; they are decoded by field name. Every answer is the Bot API env
 are served from `{base_url}/file/bot<token>/<file_path>`.
 
 Methods: getMe, getUpdates (long polling with offset, limit, timeout, allowed_updates),
-deleteWebhook, getWebhookInfo, sendMessage, sendPhoto, sendMediaGroup (photos),
+deleteWebhook, setWebhook (updates are then POSTed to it), getWebhookInfo, sendMessage, sendPhoto, sendMediaGroup (photos),
 editMessageText, editMessageCaption, editMessageReplyMarkup, deleteMessage,
 answerCallbackQuery, sendChatAction, set/get/deleteMyCommands, getFile, getChat,
 setMyDescription/setMyShortDescription/setMyName/setChatMenuButton (stored), logOut,
@@ -51,7 +51,16 @@ Checks that mirror Telegram (so a bug shows up here before it shows up in produc
   Time comes from `clock.monotonic()`; long-poll waits are real time (PTB waits in real
   time too).
 
-Not emulated: webhooks, inline mode, payments, inline_message_id edits, other media
+- One consumer per token, as telegram-bot-api: a getUpdates that is going to wait ends
+  the one already waiting with 409 "Conflict: terminated by other getUpdates request; make
+  sure that only one bot instance is running" (the *older* poll is answered 409, the new
+  one waits); setWebhook ends it with 409 "Conflict: terminated by setWebhook request";
+  getUpdates while a webhook is set answers 409 "Conflict: can't use getUpdates method
+  while webhook is active; use deleteWebhook to delete the webhook first". `conflicts`
+  lists every 409 answered. (Telegram also holds a 409 back 3 s when the previous one is
+  under 3 s old; not emulated.)
+
+Not emulated: inline mode, payments, inline_message_id edits, other media
 types than photos, group privacy mode, Markdown parsing (Markdown text is stored as sent).
 """
 
@@ -74,6 +83,18 @@ from aiohttp import web
 from clients.clock import Clock, SystemClock
 
 TEXT_LIMIT = 4096
+#: Telegram's 409 descriptions for getUpdates, word for word from telegram-bot-api
+#: (tdlib/telegram-bot-api, telegram-bot-api/Client.cpp: Client::abort_long_poll and
+#: Client::process_get_updates_query)
+CONFLICT_OTHER_GET_UPDATES = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
+    "is running"
+)
+CONFLICT_SET_WEBHOOK = "Conflict: terminated by setWebhook request"
+CONFLICT_WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+    "delete the webhook first"
+)
 CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64  # bytes
 MEDIA_GROUP_SIZE = (2, 10)
@@ -567,6 +588,13 @@ class _Update:
 
 
 @dataclass
+class _LongPoll:
+    """A getUpdates waiting for updates; `ended` is the 409 description when another ends it."""
+
+    ended: str | None = None
+
+
+@dataclass
 class _PendingQuery:
     chat_id: int
     answered: CallbackAnswer | None = None
@@ -838,6 +866,9 @@ class BotApiEmulator:
         self.webhook: dict[str, Any] | None = None
         self.webhook_refusals = 0
         self._webhook_lock = asyncio.Lock()
+        self._long_poll: _LongPoll | None = None
+        #: every 409 Conflict answered to getUpdates, with Telegram's description
+        self.conflicts: list[str] = []
 
         self._methods: dict[str, tuple[str, Handler]] = {
             name.lower(): (name, handler)
@@ -876,6 +907,11 @@ class BotApiEmulator:
     @property
     def base_url(self) -> str:
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def long_poll_waiting(self) -> bool:
+        """A getUpdates is waiting for updates now."""
+        return self._long_poll is not None
 
     @property
     def bot_username(self) -> str:
@@ -1323,6 +1359,12 @@ class BotApiEmulator:
         try:
             result = await self._dispatch(name, known, params, uploads)
         except ApiError as error:
+            if request.transport is None or request.transport.is_closing():
+                # a long poll whose bot hung up (stopped, killed) is ended: nobody hears it
+                self.hang_ups += 1
+                return web.Response(status=499)
+            if error.error_code == 409 and name.lower() == "getupdates":
+                self.conflicts.append(error.description)
             self.refusals.append(ApiCall(known[0] if known else name, {"error": error.description}))
             return _answer_error(error)
         finally:
@@ -1438,6 +1480,8 @@ class BotApiEmulator:
         return self._updates
 
     async def _get_updates(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
+        if self.webhook is not None:
+            raise ApiError(409, CONFLICT_WEBHOOK_ACTIVE)
         offset = params.get("offset")
         limit = min(max(int(params.get("limit") or 100), 1), 100)
         timeout = max(0.0, float(params.get("timeout") or 0))
@@ -1448,14 +1492,37 @@ class BotApiEmulator:
             self._updates = [u for u in self._updates if u.update_id >= offset]
         elif isinstance(offset, int) and offset < 0:
             self._updates = self._updates[offset:]
-        if timeout > 0:
-            async with self._updates_changed:
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(timeout):
-                        await self._updates_changed.wait_for(
-                            lambda: self._closing or bool(self._deliverable())
-                        )
+        if timeout > 0 and not self._deliverable():
+            # As telegram-bot-api (Client::do_get_updates): a poll that is going to wait ends
+            # the one already waiting, which is answered 409; the newcomer waits.
+            await self._end_long_poll(CONFLICT_OTHER_GET_UPDATES)
+            poll = self._long_poll = _LongPoll()
+            try:
+                async with self._updates_changed:
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(timeout):
+                            await self._updates_changed.wait_for(
+                                lambda: (
+                                    self._closing
+                                    or poll.ended is not None
+                                    or bool(self._deliverable())
+                                )
+                            )
+            finally:
+                if self._long_poll is poll:
+                    self._long_poll = None
+            if poll.ended is not None:
+                raise ApiError(409, poll.ended)
         return [{"update_id": u.update_id, u.kind: u.payload} for u in self._deliverable()[:limit]]
+
+    async def _end_long_poll(self, description: str) -> None:
+        """Answer the waiting long poll, if any, with 409 `description`."""
+        if self._long_poll is None:
+            return
+        self._long_poll.ended = description
+        self._long_poll = None
+        async with self._updates_changed:
+            self._updates_changed.notify_all()
 
     async def _get_me(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         return self.bot
@@ -1479,6 +1546,7 @@ class BotApiEmulator:
             self._allowed_updates = frozenset(allowed) if allowed else None
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        await self._end_long_poll(CONFLICT_SET_WEBHOOK)
         self.webhook = {"url": url, "secret_token": params.get("secret_token") or ""}
         return True
 

@@ -49,6 +49,8 @@ class BotEnv:
     settings: Settings
     services: Services
     application: Any
+    #: stops receiving updates (polling or the webhook server), from `start_bot`
+    stop_updates: Any = None
 
     def user(self, user_id: int = 1001, language_code: str = "en", **kw: Any) -> User:
         return self.emulator.user(user_id, language_code=language_code, **kw)
@@ -74,11 +76,11 @@ class BotEnv:
 
     async def restart(self) -> None:
         """Stop the bot as a deploy does and start a new one on the same database."""
-        await stop_bot(self.application)
+        await stop_bot(self.application, self.stop_updates)
         await self.services.close()
         self.services = build_services(self.settings, self.clock)
         self.application = build_application(self.settings, self.services, rate_limiter=unpaced())
-        await start_bot(self.application, self.settings)
+        self.stop_updates = await start_bot(self.application, self.settings)
 
 
 #: a test user types faster than any person: flood control (a wall-clock bucket) is kept
@@ -96,15 +98,16 @@ def unpaced() -> FloodSafeRateLimiter:
     )
 
 
-async def start_bot(application: Any, settings: Settings) -> None:
+async def start_bot(application: Any, settings: Settings) -> Any:
+    """Start as bot/__main__.py does; returns what stops receiving updates."""
     await application.initialize()
     await application.start()
     await application.post_init(application)  # as bot/__main__.py does
-    await start_updates(application, settings, poll_timeout=1)  # polling or webhook
+    return await start_updates(application, settings, poll_timeout=1)  # polling or webhook
 
 
-async def stop_bot(application: Any) -> None:
-    await application.updater.stop()
+async def stop_bot(application: Any, stop_updates: Any) -> None:
+    await stop_updates()
     await application.stop()
     await application.shutdown()
 
@@ -131,11 +134,11 @@ async def start_bot_env(
         services.demo_market = sandbox if demo_market else None
         env = BotEnv(clock, sandbox, emulator, settings, services, None)
         env.application = build_application(settings, services, rate_limiter=unpaced())
-        await start_bot(env.application, settings)
+        env.stop_updates = await start_bot(env.application, settings)
         try:
             yield env
         finally:
-            await stop_bot(env.application)
+            await stop_bot(env.application, env.stop_updates)
 
 
 @pytest.fixture
