@@ -156,6 +156,8 @@ async def test_a_second_demo_in_the_same_folder_stops_in_one_line(tmp_path: Path
     demo = await spawn_bot(tmp_path, child_env(), "--demo")
     assert demo.stdout is not None
     try:
+        logs = await asyncio.wait_for(demo.stdout.readline(), timeout=60)
+        assert logs == b"Logs go to data/demo.log\n"  # printed once the lock is held
         banner = await asyncio.wait_for(demo.stdout.readline(), timeout=60)
         assert banner.startswith(b"Chatting with")
         code, lines = await refused(tmp_path, child_env(), "--demo")

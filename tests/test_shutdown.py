@@ -79,10 +79,12 @@ async def test_the_demo_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     )
     assert process.stdout is not None
     try:
+        logs = await asyncio.wait_for(process.stdout.readline(), timeout=60)
         banner = await asyncio.wait_for(process.stdout.readline(), timeout=60)
     except BaseException:
         process.kill()
         raise
+    assert logs == b"Logs go to data/demo.log\n"
     assert banner.startswith(b"Chatting with")
     code, stderr = await finish(process, signal.SIGINT)
     assert code == 0, stderr
