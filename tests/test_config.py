@@ -120,3 +120,38 @@ def test_bot_refuses_to_start_with_a_malformed_setting_in_one_line(tmp_path):
     assert done.stderr.strip().splitlines() == [done.stderr.strip()]
     assert "ALERT_INTERVAL_SECONDS" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_demo_only_settings_cannot_be_switched_on_from_the_environment(monkeypatch, tmp_path):
+    """The sandbox's marks (`demo`, `short_link_base`, `trusted_photo_origins`) are arguments
+    of `load_settings` only (`--demo`, tests): no variable or `.env` line sets them."""
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
+    monkeypatch.setenv("DEMO", "true")
+    monkeypatch.setenv("SHORT_LINK_BASE", "http://127.0.0.1:9/")
+    monkeypatch.setenv("TRUSTED_PHOTO_ORIGINS", '["http://127.0.0.1:9"]')
+    (tmp_path / ".env").write_text("DEMO=1\nTRUSTED_PHOTO_ORIGINS=http://10.0.0.1\n")
+    s = load_settings()
+    assert s.demo is False and s.short_link_base is None and s.trusted_photo_origins == ()
+    demo = load_settings(demo=True, trusted_photo_origins=("http://127.0.0.1:9",))
+    assert demo.demo is True and demo.trusted_photo_origins == ("http://127.0.0.1:9",)
+
+
+def test_a_malformed_secret_is_named_never_echoed(monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.com/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", "has spaces and a s3cr3t!")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith("WEBHOOK_SECRET_TOKEN")
+    assert "s3cr3t" not in str(info.value)
+
+
+def test_names_are_not_case_sensitive_and_numbers_are_checked(monkeypatch):
+    monkeypatch.setenv("telegram_bot_token", "1:abc")
+    monkeypatch.setenv("flood_per_minute", "0")
+    with pytest.raises(SettingsError, match=r"^FLOOD_PER_MINUTE: must be greater than 0"):
+        load_settings()
+    monkeypatch.setenv("flood_per_minute", "30.5")
+    monkeypatch.setenv("Log_Level", "debug")
+    s = load_settings()
+    assert s.flood_per_minute == 30.5 and s.log_level == "DEBUG"

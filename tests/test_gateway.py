@@ -9,9 +9,8 @@ from typing import ClassVar
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from clients.base import Limits, ListingClient, PlatformConfig
+from clients.base import Limits, ListingClient, PlatformConfig, SecretStr
 from clients.clock import FakeClock
 from clients.errors import (
     BadRequest,

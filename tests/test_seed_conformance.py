@@ -18,12 +18,11 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
-from pydantic import SecretStr
 
 from clients.aihuishou import AihuishouClient
 from clients.anjuke import AnjukeClient
 from clients.anjuke_open import AnjukeOpenClient
-from clients.base import PlatformClient, PlatformConfig
+from clients.base import PlatformClient, PlatformConfig, SecretStr
 from clients.beike import BeikeClient
 from clients.clock import FakeClock
 from clients.errors import (
