@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import SecretStr
 from telegram.error import InvalidToken
 
 from bot.config import Settings, SettingsError, load_settings
@@ -220,7 +219,7 @@ async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # t
         await emulator.start()
         stack.push_async_callback(emulator.stop)
         overrides["telegram_api_url"] = emulator.base_url
-        overrides["telegram_bot_token"] = SecretStr(DEMO_TOKEN)
+        overrides["telegram_bot_token"] = DEMO_TOKEN
     log.info("sandbox platforms on %s", sandbox.base_url)
     return load_settings(require_token=True, **overrides), sandbox, emulator
 

@@ -22,9 +22,11 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from pydantic import SecretStr
+if TYPE_CHECKING:
+    from bot.config import Settings
+
 
 _BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
 #: only real `bot<id>:<token>` paths (not `/sandbox/botapi.py`)
@@ -73,16 +75,9 @@ class RedactingFormatter(logging.Formatter):
         return self.redact(super().format(record))
 
 
-def secret_values(settings: object) -> list[str]:
-    """Every SecretStr value of the settings (and keys, which are credentials too)."""
-    values: list[str] = []
-    for name in type(settings).model_fields:  # type: ignore[attr-defined]
-        value = getattr(settings, name)
-        if isinstance(value, SecretStr):
-            values.append(value.get_secret_value())
-        elif name.endswith(("_key", "_app_id")) and isinstance(value, str):
-            values.append(value)
-    return values
+def secret_values(settings: Settings) -> list[str]:
+    """Every secret of the settings (and keys, which are credentials too)."""
+    return settings.secret_values()
 
 
 def setup_logging(level: str, secrets: Iterable[str], stream: TextIO | None = None) -> None:

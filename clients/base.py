@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import SecretStr
 
 from clients.clock import Clock
 from clients.errors import BadRequest, NotPermitted, PlatformError, Transient
@@ -25,6 +24,34 @@ from clients.models import Listing, ListingRef
 
 #: no detail answer comes near this; a larger one is refused as malformed
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
+
+
+class SecretStr:
+    """A secret (a token, a signing key): its repr and str are masked, so a settings
+    object, a config or a traceback that prints one never shows it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get_secret_value(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "SecretStr('**********')" if self._value else "SecretStr('')"
+
+    def __str__(self) -> str:
+        return "**********" if self._value else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SecretStr) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
 
 
 @dataclass(frozen=True, slots=True)

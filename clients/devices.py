@@ -646,7 +646,7 @@ _NEGATIONS = ("无", "没", "未", "不", "非", "没有", "从未", "no ", "not
 
 
 def _each(starts: Iterable[str], rest: str = "") -> list[str]:
-    """Alternatives that each begin with a plain character (see `_KEYWORD_RE`)."""
+    """Alternatives that each begin with a plain character (see `_keyword_regex`)."""
     return [start + rest for start in starts]
 
 
@@ -1061,6 +1061,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
 )
 
 
+@lru_cache(maxsize=1)
 def _keyword_regex() -> tuple[re.Pattern[str], dict[str, _Keyword]]:
     """All keywords in one regex whose every branch starts with a plain character.
 
@@ -1086,7 +1087,8 @@ def _keyword_regex() -> tuple[re.Pattern[str], dict[str, _Keyword]]:
     return re.compile("|".join(branches), re.ASCII), rows
 
 
-_KEYWORD_RE, _KEYWORD_OF = _keyword_regex()
+# compiled on the first description read, not at import: ~8 MB and 0.05 s that a start
+# does not need (bench/startup.py)
 _SPACES = re.compile(r"\s+")
 
 _RAM_AND_STORAGE = re.compile(
@@ -1350,8 +1352,9 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
     ambiguous: dict[str, tuple[str, ...]] = {}
 
     words: dict[str, list[str]] = {}
-    for m in _KEYWORD_RE.finditer(normal):
-        row = _KEYWORD_OF[m.lastgroup or ""]
+    keyword_re, keyword_of = _keyword_regex()
+    for m in keyword_re.finditer(normal):
+        row = keyword_of[m.lastgroup or ""]
         start = m.start()
         if not _clear_start(normal, start) or any(
             normal.endswith(word, 0, start) for word in row.not_after

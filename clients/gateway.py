@@ -99,28 +99,56 @@ class Priority(StrEnum):
 
 
 class SlidingWindowLimiter:
-    """At most `count` starts in any `window` seconds; waiters go in order."""
+    """At most `count` requests in any `window` seconds, as the platform counts them.
+
+    The platform counts arrivals, and a request arrives somewhere between its start and
+    its answer. So a slot is taken when a request starts and comes back `window` seconds
+    after the answer (`release`), not after the start: two requests of one slot then
+    arrive at least `window` apart whatever the network does. A window counted from the
+    starts let a slow first arrival and a fast second one land in one platform second
+    (bench/gateway.py: 5 rate refusals in 1 run of 5); the seeds punish that with a ban.
+    A slot taken for a request that was never sent goes back at once (`cancel`).
+    Waiters go in order.
+    """
 
     def __init__(self, count: int, window: float, clock: Clock) -> None:
         self.count = max(1, int(count))
         self.window = window
         self.clock = clock
-        # when each of the last `count` starts leaves the window; an expiry is kept, not a
-        # start, so a sleep of exactly `expiry - now` lands on it (a start + window
+        # when each released slot leaves the window, in order; an expiry is kept, not a
+        # release time, so a sleep of exactly `expiry - now` lands on it (a release + window
         # recomputed after the sleep can fall a rounding error short, forever)
         self._expiries: deque[float] = deque()
+        self._in_flight = 0
+        self._released = asyncio.Event()
         self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
+        """Wait for a slot; give it back with `release` (answered) or `cancel` (not sent)."""
         async with self._lock:
             while True:
                 now = self.clock.monotonic()
                 while self._expiries and self._expiries[0] <= now:
                     self._expiries.popleft()
-                if len(self._expiries) < self.count:
-                    self._expiries.append(now + self.window)
+                if len(self._expiries) + self._in_flight < self.count:
+                    self._in_flight += 1
                     return
-                await self.clock.sleep(max(self._expiries[0] - now, MIN_SLEEP))
+                if self._expiries:
+                    await self.clock.sleep(max(self._expiries[0] - now, MIN_SLEEP))
+                else:  # every slot is in flight: the first answer starts a window
+                    self._released.clear()
+                    await self._released.wait()
+
+    def release(self) -> None:
+        """The request was answered (or failed after it was sent)."""
+        self._in_flight -= 1
+        self._expiries.append(self.clock.monotonic() + self.window)
+        self._released.set()
+
+    def cancel(self) -> None:
+        """The slot was taken but no request went out."""
+        self._in_flight -= 1
+        self._released.set()
 
 
 class CircuitBreaker:
@@ -421,9 +449,16 @@ class Gateway:
 
         async def resolve(hold: BudgetHold | None) -> ListingRef | None:
             await self._short_limiter.acquire()
-            if hold is not None:
-                hold.spend()
-            ref = await client.resolve(url)
+            try:
+                if hold is not None:
+                    hold.spend()
+            except BaseException:
+                self._short_limiter.cancel()
+                raise
+            try:
+                ref = await client.resolve(url)
+            finally:
+                self._short_limiter.release()
             self._cache[key] = _Entry(ref, SHORT_LINK_TTL)
             return ref
 
@@ -655,24 +690,32 @@ class Gateway:
         if p.rate_ban is not None:
             p.rate_ban.check()
         p.breaker.before_call()
+        slot = False  # a rate slot taken: given back when the answer comes (or at once)
         try:
             if p.limiter is not None:
                 await p.limiter.acquire()
+                slot = True
             if hold is not None:
                 hold.check()
             p.quota.spend(priority)
             if hold is not None:
                 hold.spend()
         except BaseException:
+            if slot and p.limiter is not None:
+                p.limiter.cancel()
             p.breaker.neutral()
             raise
         p.stats.calls += 1
         try:
-            if p.concurrency is not None:
-                async with p.concurrency:
+            try:
+                if p.concurrency is not None:
+                    async with p.concurrency:
+                        result = await op()
+                else:
                     result = await op()
-            else:
-                result = await op()
+            finally:
+                if p.limiter is not None:
+                    p.limiter.release()
         except PlatformError as exc:
             if exc.unhealthy:
                 p.breaker.failure()

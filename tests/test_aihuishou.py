@@ -14,7 +14,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from bot.config import load_settings
 from clients.aihuishou import (
@@ -30,7 +29,7 @@ from clients.aihuishou import (
     seed_retry,
     sign,
 )
-from clients.base import PlatformConfig
+from clients.base import PlatformConfig, SecretStr
 from clients.clock import CHINA_TZ, FakeClock
 from clients.devices import load_catalogue
 from clients.errors import (

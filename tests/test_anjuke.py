@@ -9,11 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
 from bot.config import load_settings
 from clients.anjuke import AnjukeClient, parse_house_detail, sign
-from clients.base import Limits, PlatformConfig
+from clients.base import Limits, PlatformConfig, SecretStr
 from clients.budget import SYSTEM
 from clients.clock import FakeClock
 from clients.errors import (
@@ -823,10 +822,9 @@ def test_recogniser_orders_links_and_bare_ids_as_written() -> None:
 
 async def test_alert_checks_ask_the_platform_to_bypass_its_cache():
     import httpx
-    from pydantic import SecretStr
 
     from clients.anjuke import AnjukeClient
-    from clients.base import PlatformConfig
+    from clients.base import PlatformConfig, SecretStr
     from clients.clock import FakeClock
 
     config = PlatformConfig("http://127.0.0.1:1/anjuke/item_get", "k", SecretStr("s"), "personal")

@@ -146,3 +146,24 @@ def test_demo_only_settings_cannot_be_switched_on_outside_demo(monkeypatch, tmp_
     # --demo (and the tests) set them in code, as before
     demo = load_settings(demo=True, trusted_photo_origins=("http://127.0.0.1:1",))
     assert demo.demo and demo.trusted_photo_origins == ("http://127.0.0.1:1",)
+
+
+def test_a_malformed_secret_is_named_never_echoed(monkeypatch):
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:abc")
+    monkeypatch.setenv("WEBHOOK_URL", "https://bot.example.com/hook")
+    monkeypatch.setenv("WEBHOOK_SECRET_TOKEN", "has spaces and a s3cr3t!")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert str(info.value).startswith("WEBHOOK_SECRET_TOKEN")
+    assert "s3cr3t" not in str(info.value)
+
+
+def test_names_are_not_case_sensitive_and_numbers_are_checked(monkeypatch):
+    monkeypatch.setenv("telegram_bot_token", "1:abc")
+    monkeypatch.setenv("flood_per_minute", "0")
+    with pytest.raises(SettingsError, match=r"^FLOOD_PER_MINUTE: must be greater than 0"):
+        load_settings()
+    monkeypatch.setenv("flood_per_minute", "30.5")
+    monkeypatch.setenv("Log_Level", "debug")
+    s = load_settings()
+    assert s.flood_per_minute == 30.5 and s.log_level == "DEBUG"

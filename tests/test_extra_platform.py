@@ -15,11 +15,10 @@ from typing import ClassVar
 import httpx
 import pytest
 from aiohttp import web
-from pydantic import SecretStr
 
 from bot.config import Settings
 from clients import registry
-from clients.base import Found, Limits, ListingClient, PlatformConfig
+from clients.base import Found, Limits, ListingClient, PlatformConfig, SecretStr
 from clients.clock import FakeClock
 from clients.errors import NotFound
 from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit

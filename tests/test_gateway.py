@@ -9,9 +9,8 @@ from typing import ClassVar
 
 import httpx
 import pytest
-from pydantic import SecretStr
 
-from clients.base import Limits, ListingClient, PlatformConfig
+from clients.base import Limits, ListingClient, PlatformConfig, SecretStr
 from clients.budget import SYSTEM
 from clients.clock import FakeClock
 from clients.errors import (
@@ -356,6 +355,51 @@ async def test_the_rate_window_never_stalls_on_rounding(start: float) -> None:
 async def _acquire_many(limiter: SlidingWindowLimiter, n: int) -> None:
     for _ in range(n):
         await limiter.acquire()
+        limiter.release()  # answered at once
+
+
+async def test_a_rate_slot_comes_back_a_window_after_the_answer_not_the_start() -> None:
+    """The platform counts arrivals, which fall between a request's start and its answer:
+    a slot reopens `window` after the answer, so two requests of one slot always arrive
+    a window apart (bench/gateway.py saw rate refusals from a window counted from starts)."""
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(2, 1.1, clock)
+    t0 = clock.monotonic()
+    await limiter.acquire()
+    await limiter.acquire()
+    clock.advance(0.8)  # both requests take 0.8 s to answer
+    limiter.release()
+    limiter.release()
+    third = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0)
+    await asyncio.wait_for(third, timeout=5)
+    assert clock.monotonic() == pytest.approx(t0 + 0.8 + 1.1)  # not t0 + 1.1
+
+
+async def test_while_every_slot_is_in_flight_the_next_waits_for_an_answer() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(1, 1.1, clock)
+    await limiter.acquire()
+    waiting = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    clock.advance(5.0)  # however long the first takes, the second waits for its answer
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    answered = clock.monotonic()
+    limiter.release()
+    await asyncio.wait_for(waiting, timeout=5)
+    assert clock.monotonic() == pytest.approx(answered + 1.1)
+
+
+async def test_a_slot_taken_for_a_request_never_sent_comes_back_at_once() -> None:
+    clock = FakeClock()
+    limiter = SlidingWindowLimiter(1, 1.1, clock)
+    await limiter.acquire()
+    limiter.cancel()  # e.g. the user's budget was spent: nothing went upstream
+    before = clock.monotonic()
+    await asyncio.wait_for(limiter.acquire(), timeout=5)
+    assert clock.monotonic() == before
 
 
 async def test_a_call_that_names_no_payer_is_refused_before_cache_or_platform(clock, db):

@@ -20,7 +20,6 @@ from typing import Any
 import httpx
 import pytest
 from aiohttp import web
-from pydantic import SecretStr
 
 from clients.aihuishou import (
     CONDITIONS,
@@ -35,7 +34,7 @@ from clients.aihuishou import (
 )
 from clients.anjuke import AnjukeClient
 from clients.anjuke_open import AnjukeOpenClient
-from clients.base import PlatformClient, PlatformConfig
+from clients.base import PlatformClient, PlatformConfig, SecretStr
 from clients.beike import BeikeClient
 from clients.clock import FakeClock
 from clients.errors import (

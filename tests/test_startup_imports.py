@@ -1,0 +1,39 @@
+"""Start-up loads only what serving needs (issue 19 point 5; figures: bench/startup.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.conftest import run_python
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_importing_the_bot_loads_neither_numpy_nor_matplotlib(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "import bot.app\n"
+        "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib') if m in sys.modules))\n"
+        # numpy hidden from sqlite-utils only for its import: the chart still gets the real one
+        "import numpy, matplotlib\n"
+        "import sqlite_utils.db\n"
+        "print(sqlite_utils.db.np is None, numpy.__name__)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]", "True numpy"]
+
+
+def test_the_device_keywords_compile_on_first_use_not_at_import(tmp_path: Path) -> None:
+    code = (
+        "import clients.devices as d\n"
+        "print(d._keyword_regex.cache_info().currsize)\n"
+        "print(d.parse_description('iPhone 13 128G 95新').model is not None)\n"
+        "print(d._keyword_regex.cache_info().currsize)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "True", "1"]
