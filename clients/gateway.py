@@ -476,6 +476,10 @@ class Gateway:
         None when they have no budget (admins, or budgets switched off)."""
         return None if self.budgets is None else self.budgets.left(user_id, platform)
 
+    async def forget_user_budgets(self, user_id: int) -> int:
+        """/forget: delete `user_id`'s spend counts; return how many there were."""
+        return 0 if self.budgets is None else await self.budgets.forget_user(user_id)
+
     def budget_limit(self, platform: str) -> int | None:
         """A user's daily budget on `platform`; None when budgets are switched off."""
         return None if self.budgets is None else self.budgets.limit(platform)
