@@ -95,12 +95,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def database_problem(path: Path) -> str | None:
-    """Why the database cannot be used (one line), or None when it can be written."""
+    """Why the database cannot be used (one line), or None when it is sound and writable.
+
+    A file damaged anywhere, not only in its header, stops start-up (PRAGMA quick_check,
+    `Database.integrity_problem`), before any handler meets the damage.
+    """
     try:
         database = Database(path)
     except (OSError, sqlite3.Error) as exc:
         return f"cannot be opened: {exc}"
     try:
+        if corrupt := database.integrity_problem():
+            return f"is corrupt ({corrupt}): restore a backup, or try `sqlite3 FILE .recover`"
         database.check_writable()
     except sqlite3.Error as exc:
         return f"is not writable: {exc}"
