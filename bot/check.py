@@ -16,6 +16,7 @@ Nothing printed can hold a secret: every line goes through the log redactor.
 
 from __future__ import annotations
 
+import logging
 import sys
 from dataclasses import dataclass
 from typing import TextIO
@@ -34,6 +35,8 @@ from clients.probe import ProbeResult
 from storage.database import Database
 from storage.quota import QuotaStore
 
+log = logging.getLogger(__name__)
+
 #: how the table names each platform; a platform not listed is shown by its id
 LABELS = {
     "anjuke": "Anjuke",
@@ -42,7 +45,7 @@ LABELS = {
     "aihuishou": "Aihuishou",
     "anjuke_open": "Anjuke open API",
 }
-HEADER = ("platform", "reachable", "credentials", "tier", "quota left today", "result")
+HEADER = ("platform", "reachable", "credentials", "tier", "quota left (our count)", "result")
 #: Bot API, getMe: "A simple method for testing your bot's authentication token"
 TELEGRAM_REFUSAL = (
     "wrong token: check TELEGRAM_BOT_TOKEN (Bot API, getMe: "
@@ -122,7 +125,14 @@ async def check_platforms(settings: Settings, database: Database, clock: Clock) 
         gateway = Gateway(clients, QuotaStore(database), clock)
         rows = []
         for platform, client in clients.items():
-            result = await gateway.probe(platform) if client.enabled else None
+            try:
+                result = await gateway.probe(platform) if client.enabled else None
+            except Exception as exc:  # a bug reading an answer: that row, not the check
+                log.exception("%s: the probe failed", platform)
+                name = LABELS.get(platform, platform)
+                text = f"check failed: {type(exc).__name__} (see the log)"
+                rows.append(Row(name, "?", "not proven", "-", "-", text, False))
+                continue
             rows.append(platform_row(gateway, platform, result))
         return rows
 

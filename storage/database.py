@@ -418,9 +418,9 @@ class Database:
 
         `PRAGMA quick_check` reads every page of every table and index (a header check
         alone, which opening the file does, misses a damaged page deep inside). It is
-        O(size): about 0.3 s warm and 1.5-2.2 s from a cold cache for 1M price_history
-        rows (89 MB) on the 2-core test machine, so it runs at every start; the full
-        `integrity_check` (which also compares indexes with their tables) took 2.2 s warm.
+        O(size): 0.3-0.4 s warm and 1.4-2.2 s from a cold cache for 1M price_history
+        rows (89 MB) on the 2-core test machine (`bench/integrity.py`), so it runs at every
+        start; the full `integrity_check` took 2.2-8.3 s warm (docs/stored-state.md).
         """
         try:
             rows = self.db.execute("PRAGMA quick_check(1)").fetchall()

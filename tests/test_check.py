@@ -9,6 +9,7 @@ must never reach stdout or stderr.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import sqlite3
 import subprocess
@@ -322,3 +323,30 @@ async def test_a_day_our_ledger_says_is_spent_makes_no_call_and_off_platforms_ar
     assert "off: no credentials" in rows["beike"] and "off: no credentials" in rows["aihuishou"]
     assert "unreachable" in rows["xianyu"] and "  no  " in rows["xianyu"]
     assert "ok: " in rows["anjuke_open"]
+
+
+async def test_a_probe_that_fails_in_our_own_code_spoils_only_its_row(
+    tmp_path: Path,
+    sandbox_accepts_distinctive_credentials: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.check import run_check as check
+    from bot.config import load_settings
+    from clients.xianyu import XianyuClient
+
+    async def broken(self: XianyuClient) -> str:
+        raise RuntimeError("a bug reading the answer")
+
+    monkeypatch.setattr(XianyuClient, "probe_call", broken)
+    async with Sandbox() as sandbox, BotApiEmulator(token=TOKEN) as emulator:
+        env = settings_env(sandbox, emulator, tmp_path / "bot.sqlite3")
+        settings = load_settings(
+            **{k.lower(): v for k, v in env.items() if k not in ("PATH", "PYTHONPATH")}
+        )
+        out = io.StringIO()
+        code = await check(settings, out=out)
+    assert code == 1
+    result = subprocess.CompletedProcess([], code, out.getvalue(), "")
+    rows = table(result)
+    assert "check failed: RuntimeError" in rows["xianyu"]
+    assert all("ok: " in rows[p] for p in PLATFORMS if p != "xianyu")
