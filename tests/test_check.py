@@ -350,3 +350,46 @@ async def test_a_probe_that_fails_in_our_own_code_spoils_only_its_row(
     rows = table(result)
     assert "check failed: RuntimeError" in rows["xianyu"]
     assert all("ok: " in rows[p] for p in PLATFORMS if p != "xianyu")
+
+
+@pytest.mark.parametrize(
+    ("platform", "status", "code", "message", "cause", "accepted"),
+    [
+        # the seeds' own words, whatever the sandbox says
+        ("anjuke", 401, None, "签名验证失败", "wrong secret", False),
+        ("anjuke", 401, 29, "key 无效或已过期", "wrong key", False),
+        ("anjuke", 200, None, "签名验证失败", "wrong secret", False),
+        ("anjuke", 403, None, "未申请anjuke.item.get接口权限", "no permission", None),
+        ("anjuke", 400, None, "房源不存在", None, True),
+        ("xianyu", 401, 32, "isv.timestamp-expired 时间戳已过期", "clock skew", False),
+        ("xianyu", 403, 11, "IP 不在白名单", "no permission", None),
+        ("aihuishou", 400, 400, "timestamp 偏差超过5分钟", "clock skew", False),
+        ("aihuishou", 404, 404, "型号未收录", None, True),
+        ("aihuishou", 403, 403, "配额耗尽", "daily quota used up", None),
+        ("beike", 200, 601, "Insufficient Balance", "no balance left", None),
+        ("beike", 200, 100, "Invalid or Inactive Token", "wrong token", False),
+        ("anjuke_open", 200, 401, "没有权限，签名等验证失败", "wrong secret", False),
+        ("anjuke_open", 200, 1011, "获得信息失败，用户不存在", None, True),
+    ],
+)
+def test_each_documented_answer_reads_as_its_meaning(
+    platform: str,
+    status: int,
+    code: int | None,
+    message: str,
+    cause: str | None,
+    accepted: bool | None,
+) -> None:
+    import httpx
+
+    from clients.registry import build_clients
+
+    # built switched off, with an HTTP client never used: only the answer is read
+    client = build_clients({}, httpx.AsyncClient(), SystemClock())[platform]
+    result = client.probe_result(client.error_for(status, code, message))
+    assert result.accepted is accepted
+    if cause is None:
+        assert result.refusal is None and result.ok
+    else:
+        assert result.refusal is not None and result.refusal.cause.startswith(cause)
+        assert not result.ok
