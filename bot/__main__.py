@@ -5,6 +5,8 @@
 - `python -m bot --demo`: the same bot against the built-in sandbox platforms. With
   `TELEGRAM_BOT_TOKEN` set it is a real Telegram bot; without, a local Bot API
   emulator starts and you chat with the bot in this terminal.
+- `python -m bot check [--demo]`: one call per platform with these settings, one table
+  of what works and what each refusal means (`bot/check.py`); exit 1 when anything fails.
 Ctrl-C stops everything cleanly.
 """
 
@@ -48,6 +50,12 @@ DEMO_TIERS = {"anjuke": "enterprise_advanced", "xianyu": "enterprise_advanced"}
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.split("\n")[0])
     parser.add_argument(
+        "command",
+        nargs="?",
+        choices=["check"],
+        help="check: test the settings with one call per platform, then exit",
+    )
+    parser.add_argument(
         "--demo",
         action="store_true",
         help="run against the built-in sandbox platforms (no credentials needed)",
@@ -84,6 +92,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: DATABASE_PATH {settings.database_path} {problem}", file=sys.stderr)
         return 3
     try:
+        if args.command == "check":
+            return asyncio.run(check(settings, demo=args.demo))
         asyncio.run(run(settings, demo=args.demo))
     except KeyboardInterrupt:
         pass
@@ -106,12 +116,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def database_problem(path: Path) -> str | None:
-    """Why the database cannot be used (one line), or None when it can be written."""
+    """Why the database cannot be used (one line), or None when it is sound and writable.
+
+    A file damaged anywhere, not only in its header, stops start-up (PRAGMA quick_check,
+    `Database.integrity_problem`), before any handler meets the damage.
+    """
     try:
         database = Database(path)
     except (OSError, sqlite3.Error) as exc:
         return f"cannot be opened: {exc}"
     try:
+        if corrupt := database.integrity_problem():
+            return f"is corrupt ({corrupt}): restore a backup, or try `sqlite3 FILE .recover`"
         database.check_writable()
     except sqlite3.Error as exc:
         return f"is not writable: {exc}"
@@ -161,6 +177,15 @@ async def run(settings: Settings, *, demo: bool) -> None:
             await application.stop()
     if conflicts.happened.is_set():
         raise TelegramConflict(conflicts.reason())
+
+
+async def check(settings: Settings, *, demo: bool) -> int:
+    from bot.check import run_check
+
+    async with contextlib.AsyncExitStack() as stack:
+        if demo:
+            settings, _, _ = await start_demo(settings, stack)
+        return await run_check(settings)
 
 
 async def start_updates(

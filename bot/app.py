@@ -65,7 +65,16 @@ def build_application(
         .pool_timeout(BOT_API_POOL_TIMEOUT)
         .read_timeout(20)
         .get_updates_read_timeout(40)
-        .persistence(SQLitePersistence(services.conversations, [quotes.STATE_PREFIX]))
+        .persistence(
+            SQLitePersistence(
+                services.conversations,
+                [quotes.STATE_PREFIX],
+                chat_data_shapes={
+                    f"{quotes.STATE_PREFIX}:": quotes.Conversation,
+                    quotes.CARDS_KEY: dict[str, quotes.CardState],
+                },
+            )
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

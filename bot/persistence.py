@@ -9,6 +9,12 @@
   `user_data` and `bot_data` (which holds the services and their secrets) and callback
   data are never written.
 
+Both are stored as JSON (`storage.state_json`), never pickled. On loading, a row that
+is not what the bot writes is dropped with a warning naming it (`storage.conversations`),
+and so is a kept entry whose value is not of the type `chat_data_shapes` gives for its
+key (the first prefix that matches): start-up never fails on one, and the user it
+belonged to simply starts that conversation afresh instead of meeting an error in it.
+
 Writes go to SQLite on the database's writer thread and are awaited there (never on
 the event loop: PTB's persistence job waits, no chat does), so `flush` has nothing left
 to do. A write the database refuses (locked past the busy timeout, full) goes to the
@@ -17,12 +23,16 @@ error handler; that chat's or conversation's state is written at its next change
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
 
 from storage.conversations import ChatData, ConversationDict, ConversationKey, ConversationStore
+from storage.state_json import fits
+
+log = logging.getLogger(__name__)
 
 #: seconds between PTB's writes of changed chat data and conversation states
 UPDATE_INTERVAL = 5.0
@@ -34,6 +44,7 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, Any]
         store: ConversationStore,
         chat_data_prefixes: Iterable[str],
         *,
+        chat_data_shapes: Mapping[str, Any] | None = None,
         update_interval: float = UPDATE_INTERVAL,
     ) -> None:
         super().__init__(
@@ -44,6 +55,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, Any]
         )
         self.store = store
         self.prefixes = tuple(chat_data_prefixes)
+        #: key prefix -> the type hint a loaded value must fit (keys not named: any value)
+        self.shapes = dict(chat_data_shapes or {})
 
     # -- chat data ----------------------------------------------------------------------
 
@@ -52,8 +65,20 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, Any]
 
     async def get_chat_data(self) -> dict[int, ChatData]:
         return {
-            chat_id: self.kept(data) for chat_id, data in (await self.store.chat_data()).items()
+            chat_id: self.well_formed(chat_id, self.kept(data))
+            for chat_id, data in (await self.store.chat_data()).items()
         }
+
+    def well_formed(self, chat_id: int, data: ChatData) -> ChatData:
+        """`data` without the entries whose value does not fit their key's shape."""
+        kept = {}
+        for key, value in data.items():
+            shape = next((s for p, s in self.shapes.items() if key.startswith(p)), Any)
+            if fits(value, shape):
+                kept[key] = value
+            else:
+                log.warning("chat_state of chat %s: entry %r dropped (wrong shape)", chat_id, key)
+        return kept
 
     async def update_chat_data(self, chat_id: int, data: ChatData) -> None:
         kept = self.kept(data)

@@ -67,6 +67,7 @@ from clients.errors import (
     Transient,
 )
 from clients.models import Quote, QuoteRequest, RecycleOption
+from clients.probe import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -232,6 +233,50 @@ _STATUS_RULES: dict[int, tuple[ErrorRule, ...]] = {
     500: (_VALUE_OUT_OF_RANGE, ErrorRule(Transient, "platform error")),
 }
 ERRORS = ErrorMap(statuses=_STATUS_RULES, codes=dict(_STATUS_RULES))
+#: `python -m bot check`: the seed's troubleshooting table (高频问题排查表), quoted
+_SEED_401 = "401 Unauthorized: app_id/app_secret 错误; sign 生成错误; IP 未在白名单"
+REFUSALS: tuple[Refusal, ...] = (
+    Refusal(
+        "clock skew: the timestamp is more than 5 minutes off",
+        "this machine's clock (sync it with NTP)",
+        "400 Bad Request: timestamp 偏差 > 5 分钟",
+        statuses=(400,),
+        words=("timestamp", "时间"),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "wrong app_id",
+        "AIHUISHOU_APP_ID",
+        _SEED_401,
+        statuses=(401,),
+        words=("app_id", "app id", "appid"),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "wrong app secret (signature refused)",
+        "AIHUISHOU_APP_SECRET",
+        _SEED_401,
+        statuses=(401,),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "daily quota used up",
+        "AIHUISHOU_TIER",
+        "403 Forbidden: 配额耗尽 (测试权限 100 次/IP, 商用权限 2000 次/IP)",
+        kinds=(QuotaExhausted,),
+    ),
+    Refusal("too many requests at once", "AIHUISHOU_TIER", "控制并发数≤5", kinds=(RateLimited,)),
+    Refusal(
+        "no permission",
+        "AIHUISHOU_TIER (and the partnership agreement, IP whitelist)",
+        "403 Forbidden: 权限不足; 未签署合作协议",
+        kinds=(NotPermitted,),
+        statuses=(403,),
+    ),
+)
+#: the seed's own sample device: a quote, 404 型号未收录 or a 400 about the device means
+#: the app_id, signature and timestamp passed (those are 401, and 400 for the timestamp)
+PROBE_REQUEST = QuoteRequest("手机", "苹果", "iPhone 14 Pro", "256GB", "九成新", "正常")
 _RECYCLE_TYPE_SEPARATORS = re.compile(r"\s*[/、,，|]\s*")
 
 
@@ -342,6 +387,7 @@ class AihuishouClient(PlatformClient):
 
     platform = "aihuishou"
     ERRORS: ClassVar[ErrorMap] = ERRORS
+    REFUSALS: ClassVar[tuple[Refusal, ...]] = REFUSALS
     TIERS: ClassVar[dict[str, Limits]] = {
         "test": Limits(per_day=100, concurrent=5),
         "commercial": Limits(per_day=2000, concurrent=5),
@@ -381,6 +427,10 @@ class AihuishouClient(PlatformClient):
         if not isinstance(data, dict):
             raise Transient(self.platform, "answer without data", http_status=response.status_code)
         return parse_quote(data, req)
+
+    async def probe_call(self) -> str:
+        quote = await self.fetch_quote(PROBE_REQUEST)
+        return f"sample quote {PROBE_REQUEST.model} {PROBE_REQUEST.storage}: ¥{quote.final_price}"
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body of a successful answer; every failure raised as its error class."""

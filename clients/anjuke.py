@@ -87,6 +87,7 @@ from clients.errors import (
 )
 from clients.links import fold_with_origins, split_url, subdomain_of, url_candidates
 from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
+from clients.probe import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,58 @@ ERRORS = ErrorMap(
         ErrorRule(BadRequest, "parameters refused", ("参数", "param")),
     ),
 )
+
+#: `python -m bot check`: the seed's troubleshooting table (高频问题排查表), quoted
+_SEED_401 = "签名验证失败(401): key/secret 错误或过期"
+REFUSALS: tuple[Refusal, ...] = (
+    Refusal(
+        "wrong key",
+        "ANJUKE_KEY",
+        _SEED_401,
+        kinds=(NotPermitted,),
+        statuses=(401, 200),
+        words=("key",),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "wrong secret (signature refused)",
+        "ANJUKE_SECRET",
+        _SEED_401,
+        kinds=(NotPermitted,),
+        statuses=(401,),
+        credentials_refused=True,
+    ),
+    Refusal(  # the same refusal as an error body on HTTP 200 (read by its words)
+        "wrong secret (signature refused)",
+        "ANJUKE_SECRET",
+        _SEED_401,
+        kinds=(NotPermitted,),
+        statuses=(200,),
+        words=("签名", "sign"),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "daily quota used up",
+        "ANJUKE_TIER",
+        "日调用上限: 个人测试权限 50 次/天, 企业基础权限 500 次/天, 企业高级权限 5000 次/天",
+        kinds=(QuotaExhausted,),
+    ),
+    Refusal(
+        "rate limit: the key is banned for 10 minutes",
+        "ANJUKE_TIER",
+        "超出频率上限会触发临时封禁 10 分钟",
+        kinds=(RateLimited,),
+    ),
+    Refusal(
+        "no permission",
+        "ANJUKE_TIER (and the key's permissions, IP whitelist)",
+        "权限不足(403): 未申请anjuke.item.get接口权限; 服务器 IP 不在白名单",
+        kinds=(NotPermitted,),
+    ),
+)
+#: the seed's own sample house_id: an answer for it, found or not (400 房源不存在 / 已下架,
+#: or 200 with no data), means the key and signature passed (a bad one is 401)
+PROBE_HOUSE_ID = "AK2026011800001"
 
 
 def sign(params: Mapping[str, str], secret: str) -> str:
@@ -442,6 +495,7 @@ class AnjukeClient(ListingClient):
     LISTING_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (HOUSE_ID,)
     NOT_FOUND_TTL: ClassVar[float] = 600.0
     ERRORS: ClassVar[ErrorMap] = ERRORS
+    REFUSALS: ClassVar[tuple[Refusal, ...]] = REFUSALS
     # Seed 000: 'first delay 1 s, then doubling, at most 3 retries' for 504 timeouts.
     RETRY: ClassVar[RetryPolicy] = RetryPolicy(retries=3, first_delay=1.0, jitter=0.0)
     # Seed 000: going over the rate bans the key for 10 minutes; retrying only extends it.
@@ -523,6 +577,10 @@ class AnjukeClient(ListingClient):
                 self.platform, "no such house or taken down", http_status=response.status_code
             )
         return parse_house_detail(detail, house_id, ref.kind)
+
+    async def probe_call(self) -> str:
+        await self.fetch_listing(ListingRef(PLATFORM, PROBE_HOUSE_ID))
+        return f"sample house {PROBE_HOUSE_ID} answered"
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body of a successful answer; every failure raised as its error class."""

@@ -48,6 +48,7 @@ from clients.errors import (
     Transient,
 )
 from clients.models import AnjukeUser
+from clients.probe import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,42 @@ ERRORS = ErrorMap(
         CODE_NO_SUCH_USER: (ErrorRule(NotFound, "no such user"),),
     }
 )
+#: `python -m bot check`: the seed's return codes (返回码说明), quoted
+_SEED_401 = "401: 没有权限，签名等验证失败"
+REFUSALS: tuple[Refusal, ...] = (
+    Refusal(
+        "clock skew: the timestamp is more than 10 minutes off",
+        "this machine's clock (sync it with NTP)",
+        "timestamp: API服务端允许客户端请求时间误差为10分钟",
+        codes=(CODE_NOT_AUTHORISED,),
+        words=("时间", "timestamp"),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "wrong app_id",
+        "ANJUKE_OPEN_APP_ID",
+        _SEED_401,
+        codes=(CODE_NOT_AUTHORISED,),
+        words=("app_id", "app id", "appid"),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "wrong secret (signature refused)",
+        "ANJUKE_OPEN_SECRET",
+        _SEED_401,
+        codes=(CODE_NOT_AUTHORISED,),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "no permission: this IP is forbidden",
+        "the app's IP whitelist",
+        "403: 禁止访问，访问ip被禁止",
+        codes=(CODE_IP_FORBIDDEN,),
+    ),
+)
+#: get-info of user id 0, which nobody has: 1011 用户不存在 (or 400 参数错误) means the
+#: app_id, timestamp and signature passed (those are 401); no one's data is asked for
+PROBE_ACCOUNT = ("0", "id")
 
 
 class AnjukeOpenClient(PlatformClient):
@@ -101,6 +138,7 @@ class AnjukeOpenClient(PlatformClient):
 
     platform = PLATFORM
     ERRORS: ClassVar[ErrorMap] = ERRORS
+    REFUSALS: ClassVar[tuple[Refusal, ...]] = REFUSALS
     TIERS: ClassVar[dict[str, Limits]] = {}
 
     async def get_info(self, account: str, account_type: str) -> AnjukeUser:
@@ -143,6 +181,10 @@ class AnjukeOpenClient(PlatformClient):
         if not user_id:
             raise Transient(self.platform, "answer without a user id")
         return user_id
+
+    async def probe_call(self) -> str:
+        await self.get_info(*PROBE_ACCOUNT)  # an account there would be personal: not shown
+        return f"user id {PROBE_ACCOUNT[0]} answered"
 
     async def _call(self, path: str, fields: Mapping[str, str]) -> dict[str, Any]:
         params = {

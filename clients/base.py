@@ -19,8 +19,9 @@ from typing import Any, ClassVar
 import httpx
 
 from clients.clock import Clock
-from clients.errors import BadRequest, NotPermitted, PlatformError, Transient
+from clients.errors import BadRequest, NotFound, NotPermitted, PlatformError, Transient
 from clients.models import Listing, ListingRef
+from clients.probe import ProbeResult, Refusal, describe_error
 
 #: no detail answer comes near this; a larger one is refused as malformed
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
@@ -215,6 +216,12 @@ class PlatformClient(ABC):
     RETRY: ClassVar[RetryPolicy] = RetryPolicy()
     #: seconds the platform bans the key after a rate refusal (0: a refusal is retried)
     RATE_BAN_SECONDS: ClassVar[float] = 0.0
+    #: the documented meaning of each refusal a probe may get, quoting the seed
+    REFUSALS: ClassVar[tuple[Refusal, ...]] = ()
+    #: errors whose answer proves the credentials passed: the platform got to the request
+    #: itself and refused or could not find the sample (the seeds answer a bad key,
+    #: secret or signature with 401 / their own code before looking at the request)
+    PROBE_ACCEPTING: ClassVar[tuple[type[PlatformError], ...]] = (NotFound, BadRequest)
 
     def __init__(self, http: httpx.AsyncClient, config: PlatformConfig, clock: Clock) -> None:
         self.http = http
@@ -238,6 +245,39 @@ class PlatformClient(ABC):
         from clients.errors import NotFound
 
         return self.NOT_FOUND_TTL if isinstance(error, NotFound) else None
+
+    # -- `python -m bot check` ------------------------------------------------------
+
+    async def probe_call(self) -> str:
+        """One call, the cheapest the seed documents, with the configured credentials.
+
+        Returns what came back in a few words (never personal data); raises the
+        `PlatformError` the answer means. `Gateway.probe` makes it and `probe_result`
+        reads it.
+        """
+        raise NotImplementedError(f"{self.platform} has no probe")
+
+    def probe_result(
+        self, error: PlatformError | None, answer: str = "", *, called: bool = True
+    ) -> ProbeResult:
+        """What a probe's outcome says: reached, credentials accepted, the refusal's meaning."""
+        if error is None:
+            return ProbeResult(self.platform, True, True, True, answer)
+        refusal = next((r for r in self.REFUSALS if r.matches(error)), None)
+        if not called:
+            answer = f"not called: {error}"
+            return ProbeResult(self.platform, False, False, None, answer, error, refusal)
+        # a timeout or a dropped connection carries neither an HTTP status nor a code
+        reached = error.http_status is not None or error.code is not None
+        accepted: bool | None = None
+        if refusal is not None and refusal.credentials_refused:
+            accepted = False
+        elif refusal is None and isinstance(error, self.PROBE_ACCEPTING):
+            accepted = True
+        text = describe_error(error) if reached else str(error)
+        if accepted:
+            text = f"answered {error.kind.replace('_', ' ')}: {text}"
+        return ProbeResult(self.platform, True, reached, accepted, text, error, refusal)
 
     # -- helpers shared by the platform modules -------------------------------------
 

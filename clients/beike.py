@@ -48,6 +48,7 @@ from clients.errors import (
 )
 from clients.links import fold_with_origins, split_url, subdomain_of, url_candidates
 from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
+from clients.probe import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -352,6 +353,25 @@ ERRORS = ErrorMap(
         601: (ErrorRule(InsufficientBalance, "insufficient balance"),),
     },
 )
+#: `python -m bot check`: the seed's business codes, quoted (the token has no signature)
+REFUSALS: tuple[Refusal, ...] = (
+    Refusal(
+        "wrong token",
+        "BEIKE_TOKEN",
+        "100: Invalid or Inactive Token",
+        codes=(100,),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "daily quota used up", "the JustOneAPI account", "303: Daily Quota Exceeded", codes=(303,)
+    ),
+    Refusal("rate limit", "the JustOneAPI account", "302: Rate Limit Exceeded", codes=(302,)),
+    Refusal("no permission", "the JustOneAPI account", "600: Permission Denied", codes=(600,)),
+    Refusal("no balance left", "the JustOneAPI account", "601: Insufficient Balance", codes=(601,)),
+)
+#: the seed's own sample home (Beijing): code 0, with data or without (no such home),
+#: or 400 means the token passed (a bad token is code 100)
+PROBE_REF = ListingRef("beike", "101127449675", "110000")
 
 
 class BeikeClient(ListingClient):
@@ -360,6 +380,7 @@ class BeikeClient(ListingClient):
     platform = "beike"
     NEEDS_CITY = True
     ERRORS: ClassVar[ErrorMap] = ERRORS
+    REFUSALS: ClassVar[tuple[Refusal, ...]] = REFUSALS
     #: limits are per account and unpublished; the gateway learns them from codes 302 / 303
     TIERS: ClassVar[dict[str, Limits]] = {}
     BARE_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (re.compile(r"\d{12}"), _LEGACY_CODE)
@@ -441,6 +462,10 @@ class BeikeClient(ListingClient):
                 )
             return parse_house(data, ref)
         raise self.error_for(response.status_code, code, platform_message or "")
+
+    async def probe_call(self) -> str:
+        await self.fetch_listing(PROBE_REF)
+        return f"sample home {PROBE_REF.listing_id} answered"
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body with an integer `code`, or the error an HTTP failure means."""

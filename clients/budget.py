@@ -73,6 +73,10 @@ class BudgetLedger(Protocol):
         """How many users have spent `limit` or more of `budget` on `day`."""
         ...
 
+    async def forget_user(self, user_id: int) -> int:
+        """Delete every count of `user_id` (/forget); return how many there were."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class BudgetPolicy:
@@ -124,6 +128,10 @@ class UserBudgets:
     def users_spent(self, budget: str) -> int:
         """How many users have spent all of `budget` today (for the operators' /stats)."""
         return self.ledger.users_at(budget, china_day(self.clock), self.limit(budget))
+
+    async def forget_user(self, user_id: int) -> int:
+        """/forget: the user's counts go, in memory and in the file."""
+        return await self.ledger.forget_user(user_id)
 
     def resets_in(self) -> float:
         """Seconds until the platform day ends and every budget is whole again."""

@@ -62,6 +62,7 @@ from clients.errors import (
     TemporarilyUnavailable,
 )
 from clients.models import AnjukeUser, Listing, ListingRef, Quote, QuoteRequest
+from clients.probe import ProbeResult
 
 log = logging.getLogger(__name__)
 
@@ -496,6 +497,23 @@ class Gateway:
             self._hold(user_id, client.platform, client.platform),
         )
 
+    async def probe(self, platform: str) -> ProbeResult:
+        """One probe call of `platform` (`python -m bot check`): its client's `probe_call`.
+
+        Like any chat call it waits for a rate slot and spends one unit of the daily quota
+        (the platform counts it too); it is never retried nor cached, and it is not made
+        while the platform is paused (a rate ban, the breaker) or the day's quota is spent
+        by our own count: calling then could only extend a ban or overshoot the quota.
+        """
+        p = self._platforms[platform]
+        client = p.client
+        calls = p.stats.calls
+        try:
+            answer = await self._upstream(platform, client.probe_call, Priority.CHAT, retry=False)
+        except PlatformError as exc:
+            return client.probe_result(exc, called=p.stats.calls > calls)
+        return client.probe_result(None, answer)
+
     def quota_left(self, platform: str, priority: Priority = Priority.BACKGROUND) -> int | None:
         """Calls still allowed today at this priority; None when the platform sets no number."""
         return self._platforms[platform].quota.left(priority)
@@ -511,6 +529,10 @@ class Gateway:
         """Upstream calls `user_id` may still make today on `platform` (or `SHORT_LINKS`);
         None when they have no budget (admins, or budgets switched off)."""
         return None if self.budgets is None else self.budgets.left(user_id, platform)
+
+    async def forget_user_budgets(self, user_id: int) -> int:
+        """/forget: delete `user_id`'s spend counts; return how many there were."""
+        return 0 if self.budgets is None else await self.budgets.forget_user(user_id)
 
     def budget_limit(self, platform: str) -> int | None:
         """A user's daily budget on `platform`; None when budgets are switched off."""

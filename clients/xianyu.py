@@ -75,6 +75,7 @@ from clients.errors import (
 )
 from clients.links import fold_with_origins, split_url, subdomain_of, url_candidates
 from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
+from clients.probe import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,58 @@ ERRORS = ErrorMap(
         _NOT_FOUND,
     ),
 )
+
+#: `python -m bot check`: the seed's troubleshooting table (高频问题排查表), quoted
+_SEED_401 = "签名验证失败(401): app_key/app_secret 错误; 参数排序错误; 时间戳过期"
+REFUSALS: tuple[Refusal, ...] = (
+    Refusal(
+        "clock skew: the timestamp is more than 5 minutes off",
+        "this machine's clock (sync it with NTP)",
+        "时间戳有效期为 5 分钟,超出则签名失效",
+        kinds=(NotPermitted,),
+        statuses=(401,),
+        words=("timestamp", "时间戳"),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "wrong app key",
+        "XIANYU_APP_KEY",
+        _SEED_401,
+        kinds=(NotPermitted,),
+        statuses=(401,),
+        words=("app key", "app_key", "appkey"),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "wrong app secret (signature refused)",
+        "XIANYU_APP_SECRET",
+        _SEED_401,
+        kinds=(NotPermitted,),
+        statuses=(401,),
+        credentials_refused=True,
+    ),
+    Refusal(
+        "daily quota used up",
+        "XIANYU_TIER",
+        "日调用上限: 个人测试权限 100 次/IP, 企业基础权限 10000 次/IP, 企业高级权限 100000 次/IP",
+        kinds=(QuotaExhausted,),
+    ),
+    Refusal(
+        "rate limit",
+        "XIANYU_TIER",
+        "权限不足(403): 调用频率超限",
+        kinds=(RateLimited,),
+    ),
+    Refusal(
+        "no permission",
+        "XIANYU_TIER (and the app's permissions, IP whitelist)",
+        "权限不足(403): 未申请 item_get 接口权限; IP 不在白名单",
+        kinds=(NotPermitted,),
+    ),
+)
+#: the seed's own sample item_id: an answer for it, found or not (400 item-not-found, or
+#: 200 with no item), means the app key, timestamp and signature passed (those are 401)
+PROBE_ITEM_ID = "698765432109876543"
 
 
 def sign(params: Mapping[str, str], secret: str) -> str:
@@ -351,6 +404,7 @@ class XianyuClient(ListingClient):
 
     platform = "xianyu"
     ERRORS: ClassVar[ErrorMap] = ERRORS
+    REFUSALS: ClassVar[tuple[Refusal, ...]] = REFUSALS
     TIERS: ClassVar[dict[str, Limits]] = {
         "personal": Limits(per_day=100, per_second=1),
         "enterprise_basic": Limits(per_day=10_000, per_second=5),
@@ -439,6 +493,10 @@ class XianyuClient(ListingClient):
         if not isinstance(item, dict):
             raise Transient(self.platform, "unexpected item", http_status=response.status_code)
         return parse_item(item, ref.listing_id)
+
+    async def probe_call(self) -> str:
+        await self.fetch_listing(ListingRef(self.platform, PROBE_ITEM_ID))
+        return f"sample item {PROBE_ITEM_ID} answered"
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body of a successful answer; every failure raised as its error class."""

@@ -5,8 +5,8 @@ Callback data:
     fn|<telegram user id>   keep everything
 
 Deleted: the user's subscriptions and their alerts (and a watched listing's snapshot
-and history when nobody else watches it), the linked Anjuke account, and the users
-row (language, city). The reply says what went. Nothing is written about the user
+and history when nobody else watches it), the linked Anjuke account, the users
+row (language, city) and the user's daily budget counts (`user_budget_usage`). The reply says what went. Nothing is written about the user
 afterwards while answering: the language comes from Telegram, not from storage.
 """
 
@@ -41,6 +41,7 @@ async def forget_user(s: Services, user_id: int) -> Forgotten:
     subscriptions, alerts = await s.subscriptions.delete_user(user_id)
     account = await s.accounts.delete(user_id)
     settings = await s.users.delete(user_id) > 0
+    await s.gateway.forget_user_budgets(user_id)  # counts of calls, tied to the user's id
     return Forgotten(subscriptions, alerts, account, settings)
 
 

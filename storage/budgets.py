@@ -58,10 +58,22 @@ class BudgetStore:
             if b == budget and d == day and used >= limit
         )
 
+    async def forget_user(self, user_id: int) -> int:
+        """Delete the user's counts (/forget): from memory, from the keys still to be
+        written (no later flush brings them back), then the rows, after any write queued
+        before; return how many counts there were."""
+        keys = [key for key in self._used if key[0] == user_id]
+        for key in keys:
+            del self._used[key]
+            self._behind.forget(key)
+        await self.database.write("DELETE FROM user_budget_usage WHERE user_id = ?", [user_id])
+        return len(keys)
+
     def _write(self, db: sqlite_utils.Database, keys: set[BudgetKey]) -> None:
         with transaction(db):
             db.conn.executemany(
                 "INSERT INTO user_budget_usage (user_id, budget, day, used) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (user_id, budget, day) DO UPDATE SET used = excluded.used",
-                [(*key, self._used[key]) for key in keys],
+                # a key /forget dropped after it was marked is not written back
+                [(*key, used) for key in keys if (used := self._used.get(key)) is not None],
             )

@@ -2,18 +2,24 @@
 
 The rows behind python-telegram-bot's persistence (`bot/persistence.py`): the state of
 every persistent ConversationHandler per key, and the part of a chat's data the bot
-keeps (the quote flow's open question and its cards), pickled as PTB's own
-PicklePersistence does. Only this process writes them.
+keeps (the quote flow's open question and its cards). Both are JSON: chat data through
+`storage.state_json` (plain values and the project's own dataclasses, never a pickle,
+which would run code when loaded). Only this process writes them.
+
+A row the bot would not have written (bad JSON, the wrong shape, a pickle an older
+version stored) is dropped on loading with a warning naming it, and deleted: start-up
+never fails on it, and that chat or conversation simply starts afresh.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import pickle
+import sqlite3
 from typing import Any
 
 from storage.database import Database
+from storage.state_json import StateError, decode, encode
 
 log = logging.getLogger(__name__)
 
@@ -34,20 +40,26 @@ class ConversationStore:
     async def chat_data(self) -> dict[int, ChatData]:
         rows = await self.database.fetchall("SELECT chat_id, data FROM chat_state")
         chats: dict[int, ChatData] = {}
-        for chat_id, blob in rows:
+        dropped: list[int] = []
+        for chat_id, text in rows:
             try:
-                chats[int(chat_id)] = pickle.loads(blob)
-            except Exception as exc:  # a state an older version wrote: start that chat afresh
-                log.warning("chat state of one chat not loaded: %s", type(exc).__name__)
+                data = _chat_data(text)
+            except StateError as exc:
+                log.warning("chat_state row of chat %s dropped: %s", chat_id, exc)
+                dropped.append(int(chat_id))
+                continue
+            chats[int(chat_id)] = data
+        for chat_id in dropped:
+            await self._delete("DELETE FROM chat_state WHERE chat_id = ?", [chat_id])
         return chats
 
     async def save_chat_data(self, chat_id: int, data: ChatData) -> None:
-        blob, now = pickle.dumps(data), self.database.clock.time()
+        text, now = json.dumps(encode(data), ensure_ascii=False), self.database.clock.time()
         await self.database.write(
             "INSERT INTO chat_state (chat_id, data, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT (chat_id) DO UPDATE SET data = excluded.data, "
             "updated_at = excluded.updated_at",
-            [chat_id, blob, now],
+            [chat_id, text, now],
         )
 
     async def drop_chat_data(self, chat_id: int) -> None:
@@ -59,7 +71,16 @@ class ConversationStore:
         rows = await self.database.fetchall(
             "SELECT key, state FROM conversations WHERE name = ?", [name]
         )
-        return {tuple(json.loads(key)): json.loads(state) for key, state in rows}
+        states: ConversationDict = {}
+        for key, state in rows:
+            try:
+                states[_conversation_key(key)] = _conversation_state(state)
+            except StateError as exc:
+                log.warning("conversations row %s %s dropped: %s", name, _shown(key), exc)
+                await self._delete(
+                    "DELETE FROM conversations WHERE name = ? AND key = ?", [name, key]
+                )
+        return states
 
     async def save_conversation(
         self, name: str, key: ConversationKey, state: object | None
@@ -80,3 +101,47 @@ class ConversationStore:
     async def forget_user(self, user_id: int) -> int:
         """Delete a user's conversation states (/forget); return how many there were."""
         return await self.database.write("DELETE FROM conversations WHERE user_id = ?", [user_id])
+
+    async def _delete(self, sql: str, params: list[object]) -> None:
+        """Delete a dropped row; a busy file only postpones it to the next start."""
+        try:
+            await self.database.write(sql, params)
+        except sqlite3.Error as exc:
+            log.warning("dropped row not deleted yet: %s", exc)
+
+
+def _json(text: object) -> Any:
+    if not isinstance(text, str):  # a BLOB: the pickle an older version wrote
+        raise StateError("not JSON text (an older pickled state?)")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise StateError("not valid JSON") from None
+
+
+def _chat_data(text: object) -> ChatData:
+    data = decode(_json(text))
+    if not isinstance(data, dict):
+        raise StateError("chat data is not an object")
+    return data
+
+
+def _conversation_key(text: object) -> ConversationKey:
+    key = _json(text)
+    if not isinstance(key, list) or not all(
+        isinstance(part, int | str) and not isinstance(part, bool) for part in key
+    ):
+        raise StateError("key is not a list of ids")
+    return tuple(key)
+
+
+def _conversation_state(text: object) -> object:
+    state = _json(text)
+    if not isinstance(state, int | str) or isinstance(state, bool):
+        raise StateError("state is not a number or a name")
+    return state
+
+
+def _shown(key: object) -> str:
+    text = str(key)
+    return text if len(text) <= 60 else text[:60] + "..."

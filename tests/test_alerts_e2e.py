@@ -769,7 +769,8 @@ async def test_forget_asks_then_deletes_everything_about_the_user(bot_world: Bot
     w.set_price(ITEM, "5000")
     await w.say(ann, f"/watch {ITEM_LINK}")
     await w.say(ann, f"/watch {SOFA_LINK}")
-    await w.say(bob, f"/watch {ITEM_LINK}")
+    await w.say(bob, f"/watch {ITEM_LINK}")  # free: ann's answer is in the cache
+    await w.link(bob, "8613700001111")  # bob's own upstream call
     await w.link(ann, "8613988888888")
     w.set_price(ITEM, "4000")
     await w.poll()
@@ -782,12 +783,19 @@ async def test_forget_asks_then_deletes_everything_about_the_user(bot_world: Bot
     await w.press(ann, question, button(question, "fy|"))
     (done,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
     assert "Deleted: 2 watches, 1 alert, your linked Anjuke account" in done.visible
+    gateway = w.services.gateway
+    # the calls ann's watches and link made are no longer counted against her id, in
+    # memory or in the file; bob's count stays
+    assert gateway.budget_left(ann.id, "xianyu") == gateway.budget_limit("xianyu")
+    assert gateway.budget_left(ann.id, "anjuke_open") == gateway.budget_limit("anjuke_open")
+    assert gateway.budget_left(bob.id, "anjuke_open") == gateway.budget_limit("anjuke_open") - 1
     conn = sqlite3.connect(str(w.settings.database_path))
     for table, column in (
         ("subscriptions", "user_id"),
         ("alerts", "user_id"),
         ("linked_accounts", "user_id"),
         ("users", "user_id"),
+        ("user_budget_usage", "user_id"),
     ):
         (count,) = conn.execute(
             f"SELECT COUNT(*) FROM {table} WHERE {column} = ?", [ann.id]

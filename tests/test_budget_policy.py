@@ -127,3 +127,25 @@ def test_a_restart_keeps_todays_spend_and_drops_older_days(tmp_path) -> None:  #
         assert sorted(days) == ["2025-12-31", "2026-01-01"]
     finally:
         database.close()
+
+
+async def test_forgetting_a_user_drops_their_counts_and_no_queued_flush_writes_them_back(
+    tmp_path,  # type: ignore[no-untyped-def]
+) -> None:
+    clock = FakeClock(start=1_767_240_000.0)
+    database = Database(tmp_path / "bot.sqlite3", clock)
+    store = BudgetStore(database)
+    day = "2026-01-01"
+    assert store.take(1, "xianyu", day, 5) and store.take(1, "short_links", day, 5)
+    assert store.take(2, "xianyu", day, 5)
+    database.submit(lambda db: None).result()  # the first flush has landed
+    assert store.take(1, "xianyu", day, 5)  # marked again: a flush is queued, not yet run
+    assert await store.forget_user(1) == 2
+    assert store.used(1, "xianyu", day) == 0 and store.used(2, "xianyu", day) == 1
+    database.close()  # every pending write lands
+    reopened = Database(tmp_path / "bot.sqlite3", clock)
+    try:
+        rows = [(r["user_id"], r["budget"]) for r in reopened.db["user_budget_usage"].rows]
+        assert rows == [(2, "xianyu")]
+    finally:
+        reopened.close()

@@ -60,6 +60,55 @@ def test_a_database_that_cannot_be_written_stops_start_up_in_one_line(
     assert "Traceback" not in result.stderr
 
 
+def damaged_inside(tmp_path: Path) -> Path:
+    """A bot database whose header and schema are sound but a page of price history is not."""
+    from storage.database import Database
+
+    path = tmp_path / "damaged.sqlite3"
+    database = Database(path)
+    database.db.execute(
+        "INSERT INTO watched_listings (ref_key, platform, listing_id, title, url, price_unit, "
+        "status, first_seen_at) VALUES ('xianyu:1', 'xianyu', '1', 't', 'u', 'yuan', "
+        "'on_sale', 0)"
+    )
+    database.db.conn.executemany(
+        "INSERT INTO price_history (ref_key, price, status, first_observed_at, "
+        "last_observed_at) VALUES ('xianyu:1', ?, 'on_sale', ?, ?)",
+        [(f"{5000 + i}.00", i, i) for i in range(5000)],
+    )
+    database.close()  # the last connection checkpoints the WAL into the file
+    (page_size,) = sqlite3.connect(path).execute("PRAGMA page_size").fetchone()
+    data = bytearray(path.read_bytes())
+    middle = (len(data) // page_size // 2) * page_size  # a page of price_history
+    data[middle : middle + 64] = b"\xff" * 64  # its b-tree page header
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_a_database_damaged_past_its_header_stops_start_up_in_one_line(tmp_path: Path) -> None:
+    from storage.database import Database
+
+    path = damaged_inside(tmp_path)
+    database = Database(path)  # opening, migrating and a test write all still work ...
+    database.check_writable()
+    assert database.integrity_problem() is not None  # ... only reading every page tells
+    database.close()
+    result = run_bot(tmp_path, str(path))
+    assert result.returncode == 3
+    lines = [line for line in (result.stderr + result.stdout).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"error: DATABASE_PATH {path} is corrupt (")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_sound_database_passes_the_integrity_check(tmp_path: Path) -> None:
+    from storage.database import Database
+
+    database = Database(tmp_path / "bot.sqlite3")
+    assert database.integrity_problem() is None
+    database.close()
+
+
 def test_a_read_only_database_file_is_refused(tmp_path: Path) -> None:
     """The check writes (and rolls back): a database opened read-only fails it."""
     from storage.database import Database

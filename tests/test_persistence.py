@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import pickle
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from bot.persistence import SQLitePersistence
 from clients.clock import FakeClock
+from clients.devices import ParsedDevice
+from clients.models import QuoteRequest
+from handlers import quotes
 from storage.conversations import ConversationStore
 from storage.database import Database
 
@@ -48,6 +55,131 @@ async def test_chat_data_an_older_version_wrote_is_skipped(database):
     database.db.execute("UPDATE chat_state SET data = ? WHERE chat_id = 1", [b"not a pickle"])
     await store.update_chat_data(2, {"quote:2": 2})
     assert await persistence(database).get_chat_data() == {2: {"quote:2": 2}}
+
+
+class _Planted:
+    """A pickle that runs code when loaded (here: creates a file)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (open, (str(self.marker), "w"))
+
+
+async def test_a_foreign_pickle_is_never_loaded_and_its_row_is_dropped_with_a_warning(
+    database, tmp_path, caplog
+):
+    marker = tmp_path / "pickle-ran"
+    database.db.execute(
+        "INSERT INTO chat_state (chat_id, data, updated_at) VALUES (4242, ?, 0)",
+        [pickle.dumps({"quote:4242": _Planted(marker)})],
+    )
+    with caplog.at_level(logging.WARNING):
+        assert await persistence(database).get_chat_data() == {}
+    assert not marker.exists()
+    assert "chat_state row of chat 4242 dropped" in caplog.text
+    assert database.db.execute("SELECT COUNT(*) FROM chat_state").fetchone() == (0,)
+
+
+def quote_state() -> dict[str, object]:
+    """The quote flow's chat data as it keeps it: an open question and a card."""
+    device = ParsedDevice(
+        device_type="手机",
+        brand="苹果",
+        model="iPhone 14 Pro",
+        ambiguous={"storage": ("128GB", "256GB")},
+    )
+    pending = quotes.Pending(device, asking=Decimal("5299.00"))
+    conversation = quotes.Conversation(
+        "tok123",
+        "zh",
+        1_790_000_000.5,
+        current=pending,
+        queue=[pending],
+        field="storage",
+        options=("128GB", "256GB"),
+        question_id=77,
+        question_text="<b>容量?</b>",
+    )
+    card = quotes.CardState(
+        QuoteRequest("手机", "苹果", "iPhone 14 Pro", "256GB", "九成新"), 9, Decimal("4000")
+    )
+    return {"quote:9": conversation, quotes.CARDS_KEY: {"c1": card}}
+
+
+async def test_the_quote_flows_state_is_stored_as_json_and_comes_back_equal(database):
+    store = persistence(database)
+    await store.update_chat_data(9, quote_state())
+    (text,) = database.db.execute("SELECT data FROM chat_state WHERE chat_id = 9").fetchone()
+    assert isinstance(text, str) and json.loads(text)  # JSON text, not a pickle
+    assert await persistence(database).get_chat_data() == {9: quote_state()}
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "{not json",
+        "[1, 2, 3]",  # not an object
+        '{"quote:1": {"$dataclass": "os:system", "fields": {}}}',  # not ours
+        '{"quote:1": {"$dataclass": "builtins:dict", "fields": {}}}',
+        '{"quote:1": {"$dataclass": "handlers.quotes:Conversation", "fields": {"token": 5}}}',
+        '{"quote:1": {"$dataclass": "handlers.quotes:Conversation", "fields": {"x": 1}}}',
+        '{"quote:1": {"$dataclass": "handlers.quotes:Conversation", "fields": {}}}',
+        '{"quote:1": {"$decimal": "lots"}}',
+        '{"quote:1": {"$enum": "clients.models:ListingStatus", "value": "nope"}}',
+        '{"quote:1": {"$what": 1}}',
+        pytest.param("[" * 100_000 + "]" * 100_000, id="nested-100000-deep"),
+    ],
+)
+async def test_a_corrupt_chat_state_row_is_dropped_with_a_warning_naming_it(
+    database, caplog, stored
+):
+    store = persistence(database)
+    await store.update_chat_data(2, {"quote:2": 2})
+    database.db.execute(
+        "INSERT INTO chat_state (chat_id, data, updated_at) VALUES (1, ?, 0)", [stored]
+    )
+    with caplog.at_level(logging.WARNING):
+        assert await persistence(database).get_chat_data() == {2: {"quote:2": 2}}
+    assert "chat_state row of chat 1 dropped" in caplog.text
+    assert database.db.execute("SELECT chat_id FROM chat_state").fetchall() == [(2,)]
+
+
+async def test_a_kept_entry_of_the_wrong_shape_is_dropped_and_the_rest_kept(database, caplog):
+    shapes = {"quote:": quotes.Conversation, quotes.CARDS_KEY: dict[str, quotes.CardState]}
+    state = quote_state()
+    await persistence(database).update_chat_data(9, {**state, "quote:5": {"field": "storage"}})
+    shaped = SQLitePersistence(ConversationStore(database), ["quote"], chat_data_shapes=shapes)
+    with caplog.at_level(logging.WARNING):
+        assert await shaped.get_chat_data() == {9: state}
+    assert "chat_state of chat 9: entry 'quote:5' dropped" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("key", "state"),
+    [
+        ("{bad", "0"),
+        ('{"a": 1}', "0"),  # a key is a list of ids
+        ("[1, [2]]", "0"),
+        ("[1, 1]", "{bad"),
+        ("[1, 1]", '{"state": 0}'),  # a state is a number or a name
+        ("[1, 1]", "true"),
+    ],
+)
+async def test_a_corrupt_conversation_row_is_dropped_with_a_warning_naming_it(
+    database, caplog, key, state
+):
+    store = persistence(database)
+    await store.update_conversation("quote", (7, 7), 0)
+    database.db.execute(
+        "INSERT INTO conversations (name, key, user_id, state) VALUES ('quote', ?, 1, ?)",
+        [key, state],
+    )
+    with caplog.at_level(logging.WARNING):
+        assert await persistence(database).get_conversations("quote") == {(7, 7): 0}
+    assert "conversations row quote" in caplog.text and "dropped" in caplog.text
+    assert database.db.execute("SELECT key FROM conversations").fetchall() == [("[7, 7]",)]
 
 
 async def test_forget_user_deletes_that_user_s_conversations_in_every_chat(database):

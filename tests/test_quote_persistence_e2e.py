@@ -4,6 +4,7 @@ SQLite persistence (bot/persistence.py), through the real bot on the emulator.""
 from __future__ import annotations
 
 import asyncio
+import json
 import pickle
 import sqlite3
 from typing import Any
@@ -82,9 +83,9 @@ async def test_only_the_quote_state_is_stored_and_no_secret(bot_env):
     await bot_env.say(user, f"/quote {COMPLETE}")
     await bot_env.say(user, "/watch https://www.goofish.com/item?id=712345678901")
     await bot_env.application.update_persistence()
-    [(chat_id, blob)] = rows(bot_env, "SELECT chat_id, data FROM chat_state")
+    [(chat_id, text)] = rows(bot_env, "SELECT chat_id, data FROM chat_state")
     assert chat_id == user.id
-    assert all(key.startswith("quote") for key in pickle.loads(blob))
+    assert all(key.startswith("quote") for key in json.loads(text))  # JSON, never a pickle
     secrets = [TOKEN, bot_env.settings.aihuishou_app_secret.get_secret_value()]
     database = bot_env.settings.database_path
     files = [database, database.with_name(database.name + "-wal")]
@@ -120,3 +121,38 @@ async def test_forget_deletes_the_user_s_conversation_state(bot_env):
     query = await bot_env.press(user, question, data_of(question, "256GB"))
     answer = await bot_env.emulator.wait_for_callback_answer(query)
     assert "has ended" in (answer.text or "")
+
+
+async def test_corrupt_stored_state_never_stops_the_bot_nor_traps_a_user(bot_env):
+    ann, bob = bot_env.user(6010, "en"), bot_env.user(6011, "en")
+    for user in (ann, bob):
+        await bot_env.say(user, "/quote iPhone 14 Pro")  # a question open for each
+        await settled(bot_env, user.id, user.id, asking=True)
+    database = bot_env.settings.database_path
+
+    def corrupt() -> None:
+        conn = sqlite3.connect(str(database))
+        with conn:
+            # ann: a pickle of the wrong shape (an older version's, or planted)
+            conn.execute(
+                "UPDATE chat_state SET data = ? WHERE chat_id = ?",
+                [pickle.dumps({f"quote:{ann.id}": {"token": "x"}}), ann.id],
+            )
+            # bob: JSON whose entry is not the conversation the flow keeps
+            conn.execute(
+                "UPDATE chat_state SET data = ? WHERE chat_id = ?",
+                [json.dumps({f"quote:{bob.id}": {"token": "x"}}), bob.id],
+            )
+            conn.execute(
+                "INSERT INTO conversations (name, key, user_id, state) "
+                "VALUES ('quote', '{not json', NULL, '0')"
+            )
+        conn.close()
+
+    await asyncio.to_thread(corrupt)
+    await bot_env.restart()  # starts: the rows are dropped with a warning each
+    for user in (ann, bob):
+        [card] = await bot_env.say(user, f"/quote {COMPLETE}")
+        assert card.visible.startswith("💱 iPhone 14 Pro · 256GB"), card.visible
+    keys = rows(bot_env, "SELECT key FROM conversations WHERE key = '{not json'")
+    assert keys == []
