@@ -71,23 +71,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     setup_logging(settings.log_level, secret_values(settings))
-    database = settings.database_path
-    if args.demo and not _set_by_user("DATABASE_PATH"):
-        database = Path(DEMO_DATABASE)
-    try:  # held until the process ends, however it ends (bot/instance.py)
-        instance = hold_instance_lock(database)
-    except InstanceLocked as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 5
-    except OSError as exc:
-        print(f"error: DATABASE_PATH {database} cannot be opened: {exc}", file=sys.stderr)
-        return 3
-    if args.demo and not (
-        settings.telegram_bot_token and settings.telegram_bot_token.get_secret_value()
-    ):
-        # the terminal chat: log lines go to a file, so they never cut into the conversation
-        log_to_file(path := demo_log_path(settings))
-        print(f"Logs go to {path}", flush=True)
+    # `check` runs beside a running bot (an operator checks keys without stopping it): it
+    # takes no instance lock and keeps its log lines on stderr
+    instance = None
+    if args.command != "check":
+        database = settings.database_path
+        if args.demo and not _set_by_user("DATABASE_PATH"):
+            database = Path(DEMO_DATABASE)
+        try:  # held until the process ends, however it ends (bot/instance.py)
+            instance = hold_instance_lock(database)
+        except InstanceLocked as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 5
+        except OSError as exc:
+            print(f"error: DATABASE_PATH {database} cannot be opened: {exc}", file=sys.stderr)
+            return 3
+        if args.demo and not (
+            settings.telegram_bot_token and settings.telegram_bot_token.get_secret_value()
+        ):
+            # the terminal chat: log lines go to a file, so they never cut into the chat
+            log_to_file(path := demo_log_path(settings))
+            print(f"Logs go to {path}", flush=True)
     if not args.demo and (problem := database_problem(settings.database_path)):
         print(f"error: DATABASE_PATH {settings.database_path} {problem}", file=sys.stderr)
         return 3
@@ -111,7 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 4
     finally:
-        instance.release()
+        if instance is not None:
+            instance.release()
     return 0
 
 

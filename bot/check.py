@@ -11,7 +11,8 @@ seed's own words. It exits 0 when everything works, 1 otherwise.
 Each platform gets exactly one call, its client's `probe_call` (the cheapest call its
 seed documents), through the gateway: it is counted in the bot's quota ledger
 (`quota_usage`, on DATABASE_PATH), because the platform counts it too, and never retried.
-Nothing printed can hold a secret: every line goes through the log redactor.
+Nothing printed can hold a secret: every line goes through the log redactor's secret
+filter (tokens, keys, signed values; the bot's own @username stays readable).
 """
 
 from __future__ import annotations
@@ -165,12 +166,12 @@ async def run_check(
     redactor = RedactingFormatter("%(message)s", secret_values(settings))
     clock = clock or SystemClock()
     enabled = sum(1 for config in settings.platform_configs().values() if config.has_credentials)
-    print(redactor.redact(spending_line(enabled)), file=out, flush=True)
+    print(redactor.redact_secrets(spending_line(enabled)), file=out, flush=True)
     rows = [await check_telegram(settings)]
     database = Database(settings.database_path, clock)
     try:
         rows += await check_platforms(settings, database, clock)
     finally:
         database.close()  # the quota counts written behind land first
-    print(redactor.redact(render(rows)), file=out, flush=True)
+    print(redactor.redact_secrets(render(rows)), file=out, flush=True)
     return 0 if all(row.ok for row in rows) else 1
