@@ -36,7 +36,7 @@ from typing import Any
 from aiohttp import web
 
 from clients.clock import CHINA_TZ
-from sandbox.core import SANDBOX_CREDENTIALS, Fault, SandboxState
+from sandbox.core import SANDBOX_CREDENTIALS, STREAM_FAULTS, Fault, SandboxState, stream_fault
 
 PATH = "/api/v2/item_get_inquir"
 PLATFORM = "aihuishou"
@@ -304,6 +304,8 @@ def register(app: web.Application, state: SandboxState) -> None:
         if fault.kind == "timeout":
             await asyncio.sleep(fault.delay)
             return None
+        if fault.kind in STREAM_FAULTS:
+            return await stream_fault(request, fault)
         if fault.kind == "disconnect":
             if request.transport is not None:
                 request.transport.close()
