@@ -321,6 +321,7 @@ def register(app: web.Application, state: SandboxState) -> None:
         nonlocal in_flight
         counters = state.note_call(PLATFORM)
         in_flight += 1
+        state.aihuishou_peak_in_flight = max(state.aihuishou_peak_in_flight, in_flight)
         try:
             if in_flight > MAX_CONCURRENT:
                 counters.rejected += 1
