@@ -267,8 +267,9 @@ class PlatformClient(ABC):
         body is streamed and reading stops past `PlatformConfig.max_answer_bytes`
         ("answer too large"). No URL in any message: it may carry a token.
         """
+        if timeout is not None:  # else the shared client's own per-phase timeouts apply
+            request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
         deadline = self.request_timeout if timeout is None else timeout
-        request.extensions["timeout"] = httpx.Timeout(deadline).as_dict()
         try:
             async with asyncio.timeout(deadline):
                 return await read_bounded(

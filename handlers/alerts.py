@@ -52,7 +52,7 @@ async def run_poll_cycle(
     services: Services, bot: Bot | None, now: float | None = None, *, deliver: bool = True
 ) -> CycleReport:
     """One poll cycle and, when `deliver` and a bot, the delivery of what it recorded:
-    each platform's alerts as soon as that platform is done, the rest at the end."""
+    each platform's alerts as soon as that platform is done (else what earlier runs left)."""
     if not deliver or bot is None:
         return await poll_cycle(services.watching, now)
     deliveries: list[asyncio.Task[DeliveryReport]] = []
@@ -62,8 +62,10 @@ async def run_poll_cycle(
             deliveries.append(asyncio.create_task(send_pending_alerts(services, bot)))
 
     report = await poll_cycle(services.watching, now, on_platform_done=deliver_now)
-    await asyncio.gather(*deliveries)
-    await send_pending_alerts(services, bot)
+    if deliveries:
+        await asyncio.gather(*deliveries)
+    else:  # nothing new: what earlier runs left unsent
+        await send_pending_alerts(services, bot)
     return report
 
 
@@ -217,16 +219,19 @@ FIRST_POLL_AFTER = 30.0  # seconds after start; restarts must not starve the che
 async def poll_job(context: BotContext) -> None:
     """The JobQueue callback: one cycle, then delivery in the background (it may take long)."""
     services = context.bot_data.services
+    started = False
 
     def deliver_now(_plan: PlatformPlan, alerts: int) -> None:
         # a platform's alerts go out while slower platforms are still being checked
+        nonlocal started
         if alerts:
+            started = True
             context.application.create_task(
                 send_pending_alerts(services, context.bot), name="price-alerts-delivery"
             )
 
     await poll_cycle(services.watching, on_platform_done=deliver_now)
-    if not services.watching.delivery_lock.locked():
+    if not started and not services.watching.delivery_lock.locked():
         context.application.create_task(
             send_pending_alerts(services, context.bot), name="price-alerts-delivery"
         )
