@@ -104,6 +104,10 @@ class AlertRuntime:
     #: seconds one platform's checks may take in a cycle (None: the interval, so a cycle
     #: ends before the next is due however a platform behaves)
     platform_deadline: float | None = None
+    #: when the cycle now running started and when the last one finished (the clock's
+    #: time), for the health check (bot/health.py)
+    cycle_running_since: float | None = None
+    cycle_finished_at: float | None = None
 
     @property
     def cycle_deadline(self) -> float:
@@ -214,7 +218,12 @@ async def poll_cycle(
 ) -> CycleReport:
     """One poll cycle: plan, check, record, decide. Sending is `watching.delivery`."""
     async with rt.cycle_lock:  # a slow cycle and the next one never overlap
-        report = await _cycle(rt, rt.clock.time() if now is None else now, on_platform_done)
+        rt.cycle_running_since = rt.clock.time()
+        try:
+            report = await _cycle(rt, rt.clock.time() if now is None else now, on_platform_done)
+        finally:
+            rt.cycle_running_since = None
+        rt.cycle_finished_at = rt.clock.time()
     rt.last_cycle = report
     log.info(
         "poll cycle: %d checks, %d errors, %d alerts in %.1fs",
