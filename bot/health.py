@@ -71,6 +71,7 @@ class HealthFacts:
     written_at: float | None = None
     updates_at: float | None = None  # last getUpdates answer or update received
     bot_api_at: float | None = None  # last Bot API answer
+    bot_api_failed_at: float | None = None  # last Bot API request that got no answer
     database_at: float | None = None  # last database ping answered
     poll_interval: float | None = None
     poll_deadline: float | None = None
@@ -105,7 +106,11 @@ class WatchedRequest(HTTPXRequest):
         self.updates = updates
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        status, payload = await super().do_request(*args, **kwargs)
+        try:
+            status, payload = await super().do_request(*args, **kwargs)
+        except Exception:  # NetworkError, TimedOut: no answer (re-raised as it came)
+            self.facts.bot_api_failed_at = self.clock.time()
+            raise
         if status < 500:  # Telegram itself answered (a 5xx may be a proxy in between)
             now = self.clock.time()
             self.facts.bot_api_at = now
