@@ -92,6 +92,8 @@ def build_application(
     # before every other handler (a group of its own: one handler runs per group): a user
     # sending faster than a sane rate is dropped
     application.add_handler(TypeHandler(Update, flood_guard.stop_dropped), group=-3)
+    if settings.webhook:  # a webhook update is a receipt (long polling: getUpdates answers)
+        application.add_handler(TypeHandler(Update, facts.update_received), group=-4)
     handlers.register(application)
     return application
 

@@ -89,6 +89,10 @@ class HealthFacts:
             webhook_port=settings.webhook_port,
         )
 
+    async def update_received(self, _update: object, context: Any) -> None:
+        """A TypeHandler callback: an update came in (webhook mode)."""
+        self.updates_at = context.bot_data.services.clock.time()
+
 
 class WatchedRequest(HTTPXRequest):
     """python-telegram-bot's HTTPXRequest that tells `HealthFacts` when the Bot API answered.

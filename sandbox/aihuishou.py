@@ -297,7 +297,6 @@ def _number(value: Decimal) -> int | float:
 
 def register(app: web.Application, state: SandboxState) -> None:
     credentials = SANDBOX_CREDENTIALS[PLATFORM]
-    in_flight = 0
 
     async def apply_fault(request: web.Request, fault: Fault) -> web.StreamResponse | None:
         """The injected failure's answer, or None when the request goes on (after a delay)."""
@@ -318,9 +317,9 @@ def register(app: web.Application, state: SandboxState) -> None:
         return web.Response(status=fault.status)  # "http": the status with an empty body
 
     async def inquire(request: web.Request) -> web.StreamResponse:
-        nonlocal in_flight
         counters = state.note_call(PLATFORM)
-        in_flight += 1
+        state.aihuishou_in_flight += 1
+        in_flight = state.aihuishou_in_flight
         state.aihuishou_peak_in_flight = max(state.aihuishou_peak_in_flight, in_flight)
         try:
             if in_flight > MAX_CONCURRENT:
@@ -338,7 +337,7 @@ def register(app: web.Application, state: SandboxState) -> None:
                 counters.rejected += 1
             return response
         finally:
-            in_flight -= 1
+            state.aihuishou_in_flight -= 1
 
     async def handle(request: web.Request) -> web.Response:
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}

@@ -149,7 +149,8 @@ class SandboxState:
         self.enforce_rate = True
         #: answer Aihuishou watch quotes as a platform that quotes no watches (400)
         self.aihuishou_refuses_watches = False
-        #: the most Aihuishou requests the sandbox has held at once (its limit is 5)
+        #: Aihuishou requests the sandbox holds now, and the most it held at once (limit 5)
+        self.aihuishou_in_flight = 0
         self.aihuishou_peak_in_flight = 0
         self.lock = asyncio.Lock()
         #: platform -> its catalogue object (see `SandboxCatalogue`), set by the platform module

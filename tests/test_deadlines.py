@@ -158,6 +158,9 @@ async def test_trickling_quotes_give_their_concurrency_slots_back(env: BotEnv) -
     assert all(isinstance(q, Quote) for q in quotes)  # each retried after its deadline
 
     # the slots are free: five quotes held by the platform at once all run together
+    async with asyncio.timeout(5):  # the sandbox notices the closed trickles at its next byte
+        while state.aihuishou_in_flight:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
     state.aihuishou_peak_in_flight = 0
     env.clock.advance(1)
     state.inject("aihuishou", Fault("timeout", delay=0.3), times=5)
