@@ -140,8 +140,8 @@ async def test_a_card_from_a_trickling_platform_is_answered_within_the_deadline(
 
     (reply,) = await env.say(user, XIANYU_LINK, timeout=10)
 
-    # three tries of DEADLINE each, well before "still fetching" (4 s) would be said
-    assert loop.time() - started < 3 * DEADLINE + 2.0
+    # a person waits one deadline for the whole call (the retries go on for the cache)
+    assert loop.time() - started < DEADLINE + 1.0
     assert reply.text == t("en", "error_transient", platform="Xianyu")
 
 
@@ -153,9 +153,19 @@ async def test_trickling_quotes_give_their_concurrency_slots_back(env: BotEnv) -
     # four of Aihuishou's five slots held by a platform that never finishes its answer
     state.inject("aihuishou", Fault("trickle", delay=HANG, interval=0.05), times=4)
 
+    loop = asyncio.get_running_loop()
+    started = loop.time()
     async with asyncio.timeout(10):
-        quotes = await asyncio.gather(*(gateway.quote(r) for r in requests[:4]))
-    assert all(isinstance(q, Quote) for q in quotes)  # each retried after its deadline
+        told = await asyncio.gather(
+            *(gateway.quote(r) for r in requests[:4]), return_exceptions=True
+        )
+    # each person is told "didn't answer in time" at the deadline
+    assert all(isinstance(e, Transient) and "timed out" in str(e) for e in told)
+    assert loop.time() - started < DEADLINE + 1.0
+    # while the calls went on: their retries answered, and asking again is served
+    async with asyncio.timeout(10):
+        again = await asyncio.gather(*(gateway.quote(r) for r in requests[:4]))
+    assert all(isinstance(q, Quote) for q in again)
 
     # the slots are free: five quotes held by the platform at once all run together
     async with asyncio.timeout(5):  # the sandbox notices the closed trickles at its next byte
