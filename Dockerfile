@@ -22,7 +22,7 @@ VOLUME ["/data"]
 WORKDIR /data
 # webhook mode listens here (WEBHOOK_PORT); long polling needs no port
 EXPOSE 8443
-# the bot touches /data/heartbeat every 30 s in either mode (bot/health.py)
+# the bot writes its health facts to /data/heartbeat every 30 s; the check judges them (bot/health.py)
 HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
     CMD ["python", "-m", "bot.health"]
 CMD ["python", "-m", "bot"]

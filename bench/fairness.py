@@ -12,7 +12,8 @@ measured is what the others cost them, not the platforms.
 
 Scenarios, each run with the same ordinary load: calm, then one abusive user doing one
 flood of issue 9 while the ordinary users work (the flood starts first); the last one
-is another process holding the database's write lock throughout. Every scenario
+is another process holding the database's write lock throughout. "trickling Xianyu":
+the platform sends headers and then a byte a second to newcomers' uncached links. Every scenario
 has its own `--users` ordinary users, new to the bot: the same 20 people sending 4
 messages a scenario through 7 scenarios back to back would send 28 messages in about 40 s,
 faster than the flood guard's sane rate (bot/flood.py: 8 back to back, then 20 a minute),
@@ -69,6 +70,7 @@ QUOTES = [
 REPLY_WAIT = 60.0
 NO_REPLY = "(no reply within a minute)"
 HANG_SECONDS = 20.0  # a hanging Beike answers after this long (longer than any patience)
+TRICKLE_SECONDS = 120.0  # a trickling answer would go on this long, were it read to the end
 SLOW_DOWN = t("en", "slow_down")
 
 
@@ -155,6 +157,17 @@ async def hanging_beike(bench: Bench) -> None:
         )
 
 
+async def trickling_xianyu(bench: Bench) -> None:
+    """Xianyu sends its headers, then a byte a second (issue 18): 20 newcomers' uncached
+    links each trickle until the platform's deadline (10 s), retries included."""
+    trickle = Fault("trickle", delay=TRICKLE_SECONDS, interval=1.0)
+    bench.sandbox.state.inject("xianyu", trickle, times=60)
+    rng = random.Random(18)
+    for _ in range(20):
+        link = f"https://www.goofish.com/item?id={rng.randrange(10**12, 10**13)}"
+        await bench.emulator.send_text(bench.new_user(), None, link)
+
+
 async def new_xianyu_ids(bench: Bench) -> None:
     user = bench.new_user()
     rng = random.Random(9)
@@ -197,6 +210,7 @@ FLOODS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "300 links": many_links,
     "30 texts of 4,096 chars": long_texts,
     "hanging Beike, 40 users": hanging_beike,
+    "trickling Xianyu, 20 users": trickling_xianyu,
     "100 new Xianyu IDs": new_xianyu_ids,
     "100 quote lines": quote_lines,
     "write lock held elsewhere": locked_database,

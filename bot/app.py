@@ -14,9 +14,10 @@ from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults, TypeHandler
 
 import handlers
+from bot import health
 from bot.config import Settings
 from bot.flood import FloodGuard, PerChatUpdateProcessor
-from bot.health import HEARTBEAT_SECONDS, beat
+from bot.health import HEARTBEAT_SECONDS, HealthFacts, WatchedRequest, heartbeat_path
 from bot.persistence import SQLitePersistence
 from bot.rate_limiter import FloodSafeRateLimiter
 from handlers import quotes
@@ -46,6 +47,7 @@ def build_application(
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     api = settings.telegram_api_url.rstrip("/")
     flood_guard = FloodGuard(settings.admin_ids, settings.flood_burst, settings.flood_per_minute)
+    facts = HealthFacts.start(services.clock, settings)
     builder = (
         ApplicationBuilder()
         .token(token)
@@ -60,11 +62,22 @@ def build_application(
             )
         )
         .concurrent_updates(PerChatUpdateProcessor(UPDATE_WORKERS, flood_guard))
-        .connect_timeout(10)
-        .connection_pool_size(BOT_API_CONNECTIONS)
-        .pool_timeout(BOT_API_POOL_TIMEOUT)
-        .read_timeout(20)
-        .get_updates_read_timeout(40)
+        # python-telegram-bot's HTTPXRequest, telling the health check of every answer
+        .request(
+            WatchedRequest(
+                facts,
+                services.clock,
+                connect_timeout=10,
+                connection_pool_size=BOT_API_CONNECTIONS,
+                pool_timeout=BOT_API_POOL_TIMEOUT,
+                read_timeout=20,
+            )
+        )
+        .get_updates_request(
+            WatchedRequest(
+                facts, services.clock, updates=True, connection_pool_size=1, read_timeout=40
+            )
+        )
         .persistence(
             SQLitePersistence(
                 services.conversations,
@@ -75,7 +88,7 @@ def build_application(
                 },
             )
         )
-        .post_init(_post_init)
+        .post_init(lambda application: _post_init(application, facts))
         .post_shutdown(_post_shutdown)
     )
     if rate_limiter:
@@ -88,17 +101,23 @@ def build_application(
     # before every other handler (a group of its own: one handler runs per group): a user
     # sending faster than a sane rate is dropped
     application.add_handler(TypeHandler(Update, flood_guard.stop_dropped), group=-3)
+    if settings.webhook:  # a webhook update is a receipt (long polling: getUpdates answers)
+        application.add_handler(TypeHandler(Update, facts.update_received), group=-4)
     handlers.register(application)
     return application
 
 
-async def _post_init(application: BotApplication) -> None:
+async def _post_init(application: BotApplication, facts: HealthFacts) -> None:
     await set_commands(application)
     # the Docker HEALTHCHECK reads the heartbeat (bot/health.py): one now, then on a timer
-    beat(application.bot_data.services.database.path)
+    await beat(application, facts)
     if application.job_queue is not None:
         application.job_queue.run_repeating(
-            _heartbeat, interval=HEARTBEAT_SECONDS, first=HEARTBEAT_SECONDS, name="heartbeat"
+            _heartbeat,
+            interval=HEARTBEAT_SECONDS,
+            first=HEARTBEAT_SECONDS,
+            name="heartbeat",
+            data=facts,
         )
     start_alerts(application)  # the poll job, and alerts a previous run left unsent
     # What is imported and built by now lives as long as the process: frozen, the garbage
@@ -108,7 +127,15 @@ async def _post_init(application: BotApplication) -> None:
 
 
 async def _heartbeat(context: BotContext) -> None:
-    beat(context.bot_data.services.database.path)
+    assert context.job is not None and isinstance(context.job.data, HealthFacts)
+    await beat(context.application, context.job.data)
+
+
+async def beat(application: BotApplication, facts: HealthFacts) -> None:
+    """Probe and write the health facts (bot/health.py) beside the database."""
+    services = application.bot_data.services
+    path = heartbeat_path(services.database.path)
+    await health.refresh(facts, services, application.bot, path)
 
 
 async def _post_shutdown(application: BotApplication) -> None:

@@ -152,6 +152,13 @@ def _origins(value: object) -> tuple[str, ...]:
     return tuple(str(v) for v in value) if isinstance(value, list | tuple) else (str(value),)
 
 
+def _optional_number(
+    high: float | None = None, *, above: float | None = None
+) -> Callable[[object], float | None]:
+    read = _number(high=high, above=above)
+    return lambda value: None if value is None or _text(value).strip() == "" else read(value)
+
+
 def _optional_text(value: object) -> str | None:
     return None if value is None else _text(value)
 
@@ -213,6 +220,13 @@ class Settings:
     aihuishou_app_secret: SecretStr = _setting(SecretStr(""), _secret)
     aihuishou_tier: str = _setting("test", _choice(("test", "commercial")))
 
+    #: seconds one platform request may take in all (connect, headers, whole body); unset:
+    #: each platform's own (Beike 60 s as CONTRACT 3.2 asks, Xianyu and Aihuishou 10 s,
+    #: Anjuke and the open API 15 s)
+    platform_deadline_seconds: float | None = _setting(None, _optional_number(high=600, above=0))
+    #: bytes of one platform answer read at most; reading stops there
+    platform_max_answer_bytes: int = _setting(8 * 1024 * 1024, _integer(1024))
+
     #: set by `--demo` (cards then say `sandbox`)
     demo: bool = _setting(False, _flag, env=False)
     #: where Xianyu short links are resolved instead of m.tb.cn (the sandbox sets it)
@@ -265,16 +279,25 @@ class Settings:
 
     def anjuke(self) -> PlatformConfig:
         return PlatformConfig(
-            self.anjuke_api_url, self.anjuke_key, self.anjuke_secret, self.anjuke_tier
+            self.anjuke_api_url,
+            self.anjuke_key,
+            self.anjuke_secret,
+            self.anjuke_tier,
+            **self._bounds(),
         )
 
     def anjuke_open(self) -> PlatformConfig:
         return PlatformConfig(
-            self.anjuke_open_api_url, self.anjuke_open_app_id, self.anjuke_open_secret
+            self.anjuke_open_api_url,
+            self.anjuke_open_app_id,
+            self.anjuke_open_secret,
+            **self._bounds(),
         )
 
     def beike(self) -> PlatformConfig:
-        return PlatformConfig(self.beike_api_url, "", self.beike_token, key_optional=True)
+        return PlatformConfig(
+            self.beike_api_url, "", self.beike_token, key_optional=True, **self._bounds()
+        )
 
     def xianyu(self) -> PlatformConfig:
         return PlatformConfig(
@@ -283,6 +306,7 @@ class Settings:
             self.xianyu_app_secret,
             self.xianyu_tier,
             short_link_base=self.short_link_base,
+            **self._bounds(),
         )
 
     def aihuishou(self) -> PlatformConfig:
@@ -291,7 +315,15 @@ class Settings:
             self.aihuishou_app_id,
             self.aihuishou_app_secret,
             self.aihuishou_tier,
+            **self._bounds(),
         )
+
+    def _bounds(self) -> dict[str, Any]:
+        """What every platform request is held to: its deadline and the answer size cap."""
+        return {
+            "deadline": self.platform_deadline_seconds,
+            "max_answer_bytes": self.platform_max_answer_bytes,
+        }
 
 
 def _variables(env_file: Path) -> dict[str, str]:

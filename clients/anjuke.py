@@ -559,7 +559,7 @@ class AnjukeClient(ListingClient):
         request = self.http.build_request(
             "GET", self.config.api_url, params=self.request_params(house_id, fresh=fresh)
         )
-        response = await self.send(request)  # the shared client's timeout applies
+        response = await self.send(request)  # within `request_timeout`, body capped
         body = self._answer(response)
         answer = body.get("item_get_response")
         if not isinstance(answer, dict):

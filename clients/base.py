@@ -9,6 +9,7 @@ and ID recognition, tier limits and cache lifetimes. Registering the class in
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from abc import ABC, abstractmethod
@@ -23,8 +24,14 @@ from clients.errors import BadRequest, NotFound, NotPermitted, PlatformError, Tr
 from clients.models import Listing, ListingRef
 from clients.probe import ProbeResult, Refusal, describe_error
 
-#: no detail answer comes near this; a larger one is refused as malformed
+#: no detail answer comes near this; a larger one is refused as malformed, and reading
+#: stops there (`read_bounded`), so a hostile answer never sits in memory whole
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
+#: seconds one request may take in all (connect, headers, whole body) unless the platform
+#: module or the settings say otherwise
+DEFAULT_DEADLINE = 15.0
+#: headers that described the body on the wire; the body we keep is already decoded
+_WIRE_HEADERS = frozenset({"content-encoding", "content-length", "transfer-encoding"})
 
 
 class SecretStr:
@@ -70,6 +77,10 @@ class PlatformConfig:
     secret: SecretStr = field(default_factory=lambda: SecretStr(""))
     tier: str | None = None
     short_link_base: str | None = None
+    #: seconds one request may take in all (None: the platform module's `request_timeout`)
+    deadline: float | None = None
+    #: bytes of an answer body read at most (`read_bounded`)
+    max_answer_bytes: int = MAX_ANSWER_BYTES
 
     @property
     def has_credentials(self) -> bool:
@@ -222,11 +233,16 @@ class PlatformClient(ABC):
     #: itself and refused or could not find the sample (the seeds answer a bad key,
     #: secret or signature with 401 / their own code before looking at the request)
     PROBE_ACCEPTING: ClassVar[tuple[type[PlatformError], ...]] = (NotFound, BadRequest)
+    #: the deadline of one request: connect, headers and the whole body (`send`); platform
+    #: modules set their seed's number, `PlatformConfig.deadline` (the settings) overrides
+    request_timeout: float = DEFAULT_DEADLINE
 
     def __init__(self, http: httpx.AsyncClient, config: PlatformConfig, clock: Clock) -> None:
         self.http = http
         self.config = config
         self.clock = clock
+        if config.deadline is not None:
+            self.request_timeout = config.deadline
 
     @property
     def enabled(self) -> bool:
@@ -291,7 +307,7 @@ class PlatformClient(ABC):
         A hostile answer may be huge or nested past Python's recursion limit: both are
         malformed answers here, never a RecursionError past the error mapping.
         """
-        if len(response.content) > MAX_ANSWER_BYTES:
+        if len(response.content) > self.config.max_answer_bytes:
             raise Transient(self.platform, "answer too large", http_status=response.status_code)
         try:
             data = json.loads(response.content)
@@ -303,16 +319,90 @@ class PlatformClient(ABC):
             raise Transient(self.platform, "unexpected answer", http_status=response.status_code)
         return data
 
-    async def send(self, request: httpx.Request, *, timeout: float | None = None) -> httpx.Response:
-        """Send, mapping timeouts and connection failures to `Transient` (no URL in the message)."""
-        if timeout is not None:
+    async def send(
+        self,
+        request: httpx.Request,
+        *,
+        timeout: float | None = None,
+        follow_redirects: bool | None = None,
+    ) -> httpx.Response:
+        """Send and read the whole answer within one deadline; failures are `Transient`.
+
+        `timeout` (default `request_timeout`) bounds everything together: connecting, the
+        headers and the whole body, so a platform that trickles a byte a second is given
+        up at the deadline (httpx's own timeouts are per read and never fire on it). The
+        body is streamed and reading stops past `PlatformConfig.max_answer_bytes`
+        ("answer too large"). No URL in any message: it may carry a token.
+        """
+        if timeout is not None:  # else the shared client's own per-phase timeouts apply
             request.extensions["timeout"] = httpx.Timeout(timeout).as_dict()
+        deadline = self.request_timeout if timeout is None else timeout
         try:
-            return await self.http.send(request)
+            async with asyncio.timeout(deadline):
+                return await read_bounded(
+                    self.http,
+                    request,
+                    self.config.max_answer_bytes,
+                    follow_redirects=follow_redirects,
+                )
+        except TimeoutError:
+            raise Transient(
+                self.platform, f"timed out (no whole answer in {deadline:g}s)"
+            ) from None
+        except AnswerTooLarge as exc:
+            raise Transient(
+                self.platform, "answer too large", http_status=exc.status_code
+            ) from None
         except httpx.TimeoutException as exc:
             raise _strip(exc, self.platform, "timed out") from None
         except httpx.HTTPError as exc:
             raise _strip(exc, self.platform, "connection failed") from None
+
+
+class AnswerTooLarge(Exception):
+    """An answer body went past the cap; reading stopped there."""
+
+    def __init__(self, status_code: int) -> None:
+        super().__init__(f"answer over the size limit (HTTP {status_code})")
+        self.status_code = status_code
+
+
+async def read_bounded(
+    http: httpx.AsyncClient,
+    request: httpx.Request,
+    max_bytes: int,
+    *,
+    follow_redirects: bool | None = None,
+) -> httpx.Response:
+    """The response with its body read, streaming, and never more than `max_bytes` of it.
+
+    A declared Content-Length over the cap is refused before reading; an undeclared or
+    false one is cut off as the (decoded) bytes pass the cap: `AnswerTooLarge`. The
+    caller bounds the time (`asyncio.timeout`); the connection is closed either way.
+    """
+    if follow_redirects is None:
+        response = await http.send(request, stream=True)
+    else:
+        response = await http.send(request, stream=True, follow_redirects=follow_redirects)
+    try:
+        declared = response.headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > max_bytes:
+            raise AnswerTooLarge(response.status_code)
+        body = bytearray()
+        async for chunk in response.aiter_bytes():
+            body += chunk
+            if len(body) > max_bytes:
+                raise AnswerTooLarge(response.status_code)
+    finally:
+        await response.aclose()
+    headers = [
+        (name, value)
+        for name, value in response.headers.multi_items()
+        if name.lower() not in _WIRE_HEADERS
+    ]
+    return httpx.Response(
+        response.status_code, headers=headers, content=bytes(body), request=request
+    )
 
 
 def _strip(exc: Exception, platform: str, what: str) -> Transient:

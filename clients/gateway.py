@@ -16,6 +16,9 @@ that talks to platform clients. Per call it:
    requests, permission errors or 'not found';
 7. a platform that bans the key after a rate overshoot (`RATE_BAN_SECONDS`, Anjuke)
    is paused for everyone for the ban, persisted in SQLite, and never retried into it.
+8. every request has the platform's deadline (`PlatformClient.send`); a person (chat)
+   waits at most one deadline for the whole call, retries included, and is then told
+   the platform did not answer in time while the call goes on for the cache.
 
 Every call names who pays (`payer=`, required: a `Payer.user(id)` for whatever a person
 asked, `SYSTEM` for the alert poller; anything else is refused with `TypeError`, so no
@@ -60,6 +63,7 @@ from clients.errors import (
     QuotaExhausted,
     RateLimited,
     TemporarilyUnavailable,
+    Transient,
 )
 from clients.models import AnjukeUser, Listing, ListingRef, Quote, QuoteRequest
 from clients.probe import ProbeResult
@@ -612,6 +616,9 @@ class Gateway:
                 key,
                 fetch_and_remember,
                 lambda: self._hold(user_id, platform, platform),
+                # a person waits at most one request's deadline, retries included; the
+                # call goes on for the cache (and for anyone else waiting on it)
+                patience=p.client.request_timeout if priority is Priority.CHAT else None,
             )
         except (QuotaExhausted, BudgetExhausted):
             kept = self._kept_answer(key) if keeps_stale else None
@@ -645,8 +652,14 @@ class Gateway:
         key: str,
         factory: Callable[[BudgetHold | None], Awaitable[T]],
         hold_budget: Callable[[], BudgetHold | None],
+        *,
+        patience: float | None = None,
     ) -> T:
-        """Join the call in flight for `key` (free), or start one paid for by `hold_budget`."""
+        """Join the call in flight for `key` (free), or start one paid for by `hold_budget`.
+
+        With `patience`, the caller gets `Transient` ("timed out") after that many seconds
+        while the call itself goes on.
+        """
         task = self._inflight.get(key)
         if task is not None:
             self._platforms[platform].stats.joined += 1
@@ -655,8 +668,16 @@ class Gateway:
             task = asyncio.ensure_future(self._paid(factory, hold))
             self._inflight[key] = task
             task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+            # whoever stopped waiting (patience) left the outcome unread: read it here
+            task.add_done_callback(lambda t: None if t.cancelled() else t.exception())
         # shield: a caller that gives up must not cancel the call others are waiting for
-        return await asyncio.shield(task)
+        if patience is None:
+            return await asyncio.shield(task)
+        try:
+            async with asyncio.timeout(patience):
+                return await asyncio.shield(task)
+        except TimeoutError:
+            raise Transient(platform, f"timed out (no answer in {patience:g}s)") from None
 
     @staticmethod
     async def _paid(

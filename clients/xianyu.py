@@ -47,6 +47,7 @@ Protocol (seed 002):
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -60,7 +61,15 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 import httpx
 
-from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient
+from clients.base import (
+    AnswerTooLarge,
+    ErrorMap,
+    ErrorRule,
+    Found,
+    Limits,
+    ListingClient,
+    read_bounded,
+)
 from clients.clock import CHINA_TZ
 from clients.errors import (
     COUNT_WORDS,
@@ -569,9 +578,15 @@ class XianyuClient(ListingClient):
         request = self.http.build_request("GET", url)
         request.extensions["timeout"] = httpx.Timeout(self.short_link_timeout).as_dict()
         try:
-            return await self.http.send(request, follow_redirects=False)
-        except httpx.TimeoutException:
+            # one deadline for the whole hop, and a page read no further than the cap
+            async with asyncio.timeout(self.short_link_timeout):
+                return await read_bounded(
+                    self.http, request, self.config.max_answer_bytes, follow_redirects=False
+                )
+        except (TimeoutError, httpx.TimeoutException):
             raise Transient(self.platform, "short link timed out") from None
+        except AnswerTooLarge:
+            raise Transient(self.platform, "short link page too large") from None
         except httpx.HTTPError as exc:
             # No str(exc): it carries the URL.
             raise Transient(self.platform, f"short link failed ({type(exc).__name__})") from None

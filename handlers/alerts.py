@@ -16,6 +16,7 @@ benchmarks with a `FakeClock`.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 from datetime import timedelta
@@ -40,7 +41,7 @@ from handlers.texts import t
 from storage.alerts import PendingAlert
 from storage.retired import RetiredWatch, RetiredWatchStore
 from watching.delivery import DeliveryReport, Outcome, SendResult, deliver_pending
-from watching.poller import CycleReport, poll_cycle
+from watching.poller import CycleReport, PlatformPlan, poll_cycle
 from watching.rules import Change, RuleKind, change_percent
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,20 @@ TITLE_LIMIT = 200
 async def run_poll_cycle(
     services: Services, bot: Bot | None, now: float | None = None, *, deliver: bool = True
 ) -> CycleReport:
-    """One poll cycle; then, when `deliver` and a bot, the delivery of what it recorded."""
-    report = await poll_cycle(services.watching, now)
-    if deliver and bot is not None:
+    """One poll cycle and, when `deliver` and a bot, the delivery of what it recorded:
+    each platform's alerts as soon as that platform is done (else what earlier runs left)."""
+    if not deliver or bot is None:
+        return await poll_cycle(services.watching, now)
+    deliveries: list[asyncio.Task[DeliveryReport]] = []
+
+    def deliver_now(_plan: PlatformPlan, alerts: int) -> None:
+        if alerts:
+            deliveries.append(asyncio.create_task(send_pending_alerts(services, bot)))
+
+    report = await poll_cycle(services.watching, now, on_platform_done=deliver_now)
+    if deliveries:
+        await asyncio.gather(*deliveries)
+    else:  # nothing new: what earlier runs left unsent
         await send_pending_alerts(services, bot)
     return report
 
@@ -251,8 +263,19 @@ FIRST_POLL_AFTER = 30.0  # seconds after start; restarts must not starve the che
 async def poll_job(context: BotContext) -> None:
     """The JobQueue callback: one cycle, then delivery in the background (it may take long)."""
     services = context.bot_data.services
-    await poll_cycle(services.watching)
-    if not services.watching.delivery_lock.locked():
+    started = False
+
+    def deliver_now(_plan: PlatformPlan, alerts: int) -> None:
+        # a platform's alerts go out while slower platforms are still being checked
+        nonlocal started
+        if alerts:
+            started = True
+            context.application.create_task(
+                send_pending_alerts(services, context.bot), name="price-alerts-delivery"
+            )
+
+    await poll_cycle(services.watching, on_platform_done=deliver_now)
+    if not started and not services.watching.delivery_lock.locked():
         context.application.create_task(
             send_pending_alerts(services, context.bot), name="price-alerts-delivery"
         )

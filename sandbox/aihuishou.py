@@ -43,7 +43,7 @@ from typing import Any
 from aiohttp import web
 
 from clients.clock import CHINA_TZ
-from sandbox.core import SANDBOX_CREDENTIALS, Fault, SandboxState
+from sandbox.core import SANDBOX_CREDENTIALS, STREAM_FAULTS, Fault, SandboxState, stream_fault
 
 PATH = "/api/v2/item_get_inquir"
 PLATFORM = "aihuishou"
@@ -315,13 +315,14 @@ def _number(value: Decimal) -> int | float:
 
 def register(app: web.Application, state: SandboxState) -> None:
     credentials = SANDBOX_CREDENTIALS[PLATFORM]
-    in_flight = 0
 
     async def apply_fault(request: web.Request, fault: Fault) -> web.StreamResponse | None:
         """The injected failure's answer, or None when the request goes on (after a delay)."""
         if fault.kind == "timeout":
             await asyncio.sleep(fault.delay)
             return None
+        if fault.kind in STREAM_FAULTS:
+            return await stream_fault(request, fault)
         if fault.kind == "disconnect":
             if request.transport is not None:
                 request.transport.close()
@@ -334,9 +335,10 @@ def register(app: web.Application, state: SandboxState) -> None:
         return web.Response(status=fault.status)  # "http": the status with an empty body
 
     async def inquire(request: web.Request) -> web.StreamResponse:
-        nonlocal in_flight
         counters = state.note_call(PLATFORM)
-        in_flight += 1
+        state.aihuishou_in_flight += 1
+        in_flight = state.aihuishou_in_flight
+        state.aihuishou_peak_in_flight = max(state.aihuishou_peak_in_flight, in_flight)
         try:
             if in_flight > MAX_CONCURRENT:
                 counters.rejected += 1
@@ -353,7 +355,7 @@ def register(app: web.Application, state: SandboxState) -> None:
                 counters.rejected += 1
             return response
         finally:
-            in_flight -= 1
+            state.aihuishou_in_flight -= 1
 
     async def handle(request: web.Request) -> web.Response:
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}

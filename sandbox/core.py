@@ -38,7 +38,12 @@ class Fault:
     request for `delay` seconds of real time, longer than the client waits),
     `disconnect` (drop the connection), `malformed` (HTTP 200, body that is not
     JSON), `code` (the platform's own error form with `code`, and `status`), `json`
-    (HTTP `status` with `body` as the JSON answer: hostile answers for fuzz tests).
+    (HTTP `status` with `body` as the JSON answer: hostile answers for fuzz tests),
+    `trickle` (HTTP 200 headers at once, then one byte every `interval` seconds for
+    `delay` seconds of real time: a platform that never finishes its answer), `huge`
+    (HTTP 200, then a body written as fast as the client reads it, `size` bytes or,
+    with `size` 0, until the client goes away). `written` counts the body bytes a
+    `trickle` or `huge` fault wrote, so a test can tell where the client stopped.
     """
 
     kind: str
@@ -47,6 +52,39 @@ class Fault:
     msg: str = "injected fault"
     delay: float = 5.0
     body: str = ""
+    interval: float = 1.0
+    size: int = 0
+    written: int = 0
+
+
+STREAM_FAULTS = frozenset({"trickle", "huge"})
+HUGE_CHUNK = b" " * 65536
+
+
+async def stream_fault(request: web.Request, fault: Fault) -> web.StreamResponse:
+    """A `trickle` or `huge` fault's answer: headers at once, then the body it describes.
+
+    Whitespace is valid JSON padding, so nothing but the length and the pace is hostile.
+    Writing stops when the client closes the connection (the write fails).
+    """
+    response = web.StreamResponse(status=fault.status, headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    loop = asyncio.get_running_loop()
+    end = loop.time() + fault.delay
+    try:
+        if fault.kind == "trickle":
+            while loop.time() < end:
+                await response.write(b" ")
+                fault.written += 1
+                await asyncio.sleep(fault.interval)  # real time: the client's deadline fires first
+        else:
+            while not fault.size or fault.written < fault.size:
+                await response.write(HUGE_CHUNK)
+                fault.written += len(HUGE_CHUNK)
+        await response.write_eof()
+    except ConnectionError:
+        pass  # the client gave up, as it should
+    return response
 
 
 async def fault_answer(
@@ -64,6 +102,8 @@ async def fault_answer(
     if fault.kind == "timeout":
         await asyncio.sleep(fault.delay)  # real time: the client's own timeout must fire first
         return None
+    if fault.kind in STREAM_FAULTS:
+        return await stream_fault(request, fault)
     if fault.kind == "disconnect":
         if request.transport is not None:
             request.transport.abort()
@@ -112,6 +152,9 @@ class SandboxState:
         #: Aihuishou accepts only seed 003's literal words for the value fields (400 naming
         #: the field for any other): the platform read as strictly as the seed allows
         self.aihuishou_strict = False
+        #: Aihuishou requests the sandbox holds now, and the most it held at once (limit 5)
+        self.aihuishou_in_flight = 0
+        self.aihuishou_peak_in_flight = 0
         self.lock = asyncio.Lock()
         #: platform -> its catalogue object (see `SandboxCatalogue`), set by the platform module
         self.catalogues: dict[str, SandboxCatalogue] = {}

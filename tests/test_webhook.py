@@ -123,11 +123,12 @@ async def test_the_health_check_command_follows_the_running_bots_heartbeat(
     webhook_env: BotEnv,
 ) -> None:
     database = webhook_env.settings.database_path
-    alive = health(database)
+    # in a thread: the check asks the webhook server, which runs on this event loop
+    alive = await asyncio.to_thread(health, database)
     assert (alive.returncode, alive.stdout.strip()) == (0, "healthy")
     stale = time.time() - STALE_AFTER - 5
     os.utime(heartbeat_path(database), (stale, stale))
-    assert health(database).returncode == 1
+    assert (await asyncio.to_thread(health, database)).returncode == 1
 
 
 def test_the_health_check_fails_without_a_bot(tmp_path: Path) -> None:

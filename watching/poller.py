@@ -15,6 +15,11 @@
 2. **Check** with `gateway.listing(ref, fresh=True, priority=BACKGROUND, payer=SYSTEM)`: a check
    that read the cache would be no check. 'Not found' means the listing is gone
    (taken down). A quota or breaker refusal stops the platform for this cycle.
+   Each platform is its own task with its own deadline (`AlertRuntime.platform_deadline`,
+   by default the interval): a platform that hangs is left at its deadline (its
+   unchecked listings stay due) and never holds up the others, and `on_platform_done`
+   hears of each platform as soon as its checks are recorded, so delivery of one
+   platform's alerts never waits for another platform.
 3. **Record and decide** in one transaction per listing (`SubscriptionStore.record_check`):
    the observation, the snapshot, each subscription's rule (`watching.rules`), its
    new base and its alert, keyed so the same change is recorded only once.
@@ -28,6 +33,7 @@ import asyncio
 import logging
 import math
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from clients.budget import SYSTEM
@@ -96,6 +102,22 @@ class AlertRuntime:
     #: again by this process, marked by the next delivery
     sent_unmarked: set[int] = field(default_factory=set)
     cycle_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: seconds one platform's checks may take in a cycle (None: the interval, so a cycle
+    #: ends before the next is due however a platform behaves)
+    platform_deadline: float | None = None
+    #: when the cycle now running started and when the last one finished (the clock's
+    #: time), for the health check (bot/health.py)
+    cycle_running_since: float | None = None
+    cycle_finished_at: float | None = None
+
+    @property
+    def cycle_deadline(self) -> float:
+        """Seconds a whole cycle may take: every platform runs at once, each to its deadline."""
+        return self.platform_deadline if self.platform_deadline is not None else self.interval
+
+
+#: told each platform's outcome and its alerts as soon as its checks are recorded
+PlatformDone = Callable[["PlatformPlan", int], None]
 
 
 # -- planning ---------------------------------------------------------------------------
@@ -192,10 +214,17 @@ def decide(subscription: Subscription, seen: Observation) -> Decision:
 # -- the cycle --------------------------------------------------------------------------
 
 
-async def poll_cycle(rt: AlertRuntime, now: float | None = None) -> CycleReport:
+async def poll_cycle(
+    rt: AlertRuntime, now: float | None = None, *, on_platform_done: PlatformDone | None = None
+) -> CycleReport:
     """One poll cycle: plan, check, record, decide. Sending is `watching.delivery`."""
     async with rt.cycle_lock:  # a slow cycle and the next one never overlap
-        report = await _cycle(rt, rt.clock.time() if now is None else now)
+        rt.cycle_running_since = rt.clock.time()
+        try:
+            report = await _cycle(rt, rt.clock.time() if now is None else now, on_platform_done)
+        finally:
+            rt.cycle_running_since = None
+        rt.cycle_finished_at = rt.clock.time()
     rt.last_cycle = report
     log.info(
         "poll cycle: %d checks, %d errors, %d alerts in %.1fs",
@@ -207,7 +236,7 @@ async def poll_cycle(rt: AlertRuntime, now: float | None = None) -> CycleReport:
     return report
 
 
-async def _cycle(rt: AlertRuntime, now: float) -> CycleReport:
+async def _cycle(rt: AlertRuntime, now: float, on_done: PlatformDone | None) -> CycleReport:
     gateway = rt.gateway
     started = rt.clock.monotonic()
     interval = rt.interval
@@ -229,7 +258,7 @@ async def _cycle(rt: AlertRuntime, now: float) -> CycleReport:
         )
         rt.credit[platform] = credit
         plan = PlatformPlan(platform, watched, quota_left, planned)
-        jobs.append(_check_platform(rt, plan))
+        jobs.append(_platform_task(rt, plan, on_done))
 
     results = await asyncio.gather(*jobs)
     plans = tuple(plan for plan, _, _, _ in results)
@@ -245,14 +274,40 @@ async def _cycle(rt: AlertRuntime, now: float) -> CycleReport:
     )
 
 
-async def _check_platform(
-    rt: AlertRuntime, plan: PlatformPlan
+async def _platform_task(
+    rt: AlertRuntime, plan: PlatformPlan, on_done: PlatformDone | None
 ) -> tuple[PlatformPlan, int, int, int]:
-    """Check the planned listings of one platform; (plan with outcome, quota errors, alerts, dups)."""
+    """One platform's checks within its deadline; what finished counts, the rest stays due."""
+    tally = {"checked": 0, "errors": 0, "quota": 0, "alerts": 0, "dups": 0, "calls": 0}
+    stop: list[str] = []
+    try:
+        async with asyncio.timeout(rt.cycle_deadline):
+            await _check_platform(rt, plan, tally, stop)
+    except TimeoutError:
+        log.warning(
+            "%s: alert checks left at the cycle's deadline (%.0fs); the rest stay due",
+            plan.platform,
+            rt.cycle_deadline,
+        )
+        stop.insert(0, "deadline")
+    rt.credit[plan.platform] = max(0.0, rt.credit.get(plan.platform, 0.0) - tally["calls"])
+    done = replace(
+        plan, checked=tally["checked"], errors=tally["errors"], stopped=stop[0] if stop else None
+    )
+    if on_done is not None:
+        try:
+            on_done(done, tally["alerts"])
+        except Exception:  # the checks are recorded; delivery's next run sends them
+            log.exception("%s: could not start the delivery of its alerts", plan.platform)
+    return done, tally["quota"], tally["alerts"], tally["dups"]
+
+
+async def _check_platform(
+    rt: AlertRuntime, plan: PlatformPlan, tally: dict[str, int], stop: list[str]
+) -> None:
+    """Check the planned listings of one platform, counting each outcome into `tally`."""
     listings = await rt.subscriptions.stalest(plan.platform, plan.planned)
     semaphore = asyncio.Semaphore(CHECK_CONCURRENCY)
-    stop: list[str] = []
-    tally = {"checked": 0, "errors": 0, "quota": 0, "alerts": 0, "dups": 0, "calls": 0}
 
     async def check(listing: WatchedListing) -> None:
         async with semaphore:
@@ -283,11 +338,6 @@ async def _check_platform(
             tally["dups"] += outcome.duplicates
 
     await asyncio.gather(*(check(listing) for listing in listings))
-    rt.credit[plan.platform] = max(0.0, rt.credit.get(plan.platform, 0.0) - tally["calls"])
-    done = replace(
-        plan, checked=tally["checked"], errors=tally["errors"], stopped=stop[0] if stop else None
-    )
-    return done, tally["quota"], tally["alerts"], tally["dups"]
 
 
 @dataclass(frozen=True, slots=True)
