@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from bot.config import load_settings
+from clients.budget import SYSTEM
 from clients.clock import FakeClock
 from clients.errors import Transient
 from clients.models import ListingRef, Quote, QuoteRequest
@@ -157,14 +158,14 @@ async def test_trickling_quotes_give_their_concurrency_slots_back(env: BotEnv) -
     started = loop.time()
     async with asyncio.timeout(10):
         told = await asyncio.gather(
-            *(gateway.quote(r) for r in requests[:4]), return_exceptions=True
+            *(gateway.quote(r, payer=SYSTEM) for r in requests[:4]), return_exceptions=True
         )
     # each person is told "didn't answer in time" at the deadline
     assert all(isinstance(e, Transient) and "timed out" in str(e) for e in told)
     assert loop.time() - started < DEADLINE + 1.0
     # while the calls went on: their retries answered, and asking again is served
     async with asyncio.timeout(10):
-        again = await asyncio.gather(*(gateway.quote(r) for r in requests[:4]))
+        again = await asyncio.gather(*(gateway.quote(r, payer=SYSTEM) for r in requests[:4]))
     assert all(isinstance(q, Quote) for q in again)
 
     # the slots are free: five quotes held by the platform at once all run together
@@ -176,7 +177,7 @@ async def test_trickling_quotes_give_their_concurrency_slots_back(env: BotEnv) -
     state.inject("aihuishou", Fault("timeout", delay=0.3), times=5)
     fresh = [replace_storage(r) for r in requests[:5]]
     async with asyncio.timeout(10):
-        await asyncio.gather(*(gateway.quote(r) for r in fresh))
+        await asyncio.gather(*(gateway.quote(r, payer=SYSTEM) for r in fresh))
     assert state.aihuishou_peak_in_flight == 5
 
 
