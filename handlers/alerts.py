@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import logging
+import warnings
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,6 +32,7 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from clients.models import ListingRef, ListingStatus, PriceUnit
 from handlers import callbacks as cb
@@ -103,12 +105,15 @@ class TelegramAlertSender:
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
-    # the private timedelta: the public attribute warns while it may still be an int
-    value: Any = getattr(exc, "_retry_after", None)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    raw: Any = exc.retry_after
-    return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
+    """The seconds a flood answer asks to wait (Bot API, ResponseParameters.retry_after).
+
+    Read from the public attribute, which python-telegram-bot 22 gives as an int (with a
+    deprecation warning) or, with `PTB_TIMEDELTA`, as the timedelta it will always be.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value: Any = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 # -- the alert message ------------------------------------------------------------------
