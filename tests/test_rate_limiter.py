@@ -11,6 +11,7 @@ the bot must draw no 429 under any of them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import warnings
 from collections.abc import AsyncIterator
@@ -171,11 +172,12 @@ class ObservedLimiter(SettledLimiter):
 
 @pytest.fixture
 async def paced_bot() -> AsyncIterator[tuple[ExtBot[None], BotApiEmulator, ObservedLimiter]]:
-    async for paced in start_paced_bot(FloodRules()):
+    async with paced_bot_on(FloodRules()) as paced:
         yield paced
 
 
-async def start_paced_bot(
+@contextlib.asynccontextmanager
+async def paced_bot_on(
     rules: FloodRules,
 ) -> AsyncIterator[tuple[ExtBot[None], BotApiEmulator, ObservedLimiter]]:
     clock = SettledClock()
@@ -248,14 +250,14 @@ async def test_no_reading_of_telegrams_numbers_draws_a_429(counting: str) -> Non
     goes to the group, 120 private chats get alerts, one of them two cards and an album;
     under every reading of "20 a minute" and "30 a second" nothing is refused, and the
     group still gets its full rate."""
-    async for bot, emulator, _ in start_paced_bot(FloodRules(counting=counting)):  # type: ignore[arg-type]
+    async with paced_bot_on(FloodRules(counting=counting)) as (bot, emulator, _):  # type: ignore[arg-type]
         group = emulator.group_chat(-100702, "flat hunters", supergroup=True)
         people = [emulator.private_chat(emulator.user(3000 + n)) for n in range(120)]
         album = [InputMediaPhoto(f"https://img.example.test/{n}.jpg") for n in range(3)]
 
         turns = asyncio.Semaphore(2)  # the bot handles two of a chat's updates at once
 
-        async def member(bot: ExtBot[None], chat_id: int, n: int) -> None:
+        async def member(bot: ExtBot[None], chat_id: int, n: int, turns: Any = turns) -> None:
             async with turns:
                 await bot.send_chat_action(chat_id, "typing")
                 await bot.send_message(chat_id, f"card {n}")
