@@ -4,7 +4,7 @@
 
 One process: the sandbox platforms at their smallest tiers (Anjuke personal 50/day,
 Xianyu personal 100/day, Aihuishou test 100/day), the Bot API emulator *enforcing*
-Telegram's limits (30/s, private chats 1/s after a burst of 3, groups 20/min), and the
+Telegram's limits (30/s, a chat 1/s with no burst, groups 20/min), and the
 real bot (bot.app.build_application, rate limiter on). Every ordinary user pastes links
 and asks quotes one message after another (the next when the reply lands); their
 listings and quotes are warmed into the cache first, as a busy bot's would be, so what is

@@ -7,8 +7,8 @@ this module wires them to python-telegram-bot and renders what they produce:
   `watching.delivery.deliver_pending` in the background;
 - `TelegramAlertSender` renders one alert (`render_alert`) in its user's language and
   sends it, translating Telegram's answers (blocked, migrated, flood control, ...)
-  into `SendResult`s; Telegram's overall limit is kept by the application's
-  `AIORateLimiter` (whose `retry_after` handling we back up).
+  into `SendResult`s; Telegram's limits are kept by the application's rate limiter
+  (`bot/rate_limiter.py`, whose `retry_after` handling we back up).
 
 `run_poll_cycle(services, bot, now)` is one cycle and its delivery, for tests and
 benchmarks with a `FakeClock`.
