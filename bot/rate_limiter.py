@@ -30,6 +30,12 @@ How they are kept, with no burst anywhere (a burst Telegram "may allow" is not p
   one without a chat, or answers on `GLOBAL_FLOOD_CHATS` chats within
   `GLOBAL_FLOOD_WINDOW` seconds (the bot as a whole is too fast), pause every chat.
   Nothing queued during a pause goes at once when it ends: each still waits its turn.
+- **Two lanes** (issue 19.1): a request names its lane in `rate_limit_args`, the
+  argument python-telegram-bot gives every method for this ("can e.g. be used to
+  specify the priority of the request"): `Lane.CHAT` (the default: someone is waiting
+  for it) or `Lane.BACKGROUND` (alerts). When both wait for a turn among all chats, chat
+  goes first, but background gets one turn in every `CHAT_TURNS_IN_A_ROW` + 1, so a busy
+  chat slows alerts down to a quarter of the pace at worst and never stops them.
 - **One hiccup** (issue 18.5): a request that meets a 5xx or a connection failure is sent
   again after 0.5 s, 1 s, 2 s ... while `REPLY_DEADLINE` (30 s from the first failure)
   allows, as alerts are retried, so a card or an answer is not lost to one bad moment. A
@@ -38,7 +44,7 @@ How they are kept, with no burst anywhere (a burst Telegram "may allow" is not p
 
 This is python-telegram-bot's public hook for it, a `BaseRateLimiter` ("you are welcome
 to implement your own subclass"), with no private attribute of the library read here;
-the wait a `RetryAfter` carries is read by `handlers.alerts.retry_after_seconds`.
+the wait a `RetryAfter` carries is read by `handlers.sending.retry_after_seconds`.
 Time comes from a `Clock`, so tests drive it with `FakeClock`.
 """
 
@@ -49,7 +55,7 @@ import contextlib
 import logging
 import math
 from collections import Counter, deque
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from cachetools import TTLCache
@@ -57,7 +63,7 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
 from clients.clock import Clock, SystemClock
-from handlers.alerts import retry_after_seconds
+from handlers.sending import Lane, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +76,8 @@ CHAT_GAP = 1.1
 GROUP_GAP = 3.1
 #: messages a second to all chats together, evenly spaced (Telegram: 30)
 OVERALL_PER_SECOND = 28.3
+#: turns the chat lane may take in a row while background requests wait for one
+CHAT_TURNS_IN_A_ROW = 3
 #: 429 answers obeyed per request before the error reaches the caller
 MAX_RETRIES = 3
 #: seconds added to a retry_after: Telegram counts whole seconds from its own clock
@@ -90,7 +98,54 @@ NOT_MESSAGES = frozenset({"sendchataction"})
 MESSAGE_PREFIXES = ("send", "copy", "forward", "edit")
 
 
-class FloodSafeRateLimiter(BaseRateLimiter[int]):
+class Turns:
+    """Turns among all chats, one at a time: the chat lane first, the background lane one
+    turn in every `CHAT_TURNS_IN_A_ROW` + 1 while both wait; first come first served
+    within a lane."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._waiting: tuple[deque[asyncio.Future[None]], ...] = (deque(), deque())
+        self._chat_in_a_row = 0
+
+    @contextlib.asynccontextmanager
+    async def hold(self, lane: Lane) -> AsyncIterator[None]:
+        if self._held:
+            handed = asyncio.get_running_loop().create_future()
+            self._waiting[lane].append(handed)
+            try:
+                await handed
+            except asyncio.CancelledError:
+                if handed.done() and not handed.cancelled():
+                    self._pass_on()  # the turn came with the cancellation: give it on
+                raise
+        self._held = True
+        if lane == Lane.CHAT:
+            self._chat_in_a_row += 1
+        else:
+            self._chat_in_a_row = 0
+        try:
+            yield
+        finally:
+            self._pass_on()
+
+    def _pass_on(self) -> None:
+        chat, background = (self._drop_cancelled(queue) for queue in self._waiting)
+        if chat and (not background or self._chat_in_a_row < CHAT_TURNS_IN_A_ROW):
+            chat.popleft().set_result(None)
+        elif background:
+            background.popleft().set_result(None)
+        else:
+            self._held = False
+
+    @staticmethod
+    def _drop_cancelled(queue: deque[asyncio.Future[None]]) -> deque[asyncio.Future[None]]:
+        while queue and queue[0].done():
+            queue.popleft()
+        return queue
+
+
+class FloodSafeRateLimiter(BaseRateLimiter[Lane]):
     """Paces every message by Telegram's published numbers; see the module docstring."""
 
     def __init__(
@@ -112,7 +167,7 @@ class FloodSafeRateLimiter(BaseRateLimiter[int]):
         self._chat_free: TTLCache[int | str, float] = TTLCache(PACED_CHATS, PACE_MEMORY_SECONDS)
         self._chat_turns: dict[int | str, tuple[asyncio.Lock, int]] = {}
         self._overall_free = -math.inf
-        self._overall_turn = asyncio.Lock()
+        self._overall_turns = Turns()
         self._chat_paused_until: TTLCache[int | str, float] = TTLCache(
             PACED_CHATS, PAUSE_MEMORY_SECONDS
         )
@@ -136,16 +191,17 @@ class FloodSafeRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: Lane | None,
     ) -> bool | JSONDict | list[JSONDict]:
-        max_retries = rate_limit_args or self.max_retries
+        max_retries = self.max_retries
+        lane = Lane.BACKGROUND if rate_limit_args == Lane.BACKGROUND else Lane.CHAT
         chat = chat_key(data.get("chat_id"))
         messages = messages_in(endpoint, data)
         flood_answers = 0
         hiccups = 0
         give_up_at: float | None = None
         while True:
-            await self._wait_for_turn(chat, messages)
+            await self._wait_for_turn(chat, messages, lane)
             try:
                 return await callback(*args, **kwargs)
             except RetryAfter as exc:
@@ -177,19 +233,21 @@ class FloodSafeRateLimiter(BaseRateLimiter[int]):
 
     # -- whose turn -----------------------------------------------------------------------
 
-    async def _wait_for_turn(self, chat: int | str | None, messages: int) -> None:
+    async def _wait_for_turn(
+        self, chat: int | str | None, messages: int, lane: Lane = Lane.CHAT
+    ) -> None:
         """Return when `messages` messages may go to `chat` now; take their turns."""
         if messages == 0 or chat is None:  # no message (or none to a chat): pauses only
             await self._pauses_over(chat)
             if messages:
-                await self._overall(chat, messages)
+                await self._overall(chat, messages, lane)
             return
         lock, users = self._chat_turns.get(chat, (asyncio.Lock(), 0))
         self._chat_turns[chat] = (lock, users + 1)
         try:
             async with lock:  # one chat's messages take their turns in order
                 await self._until(self._chat_free.get(chat, -math.inf))
-                left_at = await self._overall(chat, messages)
+                left_at = await self._overall(chat, messages, lane)
                 gap = self.group_gap if is_group(chat) else self.chat_gap
                 self._chat_free[chat] = left_at + messages * gap
         finally:
@@ -199,11 +257,11 @@ class FloodSafeRateLimiter(BaseRateLimiter[int]):
             else:
                 self._chat_turns[chat] = (lock, users - 1)
 
-    async def _overall(self, chat: int | str | None, messages: int) -> float:
+    async def _overall(self, chat: int | str | None, messages: int, lane: Lane) -> float:
         """Wait for any pause and a turn among all chats; return when the turn is taken."""
         while True:
             await self._pauses_over(chat)  # outside the turn: a paused chat holds nobody
-            async with self._overall_turn:
+            async with self._overall_turns.hold(lane):
                 await self._until(self._overall_free)
                 now = self.clock.monotonic()
                 if self._paused_until(chat) > now:

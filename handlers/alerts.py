@@ -18,10 +18,7 @@ from __future__ import annotations
 
 import html
 import logging
-import warnings
-from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import (
@@ -32,12 +29,13 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.warnings import PTBDeprecationWarning
+from telegram.ext import ExtBot
 
 from clients.models import ListingRef, ListingStatus, PriceUnit
 from handlers import callbacks as cb
 from handlers.cards import money
 from handlers.context import BotApplication, BotContext, Services
+from handlers.sending import Lane, retry_after_seconds
 from handlers.texts import t
 from storage.alerts import PendingAlert
 from watching.delivery import DeliveryReport, Outcome, SendResult, deliver_pending
@@ -85,7 +83,9 @@ class TelegramAlertSender:
             log.exception("alert %d could not be rendered", alert.id)
             return SendResult(Outcome.FAILED, "render")
         try:
-            await self.bot.send_message(chat_id, text, reply_markup=keyboard)
+            # alerts take the background lane: a reply someone waits for goes first
+            lane = {"rate_limit_args": Lane.BACKGROUND} if isinstance(self.bot, ExtBot) else {}
+            await self.bot.send_message(chat_id, text, reply_markup=keyboard, **lane)
         except RetryAfter as exc:
             return SendResult(Outcome.RETRY_AFTER, wait=retry_after_seconds(exc))
         except Forbidden:
@@ -102,18 +102,6 @@ class TelegramAlertSender:
             log.error("alert %d not sent: %s", alert.id, type(exc).__name__)
             return SendResult(Outcome.FAILED, type(exc).__name__)
         return SendResult(Outcome.SENT)
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    """The seconds a flood answer asks to wait (Bot API, ResponseParameters.retry_after).
-
-    Read from the public attribute, which python-telegram-bot 22 gives as an int (with a
-    deprecation warning) or, with `PTB_TIMEDELTA`, as the timedelta it will always be.
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value: Any = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 # -- the alert message ------------------------------------------------------------------

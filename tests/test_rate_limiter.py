@@ -33,7 +33,7 @@ from bot.rate_limiter import (
     messages_in,
 )
 from clients.clock import FakeClock
-from handlers.alerts import retry_after_seconds
+from handlers.sending import Lane, retry_after_seconds
 from sandbox.botapi import BotApiEmulator, FloodRules
 from tests.conftest import TOKEN, SettledClock, SettledLimiter
 
@@ -133,7 +133,7 @@ async def test_chat_actions_and_button_answers_are_not_paced_as_messages() -> No
 
 async def test_a_flood_pause_for_everyone_ends_without_a_burst() -> None:
     clock = FakeClock()
-    limiter = FloodSafeRateLimiter(clock=clock)
+    limiter = FloodSafeRateLimiter(1, clock=clock)
     stamps: list[float] = []
     start = clock.monotonic()
 
@@ -144,7 +144,7 @@ async def test_a_flood_pause_for_everyone_ends_without_a_burst() -> None:
         stamps.append(clock.monotonic())
         return True
 
-    flood = limiter.process_request(get_me, (), {}, "getMe", {}, 1)
+    flood = limiter.process_request(get_me, (), {}, "getMe", {}, None)
     sends = [
         limiter.process_request(send, (), {}, "sendMessage", {"chat_id": 2000 + n}, None)
         for n in range(40)
@@ -153,6 +153,29 @@ async def test_a_flood_pause_for_everyone_ends_without_a_burst() -> None:
     assert isinstance(results[0], RetryAfter)  # told again after its one retry
     assert min(stamps) >= start + 1.0
     assert smallest_gap(stamps) >= 1 / OVERALL_PER_SECOND - EPSILON
+
+
+async def test_chat_replies_go_before_alerts_but_alerts_are_never_starved() -> None:
+    clock = FakeClock()
+    limiter = FloodSafeRateLimiter(clock=clock)
+    lanes: list[Lane] = []
+
+    def request(n: int, lane: Lane) -> Any:
+        async def send() -> bool:
+            lanes.append(lane)
+            return True
+
+        return limiter.process_request(send, (), {}, "sendMessage", {"chat_id": n}, lane)
+
+    alerts = [request(4000 + n, Lane.BACKGROUND) for n in range(20)]
+    replies = [request(5000 + n, Lane.CHAT) for n in range(20)]
+    await asyncio.gather(*alerts, *replies)
+    # while both lanes wait: never more than 3 replies in a row, never 2 alerts in a row
+    both_wait = lanes[2 : len(lanes) - lanes[::-1].index(Lane.CHAT)]  # two alerts queued none
+    runs = [(lane, len(list(run))) for lane, run in itertools.groupby(both_wait)]
+    assert max(n for lane, n in runs if lane == Lane.CHAT) == 3
+    assert max(n for lane, n in runs if lane == Lane.BACKGROUND) == 1
+    assert lanes.count(Lane.BACKGROUND) == 20 and lanes.count(Lane.CHAT) == 20
 
 
 # -- against the Bot API emulator enforcing Telegram's limits --------------------------------
