@@ -40,6 +40,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +54,8 @@ from bot.config import load_settings
 from bot.flood import FloodGuard
 from bot.services import build_services
 from clients.clock import FakeClock
+from clients.models import ListingRef
+from handlers.alerts import run_poll_cycle
 from handlers.texts import t
 from sandbox.botapi import BotApiEmulator, User
 from sandbox.core import Fault
@@ -79,6 +82,8 @@ class Bench:
         self.services = services
         self.replies = Replies(emulator)
         self.next_user = 100_000
+        self.bot: Any = None
+        self.alert_item: tuple[str, Any] = ("", None)
 
     def new_user(self) -> User:
         self.next_user += 1
@@ -192,6 +197,44 @@ async def locked_database(bench: Bench) -> None:
         await asyncio.Event().wait()  # held until the ordinary users are done
 
 
+ALERTS = 3_000
+
+
+async def watched_by_thousands(bench: Bench) -> None:
+    """Before its scenario: 3,000 people (chats of their own) watch one Xianyu item."""
+    catalogue = bench.sandbox.state.catalogues["xianyu"]
+    [item] = catalogue.add_copies(1, first_id=880_000_000_000)
+    listing = await bench.services.gateway.listing(ListingRef("xianyu", item))
+    for _ in range(ALERTS):
+        user = bench.new_user()
+        await bench.services.subscriptions.subscribe(
+            user_id=user.id,
+            chat_id=user.id,
+            listing=listing,
+            rule="any_drop",
+            rule_value=None,
+            base_price=listing.price,
+            max_per_user=10**6,
+        )
+    bench.alert_item = (item, listing.price)
+
+
+async def alerts_delivered(bench: Bench) -> None:
+    """The watched item drops: one check, then 3,000 alerts go out (issue 19.1) while the
+    ordinary users chat; chat replies take the limiter's lane before alerts."""
+    item, price = bench.alert_item
+    bench.sandbox.state.catalogues["xianyu"].set_price(item, price * Decimal("0.9"))
+    bench.services.watching.credit["xianyu"] = 1.0  # the poll plan's share for one check
+    started = time.perf_counter()
+    report = await run_poll_cycle(bench.services, bench.bot)
+    print(f"  ({report.alerts_created} alerts, delivered in {time.perf_counter() - started:.1f} s)")
+
+
+#: what a scenario needs done before its clock starts
+PREPARE: dict[str, Callable[[Bench], Awaitable[None]]] = {
+    "3,000 alerts delivered": watched_by_thousands,
+}
+
 FLOODS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "200 short messages": short_messages,
     "300 links": many_links,
@@ -200,6 +243,7 @@ FLOODS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "100 new Xianyu IDs": new_xianyu_ids,
     "100 quote lines": quote_lines,
     "write lock held elsewhere": locked_database,
+    "3,000 alerts delivered": alerts_delivered,
 }
 
 
@@ -302,6 +346,7 @@ async def run(users: int, messages: int, only: str | None = None, trace: bool = 
                 await application.start()
                 await application.updater.start_polling(poll_interval=0.0, timeout=1)
                 bench = Bench(sandbox, emulator, services)
+                bench.bot = application.bot
                 texts = ordinary_texts(sandbox)
                 warm = bench.new_user()
                 for text in texts:  # into the cache (and the photos uploaded once)
@@ -312,6 +357,8 @@ async def run(users: int, messages: int, only: str | None = None, trace: bool = 
                 async def scenario(
                     name: str, flood: Callable[[Bench], Awaitable[None]] | None
                 ) -> dict[str, Any]:
+                    if name in PREPARE:
+                        await PREPARE[name](bench)
                     people = [bench.new_user() for _ in range(users)]  # see the docstring
                     if tracer:
                         tracer.start(name, people)

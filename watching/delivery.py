@@ -13,6 +13,8 @@ pauses that chat's subscriptions; any other error leaves subscriptions alone.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import sqlite3
 from collections import deque
@@ -25,8 +27,13 @@ from watching.poller import AlertRuntime
 
 log = logging.getLogger(__name__)
 
-SEND_CONCURRENCY = 64  # messages in flight; the chat side's rate limiter keeps 30/s
-PER_CHAT_GAP = 1.0  # seconds between two messages to one chat (CONTRACT 4.2)
+#: alerts between their chat's turn and Telegram's answer. Few, so that a chat with many
+#: alerts, whose turn comes each second, finds at most this many ahead of it in the
+#: limiter's queue (one turn each 35 ms); places go to the chat with most alerts left
+SEND_CONCURRENCY = 8
+#: seconds between two messages to one chat (CONTRACT 4.2: the limiter's CHAT_GAP, so an
+#: alert never holds a place among SEND_CONCURRENCY waiting for its chat)
+PER_CHAT_GAP = 1.1
 #: groups get 20 messages a minute; a little more than 3 s apart keeps any minute under it
 PER_GROUP_GAP = 3.1
 MAX_SEND_ATTEMPTS = 5  # failures before an alert is given up
@@ -146,13 +153,46 @@ async def _mark_sent_late(rt: AlertRuntime) -> None:
         rt.sent_unmarked.discard(alert_id)
 
 
+class _Places:
+    """`SEND_CONCURRENCY` places for sends. When several wait, the chat with most alerts
+    left goes first, then first come: a chat with 50 alerts keeps its one-a-second pace
+    while single alerts fill the turns between (first come alone would put each of its
+    alerts behind every other chat's)."""
+
+    def __init__(self, places: int) -> None:
+        self.free = places
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def take(self, left: int) -> None:
+        if self.free and not self._waiting:
+            self.free -= 1
+            return
+        given = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (-left, next(self._order), given))
+        try:
+            await given
+        except asyncio.CancelledError:
+            if given.done() and not given.cancelled():
+                self.give_back()  # the place came with the cancellation: pass it on
+            raise
+
+    def give_back(self) -> None:
+        while self._waiting:
+            given = heapq.heappop(self._waiting)[2]
+            if not given.done():
+                given.set_result(None)
+                return
+        self.free += 1
+
+
 class _Delivery:
     def __init__(self, rt: AlertRuntime, send: AlertSend, report: DeliveryReport) -> None:
         self.rt = rt
         self.send_one = send
         self.report = report
         self.clock = rt.clock
-        self.semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
+        self.places = _Places(SEND_CONCURRENCY)
         self.blocked: set[int] = set()
         self.last_sent: dict[int, float] = {}
 
@@ -169,9 +209,12 @@ class _Delivery:
             wait = last + gap - self.clock.monotonic()
             if wait > 0:
                 await self.clock.sleep(wait)
-        async with self.semaphore:
+        await self.places.take(len(queue) + 1)
+        self.last_sent[chat_id] = self.clock.monotonic()  # the limiter paces from here too
+        try:
             await self.send(alert)
-        self.last_sent[chat_id] = self.clock.monotonic()
+        finally:
+            self.places.give_back()
 
     async def send(self, alert: PendingAlert) -> None:
         chat_id = alert.chat_id
