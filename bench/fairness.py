@@ -11,8 +11,10 @@ listings and quotes are warmed into the cache first, as a busy bot's would be, s
 measured is what the others cost them, not the platforms.
 
 Scenarios, each run with the same ordinary load: calm, then one abusive user doing one
-flood of issue 9 while the ordinary users work (the flood starts first); the last one
-is another process holding the database's write lock throughout. Every scenario
+flood of issue 9 while the ordinary users work (the flood starts first); then another
+process holding the database's write lock throughout; the last, "3,000 alerts
+delivered": 3,000 people watch one item (set up before the scenario's clock starts),
+it drops, and the alerts go out while the ordinary users chat (issue 19.1). Every scenario
 has its own `--users` ordinary users, new to the bot: the same 20 people sending 4
 messages a scenario through 7 scenarios back to back would send 28 messages in about 40 s,
 faster than the flood guard's sane rate (bot/flood.py: 8 back to back, then 20 a minute),
