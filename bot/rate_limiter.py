@@ -93,7 +93,7 @@ GLOBAL_FLOOD_WINDOW = 2.0
 PACED_CHATS = 100_000
 PACE_MEMORY_SECONDS = 120.0  # longer than any chat waits after a message (an album: 31 s)
 PAUSE_MEMORY_SECONDS = 3600.0
-#: methods that send or change a message but whose name says otherwise
+#: methods named like a send that send no message (Bot API, sendChatAction)
 NOT_MESSAGES = frozenset({"sendchataction"})
 MESSAGE_PREFIXES = ("send", "copy", "forward", "edit")
 
