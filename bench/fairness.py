@@ -4,16 +4,19 @@
 
 One process: the sandbox platforms at their smallest tiers (Anjuke personal 50/day,
 Xianyu personal 100/day, Aihuishou test 100/day), the Bot API emulator *enforcing*
-Telegram's limits (30/s, private chats 1/s after a burst of 3, groups 20/min), and the
+Telegram's limits (30/s, a chat 1/s with no burst, groups 20/min), and the
 real bot (bot.app.build_application, rate limiter on). Every ordinary user pastes links
 and asks quotes one message after another (the next when the reply lands); their
 listings and quotes are warmed into the cache first, as a busy bot's would be, so what is
 measured is what the others cost them, not the platforms.
 
 Scenarios, each run with the same ordinary load: calm, then one abusive user doing one
-flood of issue 9 while the ordinary users work (the flood starts first); the last one
-is another process holding the database's write lock throughout. "trickling Xianyu":
-the platform sends headers and then a byte a second to newcomers' uncached links. Every scenario
+flood of issue 9 while the ordinary users work (the flood starts first); then another
+process holding the database's write lock throughout; "trickling Xianyu": the platform
+sends headers and then a byte a second to newcomers' uncached links; the last, "3,000
+alerts delivered": 3,000 people watch one item (set up before the scenario's clock
+starts), it drops, and the alerts go out while the ordinary users chat (issue 19.1).
+Every scenario
 has its own `--users` ordinary users, new to the bot: the same 20 people sending 4
 messages a scenario through 7 scenarios back to back would send 28 messages in about 40 s,
 faster than the flood guard's sane rate (bot/flood.py: 8 back to back, then 20 a minute),
@@ -41,6 +44,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +57,10 @@ from bot.app import build_application
 from bot.config import load_settings
 from bot.flood import FloodGuard
 from bot.services import build_services
+from clients.budget import SYSTEM
 from clients.clock import FakeClock
+from clients.models import ListingRef
+from handlers.alerts import run_poll_cycle
 from handlers.texts import t
 from sandbox.botapi import BotApiEmulator, User
 from sandbox.core import Fault
@@ -81,6 +88,8 @@ class Bench:
         self.services = services
         self.replies = Replies(emulator)
         self.next_user = 100_000
+        self.bot: Any = None
+        self.alert_item: tuple[str, Any] = ("", None)
 
     def new_user(self) -> User:
         self.next_user += 1
@@ -205,6 +214,44 @@ async def locked_database(bench: Bench) -> None:
         await asyncio.Event().wait()  # held until the ordinary users are done
 
 
+ALERTS = 3_000
+
+
+async def watched_by_thousands(bench: Bench) -> None:
+    """Before its scenario: 3,000 people (chats of their own) watch one Xianyu item."""
+    catalogue = bench.sandbox.state.catalogues["xianyu"]
+    [item] = catalogue.add_copies(1, first_id=880_000_000_000)
+    listing = await bench.services.gateway.listing(ListingRef("xianyu", item), payer=SYSTEM)
+    for _ in range(ALERTS):
+        user = bench.new_user()
+        await bench.services.subscriptions.subscribe(
+            user_id=user.id,
+            chat_id=user.id,
+            listing=listing,
+            rule="any_drop",
+            rule_value=None,
+            base_price=listing.price,
+            max_per_user=10**6,
+        )
+    bench.alert_item = (item, listing.price)
+
+
+async def alerts_delivered(bench: Bench) -> None:
+    """The watched item drops: one check, then 3,000 alerts go out (issue 19.1) while the
+    ordinary users chat; chat replies take the limiter's lane before alerts."""
+    item, price = bench.alert_item
+    bench.sandbox.state.catalogues["xianyu"].set_price(item, price * Decimal("0.9"))
+    bench.services.watching.credit["xianyu"] = 1.0  # the poll plan's share for one check
+    started = time.perf_counter()
+    report = await run_poll_cycle(bench.services, bench.bot)
+    print(f"  ({report.alerts_created} alerts, delivered in {time.perf_counter() - started:.1f} s)")
+
+
+#: what a scenario needs done before its clock starts
+PREPARE: dict[str, Callable[[Bench], Awaitable[None]]] = {
+    "3,000 alerts delivered": watched_by_thousands,
+}
+
 FLOODS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "200 short messages": short_messages,
     "300 links": many_links,
@@ -214,6 +261,7 @@ FLOODS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "100 new Xianyu IDs": new_xianyu_ids,
     "100 quote lines": quote_lines,
     "write lock held elsewhere": locked_database,
+    "3,000 alerts delivered": alerts_delivered,
 }
 
 
@@ -316,6 +364,7 @@ async def run(users: int, messages: int, only: str | None = None, trace: bool = 
                 await application.start()
                 await application.updater.start_polling(poll_interval=0.0, timeout=1)
                 bench = Bench(sandbox, emulator, services)
+                bench.bot = application.bot
                 texts = ordinary_texts(sandbox)
                 warm = bench.new_user()
                 for text in texts:  # into the cache (and the photos uploaded once)
@@ -326,6 +375,8 @@ async def run(users: int, messages: int, only: str | None = None, trace: bool = 
                 async def scenario(
                     name: str, flood: Callable[[Bench], Awaitable[None]] | None
                 ) -> dict[str, Any]:
+                    if name in PREPARE:
+                        await PREPARE[name](bench)
                     people = [bench.new_user() for _ in range(users)]  # see the docstring
                     if tracer:
                         tracer.start(name, people)

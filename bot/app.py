@@ -93,7 +93,7 @@ def build_application(
     )
     if rate_limiter:
         # Telegram's limits (CONTRACT 4.2): ~30 msg/s overall, 1/s per chat, 20/min per group;
-        # retry_after answers are obeyed by the limiter (AIORateLimiter, tuned: see its module).
+        # retry_after answers are obeyed by the limiter (see its module and docs/pacing.md).
         limiter = rate_limiter if isinstance(rate_limiter, FloodSafeRateLimiter) else None
         builder = builder.rate_limiter(limiter or FloodSafeRateLimiter())
     application = builder.build()

@@ -7,8 +7,8 @@ this module wires them to python-telegram-bot and renders what they produce:
   `watching.delivery.deliver_pending` in the background;
 - `TelegramAlertSender` renders one alert (`render_alert`) in its user's language and
   sends it, translating Telegram's answers (blocked, migrated, flood control, ...)
-  into `SendResult`s; Telegram's overall limit is kept by the application's
-  `AIORateLimiter` (whose `retry_after` handling we back up).
+  into `SendResult`s; Telegram's limits are kept by the application's rate limiter
+  (`bot/rate_limiter.py`, whose `retry_after` handling we back up).
 
 `run_poll_cycle(services, bot, now)` is one cycle and its delivery, for tests and
 benchmarks with a `FakeClock`.
@@ -19,9 +19,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import (
@@ -32,11 +30,13 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
+from telegram.ext import ExtBot
 
 from clients.models import ListingRef, ListingStatus, PriceUnit
 from handlers import callbacks as cb
 from handlers.cards import money
 from handlers.context import BotApplication, BotContext, Services
+from handlers.sending import Lane, retry_after_seconds
 from handlers.texts import t
 from storage.alerts import PendingAlert
 from storage.retired import RetiredWatch, RetiredWatchStore
@@ -139,7 +139,9 @@ class TelegramAlertSender:
             log.exception("alert %d could not be rendered", alert.id)
             return SendResult(Outcome.FAILED, "render")
         try:
-            await self.bot.send_message(chat_id, text, reply_markup=keyboard)
+            # alerts take the background lane: a reply someone waits for goes first
+            lane = {"rate_limit_args": Lane.BACKGROUND} if isinstance(self.bot, ExtBot) else {}
+            await self.bot.send_message(chat_id, text, reply_markup=keyboard, **lane)
         except RetryAfter as exc:
             return SendResult(Outcome.RETRY_AFTER, wait=retry_after_seconds(exc))
         except Forbidden:
@@ -156,15 +158,6 @@ class TelegramAlertSender:
             log.error("alert %d not sent: %s", alert.id, type(exc).__name__)
             return SendResult(Outcome.FAILED, type(exc).__name__)
         return SendResult(Outcome.SENT)
-
-
-def retry_after_seconds(exc: RetryAfter) -> float:
-    # the private timedelta: the public attribute warns while it may still be an int
-    value: Any = getattr(exc, "_retry_after", None)
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    raw: Any = exc.retry_after
-    return raw.total_seconds() if isinstance(raw, timedelta) else float(raw)
 
 
 # -- the alert message ------------------------------------------------------------------

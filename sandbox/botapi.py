@@ -41,13 +41,21 @@ Checks that mirror Telegram (so a bug shows up here before it shows up in produc
 - Edits that change nothing answer "message is not modified", as Telegram does; an
   editMessageText without reply_markup removes the keyboard, as Telegram does.
 - `block(user_id)`: the user's private chat answers 403 "bot was blocked by the user".
-- Limits (only with `enforce_limits=True`; CONTRACT 4.2), counted per delivered message
-  (an album counts each item): 30 messages per second in total (sliding one-second
-  window); a private chat is a token bucket of 1 message per second with a burst of 3
-  (Telegram tolerates short bursts in private chats; an album bigger than the burst is
-  taken on a full bucket and leaves it owing the rest, so the chat's next messages wait); a group or supergroup gets 20
-  messages in any 60 seconds (`group_window`, for tests that scale the minute down). Excess answers 429 "Too Many Requests: retry after N" with
-  `parameters.retry_after` = N whole seconds until the request would pass.
+- Limits (only with `enforce_limits=True`; CONTRACT 4.2), Telegram's published numbers
+  (Bots FAQ, "My bot is hitting limits, how do I avoid this?"): one message a second in a
+  chat, 20 a minute in a group, 30 a second in all. Counted per delivered message
+  (sendMessage, sendPhoto, sendMediaGroup; an album counts each item; chat actions and
+  edits are no messages). A chat, private or group, takes one message each second and
+  no burst (the FAQ's "short bursts" are a tolerance Telegram "may" allow, not one it
+  promises): an album goes when its chat is free and leaves the chat owing one second
+  per photo. "20 a minute" (a group; `FloodRules.minute`, for tests that scale it) and
+  "30 a second" (all chats) are counted as `FloodRules.counting` says, so a test can pick
+  the reading: "sliding" (the default: at most N in any window of that length), "fixed"
+  (at most N in each clock-aligned window, a laxer reading) or "even" (the strictest:
+  one each period/N, no two closer, an album taking N slots). Excess answers 429 "Too
+  Many Requests: retry after N" with `parameters.retry_after` = N whole seconds until the
+  request would pass (Bot API, ResponseParameters: "the number of seconds left to wait
+  before the request can be repeated").
   Time comes from `clock.monotonic()`; long-poll waits are real time (PTB waits in real
   time too).
 
@@ -74,7 +82,7 @@ import math
 import re
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, NamedTuple
 
 import aiohttp
@@ -100,8 +108,7 @@ CALLBACK_DATA_LIMIT = 64  # bytes
 MEDIA_GROUP_SIZE = (2, 10)
 
 GLOBAL_PER_SECOND = 30
-PRIVATE_PER_SECOND = 1.0
-PRIVATE_BURST = 3
+CHAT_PER_SECOND = 1
 GROUP_PER_MINUTE = 20
 
 UPDATE_TYPES = ("message", "edited_message", "callback_query")
@@ -578,6 +585,7 @@ class _Fault:
     parameters: dict[str, Any]
     remaining: int
     chat_id: int | None = None  # only requests to this chat fail; None: every request
+    body: str | None = None  # answered as this text/html page instead of the JSON envelope
 
 
 @dataclass
@@ -604,12 +612,17 @@ class ApiError(Exception):
     """An error answer of the Bot API."""
 
     def __init__(
-        self, error_code: int, description: str, parameters: dict[str, Any] | None = None
+        self,
+        error_code: int,
+        description: str,
+        parameters: dict[str, Any] | None = None,
+        body: str | None = None,
     ) -> None:
         super().__init__(description)
         self.error_code = error_code
         self.description = description
         self.parameters = parameters or {}
+        self.body = body  # a page instead of the envelope (a proxy's 502, not Telegram's)
 
     def envelope(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -631,49 +644,88 @@ def _bad_request(reason: str) -> ApiError:
 # ---------------------------------------------------------------------------------------
 
 
+Counting = Literal["sliding", "fixed", "even"]
+
+
+@dataclass(frozen=True)
+class FloodRules:
+    """How the emulator reads Telegram's published limits (module docstring)."""
+
+    per_second: int = GLOBAL_PER_SECOND  # all chats together
+    chat_per_second: int = CHAT_PER_SECOND  # one chat, private or group: an even pace
+    group_per_minute: int = GROUP_PER_MINUTE
+    minute: float = 60.0
+    #: how "30 a second" and "20 a minute" are counted: "sliding", "fixed" or "even"
+    counting: Counting = "sliding"
+
+
+class _Pace:
+    """One limit: `limit` messages per `period` seconds, counted the `counting` way."""
+
+    def __init__(self, limit: int, period: float, counting: Counting) -> None:
+        self.limit, self.period, self.counting = limit, period, counting
+        self._stamps: deque[float] = deque()  # sliding: when each message went
+        self._window = (-1, 0)  # fixed: (window number, messages in it)
+        self._free_at = -math.inf  # even: when the next slot opens
+
+    def wait(self, now: float, count: int) -> float:
+        """Seconds until `count` more messages may go (0: now)."""
+        if self.counting == "even":
+            return max(0.0, self._free_at - now)
+        if self.counting == "fixed":
+            number, taken = self._window
+            current = math.floor(now / self.period)
+            if number == current and taken + count > self.limit:
+                return (current + 1) * self.period - now
+            return 0.0
+        stamps = self._stamps
+        while stamps and stamps[0] <= now - self.period:
+            stamps.popleft()
+        excess = len(stamps) + count - self.limit
+        if excess > 0 and stamps:
+            return stamps[min(excess, len(stamps)) - 1] + self.period - now
+        return 0.0
+
+    def take(self, now: float, count: int) -> None:
+        if self.counting == "even":
+            self._free_at = max(self._free_at, now) + count * self.period / self.limit
+        elif self.counting == "fixed":
+            number, taken = self._window
+            current = math.floor(now / self.period)
+            self._window = (current, (taken if number == current else 0) + count)
+        else:
+            self._stamps.extend([now] * count)
+
+
 class _SendLimits:
     """The three limits of CONTRACT 4.2; see the module docstring for the exact rules."""
 
-    def __init__(self, clock: Clock, group_window: float = 60.0) -> None:
+    def __init__(self, clock: Clock, rules: FloodRules) -> None:
         self._clock = clock
-        self._group_window = group_window
-        self._all: deque[float] = deque()
-        self._private: dict[int, tuple[float, float]] = {}  # chat -> (tokens, at)
-        self._groups: dict[int, deque[float]] = defaultdict(deque)
+        self.rules = rules
+        self._all = _Pace(rules.per_second, 1.0, rules.counting)
+        # one message a second in a chat: an even pace whatever the counting (no burst)
+        self._chats: dict[int, _Pace] = defaultdict(
+            lambda: _Pace(rules.chat_per_second, 1.0, "even")
+        )
+        self._groups: dict[int, _Pace] = defaultdict(
+            lambda: _Pace(rules.group_per_minute, rules.minute, rules.counting)
+        )
 
     def acquire(self, chat: Chat, count: int = 1) -> None:
         """Take `count` messages to `chat` or raise 429 with the seconds to wait."""
         now = self._clock.monotonic()
-        waits: list[float] = []
-        while self._all and self._all[0] <= now - 1.0:
-            self._all.popleft()
-        excess = len(self._all) + count - GLOBAL_PER_SECOND
-        if excess > 0:
-            waits.append(self._all[min(excess, len(self._all)) - 1] + 1.0 - now)
-        if chat.type == "private":
-            tokens, at = self._private.get(chat.id, (float(PRIVATE_BURST), now))
-            tokens = min(float(PRIVATE_BURST), tokens + (now - at) * PRIVATE_PER_SECOND)
-            # an album bigger than the burst goes on a full bucket and leaves it in debt
-            need = min(count, PRIVATE_BURST)
-            if tokens < need:
-                waits.append((need - tokens) / PRIVATE_PER_SECOND)
-        else:
-            window = self._groups[chat.id]
-            while window and window[0] <= now - self._group_window:
-                window.popleft()
-            excess = len(window) + count - GROUP_PER_MINUTE
-            if excess > 0:
-                waits.append(window[min(excess, len(window)) - 1] + self._group_window - now)
-        if waits:
-            retry_after = max(1, math.ceil(max(waits) - 1e-9))
+        paces = [self._all, self._chats[chat.id]]
+        if chat.type != "private":
+            paces.append(self._groups[chat.id])
+        wait = max(pace.wait(now, count) for pace in paces)
+        if wait > 1e-9:
+            retry_after = max(1, math.ceil(wait - 1e-9))
             raise ApiError(
                 429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
             )
-        self._all.extend([now] * count)
-        if chat.type == "private":
-            self._private[chat.id] = (tokens - count, now)
-        else:
-            self._groups[chat.id].extend([now] * count)
+        for pace in paces:
+            pace.take(now, count)
 
 
 # ---------------------------------------------------------------------------------------
@@ -802,6 +854,7 @@ class BotApiEmulator:
         clock: Clock | None = None,
         enforce_limits: bool = False,
         group_window: float = 60.0,
+        flood_rules: FloodRules | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -843,7 +896,10 @@ class BotApiEmulator:
         #: every 429 answered, as (chat id or None, retry_after): limits kept and faults
         self.flood_answers: list[tuple[int | None, int]] = []
 
-        self._limits = _SendLimits(self.clock, group_window)
+        rules = flood_rules or FloodRules()
+        if group_window != 60.0:  # the older way to scale the minute down
+            rules = replace(rules, minute=group_window)
+        self._limits = _SendLimits(self.clock, rules)
         self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
         self._incoming: dict[tuple[int, int], dict[str, Any]] = {}
         self._by_id: dict[tuple[int, int], SentMessage] = {}
@@ -1272,12 +1328,17 @@ class BotApiEmulator:
         count: int = 1,
         parameters: dict[str, Any] | None = None,
         chat_id: int | None = None,
+        body: str | None = None,
     ) -> None:
-        """The next `count` calls of `method` (to `chat_id`, when given) answer this error."""
+        """The next `count` calls of `method` (to `chat_id`, when given) answer this error.
+
+        A 5xx as Telegram's front answers it when the server behind is down comes as an
+        HTML page, not the JSON envelope: pass that page as `body`.
+        """
         params = dict(parameters or {})
         if retry_after is not None:
             params["retry_after"] = retry_after
-        fault = _Fault(error_code, description, params, count, chat_id)
+        fault = _Fault(error_code, description, params, count, chat_id, body)
         self._faults[method.lower()].append(fault)
 
     async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
@@ -1381,7 +1442,7 @@ class BotApiEmulator:
         fault = self._take_fault(name, params)
         try:
             if fault is not None:
-                raise ApiError(fault.error_code, fault.description, fault.parameters)
+                raise ApiError(fault.error_code, fault.description, fault.parameters, fault.body)
             if known is None:
                 raise ApiError(404, "Not Found")
             return await known[1](params, uploads)
@@ -2074,4 +2135,6 @@ class BotApiEmulator:
 
 
 def _answer_error(error: ApiError) -> web.Response:
+    if error.body is not None:
+        return web.Response(text=error.body, status=error.error_code, content_type="text/html")
     return web.json_response(error.envelope(), status=error.error_code)

@@ -7,6 +7,9 @@ async def test_x(bot_env):
 
 from __future__ import annotations
 
+import asyncio
+import heapq
+import itertools
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -22,7 +25,7 @@ from bot.config import Settings, load_settings
 from bot.rate_limiter import FloodSafeRateLimiter
 from bot.services import Services, build_services
 from clients.clock import FakeClock
-from sandbox.botapi import BotApiEmulator, SentMessage, User
+from sandbox.botapi import BotApiEmulator, FloodRules, SentMessage, User
 from sandbox.server import Sandbox
 
 TOKEN = "123456:TEST-TOKEN-not-a-secret"
@@ -88,14 +91,90 @@ class BotEnv:
 ROOMY_FLOOD_BURST = 1000
 
 
+class SettledClock(FakeClock):
+    """A `FakeClock` that keeps time as a scheduler would, for pacing tests.
+
+    A plain FakeClock jumps by the full amount whenever anything sleeps, so two tasks
+    sleeping a second each move it two seconds, and a request that takes a real
+    millisecond to reach the emulator could arrive "seconds" after it left: jitter no
+    network has. This one wakes sleepers one at a time, earliest first, moving time to
+    that sleeper's moment and no further, and never while a Bot API request is on its
+    way (`request`), so the emulator judges each message at the moment the limiter let
+    it go: what the limiter promises. The margins for real round trips are measured in
+    real time by bench/alerts.py and bench/fairness.py.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.in_flight = 0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+        self._wake_planned = False
+
+    async def sleep(self, seconds: float) -> None:
+        seconds = max(0.0, seconds)
+        self.slept.append(seconds)
+        woken = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._sleepers, (self.monotonic() + seconds, next(self._order), woken))
+        self._plan_wake()
+        await woken
+
+    async def request(self, call: Any) -> Any:
+        """Await `call`, a request to the Bot API, with the clock standing still."""
+        self.in_flight += 1
+        try:
+            return await call
+        finally:
+            self.in_flight -= 1
+            self._plan_wake()
+
+    def _plan_wake(self) -> None:
+        if not self._wake_planned:
+            self._wake_planned = True
+            asyncio.get_running_loop().call_soon(self._wake_next)
+
+    def _wake_next(self) -> None:
+        """After every task ready now has run: the earliest sleeper wakes."""
+        self._wake_planned = False
+        if self.in_flight or not self._sleepers:
+            return  # a request's end plans the next wake
+        at, _, woken = heapq.heappop(self._sleepers)
+        if at > self.monotonic():
+            self.advance(at - self.monotonic())
+        if not woken.done():
+            woken.set_result(None)
+        self._plan_wake()
+
+
+class SettledLimiter(FloodSafeRateLimiter):
+    """The bot's limiter on a `SettledClock` (tests only)."""
+
+    def __init__(self, clock: SettledClock, **options: Any) -> None:
+        super().__init__(clock=clock, **options)
+        self.settled = clock
+
+    async def process_request(  # type: ignore[override]
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: Any,
+        endpoint: str,
+        data: Any,
+        rate_limit_args: Any,
+    ) -> Any:
+        async def request(*a: Any, **kw: Any) -> Any:
+            return await self.settled.request(callback(*a, **kw))
+
+        return await super().process_request(request, args, kwargs, endpoint, data, rate_limit_args)
+
+
 def unpaced() -> FloodSafeRateLimiter:
-    """The bot's limiter without the pace per chat (one a second in private, 18 a minute in
-    groups). This emulator does not enforce Telegram's limits, so the pace would only make
-    every test wait a second per reply; the pace itself is tested against an emulator that
-    enforces them (tests/test_rate_limiter.py, bench/fairness.py)."""
-    return FloodSafeRateLimiter(
-        private_burst=1000, private_per_second=1000.0, group_burst=1000, group_period=1.0
-    )
+    """The bot's limiter without the pace per chat (one a second in a chat, one each 3.1 s
+    in a group). This emulator does not enforce Telegram's limits, so the pace would only
+    make every test wait a second per reply; the pace itself is tested against an emulator
+    that enforces them (tests/test_rate_limiter.py, tests/test_pacing_e2e.py,
+    bench/fairness.py)."""
+    return FloodSafeRateLimiter(chat_gap=0.0, group_gap=0.0)
 
 
 async def start_bot(application: Any, settings: Settings) -> Any:
@@ -113,13 +192,25 @@ async def stop_bot(application: Any, stop_updates: Any) -> None:
 
 
 async def start_bot_env(
-    tmp_path: Path, *, demo_market: bool = False, **settings_overrides: Any
+    tmp_path: Path,
+    *,
+    demo_market: bool = False,
+    telegram_limits: FloodRules | None = None,
+    **settings_overrides: Any,
 ) -> AsyncIterator[BotEnv]:
-    """`demo_market`: the sandbox can be changed from the chat (/demo_drop), as in --demo."""
-    clock = FakeClock()
+    """`demo_market`: the sandbox can be changed from the chat (/demo_drop), as in --demo.
+    `telegram_limits`: the emulator enforces Telegram's limits read so, and the bot keeps
+    them with its own limiter; both on the env's FakeClock (a pacing wait advances it)."""
+    enforce = telegram_limits is not None
+    clock = SettledClock() if enforce else FakeClock()
     async with (
         Sandbox(clock=clock, tiers=E2E_TIERS) as sandbox,
-        BotApiEmulator(token=TOKEN) as emulator,
+        BotApiEmulator(
+            token=TOKEN,
+            clock=clock if enforce else None,
+            enforce_limits=enforce,
+            flood_rules=telegram_limits,
+        ) as emulator,
     ):
         overrides = {
             **sandbox.settings_overrides(),
@@ -133,7 +224,8 @@ async def start_bot_env(
         services = build_services(settings, clock)
         services.demo_market = sandbox if demo_market else None
         env = BotEnv(clock, sandbox, emulator, settings, services, None)
-        env.application = build_application(settings, services, rate_limiter=unpaced())
+        limiter = SettledLimiter(clock) if isinstance(clock, SettledClock) else unpaced()
+        env.application = build_application(settings, services, rate_limiter=limiter)
         env.stop_updates = await start_bot(env.application, settings)
         try:
             yield env

@@ -1,7 +1,7 @@
 """Price alerts, /link, /account, /forget and /stats end to end.
 
 Real pieces only: the sandbox platforms and the Bot API emulator on 127.0.0.1, and the
-bot's own `Application` (handlers, AIORateLimiter, JobQueue, post_init) polling the
+bot's own `Application` (handlers, rate limiter, JobQueue, post_init) polling the
 emulator. Poll cycles are run by calling `run_poll_cycle` with the application's bot,
 as the JobQueue job does, so time stays on the fake clock.
 """
@@ -490,7 +490,7 @@ async def test_retry_after_from_telegram_is_obeyed_and_the_alert_arrives_once(
     await w.poll()
     waited = time.monotonic() - started
     assert len(w.alerts_to(ann.id)) == 1
-    assert waited >= 1.0  # PTB's AIORateLimiter waited retry_after before trying again
+    assert waited >= 1.0  # the bot's rate limiter waited retry_after before trying again
     attempts = [c for c in w.emulator.calls_to("sendMessage") if c.get("chat_id") == ann.id]
     assert len(attempts) == 3  # watch reply, the refused alert, the alert
 

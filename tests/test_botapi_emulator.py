@@ -28,7 +28,7 @@ from telegram.ext import (
 )
 
 from clients.clock import FakeClock
-from sandbox.botapi import BotApiEmulator, parse_telegram_html
+from sandbox.botapi import BotApiEmulator, FloodRules, parse_telegram_html
 from sandbox.terminal_chat import run_terminal_chat
 
 TOKEN = "123456:TEST-TOKEN"
@@ -458,7 +458,9 @@ async def test_unknown_chat_is_not_found(emulator: BotApiEmulator, api: httpx.As
 # -- flood limits ----------------------------------------------------------------------------
 
 
-async def test_private_chat_limit_allows_a_burst_of_three_then_answers_429() -> None:
+async def test_a_chat_takes_one_message_a_second_and_no_burst() -> None:
+    """Bots FAQ: "avoid sending more than one message per second" in a chat; the short
+    bursts Telegram "may allow" are not promised, so the emulator allows none."""
     clock = FakeClock()
     async with (
         BotApiEmulator(token=TOKEN, clock=clock, enforce_limits=True) as emulator,
@@ -466,19 +468,39 @@ async def test_private_chat_limit_allows_a_burst_of_three_then_answers_429() -> 
     ):
         ann = emulator.user(1001, first_name="Ann")
         answers = [
-            await bot_api(api, "sendMessage", chat_id=ann.id, text=f"#{n}") for n in range(4)
+            await bot_api(api, "sendMessage", chat_id=ann.id, text=f"#{n}") for n in range(2)
         ]
         clock.advance(1.0)
         after_a_second = await bot_api(api, "sendMessage", chat_id=ann.id, text="later")
+        typing = await bot_api(api, "sendChatAction", chat_id=ann.id, action="typing")
 
-    assert [a.status_code for a in answers] == [200, 200, 200, 429]
-    assert answers[3].json() == {
+    assert [a.status_code for a in answers] == [200, 429]
+    assert answers[1].json() == {
         "ok": False,
         "error_code": 429,
         "description": "Too Many Requests: retry after 1",
         "parameters": {"retry_after": 1},
     }
     assert after_a_second.status_code == 200
+    assert typing.status_code == 200  # a chat action is no message
+
+
+async def test_an_album_leaves_its_chat_owing_a_second_a_photo() -> None:
+    clock = FakeClock()
+    async with (
+        BotApiEmulator(token=TOKEN, clock=clock, enforce_limits=True) as emulator,
+        raw_client(emulator) as api,
+    ):
+        ann = emulator.user(1001, first_name="Ann")
+        media = [{"type": "photo", "media": f"https://img.example.test/{n}.jpg"} for n in range(4)]
+        album = await bot_api(api, "sendMediaGroup", chat_id=ann.id, media=media)
+        clock.advance(3.0)
+        early = await bot_api(api, "sendMessage", chat_id=ann.id, text="too soon")
+        clock.advance(1.0)
+        on_time = await bot_api(api, "sendMessage", chat_id=ann.id, text="now")
+    assert album.status_code == 200
+    assert early.json()["parameters"] == {"retry_after": 1}
+    assert on_time.status_code == 200
 
 
 async def test_group_limit_is_twenty_messages_a_minute() -> None:
@@ -491,14 +513,48 @@ async def test_group_limit_is_twenty_messages_a_minute() -> None:
         for n in range(20):
             ok = await bot_api(api, "sendMessage", chat_id=group.id, text=f"#{n}")
             assert ok.status_code == 200
-            clock.advance(0.5)  # 20 messages in 10 s: within a group's limit
+            clock.advance(1.0)  # 20 messages in 20 s: within a group's limit
         refused = await bot_api(api, "sendMessage", chat_id=group.id, text="one more")
-        clock.advance(50.0)  # the first message leaves the 60 s window
+        clock.advance(40.0)  # the first message leaves the 60 s window
         accepted = await bot_api(api, "sendMessage", chat_id=group.id, text="now")
 
     assert refused.status_code == 429
-    assert refused.json()["parameters"] == {"retry_after": 50}
+    assert refused.json()["parameters"] == {"retry_after": 40}
     assert accepted.status_code == 200
+
+
+async def group_answers(counting: str, gaps: list[float]) -> list[int]:
+    """Send a group one message after each gap; the status of each answer."""
+    clock = FakeClock()
+    clock.advance(-clock.monotonic())  # so the clock-aligned minutes start at 0
+    async with (
+        BotApiEmulator(
+            token=TOKEN,
+            clock=clock,
+            enforce_limits=True,
+            flood_rules=FloodRules(counting=counting),  # type: ignore[arg-type]
+        ) as emulator,
+        raw_client(emulator) as api,
+    ):
+        group = emulator.group_chat(-100300, "Deals")
+        statuses = []
+        for gap in gaps:
+            clock.advance(gap)
+            answer = await bot_api(api, "sendMessage", chat_id=group.id, text="x")
+            statuses.append(answer.status_code)
+        return statuses
+
+
+async def test_a_groups_twenty_a_minute_can_be_read_three_ways() -> None:
+    """20 at 1 s apart from second 40, then one at second 61: two clock minutes, but 21
+    in one sliding minute; 3 s apart is the even pace, 2.5 s is not."""
+    burst_across_a_minute = [40.0] + [1.0] * 19 + [2.0]
+    assert (await group_answers("fixed", burst_across_a_minute)).count(429) == 0
+    assert (await group_answers("sliding", burst_across_a_minute))[-1] == 429
+    assert (await group_answers("sliding", [1.0] + [3.0] * 25)).count(429) == 0
+    assert (await group_answers("even", [1.0] + [3.0] * 25)).count(429) == 0
+    assert (await group_answers("even", [1.0, 2.5]))[-1] == 429
+    assert (await group_answers("sliding", [1.0, 2.5])).count(429) == 0
 
 
 async def test_global_limit_is_thirty_messages_a_second() -> None:

@@ -1,7 +1,9 @@
 """Delivering recorded alerts: in which order, how far apart, and what each failure means.
 
 `deliver_pending(rt, send)` sends every unsent alert, oldest first, at most one
-message per second to a chat (3.1 s in groups, CONTRACT 4.2). `send` is the chat
+message per second to a chat (3.1 s in groups, CONTRACT 4.2). Each chat has a queue of
+its own, served as soon as its first alert is read: alerts are read in pages as room
+frees (`MAX_QUEUED` held at once), so no chat waits for a slower chat's page to finish. `send` is the chat
 side (`handlers.alerts`): it renders and sends one alert and answers with a
 `SendResult`, so the decisions below need no Telegram. An alert is marked sent right
 after the chat accepts it; on start, whatever is still unsent is sent. A blocked chat
@@ -11,9 +13,11 @@ pauses that chat's subscriptions; any other error leaves subscriptions alone.
 from __future__ import annotations
 
 import asyncio
+import heapq
+import itertools
 import logging
 import sqlite3
-from collections import defaultdict
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -23,13 +27,19 @@ from watching.poller import AlertRuntime
 
 log = logging.getLogger(__name__)
 
-SEND_CONCURRENCY = 64  # messages in flight; the chat side's rate limiter keeps 30/s
-PER_CHAT_GAP = 1.0  # seconds between two messages to one chat (CONTRACT 4.2)
+#: alerts between their chat's turn and Telegram's answer. Few, so that a chat with many
+#: alerts, whose turn comes each second, finds at most this many ahead of it in the
+#: limiter's queue (one turn each 35 ms); places go to the chat with most alerts left
+SEND_CONCURRENCY = 8
+#: seconds between two messages to one chat (CONTRACT 4.2: the limiter's CHAT_GAP, so an
+#: alert never holds a place among SEND_CONCURRENCY waiting for its chat)
+PER_CHAT_GAP = 1.1
 #: groups get 20 messages a minute; a little more than 3 s apart keeps any minute under it
 PER_GROUP_GAP = 3.1
 MAX_SEND_ATTEMPTS = 5  # failures before an alert is given up
 MAX_RETRY_AFTER_WAITS = 5  # 429s for one alert, after the rate limiter's own retries
-DELIVERY_BATCH = 500
+DELIVERY_BATCH = 500  # alerts read from storage at a time
+MAX_QUEUED = 5_000  # alerts held in the chats' queues at once (memory stays bounded)
 BLOCKED = "blocked"
 
 
@@ -73,17 +83,55 @@ async def deliver_pending(rt: AlertRuntime, send: AlertSend) -> DeliveryReport:
     async with rt.delivery_lock:
         await _mark_sent_late(rt)
         delivery = _Delivery(rt, send, report)
+        room = asyncio.Semaphore(MAX_QUEUED)
+        queues: dict[int, deque[PendingAlert]] = {}
+        workers: set[asyncio.Task[None]] = set()
+        errors: list[BaseException] = []
+
+        async def serve(chat_id: int, queue: deque[PendingAlert]) -> None:
+            """One chat's alerts in order, until its queue is empty."""
+            try:
+                while queue:
+                    try:
+                        await delivery.send_next(queue)
+                    finally:
+                        room.release()
+            finally:
+                for _ in queue:  # left by an error: their room is given back
+                    room.release()
+                queue.clear()
+                del queues[chat_id]
+
+        def finished(worker: asyncio.Task[None]) -> None:
+            workers.discard(worker)
+            if not worker.cancelled() and worker.exception() is not None:
+                errors.append(worker.exception())  # type: ignore[arg-type]
+
         after = 0
-        while True:
-            batch = await rt.alerts.pending(after, DELIVERY_BATCH)
-            if not batch:
-                break
-            after = batch[-1].id
-            by_chat: dict[int, list[PendingAlert]] = defaultdict(list)
-            for alert in batch:
-                if alert.id not in rt.sent_unmarked:
-                    by_chat[alert.chat_id].append(alert)
-            await asyncio.gather(*(delivery.send_chat(alerts) for alerts in by_chat.values()))
+        try:
+            while page := await rt.alerts.pending(after, DELIVERY_BATCH):
+                after = page[-1].id
+                for alert in page:
+                    if alert.id in rt.sent_unmarked:
+                        continue
+                    await room.acquire()
+                    if alert.chat_id in queues:
+                        queues[alert.chat_id].append(alert)
+                        continue
+                    queue = queues[alert.chat_id] = deque([alert])
+                    worker = asyncio.create_task(serve(alert.chat_id, queue))
+                    workers.add(worker)
+                    worker.add_done_callback(finished)
+        except BaseException:
+            for worker in workers:  # cancelled or failed: the chats' queues stop too
+                worker.cancel()
+            raise
+        finally:
+            while workers:
+                await asyncio.wait(set(workers))
+                await asyncio.sleep(0)  # their done callbacks run
+        if errors:
+            raise errors[0]
     if report.sent or report.failed or report.blocked:
         log.info(
             "alerts delivered: %d sent, %d blocked, %d failed, %d to retry",
@@ -105,31 +153,68 @@ async def _mark_sent_late(rt: AlertRuntime) -> None:
         rt.sent_unmarked.discard(alert_id)
 
 
+class _Places:
+    """`SEND_CONCURRENCY` places for sends. When several wait, the chat with most alerts
+    left goes first, then first come: a chat with 50 alerts keeps its one-a-second pace
+    while single alerts fill the turns between (first come alone would put each of its
+    alerts behind every other chat's)."""
+
+    def __init__(self, places: int) -> None:
+        self.free = places
+        self._waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._order = itertools.count()
+
+    async def take(self, left: int) -> None:
+        if self.free and not self._waiting:
+            self.free -= 1
+            return
+        given = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiting, (-left, next(self._order), given))
+        try:
+            await given
+        except asyncio.CancelledError:
+            if given.done() and not given.cancelled():
+                self.give_back()  # the place came with the cancellation: pass it on
+            raise
+
+    def give_back(self) -> None:
+        while self._waiting:
+            given = heapq.heappop(self._waiting)[2]
+            if not given.done():
+                given.set_result(None)
+                return
+        self.free += 1
+
+
 class _Delivery:
     def __init__(self, rt: AlertRuntime, send: AlertSend, report: DeliveryReport) -> None:
         self.rt = rt
         self.send_one = send
         self.report = report
         self.clock = rt.clock
-        self.semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
+        self.places = _Places(SEND_CONCURRENCY)
         self.blocked: set[int] = set()
         self.last_sent: dict[int, float] = {}
 
-    async def send_chat(self, alerts: list[PendingAlert]) -> None:
-        """One chat's alerts in order: a second apart in private chats, 3.1 s in groups."""
-        for alert in alerts:
-            chat_id = alert.chat_id
-            if chat_id in self.blocked:
-                return
-            last = self.last_sent.get(chat_id)
-            if last is not None:
-                gap = PER_CHAT_GAP if chat_id > 0 else PER_GROUP_GAP  # groups have ids < 0
-                wait = last + gap - self.clock.monotonic()
-                if wait > 0:
-                    await self.clock.sleep(wait)
-            async with self.semaphore:
-                await self.send(alert)
-            self.last_sent[chat_id] = self.clock.monotonic()
+    async def send_next(self, queue: deque[PendingAlert]) -> None:
+        """The first alert of one chat's queue: a second after the chat's last one in
+        private chats, 3.1 s in groups. A chat that blocked the bot gets nothing more."""
+        alert = queue.popleft()
+        chat_id = alert.chat_id
+        if chat_id in self.blocked:
+            return
+        last = self.last_sent.get(chat_id)
+        if last is not None:
+            gap = PER_CHAT_GAP if chat_id > 0 else PER_GROUP_GAP  # groups have ids < 0
+            wait = last + gap - self.clock.monotonic()
+            if wait > 0:
+                await self.clock.sleep(wait)
+        await self.places.take(len(queue) + 1)
+        self.last_sent[chat_id] = self.clock.monotonic()  # the limiter paces from here too
+        try:
+            await self.send(alert)
+        finally:
+            self.places.give_back()
 
     async def send(self, alert: PendingAlert) -> None:
         chat_id = alert.chat_id
