@@ -181,6 +181,24 @@ async def test_a_corrupt_conversation_row_is_dropped_with_a_warning_naming_it(
     assert database.db.execute("SELECT key FROM conversations").fetchall() == [("[7, 7]",)]
 
 
+async def test_a_conversation_state_the_flow_no_longer_has_is_dropped_with_a_warning(
+    database, caplog
+):
+    store = persistence(database)
+    await store.update_conversation("quote", (7, 7), 0)  # the previous version's ASKING
+    await store.update_conversation("quote", (8, 8), "storage")
+    await store.update_conversation("other", (9, 9), 0)
+    shaped = SQLitePersistence(
+        ConversationStore(database), ["quote"], conversation_states={"quote": quotes.QUESTIONS}
+    )
+    with caplog.at_level(logging.WARNING):
+        assert await shaped.get_conversations("quote") == {(8, 8): "storage"}
+        assert await shaped.get_conversations("other") == {(9, 9): 0}  # no states named
+    assert "conversations row quote [7, 7] dropped: no state 0" in caplog.text
+    keys = database.db.execute("SELECT name, key FROM conversations ORDER BY key").fetchall()
+    assert keys == [("quote", "[8, 8]"), ("other", "[9, 9]")]
+
+
 async def test_forget_user_deletes_that_user_s_conversations_in_every_chat(database):
     store = persistence(database)
     for key in ((7, 7), (-100, 7), (-100, 9)):
