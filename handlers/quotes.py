@@ -360,13 +360,12 @@ async def on_question_button(
         return None
     current = draft.pending[0] if draft.pending else None
     index = answer.index
-    if (
-        current is None
-        or not still_asked(current.device, question)
-        or not 0 <= index < len(draft.options)
-    ):
+    if current is None or not 0 <= index < len(draft.options):
         await query.answer(t(lang, "quote_expired"))
         return None
+    if not still_asked(current.device, question):  # the state follows the draft
+        await query.answer(t(lang, "quote_expired"))
+        return next_question(current.device)
     value = draft.options[index]
     # the device changes before the first await, so a second press finds no open question
     current.device = current.device.choose(question, value, catalogue())
@@ -387,8 +386,11 @@ async def on_typed_answer(
     if draft is None:  # the question has ended: the text is an ordinary message
         return await outside_question(update, context, text, on_other_text)
     current = draft.pending[0] if draft.pending else None
-    if current is None or not still_asked(current.device, question):
-        return None  # answered by another update meanwhile
+    if current is None:
+        return None
+    if not still_asked(current.device, question):
+        # answered by another update meanwhile: ignored, and the state follows the draft
+        return next_question(current.device)
     lang = draft.lang
     draft.active_at = services(context).clock.time()
     label = partial(value_label, "en")
