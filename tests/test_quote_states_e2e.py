@@ -147,8 +147,11 @@ async def test_a_page_button_and_text_that_answers_nothing_stay_in_the_question(
     [hint] = await bot_env.say(user, "hmm not sure")
     assert "didn't understand" in hint.visible
     assert state_of(bot_env, user) == "model"
-    [question] = await press(bot_env, user, question, data_of(question, labels(question)[0]))
-    assert "How much storage" in question.visible or "memory" in question.visible
+    chosen = labels(question)[0]  # the first model of the second page
+    assert chosen == "iPhone 15 Pro"
+    [question] = await press(bot_env, user, question, data_of(question, chosen))
+    assert "How much storage" in question.visible and "iPhone 15 Pro" in question.visible
+    await reaches(bot_env, user, "storage")
 
 
 # -- what reaches the conversation ---------------------------------------------------------
