@@ -83,9 +83,10 @@ def build_application(
                 services.conversations,
                 [quotes.STATE_PREFIX],
                 chat_data_shapes={
-                    f"{quotes.STATE_PREFIX}:": quotes.Conversation,
+                    f"{quotes.STATE_PREFIX}:": quotes.QuoteDraft,
                     quotes.CARDS_KEY: dict[str, quotes.CardState],
                 },
+                conversation_states={"quote": quotes.QUESTIONS},
             )
         )
         .post_init(lambda application: _post_init(application, facts))

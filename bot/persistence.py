@@ -12,7 +12,8 @@
 Both are stored as JSON (`storage.state_json`), never pickled. On loading, a row that
 is not what the bot writes is dropped with a warning naming it (`storage.conversations`),
 and so is a kept entry whose value is not of the type `chat_data_shapes` gives for its
-key (the first prefix that matches): start-up never fails on one, and the user it
+key (the first prefix that matches), and a conversation state that is not one of those
+`conversation_states` names for its conversation: start-up never fails on one, and the user it
 belonged to simply starts that conversation afresh instead of meeting an error in it.
 
 Writes go to SQLite on the database's writer thread and are awaited there (never on
@@ -24,10 +25,10 @@ error handler; that chat's or conversation's state is written at its next change
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from telegram.ext import BasePersistence, PersistenceInput
+from telegram.ext import BasePersistence, ConversationHandler, PersistenceInput
 
 from storage.conversations import ChatData, ConversationDict, ConversationKey, ConversationStore
 from storage.state_json import fits
@@ -45,6 +46,7 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, Any]
         chat_data_prefixes: Iterable[str],
         *,
         chat_data_shapes: Mapping[str, Any] | None = None,
+        conversation_states: Mapping[str, Collection[object]] | None = None,
         update_interval: float = UPDATE_INTERVAL,
     ) -> None:
         super().__init__(
@@ -57,6 +59,8 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, Any]
         self.prefixes = tuple(chat_data_prefixes)
         #: key prefix -> the type hint a loaded value must fit (keys not named: any value)
         self.shapes = dict(chat_data_shapes or {})
+        #: conversation name -> the states it has (conversations not named: any state)
+        self.states = dict(conversation_states or {})
 
     # -- chat data ----------------------------------------------------------------------
 
@@ -96,7 +100,20 @@ class SQLitePersistence(BasePersistence[dict[Any, Any], ChatData, dict[Any, Any]
     # -- conversations --------------------------------------------------------------------
 
     async def get_conversations(self, name: str) -> ConversationDict:
-        return await self.store.conversations(name)
+        """The stored states; one its conversation does not have (an older version's) is
+        dropped with a warning and deleted, so that user starts afresh."""
+        stored = await self.store.conversations(name)
+        known = self.states.get(name)
+        if known is None:
+            return stored
+        kept: ConversationDict = {}
+        for key, state in stored.items():
+            if state in known or state == ConversationHandler.END:
+                kept[key] = state
+                continue
+            log.warning("conversations row %s %s dropped: no state %r", name, list(key), state)
+            await self.store.drop_conversation(name, key)
+        return kept
 
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None

@@ -50,6 +50,11 @@ BUTTONS: tuple[tuple[Callable[..., Awaitable[None]], tuple[type, ...]], ...] = (
 )
 
 
+#: the quote flow's group: after the listings (group 0), which stop an update they answer,
+#: and after the follow-up of a platform/city answer (group 1)
+QUOTES_GROUP = 2
+
+
 def register(application: BotApplication) -> None:
     # Forms of message (docs/message-forms.md). An edit gets a card only for a listing it
     # adds, and goes no further; a channel's posts are not answered (nobody asked, nobody pays)
@@ -100,11 +105,19 @@ def register(application: BotApplication) -> None:
         ),
         group=1,
     )
-    # trade-in quotes (handlers/quotes.py): a ConversationHandler per chat and user. Typed
-    # answers, descriptions and listings all arrive as text, so it reads every text message
-    # (through listings.on_text); the plain handler after it serves updates without a user
-    application.add_handler(quotes.conversation_handler(listings.on_text))
+    # plain text: the cards of the listings it mentions, and the update stops there
+    application.add_handler(MessageHandler(quotes.TYPED, listings.on_text))
+    # trade-in quotes (handlers/quotes.py), for text without listings: a ConversationHandler
+    # per chat and user, one state per question. Its questions read only the messages of
+    # users who have one open; the rest (and updates without a user) go on to the handlers
+    # after it in this group: the buttons and /cancel of no open question, and the hint.
+    application.add_handler(quotes.conversation_handler(listings.on_other_text), group=QUOTES_GROUP)
     application.add_handler(
-        MessageHandler((filters.TEXT | filters.CAPTION) & ~filters.COMMAND, listings.on_text)
+        CallbackQueryHandler(quotes.on_closed_question_button, pattern=cb.matches(cb.QuoteAnswer)),
+        group=QUOTES_GROUP,
+    )
+    application.add_handler(CommandHandler("cancel", quotes.cancel_command), group=QUOTES_GROUP)
+    application.add_handler(
+        MessageHandler(quotes.TYPED, listings.on_other_text), group=QUOTES_GROUP
     )
     application.add_error_handler(common.on_error)

@@ -200,9 +200,11 @@ async def ignore_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def on_expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Button data no handler reads: say so, and touch nothing else."""
+    """Button data no handler reads: say so, and touch nothing else (no later handler group,
+    such as the quote flow's, sees it: PTB hands empty data to every pattern)."""
     if update.callback_query is not None:
         await update.callback_query.answer(t(lang_of(update.effective_user), "expired_button"))
+    raise ApplicationHandlerStop
 
 
 def update_summary(update: object) -> str:

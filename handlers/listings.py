@@ -48,7 +48,6 @@ from handlers.message_forms import (
     replied_listings,
 )
 from handlers.photos import PhotoSender, photo_sender
-from handlers.quotes import on_plain_text
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -255,14 +254,20 @@ async def edit_when_ready(
 
 
 async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A plain message: listings if it has any, else a hint (private chats only)."""
+    """A plain message: its listings' cards, and the update stops here. A message without
+    listings goes on to the quote flow (`handlers.quotes`, a later handler group), then
+    to `on_other_text`."""
     message = update.effective_message
     if message is not None and message.is_automatic_forward:
-        return  # a channel's own post, copied to its discussion group: nobody asked
+        raise ApplicationHandlerStop  # a channel's own post, copied to its discussion group
     if await on_listing_message(update, context):
-        return
-    if await on_plain_text(update, context):  # a typed answer or a device description
-        return
+        raise ApplicationHandlerStop  # an open quote question stays open, unanswered
+
+
+async def on_other_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A plain message with no listing that is no device description nor an answer to an
+    open question: a hint, in private chats only."""
+    message = update.effective_message
     # an album's other captions would each repeat the hint
     if is_private(update) and not (message is not None and message.media_group_id):
         await reply(update, t(user_lang(update, context), "no_listing"))

@@ -1,22 +1,39 @@
 """Trade-in quotes: a free-text device description in, an Aihuishou quote card out.
 
-`/quote <description>` or a plain message that clearly describes a device
-(`clients.devices.looks_like_device`, called from `handlers.listings.on_text` when
-the message has no listing) starts a quote. A field the description does not give,
-or gives ambiguously, is asked for with inline buttons, one question at a time; a
-typed answer works too. Several descriptions (one per line) get one card each; the
-gateway keeps upstream calls to Aihuishou's 5 at once and caches each quote for
-10 minutes, so asking again costs no quota.
+`/quote <description>`, a plain message that clearly describes a device (no listing in
+it: listings are answered first, `handlers.listings.on_text`), or the trade-in button of
+a Xianyu card starts a quote. A field the description does not give, or gives
+ambiguously, is asked for with inline buttons, one question at a time; a typed answer
+works too. Several descriptions (one per line) get one card each; the gateway keeps
+upstream calls to Aihuishou's 5 at once and caches each quote for 10 minutes, so
+asking again costs no quota.
 
 The flow is a python-telegram-bot `ConversationHandler` (`conversation_handler`), per
-chat and per user: two people asking in one group never mix. Its one state, ASKING,
-means "a question is open"; what is being asked lives in `context.chat_data` under
-the user's id, and the card states under `CARDS_KEY`. Both, and the conversation
-states, are kept by the bot's persistence (`bot.persistence`, in the SQLite
-file), so a question answered or a card button pressed after a restart still works.
-The conversation ends with the last card, with /cancel, or after
-`CONVERSATION_TIMEOUT` seconds without an answer (the handler's `conversation_timeout`,
-a JobQueue job; a restart loses that job, so the clock is checked as well).
+chat and per user (two people asking in one group never mix), shaped like PTB's
+`conversationbot.py`: one state per question, named after the field it asks
+(`clients.quote_flow.QUESTIONS`: brand, model, storage, ram, condition,
+function_status), and every callback returns the next state:
+
+    entry points   /quote, a device description, 💱 trade-in button  -> first question or END
+    <question>     a button or a typed answer                         -> next question or END
+                   a page button, or text that answers nothing        -> the same question
+                   a new device description                           -> its first question
+    fallbacks      /cancel                                            -> END
+                   /quote, 💱 trade-in button                          -> start over
+    TIMEOUT        `CONVERSATION_TIMEOUT` seconds without an update   -> END (question says so)
+
+Only updates of an open question reach the question states; a message that mentions a
+listing never does (it gets its card and the question stays open), and with no question
+open only the entry points are read. What the questions are about (the devices still to
+quote, the options sent, the question's message) is kept in `context.chat_data` under
+the user's id (`QuoteDraft`), the card states under `CARDS_KEY`. Both and the
+conversation's state are kept by the bot's persistence (`bot.persistence`, JSON in the
+SQLite file), so after a restart the same question is still open. PTB's timeout job
+does not survive a restart, so the draft also keeps the time of its last update and a
+question quiet for longer than the timeout is ended by the next update that reaches it.
+
+The decisions that need no Telegram (which question comes next, reading a typed answer,
+paging) are in `clients.quote_flow`.
 
 A Xianyu card that describes a device has a trade-in button (`ti|<listing key>`): it
 quotes the same device (`clients.tradein`), asking for what the item does not say,
@@ -42,6 +59,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from functools import partial
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
@@ -59,19 +77,26 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, UNNAMED_TYPES, seed_retry
-from clients.devices import (
-    Catalogue,
-    ParsedDevice,
-    compact,
-    load_catalogue,
-    looks_like_device,
-    matching_form,
-    parse_description,
-    split_descriptions,
-)
+from clients.devices import Catalogue, ParsedDevice, load_catalogue
 from clients.errors import BadRequest as PlatformBadRequest
 from clients.errors import NotFound, PlatformError
 from clients.models import Quote, QuoteRequest
+from clients.quote_flow import (
+    MAX_DEVICES,
+    QUESTIONS,
+    Pending,
+    answered_value,
+    closest_instead,
+    describes_device,
+    devices_in_command,
+    devices_in_message,
+    expired,
+    next_question,
+    page_of,
+    question_options,
+    read_answer,
+    still_asked,
+)
 from clients.tradein import tradein_device
 from handlers import callbacks as cb
 from handlers.common import (
@@ -93,8 +118,6 @@ log = logging.getLogger(__name__)
 
 #: seconds without an answer after which a quote conversation ends
 CONVERSATION_TIMEOUT = 600.0
-#: descriptions quoted from one message; the rest are ignored with a note
-MAX_DEVICES = 20
 PAGE_SIZE = 12
 CLOSEST_MODELS = 4
 #: quote cards per chat whose buttons still work (token -> request), oldest forgotten first
@@ -102,35 +125,28 @@ CARDS_PER_CHAT = 100
 #: chat_data keys of this flow; the persistence keeps these and nothing else
 STATE_PREFIX = "quote"
 CARDS_KEY = "quote_cards"
-#: the conversation's one state: a question is open
-ASKING = 0
-#: option buttons per row, by the field asked for
+#: option buttons per row, by the question
 COLUMNS = {"brand": 3, "model": 2, "storage": 3, "ram": 3, "condition": 3, "function_status": 2}
-#: fields a typed answer may fill besides the one asked for
-EXTRA_FIELDS = ("storage", "ram", "condition", "function_status")
+#: the messages a question reads: text or a caption, no command (listings never get here)
+TYPED = (filters.TEXT | filters.CAPTION) & ~filters.COMMAND
+#: the buttons the conversation answers (every other kind: handlers.BUTTONS)
+CONVERSATION_BUTTONS: tuple[type, ...] = (cb.QuoteAnswer, cb.TradeIn)
 
 
 @dataclass
-class Pending:
-    """A device still being asked about; `not_recorded` is the model the platform refused."""
+class QuoteDraft:
+    """One user's open quote question in one chat (`chat_data["quote:<user id>"]`).
 
-    device: ParsedDevice
-    not_recorded: str | None = None
-    asking: Decimal | None = None  # a listing's asking price, for the trade-in check
+    Which question is open is the conversation's state, not kept here; this is what the
+    question is about: the device asked about first in `pending`, then the ones still to
+    quote, and the question's message with the values its buttons stand for.
+    """
 
-
-@dataclass
-class Conversation:
-    """One user's quote questions in one chat."""
-
-    token: str
+    token: str  # names the question's buttons
     lang: str
-    touched: float  # clock.time() of the last question (wall time: it outlives a restart)
-    current: Pending | None = None
-    queue: list[Pending] = field(default_factory=list)
-    field: str | None = None
-    options: tuple[str, ...] = ()
-    page: int = 0
+    active_at: float  # clock.time() of the conversation's last update (wall time)
+    pending: list[Pending] = field(default_factory=list)
+    options: tuple[str, ...] = ()  # the values the question's buttons stand for, as sent
     question_id: int | None = None  # the message with the buttons
     question_text: str = ""  # its HTML, to edit it when answered
 
@@ -153,51 +169,38 @@ def catalogue() -> Catalogue:
 # -- the ConversationHandler ----------------------------------------------------------------
 
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]
+State = object  # a question's name, ConversationHandler.END, or None (stay)
 
 
-def conversation_state(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """ASKING while the user has a question open in this chat, else END."""
-    return ASKING if active_conversation(update, context) is not None else ConversationHandler.END
+class DescribesDevice(filters.MessageFilter):
+    """A message whose text or caption describes a device to quote by itself."""
+
+    def filter(self, message: Message) -> bool:
+        return describes_device(message.text or message.caption or "", catalogue())
 
 
-def in_conversation(
-    callback: Callback,
-) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[int]]:
-    """A handler callback that tells the ConversationHandler the state it leaves behind."""
-
-    async def handle(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-        await callback(update, context)
-        return conversation_state(update, context)
-
-    return handle
-
-
-#: the buttons the conversation answers (every other kind: handlers.BUTTONS)
-CONVERSATION_BUTTONS: tuple[type, ...] = (cb.QuoteAnswer, cb.TradeIn)
-
-
-def conversation_handler(on_text: Callback) -> ConversationHandler:  # type: ignore[type-arg]
-    """The quote flow; `on_text` is the bot's plain-text handler (listings, descriptions and
-    typed answers all arrive as text, so one handler reads them in every state)."""
-    every: list[BaseHandler] = [  # type: ignore[type-arg]
-        CommandHandler("quote", in_conversation(quote_command)),
-        CommandHandler("cancel", in_conversation(cancel_command)),
-        CallbackQueryHandler(
-            in_conversation(on_question_button), pattern=cb.matches(cb.QuoteAnswer)
-        ),
-        CallbackQueryHandler(in_conversation(on_tradein_button), pattern=cb.matches(cb.TradeIn)),
-        MessageHandler(
-            (filters.TEXT | filters.CAPTION) & ~filters.COMMAND, in_conversation(on_text)
-        ),
-    ]
+def conversation_handler(on_other_text: Callback) -> ConversationHandler:  # type: ignore[type-arg]
+    """The quote flow. `on_other_text` answers a plain message that is neither an answer
+    nor a description when it reaches a question that is no longer open."""
+    quote = CommandHandler("quote", quote_command)
+    tradein = CallbackQueryHandler(on_tradein_button, pattern=cb.matches(cb.TradeIn))
+    states: dict[object, list[BaseHandler]] = {  # type: ignore[type-arg]
+        question: question_handlers(question, on_other_text) for question in QUESTIONS
+    }
+    states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, on_timeout)]
     with warnings.catch_warnings():
         # per_message=False is meant: the conversation is per chat and user, and a button
         # names its question by token (PTB warns that buttons are not tracked per message)
         warnings.filterwarnings("ignore", "If 'per_message=False'", PTBUserWarning)
         return ConversationHandler(
-            entry_points=every,
-            states={ASKING: every, ConversationHandler.TIMEOUT: [TypeHandler(Update, on_timeout)]},
-            fallbacks=[],
+            entry_points=[
+                quote,
+                tradein,
+                MessageHandler(TYPED & DescribesDevice(), on_description),
+            ],
+            states=states,
+            # a new /quote or trade-in button while a question is open starts over
+            fallbacks=[CommandHandler("cancel", cancel_command), quote, tradein],
             per_chat=True,
             per_user=True,
             per_message=False,
@@ -205,6 +208,21 @@ def conversation_handler(on_text: Callback) -> ConversationHandler:  # type: ign
             name="quote",
             persistent=True,
         )
+
+
+def question_handlers(question: str, on_other_text: Callback) -> list[BaseHandler]:  # type: ignore[type-arg]
+    """The handlers of the state that asks `question`: its buttons, and a typed answer."""
+
+    async def answer_by_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+        return await on_question_button(update, context, question)
+
+    async def answer_by_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+        return await on_typed_answer(update, context, question, on_other_text)
+
+    return [
+        CallbackQueryHandler(answer_by_button, pattern=cb.matches(cb.QuoteAnswer)),
+        MessageHandler(TYPED, answer_by_text),
+    ]
 
 
 async def forget_quotes(application: BotApplication, user_id: int) -> None:
@@ -226,99 +244,224 @@ async def forget_quotes(application: BotApplication, user_id: int) -> None:
 # -- entry points -------------------------------------------------------------------------
 
 
-async def quote_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def quote_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
     """`/quote <description>`; several lines give several quotes; none asks from the brand."""
     message = update.effective_message
     assert message is not None
-    lang = user_lang(update, context)
     parts = (message.text or "").split(maxsplit=1)
     text = parts[1] if len(parts) > 1 else ""
     if not text.strip():  # `/quote` as a reply: the device text is the replied message
         text = next(iter(replied_texts(message)), "")
-    descriptions = split_descriptions(text)
-    devices = [parse_description(d, catalogue()) for d in descriptions[:MAX_DEVICES]]
-    await start_quotes(
-        update, context, devices or [ParsedDevice()], lang, dropped=len(descriptions) - len(devices)
-    )
+    devices, dropped = devices_in_command(text, catalogue())
+    return await start_quotes(update, context, devices, user_lang(update, context), dropped=dropped)
 
 
-async def on_plain_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """A plain message without listings: a typed answer, or a device description.
-
-    Returns False when the message is neither, so the caller can give its hint.
-    """
+async def on_description(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+    """A plain message that describes one or more devices (`DescribesDevice`)."""
     message = update.effective_message
-    user = update.effective_user
-    if message is None or user is None:
-        return False
-    text = message.text or message.caption or ""
-    lang = user_lang(update, context)
-    conv = active_conversation(update, context)
-    if conv is not None and conv.current is not None and conv.field is not None:
-        answered = typed_answer(conv.current.device, conv.field, conv.options, text)
-        if answered is not None:
-            chosen = getattr(answered, conv.field) or text.strip()[:60]
-            # the state changes before the first await, so a second answer finds no question
-            conv.current.device, conv.current.not_recorded, conv.field = answered, None, None
-            await close_question(
-                context, message.chat_id, conv, f"✓ {e(value_label(lang, chosen))}"
-            )
-            await advance(update, context, conv)
-            return True
-    if looks_like_device(text, catalogue()):
-        lines = split_descriptions(text)
-        devices = [parse_description(line, catalogue()) for line in lines]
-        devices = [d for d in devices if d.brand or d.model or d.ambiguous.get("brand")]
-        await start_quotes(
-            update, context, devices[:MAX_DEVICES], lang, dropped=max(0, len(devices) - MAX_DEVICES)
-        )
-        return True
-    if conv is not None and message.chat.type == "private":
-        await reply(update, t(lang, "quote_typed_unknown"))
-        return True
-    return False
+    assert message is not None
+    devices, dropped = devices_in_message(message.text or message.caption or "", catalogue())
+    if not devices:
+        return ConversationHandler.END
+    return await start_quotes(update, context, devices, user_lang(update, context), dropped=dropped)
 
 
-async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+    """/cancel: end the open question, if there is one."""
     lang = user_lang(update, context)
-    conv = end_conversation(update, context)
-    if conv is None:
+    draft = end_draft(update, context)
+    if draft is None:
         await reply(update, t(lang, "quote_nothing_to_cancel"))
-        return
+        return ConversationHandler.END
     chat = update.effective_chat
     assert chat is not None
-    await close_question(context, chat.id, conv, "✖")
+    await close_question(context, chat.id, draft, "✖")
     await reply(update, t(lang, "quote_cancelled"))
+    return ConversationHandler.END
 
 
-# -- the conversation ---------------------------------------------------------------------
+async def on_tradein_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+    """💱 on a Xianyu card: quote the item's device on Aihuishou, asking for what it omits.
+    When it cannot, an open question stays open (None keeps the state)."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    lang = user_lang(update, context)
+    ref = cb.read(query.data, cb.TradeIn).ref
+    try:
+        listing = await services(context).gateway.listing(ref, payer=payer_of(update))
+    except PlatformError as exc:
+        await query.answer(strip_tags(error_text(exc, lang)), show_alert=True)
+        return None
+    device = tradein_device(listing, catalogue())
+    if device is None:
+        await query.answer(t(lang, "tradein_no_device"), show_alert=True)
+        return None
+    await query.answer()
+    return await start_quotes(update, context, [device], lang, asking=listing.price)
 
 
-def active_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Conversation | None:
-    """The user's conversation in this chat, unless it has timed out."""
+# -- outside the conversation -------------------------------------------------------------
+
+
+async def on_closed_question_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A question's button pressed when its presser has no question open."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    await refuse_question_button(update, context, cb.read(query.data, cb.QuoteAnswer).token)
+
+
+async def refuse_question_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, token: str
+) -> None:
+    """Someone else's question says so; an ended one says it has ended."""
+    query = update.callback_query
     user = update.effective_user
-    if user is None or context.chat_data is None:
-        return None
-    conv: Conversation | None = context.chat_data.get(state_key(user.id))
-    if conv is None:
-        return None
-    if services(context).clock.time() - conv.touched > CONVERSATION_TIMEOUT:
-        end_conversation(update, context)
-        return None
-    return conv
+    assert query is not None
+    lang = user_lang(update, context)
+    mine = state_key(user.id) if user is not None else None
+    owned = any(
+        isinstance(draft, QuoteDraft) and draft.token == token and key != mine
+        for key, draft in (context.chat_data or {}).items()
+    )
+    await query.answer(t(lang, "not_your_button" if owned else "quote_expired"), show_alert=owned)
 
 
-def is_current(update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conversation) -> bool:
+# -- the questions ------------------------------------------------------------------------
+
+
+async def on_question_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
+) -> State:
+    """A button of the question `question`: an option, another page, or cancel."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    lang = user_lang(update, context)
+    answer = cb.read(query.data, cb.QuoteAnswer)
+    draft = await open_draft(update, context)
+    message = query.message
+    if (
+        draft is None
+        or draft.token != answer.token
+        or message is None
+        or message.message_id != draft.question_id
+    ):
+        await refuse_question_button(update, context, answer.token)
+        return ConversationHandler.END if draft is None else None
+    chat_id = message.chat.id
+    draft.active_at = services(context).clock.time()
+    if answer.kind == "cancel":
+        end_draft(update, context)
+        await query.answer()
+        await close_question(context, chat_id, draft, t(lang, "quote_cancelled"))
+        return ConversationHandler.END
+    if answer.kind == "page":
+        await query.answer()
+        await query.edit_message_reply_markup(question_keyboard(draft, question, answer.index))
+        return None
+    current = draft.pending[0] if draft.pending else None
+    index = answer.index
+    if current is None or not 0 <= index < len(draft.options):
+        await query.answer(t(lang, "quote_expired"))
+        return None
+    if not still_asked(current.device, question):  # the state follows the draft
+        await query.answer(t(lang, "quote_expired"))
+        return next_question(current.device)
+    value = draft.options[index]
+    # the device changes before the first await, so a second press finds no open question
+    current.device = current.device.choose(question, value, catalogue())
+    current.not_recorded = None
+    await close_question(context, chat_id, draft, f"✓ {e(value_label(lang, value))}")
+    await query.answer()
+    return await advance(update, context, draft)
+
+
+async def on_typed_answer(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, on_other_text: Callback
+) -> State:
+    """Text while `question` is open: an answer, a new description, or neither."""
+    message = update.effective_message
+    assert message is not None
+    text = message.text or message.caption or ""
+    draft = await open_draft(update, context)
+    if draft is None:  # the question has ended: the text is an ordinary message
+        return await outside_question(update, context, text, on_other_text)
+    current = draft.pending[0] if draft.pending else None
+    if current is None:
+        return None
+    if not still_asked(current.device, question):
+        # answered by another update meanwhile: ignored, and the state follows the draft
+        return next_question(current.device)
+    lang = draft.lang
+    draft.active_at = services(context).clock.time()
+    label = partial(value_label, "en")
+    answered = read_answer(current.device, question, draft.options, text, catalogue(), label)
+    if answered is not None:
+        # the device changes before the first await, so a second answer finds no question
+        current.device, current.not_recorded = answered, None
+        chosen = answered_value(answered, question, text)
+        await close_question(context, message.chat_id, draft, f"✓ {e(value_label(lang, chosen))}")
+        return await advance(update, context, draft)
+    if describes_device(text, catalogue()):
+        return await on_description(update, context)
+    if message.chat.type == "private":
+        await reply(update, t(user_lang(update, context), "quote_typed_unknown"))
+    return None  # group chatter: the question stays open, unanswered
+
+
+async def outside_question(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, on_other_text: Callback
+) -> State:
+    """Text that reached a question which has ended: a description starts a quote; anything
+    else is answered as if no question had been open."""
+    if describes_device(text, catalogue()):
+        return await on_description(update, context)
+    await on_other_text(update, context)
+    return ConversationHandler.END
+
+
+async def on_timeout(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """No update in time (the ConversationHandler's timeout): drop the draft and say so on
+    the question itself."""
+    assert isinstance(update, Update)
+    draft = end_draft(update, context)
+    chat = update.effective_chat
+    if draft is not None and chat is not None:
+        context.application.mark_data_for_update_persistence(chat_ids=[chat.id])
+        await close_question(context, chat.id, draft, t(draft.lang, "quote_timed_out"))
+
+
+# -- the draft ----------------------------------------------------------------------------
+
+
+async def open_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> QuoteDraft | None:
+    """The user's draft in this chat; None when there is none or it has been quiet past the
+    timeout (a conversation restored after a restart has lost its timeout job): that one
+    ends here as the job would have ended it."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or context.chat_data is None:
+        return None
+    draft = context.chat_data.get(state_key(user.id))
+    if not isinstance(draft, QuoteDraft):
+        return None
+    if expired(draft.active_at, services(context).clock.time(), CONVERSATION_TIMEOUT):
+        end_draft(update, context)
+        await close_question(context, chat.id, draft, t(draft.lang, "quote_timed_out"))
+        return None
+    return draft
+
+
+def is_current(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: QuoteDraft) -> bool:
     user = update.effective_user
     chat_data = context.chat_data or {}
-    return user is not None and chat_data.get(state_key(user.id)) is conv
+    return user is not None and chat_data.get(state_key(user.id)) is draft
 
 
-def end_conversation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Conversation | None:
+def end_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> QuoteDraft | None:
     user = update.effective_user
     if user is None or context.chat_data is None:
         return None
-    return context.chat_data.pop(state_key(user.id), None)
+    draft = context.chat_data.pop(state_key(user.id), None)
+    return draft if isinstance(draft, QuoteDraft) else None
 
 
 async def start_quotes(
@@ -329,20 +472,21 @@ async def start_quotes(
     *,
     dropped: int = 0,
     asking: Decimal | None = None,
-) -> None:
+) -> State:
     """Quote every complete description at once; then ask about the others, one by one.
+    Returns the first question's state, or END when nothing is left to ask.
 
     `asking` is the asking price of the listing the devices come from (trade-in check)."""
     chat, user = update.effective_chat, update.effective_user
     assert chat is not None and user is not None
-    previous = end_conversation(update, context)
+    previous = end_draft(update, context)
     if previous is not None:
         await close_question(context, chat.id, previous, "✖")
-    conv = Conversation(
-        token=secrets.token_urlsafe(4), lang=lang, touched=services(context).clock.time()
+    draft = QuoteDraft(
+        token=secrets.token_urlsafe(4), lang=lang, active_at=services(context).clock.time()
     )
     complete = [d for d in devices if d.complete]
-    conv.queue = [Pending(d, asking=asking) for d in devices if not d.complete]
+    draft.pending = [Pending(d, asking=asking) for d in devices if not d.complete]
     if complete:
         await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
         results = await asyncio.gather(
@@ -352,7 +496,7 @@ async def start_quotes(
         for device, result in answers:
             pending = await deliver(update, context, Pending(device, asking=asking), result, lang)
             if pending is not None:
-                conv.queue.append(pending)
+                draft.pending.append(pending)
     if dropped:
         await reply(
             update,
@@ -363,72 +507,63 @@ async def start_quotes(
                 dropped=plural(lang, "quote_dropped", dropped),
             ),
         )
-    if conv.queue:
-        assert context.chat_data is not None
-        context.chat_data[state_key(user.id)] = conv
-        await advance(update, context, conv)
+    if not draft.pending:
+        return ConversationHandler.END
+    assert context.chat_data is not None
+    context.chat_data[state_key(user.id)] = draft
+    return await advance(update, context, draft)
 
 
-async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conversation) -> None:
-    """Ask the next question, or quote the device that has everything; end when done."""
+async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: QuoteDraft) -> State:
+    """Ask the next question (its name is the next state), or quote the device that has
+    everything; END when every device is done. None when another update replaced or
+    cancelled the draft meanwhile (its own callback says the state)."""
     while True:
-        if not is_current(update, context, conv):
-            return  # cancelled or replaced while a quote was being fetched
-        if conv.current is None:
-            if not conv.queue:
-                end_conversation(update, context)
-                return
-            conv.current = conv.queue.pop(0)
-        device = conv.current.device
-        name = next_field(device)
-        if name is not None:
-            if await ask(update, context, conv, name):
-                return
-            await reply(
-                update, t(conv.lang, "quote_cannot_ask", field=t(conv.lang, f"quote_field_{name}"))
-            )
-            conv.current = None
+        if not is_current(update, context, draft):
+            return None
+        if not draft.pending:
+            end_draft(update, context)
+            return ConversationHandler.END
+        current = draft.pending[0]
+        question = next_question(current.device)
+        if question is None:
+            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
+            result = await fetch_quote(update, context, current.device.to_request())
+            instead = await deliver(update, context, current, result, draft.lang)
+            if draft.pending and draft.pending[0] is current:
+                draft.pending[0:1] = [instead] if instead is not None else []
             continue
-        await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
-        result = await fetch_quote(update, context, device.to_request())
-        conv.current = await deliver(update, context, conv.current, result, conv.lang)
-
-
-def next_field(device: ParsedDevice) -> str | None:
-    missing = device.missing()
-    if not missing:
-        return None if device.device_type else "model"
-    # A model that could belong to several brands is asked directly: it brings its brand.
-    if missing[0] == "brand" and device.ambiguous.get("model"):
-        return "model"
-    return missing[0]
+        if question in QUESTIONS and await ask(update, context, draft, question):
+            return question
+        field_name = t(draft.lang, f"quote_field_{question}")
+        await reply(update, t(draft.lang, "quote_cannot_ask", field=field_name))
+        draft.pending.pop(0)
 
 
 async def ask(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, conv: Conversation, name: str
+    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: QuoteDraft, question: str
 ) -> bool:
-    """Send the question for one field with its buttons; False when there is nothing to offer."""
-    assert conv.current is not None
-    device = conv.current.device
-    options = device.options(name, catalogue())
-    if not options and name == "model":
-        options = tuple(m.model for m in catalogue().offered(device.brand, device.device_type))
+    """Send `question` about the first pending device with its buttons; False when there
+    is nothing to offer."""
+    current = draft.pending[0]
+    device = current.device
+    options = question_options(device, question, catalogue())
     if not options:
         return False
-    conv.field, conv.options, conv.page = name, options, 0
-    lang = conv.lang
+    draft.options = options
+    lang = draft.lang
     text = ""
-    if conv.current.not_recorded:
-        text = t(lang, "quote_not_recorded", model=e(conv.current.not_recorded)) + "\n"
+    if current.not_recorded:
+        text = t(lang, "quote_not_recorded", model=e(current.not_recorded)) + "\n"
     known = describe(device, lang)
-    text += t(lang, f"quote_ask_{name}")
+    text += t(lang, f"quote_ask_{question}")
     if known:
         text += f"\n<i>{e(known)}</i>"
     text += "\n" + t(lang, "quote_type_or_press")
-    conv.question_text = text
-    conv.touched = services(context).clock.time()
-    sent = await reply(update, text, reply_markup=question_keyboard(conv))
-    conv.question_id = sent.message_id if sent is not None else None
+    draft.question_text = text
+    draft.active_at = services(context).clock.time()
+    sent = await reply(update, text, reply_markup=question_keyboard(draft, question, 0))
+    draft.question_id = sent.message_id if sent is not None else None
     return True
 
 
@@ -440,30 +575,29 @@ def describe(device: ParsedDevice, lang: str) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def question_keyboard(conv: Conversation) -> InlineKeyboardMarkup:
-    lang, token = conv.lang, conv.token
-    first = conv.page * PAGE_SIZE
-    shown = conv.options[first : first + PAGE_SIZE]
-    columns = COLUMNS.get(conv.field or "", 2)
+def question_keyboard(draft: QuoteDraft, question: str, page: int) -> InlineKeyboardMarkup:
+    lang, token = draft.lang, draft.token
+    shown = page_of(draft.options, page, PAGE_SIZE)
+    columns = COLUMNS.get(question, 2)
     buttons = [
         InlineKeyboardButton(
             value_label(lang, value),
-            callback_data=cb.encode(cb.QuoteAnswer(token, "option", first + i)),
+            callback_data=cb.encode(cb.QuoteAnswer(token, "option", shown.first + i)),
         )
-        for i, value in enumerate(shown)
+        for i, value in enumerate(shown.shown)
     ]
     rows = [buttons[i : i + columns] for i in range(0, len(buttons), columns)]
     nav = []
-    if conv.page > 0:
+    if shown.previous is not None:
         nav.append(
             InlineKeyboardButton(
-                "◀", callback_data=cb.encode(cb.QuoteAnswer(token, "page", conv.page - 1))
+                "◀", callback_data=cb.encode(cb.QuoteAnswer(token, "page", shown.previous))
             )
         )
-    if first + PAGE_SIZE < len(conv.options):
+    if shown.next is not None:
         nav.append(
             InlineKeyboardButton(
-                "▶", callback_data=cb.encode(cb.QuoteAnswer(token, "page", conv.page + 1))
+                "▶", callback_data=cb.encode(cb.QuoteAnswer(token, "page", shown.next))
             )
         )
     nav.append(
@@ -475,68 +609,22 @@ def question_keyboard(conv: Conversation) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(rows)
 
 
-async def on_timeout(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """No answer in time (the ConversationHandler's timeout): drop the state and say so on
-    the question itself."""
-    assert isinstance(update, Update)
-    conv = end_conversation(update, context)
-    chat = update.effective_chat
-    if conv is not None and chat is not None:
-        await close_question(context, chat.id, conv, t(conv.lang, "quote_timed_out"))
-
-
 async def close_question(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, conv: Conversation, note: str
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, draft: QuoteDraft, note: str
 ) -> None:
     """Keep the question, drop its buttons, and say what happened to it."""
-    question_id, conv.question_id = conv.question_id, None
+    question_id, draft.question_id = draft.question_id, None
     if question_id is None:
         return
     try:
         await context.bot.edit_message_text(
-            f"{conv.question_text}\n{note}",
+            f"{draft.question_text}\n{note}",
             chat_id=chat_id,
             message_id=question_id,
             parse_mode=ParseMode.HTML,
         )
     except BadRequest as exc:
         log.info("quote question not edited: %s", exc.message)
-
-
-def typed_answer(
-    device: ParsedDevice, name: str, options: tuple[str, ...], text: str
-) -> ParsedDevice | None:
-    """The device with a typed answer applied, or None when the text answers nothing."""
-    wanted = compact(matching_form(text))
-    if not wanted:
-        return None
-    cat = catalogue()
-    for value in options:
-        spellings = {
-            compact(matching_form(value)),
-            compact(matching_form(value_label("en", value))),
-        }
-        if name in ("storage", "ram"):
-            spellings.add(compact(matching_form(value)).removesuffix("b"))  # 256g, 1t
-            spellings.add(compact(matching_form(value)).removesuffix("gb"))  # 256
-        if wanted in spellings:
-            return device.choose(name, value, cat)
-    parsed = parse_description(text, cat)
-    if name == "model" and parsed.model is None and device.brand:
-        parsed = parse_description(f"{device.brand} {text}", cat)
-    if name != "model" and parsed.model and parsed.model != device.model:
-        return None  # another device: a new description, not an answer
-    value = getattr(parsed, name, None)
-    if value is None:
-        return None
-    if name != "model" and value not in options and not (name == "brand" and cat.brand(value)):
-        return None
-    answered = device.choose(name, value, cat)
-    for other in EXTRA_FIELDS:  # "256G 95新" answers more than one question
-        extra = getattr(parsed, other)
-        if getattr(answered, other) is None and extra and extra in answered.options(other, cat):
-            answered = answered.choose(other, extra, cat)
-    return answered
 
 
 # -- quoting and cards --------------------------------------------------------------------
@@ -585,27 +673,16 @@ async def deliver(
 ) -> Pending | None:
     """Send the card or the error; a model the platform does not record comes back as a
     question with the closest catalogue models."""
-    device = pending.device
     if isinstance(result, Quote):
         await send_card(update, context, result, lang, asking=pending.asking)
         return None
-    if isinstance(result, PlatformBadRequest) and device.device_type in UNNAMED_TYPES:
+    if isinstance(result, PlatformBadRequest) and pending.device.device_type in UNNAMED_TYPES:
         await reply(update, t(lang, "quote_kind_not_quoted"))
         return None
-    if isinstance(result, NotFound) and device.model:
-        closest = [
-            m.model
-            for m in catalogue().closest(device.model, CLOSEST_MODELS + 1, device.device_type)
-            if m.model != device.model
-        ][:CLOSEST_MODELS]
-        if closest:
-            retry = replace(
-                device,
-                model=None,
-                device_type=None,
-                ambiguous={**device.ambiguous, "model": tuple(closest)},
-            )
-            return Pending(retry, not_recorded=device.model, asking=pending.asking)
+    if isinstance(result, NotFound):
+        instead = closest_instead(pending, catalogue(), CLOSEST_MODELS)
+        if instead is not None:
+            return instead
     await reply(update, error_text(result, lang))
     return None
 
@@ -638,52 +715,7 @@ async def send_card(
     return await reply(update, card.text, reply_markup=card.keyboard)
 
 
-# -- buttons ------------------------------------------------------------------------------
-
-
-async def on_question_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    assert query is not None and query.data is not None and context.chat_data is not None
-    lang = user_lang(update, context)
-    answer = cb.read(query.data, cb.QuoteAnswer)
-    token = answer.token
-    conv = active_conversation(update, context)
-    message = query.message
-    if (
-        conv is None
-        or conv.token != token
-        or message is None
-        or message.message_id != conv.question_id
-    ):
-        owned = any(
-            isinstance(c, Conversation) and c.token == token for c in context.chat_data.values()
-        )
-        await query.answer(
-            t(lang, "not_your_button" if owned else "quote_expired"), show_alert=owned
-        )
-        return
-    chat_id = message.chat.id
-    if answer.kind == "cancel":
-        end_conversation(update, context)
-        await query.answer()
-        await close_question(context, chat_id, conv, t(lang, "quote_cancelled"))
-        return
-    if answer.kind == "page":
-        conv.page = answer.index
-        await query.answer()
-        await query.edit_message_reply_markup(question_keyboard(conv))
-        return
-    index = answer.index
-    if conv.current is None or conv.field is None or not 0 <= index < len(conv.options):
-        await query.answer(t(lang, "quote_expired"))
-        return
-    value = conv.options[index]
-    # the state changes before the first await, so a second press finds no question
-    conv.current.device = conv.current.device.choose(conv.field, value, catalogue())
-    conv.current.not_recorded, conv.field = None, None
-    await close_question(context, chat_id, conv, f"✓ {e(value_label(lang, value))}")
-    await query.answer()
-    await advance(update, context, conv)
+# -- the card's buttons ------------------------------------------------------------------
 
 
 async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -736,22 +768,3 @@ async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
     changed = await edit_in_place(query, card.text, card.keyboard)
     await query.answer(t(lang, "quote_requoted" if changed else "quote_unchanged"))
-
-
-async def on_tradein_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """💱 on a Xianyu card: quote the item's device on Aihuishou, asking for what it omits."""
-    query = update.callback_query
-    assert query is not None and query.data is not None
-    lang = user_lang(update, context)
-    ref = cb.read(query.data, cb.TradeIn).ref
-    try:
-        listing = await services(context).gateway.listing(ref, payer=payer_of(update))
-    except PlatformError as exc:
-        await query.answer(strip_tags(error_text(exc, lang)), show_alert=True)
-        return
-    device = tradein_device(listing, catalogue())
-    if device is None:
-        await query.answer(t(lang, "tradein_no_device"), show_alert=True)
-        return
-    await query.answer()
-    await start_quotes(update, context, [device], lang, asking=listing.price)

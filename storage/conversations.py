@@ -98,6 +98,13 @@ class ConversationStore:
             [name, json.dumps(key), user_id, json.dumps(state)],
         )
 
+    async def drop_conversation(self, name: str, key: ConversationKey) -> None:
+        """Delete a state the bot no longer has (an older version's); a busy file only
+        postpones it to the next start."""
+        await self._delete(
+            "DELETE FROM conversations WHERE name = ? AND key = ?", [name, json.dumps(list(key))]
+        )
+
     async def forget_user(self, user_id: int) -> int:
         """Delete a user's conversation states (/forget); return how many there were."""
         return await self.database.write("DELETE FROM conversations WHERE user_id = ?", [user_id])

@@ -14,6 +14,7 @@ from bot.persistence import SQLitePersistence
 from clients.clock import FakeClock
 from clients.devices import ParsedDevice
 from clients.models import QuoteRequest
+from clients.quote_flow import Pending
 from handlers import quotes
 from storage.conversations import ConversationStore
 from storage.database import Database
@@ -90,14 +91,12 @@ def quote_state() -> dict[str, object]:
         model="iPhone 14 Pro",
         ambiguous={"storage": ("128GB", "256GB")},
     )
-    pending = quotes.Pending(device, asking=Decimal("5299.00"))
-    conversation = quotes.Conversation(
+    pending = Pending(device, asking=Decimal("5299.00"))
+    draft = quotes.QuoteDraft(
         "tok123",
         "zh",
         1_790_000_000.5,
-        current=pending,
-        queue=[pending],
-        field="storage",
+        pending=[pending, Pending(device)],
         options=("128GB", "256GB"),
         question_id=77,
         question_text="<b>容量?</b>",
@@ -105,7 +104,7 @@ def quote_state() -> dict[str, object]:
     card = quotes.CardState(
         QuoteRequest("手机", "苹果", "iPhone 14 Pro", "256GB", "九成新"), 9, Decimal("4000")
     )
-    return {"quote:9": conversation, quotes.CARDS_KEY: {"c1": card}}
+    return {"quote:9": draft, quotes.CARDS_KEY: {"c1": card}}
 
 
 async def test_the_quote_flows_state_is_stored_as_json_and_comes_back_equal(database):
@@ -123,9 +122,9 @@ async def test_the_quote_flows_state_is_stored_as_json_and_comes_back_equal(data
         "[1, 2, 3]",  # not an object
         '{"quote:1": {"$dataclass": "os:system", "fields": {}}}',  # not ours
         '{"quote:1": {"$dataclass": "builtins:dict", "fields": {}}}',
-        '{"quote:1": {"$dataclass": "handlers.quotes:Conversation", "fields": {"token": 5}}}',
-        '{"quote:1": {"$dataclass": "handlers.quotes:Conversation", "fields": {"x": 1}}}',
-        '{"quote:1": {"$dataclass": "handlers.quotes:Conversation", "fields": {}}}',
+        '{"quote:1": {"$dataclass": "handlers.quotes:QuoteDraft", "fields": {"token": 5}}}',
+        '{"quote:1": {"$dataclass": "handlers.quotes:QuoteDraft", "fields": {"x": 1}}}',
+        '{"quote:1": {"$dataclass": "handlers.quotes:QuoteDraft", "fields": {}}}',
         '{"quote:1": {"$decimal": "lots"}}',
         '{"quote:1": {"$enum": "clients.models:ListingStatus", "value": "nope"}}',
         '{"quote:1": {"$what": 1}}',
@@ -147,7 +146,7 @@ async def test_a_corrupt_chat_state_row_is_dropped_with_a_warning_naming_it(
 
 
 async def test_a_kept_entry_of_the_wrong_shape_is_dropped_and_the_rest_kept(database, caplog):
-    shapes = {"quote:": quotes.Conversation, quotes.CARDS_KEY: dict[str, quotes.CardState]}
+    shapes = {"quote:": quotes.QuoteDraft, quotes.CARDS_KEY: dict[str, quotes.CardState]}
     state = quote_state()
     await persistence(database).update_chat_data(9, {**state, "quote:5": {"field": "storage"}})
     shaped = SQLitePersistence(ConversationStore(database), ["quote"], chat_data_shapes=shapes)
@@ -180,6 +179,24 @@ async def test_a_corrupt_conversation_row_is_dropped_with_a_warning_naming_it(
         assert await persistence(database).get_conversations("quote") == {(7, 7): 0}
     assert "conversations row quote" in caplog.text and "dropped" in caplog.text
     assert database.db.execute("SELECT key FROM conversations").fetchall() == [("[7, 7]",)]
+
+
+async def test_a_conversation_state_the_flow_no_longer_has_is_dropped_with_a_warning(
+    database, caplog
+):
+    store = persistence(database)
+    await store.update_conversation("quote", (7, 7), 0)  # the previous version's ASKING
+    await store.update_conversation("quote", (8, 8), "storage")
+    await store.update_conversation("other", (9, 9), 0)
+    shaped = SQLitePersistence(
+        ConversationStore(database), ["quote"], conversation_states={"quote": quotes.QUESTIONS}
+    )
+    with caplog.at_level(logging.WARNING):
+        assert await shaped.get_conversations("quote") == {(8, 8): "storage"}
+        assert await shaped.get_conversations("other") == {(9, 9): 0}  # no states named
+    assert "conversations row quote [7, 7] dropped: no state 0" in caplog.text
+    keys = database.db.execute("SELECT name, key FROM conversations ORDER BY key").fetchall()
+    assert keys == [("quote", "[8, 8]"), ("other", "[9, 9]")]
 
 
 async def test_forget_user_deletes_that_user_s_conversations_in_every_chat(database):

@@ -42,7 +42,12 @@ def price_of(card: SentMessage) -> Decimal:
 
 def quote_conversation(bot_env: Any) -> ConversationHandler:  # type: ignore[type-arg]
     """The bot's quote ConversationHandler."""
-    [handler] = [h for h in bot_env.application.handlers[0] if isinstance(h, ConversationHandler)]
+    [handler] = [
+        h
+        for group in bot_env.application.handlers.values()
+        for h in group
+        if isinstance(h, ConversationHandler)
+    ]
     return handler
 
 

@@ -164,6 +164,7 @@ async def test_every_handler_that_can_reach_a_platform_pays_from_the_askers_budg
     await text("/account")
     await text("/quote iPhone 13 128GB 95新 功能正常", pays="aihuishou")
     quote_card = env.messages(ACTOR)[-1]
+    await text("iPhone 12 128GB 95新 功能正常", pays="aihuishou")  # a device description
     await text("/cancel")
     await text("/stats")
     # buttons
