@@ -58,7 +58,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, UNNAMED_TYPES, seed_retry
+from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, KIND_TYPES, seed_retry
 from clients.devices import (
     Catalogue,
     ParsedDevice,
@@ -589,8 +589,9 @@ async def deliver(
     if isinstance(result, Quote):
         await send_card(update, context, result, lang, asking=pending.asking)
         return None
-    if isinstance(result, PlatformBadRequest) and device.device_type in UNNAMED_TYPES:
-        await reply(update, t(lang, "quote_kind_not_quoted"))
+    if isinstance(result, PlatformBadRequest) and device.device_type in KIND_TYPES:
+        kind = t(lang, f"quote_kind_{KIND_TYPES[device.device_type]}")
+        await reply(update, t(lang, "quote_kind_not_quoted", kind=kind))
         return None
     if isinstance(result, NotFound) and device.model:
         closest = [
