@@ -242,7 +242,7 @@ class Series:
             if word and generation.startswith(word):
                 return (text + generation[len(word) :].upper()).strip()
         if generation[0].isdigit() and "" in self.generation_words:
-            return self.generation_words[""] + generation
+            return self.generation_words[""] + generation.upper()
         if generation.startswith(_GENERATION_PREFIXES):
             for word, text in _GENERATION_WORDS.items():
                 if generation.startswith(word):
@@ -323,7 +323,8 @@ def _clear_start(text: str, start: int) -> bool:
 def _model_guard(alias: str) -> str:
     # iphone12 must not match iphone128; 荣耀90 must not read "90新" (a condition) as a
     # model; findx 8G is a Find X with 8 GB, not a Find X8 (spaces are gone by now)
-    return r"(?![\d%]|成|新|gb?(?![a-z]))" if alias[-1].isdigit() else ""
+    # (苹果11寸 is an 11-inch iPad, not an iPhone 11)
+    return r"(?![\d%]|成|新|gb?(?![a-z])|寸|英寸|吋)" if alias[-1].isdigit() else ""
 
 
 def _short_guard(alias: str) -> str:
@@ -1580,7 +1581,7 @@ _INTEL = re.compile(
 )
 #: a model year (2016 款, 2021年款, 21款), not a date of purchase (2023年5月买, 2025-02-05)
 _YEAR_FACET = re.compile(
-    r"(?<![\d.-])(20[012]\d|(?:1[3-9]|2[0-6])(?= ?款))(?![\d-])"
+    r"(?<![\d.-])(20[012]\d|(?:1[3-9]|2[0-6])(?= ?(?:款|年款|年(?! ?\d))))(?![\d-])"
     r"(?! ?年? ?\d{1,2} ?月| ?年? ?(?:买|购|入|激活|保修|底|初|中|末|的|左右|前|后))",
     re.ASCII,
 )

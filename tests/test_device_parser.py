@@ -826,7 +826,7 @@ CASES: list[tuple[str, dict[str, object]]] = [
         ),
     ),
     (
-        "ThinkPad X1 Carbon 16+512 8成新 功能正常",
+        "ThinkPad X1 Carbon Gen 11 16+512 8成新 功能正常",
         dict(
             brand="联想",
             model="ThinkPad X1 Carbon Gen 11",
