@@ -685,7 +685,10 @@ def _load(path: Path) -> Catalogue:
 
 
 def _suffix_guard(suffix: str) -> str:
-    # a bare + before a number joins sizes (iPhoneX+256g), it is no Plus
+    # a bare + before a number joins sizes (iPhoneX+256g), it is no Plus; 加 before a word
+    # joins things (550D加镜头: with a lens)
+    if suffix == "加":
+        return r"(?![\u4e00-\u9fff])"
     return r"(?!\d)" if suffix == "+" else ""
 
 
@@ -1096,7 +1099,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "channel",
         "官网",
         [
-            "官网",
+            "官网(?!售价|价|原价|定价|指导价|报价)",  # 官网售价 1349: a price, not a channel
             r"官方(?:旗舰店|商城|渠道|直营|购买|购入|买的)",
             "直营店",
             r"apple store\b",
@@ -1529,7 +1532,12 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
         elif len(sizes.ram) == 1 and sizes.ram[0] in model.ram:
             ram = sizes.ram[0]  # phones: optional, sent only when it is a real option
 
-    conditions = words.get("condition", [])
+    conditions = list(words.get("condition", []))
+    for m in _GRADE_RANGE.finditer(normal):  # 8-9 成新: either grade, so asked
+        for digit in m.groups():
+            grade = _GRADE_OF_DIGIT.get(digit, "七成新及以下")
+            if grade not in conditions:
+                conditions.append(grade)
     condition = conditions[0] if len(conditions) == 1 else None
     if len(conditions) > 1:
         ambiguous["condition"] = tuple(c for c in CONDITIONS if c in conditions)
@@ -1568,6 +1576,10 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
     )
 
 
+#: a range of grades (8-9 成新, 8~9新): two grades
+_GRADE_RANGE = re.compile(r"(?<![\d.])([5-9]) ?[-~到至] ?([5-9]) ?(?:成|新)", re.ASCII)
+_GRADE_OF_DIGIT = {"9": "九成新", "8": "八成新"}
+
 #: a screen size: 15 寸, 14英寸, 13.3", 16 inch
 _SIZE_FACET = re.compile(r"(?<![\d.])(1[0-7](?:\.\d)?) ?(?:寸|英寸|吋|inch|\"|''|”|″)", re.ASCII)
 #: a size right after a family word (macbookpro13, mbp14m1max)
@@ -1581,7 +1593,7 @@ _INTEL = re.compile(
 )
 #: a model year (2016 款, 2021年款, 21款), not a date of purchase (2023年5月买, 2025-02-05)
 _YEAR_FACET = re.compile(
-    r"(?<![\d.-])(20[012]\d|(?:1[3-9]|2[0-6])(?= ?(?:款|年款|年(?! ?\d))))(?![\d-])"
+    r"(?<![\d.-])(20[012]\d|(?:1[3-9]|2[0-6])(?= ?(?:款|年款|年(?! ?\d{1,2} ?月))))(?![\d-])"
     r"(?! ?年? ?\d{1,2} ?月| ?年? ?(?:买|购|入|激活|保修|底|初|中|末|的|左右|前|后))",
     re.ASCII,
 )
