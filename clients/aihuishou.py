@@ -81,15 +81,33 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 #: and the most specific of the plausible words (手表, 智能穿戴, 穿戴设备). A platform that
 #: refuses it answers 400, which the bot tells the user as "not quoted here yet".
 WATCH: Final = "智能手表"
-DEVICE_TYPES: Final = ("手机", "平板", "笔记本", WATCH)
+#: 相机 is the seed's own word (核心功能: 手机、平板、笔记本、相机等多品类)
+CAMERA: Final = "相机"
+#: 耳机 for headphones and earbuds: the seed's "等多品类" names no word for them; 耳机 is the
+#: retail category name (and Aihuishou's own site menu word), the most specific of the
+#: plausible words (耳机, 音频设备, 数码配件). A refusal (400) is told as "not quoted here".
+HEADPHONES: Final = "耳机"
+DEVICE_TYPES: Final = ("手机", "平板", "笔记本", WATCH, CAMERA, HEADPHONES)
 #: device types for which `ram` is required (the seed: 内存 手机可选,电脑必填)
 RAM_REQUIRED_TYPES: Final = frozenset({"笔记本"})
 #: device types sold in one storage size per model: storage is sent when the text states
 #: it, never asked (a watch's variants are its case size and GPS / 蜂窝, not its storage)
-STORAGE_OPTIONAL_TYPES: Final = frozenset({WATCH})
+#: Cameras and headphones have no storage to state (a camera's memory card is no part of
+#: it): storage is neither read nor asked for them.
+STORAGE_OPTIONAL_TYPES: Final = frozenset({WATCH, CAMERA, HEADPHONES})
+#: device types whose texts state no sizes at all (a 64G memory card, a 42mm case)
+SIZELESS_TYPES: Final = frozenset({CAMERA, HEADPHONES})
 #: device types the seed does not name: a 400 for one of them says the platform does not
 #: quote that kind of device (the user is told so), not that the description is wrong
-UNNAMED_TYPES: Final = frozenset({WATCH})
+UNNAMED_TYPES: Final = frozenset({WATCH, HEADPHONES})
+#: the kinds of device a platform may quote nowhere yet, with the text key naming each: a
+#: 400 for one of them is told as "Aihuishou doesn't quote <kind> here yet" (the seed names
+#: 相机 among its categories, yet "等多品类" promises no particular body; the platform decides)
+KIND_TYPES: Final[Mapping[str, str]] = {
+    WATCH: "watches",
+    CAMERA: "cameras",
+    HEADPHONES: "headphones",
+}
 
 #: condition grades, best to worst, with the discount the platform applies to the base
 #: price (seed: 九成新 0.9, 八成新 0.8; the sandbox prices with exactly these)

@@ -52,12 +52,16 @@ from functools import lru_cache
 from pathlib import Path
 
 from clients.aihuishou import (
+    CAMERA,
     CONDITIONS,
     DEVICE_TYPES,
     FUNCTION_STATUSES,
+    HEADPHONES,
+    KIND_TYPES,
     PURCHASE_CHANNELS,
     RAM_REQUIRED_TYPES,
     REPAIR_HISTORIES,
+    SIZELESS_TYPES,
     STORAGE_OPTIONAL_TYPES,
     WATCH,
 )
@@ -122,6 +126,10 @@ class Model:
     short_aliases: tuple[str, ...]
     storage: tuple[str, ...]  # 128GB, 256GB, 1TB
     ram: tuple[str, ...] = ()
+    #: the family it belongs to (MacBook Pro), whose models are told apart by their facets
+    family: str | None = None
+    #: what tells it from its family: size (`14`), chip (`m1max`, `intel`), year (`2021`)
+    facets: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def name(self) -> str:
@@ -130,6 +138,26 @@ class Model:
     @property
     def needs_ram(self) -> bool:
         return self.device_type in RAM_REQUIRED_TYPES
+
+    def contradicts(self, stated: dict[str, set[str]]) -> bool:
+        """Whether a facet the text states rules this model out (an M1 text, an M2 model)."""
+        return any(
+            name in stated and not stated[name] & set(values) for name, values in self.facets
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """Models of one line told apart by size, chip and year (`2016 款 MacBook Pro 15 寸`).
+
+    The catalogue lists every model of a family, so when the facets a text states leave
+    one of them, that one is meant; several are asked about.
+    """
+
+    name: str
+    brand: str
+    device_type: str
+    words: tuple[str, ...]
 
 
 #: suffixes that follow a generation number in any series (compact spelling -> name part)
@@ -159,6 +187,7 @@ _GENERATION_END = re.compile(
     r"[\d%.]|\+\d|成|新|g(?:b|wi-?fi|wlan)?(?![a-z])|tb?(?![a-z])|元|块|mah|hz|mm|毫米", re.ASCII
 )
 _GENERATION_PREFIXES = tuple(_GENERATION_WORDS)
+_FIVE_G = re.compile(r"\|?5g(?![a-z])")
 _LETTERS = re.compile(r"[a-z]*")
 #: shapes read so far, by name (bounded: the names a series can spell are few)
 _SHAPE_MEMORY = 4096
@@ -184,6 +213,9 @@ class Series:
     #: the series' own generation words (compact -> name part, tried in order; `""` is a
     #: bare number): Apple Watch s10 / series10 / 10 -> Series 10
     generation_words: dict[str, str] = field(default_factory=dict)
+    #: generations sold as a 4G and a 5G model (Mate 30 Pro, Mate 30 Pro 5G): a `5g` right
+    #: after the name is part of it
+    network: re.Pattern[str] | None = None
 
     def read(self, flat: str, start: int, end: int) -> tuple[str, int] | None:
         """The model name whose generation is `flat[start:end]`, and where the name ends."""
@@ -197,6 +229,10 @@ class Series:
         run = _LETTERS.match(flat, end).group()  # type: ignore[union-attr]
         if run and any(word.startswith(run) for word in self.suffix_names):
             return None  # a half-written suffix is not this shape (iphone14p)
+        if self.network is not None and self.network.fullmatch(generation):
+            network = _FIVE_G.match(flat, end)
+            if network is not None:  # mate30pro5g is the Mate 30 Pro 5G, not the 4G one
+                return name + " 5G", network.end()
         return name, end
 
     def _generation_text(self, generation: str) -> str:
@@ -206,7 +242,7 @@ class Series:
             if word and generation.startswith(word):
                 return (text + generation[len(word) :].upper()).strip()
         if generation[0].isdigit() and "" in self.generation_words:
-            return self.generation_words[""] + generation
+            return self.generation_words[""] + generation.upper()
         if generation.startswith(_GENERATION_PREFIXES):
             for word, text in _GENERATION_WORDS.items():
                 if generation.startswith(word):
@@ -287,7 +323,8 @@ def _clear_start(text: str, start: int) -> bool:
 def _model_guard(alias: str) -> str:
     # iphone12 must not match iphone128; 荣耀90 must not read "90新" (a condition) as a
     # model; findx 8G is a Find X with 8 GB, not a Find X8 (spaces are gone by now)
-    return r"(?![\d%]|成|新|gb?(?![a-z]))" if alias[-1].isdigit() else ""
+    # (苹果11寸 is an 11-inch iPad, not an iPhone 11)
+    return r"(?![\d%]|成|新|gb?(?![a-z])|寸|英寸|吋)" if alias[-1].isdigit() else ""
 
 
 def _short_guard(alias: str) -> str:
@@ -304,9 +341,14 @@ class Catalogue:
     """The models the bot can describe, with the lookups the parser needs (built once)."""
 
     def __init__(
-        self, brands: Iterable[Brand], models: Iterable[Model], series: Iterable[Series] = ()
+        self,
+        brands: Iterable[Brand],
+        models: Iterable[Model],
+        series: Iterable[Series] = (),
+        families: Iterable[Family] = (),
     ) -> None:
         self._brands: dict[str, Brand] = {b.name: b for b in brands}
+        self._families: dict[str, Family] = {f.name: f for f in families}
         self._series: dict[str, Series] = {}
         self._shapes: dict[str, Model] = {}
         for line in series:
@@ -323,6 +365,8 @@ class Catalogue:
                 raise ValueError(f"model listed twice: {model.model}")
             if model.brand not in self._brands:
                 raise ValueError(f"{model.model}: unknown brand {model.brand}")
+            if model.family is not None and model.family not in self._families:
+                raise ValueError(f"{model.model}: unknown family {model.family}")
             self._models[model.model] = model
             self._by_brand[model.brand].append(model)
         self._build_lookups()
@@ -341,12 +385,24 @@ class Catalogue:
 
     def offered(self, brand: str | None, device_type: str | None) -> list[Model]:
         """The models to offer as choices: of the type when it is known, else every type
-        but watches (a watch text names its type, by a word or by a watch model's shape)."""
-        return [
-            m
-            for m in self.models(brand, device_type)
-            if device_type is not None or m.device_type != WATCH
-        ]
+        but watches, cameras and headphones (their texts name the kind, by a word or by a
+        model's shape), unless the brand makes nothing else (佳能)."""
+        chosen = self.models(brand, device_type)
+        if device_type is None:
+            return [m for m in chosen if m.device_type not in KIND_TYPES] or chosen
+        return chosen
+
+    def family_models(self, name: str) -> list[Model]:
+        return [m for m in self._models.values() if m.family == name]
+
+    def families_in(self, flat: str) -> list[Family]:
+        """The families a compact text names (macbookpro, mbp), in order."""
+        found: list[Family] = []
+        for m in self._family_re.finditer(flat):
+            family = self._families[self._family_words[m.group()]]
+            if _clear_start(flat, m.start()) and family not in found:
+                found.append(family)
+        return found
 
     def get(self, model: str) -> Model | None:
         """A model by its platform name (`iPhone 14 Pro`), or by any of its spellings."""
@@ -355,6 +411,13 @@ class Catalogue:
             return found
         matches = self._global_aliases.get(compact(matching_form(model)), ())
         return matches[0] if len(matches) == 1 else None
+
+    def spells_several(self, name: str) -> bool:
+        """Whether a name read from a shape is a spelling of several catalogue models."""
+        return (
+            name not in self._models
+            and len(self._global_aliases.get(compact(matching_form(name)), ())) > 1
+        )
 
     def _glued_after(self, flat: str, end: int, brands: set[str]) -> tuple[Model, ...]:
         """Models of `brands` written right after another one with no space (苹果7P8PX)."""
@@ -374,7 +437,7 @@ class Catalogue:
         if model is None:
             model = self._models.get(name)
             if model is None:
-                spelled = self._global_aliases.get(name.lower().replace(" ", ""), ())
+                spelled = self._global_aliases.get(compact(matching_form(name)), ())
                 model = spelled[0] if len(spelled) == 1 else None
             model = model or Model(line.brand, line.device_type, name, (), (), ())
             if len(self._shapes) >= _SHAPE_MEMORY:
@@ -558,6 +621,10 @@ class Catalogue:
             lambda word: f"(?P<{groups[word]}>{self._series[word].generation})",
             re.ASCII,
         )
+        self._family_words = {
+            compact(matching_form(w)): f.name for f in self._families.values() for w in f.words
+        }
+        self._family_re = _trie_regex(self._family_words, lambda word: "")
 
 
 #: a model year right after a name (x1carbon|2018)
@@ -602,17 +669,26 @@ def _load(path: Path) -> Catalogue:
             short_aliases=tuple(m.get("short_aliases", ())),
             storage=tuple(m["storage"]),
             ram=tuple(m.get("ram", ())),
+            family=m.get("family"),
+            facets=tuple((k, tuple(v)) for k, v in m.get("facets", {}).items()),
         )
         for m in data["models"]
+    ]
+    families = [
+        Family(f["name"], f["brand"], f["device_type"], tuple(f["words"]))
+        for f in data.get("families", ())
     ]
     for model in models:
         if model.device_type not in DEVICE_TYPES:
             raise ValueError(f"{model.model}: unknown device type {model.device_type}")
-    return Catalogue(brands, models, [_series(row) for row in data.get("series", ())])
+    return Catalogue(brands, models, [_series(row) for row in data.get("series", ())], families)
 
 
 def _suffix_guard(suffix: str) -> str:
-    # a bare + before a number joins sizes (iPhoneX+256g), it is no Plus
+    # a bare + before a number joins sizes (iPhoneX+256g), it is no Plus; 加 before a word
+    # joins things (550D加镜头: with a lens)
+    if suffix == "加":
+        return r"(?![\u4e00-\u9fff])"
     return r"(?!\d)" if suffix == "+" else ""
 
 
@@ -630,6 +706,7 @@ def _series(row: dict) -> Series:
         suffix_names=names,
         lower_tail=row.get("lower_tail", False),
         generation_words=row.get("generation_words", {}),
+        network=re.compile(row["network"]) if "network" in row else None,
     )
 
 
@@ -1022,7 +1099,7 @@ _KEYWORDS: tuple[_Keyword, ...] = (
         "channel",
         "官网",
         [
-            "官网",
+            "官网(?!售价|价|原价|定价|指导价|报价)",  # 官网售价 1349: a price, not a channel
             r"官方(?:旗舰店|商城|渠道|直营|购买|购入|买的)",
             "直营店",
             r"apple store\b",
@@ -1053,6 +1130,34 @@ _KEYWORDS: tuple[_Keyword, ...] = (
     _kw("type", "手机", ["手机", r"phone\b", r"smartphone\b", "iphone"]),
     _kw("type", "平板", ["平板", r"tablet\b", r"pad\b", "ipad", "matepad"]),
     _kw("type", WATCH, ["智能手表", "手表", r"watch\b", "iwatch", r"smartwatch\b"]),
+    # a bare 相机 is as often a phone's camera (相机正常) as a camera: only the body words
+    _kw(
+        "type",
+        CAMERA,
+        [
+            "微单",
+            "单反",
+            "数码相机",
+            "卡片机",
+            "运动相机",
+            r"mirrorless\b",
+            r"dslr\b",
+            r"camera body\b",
+        ],
+    ),
+    _kw(
+        "type",
+        HEADPHONES,
+        [
+            r"耳机(?!孔|口|接口|插孔|没|无|不|坏|有杂)",
+            "耳麦",
+            r"headphones?\b",
+            r"earphones?\b",
+            r"earbuds?\b",
+            "airpods",
+        ],
+        ("送", "赠", "配", "带", "加", "和", "+", "原装", "有线", "附", "还有"),
+    ),
     _kw(
         "type",
         "笔记本",
@@ -1374,8 +1479,11 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
     # and every model named by its shape (iPhone 6 Plus), of the type the text names; a
     # watch word with no watch model beside it speaks of a gift (vivo Y66L 送手表)
     shapes = [s for s in catalogue.shapes_in(flat) if s not in models]
+    # a shape that spells several catalogue models (ipadpro12.9: M1 and M2) adds nothing
+    shapes = [s for s in shapes if not catalogue.spells_several(s.model)]
     typed_shapes = [s for s in shapes if device_type in (None, s.device_type)]
     models += typed_shapes or ([] if models or device_type != WATCH else shapes)
+    models, partial = _fit(catalogue, normal, flat, brands, device_type, models, partial)
     model: Model | None = None
     brand_name: str | None = None
     if len(models) == 1:
@@ -1404,13 +1512,15 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
                 ambiguous["model"] = tuple(m.model for m in offered)
 
     sizes = _read_sizes(normal)
-    if device_type == WATCH:
+    if device_type in SIZELESS_TYPES:
+        sizes = _Sizes()  # a camera's 64G is its memory card; headphones have no sizes
+    elif device_type == WATCH:
         sizes.ram = []  # a watch states no RAM; 46mm and GPS / 蜂窝 are read as nothing
     elif not sizes.storage and device_type != "笔记本":
         _small_storage(sizes, model)
     storage = _pick("storage", sizes.storage, model.storage if model else None, ambiguous)
     ram: str | None = None
-    if device_type == WATCH:
+    if device_type == WATCH or device_type in SIZELESS_TYPES:
         pass
     elif model is None or not model.storage:  # no model, or one the catalogue does not list
         ram = sizes.ram[0] if len(sizes.ram) == 1 else None
@@ -1422,10 +1532,19 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
         elif len(sizes.ram) == 1 and sizes.ram[0] in model.ram:
             ram = sizes.ram[0]  # phones: optional, sent only when it is a real option
 
-    conditions = words.get("condition") or words.get("wear", [])
+    conditions = list(words.get("condition", []))
+    for m in _GRADE_RANGE.finditer(normal):  # 8-9 成新: either grade, so asked
+        for digit in m.groups():
+            grade = _GRADE_OF_DIGIT.get(digit, "七成新及以下")
+            if grade not in conditions:
+                conditions.append(grade)
     condition = conditions[0] if len(conditions) == 1 else None
     if len(conditions) > 1:
         ambiguous["condition"] = tuple(c for c in CONDITIONS if c in conditions)
+    elif not conditions and words.get("wear"):
+        # 轻微划痕 / 明显磕碰 state no grade: it is asked, the grade they suggest offered first
+        suggested = [c for c in CONDITIONS if c in words["wear"]]
+        ambiguous["condition"] = (*suggested, *(c for c in CONDITIONS if c not in suggested))
 
     battery = _battery(normal)
     faults = list(words.get("fault", []))
@@ -1455,6 +1574,97 @@ def parse_description(text: str, catalogue: Catalogue | None = None) -> ParsedDe
         battery_health=battery,
         ambiguous=ambiguous,
     )
+
+
+#: a range of grades (8-9 成新, 8~9新): two grades
+_GRADE_RANGE = re.compile(r"(?<![\d.])([5-9]) ?[-~到至] ?([5-9]) ?(?:成|新)", re.ASCII)
+_GRADE_OF_DIGIT = {"9": "九成新", "8": "八成新"}
+
+#: a screen size: 15 寸, 14英寸, 13.3", 16 inch
+_SIZE_FACET = re.compile(r"(?<![\d.])(1[0-7](?:\.\d)?) ?(?:寸|英寸|吋|inch|\"|''|”|″)", re.ASCII)
+#: a size right after a family word (macbookpro13, mbp14m1max)
+_SIZE_AFTER = re.compile(r"\|?(1[0-7](?:\.\d)?)(?![\d.+]|gb?|tb?|%)", re.ASCII)
+#: an Apple chip (m1, m1pro, m3max) in the compact text, not inside a number (a7m4 is a
+#: camera), and in the spaced text as a word of its own (m1 ipad pro)
+_CHIP = re.compile(r"(?<!\d)m([1-5])(pro|max|ultra)?(?![a-z]|\d(?!\d{3}))", re.ASCII)
+_CHIP_WORD = re.compile(r"(?<![a-z\d])m([1-5]) ?(pro|max|ultra)?(?![a-z\d])", re.ASCII)
+_INTEL = re.compile(
+    r"(?<![a-z])i[3579](?![a-z\d])|(?<![a-z])i[3579]-?\d{4}|intel|酷睿|英特尔", re.ASCII
+)
+#: a model year (2016 款, 2021年款, 21款), not a date of purchase (2023年5月买, 2025-02-05)
+_YEAR_FACET = re.compile(
+    r"(?<![\d.-])(20[012]\d|(?:1[3-9]|2[0-6])(?= ?(?:款|年款|年(?! ?\d{1,2} ?月))))(?![\d-])"
+    r"(?! ?年? ?\d{1,2} ?月| ?年? ?(?:买|购|入|激活|保修|底|初|中|末|的|左右|前|后))",
+    re.ASCII,
+)
+
+
+def _stated_facets(normal: str, flat: str, families: list[Family]) -> dict[str, set[str]]:
+    """The size, chip and year a text states (see `Family`)."""
+    stated: dict[str, set[str]] = {}
+    sizes = {m.group(1) for m in _SIZE_FACET.finditer(normal)}
+    for family in families:
+        for word in family.words:
+            at = flat.find(compact(matching_form(word)))
+            if at >= 0:
+                after = _SIZE_AFTER.match(flat, at + len(compact(matching_form(word))))
+                if after is not None:
+                    sizes.add(after.group(1))
+    if sizes:
+        stated["size"] = sizes
+    chips = {
+        "m" + m.group(1) + (m.group(2) or "")
+        for pattern, text in ((_CHIP, flat), (_CHIP_WORD, normal))
+        for m in pattern.finditer(text)
+    }
+    if _INTEL.search(normal):
+        chips.add("intel")
+    if chips:
+        stated["chip"] = chips
+    years = {
+        m.group(1) if len(m.group(1)) == 4 else "20" + m.group(1)
+        for m in _YEAR_FACET.finditer(normal)
+    }
+    if years:
+        stated["year"] = years
+    return stated
+
+
+def _fit(
+    catalogue: Catalogue,
+    normal: str,
+    flat: str,
+    brands: list[str],
+    device_type: str | None,
+    models: list[Model],
+    partial: tuple[Model, ...],
+) -> tuple[list[Model], tuple[Model, ...]]:
+    """The models the text does not contradict, and a family's model its facets name.
+
+    A model whose size, chip or year the text states otherwise is dropped (an `M1 iPad Pro
+    12.9` is no M2 model); a camera, headphones or watch of a brand the text does not name,
+    or of another kind than the text names, is dropped (三星A7 is no Sony A7). A family
+    named without a listed model (2016 款 MacBook Pro 15 寸) gives the family's models that
+    fit: one is the model, several are asked about.
+    """
+    families = catalogue.families_in(flat)
+    stated = _stated_facets(normal, flat, families) if families or models or partial else {}
+    if stated:
+        models = [m for m in models if not m.contradicts(stated)]
+        partial = tuple(m for m in partial if not m.contradicts(stated))
+    models = [
+        m
+        for m in models
+        if m.device_type not in KIND_TYPES
+        or ((not brands or m.brand in brands) and device_type in (None, m.device_type))
+    ]
+    if families and not models:
+        members = [m for f in families for m in catalogue.family_models(f.name)]
+        fitting = [m for m in members if not m.contradicts(stated)]
+        if stated and len(fitting) == 1:
+            return fitting, ()
+        return [], tuple(fitting or members)
+    return models, partial
 
 
 def _pick(

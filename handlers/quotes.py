@@ -76,7 +76,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
-from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, UNNAMED_TYPES, seed_retry
+from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, KIND_TYPES, seed_retry
 from clients.devices import Catalogue, ParsedDevice, load_catalogue
 from clients.errors import BadRequest as PlatformBadRequest
 from clients.errors import NotFound, PlatformError
@@ -676,8 +676,9 @@ async def deliver(
     if isinstance(result, Quote):
         await send_card(update, context, result, lang, asking=pending.asking)
         return None
-    if isinstance(result, PlatformBadRequest) and pending.device.device_type in UNNAMED_TYPES:
-        await reply(update, t(lang, "quote_kind_not_quoted"))
+    if isinstance(result, PlatformBadRequest) and pending.device.device_type in KIND_TYPES:
+        kind = t(lang, f"quote_kind_{KIND_TYPES[pending.device.device_type]}")
+        await reply(update, t(lang, "quote_kind_not_quoted", kind=kind))
         return None
     if isinstance(result, NotFound):
         instead = closest_instead(pending, catalogue(), CLOSEST_MODELS)

@@ -17,6 +17,14 @@ every plausible one (`WATCH_TYPES`: 智能手表, 手表, 穿戴设备, 智能�
 a watch's storage is optional (one size per model). `state.aihuishou_refuses_watches`
 makes the sandbox answer as a platform that quotes no watches: 400 `device_type 不支持`.
 
+Cameras and headphones (issue 22): 相机 is the seed's own word, and a camera may as
+plausibly be sent as 数码相机 / 微单相机 / 单反相机 / 摄像机 (`CAMERA_TYPES`); headphones
+have no word in the seed, so 耳机 / 音频设备 / 数码配件 / 影音娱乐 (`HEADPHONE_TYPES`) all
+price them. Neither has a storage to send. `state.aihuishou_refuses` holds the kinds
+(`CAMERA`, `HEADPHONES`, `WATCH`) the sandbox answers as a platform that does not quote
+them: 400 `device_type 不支持`, so the bot's "not quoted here" is tested from the
+platform's own refusal.
+
 Strict mode (`state.aihuishou_strict`): the platform read as strictly as seed 003 allows,
 accepting for device_type, condition, function_status, repair_history and
 purchase_channel only the words the seed itself writes (`SEED_VOCABULARY`); any other
@@ -58,8 +66,20 @@ REQUIRED = ("device_type", "brand", "model", "storage", "condition", "function_s
 #: every word a client may plausibly send for a watch (the seed names none)
 WATCH_TYPES = ("智能手表", "手表", "穿戴设备", "智能穿戴")
 WATCH = WATCH_TYPES[0]  # how the price table files watches
-#: 相机 is named by the seed (核心功能: 手机、平板、笔记本、相机等多品类); no camera is priced (404)
-DEVICE_TYPES = ("手机", "平板", "笔记本", "相机", *WATCH_TYPES)
+#: 相机 is named by the seed (核心功能: 手机、平板、笔记本、相机等多品类); the other words are
+#: what a client may plausibly send for a camera
+CAMERA_TYPES = ("相机", "数码相机", "微单相机", "单反相机", "摄像机")
+CAMERA = CAMERA_TYPES[0]
+#: headphones: the seed names no word ("等多品类"); every plausible one prices them
+HEADPHONE_TYPES = ("耳机", "音频设备", "数码配件", "影音娱乐")
+HEADPHONES = HEADPHONE_TYPES[0]
+DEVICE_TYPES = ("手机", "平板", "笔记本", *CAMERA_TYPES, *WATCH_TYPES, *HEADPHONE_TYPES)
+#: each plausible word -> the kind the price table files it under
+KIND_OF = {
+    **{word: WATCH for word in WATCH_TYPES},
+    **{word: CAMERA for word in CAMERA_TYPES},
+    **{word: HEADPHONES for word in HEADPHONE_TYPES},
+}
 #: seed 003's literal words per field (请求参数 示例 / 说明, 核心功能, 返回字段 成色折扣, the code
 #: sample's repair_history="无"): all strict mode accepts
 SEED_VOCABULARY = {
@@ -214,6 +234,19 @@ _PRICE_TABLE = (
     ("Xiaomi Watch S4", "小米", WATCH, 450, "", ""),
     ("WATCH GT 5", "华为", WATCH, 600, "", ""),
     ("Galaxy Watch7", "三星", WATCH, 500, "", ""),
+    # issue 22: laptops by year, size and chip, gaming laptops, cameras, headphones
+    ("MacBook Pro 15 2016", "苹果", "笔记本", 2200, "256 512 1TB 2TB 4TB", "16 32"),
+    ("MacBook Pro 14 M1 Max", "苹果", "笔记本", 8500, "512 1TB 2TB 4TB", "32 64"),
+    ("ROG 枪神 8", "华硕", "笔记本", 7000, "1TB 2TB", "16 32"),
+    ("ZV-E10", "索尼", CAMERA, 2600, "", ""),
+    ("A7M4", "索尼", CAMERA, 9800, "", ""),
+    ("FX3", "索尼", CAMERA, 17000, "", ""),
+    ("EOS R6 Mark II", "佳能", CAMERA, 9500, "", ""),
+    ("X-T5", "富士", CAMERA, 7800, "", ""),
+    ("WH-1000XM5", "索尼", HEADPHONES, 1100, "", ""),
+    ("AirPods Pro 2", "苹果", HEADPHONES, 700, "", ""),
+    ("MOMENTUM 4 Wireless", "森海塞尔", HEADPHONES, 1000, "", ""),
+    ("HD 600", "森海塞尔", HEADPHONES, 1200, "", ""),
 )
 
 
@@ -374,7 +407,8 @@ def register(app: web.Application, state: SandboxState) -> None:
             return _answer(400, "timestamp 格式错误,应为 YYYY-MM-DD HH:MM:SS", 400)
         if abs(sent.timestamp() - state.clock.time()) > MAX_CLOCK_SKEW:
             return _answer(400, "timestamp 与服务器时间偏差超过5分钟", 400)
-        watch = form.get("device_type") in WATCH_TYPES
+        kind = KIND_OF.get(form.get("device_type", ""))
+        watch = kind is not None  # watches, cameras, headphones: no storage to state
         for name in REQUIRED:
             if not form.get(name) and not (watch and name == "storage"):
                 return _answer(400, f"缺少必填参数 {name}", 400)
@@ -386,14 +420,15 @@ def register(app: web.Application, state: SandboxState) -> None:
         strict = state.aihuishou_strict
         if (
             form["device_type"] not in DEVICE_TYPES
-            or (watch and state.aihuishou_refuses_watches)
+            or (kind == WATCH and state.aihuishou_refuses_watches)
+            or kind in state.aihuishou_refuses
             or (strict and form["device_type"] not in SEED_VOCABULARY["device_type"])
         ):
             return _answer(400, "device_type 不支持", 400)
         entry = PRICED_MODELS.get(form["model"])
         if entry is None:
             return _answer(404, "型号未收录", 404)
-        device_type = WATCH if watch else form["device_type"]
+        device_type = kind or form["device_type"]
         if form["brand"] != entry.brand or device_type != entry.device_type:
             return _answer(400, "品牌或设备类型与型号不符", 400)
         storage = form.get("storage", "")

@@ -149,6 +149,8 @@ class SandboxState:
         self.enforce_rate = True
         #: answer Aihuishou watch quotes as a platform that quotes no watches (400)
         self.aihuishou_refuses_watches = False
+        #: kinds of device (相机, 耳机, 智能手表) Aihuishou answers as not quoted (400)
+        self.aihuishou_refuses: set[str] = set()
         #: Aihuishou accepts only seed 003's literal words for the value fields (400 naming
         #: the field for any other): the platform read as strictly as the seed allows
         self.aihuishou_strict = False

@@ -17,9 +17,11 @@ import pytest
 
 from bot.config import load_settings
 from clients.aihuishou import (
+    CAMERA,
     CONDITIONS,
     DEVICE_TYPES,
     FUNCTION_STATUSES,
+    HEADPHONES,
     PURCHASE_CHANNELS,
     REPAIR_HISTORIES,
     SEED_WORDS,
@@ -600,4 +602,46 @@ async def test_a_platform_that_quotes_no_watches_refuses_them_as_a_bad_request(
         await setup.client.fetch_quote(watch)
 
     assert caught.value.code == 400
+    assert (await setup.client.fetch_quote(IPHONE)).final_price > 0  # phones still quoted
+
+
+# -- cameras and headphones (issue 22): 相机 is the seed's word, headphones have none ----------
+
+
+@pytest.mark.parametrize(
+    ("word", "brand", "model"),
+    [
+        *((word, "索尼", "ZV-E10") for word in platform.CAMERA_TYPES),
+        *((word, "森海塞尔", "MOMENTUM 4 Wireless") for word in platform.HEADPHONE_TYPES),
+    ],
+)
+async def test_every_plausible_camera_and_headphone_word_is_priced_without_storage(
+    setup: Setup, word: str, brand: str, model: str
+) -> None:
+    request = QuoteRequest(word, brand, model, "", "95新", "正常")
+
+    assert "storage" not in setup.client.request_params(request)
+    quote = await setup.client.fetch_quote(request)
+
+    assert quote.final_price == _formula(quote) and quote.final_price > 0
+    assert quote.base_price == platform.PRICED_MODELS[model].base_price
+
+
+@pytest.mark.parametrize(
+    ("kind", "request_"),
+    [
+        (CAMERA, QuoteRequest(CAMERA, "索尼", "ZV-E10", "", "95新", "正常")),
+        (HEADPHONES, QuoteRequest(HEADPHONES, "苹果", "AirPods Pro 2", "", "99新", "正常")),
+    ],
+)
+async def test_a_platform_that_quotes_no_cameras_or_headphones_refuses_them(
+    setup: Setup, kind: str, request_: QuoteRequest
+) -> None:
+    assert (await setup.client.fetch_quote(request_)).final_price > 0
+    setup.sandbox.state.aihuishou_refuses.add(kind)
+
+    with pytest.raises(BadRequest) as caught:
+        await setup.client.fetch_quote(request_)
+
+    assert caught.value.code == 400 and "device_type" in (caught.value.platform_message or "")
     assert (await setup.client.fetch_quote(IPHONE)).final_price > 0  # phones still quoted

@@ -580,3 +580,113 @@ async def test_a_card_made_with_the_seeds_value_requotes_from_it(bot_env):
     await bot_env.emulator.wait_for_callback_answer(query)
     assert "Condition: Fair (80%)" in card.visible and "⚠️" not in card.visible
     assert aihuishou(bot_env)["calls"] == calls + 1  # 八成新 + 正常: both seed words
+
+
+# -- laptops, cameras and headphones (issue 22) -----------------------------------------------
+
+
+async def test_a_mac_named_by_year_and_size_gets_its_quote(bot_env):
+    user = bot_env.user(2201, "en")
+    [card] = await bot_env.say(user, "/quote 2016 款 MacBook Pro 15 寸 16+512 95新 功能正常")
+    assert card.visible.splitlines()[0] == "💱 MacBook Pro 15 2016 · 512GB · 16GB"
+    entry = PRICED_MODELS["MacBook Pro 15 2016"]
+    assert f"¥{base_price(entry, '512GB', '16GB', None):,}" in card.visible
+
+
+async def test_a_mac_by_size_chip_and_year_in_any_order_gets_its_quote(bot_env):
+    user = bot_env.user(2202, "en")
+    [card] = await bot_env.say(user, "/quote 14 寸 mbp m1 max 2021 年款 32+1T 99新 功能正常")
+    assert card.visible.splitlines()[0] == "💱 MacBook Pro 14 M1 Max · 1TB · 32GB"
+
+
+async def test_a_mac_named_by_size_alone_is_asked_which_model_of_that_size(bot_env):
+    user = bot_env.user(2203, "en")
+    [question] = await bot_env.say(user, "/quote [95 成新] MacBook Pro 13 寸 8+256 功能正常")
+    assert "Which model" in question.visible
+    offered = [label for label in labels(question) if label.startswith("MacBook")]
+    assert "MacBook Pro 13 M1" in offered and "MacBook Pro 13 2016" in offered
+    assert all(label.startswith("MacBook Pro 13 ") for label in offered)
+    assert aihuishou(bot_env)["calls"] == 0  # nothing guessed, nothing sent
+
+
+async def test_a_gaming_laptop_by_series_and_generation_gets_its_quote(bot_env):
+    user = bot_env.user(2204, "en")
+    [card] = await bot_env.say(user, "/quote ROG 枪神 8 i9-14900HX 16G+1T 95新 功能正常")
+    assert card.visible.splitlines()[0] == "💱 ROG 枪神 8 · 1TB · 16GB"
+
+
+async def test_an_m1_ipad_is_never_quoted_as_the_m2_model(bot_env):
+    user = bot_env.user(2205, "en")
+    [question] = await bot_env.say(user, "/quote M1 iPad Pro 12.9 256G 95新 功能正常")
+    # the sandbox does not price the M1 model: asked among the closest, never sent as M2
+    assert "Aihuishou doesn't price iPad Pro 12.9 (M1)" in question.visible
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("索尼 ZV-E10 微单 95新 功能正常", "💱 ZV-E10"),
+        ("Sony FX3 99新 功能正常 快门2000", "💱 FX3"),
+        ("佳能 R6 二代 单反 九成新 功能正常", "💱 EOS R6 Mark II"),
+        ("森海塞尔 Momentum 4 头戴耳机 99新 功能正常", "💱 MOMENTUM 4 Wireless"),
+        ("Sony WH-1000XM5 降噪耳机 95新 功能正常", "💱 WH-1000XM5"),
+        ("AirPods Pro 2 九成新 功能正常", "💱 AirPods Pro 2"),
+    ],
+)
+async def test_cameras_and_headphones_get_a_quote_without_a_storage(bot_env, text, title):
+    user = bot_env.user(2206, "en")
+    [card] = await bot_env.say(user, f"/quote {text}")
+    assert card.visible.splitlines()[0] == title
+    assert labels(card) == ["🔄 Change condition", "🔧 Change function status", "💱 Quote again"]
+
+
+async def test_a_camera_is_asked_what_it_misses_with_buttons(bot_env):
+    user = bot_env.user(2207, "en")
+    [question] = await bot_env.say(user, "/quote 索尼 A7M4 单电 功能正常")
+    assert "What condition" in question.visible
+    assert "Excellent (95%)" in labels(question)
+    [card] = await press(bot_env, user, question, data_of(question, "Excellent (95%)"))
+    assert card.visible.startswith("💱 A7M4")
+
+
+async def test_headphones_named_by_a_shared_short_name_are_asked_which(bot_env):
+    user = bot_env.user(2208, "en")
+    [question] = await bot_env.say(user, "/quote 索尼 XM4 耳机 95新 功能正常")
+    assert "Which model" in question.visible
+    assert labels(question)[:2] == ["WH-1000XM4", "WF-1000XM4"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "lang", "answer"),
+    [
+        (
+            "相机",
+            "索尼 ZV-E10 95新 功能正常",
+            "en",
+            "Aihuishou doesn't quote this kind of device (cameras) here yet.",
+        ),
+        (
+            "耳机",
+            "AirPods Pro 2 九成新 功能正常",
+            "zh-hans",
+            "爱回收暂时不在这里为这类设备（耳机）估价。",
+        ),
+    ],
+)
+async def test_a_platform_refusing_cameras_or_headphones_is_told_in_one_line(
+    bot_env, kind, text, lang, answer
+):
+    bot_env.sandbox.state.aihuishou_refuses.add(kind)
+    user = bot_env.user(2209, lang)
+    [reply] = await bot_env.say(user, f"/quote {text}")
+    assert reply.visible == answer and reply.buttons == []
+    assert aihuishou(bot_env)["errors"] == {"bad_request": 1}
+
+
+async def test_a_grade_read_from_wear_words_is_asked_with_it_first(bot_env):
+    user = bot_env.user(2210, "en")
+    [question] = await bot_env.say(user, "/quote iPhone 14 Pro 256G 外观轻微使用痕迹 功能正常")
+    assert "What condition" in question.visible
+    assert labels(question)[0] == "Good (90%)"
+    [card] = await press(bot_env, user, question, data_of(question, "Like new (99%)"))
+    assert "Condition: Like new (99%)" in card.visible
