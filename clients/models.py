@@ -220,10 +220,8 @@ class ItemMarket:
     not allow them) or the platform left them out; an empty tuple means it answered none.
     """
 
-    item_id: str
-    title: str
-    price: Decimal | None
-    status: ListingStatus
+    #: the item itself, from the same answer (title, price, status, condition, params)
+    listing: Listing
     same_items: tuple[SameItem, ...] | None = None
     trade_record: tuple[Sale, ...] | None = None
     #: the `fields` asked for, exactly as sent

@@ -222,7 +222,7 @@ MARKET_FIELD_TIERS: dict[str, tuple[str, ...]] = {
 #: the seed's words for what each field needs, quoted when a tier does not allow it
 MARKET_FIELD_PERMISSION: dict[str, str] = {"same_items": "进阶权限", "trade_record": "企业权限"}
 #: the item's own fields asked for beside them (`fields` is 逗号分隔, as the seed spells it)
-MARKET_BASE_FIELDS = ("item_id", "title", "price", "status")
+MARKET_BASE_FIELDS = ("item_id", "title", "price", "status", "condition", "category", "params")
 #: at most this many entries of either list are read (a hostile answer may list millions)
 MARKET_MAX_ENTRIES = 500
 
@@ -624,12 +624,8 @@ class XianyuClient(ListingClient):
             raise NotFound(self.platform, "no such item", http_status=response.status_code)
         if not isinstance(item, dict):
             raise Transient(self.platform, "unexpected item", http_status=response.status_code)
-        raw_status = _text(item.get("status")).lower() or "onsale"
         return ItemMarket(
-            item_id=_text(item.get("item_id")) or ref.listing_id,
-            title=_text(item.get("title")),
-            price=_decimal(item.get("price")),
-            status=_STATUSES.get(raw_status, ListingStatus.OTHER),
+            listing=parse_item(item, ref.listing_id),
             same_items=(
                 parse_same_items(item["same_items"], ref.listing_id)
                 if "same_items" in wanted and "same_items" in item
@@ -644,7 +640,7 @@ class XianyuClient(ListingClient):
         )
 
     def market_ttl(self, market: ItemMarket) -> float:
-        return self.TTL_BY_STATUS.get(market.status, 300.0)
+        return self.listing_ttl(market.listing)
 
     async def probe_call(self) -> str:
         await self.fetch_listing(ListingRef(self.platform, PROBE_ITEM_ID))

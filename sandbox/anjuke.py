@@ -560,6 +560,7 @@ def register(app: web.Application, state: SandboxState) -> None:
             if answer is not None:
                 return answer
         params = dict(request.query.items())
+        state.requests[PLATFORM].append(dict(params))
         refusal = _refusal(params)
         if refusal is None:
             tier = state.tiers[PLATFORM]

@@ -591,6 +591,7 @@ def register(app: web.Application, state: SandboxState) -> None:
         params = {k: v for k, v in request.query.items()}
         if request.method == "POST":
             params.update({k: str(v) for k, v in (await request.post()).items()})
+        state.requests[PLATFORM].append(dict(params))
         refusal = _refusal(state, params)
         if refusal is not None:
             counters.rejected += 1
