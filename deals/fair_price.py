@@ -22,11 +22,11 @@ RECENT_SECONDS = 30 * 86400
 
 
 class Standing(StrEnum):
-    CHEAPEST = "cheapest"  # no same item is cheaper
+    CHEAPEST = "cheapest"  # under every same item
     BELOW = "below"  # under the median
     AT = "at"  # the median itself
     ABOVE = "above"  # over the median
-    DEAREST = "dearest"  # every same item is cheaper
+    DEAREST = "dearest"  # over every same item
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,9 +67,9 @@ def on_sale(asking: Decimal, same_items: tuple[SameItem, ...]) -> OnSale | None:
         return None
     middle = Decimal(median(prices))
     cheaper = sum(1 for p in prices if p < asking)
-    if cheaper == 0:
+    if asking < prices[0]:
         standing = Standing.CHEAPEST
-    elif cheaper == len(prices):
+    elif asking > prices[-1]:
         standing = Standing.DEAREST
     elif asking < middle:
         standing = Standing.BELOW

@@ -8,10 +8,11 @@ Monthly rate r = annual rate / 12, n months, loan P:
   owed, so the first month pays P/n + P·r and each later one P/n·r less; total interest
   = P·r·(n+1)/2.
 
-Computed with `Decimal` at 28 digits and rounded to the fen (0.01 yuan, half up) only
-when shown, as bank calculators do: the total interest of equal instalments is taken
-from the exact payment, not the rounded one (so 630,000 yuan over 30 years at 4.9 % is
-573,688.2 yuan of interest, not 573,688.8).
+Computed with `Decimal` at 28 digits and rounded to the fen (0.01 yuan, half up) when
+shown. The total interest of equal instalments is what the borrower pays: the payment
+rounded to the fen, every month, less the loan (100,000 yuan over 10 years at 4.9 % is
+1,055.77 × 120 − 100,000 = 26,692.40 yuan), as the cited calculators do
+(tests/test_mortgage.py).
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def loan_schedule(
                 payment = loan * r * growth / (growth - 1)
             first_interest = loan * r
             first_principal = payment - first_interest
-            total_interest = payment * months - loan
+            total_interest = _fen(payment) * months - loan
             first = last = payment
             decrease = Decimal(0)
         else:
