@@ -67,7 +67,10 @@ REVIEWS_PER_PAGE = 3
 
 
 def yuan(value: Decimal) -> str:
-    return t("en", "price_yuan", price=money(value))
+    """`¥1,014,244.40`, `¥705,000`: to the fen, whole yuan without decimals."""
+    fen = value.quantize(Decimal("0.01"))
+    amount = f"{int(fen):,}" if fen == fen.to_integral_value() else f"{fen:,.2f}"
+    return t("en", "price_yuan", price=amount)
 
 
 # -- 💡 Fair price? --------------------------------------------------------------------------
@@ -111,15 +114,28 @@ async def on_fair_price(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     chat_id = query.message.chat.id if query.message else update.effective_chat.id  # type: ignore[union-attr]
     reply_to = query.message.message_id if isinstance(query.message, Message) else None
     if sales is not None and sales.chartable and visible_length(text) <= CAPTION_LIMIT:
-        png = await asyncio.to_thread(sales_chart, sales, now)
-        await context.bot.send_photo(
+        # a chart sent once is sent again by Telegram's file_id (kept with the photos'), so
+        # 100 presses on one item draw it once (~0.2 s of CPU) and upload it once
+        chart_key = (
+            "chart:"
+            + listing.ref.key
+            + ":"
+            + ",".join(f"{sale.when:.0f}={sale.price}" for sale in sales.sales)
+        )
+        photo: str | InputFile | None = s.photo_ids.get(chart_key)
+        if photo is None:
+            png = await asyncio.to_thread(sales_chart, sales, now)
+            photo = InputFile(png, filename="past-sales.png")
+        sent = await context.bot.send_photo(
             chat_id,
-            InputFile(png, filename="past-sales.png"),
+            photo,
             caption=text,
             parse_mode=ParseMode.HTML,
             reply_markup=keyboard,
             reply_parameters=ReplyParameters(reply_to) if reply_to else None,
         )
+        if sent.photo:
+            s.photo_ids[chart_key] = sent.photo[-1].file_id
         return
     await context.bot.send_message(
         chat_id,

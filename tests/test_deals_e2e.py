@@ -81,9 +81,13 @@ async def test_a_hundred_presses_on_one_item_cost_one_upstream_call(bot_env):
     users = [bot_env.user(7100 + n, "en") for n in range(5)]
     first = await card(bot_env, users[0], xianyu_link(IPHONE))
     before = calls(bot_env, "xianyu")
+    answers = []
     for user in users:
-        await press(bot_env, user, first, data_of(first, FAIR))
+        answers += await press(bot_env, user, first, data_of(first, FAIR))
     assert calls(bot_env, "xianyu") == before + 1  # cached with the item's lifetime (5 min)
+    # the chart is drawn and uploaded once, then sent by Telegram's file_id
+    assert answers[0].photo is not None and answers[0].photo.size is not None
+    assert {a.photo.file_id for a in answers if a.photo} == {answers[0].photo.file_id}
     bot_env.clock.advance(301)  # the on-sale lifetime passes: asked again
     await press(bot_env, users[0], first, data_of(first, FAIR))
     assert calls(bot_env, "xianyu") == before + 2
