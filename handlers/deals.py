@@ -124,8 +124,7 @@ async def on_fair_price(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         )
         photo: str | InputFile | None = s.photo_ids.get(chart_key)
         if photo is None:
-            png = await asyncio.to_thread(sales_chart, sales, now)
-            photo = InputFile(png, filename="past-sales.png")
+            photo = InputFile(await draw_once(chart_key, sales, now), filename="past-sales.png")
         sent = await context.bot.send_photo(
             chat_id,
             photo,
@@ -147,11 +146,29 @@ async def on_fair_price(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
 
 
+#: charts being drawn, by key: presses that arrive together share one drawing
+_DRAWING: dict[str, asyncio.Task[bytes]] = {}
+#: how many charts were drawn (bench/fair_price.py reads it)
+charts_drawn = 0
+
+
+async def draw_once(key: str, sales: PastSales, now: float) -> bytes:
+    """The chart's PNG; one drawing (in a worker thread) however many ask for it at once."""
+    task = _DRAWING.get(key)
+    if task is None:
+        task = asyncio.ensure_future(asyncio.to_thread(sales_chart, sales, now))
+        _DRAWING[key] = task
+        task.add_done_callback(lambda _t: _DRAWING.pop(key, None))
+    return await asyncio.shield(task)
+
+
 def sales_chart(sales: PastSales, now: float) -> bytes:
     """The past sales in the price-history chart's style (matplotlib loaded on first use)."""
     from handlers.chart import render_price_chart
     from storage.subscriptions import PricePoint
 
+    global charts_drawn
+    charts_drawn += 1
     points = [PricePoint(s.price, "on_sale", s.when, s.when, 1) for s in sales.sales]
     return render_price_chart(points, PriceUnit.YUAN.value, now=now)
 
