@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import re
 from datetime import datetime
 from decimal import Decimal
 
@@ -73,6 +74,16 @@ def yuan(value: Decimal) -> str:
     return t("en", "price_yuan", price=amount)
 
 
+def inline_summary(text: str, *, last_lines: int | None = None) -> str:
+    """An answer as a callback alert (Telegram shows at most 200 characters)."""
+    plain = html.unescape(re.sub(r"<[^>]+>", "", text))
+    lines = [line for line in plain.splitlines() if line.strip()]
+    if last_lines is not None:
+        lines = lines[-last_lines:]
+    summary = "\n".join(lines)
+    return summary if len(summary) <= 200 else summary[:199] + "…"
+
+
 # -- 💡 Fair price? --------------------------------------------------------------------------
 
 
@@ -106,11 +117,14 @@ async def on_fair_price(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except PlatformError as exc:
         await query.answer(strip_tags(error_text(exc, lang)), show_alert=True)
         return
-    await query.answer()
     now = s.clock.time()
     text, keyboard, sales = fair_price_answer(
         listing, market, lang, tier=tier, refused=refused, now=now, gateway=gateway
     )
+    if query.message is None:  # a card shared by inline mode: the verdict, to the presser only
+        await query.answer(inline_summary(text, last_lines=1), show_alert=True)
+        return
+    await query.answer()
     chat_id = query.message.chat.id if query.message else update.effective_chat.id  # type: ignore[union-attr]
     reply_to = query.message.message_id if isinstance(query.message, Message) else None
     if sales is not None and sales.chartable and visible_length(text) <= CAPTION_LIMIT:
@@ -371,6 +385,10 @@ async def on_mortgage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     text = mortgage_text(listing, button, rate, lang)
     keyboard = mortgage_keyboard(listing, button, lang)
     message = query.message
+    if message is None:  # a card shared by inline mode: the figures, to the presser only
+        lines = text.splitlines()
+        await query.answer(inline_summary("\n".join(lines[3:4] + lines[1:3])), show_alert=True)
+        return
     if isinstance(message, Message) and message.text and message.text.startswith("🧮"):
         await edit_in_place(query, text, keyboard)  # a choice on the answer: edit it
         await query.answer()
@@ -521,6 +539,9 @@ async def on_reviews(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     text, keyboard = reviews_page(listing, reviews.reviews, button, lang)
     message = query.message
+    if message is None:  # a card shared by inline mode: the newest review, to the presser only
+        await query.answer(inline_summary("\n".join(text.splitlines()[1:6])), show_alert=True)
+        return
     if button.page > 0 or (
         isinstance(message, Message) and message.text and message.text.startswith("💬")
     ):
