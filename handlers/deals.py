@@ -528,7 +528,7 @@ async def on_reviews(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     lang = user_lang(update, context)
     button = cb.read(query.data, cb.Reviews)
     if button.ref.platform not in REVIEW_PLATFORMS:
-        await query.answer(t(lang, "reviews_none"), show_alert=True)
+        await query.answer(t(lang, "reviews_not_here"), show_alert=True)
         return
     s = services(context)
     try:

@@ -271,3 +271,53 @@ async def test_anjukes_30_day_price_trend_is_on_the_price_line(bot_env):
     anjuke = await card(bot_env, user, ANJUKE)
     price_line = anjuke.visible.splitlines()[1]
     assert " in 30 days" in price_line and ("📈" in price_line or "📉" in price_line)
+
+
+async def test_enterprise_basic_is_the_first_tier_the_seed_gives_both_lists(tmp_path: Path):
+    async for env in start_bot_env(tmp_path, xianyu_tier="enterprise_basic"):
+        env.sandbox.state.tiers["xianyu"] = "enterprise_basic"
+        user = env.user(7012, "en")
+        iphone = await card(env, user, xianyu_link(IPHONE))
+        [answer] = await press(env, user, iphone, data_of(iphone, FAIR))
+        assert "🛒 On sale now: 12" in answer.visible and "🧾 Sold before: 6" in answer.visible
+        assert answer.visible.splitlines()[-1].startswith("✅ ¥1 under the median of 12 on sale")
+
+
+async def test_in_a_group_the_member_who_presses_gets_the_answer_and_pays(bot_env):
+    ann, bob = bot_env.user(7013, "en"), bot_env.user(7014, "zh-hans")
+    group = bot_env.emulator.group_chat(-7013, "buyers")
+    [shared] = await bot_env.say(ann, xianyu_link(IPHONE), chat=group)
+    gateway = bot_env.services.gateway
+    ann_left, bob_left = (
+        gateway.budget_left(ann.id, "xianyu"),
+        gateway.budget_left(bob.id, "xianyu"),
+    )
+    [answer] = await press(bot_env, bob, shared, data_of(shared, FAIR))
+    assert answer.chat_id == group.id
+    assert answer.reply_to_message is not None
+    assert answer.reply_to_message["message_id"] == shared.message_id
+    assert "同款在售: 12 件" in answer.visible  # in the presser's language
+    assert gateway.budget_left(bob.id, "xianyu") == bob_left - 1
+    assert gateway.budget_left(ann.id, "xianyu") == ann_left
+
+
+async def test_buttons_on_the_wrong_kind_of_listing_are_told_so_and_call_nobody(bot_env):
+    user = bot_env.user(7015, "en")
+    beike = await card(bot_env, user, BEIKE)
+    sofa = await card(bot_env, user, xianyu_link(SOFA))
+    before = {p: calls(bot_env, p) for p in ("xianyu", "beike", "anjuke")}
+    beike_ref = "beike:110000:101127449675"
+    answers = []
+    for message, data in (
+        (beike, f"fp|{beike_ref}"),  # a house is no item
+        (beike, f"rv|{beike_ref}|0"),  # Beike has no reviews
+        (sofa, f"mg|xianyu:{SOFA}|30|30|i"),  # an item is no home
+    ):
+        query = await bot_env.emulator.press_data(user, message, data)
+        answers.append((await bot_env.emulator.wait_for_callback_answer(query)).text)
+    assert answers == [
+        "This is not a Xianyu item.",
+        "Only Anjuke listings have reviews here.",
+        "A mortgage is worked out for homes for sale with a total price only.",
+    ]
+    assert {p: calls(bot_env, p) for p in before} == before  # all three from the cache

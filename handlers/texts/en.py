@@ -482,6 +482,7 @@ TEXTS: dict[str, str] = {
     "reviews_title": "💬 <b>Reviews</b> · {title}",
     "reviews_count": "{shown} of {count}, newest first",
     "reviews_none": "💬 Nobody has reviewed this home on Anjuke yet.",
+    "reviews_not_here": "Only Anjuke listings have reviews here.",
     "review_line": "⭐ {rating} · {date}\n{comment}",
     "btn_reviews_newer": "◀ Newer",
     "btn_reviews_older": "Older ▶",

@@ -344,6 +344,7 @@ TEXTS: dict[str, str] = {
     "reviews_title": "💬 <b>评价</b> · {title}",
     "reviews_count": "{shown} / 共 {count} 条, 最新在前",
     "reviews_none": "💬 这套房在安居客上还没有评价。",
+    "reviews_not_here": "只有安居客房源有评价。",
     "review_line": "⭐ {rating} · {date}\n{comment}",
     "btn_reviews_newer": "◀ 较新",
     "btn_reviews_older": "较早 ▶",
