@@ -115,3 +115,38 @@ def test_impossible_loans_are_refused(bad: dict[str, object]) -> None:
     price = args.pop("price")
     with pytest.raises(ValueError):
         work_out(price, **args)  # type: ignore[arg-type]
+
+
+def test_the_rate_is_a_setting_with_a_current_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from bot.config import SettingsError, load_settings
+
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+    monkeypatch.delenv("MORTGAGE_RATE_PERCENT", raising=False)
+    assert load_settings(require_token=False).mortgage_rate_percent == 3.5
+    monkeypatch.setenv("MORTGAGE_RATE_PERCENT", "3.05")
+    assert load_settings(require_token=False).mortgage_rate_percent == 3.05
+    for bad in ("-1", "25", "abc"):
+        monkeypatch.setenv("MORTGAGE_RATE_PERCENT", bad)
+        with pytest.raises(SettingsError, match=r"^MORTGAGE_RATE_PERCENT: "):
+            load_settings(require_token=False)
+
+
+async def test_the_rate_setting_reaches_the_answer(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import start_bot_env
+    from tests.test_quotes_e2e import data_of, press
+
+    async for env in start_bot_env(tmp_path, mortgage_rate_percent=4.9):
+        user = env.user(7201, "en")
+        [card] = await env.say(user, "https://bj.ke.com/ershoufang/101127449675.html")
+        [answer] = await press(env, user, card, data_of(card, "🧮 Mortgage"))
+        expected = work_out(
+            Decimal(2_350_000),
+            down_percent=30,
+            years=30,
+            annual_rate_percent=RATE,
+            method=Method.EQUAL_INSTALMENT,
+        )
+        assert "30 years · equal instalments · 4.9% a year" in answer.visible
+        assert f"Monthly: ¥{expected.first_payment:,}" in answer.visible
