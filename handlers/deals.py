@@ -35,6 +35,7 @@ from telegram.ext import ContextTypes
 
 from clients.clock import CHINA_TZ
 from clients.errors import NotPermitted, PlatformError
+from clients.gateway import Gateway
 from clients.models import ItemMarket, Listing, ListingRef, PriceUnit
 from clients.tradein import tradein_device
 from clients.xianyu import (
@@ -53,6 +54,7 @@ from handlers.cards import (
     default_down,
     e,
     fact_label,
+    kept_answer_line,
     money,
     mortgage_applies,
     platform_name,
@@ -195,7 +197,7 @@ def fair_price_answer(
     tier: str,
     refused: NotPermitted | None,
     now: float,
-    gateway: object,
+    gateway: Gateway,
 ) -> tuple[str, InlineKeyboardMarkup | None, PastSales | None]:
     """The answer's HTML, its buttons and the past sales (for the chart)."""
     lines = [t(lang, "fair_title", title=e(listing.title[:120]))]
@@ -281,7 +283,7 @@ def fair_price_answer(
     if device is not None:
         quote = None
         if not device.missing():
-            quote = gateway.cached_quote(device.to_request())  # type: ignore[attr-defined]
+            quote = gateway.cached_quote(device.to_request())
         if quote is not None:
             lines.append(t(lang, "fair_floor", price=yuan(quote.final_price)))
             verdict.append(t(lang, "fair_v_floor", price=yuan(quote.final_price)))
@@ -299,6 +301,9 @@ def fair_price_answer(
         lines.append(t(lang, "fair_verdict", verdict=sentence[:1].upper() + sentence[1:]))
     if missing and not verdict:
         lines.append(t(lang, "fair_verdict_none", missing="; ".join(missing)))
+    kept = kept_answer_line("xianyu", market.as_of if market else listing.as_of, now, lang)
+    if kept:  # a kept answer served past its lifetime (the user's budget is spent): its age
+        lines.append(kept)
     keyboard = InlineKeyboardMarkup([buttons[i : i + 3] for i in range(0, len(buttons), 3)])
     return "\n".join(lines), keyboard if buttons else None, sales
 

@@ -321,3 +321,23 @@ async def test_buttons_on_the_wrong_kind_of_listing_are_told_so_and_call_nobody(
         "A mortgage is worked out for homes for sale with a total price only.",
     ]
     assert {p: calls(bot_env, p) for p in before} == before  # all three from the cache
+
+
+async def test_past_the_budget_the_last_answer_is_kept_and_marked_with_its_age(tmp_path: Path):
+    async for env in start_bot_env(
+        tmp_path, xianyu_tier="enterprise_basic", user_daily_share=0.0001, user_daily_floor=2
+    ):
+        env.sandbox.state.tiers["xianyu"] = "enterprise_basic"
+        user = env.user(7016, "en")
+        iphone = await card(env, user, xianyu_link(IPHONE))  # 1 of 2
+        [first] = await press(env, user, iphone, data_of(iphone, FAIR))  # 2 of 2
+        assert env.services.gateway.budget_left(user.id, "xianyu") == 0
+        env.clock.advance(400)  # past the item's 5-minute lifetime
+        before = calls(env, "xianyu")
+        [kept] = await press(env, user, iphone, data_of(iphone, FAIR))
+        assert calls(env, "xianyu") == before
+        assert kept.visible.splitlines()[:-1] == first.visible.splitlines()
+        assert kept.visible.splitlines()[-1] == (
+            "🕒 As of 7 min ago: today's Xianyu lookups are nearly used up, "
+            "so this is the last answer I have."
+        )
