@@ -189,6 +189,9 @@ class Settings:
     flood_burst: int = _setting(8, _integer(1, 1000))
     flood_per_minute: float = _setting(20.0, _number(high=6000, above=0))
     log_level: str = _setting("INFO", _choice(LOG_LEVELS, upper=True))
+    #: the yearly rate (%) the 🧮 Mortgage button works with (README "Is it a good deal?"):
+    #: the 5-year-plus LPR, 3.5 % since 20 May 2025; banks quote new home loans around it
+    mortgage_rate_percent: float = _setting(3.5, _number(0, 20))
 
     #: webhook mode (README "Running"): Telegram POSTs updates to this public HTTPS URL;
     #: empty means long polling

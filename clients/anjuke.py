@@ -67,6 +67,7 @@ import hashlib
 import logging
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
@@ -74,6 +75,7 @@ from urllib.parse import parse_qs
 import httpx
 
 from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient, RetryPolicy
+from clients.clock import CHINA_TZ
 from clients.errors import (
     COUNT_WORDS,
     DAY_WORDS,
@@ -86,7 +88,16 @@ from clients.errors import (
     Transient,
 )
 from clients.links import fold_with_origins, split_url, subdomain_of, url_candidates
-from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
+from clients.models import (
+    Fact,
+    HouseReviews,
+    Listing,
+    ListingKind,
+    ListingRef,
+    ListingStatus,
+    PriceUnit,
+    Review,
+)
 from clients.probe import Refusal
 
 log = logging.getLogger(__name__)
@@ -470,6 +481,55 @@ def parse_house_detail(
     )
 
 
+# -- reviews ----------------------------------------------------------------------------
+
+#: `field_filter` of a reviews call: the list alone (house_id comes with every answer)
+REVIEW_FIELDS = "house_id,evaluate_list"
+#: seed 000 names no lifetime for evaluations; they are neither price nor status (5 min),
+#: so they live as the other slow parts of a house (户型 / 面积 / 配套): 30 minutes
+REVIEWS_TTL = 1800.0
+REVIEWS_MAX = 200
+
+
+def _review_date(value: object) -> str:
+    text = _text(value)
+    if re.fullmatch(r"\d{10}|\d{13}", text):
+        seconds = int(text) / (1000 if len(text) == 13 else 1)
+        return datetime.fromtimestamp(seconds, CHINA_TZ).strftime("%Y-%m-%d")
+    return text[:19]
+
+
+def parse_reviews(value: object) -> tuple[Review, ...]:
+    """`evaluate_list` (评分 + 评语 + 时间), newest first; entries with no words are left out."""
+    if not isinstance(value, list):
+        return ()
+    reviews = []
+    for entry in value[:REVIEWS_MAX]:
+        if not isinstance(entry, dict):
+            continue
+        comment = _text(
+            entry.get("content")
+            or entry.get("comment")
+            or entry.get("evaluate")
+            or entry.get("text")
+        )
+        rating = None
+        for name in ("score", "rating", "star", "grade"):
+            if entry.get(name) not in (None, ""):
+                rating = _decimal(entry.get(name))
+                break
+        date = _review_date(
+            entry.get("time")
+            or entry.get("date")
+            or entry.get("create_time")
+            or entry.get("evaluate_time")
+        )
+        if comment or rating is not None:
+            reviews.append(Review(rating, comment[:1000], date))
+    # ISO dates sort as text; undated entries go last
+    return tuple(sorted(reviews, key=lambda r: r.date, reverse=True))
+
+
 # -- the client -------------------------------------------------------------------------
 
 
@@ -577,6 +637,44 @@ class AnjukeClient(ListingClient):
                 self.platform, "no such house or taken down", http_status=response.status_code
             )
         return parse_house_detail(detail, house_id, ref.kind)
+
+    async def fetch_reviews(self, ref: ListingRef) -> HouseReviews:
+        """The house's `evaluate_list`, asked for on its own (`need_evaluate=true`).
+
+        Seed 000: evaluations add 200-500 ms to an answer, so cards never ask for them;
+        `field_filter=evaluate_list` asks for that part alone, as the seed suggests for a
+        module opened later (滚动到对应模块再请求补充字段).
+        """
+        house_id = ref.listing_id
+        if not HOUSE_ID.fullmatch(house_id):
+            raise BadRequest(self.platform, "not an Anjuke house ID")
+        params = {
+            "key": self.config.key,
+            "api_name": API_NAME,
+            "result_type": "json",
+            "cache": "yes" if self.use_platform_cache else "no",
+            "house_id": house_id,
+            "need_media": "false",
+            "need_transaction": "false",
+            "need_evaluate": "true",
+            "need_contact": "false",
+            "field_filter": REVIEW_FIELDS,
+        }
+        params["sign"] = sign(params, self.config.secret.get_secret_value())
+        request = self.http.build_request("GET", self.config.api_url, params=params)
+        response = await self.send(request)
+        body = self._answer(response)
+        answer = body.get("item_get_response")
+        detail = answer.get("house_detail") if isinstance(answer, dict) else None
+        if detail is not None and not isinstance(detail, dict):
+            raise Transient(
+                self.platform, "unexpected house_detail", http_status=response.status_code
+            )
+        if not detail:
+            raise NotFound(
+                self.platform, "no such house or taken down", http_status=response.status_code
+            )
+        return HouseReviews(house_id, parse_reviews(detail.get("evaluate_list")))
 
     async def probe_call(self) -> str:
         await self.fetch_listing(ListingRef(PLATFORM, PROBE_HOUSE_ID))

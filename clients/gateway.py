@@ -44,6 +44,7 @@ from typing import Any, TypeVar
 from cachetools import LRUCache, TLRUCache
 
 from clients.aihuishou import AihuishouClient
+from clients.anjuke import REVIEWS_TTL, AnjukeClient
 from clients.anjuke_open import AnjukeOpenClient
 from clients.base import Limits, ListingClient, PlatformClient, RetryPolicy
 from clients.budget import (
@@ -65,8 +66,17 @@ from clients.errors import (
     TemporarilyUnavailable,
     Transient,
 )
-from clients.models import AnjukeUser, Listing, ListingRef, Quote, QuoteRequest
+from clients.models import (
+    AnjukeUser,
+    HouseReviews,
+    ItemMarket,
+    Listing,
+    ListingRef,
+    Quote,
+    QuoteRequest,
+)
 from clients.probe import ProbeResult
+from clients.xianyu import XianyuClient
 
 log = logging.getLogger(__name__)
 
@@ -437,6 +447,44 @@ class Gateway:
             priority=priority,
             user_id=user_id,
         )
+
+    async def xianyu_market(self, ref: ListingRef, *, payer: Payer) -> ItemMarket:
+        """An item beside the same items on sale and its past sales (the tier's `fields`).
+
+        Cached per item as long as the item's own answer (on sale 5 min, sold 1 h, offline
+        1 day), single-flighted and paid like any call: 100 users asking for one item
+        within its lifetime cost one upstream call.
+        """
+        user_id = payer_id(payer)
+        client = self.client_of(XianyuClient)
+        return await self._cached_call(
+            client.platform,
+            f"market:{ref.key}",
+            lambda: client.fetch_market(ref),
+            client.market_ttl,
+            priority=Priority.CHAT,
+            user_id=user_id,
+        )
+
+    async def anjuke_reviews(self, ref: ListingRef, *, payer: Payer) -> HouseReviews:
+        """A house's reviews (`need_evaluate=true`), asked for only when someone wants them."""
+        user_id = payer_id(payer)
+        client = self.client_of(AnjukeClient)
+        return await self._cached_call(
+            client.platform,
+            f"reviews:{ref.key}",
+            lambda: client.fetch_reviews(ref),
+            lambda _r: REVIEWS_TTL,
+            priority=Priority.CHAT,
+            user_id=user_id,
+        )
+
+    def cached_quote(self, request: QuoteRequest) -> Quote | None:
+        """The quote for `request` while it is cached; never a call, never a charge."""
+        entry = self._cache.get(f"quote:{request.key}")
+        if entry is None or entry.error is not None:
+            return None
+        return entry.value  # type: ignore[no-any-return]
 
     async def resolve_short_link(
         self, platform: str, url: str, *, payer: Payer

@@ -190,3 +190,56 @@ class AnjukeUser:
     name: str | None = None
     phone: str | None = None
     email: str | None = None
+
+
+# -- what a buyer asks next: the market around an item, and what people say of a house ----
+
+
+@dataclass(frozen=True, slots=True)
+class SameItem:
+    """One of Xianyu's `same_items`: the same item on sale by someone else (seed 002)."""
+
+    item_id: str
+    price: Decimal
+    seller: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Sale:
+    """One of Xianyu's `trade_record` entries: when this item sold, and for how much."""
+
+    when: float  # Unix time
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ItemMarket:
+    """An item's asking price beside the same items on sale and its past sales.
+
+    `same_items` / `trade_record` are None when they were not asked for (the tier does
+    not allow them) or the platform left them out; an empty tuple means it answered none.
+    """
+
+    #: the item itself, from the same answer (title, price, status, condition, params)
+    listing: Listing
+    same_items: tuple[SameItem, ...] | None = None
+    trade_record: tuple[Sale, ...] | None = None
+    #: the `fields` asked for, exactly as sent
+    fields: str = ""
+    as_of: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """One entry of Anjuke's `evaluate_list` (评分 + 评语 + 时间, seed 000), as written."""
+
+    rating: Decimal | None
+    comment: str
+    date: str  # the platform's own date text, `YYYY-MM-DD` when it gives a time
+
+
+@dataclass(frozen=True, slots=True)
+class HouseReviews:
+    house_id: str
+    reviews: tuple[Review, ...]  # newest first
+    as_of: float | None = None

@@ -83,7 +83,17 @@ from clients.errors import (
     Transient,
 )
 from clients.links import fold_with_origins, split_url, subdomain_of, url_candidates
-from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
+from clients.models import (
+    Fact,
+    ItemMarket,
+    Listing,
+    ListingKind,
+    ListingRef,
+    ListingStatus,
+    PriceUnit,
+    Sale,
+    SameItem,
+)
 from clients.probe import Refusal
 
 log = logging.getLogger(__name__)
@@ -205,6 +215,101 @@ REFUSALS: tuple[Refusal, ...] = (
 #: the seed's own sample item_id: an answer for it, found or not (400 item-not-found, or
 #: 200 with no item), means the app key, timestamp and signature passed (those are 401)
 PROBE_ITEM_ID = "698765432109876543"
+
+
+# -- the market around an item: same_items and trade_record ------------------------------
+
+#: seed 002: `same_items` 同款商品列表 (需进阶权限) and `trade_record` 历史成交记录 (需企业权限;
+#: 历史成交记录需企业资质). The seed's applications are 基础 / 进阶 / 高级 and its tiers
+#: 个人测试 / 企业基础 / 企业高级, so 进阶 is the second step, the first enterprise tier, and
+#: 企业 is any enterprise tier: both from enterprise_basic up (docs/assumptions.md). The
+#: platform decides in the end: a 403 for a field is read as the refusal it is.
+MARKET_FIELD_TIERS: dict[str, tuple[str, ...]] = {
+    "same_items": ("enterprise_basic", "enterprise_advanced"),
+    "trade_record": ("enterprise_basic", "enterprise_advanced"),
+}
+#: the seed's words for what each field needs, quoted when a tier does not allow it
+MARKET_FIELD_PERMISSION: dict[str, str] = {"same_items": "进阶权限", "trade_record": "企业权限"}
+#: the item's own fields asked for beside them (`fields` is 逗号分隔, as the seed spells it)
+MARKET_BASE_FIELDS = ("item_id", "title", "price", "status", "condition", "category", "params")
+#: at most this many entries of either list are read (a hostile answer may list millions)
+MARKET_MAX_ENTRIES = 500
+
+
+def market_fields(tier: str | None) -> tuple[str, ...]:
+    """The market fields `tier` may ask for, in the seed's order."""
+    return tuple(name for name, tiers in MARKET_FIELD_TIERS.items() if tier in tiers)
+
+
+def first_tier_for(field_name: str) -> str:
+    return MARKET_FIELD_TIERS[field_name][0]
+
+
+def _when(value: object) -> float | None:
+    """A sale time: Unix seconds or milliseconds (number or digits), or `YYYY-MM-DD[ HH:MM[:SS]]`."""
+    text = _text(value)
+    if re.fullmatch(r"\d{9,13}", text):
+        return int(text) / (1000 if len(text) == 13 else 1)
+    match = re.fullmatch(
+        r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?", text
+    )
+    if not match:
+        return None
+    y, m, d, hh, mm, ss = (int(g) if g else 0 for g in match.groups())
+    try:
+        return datetime(y, m, d, hh, mm, ss, tzinfo=CHINA_TZ).timestamp()
+    except ValueError:
+        return None
+
+
+def _entries(value: object) -> list[dict[str, Any]]:
+    """A list of objects, or Taobao's wrapped `{"same_item": [...]}` form; anything else none."""
+    if isinstance(value, dict):
+        lists = [v for v in value.values() if isinstance(v, list)]
+        value = lists[0] if len(lists) == 1 else []
+    if not isinstance(value, list):
+        return []
+    return [e for e in value[:MARKET_MAX_ENTRIES] if isinstance(e, dict)]
+
+
+def _seller(entry: dict[str, Any]) -> str:
+    info = entry.get("seller_info") or entry.get("seller")
+    if isinstance(info, dict):
+        return _text(info.get("seller_nick") or info.get("nick") or info.get("name"))
+    return _text(entry.get("seller_nick") or info)
+
+
+def parse_same_items(value: object, own_id: str) -> tuple[SameItem, ...]:
+    """`same_items` (同款 item_id、价格、卖家信息): entries without an ID or a price are left out."""
+    found: dict[str, SameItem] = {}
+    for entry in _entries(value):
+        item_id = _text(entry.get("item_id") or entry.get("itemId") or entry.get("id"))
+        price = _decimal(
+            entry.get("price") if entry.get("price") is not None else entry.get("item_price")
+        )
+        if not _ITEM_ID.fullmatch(item_id) or item_id == own_id or price is None or price <= 0:
+            continue
+        found.setdefault(item_id, SameItem(item_id, price, _seller(entry)))
+    return tuple(found.values())
+
+
+def parse_trade_record(value: object) -> tuple[Sale, ...]:
+    """`trade_record` (成交时间、成交价格), oldest first; entries missing either are left out."""
+    sales = []
+    for entry in _entries(value):
+        when = None
+        for name in ("trade_time", "deal_time", "time", "date", "成交时间"):
+            if entry.get(name) not in (None, ""):
+                when = _when(entry.get(name))
+                break
+        price = None
+        for name in ("trade_price", "deal_price", "price", "成交价格"):
+            if entry.get(name) not in (None, ""):
+                price = _decimal(entry.get(name))
+                break
+        if when is not None and price is not None and price > 0:
+            sales.append(Sale(when, price))
+    return tuple(sorted(sales, key=lambda s: s.when))
 
 
 def sign(params: Mapping[str, str], secret: str) -> str:
@@ -502,6 +607,49 @@ class XianyuClient(ListingClient):
         if not isinstance(item, dict):
             raise Transient(self.platform, "unexpected item", http_status=response.status_code)
         return parse_item(item, ref.listing_id)
+
+    async def fetch_market(self, ref: ListingRef) -> ItemMarket:
+        """The item with the market fields this tier may ask for (`fields`, comma-separated).
+
+        Raises NotPermitted when the platform refuses them (权限不足, 403).
+        """
+        wanted = market_fields(self.config.tier)
+        fields = ",".join((*MARKET_BASE_FIELDS, *wanted))
+        params = {
+            "app_key": self.config.key,
+            "method": METHOD,
+            "timestamp": str(int(self.clock.time() * 1000)),
+            "version": VERSION,
+            "item_id": ref.listing_id,
+            "fields": fields,
+        }
+        params["sign"] = sign(params, self.config.secret.get_secret_value())
+        request = self.http.build_request("POST", self.config.api_url, data=params)
+        response = await self.send(request, timeout=self.request_timeout)
+        body = self._answer(response)
+        answer = body.get("item_get_response")
+        item = answer.get("item") if isinstance(answer, dict) else None
+        if not item:
+            raise NotFound(self.platform, "no such item", http_status=response.status_code)
+        if not isinstance(item, dict):
+            raise Transient(self.platform, "unexpected item", http_status=response.status_code)
+        return ItemMarket(
+            listing=parse_item(item, ref.listing_id),
+            same_items=(
+                parse_same_items(item["same_items"], ref.listing_id)
+                if "same_items" in wanted and "same_items" in item
+                else None
+            ),
+            trade_record=(
+                parse_trade_record(item["trade_record"])
+                if "trade_record" in wanted and "trade_record" in item
+                else None
+            ),
+            fields=fields,
+        )
+
+    def market_ttl(self, market: ItemMarket) -> float:
+        return self.listing_ttl(market.listing)
 
     async def probe_call(self) -> str:
         await self.fetch_listing(ListingRef(self.platform, PROBE_ITEM_ID))

@@ -22,6 +22,7 @@ from handlers import (
     admin,
     alerts,
     common,
+    deals,
     demo,
     forget,
     inline,
@@ -47,6 +48,9 @@ BUTTONS: tuple[tuple[Callable[..., Awaitable[None]], tuple[type, ...]], ...] = (
     (account.on_cancel_button, (cb.CancelAccount,)),
     (forget.on_forget_button, (cb.ForgetYes, cb.ForgetNo)),
     (quotes.on_card_button, (cb.QuoteCardAction,)),
+    (deals.on_fair_price, (cb.FairPrice,)),
+    (deals.on_mortgage, (cb.Mortgage,)),
+    (deals.on_reviews, (cb.Reviews,)),
 )
 
 

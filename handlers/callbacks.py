@@ -12,6 +12,9 @@ city Beike does not have, an integer out of range). Handlers are registered with
     w|<ref key>                watch the price
     v|<ref key>                an alert's "view the card"
     ti|<ref key>               a Xianyu card's trade-in value (an Aihuishou quote)
+    fp|<ref key>               a Xianyu card's "fair price?" (same items, past sales)
+    mg|<ref key>|<down %>|<years>|<i or p>   a sale card's mortgage, with those choices
+    rv|<ref key>|<page>        an Anjuke card's reviews, that page
     k|<platform>|<id>          the platform of an ambiguous bare ID
     c|<city id>|<house code>   the city of a Beike code
     h|<subscription id>        an alert's price history
@@ -131,6 +134,56 @@ class ViewCard(_RefButton):
 @dataclass(frozen=True, slots=True)
 class TradeIn(_RefButton):
     PREFIX: ClassVar[str] = "ti"
+
+
+@dataclass(frozen=True, slots=True)
+class FairPrice(_RefButton):
+    PREFIX: ClassVar[str] = "fp"
+
+
+_METHODS = ("i", "p")  # equal instalments (等额本息), equal principal (等额本金)
+
+
+@dataclass(frozen=True, slots=True)
+class Mortgage:
+    """A mortgage answer's choices: down payment (1-99 %), years (1-30), method."""
+
+    ref: ListingRef
+    down_percent: int
+    years: int
+    method: str
+    PREFIX: ClassVar[str] = "mg"
+
+    def fields(self) -> tuple[str, ...]:
+        return (self.ref.key, str(self.down_percent), str(self.years), self.method)
+
+    @classmethod
+    def parse(cls, fields: list[str]) -> Mortgage | None:
+        if len(fields) != 4:
+            return None
+        ref = ref_from_key(fields[0])
+        down = number(fields[1], 99)
+        years = number(fields[2], 30)
+        if ref is None or down is None or years is None or fields[3] not in _METHODS:
+            return None
+        return cls(ref, down, years, fields[3])
+
+
+@dataclass(frozen=True, slots=True)
+class Reviews:
+    ref: ListingRef
+    page: int = 0
+    PREFIX: ClassVar[str] = "rv"
+
+    def fields(self) -> tuple[str, ...]:
+        return (self.ref.key, str(self.page))
+
+    @classmethod
+    def parse(cls, fields: list[str]) -> Reviews | None:
+        if len(fields) != 2 or not _INDEX.fullmatch(fields[1]):
+            return None
+        ref = ref_from_key(fields[0])
+        return None if ref is None else cls(ref, int(fields[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +359,9 @@ Button = (
     | Watch
     | ViewCard
     | TradeIn
+    | FairPrice
+    | Mortgage
+    | Reviews
     | PickPlatform
     | PickCity
     | History
@@ -323,6 +379,9 @@ KINDS: tuple[type, ...] = (
     Watch,
     ViewCard,
     TradeIn,
+    FairPrice,
+    Mortgage,
+    Reviews,
     PickPlatform,
     PickCity,
     History,

@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clients.models import Fact, Listing, ListingKind, ListingStatus, PriceUnit
 from clients.tradein import tradein_device
+from deals.mortgage import Method
 from handlers import callbacks as cb
 from handlers.texts import LANGUAGES, label, t, vocab
 
@@ -51,11 +52,18 @@ FIRST_FACTS = (
     "shipping",
     "seller_rating",
 )
-HIDDEN_FACTS = frozenset({"param", "house_code"})
+#: price_trend is shown on the price line, not as a fact
+HIDDEN_FACTS = frozenset({"param", "house_code", "price_trend"})
 #: facts whose values are a seed's fixed words (grades, shipping, guarantees), translated
 #: for English readers; every other value is the platform's own and stays as written
 VOCABULARY_FACTS = frozenset({"condition", "shipping", "guarantee", "seller_level"})
 MAX_FACTS = 12
+#: platforms whose sale cards get 🧮 Mortgage, and those whose cards get 💬 Reviews
+MORTGAGE_PLATFORMS = frozenset({"anjuke", "beike"})
+REVIEW_PLATFORMS = frozenset({"anjuke"})
+#: the seed's `loan_month` is worked out over 30 years (按 30 年商贷基准利率计算)
+DEFAULT_YEARS = 30
+DEFAULT_DOWN = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +149,10 @@ def render_card(
         price_line += (
             " · <s>" + e(t(lang, "original_price", price=money(listing.original_price))) + "</s>"
         )
+    trend = (listing.fact("price_trend") or "").strip()
+    if trend:
+        icon = "📉" if trend.startswith(("-", "−", "下")) else "📈"
+        price_line += f" · {icon} " + e(t(lang, "price_trend", trend=trend))
     lines.append(price_line)
     lines.append(f"{STATUS_ICON[listing.status]} {e(status_text(listing, lang))}")
 
@@ -243,7 +255,57 @@ def card_keyboard(listing: Listing, lang: str) -> InlineKeyboardMarkup:
         )
     if second:
         rows.append(second)
+    deals = deal_buttons(listing, lang)
+    if deals:
+        rows.append(deals)
     return InlineKeyboardMarkup(rows)
+
+
+# -- the buttons that answer "is it a good deal?" (handlers/deals.py answers them) -----------
+
+
+def deal_buttons(listing: Listing, lang: str) -> list[InlineKeyboardButton]:
+    ref = listing.ref
+    buttons = []
+    if listing.platform == "xianyu" and listing.kind is ListingKind.ITEM:
+        buttons.append(
+            InlineKeyboardButton(
+                t(lang, "btn_fair_price"), callback_data=cb.encode(cb.FairPrice(ref))
+            )
+        )
+    if mortgage_applies(listing):
+        first = cb.Mortgage(
+            ref, default_down(listing), DEFAULT_YEARS, Method.EQUAL_INSTALMENT.value
+        )
+        buttons.append(
+            InlineKeyboardButton(t(lang, "btn_mortgage"), callback_data=cb.encode(first))
+        )
+    if listing.platform in REVIEW_PLATFORMS:
+        buttons.append(
+            InlineKeyboardButton(t(lang, "btn_reviews"), callback_data=cb.encode(cb.Reviews(ref)))
+        )
+    return buttons
+
+
+def mortgage_applies(listing: Listing) -> bool:
+    return (
+        listing.platform in MORTGAGE_PLATFORMS
+        and listing.kind in (ListingKind.SALE, ListingKind.NEW_HOME)
+        and listing.price_unit is PriceUnit.WAN_YUAN
+        and listing.price is not None
+        and listing.price > 0
+    )
+
+
+def default_down(listing: Listing) -> int:
+    """The seed's `down_payment` (参考首付比例, %) when the answer has one, else 30 %."""
+    seed = _percent(listing.fact("down_payment") or "") if listing.platform == "anjuke" else None
+    return seed if seed is not None else DEFAULT_DOWN
+
+
+def _percent(text: str) -> int | None:
+    match = re.fullmatch(r"\s*(\d{1,2})(?:\.0+)?\s*%?\s*", text)
+    return int(match.group(1)) if match and 0 < int(match.group(1)) < 100 else None
 
 
 def visible_length(html_text: str) -> int:

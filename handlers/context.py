@@ -42,6 +42,7 @@ class HandlerSettings(Protocol):
     max_watches_per_user: int
     alert_interval_seconds: int
     watch_min_checks_per_day: int
+    mortgage_rate_percent: float
     demo: bool
 
 

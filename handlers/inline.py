@@ -2,8 +2,10 @@
 
 The card is the chat's card (`handlers.cards.card_for`), from the gateway's cache like
 any other ask; Telegram keeps the answer for `INLINE_CACHE_SECONDS` too. The shared
-message keeps only the link buttons: a watch or refresh button pressed by someone
-else in someone else's chat has nothing to act on.
+message keeps the link buttons and the "is it a good deal?" buttons (💡, 🧮, 💬), which
+answer whoever presses them with a short alert paid from their own budget
+(`handlers/deals.py`); a watch or refresh button pressed by someone else in someone
+else's chat has nothing to act on.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from clients.budget import Payer
 from clients.errors import PlatformError
 from clients.models import Listing, ListingRef
 from clients.recognise import recognise
-from handlers.cards import card_for, price_text, status_text
+from handlers.cards import card_for, deal_buttons, price_text, status_text
 from handlers.common import error_text, services, strip_tags
 from handlers.context import BotContext, Services
 from handlers.texts import lang_of, t
@@ -69,6 +71,7 @@ async def first_listing_ref(text: str, s: Services, payer: Payer) -> ListingRef 
 def card_result(listing: Listing, lang: str, s: Services) -> InlineQueryResultArticle:
     card = card_for(listing, lang, sandbox=s.settings.demo)
     links = [[b for b in row if b.url] for row in card.keyboard.inline_keyboard]
+    links.append(deal_buttons(listing, lang))
     photo = card.photo if card.photo and card.photo.startswith("https://") else None
     return InlineQueryResultArticle(
         id=listing.ref.key,

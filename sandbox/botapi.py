@@ -1288,6 +1288,21 @@ class BotApiEmulator:
         await self._push_update("callback_query", query)
         return query_id
 
+    async def press_inline(self, user: User, inline_message_id: str, data: str) -> str:
+        """A button pressed on a message sent by inline mode (Bot API, CallbackQuery: such a
+        query carries `inline_message_id` and no `message`); returns the query id."""
+        query_id = f"{self.bot['id']}{next(self._query_ids):08d}"
+        self._queries[query_id] = _PendingQuery(user.id)
+        query = {
+            "id": query_id,
+            "from": user.to_api(),
+            "inline_message_id": inline_message_id,
+            "chat_instance": str(-5_000_000_000_000 - user.id),
+            "data": data,
+        }
+        await self._push_update("callback_query", query)
+        return query_id
+
     # -- what the bot did -----------------------------------------------------------------
 
     def add_listener(self, listener: Listener) -> None:

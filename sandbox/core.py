@@ -165,6 +165,8 @@ class SandboxState:
         self.hostile_redirects = 0
         #: when the sandbox started, for price drift
         self.epoch = self.clock.time()
+        #: the parameters of each platform's last requests, as received (tests read them)
+        self.requests: dict[str, deque[dict[str, str]]] = defaultdict(lambda: deque(maxlen=50))
 
     def elapsed(self) -> float:
         return self.clock.time() - self.epoch

@@ -36,6 +36,37 @@ TIER_LIMITS: dict[str, tuple[int, int]] = {
     "enterprise_basic": (10_000, 5),
     "enterprise_advanced": (100_000, 20),
 }
+#: seed 002: same_items 需进阶权限, trade_record 需企业权限 (历史成交记录需企业资质). The seed's
+#: applications go 基础 / 进阶 / 高级 over 个人测试 / 企业基础 / 企业高级, so both are answered
+#: from the first enterprise tier up (docs/assumptions.md); a lower tier that names them in
+#: `fields` is refused as the seed's 权限不足(403) says
+FIELD_TIERS: dict[str, frozenset[str]] = {
+    "same_items": frozenset({"enterprise_basic", "enterprise_advanced"}),
+    "trade_record": frozenset({"enterprise_basic", "enterprise_advanced"}),
+}
+FIELD_PERMISSION_WORDS = {
+    "same_items": "同款商品列表需进阶权限",
+    "trade_record": "历史成交记录需企业权限",
+}
+#: the iPhone's market, written out so the answer can be checked by hand: same items on
+#: sale (price) and past sales (days ago, price)
+IPHONE_SAME_PRICES = (
+    "4899",
+    "4999",
+    "5050",
+    "5100",
+    "5199",
+    "5250",
+    "5350",
+    "5399",
+    "5499",
+    "5599",
+    "5699",
+    "5999",
+)
+IPHONE_SALES = ((3, "4600"), (7, "4450"), (12, "4300"), (18, "4100"), (25, "4500"), (45, "4800"))
+#: twins (same items) get 13-digit IDs from here up
+TWIN_FIRST_ID = 8_100_000_000_000
 _STATUS_WORDS = {
     ListingStatus.ON_SALE: "onsale",
     ListingStatus.SOLD: "soldout",
@@ -76,6 +107,9 @@ class Item:
     removed: bool = False
     removed_form: str = "empty"
     price: Decimal | None = field(default=None)
+    #: the same item on sale by others (their IDs) and past sales (days ago, price)
+    same_items: tuple[str, ...] = ()
+    sales: tuple[tuple[int, Decimal], ...] = ()
 
 
 def _long_title() -> str:
@@ -336,9 +370,51 @@ class XianyuCatalogue:
         self.state = state
         # copies: tests change prices and states, the module's table stays as written
         self.items: dict[str, Item] = {i.item_id: replace(i) for i in items}
+        self.twins: set[str] = set()
+        self._add_markets()
+
+    def _add_markets(self) -> None:
+        """Same items (real items of their own, so their cards work) and past sales.
+
+        The iPhone gets the hand-written market above; every other on-sale item gets four
+        twins at 90-115 % of its price and three sales; sold and removed items none.
+        """
+        next_id = TWIN_FIRST_ID
+        for item in list(self.items.values()):
+            if item.removed or item.status is not ListingStatus.ON_SALE:
+                continue
+            if item.item_id == "712345678901":
+                prices = [Decimal(p) for p in IPHONE_SAME_PRICES]
+                sales = tuple((days, Decimal(p)) for days, p in IPHONE_SALES)
+            else:
+                prices = [
+                    (item.base_price * Decimal(share)).quantize(Decimal(1))
+                    for share in ("0.90", "0.97", "1.05", "1.15")
+                ]
+                sales = tuple(
+                    (days, (item.base_price * Decimal(share)).quantize(Decimal(1)))
+                    for days, share in ((4, "0.92"), (16, "0.88"), (33, "0.95"))
+                )
+            twins = []
+            for n, price in enumerate(prices):
+                twin_id = str(next_id)
+                next_id += 1
+                self.items[twin_id] = replace(
+                    item,
+                    item_id=twin_id,
+                    base_price=price,
+                    price=price,
+                    seller_nick=f"{item.seller_nick[:6]}同款{n + 1}",
+                    seller_id=str(2300000000 + next_id % 100000),
+                )
+                twins.append(twin_id)
+                self.twins.add(twin_id)
+            item.same_items = tuple(twins)
+            item.sales = sales
 
     def ids(self) -> list[str]:
-        return list(self.items)
+        """The catalogue's own items (not the twins made for their markets)."""
+        return [i for i in self.items if i not in self.twins]
 
     def add_copies(self, count: int, first_id: int = 800_000_000_000) -> list[str]:
         """Add `count` on-sale items (copies of the first with new 12-digit IDs) for load tests."""
@@ -410,6 +486,33 @@ class XianyuCatalogue:
             "seller_location": item.location,
             "desc": item.desc,
         }
+
+    def market_json(self, item: Item, wanted: set[str]) -> dict[str, Any]:
+        """`same_items` (同款 item_id、价格、卖家信息) and `trade_record` (成交时间、成交价格)."""
+        out: dict[str, Any] = {}
+        if "same_items" in wanted:
+            same = [self.items[i] for i in item.same_items if i in self.items]
+            out["same_items"] = [
+                {
+                    "item_id": twin.item_id,
+                    "price": f"{self.price(twin):.2f}",
+                    "seller_info": {
+                        "seller_nick": twin.seller_nick,
+                        "seller_level": twin.seller_level,
+                    },
+                }
+                for twin in same
+                if not twin.removed and twin.status is ListingStatus.ON_SALE
+            ]
+        if "trade_record" in wanted:
+            out["trade_record"] = [
+                {
+                    "trade_time": int((self.state.clock.time() - days * 86400) * 1000),
+                    "trade_price": f"{price:.2f}",
+                }
+                for days, price in item.sales
+            ]
+        return out
 
 
 def expected_sign(params: dict[str, str], secret: str) -> str:
@@ -488,6 +591,7 @@ def register(app: web.Application, state: SandboxState) -> None:
         params = {k: v for k, v in request.query.items()}
         if request.method == "POST":
             params.update({k: str(v) for k, v in (await request.post()).items()})
+        state.requests[PLATFORM].append(dict(params))
         refusal = _refusal(state, params)
         if refusal is not None:
             counters.rejected += 1
@@ -506,6 +610,18 @@ def register(app: web.Application, state: SandboxState) -> None:
                 "App Call Limited",
                 "accesscontrol.limited-by-app-access-count",
                 "今日调用次数已达上限",
+            )
+        wanted = {f.strip() for f in params.get("fields", "").split(",") if f.strip()}
+        tier = state.tiers[PLATFORM]
+        refused = [name for name in FIELD_TIERS if name in wanted and tier not in FIELD_TIERS[name]]
+        if refused:
+            counters.rejected += 1
+            return _error(
+                403,
+                11,
+                "Insufficient isv permissions",
+                "isv.permission-denied",
+                "权限不足: " + "; ".join(FIELD_PERMISSION_WORDS[name] for name in refused),
             )
         item_id = params.get("item_id", "")
         if not item_id:
@@ -528,9 +644,10 @@ def register(app: web.Application, state: SandboxState) -> None:
             )
         else:
             body = catalogue.item_json(item, f"{request.scheme}://{request.host}")
-            wanted = {f.strip() for f in params.get("fields", "").split(",") if f.strip()}
             if wanted:
+                # named fields only; the market lists only when named (a card never asks)
                 body = {k: v for k, v in body.items() if k in wanted or k == "item_id"}
+                body.update(catalogue.market_json(item, wanted))
         answer = {"item_get_response": {"item": body, "request_id": f"sandbox-{counters.calls}"}}
         return web.json_response(answer, dumps=_dumps)
 

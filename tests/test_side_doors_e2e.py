@@ -108,7 +108,7 @@ async def test_every_handler_that_can_reach_a_platform_pays_from_the_askers_budg
     emulator = env.emulator
     actor = env.user(ACTOR)
     chat = emulator.private_chat(actor)
-    items = iter(new_items(env, 12, 830_000_000_000))
+    items = iter(new_items(env, 13, 830_000_000_000))
     budget = env.services.gateway.budget_left
     steps = 0
     card: SentMessage | None = None
@@ -174,6 +174,10 @@ async def test_every_handler_that_can_reach_a_platform_pays_from_the_askers_budg
     await press(cb.encode(cb.Watch(ListingRef("xianyu", next(items)))), pays="xianyu")
     await press(cb.encode(cb.ViewCard(ListingRef("xianyu", next(items)))))
     await press(cb.encode(cb.TradeIn(ListingRef("xianyu", next(items)))), pays="xianyu")
+    await press(cb.encode(cb.FairPrice(ListingRef("xianyu", next(items)))), pays="xianyu")
+    house = ListingRef("anjuke", "AK2026011800001")
+    await press(cb.encode(cb.Mortgage(house, 30, 30, "i")), pays="anjuke")  # the listing
+    await press(cb.encode(cb.Reviews(house)), pays="anjuke")  # evaluate_list
     await press(cb.encode(cb.PickPlatform("xianyu", next(items))), pays="xianyu")
     await press(cb.encode(cb.PickCity("110000", "101127449675")), pays="beike")
     for kind in (cb.History, cb.Unwatch, cb.ForgetNo):
