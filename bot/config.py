@@ -178,7 +178,7 @@ class Settings:
     alert_interval_seconds: int = _setting(300, _integer(1))
     admin_ids: frozenset[int] = _setting(frozenset(), _telegram_ids)
     max_watches_per_user: int = _setting(50, _integer(1))
-    #: per-user budgets of upstream calls per platform day (README, "Fair shares")
+    #: per-user budgets of upstream calls per platform day (docs/gateway.md, "Fair shares")
     user_daily_share: float = _setting(0.2, _number(high=1, above=0))
     user_daily_floor: int = _setting(5, _integer(1))
     user_daily_unmetered: int = _setting(100, _integer(1))
@@ -189,7 +189,7 @@ class Settings:
     flood_burst: int = _setting(8, _integer(1, 1000))
     flood_per_minute: float = _setting(20.0, _number(high=6000, above=0))
     log_level: str = _setting("INFO", _choice(LOG_LEVELS, upper=True))
-    #: the yearly rate (%) the 🧮 Mortgage button works with (README "Is it a good deal?"):
+    #: the yearly rate (%) the 🧮 Mortgage button works with (docs/deals.md):
     #: the 5-year-plus LPR, 3.5 % since 20 May 2025; banks quote new home loans around it
     mortgage_rate_percent: float = _setting(3.5, _number(0, 20))
 

@@ -80,7 +80,7 @@ class BudgetLedger(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class BudgetPolicy:
-    """How big each user's daily budget is (settings USER_DAILY_*, see README)."""
+    """How big each user's daily budget is (settings USER_DAILY_*, see docs/gateway.md)."""
 
     #: share of the chat part of a platform's daily quota one user may spend
     share: float = 0.2

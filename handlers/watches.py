@@ -276,7 +276,7 @@ async def frequency_text(s: Services, platform: str, lang: str) -> str:
 
 
 def platform_watch_cap(s: Services, platform: str) -> int:
-    """Watches one user may hold on `platform` on this tier (README, "Fair shares")."""
+    """Watches one user may hold on `platform` on this tier (docs/gateway.md, "Fair shares")."""
     return watch_cap(
         max_per_user=s.settings.max_watches_per_user,
         background_per_day=s.gateway.daily_allowance(platform, Priority.BACKGROUND),

@@ -1,4 +1,4 @@
-"""The per-user budget sizes documented in README ("Fair shares"), from each tier's quota."""
+"""The per-user budget sizes documented in docs/gateway.md ("Fair shares"), from each tier's quota."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Adding a platform = its module, one registry line and its texts (README "Layout").
+"""Adding a platform = its module, one registry line and its texts (docs/architecture.md).
 
 A tiny platform, defined here, is registered like the real ones and served by a tiny
 sandbox on 127.0.0.1; its link in a chat gets a card through the real bot.

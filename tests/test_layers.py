@@ -1,4 +1,4 @@
-"""The layers of README "Layers" hold: import-linter's contracts (pyproject.toml) are kept."""
+"""The layers of docs/architecture.md hold: import-linter's contracts (pyproject.toml) are kept."""
 
 from __future__ import annotations
 
