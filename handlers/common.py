@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import sqlite3
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
@@ -28,7 +27,7 @@ from clients.errors import BudgetExhausted, PlatformError
 from handlers.cards import duration_text
 from handlers.context import BotContext, Services
 from handlers.texts import LANGUAGES, lang_of, plural, t
-from storage.database import is_busy
+from storage.database import StorageBusy, StorageFull
 
 log = logging.getLogger(__name__)
 
@@ -218,12 +217,12 @@ def update_summary(update: object) -> str:
 
 
 def is_disk_full(error: object) -> bool:
-    return isinstance(error, sqlite3.OperationalError) and "full" in str(error).lower()
+    return isinstance(error, StorageFull)
 
 
 def is_database_busy(error: object) -> bool:
     """A write that found the file locked (another process) for the whole busy timeout."""
-    return isinstance(error, BaseException) and is_busy(error)
+    return isinstance(error, StorageBusy)
 
 
 def storage_trouble(error: object) -> str | None:

@@ -30,6 +30,34 @@ log = logging.getLogger(__name__)
 #: how long a write waits for another process's write lock before it fails
 BUSY_TIMEOUT_MS = 5000
 
+
+class StorageError(Exception):
+    """The database could not do what was asked, for the database's sake; nothing of it
+    was written. Raised by `Database` (and so by every store) instead of SQLite's own
+    exceptions, so the layers above never match SQLite's message strings."""
+
+
+class StorageBusy(StorageError):
+    """Another process held the write lock for the whole busy timeout: nothing is wrong,
+    and the same write can succeed later."""
+
+
+class StorageFull(StorageError):
+    """The disk is full: SQLite could not grow the file."""
+
+
+def storage_error(exc: BaseException) -> StorageError | None:
+    """Our word for one of SQLite's operational errors, or None for any other error."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return None
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        return StorageBusy(str(exc))
+    if "full" in text:
+        return StorageFull(str(exc))
+    return None
+
+
 Migration = Callable[[sqlite_utils.Database], None]
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
@@ -478,8 +506,7 @@ class Database:
     async def run(self, work: Callable[[sqlite_utils.Database], T]) -> T:
         """`work(db)` on the writer thread, after every write queued before it; the
         event loop goes on meanwhile. A write that found the file locked until one busy
-        timeout after it was queued raises `sqlite3.OperationalError` ("database is
-        locked")."""
+        timeout after it was queued raises `StorageBusy`; a full disk `StorageFull`."""
         queued = time.monotonic()
         ticket = next(self._tickets)
         with self._waiting_lock:
@@ -505,8 +532,11 @@ class Database:
         try:
             return work(self._writer_db)
         except sqlite3.OperationalError as exc:
-            if is_busy(exc):
+            ours = storage_error(exc)
+            if isinstance(ours, StorageBusy):
                 self.last_busy_wait = time.monotonic() - queued
+            if ours is not None:
+                raise ours from exc
             raise
 
     def _unawaited(self, work: Callable[[sqlite_utils.Database], T]) -> T:
@@ -524,7 +554,16 @@ class Database:
 
     async def read(self, work: Callable[[sqlite_utils.Database], T]) -> T:
         """`work(db)` (reads only) on the reader thread; never behind a locked write."""
-        return await asyncio.wrap_future(self._reader.submit(work, self._reader_db))
+        return await asyncio.wrap_future(self._reader.submit(self._reading, work))
+
+    def _reading(self, work: Callable[[sqlite_utils.Database], T]) -> T:
+        try:
+            return work(self._reader_db)
+        except sqlite3.OperationalError as exc:
+            ours = storage_error(exc)
+            if ours is not None:
+                raise ours from exc
+            raise
 
     async def write(self, sql: str, params: Sequence[object] = ()) -> int:
         """One statement on the writer thread (see `run`); the number of rows it changed."""
@@ -699,9 +738,9 @@ def dec_text(value: Decimal | None) -> str | None:
 
 
 def is_busy(exc: BaseException) -> bool:
-    """SQLite's "database is locked/busy": the busy timeout ran out, nothing is wrong."""
-    text = str(exc).lower()
-    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+    """The busy timeout ran out (ours, or SQLite's "database is locked/busy"): nothing is
+    wrong, the same write can succeed later."""
+    return isinstance(exc, StorageBusy) or isinstance(storage_error(exc), StorageBusy)
 
 
 def _log_failure(future: Future[object]) -> None:

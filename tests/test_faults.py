@@ -134,11 +134,15 @@ async def test_a_full_disk_is_told_to_the_user_and_the_log(
     bot_env: BotEnv, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite says 'full' only when a write needs a new page, which a test cannot force for
-    one table; the store's write raises exactly what SQLite raises on a full disk."""
+    one table; the store's write meets exactly what SQLite raises on a full disk, on the
+    writer thread, and `Database` says it in its own word (`StorageFull`)."""
     from storage.subscriptions import SubscriptionStore
 
-    def disk_full(*_: object, **__: object) -> None:
-        raise sqlite3.OperationalError("database or disk is full")
+    async def disk_full(store: SubscriptionStore, *_: object, **__: object) -> None:
+        def write(_db: object) -> None:
+            raise sqlite3.OperationalError("database or disk is full")
+
+        await store.database.run(write)
 
     monkeypatch.setattr(SubscriptionStore, "subscribe", disk_full)
     user = bot_env.user(4001, "zh-hans")
@@ -172,3 +176,29 @@ async def test_an_edited_message_gets_no_second_card(bot_env: BotEnv) -> None:
     assert sent() == before
     assert sum(c.calls for c in bot_env.sandbox.state.counters.values()) == calls
     assert card.photo is not None or card.visible
+
+
+async def test_storage_speaks_its_own_errors_never_sqlites(tmp_path: Path) -> None:
+    """The layers above catch `StorageBusy` / `StorageFull`, never SQLite's exceptions or
+    its message strings; any other SQLite error is left as it is (a bug, not a state)."""
+    from storage.database import Database, StorageBusy, StorageFull
+
+    database = Database(tmp_path / "bot.sqlite3")
+
+    def fails(message: str):  # type: ignore[no-untyped-def]
+        def work(_db: object) -> None:
+            raise sqlite3.OperationalError(message)
+
+        return work
+
+    try:
+        with pytest.raises(StorageBusy):
+            await database.run(fails("database is locked"))
+        with pytest.raises(StorageFull):
+            await database.run(fails("database or disk is full"))
+        with pytest.raises(StorageBusy):
+            await database.read(fails("database is locked"))
+        with pytest.raises(sqlite3.OperationalError, match="no such table"):
+            await database.run(fails("no such table: nothing"))
+    finally:
+        database.close()

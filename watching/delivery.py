@@ -16,13 +16,13 @@ import asyncio
 import heapq
 import itertools
 import logging
-import sqlite3
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
 from storage.alerts import PendingAlert
+from storage.database import StorageError
 from watching.poller import AlertRuntime
 
 log = logging.getLogger(__name__)
@@ -148,7 +148,7 @@ async def _mark_sent_late(rt: AlertRuntime) -> None:
     for alert_id in sorted(rt.sent_unmarked):
         try:
             await rt.alerts.mark_sent(alert_id)
-        except sqlite3.OperationalError:
+        except StorageError:
             return  # still locked: the next delivery tries again
         rt.sent_unmarked.discard(alert_id)
 
@@ -250,7 +250,7 @@ class _Delivery:
         self.report.sent += 1
         try:
             await self.rt.alerts.mark_sent(alert.id)
-        except sqlite3.OperationalError as exc:
+        except StorageError as exc:
             # Telegram has it: remembered, so it is never sent twice
             log.warning("alert %d sent, its mark waits for the database: %s", alert.id, exc)
             self.rt.sent_unmarked.add(alert.id)

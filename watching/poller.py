@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -42,6 +41,7 @@ from clients.errors import NotFound, PlatformError, QuotaExhausted, TemporarilyU
 from clients.gateway import Gateway, Priority
 from clients.models import ListingRef, ListingStatus
 from storage.alerts import AlertStore
+from storage.database import StorageError
 from storage.subscriptions import (
     AlertDraft,
     Decision,
@@ -315,7 +315,7 @@ async def _check_platform(
                 return
             try:
                 outcome = await check_listing(rt, listing)
-            except sqlite3.OperationalError as exc:
+            except StorageError as exc:
                 # the file is locked or full: nothing was recorded, so the listing stays
                 # due and the next round checks it again; this round stops here
                 log.warning("alert check of %s not recorded: %s", listing.ref_key, exc)
