@@ -403,6 +403,9 @@ def parse_quote(data: Mapping[str, Any], request: QuoteRequest) -> Quote:
 class AihuishouClient(PlatformClient):
     """Aihuishou item_get_inquir: one signed POST per quote."""
 
+    #: seed 003: "500 参数值超出范围" is a refusal of a value, read from the body
+    READS_SERVER_ERRORS = True
+
     platform = "aihuishou"
     ERRORS: ClassVar[ErrorMap] = ERRORS
     REFUSALS: ClassVar[tuple[Refusal, ...]] = REFUSALS
@@ -452,13 +455,7 @@ class AihuishouClient(PlatformClient):
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body of a successful answer; every failure raised as its error class."""
-        status = response.status_code
-        try:
-            body = self.decode_json(response)
-        except Transient:
-            if status == 200:
-                raise
-            body = {}  # an error status with an empty or HTML body: the status decides
+        status, body = self.read_answer(response)
         code = body.get("code", 0 if status == 200 else None)
         if status == 200 and code in (0, "0"):
             return body

@@ -536,6 +536,9 @@ def parse_reviews(value: object) -> tuple[Review, ...]:
 class AnjukeClient(ListingClient):
     """Anjuke item_get: one signed GET per house."""
 
+    #: seed 000 answers errors as `error_response` on any status, 5xx included
+    READS_SERVER_ERRORS = True
+
     platform = PLATFORM
     LINK_KINDS = frozenset(_LINK_KINDS)
     TIERS: ClassVar[dict[str, Limits]] = {
@@ -682,13 +685,7 @@ class AnjukeClient(ListingClient):
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body of a successful answer; every failure raised as its error class."""
-        status = response.status_code
-        try:
-            body = self.decode_json(response)
-        except Transient:
-            if status == 200:
-                raise
-            body = {}  # an error status with an empty or HTML body: the status alone decides
+        status, body = self.read_answer(response)
         error = body.get("error_response")
         if status == 200 and not isinstance(error, dict):
             return body

@@ -200,15 +200,7 @@ class AnjukeOpenClient(PlatformClient):
         return self._answer(response)
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
-        status = response.status_code
-        if status >= 500:
-            raise Transient(self.platform, f"HTTP {status}", http_status=status)
-        try:
-            body = self.decode_json(response)
-        except Transient:
-            if status == 200:
-                raise
-            body = {}  # a 4xx without a JSON body: the status is the code
+        status, body = self.read_answer(response)  # a 4xx without a body: the status is the code
         code = body.get("code", status if status != 200 else None)
         try:
             code = int(code) if code is not None else None

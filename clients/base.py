@@ -301,6 +301,26 @@ class PlatformClient(ABC):
         """The error an answer means, by the platform's `ERRORS` map."""
         return self.ERRORS.error(self.platform, status=status, code=int_code(code), message=message)
 
+    #: the seed gives a 5xx answer a meaning of its own (read from its body by `ERRORS`);
+    #: otherwise a 5xx is `Transient` before its body is read
+    READS_SERVER_ERRORS: ClassVar[bool] = False
+
+    def read_answer(self, response: httpx.Response) -> tuple[int, dict[str, Any]]:
+        """The opening every platform's answer reading shares: `(status, body)`.
+
+        A 5xx is `Transient` (unless the platform `READS_SERVER_ERRORS`); a 200 must be a
+        JSON object (`decode_json`); an error status without a JSON body gives `{}`, so the
+        status alone decides. What the body then means is the platform module's."""
+        status = response.status_code
+        if status >= 500 and not self.READS_SERVER_ERRORS:
+            raise Transient(self.platform, f"HTTP {status}", http_status=status)
+        try:
+            return status, self.decode_json(response)
+        except Transient:
+            if status == 200:
+                raise
+            return status, {}
+
     def decode_json(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON object of a response, or `Transient` when it is not one.
 

@@ -469,15 +469,9 @@ class BeikeClient(ListingClient):
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body with an integer `code`, or the error an HTTP failure means."""
-        status = response.status_code
-        if status >= 500:
-            raise Transient(self.platform, f"HTTP {status}", http_status=status)
-        try:
-            body = self.decode_json(response)
-        except Transient:
-            if 400 <= status < 500:  # no body to read: the status alone decides
-                raise self.error_for(status, None, "") from None
-            raise
+        status, body = self.read_answer(response)
+        if status != 200 and not body:  # no body to read: the status alone decides
+            raise self.error_for(status, None, "")
         code = body.get("code")
         if isinstance(code, str) and code.lstrip("-").isdigit():
             body["code"] = int(code)

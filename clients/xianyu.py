@@ -657,15 +657,7 @@ class XianyuClient(ListingClient):
 
     def _answer(self, response: httpx.Response) -> dict[str, Any]:
         """The JSON body of a successful answer; every failure raised as its error class."""
-        status = response.status_code
-        if status >= 500:
-            raise Transient(self.platform, f"HTTP {status}", http_status=status)
-        try:
-            body = self.decode_json(response)
-        except Transient:
-            if status == 200:
-                raise
-            body = {}
+        status, body = self.read_answer(response)
         error = body.get("error_response")
         if status == 200 and not isinstance(error, dict):
             return body
