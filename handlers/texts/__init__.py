@@ -15,14 +15,14 @@ and any word without a translation get the platform's word as written.
 
 from __future__ import annotations
 
-from babel import Locale
+from functools import cache
+
 from telegram import User
 
 from handlers.texts import en, zh
 
 LANGUAGES = {"en": en.TEXTS, "zh": zh.TEXTS}
 PLURALS = {"en": en.PLURALS, "zh": zh.PLURALS}
-_LOCALES = {"en": Locale.parse("en"), "zh": Locale.parse("zh")}
 
 
 def lang_of(user: User | None) -> str:
@@ -37,9 +37,18 @@ def t(lang: str, key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+@cache
+def _plural_rule(lang: str):  # type: ignore[no-untyped-def]  # babel.plural.PluralRule
+    """Babel's CLDR plural rule of `lang`, loaded on the first count (Babel's locale data
+    costs start-up memory that a bot which never counts need not hold: bench/startup.py)."""
+    from babel import Locale
+
+    return Locale.parse(lang if lang in LANGUAGES else "en").plural_form
+
+
 def plural_category(lang: str, n: int) -> str:
     """The CLDR plural category of `n` in `lang` (Babel's rules): `one`, `other`, ..."""
-    return str(_LOCALES.get(lang, _LOCALES["en"]).plural_form(abs(n)))
+    return str(_plural_rule(lang)(abs(n)))
 
 
 def plural(lang: str, key: str, n: int, **values: object) -> str:
