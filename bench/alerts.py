@@ -51,10 +51,10 @@ from typing import Any
 import watching.poller as poller_module
 from bot.config import Settings, load_settings
 from bot.services import Services, build_services
-from clients.budget import SYSTEM
-from clients.clock import CHINA_TZ, Clock, FakeClock
-from clients.gateway import CHAT_RESERVE
 from clients.models import Listing, ListingRef
+from clock import CHINA_TZ, Clock, FakeClock
+from gateway import CHAT_RESERVE
+from gateway.budget import SYSTEM
 from handlers.alerts import run_poll_cycle, send_pending_alerts
 from sandbox.server import Sandbox
 

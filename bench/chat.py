@@ -50,7 +50,7 @@ from telegram.ext import (
 from bot.app import BOT_API_CONNECTIONS, BOT_API_POOL_TIMEOUT, UPDATE_WORKERS, build_application
 from bot.config import load_settings
 from bot.services import build_services
-from clients.clock import FakeClock
+from clock import FakeClock
 from sandbox.botapi import BotApiEmulator, BotEvent
 from sandbox.server import Sandbox
 

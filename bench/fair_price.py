@@ -34,8 +34,8 @@ from bot.app import build_application
 from bot.config import load_settings
 from bot.rate_limiter import FloodSafeRateLimiter
 from bot.services import build_services
-from clients.clock import FakeClock
 from clients.models import ListingRef
+from clock import FakeClock
 from handlers import callbacks as cb
 from handlers import deals
 from sandbox.botapi import BotApiEmulator

@@ -57,9 +57,9 @@ from bot.app import build_application
 from bot.config import load_settings
 from bot.flood import FloodGuard
 from bot.services import build_services
-from clients.budget import SYSTEM
-from clients.clock import FakeClock
 from clients.models import ListingRef
+from clock import FakeClock
+from gateway.budget import SYSTEM
 from handlers.alerts import run_poll_cycle
 from handlers.texts import t
 from sandbox.botapi import BotApiEmulator, User

@@ -25,9 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_settings
 from bot.services import build_services
-from clients.budget import SYSTEM
-from clients.clock import SystemClock
 from clients.models import ListingRef
+from clock import SystemClock
+from gateway.budget import SYSTEM
 from sandbox.server import Sandbox
 
 

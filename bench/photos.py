@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable
 
 import httpx
 
-from clients.clock import FakeClock
+from clock import FakeClock
 from handlers.photos import PhotoFetcher
 from sandbox.server import Sandbox
 

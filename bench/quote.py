@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_settings
 from bot.services import build_services
-from clients.budget import SYSTEM
-from clients.clock import SystemClock
-from clients.devices import load_catalogue, looks_like_device, parse_description
+from clock import SystemClock
+from devices.parser import load_catalogue, looks_like_device, parse_description
+from gateway.budget import SYSTEM
 from sandbox.server import Sandbox
 from tests.device_table import TABLE_PATH, load_rows, score
 

@@ -30,9 +30,9 @@ from bot.config import Settings
 from bot.logs import RedactingFormatter, secret_values
 from bot.services import HTTP_TIMEOUT
 from clients import registry
-from clients.clock import Clock, SystemClock
-from clients.gateway import Gateway, Priority
 from clients.probe import ProbeResult
+from clock import Clock, SystemClock
+from gateway import Gateway, Priority
 from storage.database import Database
 from storage.quota import QuotaStore
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from clients.base import PlatformConfig, SecretStr
-from clients.budget import BudgetPolicy
+from gateway.budget import BudgetPolicy
 
 PLATFORM_TIERS = ("personal", "enterprise_basic", "enterprise_advanced")
 LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")

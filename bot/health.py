@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from telegram import Bot
 
     from bot.config import Settings
-    from clients.clock import Clock
+    from clock import Clock
     from handlers.context import Services
 
 log = logging.getLogger(__name__)

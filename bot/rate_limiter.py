@@ -62,7 +62,7 @@ from cachetools import TTLCache
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import BaseRateLimiter
 
-from clients.clock import Clock, SystemClock
+from clock import Clock, SystemClock
 from handlers.sending import Lane, retry_after_seconds
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ import httpx
 
 from bot.config import Settings
 from clients import registry
-from clients.clock import Clock, SystemClock
-from clients.gateway import Gateway
+from clock import Clock, SystemClock
+from gateway import Gateway
 from handlers.context import Services
 from storage.accounts import AccountStore
 from storage.alerts import AlertStore

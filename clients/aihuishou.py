@@ -35,7 +35,7 @@ Protocol (seed 003):
   requests. Quotes are cached 10 minutes per model + storage + condition.
 - Value sets: the platform's spelling of device types, condition grades, function
   statuses, repair histories and purchase channels are the constants below; the
-  description parser (`clients.devices`) maps free text onto them.
+  description parser (`devices.parser`) maps free text onto them.
 """
 
 from __future__ import annotations
@@ -53,7 +53,6 @@ from typing import Any, ClassVar, Final
 import httpx
 
 from clients.base import ErrorMap, ErrorRule, Limits, PlatformClient
-from clients.clock import CHINA_TZ
 from clients.errors import (
     COUNT_WORDS,
     DAY_WORDS,
@@ -68,6 +67,7 @@ from clients.errors import (
 )
 from clients.models import Quote, QuoteRequest, RecycleOption
 from clients.probe import Refusal
+from clock import CHINA_TZ
 
 log = logging.getLogger(__name__)
 

@@ -75,7 +75,6 @@ from urllib.parse import parse_qs
 import httpx
 
 from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient, RetryPolicy
-from clients.clock import CHINA_TZ
 from clients.errors import (
     COUNT_WORDS,
     DAY_WORDS,
@@ -99,6 +98,7 @@ from clients.models import (
     Review,
 )
 from clients.probe import Refusal
+from clock import CHINA_TZ
 
 log = logging.getLogger(__name__)
 

@@ -19,10 +19,10 @@ from typing import Any, ClassVar
 
 import httpx
 
-from clients.clock import Clock
 from clients.errors import BadRequest, NotFound, NotPermitted, PlatformError, Transient
 from clients.models import Listing, ListingRef
 from clients.probe import ProbeResult, Refusal, describe_error
+from clock import Clock
 
 #: no detail answer comes near this; a larger one is refused as malformed, and reading
 #: stops there (`read_bounded`), so a hostile answer never sits in memory whole

@@ -11,8 +11,8 @@ from clients.anjuke import AnjukeClient
 from clients.anjuke_open import AnjukeOpenClient
 from clients.base import ListingClient, PlatformClient, PlatformConfig
 from clients.beike import BeikeClient
-from clients.clock import Clock
 from clients.xianyu import XianyuClient
+from clock import Clock
 
 #: every platform client, listing platforms in recognition order
 PLATFORMS: tuple[type[PlatformClient], ...] = (

@@ -70,7 +70,6 @@ from clients.base import (
     ListingClient,
     read_bounded,
 )
-from clients.clock import CHINA_TZ
 from clients.errors import (
     COUNT_WORDS,
     DAY_WORDS,
@@ -95,6 +94,7 @@ from clients.models import (
     SameItem,
 )
 from clients.probe import Refusal
+from clock import CHINA_TZ
 
 log = logging.getLogger(__name__)
 

@@ -50,9 +50,9 @@ from telegram import (
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from clients.budget import Payer
-from clients.clock import CHINA_TZ
 from clients.errors import AccountExists, NotFound, PlatformError
+from clock import CHINA_TZ
+from gateway.budget import Payer
 from handlers import callbacks as cb
 from handlers.common import continue_in_private, error_text, is_private, reply, services, user_lang
 from handlers.texts import t

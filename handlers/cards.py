@@ -15,8 +15,8 @@ from decimal import Decimal
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from clients.models import Fact, Listing, ListingKind, ListingStatus, PriceUnit
-from clients.tradein import tradein_device
 from deals.mortgage import Method
+from devices.tradein import tradein_device
 from handlers import callbacks as cb
 from handlers.texts import LANGUAGES, label, t, vocab
 

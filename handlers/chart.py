@@ -18,8 +18,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
 from matplotlib.figure import Figure
 
-from clients.clock import CHINA_TZ
 from clients.models import ListingStatus, PriceUnit
+from clock import CHINA_TZ
 from storage.subscriptions import PricePoint
 
 UNIT_LABELS = {

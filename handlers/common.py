@@ -22,8 +22,8 @@ from telegram.error import BadRequest
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from telegram.helpers import create_deep_linked_url
 
-from clients.budget import SHORT_LINKS, Payer
 from clients.errors import BudgetExhausted, PlatformError
+from gateway.budget import SHORT_LINKS, Payer
 from handlers.cards import duration_text
 from handlers.context import BotContext, Services
 from handlers.texts import LANGUAGES, lang_of, plural, t

@@ -17,9 +17,9 @@ from cachetools import LRUCache
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from clients.base import ListingClient
-from clients.clock import Clock
-from clients.gateway import Gateway
 from clients.models import ListingRef
+from clock import Clock
+from gateway import Gateway
 from storage.accounts import AccountStore
 from storage.alerts import AlertStore
 from storage.conversations import ConversationStore

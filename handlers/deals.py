@@ -33,11 +33,8 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
-from clients.clock import CHINA_TZ
 from clients.errors import NotPermitted, PlatformError
-from clients.gateway import Gateway
 from clients.models import ItemMarket, Listing, ListingRef, PriceUnit
-from clients.tradein import tradein_device
 from clients.xianyu import (
     MARKET_FIELD_PERMISSION,
     MARKET_FIELD_TIERS,
@@ -45,9 +42,12 @@ from clients.xianyu import (
     first_tier_for,
     market_fields,
 )
+from clock import CHINA_TZ
 from deals.fair_price import OnSale, PastSales, Standing, on_sale, past_sales
 from deals.mortgage import DOWN_PAYMENT_PERCENTS, LOAN_YEARS, Method, work_out
 from deals.privacy import mask_personal_data
+from devices.tradein import tradein_device
+from gateway import Gateway
 from handlers import callbacks as cb
 from handlers.cards import (
     REVIEW_PLATFORMS,

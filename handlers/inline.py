@@ -18,10 +18,10 @@ from telegram import (
     Update,
 )
 
-from clients.budget import Payer
 from clients.errors import PlatformError
 from clients.models import Listing, ListingRef
 from clients.recognise import recognise
+from gateway.budget import Payer
 from handlers.cards import card_for, deal_buttons, price_text, status_text
 from handlers.common import error_text, services, strip_tags
 from handlers.context import BotContext, Services

@@ -11,7 +11,7 @@ asking again costs no quota.
 The flow is a python-telegram-bot `ConversationHandler` (`conversation_handler`), per
 chat and per user (two people asking in one group never mix), shaped like PTB's
 `conversationbot.py`: one state per question, named after the field it asks
-(`clients.quote_flow.QUESTIONS`: brand, model, storage, ram, condition,
+(`devices.flow.QUESTIONS`: brand, model, storage, ram, condition,
 function_status), and every callback returns the next state:
 
     entry points   /quote, a device description, 💱 trade-in button  -> first question or END
@@ -33,10 +33,10 @@ does not survive a restart, so the draft also keeps the time of its last update 
 question quiet for longer than the timeout is ended by the next update that reaches it.
 
 The decisions that need no Telegram (which question comes next, reading a typed answer,
-paging) are in `clients.quote_flow`.
+paging) are in `devices.flow`.
 
 A Xianyu card that describes a device has a trade-in button (`ti|<listing key>`): it
-quotes the same device (`clients.tradein`), asking for what the item does not say,
+quotes the same device (`devices.tradein`), asking for what the item does not say,
 and the card compares the asking price with what Aihuishou pays.
 
 Callback data (at most 64 bytes; tokens only, the state stays here):
@@ -77,11 +77,10 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, KIND_TYPES, seed_retry
-from clients.devices import Catalogue, ParsedDevice, load_catalogue
 from clients.errors import BadRequest as PlatformBadRequest
 from clients.errors import NotFound, PlatformError
 from clients.models import Quote, QuoteRequest
-from clients.quote_flow import (
+from devices.flow import (
     MAX_DEVICES,
     QUESTIONS,
     Pending,
@@ -97,7 +96,8 @@ from clients.quote_flow import (
     read_answer,
     still_asked,
 )
-from clients.tradein import tradein_device
+from devices.parser import Catalogue, ParsedDevice, load_catalogue
+from devices.tradein import tradein_device
 from handlers import callbacks as cb
 from handlers.common import (
     edit_in_place,

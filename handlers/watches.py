@@ -32,9 +32,9 @@ from telegram.constants import ParseMode
 from telegram.ext import ContextTypes
 
 from clients.base import Found
-from clients.gateway import Priority
 from clients.models import Listing
 from clients.recognise import fold_full_width, recognise
+from gateway import Priority
 from handlers import callbacks as cb
 from handlers import listings
 from handlers.alerts import format_price, rule_text

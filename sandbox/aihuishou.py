@@ -50,7 +50,7 @@ from typing import Any
 
 from aiohttp import web
 
-from clients.clock import CHINA_TZ
+from clock import CHINA_TZ
 from sandbox.core import SANDBOX_CREDENTIALS, STREAM_FAULTS, Fault, SandboxState, stream_fault
 
 PATH = "/api/v2/item_get_inquir"

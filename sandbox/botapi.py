@@ -88,7 +88,7 @@ from typing import Any, Literal, NamedTuple
 import aiohttp
 from aiohttp import web
 
-from clients.clock import Clock, SystemClock
+from clock import Clock, SystemClock
 
 TEXT_LIMIT = 4096
 #: Telegram's 409 descriptions for getUpdates, word for word from telegram-bot-api

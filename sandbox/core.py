@@ -17,8 +17,8 @@ from typing import Protocol
 
 from aiohttp import web
 
-from clients.clock import Clock, SystemClock, china_day
 from clients.models import ListingStatus
+from clock import Clock, SystemClock, china_day
 
 # The sandbox's own credentials. Not secrets of anyone: they only open the sandbox.
 SANDBOX_CREDENTIALS: dict[str, dict[str, str]] = {

@@ -20,8 +20,8 @@ from typing import Any
 
 from aiohttp import web
 
-from clients.clock import Clock
 from clients.models import ListingRef
+from clock import Clock
 from sandbox.core import SANDBOX_CREDENTIALS, SandboxState
 
 PLATFORM_MODULES = (

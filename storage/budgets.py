@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from clients.clock import china_day
+from clock import china_day
 from storage.database import Database, transaction
 
 BudgetKey = tuple[int, str, str]  # user id, budget, platform day

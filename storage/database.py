@@ -23,7 +23,7 @@ from typing import Any, Generic, TypeVar
 
 import sqlite_utils
 
-from clients.clock import Clock, SystemClock
+from clock import Clock, SystemClock
 
 log = logging.getLogger(__name__)
 

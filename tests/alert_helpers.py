@@ -12,9 +12,9 @@ from typing import Any
 
 from bot.config import load_settings
 from bot.services import Services, build_services
-from clients.budget import SYSTEM
-from clients.clock import CHINA_TZ, FakeClock
 from clients.models import ListingRef
+from clock import CHINA_TZ, FakeClock
+from gateway.budget import SYSTEM
 from sandbox.server import Sandbox
 from storage.subscriptions import Subscription
 from watching.rules import initial_base, parse_rule, resolve_rule

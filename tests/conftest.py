@@ -24,7 +24,7 @@ from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.rate_limiter import FloodSafeRateLimiter
 from bot.services import Services, build_services
-from clients.clock import FakeClock
+from clock import FakeClock
 from sandbox.botapi import BotApiEmulator, FloodRules, SentMessage, User
 from sandbox.server import Sandbox
 

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from clients.devices import Catalogue, parse_description
+from devices.parser import Catalogue, parse_description
 
 TABLE_PATH = Path(__file__).parent / "data" / "device_texts.jsonl"
 FIELDS = (

@@ -32,8 +32,6 @@ from clients.aihuishou import (
     sign,
 )
 from clients.base import PlatformConfig, SecretStr
-from clients.clock import CHINA_TZ, FakeClock
-from clients.devices import load_catalogue
 from clients.errors import (
     BadRequest,
     NotFound,
@@ -44,6 +42,8 @@ from clients.errors import (
     Transient,
 )
 from clients.models import QuoteRequest
+from clock import CHINA_TZ, FakeClock
+from devices.parser import load_catalogue
 from sandbox import aihuishou as platform
 from sandbox.core import SANDBOX_CREDENTIALS, Fault
 from sandbox.server import Sandbox

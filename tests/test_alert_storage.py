@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from clients.clock import FakeClock
 from clients.models import Listing, ListingKind, ListingStatus, PriceUnit
+from clock import FakeClock
 from storage.accounts import AccountStore, mask_email, mask_name, mask_phone
 from storage.alerts import AlertStore
 from storage.database import Database

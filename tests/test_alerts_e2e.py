@@ -23,9 +23,9 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.config import Settings, load_settings
 from bot.services import Services, build_services
-from clients.budget import SYSTEM
-from clients.clock import FakeClock
 from clients.models import ListingRef, ListingStatus
+from clock import FakeClock
+from gateway.budget import SYSTEM
 from handlers.alerts import run_poll_cycle
 from sandbox.anjuke_open import USERS
 from sandbox.botapi import BotApiEmulator, Chat, SentMessage, User

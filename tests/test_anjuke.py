@@ -13,8 +13,6 @@ import pytest
 from bot.config import load_settings
 from clients.anjuke import AnjukeClient, parse_house_detail, sign
 from clients.base import Limits, PlatformConfig, SecretStr
-from clients.budget import SYSTEM
-from clients.clock import FakeClock
 from clients.errors import (
     BadRequest,
     NotFound,
@@ -25,9 +23,11 @@ from clients.errors import (
     TemporarilyUnavailable,
     Transient,
 )
-from clients.gateway import Gateway
 from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 from clients.recognise import recognise
+from clock import FakeClock
+from gateway import Gateway
+from gateway.budget import SYSTEM
 from sandbox.core import Fault, drifted_price
 from sandbox.server import Sandbox
 from storage.database import Database
@@ -825,7 +825,7 @@ async def test_alert_checks_ask_the_platform_to_bypass_its_cache():
 
     from clients.anjuke import AnjukeClient
     from clients.base import PlatformConfig, SecretStr
-    from clients.clock import FakeClock
+    from clock import FakeClock
 
     config = PlatformConfig("http://127.0.0.1:1/anjuke/item_get", "k", SecretStr("s"), "personal")
     async with httpx.AsyncClient() as http:

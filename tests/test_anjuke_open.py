@@ -11,7 +11,6 @@ import pytest
 from bot.config import load_settings
 from clients.anjuke_open import AnjukeOpenClient, sign
 from clients.base import Limits, PlatformConfig
-from clients.clock import FakeClock
 from clients.errors import (
     AccountExists,
     BadRequest,
@@ -21,6 +20,7 @@ from clients.errors import (
     Transient,
 )
 from clients.models import AnjukeUser
+from clock import FakeClock
 from sandbox.anjuke_open import USERS
 from sandbox.core import Fault
 from sandbox.server import Sandbox

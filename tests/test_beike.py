@@ -11,7 +11,6 @@ import pytest
 
 from bot.config import load_settings
 from clients.beike import CITIES, BeikeClient, city_id_for_slug, parse_house
-from clients.clock import FakeClock
 from clients.errors import (
     BadRequest,
     InsufficientBalance,
@@ -23,6 +22,7 @@ from clients.errors import (
     Transient,
 )
 from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
+from clock import FakeClock
 from sandbox.core import Fault
 from sandbox.server import Sandbox
 

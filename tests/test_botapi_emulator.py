@@ -27,7 +27,7 @@ from telegram.ext import (
     filters,
 )
 
-from clients.clock import FakeClock
+from clock import FakeClock
 from sandbox.botapi import BotApiEmulator, FloodRules, parse_telegram_html
 from sandbox.terminal_chat import run_terminal_chat
 

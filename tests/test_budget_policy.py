@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from bot.config import SettingsError, load_settings
-from clients.budget import BudgetPolicy
-from clients.clock import FakeClock
-from clients.gateway import CHAT_RESERVE
+from clock import FakeClock
+from gateway import CHAT_RESERVE
+from gateway.budget import BudgetPolicy
 from storage.budgets import BudgetStore
 from storage.database import Database
 from watching.poller import daily_checks_per_listing, watch_cap

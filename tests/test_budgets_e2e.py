@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from clients.clock import china_day
+from clock import china_day
 from sandbox.botapi import SentMessage
 from sandbox.core import Fault
 from tests.test_alerts_e2e import ADMIN, ITEM_LINK, BotWorld, world

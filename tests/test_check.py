@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from clients.clock import SystemClock, china_day
+from clock import SystemClock, china_day
 from sandbox.botapi import BotApiEmulator
 from sandbox.core import SANDBOX_CREDENTIALS, Fault
 from sandbox.server import Sandbox

@@ -23,11 +23,11 @@ import httpx
 import pytest
 
 from bot.config import load_settings
-from clients.budget import SYSTEM
-from clients.clock import FakeClock
 from clients.errors import Transient
 from clients.models import ListingRef, Quote, QuoteRequest
 from clients.registry import build_clients
+from clock import FakeClock
+from gateway.budget import SYSTEM
 from handlers.alerts import run_poll_cycle
 from handlers.texts import t
 from sandbox.core import Fault

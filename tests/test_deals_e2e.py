@@ -12,10 +12,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from clients.budget import Payer
 from clients.errors import BudgetExhausted
 from clients.models import ListingRef
 from deals.mortgage import Method, work_out
+from gateway.budget import Payer
 from sandbox.botapi import SentMessage
 from tests.conftest import start_bot_env
 from tests.test_quotes_e2e import aihuishou, data_of, labels, press

@@ -13,7 +13,8 @@ from clients.aihuishou import (
     FUNCTION_STATUSES,
     STORAGE_OPTIONAL_TYPES,
 )
-from clients.devices import (
+from clients.models import QuoteRequest
+from devices.parser import (
     BATTERY_WORN_BELOW,
     STORAGE_CHOICES,
     ParsedDevice,
@@ -22,7 +23,6 @@ from clients.devices import (
     parse_description,
     split_descriptions,
 )
-from clients.models import QuoteRequest
 from tests.device_table import FIELDS
 
 #: the fields every table row pins; a row that leaves one out expects None there

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, PURCHASE_CHANNELS, REPAIR_HISTORIES
-from clients.devices import load_catalogue, parse_description
+from devices.parser import load_catalogue, parse_description
 from tests.device_table import FIELDS, load_rows, score
 
 ROWS = load_rows()

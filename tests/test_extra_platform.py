@@ -19,9 +19,9 @@ from aiohttp import web
 from bot.config import Settings
 from clients import registry
 from clients.base import Found, Limits, ListingClient, PlatformConfig, SecretStr
-from clients.clock import FakeClock
 from clients.errors import NotFound
 from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
+from clock import FakeClock
 from handlers.texts import en, zh
 from tests.conftest import BotEnv, start_bot_env
 

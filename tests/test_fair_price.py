@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from clients.anjuke import parse_reviews
-from clients.clock import CHINA_TZ
 from clients.models import Sale, SameItem
 from clients.xianyu import market_fields, parse_same_items, parse_trade_record
+from clock import CHINA_TZ
 from deals.fair_price import Standing, on_sale, past_sales
 from deals.privacy import mask_personal_data
 

@@ -17,7 +17,7 @@ from telegram import Chat, Message, Update
 
 from bot.flood import FLOOD_BURST, FloodGuard, PerChatUpdateProcessor
 from bot.services import Services
-from clients.clock import china_day
+from clock import china_day
 from handlers import listings
 from handlers.alerts import run_poll_cycle, send_pending_alerts
 from handlers.texts import t

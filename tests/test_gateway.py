@@ -11,8 +11,6 @@ import httpx
 import pytest
 
 from clients.base import Limits, ListingClient, PlatformConfig, SecretStr
-from clients.budget import SYSTEM
-from clients.clock import FakeClock
 from clients.errors import (
     BadRequest,
     NotFound,
@@ -24,8 +22,10 @@ from clients.errors import (
     TemporarilyUnavailable,
     Transient,
 )
-from clients.gateway import BREAKER_COOLDOWN, Gateway, Priority, SlidingWindowLimiter
 from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
+from clock import FakeClock
+from gateway import BREAKER_COOLDOWN, Gateway, Priority, SlidingWindowLimiter
+from gateway.budget import SYSTEM
 from storage.database import Database
 from storage.quota import QuotaStore
 

@@ -21,10 +21,10 @@ from hypothesis import strategies as st
 
 from bot.config import load_settings
 from clients import aihuishou, anjuke, anjuke_open, beike, xianyu
-from clients.clock import FakeClock
 from clients.errors import PlatformError
 from clients.models import ListingRef, QuoteRequest
 from clients.registry import build_clients
+from clock import FakeClock
 from sandbox.core import Fault
 from sandbox.server import Sandbox
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from clients.budget import SYSTEM
 from clients.models import ListingRef
+from gateway.budget import SYSTEM
 from handlers.cards import card_for
 from tests.conftest import BotEnv
 

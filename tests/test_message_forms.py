@@ -20,9 +20,9 @@ from telegram import (
 from telegram.constants import MessageEntityType
 
 from clients.base import Found
-from clients.clock import FakeClock
 from clients.recognise import recognise
 from clients.registry import LISTING_CLIENTS
+from clock import FakeClock
 from handlers.message_forms import (
     MEMORY_SECONDS,
     MentionMemory,

@@ -20,7 +20,7 @@ from bot.app import build_application
 from bot.config import load_settings
 from bot.logs import RedactingFormatter, secret_values, setup_logging
 from bot.services import build_services
-from clients.clock import FakeClock
+from clock import FakeClock
 from sandbox import core
 from sandbox.botapi import BotApiEmulator
 from sandbox.core import Fault

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from bot.persistence import SQLitePersistence
-from clients.clock import FakeClock
-from clients.devices import ParsedDevice
 from clients.models import QuoteRequest
-from clients.quote_flow import Pending
+from clock import FakeClock
+from devices.flow import Pending
+from devices.parser import ParsedDevice
 from handlers import quotes
 from storage.conversations import ConversationStore
 from storage.database import Database
@@ -215,3 +215,18 @@ async def test_bot_data_user_data_and_callback_data_are_never_stored(database):
     assert await store.get_user_data() == {}
     assert await store.get_callback_data() is None
     assert not store.store_data.bot_data and not store.store_data.user_data
+
+
+async def test_state_written_before_the_parser_moved_is_read_as_the_new_module(database):
+    """Issue 20 moved the device parser from `clients.devices` to `devices.parser`: a
+    question stored by the version before the move still comes back, not dropped."""
+    store = persistence(database)
+    await store.update_chat_data(9, quote_state())
+    (text,) = database.db.execute("SELECT data FROM chat_state WHERE chat_id = 9").fetchone()
+    assert '"devices.parser:ParsedDevice"' in text
+    old = text.replace('"devices.parser:', '"clients.devices:').replace(
+        '"devices.flow:', '"clients.quote_flow:'
+    )
+    assert old != text
+    database.db.execute("UPDATE chat_state SET data = ? WHERE chat_id = 9", [old])
+    assert await persistence(database).get_chat_data() == {9: quote_state()}

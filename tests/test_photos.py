@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from clients.clock import FakeClock
+from clock import FakeClock
 from handlers.photos import MAX_PHOTO_BYTES, PhotoFetcher, is_public_address
 from sandbox.images import HUGE_PHOTO_BYTES, png_for
 from sandbox.server import Sandbox

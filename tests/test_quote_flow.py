@@ -1,4 +1,4 @@
-"""The quote flow's decisions without Telegram (clients/quote_flow.py): which question comes
+"""The quote flow's decisions without Telegram (devices/flow.py): which question comes
 next, what it offers, reading a typed answer, paging, the timeout."""
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clients.devices import ASK_ORDER, ParsedDevice, load_catalogue, parse_description
-from clients.quote_flow import (
+from devices.flow import (
     MAX_DEVICES,
     QUESTIONS,
     Pending,
@@ -26,6 +25,7 @@ from clients.quote_flow import (
     read_answer,
     still_asked,
 )
+from devices.parser import ASK_ORDER, ParsedDevice, load_catalogue, parse_description
 
 CAT = load_catalogue()
 ENGLISH = {"九成新": "Good (90%)", "95新": "Excellent (95%)", "正常": "Works perfectly"}

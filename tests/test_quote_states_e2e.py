@@ -14,7 +14,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler
 
-from clients.quote_flow import QUESTIONS
+from devices.flow import QUESTIONS
 from handlers.quotes import CONVERSATION_TIMEOUT
 from sandbox.botapi import Chat, User
 from tests.test_quotes_e2e import data_of, labels, press, quote_conversation

@@ -32,7 +32,7 @@ from bot.rate_limiter import (
     FloodSafeRateLimiter,
     messages_in,
 )
-from clients.clock import FakeClock
+from clock import FakeClock
 from handlers.sending import Lane, retry_after_seconds
 from sandbox.botapi import BotApiEmulator, FloodRules
 from tests.conftest import TOKEN, SettledClock, SettledLimiter

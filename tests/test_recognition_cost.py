@@ -28,10 +28,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clients.devices import looks_like_device
 from clients.links import fold_with_origins, has_link, linkish_spans
 from clients.recognise import recognise
 from clients.registry import LISTING_CLIENTS
+from devices.parser import looks_like_device
 from tests.conftest import BotEnv
 
 #: the regex the linear finder replaced (clients/recognise.py before issue 9)

@@ -36,7 +36,6 @@ from clients.anjuke import AnjukeClient
 from clients.anjuke_open import AnjukeOpenClient
 from clients.base import PlatformClient, PlatformConfig, SecretStr
 from clients.beike import BeikeClient
-from clients.clock import FakeClock
 from clients.errors import (
     AccountExists,
     BadRequest,
@@ -50,6 +49,7 @@ from clients.errors import (
 )
 from clients.models import ListingRef, PriceUnit, QuoteRequest
 from clients.xianyu import XianyuClient
+from clock import FakeClock
 from sandbox import aihuishou as platform_aihuishou
 
 

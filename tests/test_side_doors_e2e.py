@@ -23,9 +23,9 @@ import pytest
 from telegram import Update
 from telegram.ext import BaseHandler, ConversationHandler, TypeHandler
 
-from clients.budget import SYSTEM, Payer
-from clients.gateway import Gateway
 from clients.models import ListingRef
+from gateway import Gateway
+from gateway.budget import SYSTEM, Payer
 from handlers import callbacks as cb
 from sandbox.botapi import SentMessage
 from tests.conftest import BotEnv, start_bot_env

@@ -28,7 +28,7 @@ def test_importing_the_bot_loads_neither_numpy_nor_matplotlib(tmp_path: Path) ->
 
 def test_the_device_keywords_compile_on_first_use_not_at_import(tmp_path: Path) -> None:
     code = (
-        "import clients.devices as d\n"
+        "import devices.parser as d\n"
         "print(d._keyword_regex.cache_info().currsize)\n"
         "print(d.parse_description('iPhone 13 128G 95新').model is not None)\n"
         "print(d._keyword_regex.cache_info().currsize)\n"

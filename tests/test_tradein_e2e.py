@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from clients.tradein import tradein_device
 from clients.xianyu import parse_item
+from devices.tradein import tradein_device
 from sandbox.botapi import SentMessage
 from sandbox.core import Fault
 from tests.test_quotes_e2e import aihuishou, data_of, labels, press, price_of

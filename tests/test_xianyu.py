@@ -14,8 +14,6 @@ import pytest
 
 from bot.config import load_settings
 from clients.base import Limits, PlatformConfig
-from clients.budget import SYSTEM
-from clients.clock import CHINA_TZ, FakeClock
 from clients.errors import (
     BadRequest,
     NotFound,
@@ -25,9 +23,11 @@ from clients.errors import (
     RateLimited,
     Transient,
 )
-from clients.gateway import Gateway
 from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 from clients.xianyu import XianyuClient, parse_item, sign
+from clock import CHINA_TZ, FakeClock
+from gateway import Gateway
+from gateway.budget import SYSTEM
 from sandbox.core import Fault
 from sandbox.server import Sandbox
 from storage.database import Database

@@ -35,11 +35,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from clients.budget import SYSTEM
-from clients.clock import Clock, seconds_left_in_day
 from clients.errors import NotFound, PlatformError, QuotaExhausted, TemporarilyUnavailable
-from clients.gateway import Gateway, Priority
 from clients.models import ListingRef, ListingStatus
+from clock import Clock, seconds_left_in_day
+from gateway import Gateway, Priority
+from gateway.budget import SYSTEM
 from storage.alerts import AlertStore
 from storage.database import StorageError
 from storage.subscriptions import (

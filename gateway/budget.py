@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from clients.clock import Clock, china_day, seconds_left_in_day
 from clients.errors import BudgetExhausted
+from clock import Clock, china_day, seconds_left_in_day
 
 #: the budget of following short links (m.tb.cn), which cost no platform quota
 SHORT_LINKS = "short_links"

@@ -2,7 +2,7 @@
 
 A Xianyu item describes a device in its title, its category (手机-苹果手机-iPhone 14 Pro)
 and its `params` key-value pairs (存储容量, 运行内存, 功能状态, ...; seed 002). These
-are read with the quote parser (`clients.devices`); nothing is guessed:
+are read with the quote parser (`devices.parser`); nothing is guessed:
 
 - the model must be recognised, or the item is not taken for a device;
 - the condition is the one the seller wrote (95新 in the title), else Xianyu's own
@@ -17,8 +17,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES
-from clients.devices import Catalogue, ParsedDevice, load_catalogue, parse_description
 from clients.models import Listing
+from devices.parser import Catalogue, ParsedDevice, load_catalogue, parse_description
 
 PLATFORMS = frozenset({"xianyu"})
 #: Xianyu grades (as `clients.xianyu` reads them) -> Aihuishou grades; Aihuishou's lowest

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from clients.devices import (
+from devices.parser import (
     ASK_ORDER,
     Catalogue,
     ParsedDevice,

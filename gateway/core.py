@@ -23,7 +23,7 @@ that talks to platform clients. Per call it:
 Every call names who pays (`payer=`, required: a `Payer.user(id)` for whatever a person
 asked, `SYSTEM` for the alert poller; anything else is refused with `TypeError`, so no
 entry point can reach a platform on nobody's budget): a call that goes upstream is paid
-from that user's daily budget (clients/budget.py; admins and joined or cached answers
+from that user's daily budget (gateway/budget.py; admins and joined or cached answers
 are free). When the user's budget or the platform's chat quota is (nearly) spent, an
 expired answer kept in a bounded copy of the last good answers is served instead,
 marked with the time it was fetched (`as_of`).
@@ -35,10 +35,9 @@ import asyncio
 import logging
 import math
 import random
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from typing import Any, TypeVar
 
 from cachetools import LRUCache, TLRUCache
@@ -47,15 +46,6 @@ from clients.aihuishou import AihuishouClient
 from clients.anjuke import REVIEWS_TTL, AnjukeClient
 from clients.anjuke_open import AnjukeOpenClient
 from clients.base import Limits, ListingClient, PlatformClient, RetryPolicy
-from clients.budget import (
-    SHORT_LINKS,
-    BudgetHold,
-    BudgetLedger,
-    BudgetPolicy,
-    Payer,
-    UserBudgets,
-)
-from clients.clock import Clock, china_day
 from clients.errors import (
     BudgetExhausted,
     NotFound,
@@ -77,21 +67,24 @@ from clients.models import (
 )
 from clients.probe import ProbeResult
 from clients.xianyu import XianyuClient
+from clock import Clock
+from gateway.breaker import BREAKER_COOLDOWN, BREAKER_THRESHOLD, CircuitBreaker
+from gateway.budget import (
+    SHORT_LINKS,
+    BudgetHold,
+    BudgetLedger,
+    BudgetPolicy,
+    Payer,
+    UserBudgets,
+)
+from gateway.limits import RATE_WINDOW, RateBan, SlidingWindowLimiter
+from gateway.quota import CHAT_RESERVE, Priority, QuotaLedger
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 ClientT = TypeVar("ClientT", bound=PlatformClient)
 
-#: share of each platform's daily quota kept for interactive chat; polling never touches it
-CHAT_RESERVE = 0.3
-BREAKER_THRESHOLD = 5  # consecutive failed upstream attempts
-BREAKER_COOLDOWN = 300.0  # seconds the platform is paused
-#: rate windows are kept slightly longer than a second: the seeds punish overshoot
-#: with a 10-minute ban, and network jitter can bunch requests on arrival
-RATE_WINDOW = 1.1
-#: the shortest wait for a rate slot: a clock read must always move on after a wait
-MIN_SLEEP = 1e-4
 SHORT_LINK_TTL = 86_400.0
 SHORT_LINKS_PER_SECOND = 2
 #: a platform's day is nearly spent for chat when at most this share of it is left;
@@ -106,187 +99,6 @@ def payer_id(payer: object) -> int | None:
     if not isinstance(payer, Payer):
         raise TypeError(f"a platform call needs payer=Payer.user(user_id) or SYSTEM, not {payer!r}")
     return payer.user_id
-
-
-class Priority(StrEnum):
-    CHAT = "chat"  # a person is waiting
-    BACKGROUND = "background"  # alert polling and other jobs
-
-
-class SlidingWindowLimiter:
-    """At most `count` requests in any `window` seconds, as the platform counts them.
-
-    The platform counts arrivals, and a request arrives somewhere between its start and
-    its answer. So a slot is taken when a request starts and comes back `window` seconds
-    after the answer (`release`), not after the start: two requests of one slot then
-    arrive at least `window` apart whatever the network does. A window counted from the
-    starts let a slow first arrival and a fast second one land in one platform second
-    (bench/gateway.py: 5 rate refusals in 1 run of 5); the seeds punish that with a ban.
-    A slot taken for a request that was never sent goes back at once (`cancel`).
-    Waiters go in order.
-    """
-
-    def __init__(self, count: int, window: float, clock: Clock) -> None:
-        self.count = max(1, int(count))
-        self.window = window
-        self.clock = clock
-        # when each released slot leaves the window, in order; an expiry is kept, not a
-        # release time, so a sleep of exactly `expiry - now` lands on it (a release + window
-        # recomputed after the sleep can fall a rounding error short, forever)
-        self._expiries: deque[float] = deque()
-        self._in_flight = 0
-        self._released = asyncio.Event()
-        self._lock = asyncio.Lock()
-
-    async def acquire(self) -> None:
-        """Wait for a slot; give it back with `release` (answered) or `cancel` (not sent)."""
-        async with self._lock:
-            while True:
-                now = self.clock.monotonic()
-                while self._expiries and self._expiries[0] <= now:
-                    self._expiries.popleft()
-                if len(self._expiries) + self._in_flight < self.count:
-                    self._in_flight += 1
-                    return
-                if self._expiries:
-                    await self.clock.sleep(max(self._expiries[0] - now, MIN_SLEEP))
-                else:  # every slot is in flight: the first answer starts a window
-                    self._released.clear()
-                    await self._released.wait()
-
-    def release(self) -> None:
-        """The request was answered (or failed after it was sent)."""
-        self._in_flight -= 1
-        self._expiries.append(self.clock.monotonic() + self.window)
-        self._released.set()
-
-    def cancel(self) -> None:
-        """The slot was taken but no request went out."""
-        self._in_flight -= 1
-        self._released.set()
-
-
-class CircuitBreaker:
-    """Opens after `threshold` consecutive failures; lets one trial through after `cooldown`."""
-
-    def __init__(self, platform: str, clock: Clock, threshold: int, cooldown: float) -> None:
-        self.platform = platform
-        self.clock = clock
-        self.threshold = threshold
-        self.cooldown = cooldown
-        self.failures = 0
-        self.opened_at: float | None = None
-        self._trial_running = False
-
-    @property
-    def state(self) -> str:
-        if self.opened_at is None:
-            return "closed"
-        if self.clock.monotonic() - self.opened_at >= self.cooldown:
-            return "half_open"
-        return "open"
-
-    def before_call(self) -> None:
-        state = self.state
-        if state == "open" or (state == "half_open" and self._trial_running):
-            raise TemporarilyUnavailable(self.platform, "paused after repeated failures")
-        if state == "half_open":
-            self._trial_running = True
-
-    def success(self) -> None:
-        if self.opened_at is not None:
-            log.info("%s: circuit closed", self.platform)
-        self.failures = 0
-        self.opened_at = None
-        self._trial_running = False
-
-    def failure(self) -> None:
-        self.failures += 1
-        trial = self._trial_running
-        self._trial_running = False
-        if trial or self.failures >= self.threshold:
-            if self.opened_at is None or trial:
-                log.warning(
-                    "%s: circuit opened for %ds after %d consecutive failures",
-                    self.platform,
-                    self.cooldown,
-                    self.failures,
-                )
-            self.opened_at = self.clock.monotonic()
-
-    def neutral(self) -> None:
-        """An attempt ended with an answer that says nothing about the platform's health."""
-        self._trial_running = False
-
-
-class QuotaLedger:
-    """Today's use of one platform's daily quota, persisted through `store`."""
-
-    def __init__(
-        self, platform: str, per_day: int | None, store: Any, clock: Clock, reserve: float
-    ) -> None:
-        self.platform = platform
-        self.per_day = per_day
-        self.store = store
-        self.clock = clock
-        self.reserve = reserve
-
-    def allowance(self, priority: Priority) -> int | None:
-        if self.per_day is None:
-            return None
-        if priority is Priority.CHAT:
-            return self.per_day
-        return self.per_day - math.ceil(self.per_day * self.reserve)
-
-    def used(self) -> int:
-        return self.store.usage(self.platform, china_day(self.clock)).used
-
-    def left(self, priority: Priority) -> int | None:
-        usage = self.store.usage(self.platform, china_day(self.clock))
-        if usage.exhausted:
-            return 0
-        allowance = self.allowance(priority)
-        return None if allowance is None else max(0, allowance - usage.used)
-
-    def spend(self, priority: Priority) -> None:
-        """Take one unit or raise `QuotaExhausted` (with no platform code: it is ours)."""
-        day = china_day(self.clock)
-        usage = self.store.usage(self.platform, day)
-        allowance = self.allowance(priority)
-        if usage.exhausted or (allowance is not None and usage.used >= allowance):
-            what = (
-                "daily quota used up"
-                if priority is Priority.CHAT or usage.exhausted
-                else ("background share of the daily quota used up")
-            )
-            raise QuotaExhausted(self.platform, what)
-        self.store.add(self.platform, day)
-
-    def platform_says_exhausted(self) -> None:
-        self.store.mark_exhausted(self.platform, china_day(self.clock))
-
-
-class RateBan:
-    """A platform's own ban after a rate overshoot (Anjuke: 10 minutes for the key).
-
-    Kept in SQLite through `store`, so a restart inside the ban does not call into it
-    (every call would extend the ban); nobody calls the platform until it ends.
-    """
-
-    def __init__(self, platform: str, seconds: float, store: Any, clock: Clock) -> None:
-        self.platform = platform
-        self.seconds = seconds
-        self.store = store
-        self.clock = clock
-
-    def check(self) -> None:
-        until = self.store.paused_until(self.platform)
-        if until is not None and self.clock.time() < until:
-            raise TemporarilyUnavailable(self.platform, "paused by the platform's rate ban")
-
-    def start(self) -> None:
-        log.warning("%s: rate ban, paused for %ds", self.platform, self.seconds)
-        self.store.pause(self.platform, self.clock.time() + self.seconds)
 
 
 @dataclass

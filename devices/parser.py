@@ -52,11 +52,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from clients.aihuishou import (
-    CAMERA,
     CONDITIONS,
     DEVICE_TYPES,
     FUNCTION_STATUSES,
-    HEADPHONES,
     KIND_TYPES,
     PURCHASE_CHANNELS,
     RAM_REQUIRED_TYPES,
@@ -722,11 +720,6 @@ def load_catalogue(path: Path = DATA_PATH) -> Catalogue:
 _NEGATIONS = ("无", "没", "未", "不", "非", "没有", "从未", "no ", "not ", "never ")
 
 
-def _each(starts: Iterable[str], rest: str = "") -> list[str]:
-    """Alternatives that each begin with a plain character (see `_keyword_regex`)."""
-    return [start + rest for start in starts]
-
-
 @dataclass(frozen=True, slots=True)
 class _Keyword:
     kind: str  # condition / fault / works / repair / channel / type
@@ -737,433 +730,18 @@ class _Keyword:
     not_after: tuple[str, ...] = ()
 
 
-def _kw(
-    kind: str, value: str, alternatives: Iterable[str], not_after: Iterable[str] = ()
-) -> _Keyword:
-    return _Keyword(kind, value, tuple(alternatives), tuple(not_after))
+#: the keyword table: which words mean which grade, fault, repair, channel or device type
+KEYWORDS_PATH = Path(__file__).parent / "data" / "keywords.json"
 
 
-_BROKEN = r"(?:已经|有点|有|已|被)?摔?(?:碎|裂|破|坏(?!点))"
-_FACE_FAULT = (
-    r"(?:识别)? ?(?:已经)?(?:坏|不能用|不可用|失灵|故障|用不了|没了|异常|无法使用|失效|不好用"
-    r"|(?:is )?broken|not working|does ?n[o']t work|disabled|failed|unavailable)"
-)
-_CAMERA_FAULT = (
-    r"(?:已经|有点)?(?:坏|故障|不能用|模糊|不对焦|进灰|打不开|黑屏|有问题|失灵|异常"
-    r"|小?毛病|会?抖|有淡?斑)"
-)
-_AUDIO_FAULT = r"(?:已经|有点)?(?:坏|故障|没声音?|无声|破音|杂音|有杂音|不响|沙哑)"
-_EN_BROKEN = r"(?:is )?(?:broken|not working|faulty|dead)\b"
-
-_KEYWORDS: tuple[_Keyword, ...] = (
-    # -- condition: the platform's six grades
-    _kw(
-        "condition",
-        "全新",
-        [r"全新(?!电池|的电池|屏|\d+ ?mah)"],
-        # and not what the accessories are (原装表带全新, 充电器都是原装全新)
-        (
-            "换",
-            "换了",
-            "换过",
-            "更换",
-            "几乎",
-            "接近",
-            "近乎",
-            "近",
-            "基本",
-            "不是",
-            "表带",
-            "都是原装",
-        ),
-    ),
-    _kw("condition", "全新", ["未拆封", "未激活", r"brand[ -]?new\b", r"sealed\b", r"unopened\b"]),
-    _kw(
-        "condition",
-        "99新",
-        [
-            r"9[789] ?新",
-            r"99 ?成新",
-            r"9\.[789] ?成?新",
-            "九九新",
-            *_each(("几乎", "接近", "近乎", "几近", "基本", "近"), "全新"),
-            "九[七八]新",
-            "准新",
-            r"like[ -]?new\b",
-            r"mint\b",
-            r"near(?:ly)?[ -]new\b",
-        ],
-    ),
-    _kw(
-        "condition",
-        "95新",
-        [r"9[56] ?新", r"95 ?成新", r"9\.[56]\.? ?成?新", "九五新", "九六新", r"excellent\b"],
-    ),
-    _kw(
-        "condition",
-        "九成新",
-        [
-            r"9[0-4]? ?新",
-            r"9\.[0-4] ?成?新",
-            r"9 ?成",
-            "九成",
-            "九新",
-            r"very good\b",
-            r"good condition\b",
-        ],
-    ),
-    _kw(
-        "condition",
-        "八成新",
-        [
-            r"8[0-9]? ?新",
-            r"8\.\d ?成?新",
-            r"8 ?成",
-            "八成",
-            "八新",
-            "八五新",
-            r"fair\b",
-            r"well[ -]used\b",
-        ],
-    ),
-    _kw(
-        "condition",
-        "七成新及以下",
-        [
-            "七成新及以下",
-            *_each("567", r"[05]? ?新"),
-            *_each("七六五", "新"),
-            *_each("34567", r" ?成"),
-            *_each("三四五六七", "成"),
-            r"poor condition\b",
-            r"heavily used\b",
-            r"badly worn\b",
-        ],
-    ),
-    # -- wear: a grade only when no grade is written (转转's scale: 9新 = light signs of use)
-    _kw(
-        "wear",
-        "九成新",
-        [
-            *_each(("细微", "细微的", "轻微", "轻微的", "细小"), r"(?:划痕|磕碰|使用痕迹|磨损)"),
-            r"minor scratch(?:es)?\b",
-        ],
-        _NEGATIONS,
-    ),
-    _kw("wear", "八成新", [r"明显(?:的)?(?:划痕|磕碰|使用痕迹|磨损)"], _NEGATIONS),
-    # -- a locked device (ID/account/carrier lock) has no function status the seed names
-    _kw(
-        "lock",
-        "有锁",
-        [
-            "有锁",
-            r"有 ?id(?![a-z])",
-            *_each(("id", "账号", "账户", "监管", "网络"), "锁"),
-            "卡贴",
-            r"icloud lock(?:ed)?\b",
-        ],
-        (*_NEGATIONS, "解", "无id", "无", "无需插", "无需要插", "不需要插", "不用插"),
-    ),
-    # -- function status
-    _kw(
-        "fault",
-        "屏幕损坏",
-        [
-            *_each(("屏幕?", "外屏", "内屏", "玻璃"), _BROKEN),
-            *_each("碎裂破", "屏"),
-            r"cracked (?:screen|display|glass)\b",
-            r"broken (?:screen|display|glass)\b",
-            r"shattered (?:screen|display|glass)\b",
-            r"smashed (?:screen|display|glass)\b",
-            r"screen (?:is )?(?:cracked|broken|shattered|smashed)\b",
-            r"display (?:is )?(?:cracked|broken|shattered|smashed)\b",
-        ],
-        _NEGATIONS,
-    ),
-    _kw(
-        "fault",
-        "屏幕显示异常",
-        [
-            "坏点",
-            "黑点",
-            "白点",
-            "亮[斑班]",  # 亮班: the homophone sellers often type
-            "亮点(?![:：])",  # 亮点: (highlights) is not a bright spot
-            *_each("绿白黑彩", "线"),
-            "烧屏",
-            "透图",  # 屏透图: an image burnt into the screen shows through
-            "闪屏",
-            "残影",
-            "显示异常",
-            "光斑",
-            "漏液",
-            "触屏失灵",
-            "触摸失灵",
-            r"dead pixels?\b",
-            r"burn[ -]?in\b",
-            r"screen (?:lines?|flicker(?:s|ing)?)\b",
-        ],
-        (*_NEGATIONS, "或", "没有老化", "没老化", "无老化"),  # 无划痕或坏点, 没有老化透图
-    ),
-    _kw(
-        "fault",
-        "电池老化",
-        [
-            r"电池(?:已经|有点|有些)?(?:老化|不耐用|不行|鼓包|衰减|不经用|掉电快)",
-            r"掉电(?:快|严重)",
-            r"续航(?:差|不行)",
-            r"需要换电池",
-            r"要换电池",
-            r"该换电池",
-            r"battery (?:is )?(?:worn|degraded|weak|old|bad|poor|swollen)\b",
-            *_each(("worn", "weak", "degraded", "bad", "old", "swollen"), r" battery\b"),
-        ],
-        _NEGATIONS,
-    ),
-    _kw(
-        "fault",
-        "面容/指纹故障",
-        [
-            *_each(("面容", r"face ?id", "指纹", r"touch ?id"), _FACE_FAULT),
-            "无面容",
-            "无指纹",
-            r"no (?:face ?id|touch ?id)\b",
-            r"broken (?:face ?id|touch ?id)\b",
-        ],
-        _NEGATIONS,
-    ),
-    _kw(
-        "fault",
-        "进水",
-        [
-            *_each("进泡浸", "过?了?水"),
-            r"water[ -]?damaged?\b",
-            r"liquid damage\b",
-            r"dropped in water\b",
-        ],
-        _NEGATIONS,
-    ),
-    _kw(
-        "fault",
-        "无法开机",
-        [
-            "无法开机",
-            "不能开机",
-            "不开机",
-            "开不了机",
-            "开不开机",
-            r"开机没有?反应",
-            r"wo?n'?t (?:turn|power|boot) on\b",
-            *_each(
-                ("doesn't", "doesnt", "does not", "can't", "cant", "cannot", "will not"),
-                r" (?:turn|power|boot) on\b",
-            ),
-            r"dead (?:phone|device|laptop)\b",
-            r"no power\b",
-        ],
-    ),
-    _kw(
-        "fault",
-        "摄像头故障",
-        [
-            *_each(("摄像头", "相机", "镜头", "后摄", "前摄", "拍照"), _CAMERA_FAULT),
-            r"camera (?:is )?(?:broken|not working|faulty|blurry|dead)\b",
-            r"broken camera\b",
-            r"faulty camera\b",
-        ],
-        _NEGATIONS,
-    ),
-    _kw(
-        "fault",
-        "信号故障",
-        [
-            "没有?信号",
-            "无信号",
-            "无服务",
-            r"no (?:signal|service)\b",
-            r"信号(?:差|不好|故障|异常|弱|不稳)",
-            r"基带(?:坏|故障|有?问题)",
-            *_each(
-                ("wifi", "wi-fi", "蓝牙", "bluetooth"),
-                r" ?(?:坏|不能用|故障|用不了|连不上|broken|not working)",
-            ),
-        ],
-        ("不", "没", "no "),
-    ),
-    _kw(
-        "fault",
-        "扬声器/麦克风故障",
-        [
-            *_each(("扬声器", "喇叭", "听筒", "麦克风", "话筒", "外放"), _AUDIO_FAULT),
-            "没有?声音",
-            *_each(("speaker", "microphone", "mic", "earpiece"), " " + _EN_BROKEN),
-            r"broken (?:speaker|microphone|mic)\b",
-            r"faulty (?:speaker|microphone|mic)\b",
-        ],
-        ("不", "非"),
-    ),
-    _kw(
-        "works",
-        NORMAL,
-        [
-            r"功能(?:全部|全|都|均|使用|一切)?(?:正常|完好|好(?!坏)|ok|没问题|无问题)",
-            r"使用(?:一切)?正常",
-            r"一切(?:都)?(?:正常|完好|ok|没问题)",
-            r"各项功能(?:全部|都|均)?(?:正常|完好)",
-            r"所有功能(?:全部|都|均)?(?:正常|完好)",
-            # "完美" on its own or before 无/机/使用; before another noun it praises that part
-            r"(?<!屏)(?<!屏幕)(?<!外观)(?<!气密)完美(?=$|[\s,.!~，。！、；;]|无|机|运行|使用|好用)",
-            r"无任何(?:问题|毛病)",
-            r"没有?任何的?(?:问题|毛病|暗病)",
-            *_each(("没有?", "无"), "(?:毛病|暗病)"),
-            r"all functions? (?:work(?:ing|s)?|normal|ok)\b",
-            r"fully (?:functional|working)\b",
-            r"works? (?:perfectly|fine|great|well)\b",
-            r"everything works\b",
-            r"no (?:issues|problems)\b",
-        ],
-        ("不",),
-    ),
-    # -- repair history (无拆修 also says the device works, see parse_description)
-    _kw(
-        "repair",
-        "无维修",
-        [
-            "无拆无修",
-            *_each(("无", "未", "没有?", "从未", "从没"), "(?:拆|维)?修(?:过|理)?"),
-            *_each("未没无", "拆(?:过|机)"),
-            r"never (?:been )?(?:repaired|opened)\b",
-            r"no repairs?\b",
-            r"not repaired\b",
-        ],
-        ("主板",),  # 主板无修 speaks of the board alone
-    ),
-    _kw(
-        "repair",
-        "更换过屏幕",
-        [
-            r"换(?:过|了)?(?:外|内|国|原装|原|oled|软|硬)?(?:瑕疵)?屏",
-            r"屏幕?(?:换过|更换过|更换成|是换的|非原装?|已换|是后换的|有维修|维修过|修过)",
-            r"外屏(?:换过|更换过|是换的|非原装?|已换)",
-            r"非原(?:装|厂)?屏",
-            r"screen (?:was |has been )?replaced\b",
-            r"replaced (?:the )?screen\b",
-            r"non-?original screen\b",
-            r"aftermarket screen\b",
-        ],
-        (*_NEGATIONS, "要", "需", "该"),
-    ),
-    _kw(
-        "repair",
-        "更换过电池",
-        [
-            r"换(?:过|了)?(?:的)?(?:全新|新|原装|大容量)?的?电池",
-            r"电池(?:换过|更换过|是换的|非原装?|已换|换新)",
-            r"battery (?:was |has been )?replaced\b",
-            r"replaced (?:the )?battery\b",
-            r"new battery\b",
-        ],
-        (*_NEGATIONS, "要", "该", "得"),
-    ),
-    _kw(
-        "repair",
-        "主板维修",
-        [
-            r"主板(?:维修|修过|有修|坏过|换过|修理)",
-            "修过主板",
-            *_each(
-                ("motherboard", r"logic ?board", "mainboard"), r" (?:was )?(?:repaired|replaced)\b"
-            ),
-        ],
-        _NEGATIONS,
-    ),
-    # -- purchase channel
-    _kw(
-        "channel",
-        "国行",
-        [
-            "国行(?!系统|rom)",  # 国行系统: a Chinese ROM flashed on, not where it was sold
-            "大陆行货",
-            "大陆版",
-            "行货",
-            "(?<![泰韩美英德法日澳港台欧])国版",  # 泰国版 is Thai
-            r"china version\b",
-            r"mainland\b",
-            r"cn version\b",
-        ],
-        ("和", "跟", "同", "像"),  # 和国行一样: a comparison
-    ),
-    _kw("channel", "港版", ["港版", "港行", "香港版?", r"hk\b", r"hong ?kong\b"]),
-    _kw("channel", "美版", ["美版(?!充电|插头)", "美国版", r"us ?(?:version|版)", r"us model\b"]),
-    _kw(
-        "channel",
-        "官网",
-        [
-            "官网(?!售价|价|原价|定价|指导价|报价)",  # 官网售价 1349: a price, not a channel
-            r"官方(?:旗舰店|商城|渠道|直营|购买|购入|买的)",
-            "直营店",
-            r"apple store\b",
-            r"official store\b",
-        ],
-    ),
-    _kw(
-        "channel",
-        "运营商",
-        [
-            r"运营商(?:版|定制|合约|渠道|购|买)",
-            "合约机",
-            *_each(("移动", "联通", "电信"), "(?:定制|合约|版)"),
-            r"carrier\b",
-        ],
-    ),
-    _kw(
-        "channel",
-        "二手",
-        [
-            r"二手(?:购入|入手|买的|渠道|收的)",
-            r"闲鱼(?:买|购)",
-            r"bought used\b",
-            r"second[ -]hand\b",
-        ],
-    ),
-    # -- device type words (a model's own type wins)
-    _kw("type", "手机", ["手机", r"phone\b", r"smartphone\b", "iphone"]),
-    _kw("type", "平板", ["平板", r"tablet\b", r"pad\b", "ipad", "matepad"]),
-    _kw("type", WATCH, ["智能手表", "手表", r"watch\b", "iwatch", r"smartwatch\b"]),
-    # a bare 相机 is as often a phone's camera (相机正常) as a camera: only the body words
-    _kw(
-        "type",
-        CAMERA,
-        [
-            "微单",
-            "单反",
-            "数码相机",
-            "卡片机",
-            "运动相机",
-            r"mirrorless\b",
-            r"dslr\b",
-            r"camera body\b",
-        ],
-    ),
-    _kw(
-        "type",
-        HEADPHONES,
-        [
-            r"耳机(?!孔|口|接口|插孔|没|无|不|坏|有杂)",
-            "耳麦",
-            r"headphones?\b",
-            r"earphones?\b",
-            r"earbuds?\b",
-            "airpods",
-        ],
-        ("送", "赠", "配", "带", "加", "和", "+", "原装", "有线", "附", "还有"),
-    ),
-    _kw(
-        "type",
-        "笔记本",
-        ["笔记本", "电脑", r"laptop\b", r"notebook\b", "macbook", "thinkpad", "matebook", "拯救者"],
-    ),
-)
+@lru_cache(maxsize=1)
+def _keywords() -> tuple[_Keyword, ...]:
+    """The keyword table (`data/keywords.json`), read on the first description."""
+    rows = json.loads(KEYWORDS_PATH.read_text(encoding="utf-8"))["keywords"]
+    return tuple(
+        _Keyword(r["kind"], r["value"], tuple(r["alternatives"]), tuple(r.get("not_after", ())))
+        for r in rows
+    )
 
 
 @lru_cache(maxsize=1)
@@ -1177,7 +755,7 @@ def _keyword_regex() -> tuple[re.Pattern[str], dict[str, _Keyword]]:
     """
     by_first: dict[str, list[str]] = {}  # branches grouped by their first character
     rows: dict[str, _Keyword] = {}
-    for row in _KEYWORDS:
+    for row in _keywords():
         for alternative in row.alternatives:
             name = f"k{len(rows)}"
             rows[name] = row
@@ -1192,8 +770,6 @@ def _keyword_regex() -> tuple[re.Pattern[str], dict[str, _Keyword]]:
     return re.compile("|".join(branches), re.ASCII), rows
 
 
-# compiled on the first description read, not at import: ~8 MB and 0.05 s that a start
-# does not need (bench/startup.py)
 _SPACES = re.compile(r"\s+")
 
 _RAM_AND_STORAGE = re.compile(
