@@ -30,13 +30,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.device_table import load_rows, score
 from bot.config import load_settings
 from bot.services import build_services
 from clients.budget import SYSTEM
 from clients.clock import SystemClock
 from clients.devices import load_catalogue, looks_like_device, parse_description
 from sandbox.server import Sandbox
-from tests.device_table import load_rows, score
 
 DESCRIPTIONS = [
     "iPhone14Pro 256G 国行 95新 电池87%",
