@@ -1,16 +1,4 @@
-"""A local Telegram Bot API emulator: the bot talks to it exactly as to api.telegram.org.
-
-    async with BotApiEmulator(token="123456:TEST-TOKEN") as emulator:
-        # TELEGRAM_API_URL = emulator.base_url; PTB:
-        # ApplicationBuilder().token(t).base_url(f"{api}/bot").base_file_url(f"{api}/file/bot")
-        ann = emulator.user(1001, first_name="Ann", language_code="zh-hans")
-        await emulator.send_text(ann, None, "/start")         # None: Ann's private chat
-        [reply] = await emulator.wait_for_messages(ann.id, 1)
-        query_id = await emulator.press(ann, reply, 0)          # first inline button
-        answer = await emulator.wait_for_callback_answer(query_id)
-        # any Message shape (captions, entities, forwards, replies, albums), and its edits:
-        sent = await emulator.send_message(ann, None, "看看", entities=[...], forward_origin={...})
-        await emulator.edit_incoming(sent, text="改过的")
+"""The Bot API server: `BotApiEmulator` answers the bot's HTTP requests as Telegram does.
 
 Protocol (as Telegram): `POST|GET {base_url}/bot<token>/<method>` with the parameters as
 query string, `application/x-www-form-urlencoded`, `multipart/form-data` (uploaded files
@@ -29,35 +17,14 @@ setMyDescription/setMyShortDescription/setMyName/setChatMenuButton (stored), log
 close. Anything else answers 404 "Not Found" like Telegram does for unknown methods.
 
 Checks that mirror Telegram (so a bug shows up here before it shows up in production):
-- parse_mode=HTML accepts only Telegram's tags (b strong i em u ins s strike del,
-  span class="tg-spoiler", tg-spoiler, a href, code, pre with an inner
-  code class="language-x", blockquote [expandable], tg-emoji emoji-id), properly nested
-  and closed, and only &lt; &gt; &amp; &quot; and numeric entities. Deliberately
-  stricter than Telegram in one point: a bare `&` that starts no entity is refused (real
-  Telegram keeps it), because our contract says every platform string is escaped.
-  A bare `>` is accepted, as Telegram does.
+- parse_mode=HTML as Telegram parses it (`html.py`).
 - Lengths count visible characters after entity parsing: text 1-4096, caption 0-1024.
 - Inline keyboards: every button has text and an action; callback_data 1-64 bytes.
 - Edits that change nothing answer "message is not modified", as Telegram does; an
   editMessageText without reply_markup removes the keyboard, as Telegram does.
 - `block(user_id)`: the user's private chat answers 403 "bot was blocked by the user".
-- Limits (only with `enforce_limits=True`; CONTRACT 4.2), Telegram's published numbers
-  (Bots FAQ, "My bot is hitting limits, how do I avoid this?"): one message a second in a
-  chat, 20 a minute in a group, 30 a second in all. Counted per delivered message
-  (sendMessage, sendPhoto, sendMediaGroup; an album counts each item; chat actions and
-  edits are no messages). A chat, private or group, takes one message each second and
-  no burst (the FAQ's "short bursts" are a tolerance Telegram "may" allow, not one it
-  promises): an album goes when its chat is free and leaves the chat owing one second
-  per photo. "20 a minute" (a group; `FloodRules.minute`, for tests that scale it) and
-  "30 a second" (all chats) are counted as `FloodRules.counting` says, so a test can pick
-  the reading: "sliding" (the default: at most N in any window of that length), "fixed"
-  (at most N in each clock-aligned window, a laxer reading) or "even" (the strictest:
-  one each period/N, no two closer, an album taking N slots). Excess answers 429 "Too
-  Many Requests: retry after N" with `parameters.retry_after` = N whole seconds until the
-  request would pass (Bot API, ResponseParameters: "the number of seconds left to wait
-  before the request can be repeated").
-  Time comes from `clock.monotonic()`; long-poll waits are real time (PTB waits in real
-  time too).
+- Limits only with `enforce_limits=True` (`limits.py`). Time comes from
+  `clock.monotonic()`; long-poll waits are real time (PTB waits in real time too).
 
 - One consumer per token, as telegram-bot-api: a getUpdates that is going to wait ends
   the one already waiting with 409 "Conflict: terminated by other getUpdates request; make
@@ -78,17 +45,43 @@ import asyncio
 import contextlib
 import itertools
 import json
-import math
-import re
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, NamedTuple
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
+from typing import Any
 
 import aiohttp
 from aiohttp import web
 
 from clients.clock import Clock, SystemClock
+from sandbox.botapi.html import ParsedText, TelegramHtmlError, parse_telegram_html
+from sandbox.botapi.limits import FloodRules, SendLimits
+from sandbox.botapi.models import (
+    ApiCall,
+    ApiError,
+    BotEvent,
+    CallbackAnswer,
+    Chat,
+    ChatAction,
+    InjectedFault,
+    InlineAnswer,
+    LongPoll,
+    PendingQuery,
+    Photo,
+    QueuedUpdate,
+    SentMessage,
+    StoredFile,
+    Upload,
+    User,
+    bad_request,
+)
+from sandbox.botapi.params import (
+    BUTTON_ACTIONS,
+    CHAT_ACTIONS,
+    COMMAND_RE,
+    coerce,
+)
+from sandbox.botapi.users import Listener, UserActions
 
 TEXT_LIMIT = 4096
 #: Telegram's 409 descriptions for getUpdates, word for word from telegram-bot-api
@@ -107,742 +100,13 @@ CAPTION_LIMIT = 1024
 CALLBACK_DATA_LIMIT = 64  # bytes
 MEDIA_GROUP_SIZE = (2, 10)
 
-GLOBAL_PER_SECOND = 30
-CHAT_PER_SECOND = 1
-GROUP_PER_MINUTE = 20
-
 UPDATE_TYPES = ("message", "edited_message", "callback_query")
 
-# ---------------------------------------------------------------------------------------
-# Telegram's HTML subset
-# ---------------------------------------------------------------------------------------
-
-_ENTITY_TYPES = {
-    "b": "bold",
-    "strong": "bold",
-    "i": "italic",
-    "em": "italic",
-    "u": "underline",
-    "ins": "underline",
-    "s": "strikethrough",
-    "strike": "strikethrough",
-    "del": "strikethrough",
-    "span": "spoiler",
-    "tg-spoiler": "spoiler",
-    "a": "text_link",
-    "code": "code",
-    "pre": "pre",
-    "blockquote": "blockquote",
-    "tg-emoji": "custom_emoji",
-}
-_NAMED_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-_ENTITY_RE = re.compile(r"&(?:#([0-9]{1,8})|#[xX]([0-9a-fA-F]{1,8})|([A-Za-z][A-Za-z0-9]{0,31}));")
-_TAG_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9-]*")
-_ATTR_NAME_RE = re.compile(r"[A-Za-z0-9_-]+")
-_UNQUOTED_VALUE_RE = re.compile(r"[^\s>]+")
-_PLAIN_RUN_RE = re.compile(r"[^<&]+")
-
-
-class TelegramHtmlError(ValueError):
-    """The text is not Telegram HTML; the message is what Telegram puts after
-    "can't parse entities: "."""
-
-
-@dataclass(frozen=True)
-class ParsedText:
-    text: str  # what the user sees: tags removed, entities decoded
-    entities: tuple[dict[str, Any], ...]  # MessageEntity dicts, UTF-16 offsets
-
-
-@dataclass
-class _OpenTag:
-    name: str
-    index: int  # in the source, for error messages
-    start: int  # UTF-16 offset in the visible text
-    entity: dict[str, Any] | None
-
-
-def utf16_len(text: str) -> int:
-    """Telegram measures offsets and lengths in UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _byte_offset(source: str, index: int) -> int:
-    return len(source[:index].encode("utf-8"))
-
-
-def _decode_entity(source: str, index: int) -> tuple[str, int]:
-    match = _ENTITY_RE.match(source, index)
-    if match is None:
-        raise TelegramHtmlError(
-            f'Character "&" at byte offset {_byte_offset(source, index)} must be escaped as "&amp;"'
-        )
-    decimal, hexadecimal, name = match.groups()
-    if name is not None:
-        if name not in _NAMED_ENTITIES:
-            raise TelegramHtmlError(
-                f'Unsupported HTML entity "{match.group()}" at byte offset '
-                f"{_byte_offset(source, index)}"
-            )
-        return _NAMED_ENTITIES[name], match.end()
-    code = int(decimal) if decimal is not None else int(hexadecimal, 16)
-    if code == 0 or code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
-        raise TelegramHtmlError(
-            f'Invalid HTML entity "{match.group()}" at byte offset {_byte_offset(source, index)}'
-        )
-    return chr(code), match.end()
-
-
-def _decode_entities(source: str) -> str:
-    parts: list[str] = []
-    index = 0
-    while index < len(source):
-        if source[index] == "&":
-            value, index = _decode_entity(source, index)
-            parts.append(value)
-        else:
-            end = source.find("&", index)
-            end = len(source) if end < 0 else end
-            parts.append(source[index:end])
-            index = end
-    return "".join(parts)
-
-
-def _parse_attributes(
-    source: str, index: int, tag: str, tag_index: int
-) -> tuple[dict[str, str], int]:
-    """Attributes of a start tag from just after its name; returns them and the index
-    after the closing `>`."""
-    attributes: dict[str, str] = {}
-    size = len(source)
-
-    def unclosed() -> TelegramHtmlError:
-        return TelegramHtmlError(
-            f"Unclosed start tag at byte offset {_byte_offset(source, tag_index)}"
-        )
-
-    while True:
-        while index < size and source[index].isspace():
-            index += 1
-        if index >= size:
-            raise unclosed()
-        if source[index] == ">":
-            return attributes, index + 1
-        name_match = _ATTR_NAME_RE.match(source, index)
-        if name_match is None:
-            raise TelegramHtmlError(
-                f'Empty attribute name in the tag "{tag}" at byte offset '
-                f"{_byte_offset(source, index)}"
-            )
-        name = name_match.group().lower()
-        index = name_match.end()
-        while index < size and source[index].isspace():
-            index += 1
-        value = ""
-        if index < size and source[index] == "=":
-            index += 1
-            while index < size and source[index].isspace():
-                index += 1
-            if index >= size:
-                raise unclosed()
-            if source[index] in "\"'":
-                end = source.find(source[index], index + 1)
-                if end < 0:
-                    raise unclosed()
-                value = _decode_entities(source[index + 1 : end])
-                index = end + 1
-            else:
-                value_match = _UNQUOTED_VALUE_RE.match(source, index)
-                if value_match is None:
-                    raise unclosed()
-                value = _decode_entities(value_match.group())
-                index = value_match.end()
-        attributes[name] = value
-
-
-def _entity_for_tag(
-    name: str, attributes: dict[str, str], stack: list[_OpenTag], source: str, index: int
-) -> dict[str, Any] | None:
-    if name == "span" and attributes.get("class") != "tg-spoiler":
-        raise TelegramHtmlError(
-            f'Tag "span" must have class "tg-spoiler" at byte offset {_byte_offset(source, index)}'
-        )
-    if name == "tg-emoji":
-        emoji_id = attributes.get("emoji-id", "")
-        if not emoji_id.isdigit():
-            raise TelegramHtmlError(
-                f'Tag "tg-emoji" must have attribute "emoji-id" at byte offset '
-                f"{_byte_offset(source, index)}"
-            )
-        return {"type": "custom_emoji", "custom_emoji_id": emoji_id}
-    if name == "a":
-        href = attributes.get("href", "")
-        return {"type": "text_link", "url": href} if href else None
-    if name == "blockquote":
-        return {"type": "expandable_blockquote" if "expandable" in attributes else "blockquote"}
-    if name == "code":
-        language = attributes.get("class", "")
-        if stack and stack[-1].name == "pre" and language.startswith("language-"):
-            # <pre><code class="language-x"> is one pre entity with a language.
-            if stack[-1].entity is not None:
-                stack[-1].entity["language"] = language.removeprefix("language-")
-            return None
-    return {"type": _ENTITY_TYPES[name]}
-
-
-def parse_telegram_html(source: str) -> ParsedText:
-    """Parse text in Telegram's HTML subset; raise TelegramHtmlError where Telegram would."""
-    visible: list[str] = []
-    offset16 = 0
-    stack: list[_OpenTag] = []
-    entities: list[dict[str, Any]] = []
-    index = 0
-    size = len(source)
-    while index < size:
-        char = source[index]
-        if char == "&":
-            value, index = _decode_entity(source, index)
-            visible.append(value)
-            offset16 += utf16_len(value)
-            continue
-        if char != "<":
-            run = _PLAIN_RUN_RE.match(source, index)
-            assert run is not None  # char is neither < nor &
-            visible.append(run.group())
-            offset16 += utf16_len(run.group())
-            index = run.end()
-            continue
-        if source.startswith("</", index):
-            name_match = _TAG_NAME_RE.match(source, index + 2)
-            if name_match is None:
-                raise TelegramHtmlError(
-                    f"Unexpected end tag at byte offset {_byte_offset(source, index)}"
-                )
-            name = name_match.group().lower()
-            end = name_match.end()
-            while end < size and source[end].isspace():
-                end += 1
-            if end >= size or source[end] != ">":
-                raise TelegramHtmlError(
-                    f"Unclosed end tag at byte offset {_byte_offset(source, index)}"
-                )
-            if not stack:
-                raise TelegramHtmlError(
-                    f"Unexpected end tag at byte offset {_byte_offset(source, index)}"
-                )
-            if stack[-1].name != name:
-                raise TelegramHtmlError(
-                    f"Unmatched end tag at byte offset {_byte_offset(source, index)}, "
-                    f'expected "</{stack[-1].name}>", found "</{name}>"'
-                )
-            opened = stack.pop()
-            if opened.entity is not None and offset16 > opened.start:
-                entities.append(
-                    {**opened.entity, "offset": opened.start, "length": offset16 - opened.start}
-                )
-            index = end + 1
-            continue
-        name_match = _TAG_NAME_RE.match(source, index + 1)
-        name = name_match.group().lower() if name_match else ""
-        if name_match is None or name not in _ENTITY_TYPES:
-            raise TelegramHtmlError(
-                f'Unsupported start tag "{name}" at byte offset {_byte_offset(source, index)}'
-            )
-        attributes, after = _parse_attributes(source, name_match.end(), name, index)
-        entity = _entity_for_tag(name, attributes, stack, source, index)
-        stack.append(_OpenTag(name, index, offset16, entity))
-        index = after
-    if stack:
-        raise TelegramHtmlError(
-            f'Can\'t find end tag corresponding to start tag "{stack[-1].name}"'
-        )
-    entities.sort(key=lambda e: (e["offset"], -e["length"]))
-    return ParsedText("".join(visible), tuple(entities))
-
-
-# ---------------------------------------------------------------------------------------
-# What the emulator records
-# ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class User:
-    id: int
-    first_name: str
-    last_name: str | None = None
-    username: str | None = None
-    language_code: str | None = None
-
-    def to_api(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
-        for key in ("last_name", "username", "language_code"):
-            if getattr(self, key) is not None:
-                data[key] = getattr(self, key)
-        return data
-
-
-@dataclass(frozen=True)
-class Chat:
-    id: int
-    type: Literal["private", "group", "supergroup", "channel"]
-    title: str | None = None
-    first_name: str | None = None
-    username: str | None = None
-
-    def to_api(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": self.id, "type": self.type}
-        for key in ("title", "first_name", "username"):
-            if getattr(self, key) is not None:
-                data[key] = getattr(self, key)
-        return data
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A file part of a multipart request."""
-
-    filename: str
-    content_type: str
-    data: bytes
-
-    def __repr__(self) -> str:
-        return f"Upload({self.filename!r}, {len(self.data)} bytes)"
-
-
-@dataclass
-class StoredFile:
-    file_id: str
-    file_unique_id: str
-    file_path: str
-    url: str | None = None  # sent by URL: the emulator never fetches it
-    data: bytes | None = None  # uploaded by the bot
-
-    @property
-    def size(self) -> int | None:
-        return len(self.data) if self.data is not None else None
-
-
-@dataclass(frozen=True)
-class Photo:
-    file_id: str
-    url: str | None
-    size: int | None  # bytes, when uploaded
-
-    def describe(self) -> str:
-        return self.url if self.url is not None else f"{self.size} bytes"
-
-
-@dataclass(frozen=True)
-class Version:
-    """One state of a bot message: as sent, then after each edit."""
-
-    method: str
-    at: float  # clock.monotonic()
-    text: str | None  # visible text or caption
-    raw: str | None  # as the bot sent it (HTML source)
-    reply_markup: dict[str, Any] | None
-
-
-@dataclass
-class SentMessage:
-    """A message the bot sent; edits are applied in place and appended to `history`."""
-
-    chat: Chat
-    message_id: int
-    date: int
-    sender: dict[str, Any]
-    sent_at: float  # clock.monotonic()
-    parse_mode: str | None = None
-    text: str | None = None  # visible text of a text message
-    raw_text: str | None = None
-    entities: tuple[dict[str, Any], ...] = ()
-    caption: str | None = None  # visible caption of a photo
-    raw_caption: str | None = None
-    caption_entities: tuple[dict[str, Any], ...] = ()
-    photo: Photo | None = None
-    media_group_id: str | None = None
-    reply_markup: dict[str, Any] | None = None
-    reply_to_message: dict[str, Any] | None = None
-    edit_date: int | None = None
-    deleted: bool = False
-    history: list[Version] = field(default_factory=list)
-
-    @property
-    def chat_id(self) -> int:
-        return self.chat.id
-
-    @property
-    def visible(self) -> str:
-        """What the user reads: the text, or the caption of a photo."""
-        return (self.text if self.photo is None else self.caption) or ""
-
-    @property
-    def edits(self) -> list[Version]:
-        return self.history[1:]
-
-    @property
-    def buttons(self) -> list[dict[str, Any]]:
-        """Inline keyboard buttons, row by row, left to right."""
-        rows = (self.reply_markup or {}).get("inline_keyboard") or []
-        return [button for row in rows for button in row]
-
-    def to_api(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "message_id": self.message_id,
-            "from": self.sender,
-            "chat": self.chat.to_api(),
-            "date": self.date,
-        }
-        if self.edit_date is not None:
-            data["edit_date"] = self.edit_date
-        if self.photo is not None:
-            data["photo"] = [
-                {
-                    "file_id": self.photo.file_id,
-                    "file_unique_id": "u" + self.photo.file_id,
-                    "width": 800,
-                    "height": 600,
-                    **({"file_size": self.photo.size} if self.photo.size is not None else {}),
-                }
-            ]
-            if self.caption:
-                data["caption"] = self.caption
-                if self.caption_entities:
-                    data["caption_entities"] = list(self.caption_entities)
-        else:
-            data["text"] = self.text or ""
-            if self.entities:
-                data["entities"] = list(self.entities)
-        if self.media_group_id is not None:
-            data["media_group_id"] = self.media_group_id
-        if self.reply_markup and "inline_keyboard" in self.reply_markup:
-            data["reply_markup"] = self.reply_markup
-        if self.reply_to_message is not None:
-            data["reply_to_message"] = self.reply_to_message
-        return data
-
-    def _snapshot(self, method: str, at: float) -> Version:
-        if self.photo is None:
-            return Version(method, at, self.text, self.raw_text, self.reply_markup)
-        return Version(method, at, self.caption, self.raw_caption, self.reply_markup)
-
-
-@dataclass(frozen=True)
-class InlineAnswer:
-    """answerInlineQuery as Telegram took it; each result's message text already parsed."""
-
-    query_id: str
-    results: list[dict[str, Any]]
-    texts: list[ParsedText]  # what choosing each result would post
-    cache_time: int
-    is_personal: bool
-    button: dict[str, Any] | None
-
-
-@dataclass(frozen=True)
-class CallbackAnswer:
-    query_id: str
-    text: str | None
-    show_alert: bool
-    url: str | None
-    cache_time: int
-
-
-@dataclass(frozen=True)
-class ChatAction:
-    chat_id: int
-    action: str
-    at: float
-
-
-@dataclass(frozen=True)
-class BotEvent:
-    """Something the bot did in a chat, as the listeners (the terminal chat) see it."""
-
-    kind: Literal["message", "album", "edit", "delete", "callback_answer", "chat_action"]
-    chat_id: int
-    messages: tuple[SentMessage, ...] = ()
-    answer: CallbackAnswer | None = None
-    action: str | None = None
-
-
-class ApiCall(NamedTuple):
-    method: str
-    params: dict[str, Any]  # decoded; uploaded files appear as Upload under their part name
-
-
-@dataclass(frozen=True)
-class DeliveryStats:
-    count: int
-    first_at: float
-    last_at: float
-
-
-@dataclass
-class _Fault:
-    error_code: int
-    description: str
-    parameters: dict[str, Any]
-    remaining: int
-    chat_id: int | None = None  # only requests to this chat fail; None: every request
-    body: str | None = None  # answered as this text/html page instead of the JSON envelope
-
-
-@dataclass
-class _Update:
-    update_id: int
-    kind: str
-    payload: dict[str, Any]
-
-
-@dataclass
-class _LongPoll:
-    """A getUpdates waiting for updates; `ended` is the 409 description when another ends it."""
-
-    ended: str | None = None
-
-
-@dataclass
-class _PendingQuery:
-    chat_id: int
-    answered: CallbackAnswer | None = None
-
-
-class ApiError(Exception):
-    """An error answer of the Bot API."""
-
-    def __init__(
-        self,
-        error_code: int,
-        description: str,
-        parameters: dict[str, Any] | None = None,
-        body: str | None = None,
-    ) -> None:
-        super().__init__(description)
-        self.error_code = error_code
-        self.description = description
-        self.parameters = parameters or {}
-        self.body = body  # a page instead of the envelope (a proxy's 502, not Telegram's)
-
-    def envelope(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "ok": False,
-            "error_code": self.error_code,
-            "description": self.description,
-        }
-        if self.parameters:
-            body["parameters"] = self.parameters
-        return body
-
-
-def _bad_request(reason: str) -> ApiError:
-    return ApiError(400, f"Bad Request: {reason}")
-
-
-# ---------------------------------------------------------------------------------------
-# Telegram's flood limits
-# ---------------------------------------------------------------------------------------
-
-
-Counting = Literal["sliding", "fixed", "even"]
-
-
-@dataclass(frozen=True)
-class FloodRules:
-    """How the emulator reads Telegram's published limits (module docstring)."""
-
-    per_second: int = GLOBAL_PER_SECOND  # all chats together
-    chat_per_second: int = CHAT_PER_SECOND  # one chat, private or group: an even pace
-    group_per_minute: int = GROUP_PER_MINUTE
-    minute: float = 60.0
-    #: how "30 a second" and "20 a minute" are counted: "sliding", "fixed" or "even"
-    counting: Counting = "sliding"
-
-
-class _Pace:
-    """One limit: `limit` messages per `period` seconds, counted the `counting` way."""
-
-    def __init__(self, limit: int, period: float, counting: Counting) -> None:
-        self.limit, self.period, self.counting = limit, period, counting
-        self._stamps: deque[float] = deque()  # sliding: when each message went
-        self._window = (-1, 0)  # fixed: (window number, messages in it)
-        self._free_at = -math.inf  # even: when the next slot opens
-
-    def wait(self, now: float, count: int) -> float:
-        """Seconds until `count` more messages may go (0: now)."""
-        if self.counting == "even":
-            return max(0.0, self._free_at - now)
-        if self.counting == "fixed":
-            number, taken = self._window
-            current = math.floor(now / self.period)
-            if number == current and taken + count > self.limit:
-                return (current + 1) * self.period - now
-            return 0.0
-        stamps = self._stamps
-        while stamps and stamps[0] <= now - self.period:
-            stamps.popleft()
-        excess = len(stamps) + count - self.limit
-        if excess > 0 and stamps:
-            return stamps[min(excess, len(stamps)) - 1] + self.period - now
-        return 0.0
-
-    def take(self, now: float, count: int) -> None:
-        if self.counting == "even":
-            self._free_at = max(self._free_at, now) + count * self.period / self.limit
-        elif self.counting == "fixed":
-            number, taken = self._window
-            current = math.floor(now / self.period)
-            self._window = (current, (taken if number == current else 0) + count)
-        else:
-            self._stamps.extend([now] * count)
-
-
-class _SendLimits:
-    """The three limits of CONTRACT 4.2; see the module docstring for the exact rules."""
-
-    def __init__(self, clock: Clock, rules: FloodRules) -> None:
-        self._clock = clock
-        self.rules = rules
-        self._all = _Pace(rules.per_second, 1.0, rules.counting)
-        # one message a second in a chat: an even pace whatever the counting (no burst)
-        self._chats: dict[int, _Pace] = defaultdict(
-            lambda: _Pace(rules.chat_per_second, 1.0, "even")
-        )
-        self._groups: dict[int, _Pace] = defaultdict(
-            lambda: _Pace(rules.group_per_minute, rules.minute, rules.counting)
-        )
-
-    def acquire(self, chat: Chat, count: int = 1) -> None:
-        """Take `count` messages to `chat` or raise 429 with the seconds to wait."""
-        now = self._clock.monotonic()
-        paces = [self._all, self._chats[chat.id]]
-        if chat.type != "private":
-            paces.append(self._groups[chat.id])
-        wait = max(pace.wait(now, count) for pace in paces)
-        if wait > 1e-9:
-            retry_after = max(1, math.ceil(wait - 1e-9))
-            raise ApiError(
-                429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
-            )
-        for pace in paces:
-            pace.take(now, count)
-
-
-# ---------------------------------------------------------------------------------------
-# Request decoding
-# ---------------------------------------------------------------------------------------
-
-_JSON_FIELDS = frozenset(
-    {
-        "reply_markup",
-        "media",
-        "commands",
-        "scope",
-        "reply_parameters",
-        "link_preview_options",
-        "entities",
-        "caption_entities",
-        "allowed_updates",
-        "menu_button",
-    }
-)
-_INT_FIELDS = frozenset(
-    {"message_id", "offset", "limit", "cache_time", "message_thread_id", "user_id"}
-)
-_BOOL_FIELDS = frozenset(
-    {
-        "show_alert",
-        "disable_notification",
-        "protect_content",
-        "has_spoiler",
-        "drop_pending_updates",
-        "show_caption_above_media",
-        "allow_sending_without_reply",
-        "disable_web_page_preview",
-        "allow_paid_broadcast",
-    }
-)
-_INTEGER_RE = re.compile(r"-?[0-9]+")
-_CHAT_ACTIONS = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
-)
-_BUTTON_ACTIONS = frozenset(
-    {
-        "callback_data",
-        "url",
-        "switch_inline_query",
-        "switch_inline_query_current_chat",
-        "switch_inline_query_chosen_chat",
-        "login_url",
-        "web_app",
-        "pay",
-        "callback_game",
-        "copy_text",
-    }
-)
-_COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
-_INCOMING_COMMAND_RE = re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w@/])")
-_INCOMING_URL_RE = re.compile(r"https?://[^\s<>\"]+")
-
-
-def _coerce(name: str, value: Any) -> Any:
-    """Give a form value (always a string) the type the Bot API expects for `name`."""
-    if not isinstance(value, str):
-        return value
-    if name in _JSON_FIELDS:
-        try:
-            return json.loads(value)
-        except ValueError:
-            raise _bad_request(f"can't parse {name} JSON object") from None
-    if name == "chat_id":
-        return int(value) if _INTEGER_RE.fullmatch(value) else value
-    if name in _INT_FIELDS:
-        if not _INTEGER_RE.fullmatch(value.strip()):
-            raise _bad_request(f"invalid {name} specified")
-        return int(value)
-    if name == "timeout":
-        try:
-            return float(value)
-        except ValueError:
-            raise _bad_request("invalid timeout specified") from None
-    if name in _BOOL_FIELDS:
-        return value.strip().lower() in ("true", "1")
-    return value
-
-
-def _incoming_entities(text: str) -> list[dict[str, Any]]:
-    """The entities Telegram detects in a user's plain text: commands and links."""
-    found: list[tuple[int, int, str]] = []
-    for regex, kind in ((_INCOMING_COMMAND_RE, "bot_command"), (_INCOMING_URL_RE, "url")):
-        found.extend((m.start(), m.end(), kind) for m in regex.finditer(text))
-    found.sort()
-    return [
-        {"type": kind, "offset": utf16_len(text[:start]), "length": utf16_len(text[start:end])}
-        for start, end, kind in found
-    ]
-
-
-# ---------------------------------------------------------------------------------------
-# The emulator
-# ---------------------------------------------------------------------------------------
 
 Handler = Callable[[dict[str, Any], dict[str, Upload]], Awaitable[Any]]
-Listener = Callable[[BotEvent], None]
 
 
-class BotApiEmulator:
+class BotApiEmulator(UserActions):
     """A Bot API server on 127.0.0.1 with simulated users, chats and a recorder."""
 
     def __init__(
@@ -899,17 +163,17 @@ class BotApiEmulator:
         rules = flood_rules or FloodRules()
         if group_window != 60.0:  # the older way to scale the minute down
             rules = replace(rules, minute=group_window)
-        self._limits = _SendLimits(self.clock, rules)
-        self._faults: dict[str, deque[_Fault]] = defaultdict(deque)
+        self._limits = SendLimits(self.clock, rules)
+        self._faults: dict[str, deque[InjectedFault]] = defaultdict(deque)
         self._incoming: dict[tuple[int, int], dict[str, Any]] = {}
         self._by_id: dict[tuple[int, int], SentMessage] = {}
         self._next_message_id: defaultdict[int, int] = defaultdict(lambda: 1)
-        self._updates: list[_Update] = []
+        self._updates: list[QueuedUpdate] = []
         self._update_ids = itertools.count(1)
         self._query_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._group_ids = itertools.count(1)
-        self._queries: dict[str, _PendingQuery] = {}
+        self._queries: dict[str, PendingQuery] = {}
         self._allowed_updates: frozenset[str] | None = None
         self._listeners: list[Listener] = []
         self._updates_changed = asyncio.Condition()
@@ -922,7 +186,7 @@ class BotApiEmulator:
         self.webhook: dict[str, Any] | None = None
         self.webhook_refusals = 0
         self._webhook_lock = asyncio.Lock()
-        self._long_poll: _LongPoll | None = None
+        self._long_poll: LongPoll | None = None
         #: every 409 Conflict answered to getUpdates, with Telegram's description
         self.conflicts: list[str] = []
 
@@ -1002,400 +266,6 @@ class BotApiEmulator:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    # -- simulated people -----------------------------------------------------------------
-
-    def user(
-        self,
-        user_id: int,
-        first_name: str = "User",
-        language_code: str | None = "en",
-        *,
-        last_name: str | None = None,
-        username: str | None = None,
-    ) -> User:
-        person = User(user_id, first_name, last_name, username, language_code)
-        self.users[user_id] = person
-        return person
-
-    def private_chat(self, user: User) -> Chat:
-        chat = self.chats.get(user.id)
-        if chat is None:
-            chat = Chat(user.id, "private", first_name=user.first_name, username=user.username)
-            self.chats[user.id] = chat
-        return chat
-
-    def group_chat(self, chat_id: int, title: str, *, supergroup: bool = False) -> Chat:
-        if chat_id >= 0:
-            raise ValueError("group chat ids are negative")
-        chat = Chat(chat_id, "supergroup" if supergroup else "group", title=title)
-        self.chats[chat_id] = chat
-        return chat
-
-    def channel_chat(self, chat_id: int, title: str, *, username: str | None = None) -> Chat:
-        """A channel (its posts come as `channel_post`, without `from`)."""
-        if chat_id >= 0:
-            raise ValueError("channel chat ids are negative")
-        chat = Chat(chat_id, "channel", title=title, username=username)
-        self.chats[chat_id] = chat
-        return chat
-
-    def block(self, user_id: int) -> None:
-        """The user blocks the bot: sending to their private chat answers 403."""
-        self.blocked.add(user_id)
-
-    def unblock(self, user_id: int) -> None:
-        self.blocked.discard(user_id)
-
-    async def send_text(
-        self,
-        user: User,
-        chat: Chat | None,
-        text: str,
-        reply_to: SentMessage | Mapping[str, Any] | int | None = None,
-    ) -> dict[str, Any]:
-        """The user writes `text` in `chat` (None: their private chat); returns the Message."""
-        chat = chat or self.private_chat(user)
-        self.users.setdefault(user.id, user)
-        if chat.type == "private":
-            self.blocked.discard(user.id)  # writing to a bot means it is not blocked
-        message: dict[str, Any] = {
-            "message_id": self._new_message_id(chat.id),
-            "from": user.to_api(),
-            "chat": chat.to_api(),
-            "date": int(self.clock.time()),
-            "text": text,
-        }
-        entities = _incoming_entities(text)
-        if entities:
-            message["entities"] = entities
-        if reply_to is not None:
-            replied = self._message_api(chat.id, self._message_id_of(reply_to))
-            if replied is None:
-                raise ValueError("reply_to is not a message of this chat")
-            message["reply_to_message"] = replied
-        self._incoming[(chat.id, message["message_id"])] = message
-        await self._push_update("message", message)
-        return message
-
-    async def send_contact(
-        self,
-        user: User,
-        phone_number: str,
-        *,
-        contact_user_id: int | None = None,
-        first_name: str | None = None,
-    ) -> dict[str, Any]:
-        """The user sends a contact in their private chat (Bot API, Message: `contact`;
-        Contact: `phone_number`, `first_name`, optional `user_id`). Pressing a
-        `request_contact` keyboard button shares the user's own verified number, so
-        `contact_user_id` defaults to the user's id; a forwarded or typed card of someone
-        else carries another id or none (pass 0 for none)."""
-        chat = self.private_chat(user)
-        self.users.setdefault(user.id, user)
-        contact: dict[str, Any] = {
-            "phone_number": phone_number,
-            "first_name": first_name or user.first_name,
-        }
-        owner = user.id if contact_user_id is None else contact_user_id
-        if owner:
-            contact["user_id"] = owner
-        message: dict[str, Any] = {
-            "message_id": self._new_message_id(chat.id),
-            "from": user.to_api(),
-            "chat": chat.to_api(),
-            "date": int(self.clock.time()),
-            "contact": contact,
-        }
-        self._incoming[(chat.id, message["message_id"])] = message
-        await self._push_update("message", message)
-        return message
-
-    async def send_message(
-        self,
-        user: User | None,
-        chat: Chat | None,
-        text: str | None = None,
-        *,
-        entities: list[dict[str, Any]] | None = None,
-        caption: str | None = None,
-        caption_entities: list[dict[str, Any]] | None = None,
-        photo: bool = False,
-        document: dict[str, Any] | None = None,
-        video: dict[str, Any] | None = None,
-        media_group_id: str | None = None,
-        forward_origin: dict[str, Any] | None = None,
-        is_automatic_forward: bool = False,
-        sender_chat: Chat | None = None,
-        reply_to: SentMessage | Mapping[str, Any] | int | None = None,
-        quote: dict[str, Any] | None = None,
-        external_reply: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """A Message in any of the shapes Telegram delivers (Bot API, "Message"); returns it.
-
-        `user` None with a channel `chat`: a channel post (`channel_post`, no `from`).
-        `entities` / `caption_entities` are sent as given (offsets in UTF-16 code units);
-        without them the links and commands in the text are detected as Telegram does.
-        `photo` adds a photo (PhotoSize sizes), `document` / `video` a Document / Video
-        object as given; an album's
-        items share `media_group_id`. `forward_origin` is a MessageOrigin object as the
-        docs show it; `reply_to` a message of this chat; `quote` a TextQuote and
-        `external_reply` an ExternalReplyInfo, as given.
-        """
-        chat = chat or (self.private_chat(user) if user is not None else None)
-        if chat is None:
-            raise ValueError("a message needs a chat")
-        message: dict[str, Any] = {"message_id": self._new_message_id(chat.id)}
-        if user is not None:
-            self.users.setdefault(user.id, user)
-            message["from"] = user.to_api()
-            if chat.type == "private":
-                self.blocked.discard(user.id)
-        elif chat.type != "channel":
-            raise ValueError("only a channel post comes without a sender")
-        if sender_chat is not None or chat.type == "channel":
-            message["sender_chat"] = (sender_chat or chat).to_api()
-        message["chat"] = chat.to_api()
-        message["date"] = int(self.clock.time())
-        if forward_origin is not None:
-            message["forward_origin"] = forward_origin
-        if is_automatic_forward:
-            message["is_automatic_forward"] = True
-        if reply_to is not None:
-            replied = self._message_api(chat.id, self._message_id_of(reply_to))
-            if replied is None:
-                raise ValueError("reply_to is not a message of this chat")
-            message["reply_to_message"] = replied
-        if external_reply is not None:
-            message["external_reply"] = external_reply
-        if quote is not None:
-            message["quote"] = quote
-        if media_group_id is not None:
-            message["media_group_id"] = media_group_id
-        if text is not None:
-            message["text"] = text
-            found = _incoming_entities(text) if entities is None else entities
-            if found:
-                message["entities"] = found
-        if photo:
-            message["photo"] = self._incoming_photo_sizes()
-        if document is not None:
-            message["document"] = document
-        if video is not None:
-            message["video"] = video
-        if caption is not None:
-            message["caption"] = caption
-            found = _incoming_entities(caption) if caption_entities is None else caption_entities
-            if found:
-                message["caption_entities"] = found
-        self._incoming[(chat.id, message["message_id"])] = message
-        await self._push_update("channel_post" if chat.type == "channel" else "message", message)
-        return message
-
-    async def edit_incoming(
-        self,
-        message: Mapping[str, Any],
-        *,
-        text: str | None = None,
-        entities: list[dict[str, Any]] | None = None,
-        caption: str | None = None,
-        caption_entities: list[dict[str, Any]] | None = None,
-    ) -> dict[str, Any]:
-        """The sender edits their message: `edited_message` (`edited_channel_post` in a
-        channel) with the new text or caption and `edit_date` (Bot API, "Update")."""
-        key = (message["chat"]["id"], message["message_id"])
-        edited = dict(self._incoming[key])
-        edited["edit_date"] = int(self.clock.time())
-        for name, value, entity_name, given in (
-            ("text", text, "entities", entities),
-            ("caption", caption, "caption_entities", caption_entities),
-        ):
-            if value is None:
-                continue
-            edited[name] = value
-            found = _incoming_entities(value) if given is None else given
-            edited.pop(entity_name, None)
-            if found:
-                edited[entity_name] = found
-        self._incoming[key] = edited
-        kind = "edited_channel_post" if edited["chat"]["type"] == "channel" else "edited_message"
-        await self._push_update(kind, edited)
-        return edited
-
-    async def send_update(self, kind: str, payload: dict[str, Any]) -> None:
-        """Deliver any update exactly as given (`kind` is its field: `message`,
-        `channel_post`, ...); a message in it can be replied to and edited later."""
-        if "message_id" in payload and "chat" in payload:
-            chat_id, message_id = payload["chat"]["id"], payload["message_id"]
-            self._incoming[(chat_id, message_id)] = payload
-            # the chat's later messages get later ids, as in Telegram
-            self._next_message_id[chat_id] = max(self._next_message_id[chat_id], message_id + 1)
-        await self._push_update(kind, payload)
-
-    def _incoming_photo_sizes(self) -> list[dict[str, Any]]:
-        """A user's photo as Telegram lists it: the same picture in several sizes."""
-        number = next(self._file_ids)
-        return [
-            {
-                "file_id": f"AgACAgIAAxkBAAI{number:06d}{size}",
-                "file_unique_id": f"AQAD{number:06d}{size}",
-                "width": width,
-                "height": height,
-                "file_size": width * height // 10,
-            }
-            for size, (width, height) in enumerate(((90, 67), (320, 240), (1280, 960)))
-        ]
-
-    async def press(
-        self,
-        user: User,
-        message: SentMessage | Mapping[str, Any],
-        button: int | str,
-    ) -> str:
-        """The user presses an inline button (index row by row from 0, or its callback_data)
-        of a bot message; returns the callback query id."""
-        if isinstance(message, SentMessage):
-            record = message
-        else:
-            record = self._by_id[(message["chat"]["id"], message["message_id"])]
-        if record.deleted:
-            raise ValueError("the message was deleted")
-        buttons = record.buttons
-        if isinstance(button, int):
-            if not 0 <= button < len(buttons):
-                raise ValueError(f"the message has {len(buttons)} buttons, not {button + 1}")
-            chosen = buttons[button]
-        else:
-            matches = [b for b in buttons if b.get("callback_data") == button]
-            if not matches:
-                raise ValueError(f"no button with callback_data {button!r}")
-            chosen = matches[0]
-        if "callback_data" not in chosen:
-            raise ValueError(f"button {chosen.get('text')!r} has no callback_data")
-        return await self.press_data(user, record, chosen["callback_data"])
-
-    async def press_data(self, user: User, record: SentMessage, data: str) -> str:
-        """A callback query with any `data` on a bot message, as a modified client can send
-        (Telegram passes callback_data through unchecked); returns the query id."""
-        query_id = f"{self.bot['id']}{next(self._query_ids):08d}"
-        self._queries[query_id] = _PendingQuery(record.chat_id)
-        query = {
-            "id": query_id,
-            "from": user.to_api(),
-            "message": record.to_api(),
-            "chat_instance": str(-4_000_000_000_000 - abs(record.chat_id)),
-            "data": data,
-        }
-        await self._push_update("callback_query", query)
-        return query_id
-
-    # -- what the bot did -----------------------------------------------------------------
-
-    def add_listener(self, listener: Listener) -> None:
-        """Call `listener` with every BotEvent, synchronously, as the bot's request lands."""
-        self._listeners.append(listener)
-
-    def remove_listener(self, listener: Listener) -> None:
-        with contextlib.suppress(ValueError):
-            self._listeners.remove(listener)
-
-    def calls_to(self, method: str) -> list[dict[str, Any]]:
-        return [call.params for call in self.calls if call.method.lower() == method.lower()]
-
-    def my_commands(self, language_code: str = "", scope: str = "default") -> list[dict[str, str]]:
-        return self.commands.get((scope, language_code), [])
-
-    def delivery_stats(self) -> dict[int, DeliveryStats]:
-        """Messages delivered per chat, with the first and last monotonic time stamps."""
-        return {
-            chat_id: DeliveryStats(len(stamps), stamps[0], stamps[-1])
-            for chat_id, stamps in self.delivered.items()
-            if stamps
-        }
-
-    def albums(self, chat_id: int) -> dict[str, list[SentMessage]]:
-        grouped: dict[str, list[SentMessage]] = {}
-        for message in self.sent[chat_id]:
-            if message.media_group_id is not None:
-                grouped.setdefault(message.media_group_id, []).append(message)
-        return grouped
-
-    def fail_next(
-        self,
-        method: str,
-        error_code: int,
-        description: str,
-        retry_after: int | None = None,
-        count: int = 1,
-        parameters: dict[str, Any] | None = None,
-        chat_id: int | None = None,
-        body: str | None = None,
-    ) -> None:
-        """The next `count` calls of `method` (to `chat_id`, when given) answer this error.
-
-        A 5xx as Telegram's front answers it when the server behind is down comes as an
-        HTML page, not the JSON envelope: pass that page as `body`.
-        """
-        params = dict(parameters or {})
-        if retry_after is not None:
-            params["retry_after"] = retry_after
-        fault = _Fault(error_code, description, params, count, chat_id, body)
-        self._faults[method.lower()].append(fault)
-
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-        """Wait until `predicate()` is truthy (checked after every bot request); return it.
-
-        A timeout argument rather than asyncio.timeout() so that the TimeoutError can say
-        what the bot did meanwhile."""
-        async with self._activity:
-            try:
-                async with asyncio.timeout(timeout):
-                    return await self._activity.wait_for(predicate)
-            except TimeoutError:
-                recent = ", ".join(call.method for call in self.calls[-8:])
-                raise TimeoutError(
-                    f"condition not met within {timeout}s; last bot calls: {recent or 'none'}"
-                ) from None
-
-    async def wait_for_messages(
-        self,
-        chat_id: int,
-        count: int,
-        timeout: float = 5.0,
-    ) -> list[SentMessage]:
-        """Wait until the bot has sent at least `count` messages to `chat_id`."""
-        await self.wait_for(lambda: len(self.sent[chat_id]) >= count, timeout)
-        return list(self.sent[chat_id])
-
-    async def send_inline_query(self, user: User, query: str, chat_type: str = "private") -> str:
-        """The user types `@bot <query>` in a chat of `chat_type`; returns the inline query id."""
-        query_id = f"{self.bot['id']}{next(self._query_ids):08d}"
-        self._queries[query_id] = _PendingQuery(user.id)
-        payload = {
-            "id": query_id,
-            "from": user.to_api(),
-            "query": query,
-            "offset": "",
-            "chat_type": chat_type,
-        }
-        await self._push_update("inline_query", payload)
-        return query_id
-
-    async def wait_for_inline_answer(self, query_id: str, timeout: float = 5.0) -> InlineAnswer:
-        result: InlineAnswer = await self.wait_for(
-            lambda: self.inline_answers.get(query_id), timeout
-        )
-        return result
-
-    async def wait_for_callback_answer(
-        self,
-        query_id: str,
-        timeout: float = 5.0,
-    ) -> CallbackAnswer:
-        result: CallbackAnswer = await self.wait_for(
-            lambda: self.callback_answers.get(query_id), timeout
-        )
-        return result
-
     # -- HTTP -----------------------------------------------------------------------------
 
     async def _handle_method(self, request: web.Request) -> web.Response:
@@ -1453,7 +323,7 @@ class BotApiEmulator:
                 self.flood_answers.append((int(chat_id) if chat_id else None, retry_after))
             raise
 
-    def _take_fault(self, name: str, params: dict[str, Any]) -> _Fault | None:
+    def _take_fault(self, name: str, params: dict[str, Any]) -> InjectedFault | None:
         """The first fault waiting for this method and chat, used up by one."""
         faults = self._faults.get(name.lower())
         chat_id = params.get("chat_id")
@@ -1474,9 +344,9 @@ class BotApiEmulator:
                 try:
                     body = await request.json()
                 except ValueError:
-                    raise _bad_request("can't parse JSON request body") from None
+                    raise bad_request("can't parse JSON request body") from None
                 if not isinstance(body, dict):
-                    raise _bad_request("JSON request body must be an object")
+                    raise bad_request("JSON request body must be an object")
                 raw.update(body)
             elif request.content_type in (
                 "application/x-www-form-urlencoded",
@@ -1488,7 +358,7 @@ class BotApiEmulator:
                         uploads[key] = Upload(value.filename, value.content_type, value.file.read())
                     else:
                         raw[key] = value
-        return {key: _coerce(key, value) for key, value in raw.items()}, uploads
+        return {key: coerce(key, value) for key, value in raw.items()}, uploads
 
     async def _handle_file(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
@@ -1511,7 +381,7 @@ class BotApiEmulator:
 
     async def _push_update(self, kind: str, payload: dict[str, Any]) -> None:
         update_id = next(self._update_ids)
-        self._updates.append(_Update(update_id, kind, payload))
+        self._updates.append(QueuedUpdate(update_id, kind, payload))
         if self.webhook is not None:
             await self._post_to_webhook()
             return
@@ -1534,7 +404,7 @@ class BotApiEmulator:
                         return
                 self._updates.pop(0)
 
-    def _deliverable(self) -> list[_Update]:
+    def _deliverable(self) -> list[QueuedUpdate]:
         if self._allowed_updates is not None:
             # Telegram drops updates of types the bot did not ask for.
             self._updates = [u for u in self._updates if u.kind in self._allowed_updates]
@@ -1557,7 +427,7 @@ class BotApiEmulator:
             # As telegram-bot-api (Client::do_get_updates): a poll that is going to wait ends
             # the one already waiting, which is answered 409; the newcomer waits.
             await self._end_long_poll(CONFLICT_OTHER_GET_UPDATES)
-            poll = self._long_poll = _LongPoll()
+            poll = self._long_poll = LongPoll()
             try:
                 async with self._updates_changed:
                     with contextlib.suppress(TimeoutError):
@@ -1623,12 +493,12 @@ class BotApiEmulator:
     def _target_chat(self, params: dict[str, Any]) -> Chat:
         chat_id = params.get("chat_id")
         if chat_id is None or chat_id == "":
-            raise _bad_request("chat_id is empty")
+            raise bad_request("chat_id is empty")
         chat = self.chats.get(chat_id) if isinstance(chat_id, int) else None
         if chat is None and isinstance(chat_id, int) and chat_id in self.users:
             chat = self.private_chat(self.users[chat_id])
         if chat is None:
-            raise _bad_request("chat not found")
+            raise bad_request("chat not found")
         if chat.type == "private" and chat.id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         return chat
@@ -1641,19 +511,19 @@ class BotApiEmulator:
             try:
                 parsed = parse_telegram_html(raw)
             except TelegramHtmlError as error:
-                raise _bad_request(f"can't parse entities: {error}") from None
+                raise bad_request(f"can't parse entities: {error}") from None
         elif mode in ("", "markdown", "markdownv2"):
             parsed = ParsedText(raw, tuple(entities or ()))
         else:
-            raise _bad_request("unsupported parse_mode")
+            raise bad_request("unsupported parse_mode")
         if len(parsed.text) > limit:
-            raise _bad_request(too_long)
+            raise bad_request(too_long)
         return parsed
 
     def _text(self, params: dict[str, Any]) -> ParsedText:
         raw = params.get("text")
         if not isinstance(raw, str) or not raw.strip():
-            raise _bad_request("message text is empty")
+            raise bad_request("message text is empty")
         parsed = self._format(
             raw,
             params.get("parse_mode"),
@@ -1662,14 +532,14 @@ class BotApiEmulator:
             too_long="message is too long",
         )
         if not parsed.text.strip():
-            raise _bad_request("message text is empty")
+            raise bad_request("message text is empty")
         return parsed
 
     def _caption(self, raw: Any, parse_mode: str | None, entities: Any) -> ParsedText | None:
         if raw is None or raw == "":
             return None
         if not isinstance(raw, str):
-            raise _bad_request("caption must be a string")
+            raise bad_request("caption must be a string")
         return self._format(
             raw, parse_mode, entities, limit=CAPTION_LIMIT, too_long="message caption is too long"
         )
@@ -1678,31 +548,31 @@ class BotApiEmulator:
         if markup is None:
             return None
         if not isinstance(markup, dict):
-            raise _bad_request("can't parse reply keyboard markup JSON object")
+            raise bad_request("can't parse reply keyboard markup JSON object")
         if "inline_keyboard" not in markup:
             return markup  # reply keyboards, ForceReply, ReplyKeyboardRemove: kept as sent
         rows = markup["inline_keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise _bad_request(
+            raise bad_request(
                 'field "inline_keyboard" of the InlineKeyboardMarkup must be an Array of Arrays'
             )
         for button in (button for row in rows for button in row):
             if not isinstance(button, dict) or not button.get("text"):
-                raise _bad_request(
+                raise bad_request(
                     "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
                 )
-            if not _BUTTON_ACTIONS & button.keys():
-                raise _bad_request(
+            if not BUTTON_ACTIONS & button.keys():
+                raise bad_request(
                     "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
                 )
             if "callback_data" in button:
                 data = button["callback_data"]
                 if not isinstance(data, str) or not 1 <= len(data.encode()) <= CALLBACK_DATA_LIMIT:
-                    raise _bad_request("BUTTON_DATA_INVALID")
+                    raise bad_request("BUTTON_DATA_INVALID")
             if "url" in button:
                 url = str(button["url"])
                 if not url.startswith(("http://", "https://", "tg://")):
-                    raise _bad_request(
+                    raise bad_request(
                         f"inline keyboard button URL '{url}' is invalid: Unsupported URL protocol"
                     )
         return markup
@@ -1719,29 +589,29 @@ class BotApiEmulator:
             return None
         replied = self._message_api(chat.id, int(message_id))
         if replied is None and not allow_missing:
-            raise _bad_request("message to be replied not found")
+            raise bad_request("message to be replied not found")
         return replied
 
     def _resolve_photo(self, value: Any, uploads: dict[str, Upload], field_name: str) -> StoredFile:
         if value is None and field_name in uploads:
             return self._store_upload(uploads[field_name])
         if not isinstance(value, str) or not value:
-            raise _bad_request(f"there is no {field_name} in the request")
+            raise bad_request(f"there is no {field_name} in the request")
         if value.startswith("attach://"):
             upload = uploads.get(value.removeprefix("attach://"))
             if upload is None:
-                raise _bad_request("wrong file identifier/HTTP URL specified")
+                raise bad_request("wrong file identifier/HTTP URL specified")
             return self._store_upload(upload)
         if value.startswith(("http://", "https://")):
             return self._new_file(url=value)
         stored = self.files.get(value)
         if stored is None:
-            raise _bad_request("wrong file identifier/HTTP URL specified")
+            raise bad_request("wrong file identifier/HTTP URL specified")
         return stored
 
     def _store_upload(self, upload: Upload) -> StoredFile:
         if not upload.data:
-            raise _bad_request("file must be non-empty")
+            raise bad_request("file must be non-empty")
         return self._new_file(data=upload.data)
 
     def _new_file(self, *, url: str | None = None, data: bytes | None = None) -> StoredFile:
@@ -1840,11 +710,11 @@ class BotApiEmulator:
         media = params.get("media")
         low, high = MEDIA_GROUP_SIZE
         if not isinstance(media, list) or not low <= len(media) <= high:
-            raise _bad_request(f"a media group must have {low}-{high} items")
+            raise bad_request(f"a media group must have {low}-{high} items")
         items: list[tuple[StoredFile, ParsedText | None, dict[str, Any]]] = []
         for item in media:
             if not isinstance(item, dict) or item.get("type") != "photo":
-                raise _bad_request("the emulator supports only photos in media groups")
+                raise bad_request("the emulator supports only photos in media groups")
             caption = self._caption(
                 item.get("caption"), item.get("parse_mode"), item.get("caption_entities")
             )
@@ -1872,16 +742,16 @@ class BotApiEmulator:
 
     def _message_to_edit(self, params: dict[str, Any]) -> SentMessage:
         if params.get("inline_message_id"):
-            raise _bad_request("the emulator does not support inline_message_id")
+            raise bad_request("the emulator does not support inline_message_id")
         chat = self._target_chat(params)
         message_id = params.get("message_id")
         if message_id is None:
-            raise _bad_request("message identifier is not specified")
+            raise bad_request("message identifier is not specified")
         message = self._by_id.get((chat.id, message_id))
         if message is None or message.deleted:
             if (chat.id, message_id) in self._incoming:
-                raise _bad_request("message can't be edited")
-            raise _bad_request("message to edit not found")
+                raise bad_request("message can't be edited")
+            raise bad_request("message to edit not found")
         return message
 
     def _apply_edit(
@@ -1893,7 +763,7 @@ class BotApiEmulator:
         # Like Telegram, compare what the user would see, not the source that produced it.
         visible_keys = ("text", "entities", "caption", "caption_entities", "reply_markup")
         if all(getattr(message, k) == v for k, v in changes.items() if k in visible_keys):
-            raise _bad_request(
+            raise bad_request(
                 "message is not modified: specified new message content and reply markup are "
                 "exactly the same as a current content and reply markup of the message"
             )
@@ -1907,7 +777,7 @@ class BotApiEmulator:
     async def _edit_message_text(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         message = self._message_to_edit(params)
         if message.photo is not None:
-            raise _bad_request("there is no text in the message to edit")
+            raise bad_request("there is no text in the message to edit")
         text = self._text(params)
         markup = self._reply_markup(params.get("reply_markup"))
         return self._apply_edit(
@@ -1925,7 +795,7 @@ class BotApiEmulator:
     async def _edit_message_caption(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         message = self._message_to_edit(params)
         if message.photo is None:
-            raise _bad_request("there is no caption in the message to edit")
+            raise bad_request("there is no caption in the message to edit")
         caption = self._caption(
             params.get("caption"), params.get("parse_mode"), params.get("caption_entities")
         )
@@ -1957,24 +827,24 @@ class BotApiEmulator:
             return True
         if self._incoming.pop(key, None) is not None:  # type: ignore[arg-type]
             return True
-        raise _bad_request("message to delete not found")
+        raise bad_request("message to delete not found")
 
     # -- the rest -------------------------------------------------------------------------
 
     async def _answer_inline_query(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         query_id = str(params.get("inline_query_id") or "")
         if query_id not in self._queries or query_id in self.inline_answers:
-            raise _bad_request(
+            raise bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
             )
         results = params.get("results")
         if isinstance(results, str):
             results = json.loads(results)
         if not isinstance(results, list) or len(results) > 50:
-            raise _bad_request("RESULTS_TOO_MUCH")
+            raise bad_request("RESULTS_TOO_MUCH")
         ids = [str(r.get("id", "")) for r in results]
         if len(set(ids)) != len(ids) or not all(0 < len(i.encode()) <= 64 for i in ids):
-            raise _bad_request("RESULT_ID_INVALID")
+            raise bad_request("RESULT_ID_INVALID")
         texts = [self._inline_text(result) for result in results]
         button = params.get("button")
         if isinstance(button, str):
@@ -1991,11 +861,11 @@ class BotApiEmulator:
 
     def _inline_text(self, result: dict[str, Any]) -> ParsedText:
         if result.get("type") != "article" or not result.get("title"):
-            raise _bad_request("RESULT_TYPE_INVALID")  # the emulator takes articles only
+            raise bad_request("RESULT_TYPE_INVALID")  # the emulator takes articles only
         content = result.get("input_message_content") or {}
         raw = content.get("message_text")
         if not isinstance(raw, str) or not raw.strip():
-            raise _bad_request("MESSAGE_EMPTY")
+            raise bad_request("MESSAGE_EMPTY")
         return self._format(
             raw,
             content.get("parse_mode"),
@@ -2008,12 +878,12 @@ class BotApiEmulator:
         query_id = str(params.get("callback_query_id") or "")
         pending = self._queries.get(query_id)
         if pending is None or pending.answered is not None:
-            raise _bad_request(
+            raise bad_request(
                 "query is too old and response timeout expired or query ID is invalid"
             )
         text = params.get("text") or None
         if text is not None and len(text) > 200:
-            raise _bad_request("MESSAGE_TOO_LONG")
+            raise bad_request("MESSAGE_TOO_LONG")
         answer = CallbackAnswer(
             query_id,
             text,
@@ -2029,8 +899,8 @@ class BotApiEmulator:
     async def _send_chat_action(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         chat = self._target_chat(params)
         action = params.get("action")
-        if action not in _CHAT_ACTIONS:
-            raise _bad_request("wrong parameter action in request")
+        if action not in CHAT_ACTIONS:
+            raise bad_request("wrong parameter action in request")
         self.chat_actions.append(ChatAction(chat.id, action, self.clock.monotonic()))
         self._emit(BotEvent("chat_action", chat.id, action=action))
         return True
@@ -2040,7 +910,7 @@ class BotApiEmulator:
         if not scope:
             return "default"
         if not isinstance(scope, dict) or "type" not in scope:
-            raise _bad_request("can't parse BotCommandScope JSON object")
+            raise bad_request("can't parse BotCommandScope JSON object")
         key = str(scope["type"])
         if "chat_id" in scope:
             key += f":{scope['chat_id']}"
@@ -2051,14 +921,14 @@ class BotApiEmulator:
     async def _set_my_commands(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         commands = params.get("commands")
         if not isinstance(commands, list) or len(commands) > 100:
-            raise _bad_request("can't parse commands JSON object")
+            raise bad_request("can't parse commands JSON object")
         for command in commands:
-            if not isinstance(command, dict) or not _COMMAND_RE.fullmatch(
+            if not isinstance(command, dict) or not COMMAND_RE.fullmatch(
                 str(command.get("command", ""))
             ):
-                raise _bad_request("BOT_COMMAND_INVALID")
+                raise bad_request("BOT_COMMAND_INVALID")
             if not 1 <= len(str(command.get("description", ""))) <= 256:
-                raise _bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
         key = (self._scope_key(params.get("scope")), str(params.get("language_code") or ""))
         self.commands[key] = [
             {"command": c["command"], "description": c["description"]} for c in commands
@@ -2077,7 +947,7 @@ class BotApiEmulator:
     async def _get_file(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         stored = self.files.get(str(params.get("file_id") or ""))
         if stored is None:
-            raise _bad_request("wrong file_id or the file is temporarily unavailable")
+            raise bad_request("wrong file_id or the file is temporarily unavailable")
         result: dict[str, Any] = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
@@ -2128,10 +998,6 @@ class BotApiEmulator:
             return None
         data.pop("reply_to_message", None)
         return data
-
-    def iter_messages(self, chat_id: int) -> Iterator[SentMessage]:
-        """The bot's messages in `chat_id` that were not deleted, oldest first."""
-        return (message for message in self.sent[chat_id] if not message.deleted)
 
 
 def _answer_error(error: ApiError) -> web.Response:
