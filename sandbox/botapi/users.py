@@ -14,7 +14,7 @@ import contextlib
 import itertools
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clients.clock import Clock
 from sandbox.botapi.models import (
@@ -57,6 +57,17 @@ class UserActions:
     _queries: dict[str, PendingQuery]
     _listeners: list[Listener]
     _activity: asyncio.Condition
+
+    if TYPE_CHECKING:  # the server's bookkeeping, which the test side writes through
+
+        async def _push_update(self, kind: str, payload: dict[str, Any]) -> None: ...
+
+        def _new_message_id(self, chat_id: int) -> int: ...
+
+        @staticmethod
+        def _message_id_of(message: SentMessage | Mapping[str, Any] | int) -> int: ...
+
+        def _message_api(self, chat_id: int, message_id: int) -> dict[str, Any] | None: ...
 
     # -- simulated people -----------------------------------------------------------------
 
