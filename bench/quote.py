@@ -33,13 +33,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.device_table import TABLE_PATH, load_rows, score
 from bot.config import load_settings
 from bot.services import build_services
 from clock import SystemClock
 from devices.parser import load_catalogue, looks_like_device, parse_description
 from gateway.budget import SYSTEM
 from sandbox.server import Sandbox
-from tests.device_table import TABLE_PATH, load_rows, score
 
 HELDOUT_PATHS = sorted(TABLE_PATH.parent.glob("device_texts_heldout*.jsonl"))
 

@@ -34,6 +34,12 @@ def listing_clients(
 LISTING_CLIENTS: tuple[type[ListingClient], ...] = listing_clients()
 
 
+def listing_client(platform: str) -> type[ListingClient] | None:
+    """The listing platform of that name in the registry as it is at this call (so a
+    platform registered after import is found), or None."""
+    return next((cls for cls in listing_clients(PLATFORMS) if cls.platform == platform), None)
+
+
 def build_clients(
     configs: Mapping[str, PlatformConfig],
     http: httpx.AsyncClient,

@@ -33,11 +33,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal, TypeVar
 
+from clients import registry
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES
-from clients.base import ListingClient
 from clients.beike import CITIES
 from clients.models import ListingRef
-from clients.registry import LISTING_CLIENTS
 
 MAX_BYTES = 64  # Telegram's limit for callback_data
 MAX_ID = 2**63 - 1  # SQLite's INTEGER, and beyond any Telegram user id
@@ -46,7 +45,6 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{4,16}")
 _NUMBER = re.compile(r"[1-9][0-9]{0,18}")  # ASCII digits only: '²'.isdigit() is True
 _INDEX = re.compile(r"0|[1-9][0-9]{0,2}")  # an option index or page, 0-999
 
-_CLIENTS: dict[str, type[ListingClient]] = {cls.platform: cls for cls in LISTING_CLIENTS}
 CITY_IDS: frozenset[str] = frozenset(city[0] for city in CITIES)
 
 
@@ -56,7 +54,7 @@ def valid_ref(
     """The ref when every part is one we could have written: a registry platform, that
     platform's ID shape, a known city exactly when the platform needs one, and a kind of
     listing the platform's links name."""
-    client = _CLIENTS.get(platform)
+    client = registry.listing_client(platform)
     if client is None or not client.is_listing_id(listing_id):
         return None
     if client.NEEDS_CITY != (city_id is not None) or (city_id and city_id not in CITY_IDS):
@@ -201,7 +199,7 @@ class PickPlatform:
             return None
         platform, listing_id = fields
         # Beike's city is asked next, so the ID alone is checked here
-        client = _CLIENTS.get(platform)
+        client = registry.listing_client(platform)
         if client is None or not client.is_listing_id(listing_id):
             return None
         return cls(platform, listing_id)
@@ -209,7 +207,8 @@ class PickPlatform:
     @property
     def ref(self) -> ListingRef | None:
         """The listing; None for a platform whose city is asked next (Beike)."""
-        if _CLIENTS[self.platform].NEEDS_CITY:
+        client = registry.listing_client(self.platform)
+        if client is None or client.NEEDS_CITY:
             return None
         return ListingRef(self.platform, self.listing_id)
 

@@ -168,13 +168,14 @@ class SettledLimiter(FloodSafeRateLimiter):
         return await super().process_request(request, args, kwargs, endpoint, data, rate_limit_args)
 
 
-def unpaced() -> FloodSafeRateLimiter:
+def unpaced(clock: FakeClock | None = None) -> FloodSafeRateLimiter:
     """The bot's limiter without the pace per chat (one a second in a chat, one each 3.1 s
     in a group). This emulator does not enforce Telegram's limits, so the pace would only
     make every test wait a second per reply; the pace itself is tested against an emulator
     that enforces them (tests/test_rate_limiter.py, tests/test_pacing_e2e.py,
-    bench/fairness.py)."""
-    return FloodSafeRateLimiter(chat_gap=0.0, group_gap=0.0)
+    bench/fairness.py). With `clock`, the waits it still makes (a flood answer's
+    retry_after) are kept on that fake clock instead of the wall clock."""
+    return FloodSafeRateLimiter(chat_gap=0.0, group_gap=0.0, clock=clock)
 
 
 async def start_bot(application: Any, settings: Settings) -> Any:

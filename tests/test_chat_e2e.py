@@ -1,6 +1,6 @@
 """Listing cards end to end: emulator -> real bot -> gateway -> sandbox platforms -> card.
 
-Every test drives the bot as a Telegram user would (sandbox/botapi.py) and reads what the
+Every test drives the bot as a Telegram user would (sandbox/botapi/) and reads what the
 bot sent; the emulator refuses HTML Telegram would refuse, so a badly escaped card fails
 at the send, not only in an assertion.
 """

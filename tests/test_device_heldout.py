@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.device_table import FIELDS, TABLE_PATH, load_rows, score
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, PURCHASE_CHANNELS, REPAIR_HISTORIES
 from devices.parser import load_catalogue
-from tests.device_table import FIELDS, TABLE_PATH, load_rows, score
 
 HELDOUT_PATHS = sorted(TABLE_PATH.parent.glob("device_texts_heldout*.jsonl"))
 

@@ -7,6 +7,7 @@ from dataclasses import FrozenInstanceError
 
 import pytest
 
+from bench.device_table import FIELDS
 from clients.aihuishou import (
     CONDITIONS,
     DEVICE_TYPES,
@@ -23,7 +24,6 @@ from devices.parser import (
     parse_description,
     split_descriptions,
 )
-from tests.device_table import FIELDS
 
 #: the fields every table row pins; a row that leaves one out expects None there
 PINNED = FIELDS

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
+from bench.device_table import FIELDS, load_rows, score
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES, PURCHASE_CHANNELS, REPAIR_HISTORIES
 from devices.parser import load_catalogue, parse_description
-from tests.device_table import FIELDS, load_rows, score
 
 ROWS = load_rows()
 

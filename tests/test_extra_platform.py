@@ -1,7 +1,8 @@
 """Adding a platform = its module, one registry line and its texts (docs/architecture.md).
 
 A tiny platform, defined here, is registered like the real ones and served by a tiny
-sandbox on 127.0.0.1; its link in a chat gets a card through the real bot.
+sandbox on 127.0.0.1; its link in a chat gets a card through the real bot, and the card's
+Refresh and Watch buttons work.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ class TinyClient(ListingClient):
 
     platform = "tiny"
     TIERS: ClassVar[dict[str, Limits]] = {"free": Limits(per_day=100, per_second=5)}
+    #: the ID shape its links carry, so button data naming a tiny listing reads back
+    LISTING_ID_PATTERNS: ClassVar[tuple[re.Pattern[str], ...]] = (re.compile(r"\d{4,}"),)
 
     @classmethod
     def find(cls, text: str) -> list[Found]:
@@ -66,14 +69,22 @@ class TinyClient(ListingClient):
         return 300.0
 
 
+#: the tiny sandbox's catalogue: item ID -> price (a test may change a price)
+TINY_PRICES: dict[str, str] = {}
+
+
 @pytest.fixture
 async def tiny_sandbox() -> AsyncIterator[str]:
+    TINY_PRICES.clear()
+    TINY_PRICES["4242"] = "88"
+
     async def item(request: web.Request) -> web.Response:
         if request.headers.get("X-Key") != "tiny-secret":
             return web.json_response({"error": "bad key"}, status=401)
-        if request.match_info["id"] != "4242":
+        price = TINY_PRICES.get(request.match_info["id"])
+        if price is None:
             return web.json_response({"error": "no such item"}, status=404)
-        return web.json_response({"title": "Tiny <teapot> & cup", "price": "88"})
+        return web.json_response({"title": "Tiny <teapot> & cup", "price": price})
 
     app = web.Application()
     app.router.add_get("/item/{id}", item)
@@ -114,6 +125,30 @@ async def test_a_registered_tiny_platform_gets_a_card_through_the_bot(
     assert "¥88" in card.visible
     assert "小小" in card.visible
     assert env_with_tiny.services.gateway.stats()["tiny"]["calls"] == 1
+
+
+async def test_the_tiny_platforms_refresh_and_watch_buttons_work(env_with_tiny: BotEnv) -> None:
+    """Buttons are read against the registry at press time, so a platform registered after
+    start-up has working Refresh and Watch buttons (not "This button has expired")."""
+    env, user = env_with_tiny, env_with_tiny.user(7)
+    (card,) = await env.say(user, "https://tiny.example/item/4242")
+    data = [button.get("callback_data", "") for button in card.buttons]
+    assert {"r|tiny:4242", "w|tiny:4242"} <= set(data)
+
+    TINY_PRICES["4242"] = "66"
+    env.clock.advance(400)  # past the card's cache lifetime: Refresh asks the platform
+    query = await env.press(user, card, "r|tiny:4242")
+    answer = await env.emulator.wait_for_callback_answer(query)
+    assert answer.text != en.TEXTS["expired_button"]
+    assert card.edits, "Refresh did not edit the card"
+    assert "¥66" in card.visible and "¥88" not in card.visible
+    assert env.services.gateway.stats()["tiny"]["calls"] == 2
+
+    query = await env.press(user, card, "w|tiny:4242")
+    answer = await env.emulator.wait_for_callback_answer(query)
+    assert answer.text != en.TEXTS["expired_button"]
+    [watch] = await env.services.subscriptions.for_user(user.id)
+    assert watch.subscription.ref_key == "tiny:4242"
 
 
 async def test_the_tiny_platform_says_not_found_like_the_others(env_with_tiny: BotEnv) -> None:

@@ -20,12 +20,18 @@ from bot.app import build_application
 from bot.config import load_settings
 from bot.logs import RedactingFormatter, secret_values, setup_logging
 from bot.services import build_services
-from clock import FakeClock
 from sandbox import core
 from sandbox.botapi import BotApiEmulator
 from sandbox.core import Fault
 from sandbox.server import Sandbox
-from tests.conftest import E2E_TIERS, BotEnv, run_python
+from tests.conftest import (
+    E2E_TIERS,
+    ROOMY_FLOOD_BURST,
+    BotEnv,
+    SettledClock,
+    SettledLimiter,
+    run_python,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 TELEGRAM_TOKEN = "424242424:SECRET-tg-Zq8vK3mW9pL2xR7nB5cT"
@@ -71,7 +77,7 @@ async def logged_env(
     tmp_path: Path, fake_credentials: None, captured_log: io.StringIO
 ) -> AsyncIterator[BotEnv]:
     """As conftest's bot_env, with the distinctive token, logging from the very start."""
-    clock = FakeClock()
+    clock = SettledClock()
     async with (
         Sandbox(clock=clock, tiers=E2E_TIERS) as sandbox,
         BotApiEmulator(token=TELEGRAM_TOKEN) as emulator,
@@ -83,11 +89,15 @@ async def logged_env(
                 "telegram_bot_token": TELEGRAM_TOKEN,
                 "database_path": tmp_path / "bot.sqlite3",
                 "log_level": "DEBUG",
+                "flood_burst": ROOMY_FLOOD_BURST,  # no longer slowed by the pace: see conftest
             }
         )
         setup_logging(settings.log_level, secret_values(settings), stream=captured_log)
         services = build_services(settings, clock)
-        application = build_application(settings, services)
+        # the bot's own limiter, its pace kept on the env's fake clock: its waits are logged
+        # like the rest and cost no real time (on the wall clock each test took 11 s)
+        limiter = SettledLimiter(clock)
+        application = build_application(settings, services, rate_limiter=limiter)
         async with application:
             await application.start()
             await application.updater.start_polling(poll_interval=0.0, timeout=1)

@@ -1,5 +1,8 @@
 """The table of real second-hand listing texts (`tests/data/device_texts.jsonl`) and its score.
 
+Read by `bench/quote.py` (the score per field) and by `tests/test_device_table.py` (the
+goals held); it lives here so the bench imports nothing from `tests/`.
+
 Each row holds a text as a seller wrote it, where it was published (`source`) and the
 fields it states in the platform's values (`expected`; a field the text does not state
 is left out). A parsed field is *right* when it equals the expected value (both empty
@@ -15,7 +18,7 @@ from pathlib import Path
 
 from devices.parser import Catalogue, parse_description
 
-TABLE_PATH = Path(__file__).parent / "data" / "device_texts.jsonl"
+TABLE_PATH = Path(__file__).resolve().parents[1] / "tests" / "data" / "device_texts.jsonl"
 FIELDS = (
     "brand",
     "model",
