@@ -28,9 +28,10 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 from cachetools import TTLCache
 from telegram import InlineQueryResultsButton, Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes, SimpleUpdateProcessor
+from telegram.ext import ApplicationHandlerStop, SimpleUpdateProcessor
 
 from handlers.common import reply, sender_id, user_lang
+from handlers.context import BotContext
 from handlers.inline import START_PARAMETER as INLINE_START
 from handlers.texts import t
 
@@ -81,7 +82,7 @@ class FloodGuard:
         self.admitted += 1
         return True
 
-    async def stop_dropped(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def stop_dropped(self, update: Update, context: BotContext) -> None:
         """The group -3 `TypeHandler` callback: no handler sees a dropped update."""
         if update.update_id not in self._dropped_updates:
             return
@@ -94,7 +95,7 @@ class FloodGuard:
             await update.inline_query.answer([], cache_time=0)
         raise ApplicationHandlerStop
 
-    async def _tell_to_slow_down(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _tell_to_slow_down(self, update: Update, context: BotContext) -> None:
         text = t(user_lang(update, context), "slow_down")
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)

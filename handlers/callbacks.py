@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, overload
 
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES
 from clients.base import ListingClient
@@ -365,11 +365,18 @@ def malformed(data: object) -> bool:
 
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
-def read(data: object, kind: type[T]) -> T:
-    """The button of a handler registered with `matches(kind)` (so it does decode)."""
+@overload
+def read(data: object, kind: type[T]) -> T: ...
+@overload
+def read(data: object, kind: type[T], other: type[U]) -> T | U: ...
+def read(data: object, kind: type[Any], other: type[Any] | None = None) -> Any:
+    """The button of a handler registered with `matches(kind)` (or `matches(kind, other)`),
+    so it does decode: `read(data, Refresh)`, `read(data, ForgetYes, ForgetNo)`."""
+    kinds = (kind,) if other is None else (kind, other)
     button = decode(data)
-    if not isinstance(button, kind):
-        raise ValueError(f"not a {kind!r} button")
+    if not isinstance(button, kinds):
+        raise ValueError(f"not a {kinds!r} button")
     return button

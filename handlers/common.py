@@ -20,7 +20,7 @@ from telegram import (
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+from telegram.ext import Application, ApplicationHandlerStop
 from telegram.helpers import create_deep_linked_url
 
 from clients.budget import SHORT_LINKS, Payer
@@ -57,7 +57,7 @@ def strip_tags(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))[:200]
 
 
-def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+def user_lang(update: Update, context: BotContext) -> str:
     """The user's language; remembered so background alerts can use it too."""
     lang = lang_of(update.effective_user)
     if update.effective_user is not None:
@@ -155,9 +155,7 @@ async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
 PRIVATE_PAYLOADS = ("link", "account", "forget", "watches")
 
 
-async def continue_in_private(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str
-) -> None:
+async def continue_in_private(update: Update, context: BotContext, payload: str) -> None:
     """In a group, personal data is never shown: a button opens the private chat instead."""
     lang = lang_of(update.effective_user)
     url = create_deep_linked_url(context.bot.username, payload)
@@ -189,17 +187,17 @@ async def edit_in_place(
     return True
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     lang = user_lang(update, context)
     await reply(update, t(lang, "start"))
 
 
-async def ignore_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ignore_update(update: Update, context: BotContext) -> None:
     """An update the bot does not answer (a channel's posts, their edits): it goes no further."""
     raise ApplicationHandlerStop
 
 
-async def on_expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_expired_button(update: Update, context: BotContext) -> None:
     """Button data no handler reads: say so, and touch nothing else (no later handler group,
     such as the quote flow's, sees it: PTB hands empty data to every pattern)."""
     if update.callback_query is not None:
@@ -236,7 +234,7 @@ def storage_trouble(error: object) -> str | None:
     return None
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """The one error handler: log what the update was (never its text), tell the user."""
     trouble = storage_trouble(context.error)
     if trouble is not None:
