@@ -50,6 +50,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from clients.aihuishou import (
     CONDITIONS,
@@ -247,14 +248,14 @@ def _trie_regex(
     `guard(alias)` is put where the alias ends (a lookahead). Every branch starts with
     a plain character, so the engine skips positions that start no alias.
     """
-    trie: dict[str, dict] = {}
+    trie: dict[str, Any] = {}  # char -> child node; "" -> the guard where an alias ends
     for alias in aliases:
         node = trie
         for char in alias:
             node = node.setdefault(char, {})
-        node[""] = guard(alias)  # type: ignore[assignment]
+        node[""] = guard(alias)
 
-    def build(node: dict) -> str:
+    def build(node: dict[str, Any]) -> str:
         branches = [
             re.escape(char) + build(child)
             for char, child in sorted((k, v) for k, v in node.items() if k)
@@ -405,7 +406,7 @@ class Catalogue:
             if not _clear_start(flat, m.start()) or _traded_for(flat, m.start()):
                 continue
             line = self._series[self._series_words[m.lastgroup or ""]]
-            read = line.read(flat, m.start(m.lastgroup), m.end())
+            read = line.read(flat, m.start(m.lastgroup or 0), m.end())
             if read is not None:
                 model = self._shape(line, read[0])
                 if model not in found:
@@ -616,7 +617,7 @@ def _suffix_guard(suffix: str) -> str:
     return r"(?!\d)" if suffix == "+" else ""
 
 
-def _series(row: dict) -> Series:
+def _series(row: dict[str, Any]) -> Series:
     if row["device_type"] not in DEVICE_TYPES:
         raise ValueError(f"series {row['name']}: unknown device type {row['device_type']}")
     names = {**_SUFFIXES, **{k: " " + v for k, v in row.get("suffixes", {}).items()}}

@@ -39,7 +39,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from cachetools import LRUCache, TLRUCache
 
@@ -229,7 +229,8 @@ class QuotaLedger:
         return self.per_day - math.ceil(self.per_day * self.reserve)
 
     def used(self) -> int:
-        return self.store.usage(self.platform, china_day(self.clock)).used
+        used: int = self.store.usage(self.platform, china_day(self.clock)).used
+        return used
 
     def left(self, priority: Priority) -> int | None:
         usage = self.store.usage(self.platform, china_day(self.clock))
@@ -301,6 +302,8 @@ class PlatformStats:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
+    #: the answer of the call its cache key names (a key's answers all have one type,
+    #: so a reader casts it to the type its call returns)
     value: Any
     ttl: float
     error: PlatformError | None = None
@@ -450,7 +453,7 @@ class Gateway:
         key = f"short:{url}"
         entry = self._cache.get(key)
         if entry is not None:
-            return entry.value
+            return cast("ListingRef | None", entry.value)
 
         async def resolve(hold: BudgetHold | None) -> ListingRef | None:
             await self._short_limiter.acquire()
@@ -584,14 +587,14 @@ class Gateway:
                 p.stats.cache_hits += 1
                 if entry.error is not None:
                     raise entry.error
-                return entry.value
+                return cast(T, entry.value)
         p.stats.cache_misses += 1
         # an alert check must ask the platform; only chat may be served a kept answer
         keeps_stale = priority is Priority.CHAT and not fresh
         if keeps_stale and self._nearly_spent(p, user_id):
             kept = self._kept_answer(key)
             if kept is not None:
-                return kept
+                return cast(T, kept)
 
         async def fetch_and_remember(hold: BudgetHold | None) -> T:
             try:
@@ -624,7 +627,7 @@ class Gateway:
             kept = self._kept_answer(key) if keeps_stale else None
             if kept is None:
                 raise
-            return kept
+            return cast(T, kept)
 
     def _hold(self, user_id: int | None, budget: str, platform: str) -> BudgetHold | None:
         return None if self.budgets is None else self.budgets.hold(user_id, budget, platform)

@@ -56,10 +56,14 @@ class AlertDraft:
 class AlertOwner(Protocol):
     """The subscription an alert belongs to (`storage.subscriptions.Subscription`)."""
 
-    id: int
-    user_id: int
-    chat_id: int
-    ref_key: str
+    @property
+    def id(self) -> int: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def chat_id(self) -> int: ...
+    @property
+    def ref_key(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +186,7 @@ class AlertStore:
         )
 
     async def counts(self) -> AlertCounts:
-        row = await self.database.fetchone(
+        row = await self.database.fetch_aggregate(
             "SELECT COALESCE(SUM(sent_at IS NULL AND failed_at IS NULL), 0), "
             "COALESCE(SUM(sent_at IS NOT NULL), 0), COALESCE(SUM(failed_at IS NOT NULL), 0) "
             "FROM alerts"

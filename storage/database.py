@@ -534,6 +534,13 @@ class Database:
         """One query's first row, on the reader thread (see `read`)."""
         return await self.read(lambda db: db.execute(sql, params).fetchone())
 
+    async def fetch_aggregate(self, sql: str, params: Sequence[object] = ()) -> Row:
+        """The one row an aggregate query (COUNT, SUM without GROUP BY) always answers."""
+        row = await self.fetchone(sql, params)
+        if row is None:  # SQLite answers every aggregate without GROUP BY with one row
+            raise RuntimeError(f"an aggregate query answered no row: {sql}")
+        return row
+
     async def fetchall(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """One query's rows, on the reader thread (see `read`)."""
         return await self.read(lambda db: db.execute(sql, params).fetchall())

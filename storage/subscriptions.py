@@ -338,6 +338,7 @@ class SubscriptionStore:
                         "paused_reason = NULL WHERE id = ?",
                         [*values, sub_id],
                     )
+            assert sub_id is not None  # sqlite3 types lastrowid Optional; an INSERT sets it
             sub = _get_subscription(db, int(sub_id))
             assert sub is not None
             return sub, existing is None
@@ -365,7 +366,7 @@ class SubscriptionStore:
         return _subscription(row) if row else None
 
     async def count_for_user(self, user_id: int) -> int:
-        (count,) = await self.database.fetchone(
+        (count,) = await self.database.fetch_aggregate(
             "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
         )
         return int(count)
@@ -532,7 +533,7 @@ class SubscriptionStore:
     # -- numbers for /stats ------------------------------------------------------------
 
     async def counts(self) -> SubscriptionCounts:
-        row = await self.database.fetchone(
+        row = await self.database.fetch_aggregate(
             "SELECT COUNT(DISTINCT user_id), COALESCE(SUM(paused_reason IS NULL), 0), "
             "COALESCE(SUM(paused_reason IS NOT NULL), 0), "
             "COUNT(DISTINCT CASE WHEN paused_reason IS NULL THEN ref_key END) "

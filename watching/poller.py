@@ -41,9 +41,8 @@ from clients.clock import Clock, seconds_left_in_day
 from clients.errors import NotFound, PlatformError, QuotaExhausted, TemporarilyUnavailable
 from clients.gateway import Gateway, Priority
 from clients.models import ListingRef, ListingStatus
-from storage.alerts import AlertStore
+from storage.alerts import AlertDraft, AlertStore
 from storage.subscriptions import (
-    AlertDraft,
     Decision,
     NewBase,
     Subscription,
@@ -357,6 +356,7 @@ async def check_listing(rt: AlertRuntime, listing: WatchedListing) -> CheckOutco
         fetched = await rt.gateway.listing(
             ref, fresh=True, priority=Priority.BACKGROUND, payer=SYSTEM
         )
+        status = fetched.status
     except NotFound:
         fetched, status = None, ListingStatus.TAKEN_DOWN
     except QuotaExhausted as exc:
@@ -368,8 +368,6 @@ async def check_listing(rt: AlertRuntime, listing: WatchedListing) -> CheckOutco
         log.info("%s: alert check failed (%s)", ref.platform, exc.kind)
         await rt.subscriptions.record_failure(listing.ref_key, exc.kind, rt.clock.time())
         return CheckOutcome(error=exc.kind)
-    else:
-        status = fetched.status
     seen = Observation(fetched.price if fetched else listing.price, status)
     try:
         result = await rt.subscriptions.record_check(
