@@ -195,7 +195,7 @@ class Series:
         name = self.name.format(self._generation_text(generation))
         while suffix := self.suffixes.match(flat, end):
             name, end = name + self.suffix_names[suffix.group()], suffix.end()
-        run = _LETTERS.match(flat, end).group()  # type: ignore[union-attr]
+        run = _LETTERS.match(flat, end).group()  # type: ignore[union-attr]  # matches "" too: never None
         if run and any(word.startswith(run) for word in self.suffix_names):
             return None  # a half-written suffix is not this shape (iphone14p)
         return name, end
@@ -212,7 +212,7 @@ class Series:
             for word, text in _GENERATION_WORDS.items():
                 if generation.startswith(word):
                     return text + generation[len(word) :]
-        letters = _LETTERS.match(generation).group()  # type: ignore[union-attr]
+        letters = _LETTERS.match(generation).group()  # type: ignore[union-attr]  # matches "" too
         rest = generation[len(letters) :]
         tail = rest if self.lower_tail else rest.upper()
         if len(letters) > 2:  # note13 -> Note 13, air -> Air, note11t -> Note 11T
@@ -1225,7 +1225,7 @@ class ParsedDevice:
             if name == "brand" and self.brand != value:
                 changes["model"] = None
                 ambiguous.pop("model", None)
-            return replace(self, ambiguous=ambiguous, **changes)  # type: ignore[arg-type]
+            return replace(self, ambiguous=ambiguous, **changes)  # type: ignore[arg-type]  # fields by name
         catalogue = catalogue or load_catalogue()
         model = catalogue.resolve(value)
         if model is None:

@@ -293,10 +293,10 @@ class QuoteCardAction:
             return None
         token, arg = fields
         if arg in ("c", "f", "b", "r"):
-            return cls(token, arg)  # type: ignore[arg-type]
+            return cls(token, arg)  # type: ignore[arg-type]  # arg is one of the Literal's values
         action, rest = arg[:1], arg[1:]
         if action in _CARD_CHOICES and _INDEX.fullmatch(rest) and int(rest) < _CARD_CHOICES[action]:
-            return cls(token, action, int(rest))  # type: ignore[arg-type]
+            return cls(token, action, int(rest))  # type: ignore[arg-type]  # action checked above
         return None
 
 
@@ -334,7 +334,7 @@ KINDS: tuple[type, ...] = (
     QuoteAnswer,
     QuoteCardAction,
 )
-_BY_PREFIX: dict[str, type] = {kind.PREFIX: kind for kind in KINDS}  # type: ignore[attr-defined]
+_BY_PREFIX: dict[str, type] = {kind.PREFIX: kind for kind in KINDS}  # type: ignore[attr-defined]  # every kind has PREFIX
 
 
 def encode(button: Button) -> str:
@@ -352,7 +352,7 @@ def decode(data: object) -> Button | None:
     kind = _BY_PREFIX.get(prefix)
     if kind is None or not rest:
         return None
-    return kind.parse(rest.split("|"))  # type: ignore[attr-defined, no-any-return]
+    return kind.parse(rest.split("|"))  # type: ignore[attr-defined]  # every kind in KINDS defines parse
 
 
 def matches(*kinds: type) -> Callable[[object], bool]:

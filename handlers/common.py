@@ -7,7 +7,7 @@ import logging
 import re
 import sqlite3
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import (
     BotCommand,
@@ -20,13 +20,13 @@ from telegram import (
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, ApplicationHandlerStop
+from telegram.ext import ApplicationHandlerStop
 from telegram.helpers import create_deep_linked_url
 
 from clients.budget import SHORT_LINKS, Payer
 from clients.errors import BudgetExhausted, PlatformError
 from handlers.cards import duration_text
-from handlers.context import BotContext, Services
+from handlers.context import BotApplication, BotContext, Services
 from handlers.texts import LANGUAGES, lang_of, plural, t
 from storage.database import is_busy
 
@@ -137,7 +137,7 @@ def error_text(error: PlatformError, lang: str) -> str:
     return t(lang, key, platform=html.escape(platform))
 
 
-async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
+async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
     message = update.effective_message
     if message is None:
         return None
@@ -147,7 +147,7 @@ async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
         parse_mode=ParseMode.HTML,
         reply_parameters=reply_params(update),
         message_thread_id=message.message_thread_id if message.is_topic_message else None,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
@@ -164,7 +164,11 @@ async def continue_in_private(update: Update, context: BotContext, payload: str)
 
 
 async def edit_in_place(
-    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup, *, caption: bool = False
+    query: CallbackQuery,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None,
+    *,
+    caption: bool = False,
 ) -> bool:
     """Edit the pressed message's text (or caption) and buttons; False when nothing changed.
 
@@ -252,7 +256,7 @@ async def on_error(update: object, context: BotContext) -> None:
             log.warning("could not tell the user about the error", exc_info=True)
 
 
-async def set_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def set_commands(application: BotApplication) -> None:
     """The command menu in English (default) and Chinese."""
     for lang, code in (("en", None), ("zh", "zh")):
         commands = [BotCommand(c, t(lang, f"cmd_{c}")) for c in COMMANDS]

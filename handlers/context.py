@@ -44,6 +44,7 @@ class HandlerSettings(Protocol):
     alert_interval_seconds: int
     watch_min_checks_per_day: int
     demo: bool
+    trusted_photo_origins: tuple[str, ...]
 
 
 class DemoMarket(Protocol):

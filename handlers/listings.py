@@ -11,6 +11,7 @@ import itertools
 import logging
 from asyncio import FIRST_COMPLETED
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -305,11 +306,11 @@ async def resolve_mention(found: Found, update: Update, context: BotContext, lan
     return await fetch(ref, update, context)
 
 
-async def fetch(ref: ListingRef, update: Update, context: BotContext, **kw: object) -> Outcome:
+async def fetch(ref: ListingRef, update: Update, context: BotContext, **kw: Any) -> Outcome:
     """The listing for the user who asked (an upstream call is paid from their budget)."""
     gateway = services(context).gateway
     try:
-        return Outcome(listing=await gateway.listing(ref, payer=payer_of(update), **kw))  # type: ignore[arg-type]
+        return Outcome(listing=await gateway.listing(ref, payer=payer_of(update), **kw))
     except PlatformError as exc:
         log.info("%s %s: %s", ref.platform, ref.listing_id, exc.kind)
         return Outcome(error=exc)
@@ -341,7 +342,7 @@ async def city_question(code: str, update: Update, context: BotContext, lang: st
     return Outcome(text=t(lang, "which_city", code=code), keyboard=InlineKeyboardMarkup(rows))
 
 
-def city_label(city: tuple, lang: str) -> str:  # type: ignore[type-arg]
+def city_label(city: tuple[Any, ...], lang: str) -> str:
     _city_id, _slug, pinyin, chinese = city[:4]
     return chinese if lang == "zh" else pinyin.capitalize()
 
@@ -393,7 +394,7 @@ async def send_photo(
     chat_id: int,
     photos: PhotoSender,
     url: str,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> Message | None:
     """Send one photo; None when it cannot be sent at all (the card then goes as text)."""
     source = await photos.source(url)
@@ -403,7 +404,7 @@ async def send_photo(
         try:
             sent = await context.bot.send_photo(
                 chat_id, source, parse_mode=ParseMode.HTML, **kwargs
-            )  # type: ignore[arg-type]
+            )
         except BadRequest as exc:
             if attempt == 0 and isinstance(source, str) and source == url:
                 source = await photos.fallback(url, exc)
@@ -461,7 +462,7 @@ async def on_photos(update: Update, context: BotContext) -> None:
         source = await photos.source(url)
         if source is not None:
             media.append(InputMediaPhoto(source))
-    chat_id = query.message.chat.id if query.message else update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = query.message.chat.id if query.message else update.effective_chat.id  # type: ignore[union-attr]  # a button press has a chat
     reply_to = query.message.message_id if query.message else None
     if len(media) == 1:
         await context.bot.send_photo(chat_id, media[0].media, reply_to_message_id=reply_to)
@@ -499,7 +500,7 @@ async def on_pick_city(update: Update, context: BotContext) -> None:
         await services(context).users.set_default_city(update.effective_user.id, city_id)
     city = next((c for c in CITIES if c[0] == city_id), None)
     await remove_question(query.message, f"✓ {city_label(city, lang) if city else city_id}")
-    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
+    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]  # a button press has a chat
     outcome = await fetch(picked.ref, update, context)
     await send_outcome(update, context, outcome, lang)
 

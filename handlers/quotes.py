@@ -178,12 +178,12 @@ class DescribesDevice(filters.MessageFilter):
         return describes_device(message.text or message.caption or "", catalogue())
 
 
-def conversation_handler(on_other_text: Callback) -> ConversationHandler:  # type: ignore[type-arg]
+def conversation_handler(on_other_text: Callback) -> ConversationHandler[BotContext]:
     """The quote flow. `on_other_text` answers a plain message that is neither an answer
     nor a description when it reaches a question that is no longer open."""
     quote = CommandHandler("quote", quote_command)
     tradein = CallbackQueryHandler(on_tradein_button, pattern=cb.matches(cb.TradeIn))
-    states: dict[object, list[BaseHandler]] = {  # type: ignore[type-arg]
+    states: dict[object, list[BaseHandler[Update, BotContext, object]]] = {
         question: question_handlers(question, on_other_text) for question in QUESTIONS
     }
     states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, on_timeout)]
@@ -209,7 +209,9 @@ def conversation_handler(on_other_text: Callback) -> ConversationHandler:  # typ
         )
 
 
-def question_handlers(question: str, on_other_text: Callback) -> list[BaseHandler]:  # type: ignore[type-arg]
+def question_handlers(
+    question: str, on_other_text: Callback
+) -> list[BaseHandler[Update, BotContext, object]]:
     """The handlers of the state that asks `question`: its buttons, and a typed answer."""
 
     async def answer_by_button(update: Update, context: BotContext) -> State:
@@ -522,7 +524,7 @@ async def advance(update: Update, context: BotContext, draft: QuoteDraft) -> Sta
         current = draft.pending[0]
         question = next_question(current.device)
         if question is None:
-            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
+            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]  # a message has a chat
             result = await fetch_quote(update, context, current.device.to_request())
             instead = await deliver(update, context, current, result, draft.lang)
             if draft.pending and draft.pending[0] is current:

@@ -145,7 +145,7 @@ async def watch_command(update: Update, context: BotContext) -> None:
     if outcome.listing is None:  # a question first (which platform, which city)
         # the answer (a button) shows the card; the watch, with the rule typed here,
         # follows from `on_question_answered`
-        context.user_data[PENDING_WATCH] = PendingWatch(  # type: ignore[index]
+        context.user_data[PENDING_WATCH] = PendingWatch(  # type: ignore[index]  # a user's message: PTB gives user_data
             chat_id=message.chat_id,
             token=found[0].text,
             typed=typed,

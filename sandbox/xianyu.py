@@ -531,8 +531,8 @@ def register(app: web.Application, state: SandboxState) -> None:
             wanted = {f.strip() for f in params.get("fields", "").split(",") if f.strip()}
             if wanted:
                 body = {k: v for k, v in body.items() if k in wanted or k == "item_id"}
-        answer = {"item_get_response": {"item": body, "request_id": f"sandbox-{counters.calls}"}}
-        return web.json_response(answer, dumps=_dumps)
+        payload = {"item_get_response": {"item": body, "request_id": f"sandbox-{counters.calls}"}}
+        return web.json_response(payload, dumps=_dumps)
 
     async def short_link(request: web.Request) -> web.StreamResponse:
         code = request.match_info["code"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -102,7 +102,7 @@ def insert_alert(
     return cursor.rowcount == 1
 
 
-def _pending_alert(r: tuple) -> PendingAlert:  # type: ignore[type-arg]
+def _pending_alert(r: tuple[Any, ...]) -> PendingAlert:
     return PendingAlert(
         int(r[0]),
         int(r[1]),

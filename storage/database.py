@@ -459,7 +459,7 @@ class Database:
         else:
             self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-read")
             self._reader_db = self._connect(path)
-        self._write_behinds: list[WriteBehind[object]] = []
+        self._write_behinds: list[WriteBehind[Any]] = []
 
     @staticmethod
     def _connect(path: Path | str) -> sqlite_utils.Database:
@@ -551,7 +551,7 @@ class Database:
         """Keys whose value in memory is newer than the file, written by `write` on the
         writer thread (see `WriteBehind`); the last of them are written on `close`."""
         behind: WriteBehind[K] = WriteBehind(self, write)
-        self._write_behinds.append(behind)  # type: ignore[arg-type]
+        self._write_behinds.append(behind)
         return behind
 
     def migrate(self) -> list[int]:

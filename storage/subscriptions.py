@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlite_utils
 
@@ -59,7 +60,7 @@ _LISTING_COLUMNS = (
 )
 
 
-def _listing(row: tuple) -> WatchedListing:  # type: ignore[type-arg]
+def _listing(row: tuple[Any, ...]) -> WatchedListing:
     return WatchedListing(
         row[0],
         row[1],
@@ -102,7 +103,7 @@ _SUB_COLUMNS = (
 )
 
 
-def _subscription(row: tuple) -> Subscription:  # type: ignore[type-arg]
+def _subscription(row: tuple[Any, ...]) -> Subscription:
     return Subscription(
         int(row[0]),
         int(row[1]),
