@@ -33,6 +33,8 @@ from storage.database import Database
 
 if TYPE_CHECKING:
     from handlers.context import BotApplication
+    from sandbox.botapi import BotApiEmulator
+    from sandbox.server import Sandbox
 
 log = logging.getLogger("bot")
 
@@ -167,7 +169,7 @@ async def run(settings: Settings, *, demo: bool) -> None:
             conflicts = ConflictWatch()  # a 409 from Telegram stops the bot (bot/instance.py)
             stop_updates = await start_updates(application, settings, conflicts=conflicts)
             log.info("bot running%s", " (demo, sandbox platforms)" if demo else "")
-            waiters = [
+            waiters: list[asyncio.Task[object]] = [
                 asyncio.create_task(stop.wait()),
                 asyncio.create_task(conflicts.happened.wait()),
             ]
@@ -225,7 +227,9 @@ async def start_updates(
     return await start_webhook(application, settings, ALLOWED_UPDATES, conflicts)
 
 
-async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # type: ignore[no-untyped-def]
+async def start_demo(
+    settings: Settings, stack: contextlib.AsyncExitStack
+) -> tuple[Settings, Sandbox, BotApiEmulator | None]:
     """Start the sandbox (and, without a token, the Bot API emulator).
 
     Returns the new settings, the sandbox and the emulator (None with a token).
@@ -240,7 +244,7 @@ async def start_demo(settings: Settings, stack: contextlib.AsyncExitStack):  # t
         overrides["database_path"] = DEMO_DATABASE
     if not _set_by_user("ALERT_INTERVAL_SECONDS"):
         overrides["alert_interval_seconds"] = DEMO_ALERT_INTERVAL
-    emulator = None
+    emulator: BotApiEmulator | None = None
     token = settings.telegram_bot_token
     if not (token and token.get_secret_value()):
         from sandbox.botapi import BotApiEmulator
@@ -272,7 +276,7 @@ def _dotenv_sets(name: str) -> bool:
         return False
 
 
-async def terminal_chat(emulator, application) -> None:  # type: ignore[no-untyped-def]
+async def terminal_chat(emulator: BotApiEmulator, application: BotApplication) -> None:
     from sandbox.terminal_chat import run_terminal_chat
 
     lang = "zh-hans" if os.environ.get("LANG", "").lower().startswith("zh") else "en"

@@ -8,6 +8,7 @@ async with application: ...
 from __future__ import annotations
 
 import gc
+from typing import cast
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -23,7 +24,14 @@ from bot.rate_limiter import FloodSafeRateLimiter
 from handlers import quotes
 from handlers.alerts import start_alerts
 from handlers.common import set_commands
-from handlers.context import CONTEXT_TYPES, BotApplication, BotContext, Services
+from handlers.context import (
+    CONTEXT_TYPES,
+    BotApplication,
+    BotContext,
+    BotJobQueue,
+    Services,
+    application_of,
+)
 
 #: Connections to the Bot API for everything but getUpdates (which has its own). Telegram
 #: takes about 30 messages a second, so at a 50-250 ms round trip 2-8 requests are in
@@ -89,15 +97,20 @@ def build_application(
                 conversation_states={"quote": quotes.QUESTIONS},
             )
         )
+        .job_queue(BotJobQueue())  # the default one, typed with the application's context
         .post_init(lambda application: _post_init(application, facts))
         .post_shutdown(_post_shutdown)
     )
+    application: BotApplication
     if rate_limiter:
         # Telegram's limits (CONTRACT 4.2): ~30 msg/s overall, 1/s per chat, 20/min per group;
         # retry_after answers are obeyed by the limiter (see its module and docs/pacing.md).
         limiter = rate_limiter if isinstance(rate_limiter, FloodSafeRateLimiter) else None
-        builder = builder.rate_limiter(limiter or FloodSafeRateLimiter())
-    application = builder.build()
+        application = builder.rate_limiter(limiter or FloodSafeRateLimiter()).build()
+    else:
+        # unpaced: ExtBot without a limiter drops `rate_limit_args`, so callers may pass a
+        # Lane as to the paced bot; the builder only types the bot by its limiter
+        application = cast("BotApplication", builder.build())
     application.bot_data.services = services
     # before every other handler (a group of its own: one handler runs per group): a user
     # sending faster than a sane rate is dropped
@@ -129,7 +142,7 @@ async def _post_init(application: BotApplication, facts: HealthFacts) -> None:
 
 async def _heartbeat(context: BotContext) -> None:
     assert context.job is not None and isinstance(context.job.data, HealthFacts)
-    await beat(context.application, context.job.data)
+    await beat(application_of(context), context.job.data)
 
 
 async def beat(application: BotApplication, facts: HealthFacts) -> None:

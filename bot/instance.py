@@ -33,9 +33,12 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telegram.error import Conflict, TelegramError
-from telegram.ext import CallbackContext
+
+if TYPE_CHECKING:
+    from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +181,7 @@ class WebhookCheck:
     conflicts: ConflictWatch
 
 
-async def check_webhook(context: CallbackContext) -> None:  # type: ignore[type-arg]
+async def check_webhook(context: BotContext) -> None:
     """JobQueue job (data: WebhookCheck): is the token's webhook still our URL?
 
     In webhook mode no error tells us of another instance: Telegram simply posts to the

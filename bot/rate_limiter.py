@@ -329,5 +329,5 @@ def chat_key(chat_id: object) -> int | str | None:
     if chat_id is None:
         return None
     with contextlib.suppress(ValueError, TypeError):
-        return int(chat_id)  # type: ignore[call-overload]
+        return int(chat_id)  # type: ignore[call-overload]  # any object: int() refuses what is no number
     return str(chat_id)

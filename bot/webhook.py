@@ -167,7 +167,7 @@ class WebhookReceiver:
 class UpdateHandler(tornado.web.RequestHandler):
     """POST only; decided on the headers first, the body read only when they pass."""
 
-    SUPPORTED_METHODS = ("POST",)  # type: ignore[assignment]  # tornado types it as a tuple of str
+    SUPPORTED_METHODS = ("POST",)
 
     def initialize(self, receiver: WebhookReceiver) -> None:
         self.receiver = receiver

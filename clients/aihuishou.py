@@ -250,7 +250,10 @@ _STATUS_RULES: dict[int, tuple[ErrorRule, ...]] = {
     429: (ErrorRule(RateLimited, "too many requests"),),
     500: (_VALUE_OUT_OF_RANGE, ErrorRule(Transient, "platform error")),
 }
-ERRORS = ErrorMap(statuses=_STATUS_RULES, codes=dict(_STATUS_RULES))
+ERRORS = ErrorMap(
+    statuses=_STATUS_RULES,
+    codes={status: rules for status, rules in _STATUS_RULES.items()},  # keyed int | str
+)
 #: `python -m bot check`: the seed's troubleshooting table (高频问题排查表), quoted
 _SEED_401 = "401 Unauthorized: app_id/app_secret 错误; sign 生成错误; IP 未在白名单"
 REFUSALS: tuple[Refusal, ...] = (
@@ -379,9 +382,8 @@ def parse_quote(data: Mapping[str, Any], request: QuoteRequest) -> Quote:
     device = device if isinstance(device, dict) else {}
     checks = data.get("quality_check")
     if not isinstance(checks, list):
-        checks = (
-            device.get("quality_check") if isinstance(device.get("quality_check"), list) else []
-        )
+        listed = device.get("quality_check")
+        checks = listed if isinstance(listed, list) else []
     return Quote(
         request=request,
         base_price=_decimal(price.get("base_price"), "base_price"),

@@ -148,7 +148,8 @@ class AnjukeOpenClient(PlatformClient):
             # Checked here: the platform would only answer 400 for it.
             raise BadRequest(self.platform, "account type must be email, phone or id")
         body = await self._call(GET_INFO_PATH, {"account": account, "type": account_type})
-        user = body.get("data") if isinstance(body.get("data"), dict) else body
+        data = body.get("data")
+        user: dict[str, Any] = data if isinstance(data, dict) else body
         user_id = _text(user.get("id"))
         if not user_id:
             raise Transient(self.platform, "answer without a user id")

@@ -210,7 +210,7 @@ class RetryPolicy:
         return self.retries + 1
 
     def step(self, retry: int) -> float:
-        return min(self.cap, self.first_delay * 2 ** (retry - 1))
+        return min(self.cap, self.first_delay * 2.0 ** (retry - 1))
 
 
 class PlatformClient(ABC):

@@ -83,7 +83,7 @@ class BudgetExhausted(PlatformError):
         budget: str | None = None,
         **details: object,
     ) -> None:
-        super().__init__(platform, message, **details)  # type: ignore[arg-type]
+        super().__init__(platform, message, **details)  # type: ignore[arg-type]  # details: PlatformError's own keywords
         #: which budget: the platform's, or 'short_links'
         self.budget = budget or platform
         self.limit = limit

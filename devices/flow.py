@@ -127,16 +127,16 @@ def read_answer(
         parsed = parse_description(f"{device.brand} {text}", catalogue)
     if question != "model" and parsed.model and parsed.model != device.model:
         return None  # another device: a new description, not an answer
-    value = getattr(parsed, question, None)
-    if value is None:
+    stated: str | None = getattr(parsed, question, None)
+    if stated is None:
         return None
     if (
         question != "model"
-        and value not in options
-        and not (question == "brand" and catalogue.brand(value))
+        and stated not in options
+        and not (question == "brand" and catalogue.brand(stated))
     ):
         return None
-    answered = device.choose(question, value, catalogue)
+    answered = device.choose(question, stated, catalogue)
     for other in EXTRA_FIELDS:
         extra = getattr(parsed, other)
         if (

@@ -50,6 +50,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from clients.aihuishou import (
     CONDITIONS,
@@ -224,7 +225,7 @@ class Series:
         name = self.name.format(self._generation_text(generation))
         while suffix := self.suffixes.match(flat, end):
             name, end = name + self.suffix_names[suffix.group()], suffix.end()
-        run = _LETTERS.match(flat, end).group()  # type: ignore[union-attr]
+        run = _LETTERS.match(flat, end).group()  # type: ignore[union-attr]  # matches "" too: never None
         if run and any(word.startswith(run) for word in self.suffix_names):
             return None  # a half-written suffix is not this shape (iphone14p)
         if self.network is not None and self.network.fullmatch(generation):
@@ -245,7 +246,7 @@ class Series:
             for word, text in _GENERATION_WORDS.items():
                 if generation.startswith(word):
                     return text + generation[len(word) :]
-        letters = _LETTERS.match(generation).group()  # type: ignore[union-attr]
+        letters = _LETTERS.match(generation).group()  # type: ignore[union-attr]  # matches "" too
         rest = generation[len(letters) :]
         tail = rest if self.lower_tail else rest.upper()
         if len(letters) > 2:  # note13 -> Note 13, air -> Air, note11t -> Note 11T
@@ -281,14 +282,14 @@ def _trie_regex(
     `guard(alias)` is put where the alias ends (a lookahead). Every branch starts with
     a plain character, so the engine skips positions that start no alias.
     """
-    trie: dict[str, dict] = {}
+    trie: dict[str, Any] = {}  # char -> child node; "" -> the guard where an alias ends
     for alias in aliases:
         node = trie
         for char in alias:
             node = node.setdefault(char, {})
-        node[""] = guard(alias)  # type: ignore[assignment]
+        node[""] = guard(alias)
 
-    def build(node: dict) -> str:
+    def build(node: dict[str, Any]) -> str:
         branches = [
             re.escape(char) + build(child)
             for char, child in sorted((k, v) for k, v in node.items() if k)
@@ -466,7 +467,7 @@ class Catalogue:
             if not _clear_start(flat, m.start()) or _traded_for(flat, m.start()):
                 continue
             line = self._series[self._series_words[m.lastgroup or ""]]
-            read = line.read(flat, m.start(m.lastgroup), m.end())
+            read = line.read(flat, m.start(m.lastgroup or 0), m.end())
             if read is not None:
                 model = self._shape(line, read[0])
                 if model not in found:
@@ -690,7 +691,7 @@ def _suffix_guard(suffix: str) -> str:
     return r"(?!\d)" if suffix == "+" else ""
 
 
-def _series(row: dict) -> Series:
+def _series(row: dict[str, Any]) -> Series:
     if row["device_type"] not in DEVICE_TYPES:
         raise ValueError(f"series {row['name']}: unknown device type {row['device_type']}")
     names = {**_SUFFIXES, **{k: " " + v for k, v in row.get("suffixes", {}).items()}}
@@ -905,7 +906,7 @@ class ParsedDevice:
             if name == "brand" and self.brand != value:
                 changes["model"] = None
                 ambiguous.pop("model", None)
-            return replace(self, ambiguous=ambiguous, **changes)  # type: ignore[arg-type]
+            return replace(self, ambiguous=ambiguous, **changes)  # type: ignore[arg-type]  # fields by name
         catalogue = catalogue or load_catalogue()
         model = catalogue.resolve(value)
         if model is None:

@@ -38,7 +38,7 @@ import random
 from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from cachetools import LRUCache, TLRUCache
 
@@ -123,6 +123,8 @@ class PlatformStats:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
+    #: the answer of the call its cache key names (a key's answers all have one type,
+    #: so a reader casts it to the type its call returns)
     value: Any
     ttl: float
     error: PlatformError | None = None
@@ -310,7 +312,7 @@ class Gateway:
         key = f"short:{url}"
         entry = self._cache.get(key)
         if entry is not None:
-            return entry.value
+            return cast("ListingRef | None", entry.value)
 
         async def resolve(hold: BudgetHold | None) -> ListingRef | None:
             await self._short_limiter.acquire()
@@ -444,14 +446,14 @@ class Gateway:
                 p.stats.cache_hits += 1
                 if entry.error is not None:
                     raise entry.error
-                return entry.value
+                return cast(T, entry.value)
         p.stats.cache_misses += 1
         # an alert check must ask the platform; only chat may be served a kept answer
         keeps_stale = priority is Priority.CHAT and not fresh
         if keeps_stale and self._nearly_spent(p, user_id):
             kept = self._kept_answer(key)
             if kept is not None:
-                return kept
+                return cast(T, kept)
 
         async def fetch_and_remember(hold: BudgetHold | None) -> T:
             try:
@@ -484,7 +486,7 @@ class Gateway:
             kept = self._kept_answer(key) if keeps_stale else None
             if kept is None:
                 raise
-            return kept
+            return cast(T, kept)
 
     def _hold(self, user_id: int | None, budget: str, platform: str) -> BudgetHold | None:
         return None if self.budgets is None else self.budgets.hold(user_id, budget, platform)

@@ -38,7 +38,8 @@ class QuotaLedger:
         return self.per_day - math.ceil(self.per_day * self.reserve)
 
     def used(self) -> int:
-        return self.store.usage(self.platform, china_day(self.clock)).used
+        used: int = self.store.usage(self.platform, china_day(self.clock)).used
+        return used
 
     def left(self, priority: Priority) -> int | None:
         usage = self.store.usage(self.platform, china_day(self.clock))

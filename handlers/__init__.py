@@ -5,7 +5,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from telegram import Update
 from telegram.ext import (
@@ -31,11 +32,13 @@ from handlers import (
     watches,
 )
 from handlers import callbacks as cb
-from handlers.context import BotApplication
+from handlers.context import BotApplication, BotContext
 
 #: every button kind of the codec (handlers/callbacks.py) and the handler that answers it,
 #: but for the quote conversation's own (`quotes.CONVERSATION_BUTTONS`)
-BUTTONS: tuple[tuple[Callable[..., Awaitable[None]], tuple[type, ...]], ...] = (
+BUTTONS: tuple[
+    tuple[Callable[[Update, BotContext], Coroutine[Any, Any, None]], tuple[type, ...]], ...
+] = (
     (listings.on_refresh, (cb.Refresh,)),
     (listings.on_photos, (cb.Photos,)),
     (listings.on_pick_platform, (cb.PickPlatform,)),

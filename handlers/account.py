@@ -48,13 +48,13 @@ from telegram import (
     Update,
 )
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from clients.errors import AccountExists, NotFound, PlatformError
 from clock import CHINA_TZ
 from gateway.budget import Payer
 from handlers import callbacks as cb
 from handlers.common import continue_in_private, error_text, is_private, reply, services, user_lang
+from handlers.context import BotContext
 from handlers.texts import t
 from handlers.watches import command_args
 from storage.accounts import AccountTaken, LinkedAccount, mask_email, mask_name, mask_phone
@@ -148,7 +148,7 @@ def share_phone_keyboard(lang: str) -> ReplyKeyboardMarkup:
     )
 
 
-async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def link_command(update: Update, context: BotContext) -> None:
     lang = user_lang(update, context)
     user, message = update.effective_user, update.effective_message
     if user is None or message is None:
@@ -166,9 +166,7 @@ async def link_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await ask_for_phone(update, context, name)
 
 
-async def ask_for_phone(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, name: AccountName | None
-) -> None:
+async def ask_for_phone(update: Update, context: BotContext, name: AccountName | None) -> None:
     """Remember what the user asked for; the proof (their verified phone) comes next."""
     assert context.user_data is not None
     context.user_data["link_request"] = LinkRequest(name, services(context).clock.monotonic())
@@ -176,12 +174,12 @@ async def ask_for_phone(
     await reply(update, t(lang, "link_share_phone"), reply_markup=share_phone_keyboard(lang))
 
 
-async def link_from_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def link_from_group(update: Update, context: BotContext) -> None:
     """`/start link` (the group's "continue in private" button): /link without an account."""
     await ask_for_phone(update, context, None)
 
 
-async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_contact(update: Update, context: BotContext) -> None:
     """A shared contact in a private chat: the proof a /link waits for."""
     lang = user_lang(update, context)
     user, message = update.effective_user, update.effective_message
@@ -242,9 +240,7 @@ async def on_contact(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     )
 
 
-async def offer_registration(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, phone: str
-) -> None:
+async def offer_registration(update: Update, context: BotContext, phone: str) -> None:
     """Anjuke has no account for the verified phone: offer one, behind a confirmation."""
     user = update.effective_user
     assert user is not None and context.user_data is not None
@@ -285,13 +281,13 @@ def account_error(exc: PlatformError, lang: str) -> str:
 
 
 def _take_offer(
-    update: Update, context: ContextTypes.DEFAULT_TYPE
+    update: Update, context: BotContext
 ) -> tuple[cb.CreateAccount | cb.CancelAccount, Offer | None] | None:
     """The button pressed and its offer (popped: one use); None when it is not the
     presser's own button (answered here)."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    button = cb.read(query.data, cb.CreateAccount | cb.CancelAccount)
+    button = cb.read(query.data, cb.CreateAccount, cb.CancelAccount)
     if button.id != user.id:
         return None
     offers = context.user_data.get("link_offers", {}) if context.user_data is not None else {}
@@ -303,7 +299,7 @@ def _take_offer(
     return button, offer
 
 
-async def on_register_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_register_button(update: Update, context: BotContext) -> None:
     """The confirmation: create the account offered with this very button, link it."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
@@ -337,7 +333,7 @@ async def on_register_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     )
 
 
-async def on_cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_cancel_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None
     lang = user_lang(update, context)
@@ -357,7 +353,7 @@ async def _drop_buttons(query: CallbackQuery) -> None:
         log.info("offer buttons not removed: %s", type(exc).__name__)
 
 
-async def account_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def account_command(update: Update, context: BotContext) -> None:
     lang = user_lang(update, context)
     user = update.effective_user
     if user is None:

@@ -140,8 +140,12 @@ class TelegramAlertSender:
             return SendResult(Outcome.FAILED, "render")
         try:
             # alerts take the background lane: a reply someone waits for goes first
-            lane = {"rate_limit_args": Lane.BACKGROUND} if isinstance(self.bot, ExtBot) else {}
-            await self.bot.send_message(chat_id, text, reply_markup=keyboard, **lane)
+            if isinstance(self.bot, ExtBot):
+                await self.bot.send_message(
+                    chat_id, text, reply_markup=keyboard, rate_limit_args=Lane.BACKGROUND
+                )
+            else:
+                await self.bot.send_message(chat_id, text, reply_markup=keyboard)
         except RetryAfter as exc:
             return SendResult(Outcome.RETRY_AFTER, wait=retry_after_seconds(exc))
         except Forbidden:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar, overload
 
 from clients import registry
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES
@@ -345,10 +345,10 @@ class QuoteCardAction:
             return None
         token, arg = fields
         if arg in ("c", "f", "b", "r"):
-            return cls(token, arg)  # type: ignore[arg-type]
+            return cls(token, arg)  # type: ignore[arg-type]  # arg is one of the Literal's values
         action, rest = arg[:1], arg[1:]
         if action in _CARD_CHOICES and _INDEX.fullmatch(rest) and int(rest) < _CARD_CHOICES[action]:
-            return cls(token, action, int(rest))  # type: ignore[arg-type]
+            return cls(token, action, int(rest))  # type: ignore[arg-type]  # action checked above
         return None
 
 
@@ -392,7 +392,7 @@ KINDS: tuple[type, ...] = (
     QuoteAnswer,
     QuoteCardAction,
 )
-_BY_PREFIX: dict[str, type] = {kind.PREFIX: kind for kind in KINDS}  # type: ignore[attr-defined]
+_BY_PREFIX: dict[str, type] = {kind.PREFIX: kind for kind in KINDS}  # type: ignore[attr-defined]  # every kind has PREFIX
 
 
 def encode(button: Button) -> str:
@@ -410,7 +410,7 @@ def decode(data: object) -> Button | None:
     kind = _BY_PREFIX.get(prefix)
     if kind is None or not rest:
         return None
-    return kind.parse(rest.split("|"))  # type: ignore[attr-defined, no-any-return]
+    return kind.parse(rest.split("|"))  # type: ignore[attr-defined]  # every kind in KINDS defines parse
 
 
 def matches(*kinds: type) -> Callable[[object], bool]:
@@ -423,11 +423,18 @@ def malformed(data: object) -> bool:
 
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
-def read(data: object, kind: type[T]) -> T:
-    """The button of a handler registered with `matches(kind)` (so it does decode)."""
+@overload
+def read(data: object, kind: type[T]) -> T: ...
+@overload
+def read(data: object, kind: type[T], other: type[U]) -> T | U: ...
+def read(data: object, kind: type[Any], other: type[Any] | None = None) -> Any:
+    """The button of a handler registered with `matches(kind)` (or `matches(kind, other)`),
+    so it does decode: `read(data, Refresh)`, `read(data, ForgetYes, ForgetNo)`."""
+    kinds = (kind,) if other is None else (kind, other)
     button = decode(data)
-    if not isinstance(button, kind):
-        raise ValueError(f"not a {kind!r} button")
+    if not isinstance(button, kinds):
+        raise ValueError(f"not a {kinds!r} button")
     return button

@@ -45,8 +45,8 @@ def render_price_chart(
     for s in stretches:
         if s.status != ListingStatus.ON_SALE:
             ax.axvspan(
-                _when(s.first_observed_at),
-                _when(max(s.last_observed_at, s.first_observed_at + 60)),
+                _when(s.first_observed_at),  # type: ignore[arg-type]  # matplotlib converts dates (its units), its stubs say float
+                _when(max(s.last_observed_at, s.first_observed_at + 60)),  # type: ignore[arg-type]  # as above
                 color="0.85",
                 lw=0,
             )
@@ -70,8 +70,8 @@ def render_price_chart(
         prices.append(prices[-1])
     shown = [p for p in prices if not math.isnan(p)]
     if shown:
-        ax.step(times, prices, where="post", color="#1f77b4", lw=2)
-        ax.plot(times, prices, "o", color="#1f77b4", ms=3)
+        ax.step(times, prices, where="post", color="#1f77b4", lw=2)  # type: ignore[arg-type]  # matplotlib converts dates (its units), its stubs say float
+        ax.plot(times, prices, "o", color="#1f77b4", ms=3)  # type: ignore[arg-type]  # matplotlib converts dates (its units), its stubs say float
         low = min(shown)
         ax.axhline(low, color="#2ca02c", lw=1, ls="--")
         ax.annotate(

@@ -6,7 +6,7 @@ import html
 import logging
 import re
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from telegram import (
     BotCommand,
@@ -19,13 +19,13 @@ from telegram import (
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 from telegram.helpers import create_deep_linked_url
 
 from clients.errors import BudgetExhausted, PlatformError
 from gateway.budget import SHORT_LINKS, Payer
 from handlers.cards import duration_text
-from handlers.context import BotContext, Services
+from handlers.context import BotApplication, BotContext, Services
 from handlers.texts import LANGUAGES, lang_of, plural, t
 from storage.database import StorageBusy, StorageFull
 
@@ -56,7 +56,7 @@ def strip_tags(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))[:200]
 
 
-def user_lang(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+def user_lang(update: Update, context: BotContext) -> str:
     """The user's language; remembered so background alerts can use it too."""
     lang = lang_of(update.effective_user)
     if update.effective_user is not None:
@@ -136,7 +136,7 @@ def error_text(error: PlatformError, lang: str) -> str:
     return t(lang, key, platform=html.escape(platform))
 
 
-async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
+async def reply(update: Update, text: str, **kwargs: Any) -> Message | None:
     message = update.effective_message
     if message is None:
         return None
@@ -146,7 +146,7 @@ async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
         parse_mode=ParseMode.HTML,
         reply_parameters=reply_params(update),
         message_thread_id=message.message_thread_id if message.is_topic_message else None,
-        **kwargs,  # type: ignore[arg-type]
+        **kwargs,
     )
 
 
@@ -154,9 +154,7 @@ async def reply(update: Update, text: str, **kwargs: object) -> Message | None:
 PRIVATE_PAYLOADS = ("link", "account", "forget", "watches")
 
 
-async def continue_in_private(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, payload: str
-) -> None:
+async def continue_in_private(update: Update, context: BotContext, payload: str) -> None:
     """In a group, personal data is never shown: a button opens the private chat instead."""
     lang = lang_of(update.effective_user)
     url = create_deep_linked_url(context.bot.username, payload)
@@ -165,7 +163,11 @@ async def continue_in_private(
 
 
 async def edit_in_place(
-    query: CallbackQuery, text: str, keyboard: InlineKeyboardMarkup, *, caption: bool = False
+    query: CallbackQuery,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None,
+    *,
+    caption: bool = False,
 ) -> bool:
     """Edit the pressed message's text (or caption) and buttons; False when nothing changed.
 
@@ -188,17 +190,17 @@ async def edit_in_place(
     return True
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     lang = user_lang(update, context)
     await reply(update, t(lang, "start"))
 
 
-async def ignore_update(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ignore_update(update: Update, context: BotContext) -> None:
     """An update the bot does not answer (a channel's posts, their edits): it goes no further."""
     raise ApplicationHandlerStop
 
 
-async def on_expired_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_expired_button(update: Update, context: BotContext) -> None:
     """Button data no handler reads: say so, and touch nothing else (no later handler group,
     such as the quote flow's, sees it: PTB hands empty data to every pattern)."""
     if update.callback_query is not None:
@@ -235,7 +237,7 @@ def storage_trouble(error: object) -> str | None:
     return None
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """The one error handler: log what the update was (never its text), tell the user."""
     trouble = storage_trouble(context.error)
     if trouble is not None:
@@ -253,7 +255,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             log.warning("could not tell the user about the error", exc_info=True)
 
 
-async def set_commands(application: Application) -> None:  # type: ignore[type-arg]
+async def set_commands(application: BotApplication) -> None:
     """The command menu in English (default) and Chinese."""
     for lang, code in (("en", None), ("zh", "zh")):
         commands = [BotCommand(c, t(lang, f"cmd_{c}")) for c in COMMANDS]

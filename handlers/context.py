@@ -10,16 +10,17 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import httpx
 from cachetools import LRUCache
-from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
+from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot, JobQueue
 
 from clients.base import ListingClient
 from clients.models import ListingRef
 from clock import Clock
 from gateway import Gateway
+from handlers.sending import Lane
 from storage.accounts import AccountStore
 from storage.alerts import AlertStore
 from storage.conversations import ConversationStore
@@ -44,6 +45,7 @@ class HandlerSettings(Protocol):
     watch_min_checks_per_day: int
     mortgage_rate_percent: float
     demo: bool
+    trusted_photo_origins: tuple[str, ...]
 
 
 class DemoMarket(Protocol):
@@ -93,6 +95,21 @@ class BotData:
         self.mentions: MentionMemory | None = None
 
 
-BotContext = CallbackContext[ExtBot[None], dict, dict, BotData]  # type: ignore[type-arg]
-BotApplication = Application[ExtBot[None], BotContext, dict, dict, BotData, object]  # type: ignore[type-arg]
-CONTEXT_TYPES = ContextTypes(bot_data=BotData)
+#: the bot: python-telegram-bot's ExtBot, whose `rate_limit_args` is a `Lane` (bot/rate_limiter.py)
+BotBot = ExtBot[Lane]
+#: what every handler and job receives (type a handler `context: BotContext`)
+BotContext = CallbackContext[BotBot, dict[Any, Any], dict[Any, Any], BotData]
+BotJobQueue = JobQueue[BotContext]
+BotApplication = Application[
+    BotBot, BotContext, dict[Any, Any], dict[Any, Any], BotData, BotJobQueue
+]
+CONTEXT_TYPES: ContextTypes[BotContext, dict[Any, Any], dict[Any, Any], BotData] = ContextTypes(
+    bot_data=BotData
+)
+
+
+def application_of(context: BotContext) -> BotApplication:
+    """`context.application`, typed: python-telegram-bot annotates that property with a
+    context type it leaves unbound (`Application[BT, ST, ...]`, ST free), so it is cast
+    here, once, to the application every context of this bot belongs to."""
+    return cast("BotApplication", context.application)

@@ -20,6 +20,7 @@ import logging
 import re
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -31,7 +32,6 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from clients.errors import NotPermitted, PlatformError
 from clients.models import ItemMarket, Listing, ListingRef, PriceUnit
@@ -61,6 +61,7 @@ from handlers.cards import (
     visible_length,
 )
 from handlers.common import edit_in_place, error_text, payer_of, services, strip_tags, user_lang
+from handlers.context import BotContext
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ def inline_summary(text: str, *, last_lines: int | None = None) -> str:
 # -- 💡 Fair price? --------------------------------------------------------------------------
 
 
-async def on_fair_price(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_fair_price(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
@@ -372,7 +373,7 @@ def _date(when: float) -> str:
 # -- 🧮 Mortgage -----------------------------------------------------------------------------
 
 
-async def on_mortgage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_mortgage(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
@@ -527,7 +528,7 @@ def mortgage_keyboard(listing: Listing, button: cb.Mortgage, lang: str) -> Inlin
 # -- 💬 Reviews ------------------------------------------------------------------------------
 
 
-async def on_reviews(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_reviews(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
@@ -568,9 +569,9 @@ async def on_reviews(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
 def reviews_page(
     listing: Listing,
-    reviews: tuple,
+    reviews: tuple[Any, ...],
     button: cb.Reviews,
-    lang: str,  # type: ignore[type-arg]
+    lang: str,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     if not reviews:
         return t(lang, "reviews_none"), None

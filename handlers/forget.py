@@ -17,11 +17,10 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from handlers import callbacks as cb
 from handlers.common import continue_in_private, is_private, reply, services
-from handlers.context import Services
+from handlers.context import BotContext, Services, application_of
 from handlers.quotes import forget_quotes
 from handlers.texts import lang_of, plural, t
 
@@ -45,7 +44,7 @@ async def forget_user(s: Services, user_id: int) -> Forgotten:
     return Forgotten(subscriptions, alerts, account, settings)
 
 
-async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def forget_command(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None:
         return
@@ -80,11 +79,11 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
-async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_forget_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
     lang = lang_of(user)
-    button = cb.read(query.data, cb.ForgetYes | cb.ForgetNo)
+    button = cb.read(query.data, cb.ForgetYes, cb.ForgetNo)
     if button.id != user.id:
         await query.answer(t(lang, "not_your_button"), show_alert=True)
         return
@@ -99,7 +98,7 @@ async def on_forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     gone = await forget_user(services(context), user.id)
     if context.user_data is not None:
         context.user_data.clear()
-    await forget_quotes(context.application, user.id)
+    await forget_quotes(application_of(context), user.id)
     log.info("a user's data was deleted on request (/forget)")
     await reply(
         update,

@@ -11,6 +11,7 @@ import itertools
 import logging
 from asyncio import FIRST_COMPLETED
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -21,7 +22,7 @@ from telegram import (
 )
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
 from clients.base import Found
 from clients.errors import BudgetExhausted, PlatformError
@@ -40,6 +41,7 @@ from handlers.common import (
     strip_tags,
     user_lang,
 )
+from handlers.context import BotContext
 from handlers.message_forms import (
     MentionMemory,
     is_command,
@@ -75,7 +77,7 @@ class Outcome:
     keyboard: InlineKeyboardMarkup | None = None
 
 
-def find_listings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[Found]:
+def find_listings(update: Update, context: BotContext) -> list[Found]:
     """The listings a message mentions: in its text or caption, hidden links included; for a
     message that only names the bot (a group member calling it), in the message it replies to.
     """
@@ -89,14 +91,14 @@ def find_listings(update: Update, context: ContextTypes.DEFAULT_TYPE) -> list[Fo
     return found
 
 
-def mention_memory(context: ContextTypes.DEFAULT_TYPE) -> MentionMemory:
+def mention_memory(context: BotContext) -> MentionMemory:
     bot_data = context.bot_data
     if bot_data.mentions is None:
         bot_data.mentions = MentionMemory(services(context).clock.monotonic)
     return bot_data.mentions
 
 
-async def on_listing_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def on_listing_message(update: Update, context: BotContext) -> bool:
     """Answer a message that mentions listings; return False when it mentions none.
 
     What it mentioned is remembered (an edit answers only what it adds); an album's
@@ -117,9 +119,7 @@ async def on_listing_message(update: Update, context: ContextTypes.DEFAULT_TYPE)
     return True
 
 
-async def answer_mentions(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, found: list[Found]
-) -> None:
+async def answer_mentions(update: Update, context: BotContext, found: list[Found]) -> None:
     """One card (or question, or error) per mention, each paid by the user who asked."""
     lang = user_lang(update, context)
     chat = update.effective_chat
@@ -139,7 +139,7 @@ async def answer_mentions(
         )
 
 
-async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_edited_message(update: Update, context: BotContext) -> None:
     """An edited message: a card for each listing the edit adds, once; nothing else.
 
     Why: an edit usually corrects a link; ignoring it leaves the user with the wrong card,
@@ -163,7 +163,7 @@ async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 async def finish_slow_mentions(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     mentions: list[Found],
     tasks: list[asyncio.Task[Outcome]],
     lang: str,
@@ -176,7 +176,7 @@ async def finish_slow_mentions(
 
 async def send_when_ready(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     tasks: list[asyncio.Task[Outcome]],
     lang: str,
     patience: float,
@@ -218,7 +218,7 @@ async def send_when_ready(
 
 async def answer_later(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     found: Found,
     task: asyncio.Task[Outcome],
     lang: str,
@@ -237,7 +237,7 @@ async def answer_later(
 
 
 async def edit_when_ready(
-    context: ContextTypes.DEFAULT_TYPE, placeholder: Message, task: asyncio.Task[Outcome], lang: str
+    context: BotContext, placeholder: Message, task: asyncio.Task[Outcome], lang: str
 ) -> None:
     outcome = await task
     keyboard = outcome.keyboard
@@ -253,7 +253,7 @@ async def edit_when_ready(
     )
 
 
-async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_text(update: Update, context: BotContext) -> None:
     """A plain message: its listings' cards, and the update stops here. A message without
     listings goes on to the quote flow (`handlers.quotes`, a later handler group), then
     to `on_other_text`."""
@@ -264,7 +264,7 @@ async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop  # an open quote question stays open, unanswered
 
 
-async def on_other_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_other_text(update: Update, context: BotContext) -> None:
     """A plain message with no listing that is no device description nor an answer to an
     open question: a hint, in private chats only."""
     message = update.effective_message
@@ -273,9 +273,7 @@ async def on_other_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await reply(update, t(user_lang(update, context), "no_listing"))
 
 
-async def resolve_mention(
-    found: Found, update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
-) -> Outcome:
+async def resolve_mention(found: Found, update: Update, context: BotContext, lang: str) -> Outcome:
     s = services(context)
     ref = found.ref
     if found.short_url is not None:
@@ -308,21 +306,17 @@ async def resolve_mention(
     return await fetch(ref, update, context)
 
 
-async def fetch(
-    ref: ListingRef, update: Update, context: ContextTypes.DEFAULT_TYPE, **kw: object
-) -> Outcome:
+async def fetch(ref: ListingRef, update: Update, context: BotContext, **kw: Any) -> Outcome:
     """The listing for the user who asked (an upstream call is paid from their budget)."""
     gateway = services(context).gateway
     try:
-        return Outcome(listing=await gateway.listing(ref, payer=payer_of(update), **kw))  # type: ignore[arg-type]
+        return Outcome(listing=await gateway.listing(ref, payer=payer_of(update), **kw))
     except PlatformError as exc:
         log.info("%s %s: %s", ref.platform, ref.listing_id, exc.kind)
         return Outcome(error=exc)
 
 
-async def city_question(
-    code: str, update: Update, context: ContextTypes.DEFAULT_TYPE, lang: str
-) -> Outcome:
+async def city_question(code: str, update: Update, context: BotContext, lang: str) -> Outcome:
     from clients.beike import CITIES
 
     s = services(context)
@@ -348,14 +342,12 @@ async def city_question(
     return Outcome(text=t(lang, "which_city", code=code), keyboard=InlineKeyboardMarkup(rows))
 
 
-def city_label(city: tuple, lang: str) -> str:  # type: ignore[type-arg]
+def city_label(city: tuple[Any, ...], lang: str) -> str:
     _city_id, _slug, pinyin, chinese = city[:4]
     return chinese if lang == "zh" else pinyin.capitalize()
 
 
-async def send_outcome(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, outcome: Outcome, lang: str
-) -> None:
+async def send_outcome(update: Update, context: BotContext, outcome: Outcome, lang: str) -> None:
     if outcome.listing is not None:
         await send_card(update, context, outcome.listing, lang)
     elif outcome.error is not None:
@@ -365,7 +357,7 @@ async def send_outcome(
 
 
 async def send_card(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, listing: Listing, lang: str
+    update: Update, context: BotContext, listing: Listing, lang: str
 ) -> Message | None:
     s = services(context)
     chat = update.effective_chat
@@ -398,11 +390,11 @@ async def send_card(
 
 
 async def send_photo(
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     chat_id: int,
     photos: PhotoSender,
     url: str,
-    **kwargs: object,
+    **kwargs: Any,
 ) -> Message | None:
     """Send one photo; None when it cannot be sent at all (the card then goes as text)."""
     source = await photos.source(url)
@@ -412,7 +404,7 @@ async def send_photo(
         try:
             sent = await context.bot.send_photo(
                 chat_id, source, parse_mode=ParseMode.HTML, **kwargs
-            )  # type: ignore[arg-type]
+            )
         except BadRequest as exc:
             if attempt == 0 and isinstance(source, str) and source == url:
                 source = await photos.fallback(url, exc)
@@ -427,7 +419,7 @@ async def send_photo(
 # -- buttons -----------------------------------------------------------------------------
 
 
-async def on_refresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_refresh(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
@@ -448,7 +440,7 @@ async def on_refresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     await query.answer(t(lang, "refreshed" if changed else "refresh_unchanged"))
 
 
-async def on_photos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_photos(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
@@ -470,7 +462,7 @@ async def on_photos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         source = await photos.source(url)
         if source is not None:
             media.append(InputMediaPhoto(source))
-    chat_id = query.message.chat.id if query.message else update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = query.message.chat.id if query.message else update.effective_chat.id  # type: ignore[union-attr]  # a button press has a chat
     reply_to = query.message.message_id if query.message else None
     if len(media) == 1:
         await context.bot.send_photo(chat_id, media[0].media, reply_to_message_id=reply_to)
@@ -480,7 +472,7 @@ async def on_photos(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             photos.remember(url, message)
 
 
-async def on_pick_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_pick_platform(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)
@@ -495,7 +487,7 @@ async def on_pick_platform(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await send_outcome(update, context, outcome, lang)
 
 
-async def on_pick_city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_pick_city(update: Update, context: BotContext) -> None:
     from clients.beike import CITIES
 
     query = update.callback_query
@@ -508,7 +500,7 @@ async def on_pick_city(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await services(context).users.set_default_city(update.effective_user.id, city_id)
     city = next((c for c in CITIES if c[0] == city_id), None)
     await remove_question(query.message, f"✓ {city_label(city, lang) if city else city_id}")
-    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
+    await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]  # a button press has a chat
     outcome = await fetch(picked.ref, update, context)
     await send_outcome(update, context, outcome, lang)
 

@@ -39,7 +39,7 @@ from clients.recognise import mention_key, recognise
 MEMORY_SIZE = 20_000
 MEMORY_SECONDS = 2 * 24 * 3600.0
 
-_LINKS = (MessageEntityType.URL, MessageEntityType.TEXT_LINK)
+_LINKS: list[str | None] = [MessageEntityType.URL, MessageEntityType.TEXT_LINK]
 
 
 def reading_text(message: Message) -> str:
@@ -94,7 +94,7 @@ def replied_texts(message: Message) -> list[str]:
     external = message.external_reply
     if external is not None and external.link_preview_options is not None:
         url = external.link_preview_options.url
-        if url:
+        if isinstance(url, str) and url:  # typed as a default value too (python-telegram-bot)
             texts.append(url)
     return texts
 

@@ -68,7 +68,6 @@ from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
-    ContextTypes,
     ConversationHandler,
     MessageHandler,
     TypeHandler,
@@ -109,7 +108,7 @@ from handlers.common import (
     strip_tags,
     user_lang,
 )
-from handlers.context import BotApplication
+from handlers.context import BotApplication, BotContext
 from handlers.message_forms import replied_texts
 from handlers.quote_card import card_keyboard, e, render_quote, value_label
 from handlers.texts import plural, t
@@ -168,7 +167,7 @@ def catalogue() -> Catalogue:
 
 # -- the ConversationHandler ----------------------------------------------------------------
 
-Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[object]]
+Callback = Callable[[Update, BotContext], Awaitable[object]]
 State = object  # a question's name, ConversationHandler.END, or None (stay)
 
 
@@ -179,12 +178,12 @@ class DescribesDevice(filters.MessageFilter):
         return describes_device(message.text or message.caption or "", catalogue())
 
 
-def conversation_handler(on_other_text: Callback) -> ConversationHandler:  # type: ignore[type-arg]
+def conversation_handler(on_other_text: Callback) -> ConversationHandler[BotContext]:
     """The quote flow. `on_other_text` answers a plain message that is neither an answer
     nor a description when it reaches a question that is no longer open."""
     quote = CommandHandler("quote", quote_command)
     tradein = CallbackQueryHandler(on_tradein_button, pattern=cb.matches(cb.TradeIn))
-    states: dict[object, list[BaseHandler]] = {  # type: ignore[type-arg]
+    states: dict[object, list[BaseHandler[Update, BotContext, object]]] = {
         question: question_handlers(question, on_other_text) for question in QUESTIONS
     }
     states[ConversationHandler.TIMEOUT] = [TypeHandler(Update, on_timeout)]
@@ -210,13 +209,15 @@ def conversation_handler(on_other_text: Callback) -> ConversationHandler:  # typ
         )
 
 
-def question_handlers(question: str, on_other_text: Callback) -> list[BaseHandler]:  # type: ignore[type-arg]
+def question_handlers(
+    question: str, on_other_text: Callback
+) -> list[BaseHandler[Update, BotContext, object]]:
     """The handlers of the state that asks `question`: its buttons, and a typed answer."""
 
-    async def answer_by_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+    async def answer_by_button(update: Update, context: BotContext) -> State:
         return await on_question_button(update, context, question)
 
-    async def answer_by_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+    async def answer_by_text(update: Update, context: BotContext) -> State:
         return await on_typed_answer(update, context, question, on_other_text)
 
     return [
@@ -244,7 +245,7 @@ async def forget_quotes(application: BotApplication, user_id: int) -> None:
 # -- entry points -------------------------------------------------------------------------
 
 
-async def quote_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+async def quote_command(update: Update, context: BotContext) -> State:
     """`/quote <description>`; several lines give several quotes; none asks from the brand."""
     message = update.effective_message
     assert message is not None
@@ -256,7 +257,7 @@ async def quote_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> S
     return await start_quotes(update, context, devices, user_lang(update, context), dropped=dropped)
 
 
-async def on_description(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+async def on_description(update: Update, context: BotContext) -> State:
     """A plain message that describes one or more devices (`DescribesDevice`)."""
     message = update.effective_message
     assert message is not None
@@ -266,7 +267,7 @@ async def on_description(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return await start_quotes(update, context, devices, user_lang(update, context), dropped=dropped)
 
 
-async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+async def cancel_command(update: Update, context: BotContext) -> State:
     """/cancel: end the open question, if there is one."""
     lang = user_lang(update, context)
     draft = end_draft(update, context)
@@ -280,7 +281,7 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     return ConversationHandler.END
 
 
-async def on_tradein_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
+async def on_tradein_button(update: Update, context: BotContext) -> State:
     """💱 on a Xianyu card: quote the item's device on Aihuishou, asking for what it omits.
     When it cannot, an open question stays open (None keeps the state)."""
     query = update.callback_query
@@ -303,16 +304,14 @@ async def on_tradein_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 # -- outside the conversation -------------------------------------------------------------
 
 
-async def on_closed_question_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_closed_question_button(update: Update, context: BotContext) -> None:
     """A question's button pressed when its presser has no question open."""
     query = update.callback_query
     assert query is not None and query.data is not None
     await refuse_question_button(update, context, cb.read(query.data, cb.QuoteAnswer).token)
 
 
-async def refuse_question_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, token: str
-) -> None:
+async def refuse_question_button(update: Update, context: BotContext, token: str) -> None:
     """Someone else's question says so; an ended one says it has ended."""
     query = update.callback_query
     user = update.effective_user
@@ -329,9 +328,7 @@ async def refuse_question_button(
 # -- the questions ------------------------------------------------------------------------
 
 
-async def on_question_button(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str
-) -> State:
+async def on_question_button(update: Update, context: BotContext, question: str) -> State:
     """A button of the question `question`: an option, another page, or cancel."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -376,7 +373,7 @@ async def on_question_button(
 
 
 async def on_typed_answer(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, on_other_text: Callback
+    update: Update, context: BotContext, question: str, on_other_text: Callback
 ) -> State:
     """Text while `question` is open: an answer, a new description, or neither."""
     message = update.effective_message
@@ -409,7 +406,7 @@ async def on_typed_answer(
 
 
 async def outside_question(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, text: str, on_other_text: Callback
+    update: Update, context: BotContext, text: str, on_other_text: Callback
 ) -> State:
     """Text that reached a question which has ended: a description starts a quote; anything
     else is answered as if no question had been open."""
@@ -419,7 +416,7 @@ async def outside_question(
     return ConversationHandler.END
 
 
-async def on_timeout(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_timeout(update: object, context: BotContext) -> None:
     """No update in time (the ConversationHandler's timeout): drop the draft and say so on
     the question itself."""
     assert isinstance(update, Update)
@@ -433,7 +430,7 @@ async def on_timeout(update: object, context: ContextTypes.DEFAULT_TYPE) -> None
 # -- the draft ----------------------------------------------------------------------------
 
 
-async def open_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> QuoteDraft | None:
+async def open_draft(update: Update, context: BotContext) -> QuoteDraft | None:
     """The user's draft in this chat; None when there is none or it has been quiet past the
     timeout (a conversation restored after a restart has lost its timeout job): that one
     ends here as the job would have ended it."""
@@ -450,13 +447,13 @@ async def open_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Quot
     return draft
 
 
-def is_current(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: QuoteDraft) -> bool:
+def is_current(update: Update, context: BotContext, draft: QuoteDraft) -> bool:
     user = update.effective_user
     chat_data = context.chat_data or {}
     return user is not None and chat_data.get(state_key(user.id)) is draft
 
 
-def end_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> QuoteDraft | None:
+def end_draft(update: Update, context: BotContext) -> QuoteDraft | None:
     user = update.effective_user
     if user is None or context.chat_data is None:
         return None
@@ -466,7 +463,7 @@ def end_draft(update: Update, context: ContextTypes.DEFAULT_TYPE) -> QuoteDraft 
 
 async def start_quotes(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     devices: list[ParsedDevice],
     lang: str,
     *,
@@ -514,7 +511,7 @@ async def start_quotes(
     return await advance(update, context, draft)
 
 
-async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: QuoteDraft) -> State:
+async def advance(update: Update, context: BotContext, draft: QuoteDraft) -> State:
     """Ask the next question (its name is the next state), or quote the device that has
     everything; END when every device is done. None when another update replaced or
     cancelled the draft meanwhile (its own callback says the state)."""
@@ -527,7 +524,7 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Quo
         current = draft.pending[0]
         question = next_question(current.device)
         if question is None:
-            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]
+            await context.bot.send_chat_action(update.effective_chat.id, ChatAction.TYPING)  # type: ignore[union-attr]  # a message has a chat
             result = await fetch_quote(update, context, current.device.to_request())
             instead = await deliver(update, context, current, result, draft.lang)
             if draft.pending and draft.pending[0] is current:
@@ -540,9 +537,7 @@ async def advance(update: Update, context: ContextTypes.DEFAULT_TYPE, draft: Quo
         draft.pending.pop(0)
 
 
-async def ask(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, draft: QuoteDraft, question: str
-) -> bool:
+async def ask(update: Update, context: BotContext, draft: QuoteDraft, question: str) -> bool:
     """Send `question` about the first pending device with its buttons; False when there
     is nothing to offer."""
     current = draft.pending[0]
@@ -609,9 +604,7 @@ def question_keyboard(draft: QuoteDraft, question: str, page: int) -> InlineKeyb
     return InlineKeyboardMarkup(rows)
 
 
-async def close_question(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, draft: QuoteDraft, note: str
-) -> None:
+async def close_question(context: BotContext, chat_id: int, draft: QuoteDraft, note: str) -> None:
     """Keep the question, drop its buttons, and say what happened to it."""
     question_id, draft.question_id = draft.question_id, None
     if question_id is None:
@@ -631,7 +624,7 @@ async def close_question(
 
 
 async def fetch_quote(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, request: QuoteRequest
+    update: Update, context: BotContext, request: QuoteRequest
 ) -> Quote | PlatformError:
     """The quote, or the error to explain.
 
@@ -666,7 +659,7 @@ async def fetch_quote(
 
 async def deliver(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     pending: Pending,
     result: Quote | PlatformError,
     lang: str,
@@ -676,8 +669,13 @@ async def deliver(
     if isinstance(result, Quote):
         await send_card(update, context, result, lang, asking=pending.asking)
         return None
-    if isinstance(result, PlatformBadRequest) and pending.device.device_type in KIND_TYPES:
-        kind = t(lang, f"quote_kind_{KIND_TYPES[pending.device.device_type]}")
+    device_type = pending.device.device_type
+    if (
+        isinstance(result, PlatformBadRequest)
+        and device_type is not None
+        and device_type in KIND_TYPES
+    ):
+        kind = t(lang, f"quote_kind_{KIND_TYPES[device_type]}")
         await reply(update, t(lang, "quote_kind_not_quoted", kind=kind))
         return None
     if isinstance(result, NotFound):
@@ -688,7 +686,7 @@ async def deliver(
     return None
 
 
-def remember_card(context: ContextTypes.DEFAULT_TYPE, state: CardState) -> str:
+def remember_card(context: BotContext, state: CardState) -> str:
     """Keep a card's request in the chat's data (persisted); the chat's oldest go first."""
     assert context.chat_data is not None
     cards: dict[str, CardState] = context.chat_data.setdefault(CARDS_KEY, {})
@@ -701,7 +699,7 @@ def remember_card(context: ContextTypes.DEFAULT_TYPE, state: CardState) -> str:
 
 async def send_card(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     quote: Quote,
     lang: str,
     *,
@@ -719,7 +717,7 @@ async def send_card(
 # -- the card's buttons ------------------------------------------------------------------
 
 
-async def on_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_card_button(update: Update, context: BotContext) -> None:
     query = update.callback_query
     assert query is not None and query.data is not None
     lang = user_lang(update, context)

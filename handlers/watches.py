@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ParseMode
-from telegram.ext import ContextTypes
 
 from clients.base import Found
 from clients.models import Listing
@@ -48,7 +47,7 @@ from handlers.common import (
     strip_tags,
     user_lang,
 )
-from handlers.context import Services
+from handlers.context import BotContext, Services
 from handlers.message_forms import reading_text, replied_listings
 from handlers.texts import plural, t
 from storage.subscriptions import Subscription, WatchEntry, WatchLimitReached
@@ -113,7 +112,7 @@ def alert_chat_id(update: Update) -> int:
 # -- /watch -------------------------------------------------------------------------------
 
 
-async def watch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def watch_command(update: Update, context: BotContext) -> None:
     lang = user_lang(update, context)
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -146,7 +145,7 @@ async def watch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if outcome.listing is None:  # a question first (which platform, which city)
         # the answer (a button) shows the card; the watch, with the rule typed here,
         # follows from `on_question_answered`
-        context.user_data[PENDING_WATCH] = PendingWatch(  # type: ignore[index]
+        context.user_data[PENDING_WATCH] = PendingWatch(  # type: ignore[index]  # a user's message: PTB gives user_data
             chat_id=message.chat_id,
             token=found[0].text,
             typed=typed,
@@ -179,7 +178,7 @@ PENDING_WATCH = "pending_watch"
 PENDING_WATCH_TTL = 600.0  # seconds a question keeps the watch that asked it
 
 
-async def on_question_answered(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_question_answered(update: Update, context: BotContext) -> None:
     """After a platform/city button (handled by listings): make the watch that asked for it.
 
     Runs in a later handler group, once the card is out. The button names the ID; the
@@ -216,7 +215,7 @@ async def on_question_answered(update: Update, context: ContextTypes.DEFAULT_TYP
 
 async def finish_watch(
     update: Update,
-    context: ContextTypes.DEFAULT_TYPE,
+    context: BotContext,
     listing: Listing,
     typed: RuleInput,
     typed_rule: str,
@@ -284,7 +283,7 @@ def platform_watch_cap(s: Services, platform: str) -> int:
     )
 
 
-def limit_text(context: ContextTypes.DEFAULT_TYPE, exc: WatchLimitReached, lang: str) -> str:
+def limit_text(context: BotContext, exc: WatchLimitReached, lang: str) -> str:
     if exc.platform is None:
         return t(lang, "watch_limit", listings=plural(lang, "n_listings", exc.limit))
     name = html.escape(platform_name(exc.platform, lang))
@@ -299,7 +298,7 @@ def limit_text(context: ContextTypes.DEFAULT_TYPE, exc: WatchLimitReached, lang:
 
 
 async def subscribe(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, listing: Listing, rule: Rule
+    update: Update, context: BotContext, listing: Listing, rule: Rule
 ) -> tuple[Subscription, bool]:
     s = services(context)
     assert update.effective_user is not None
@@ -316,7 +315,7 @@ async def subscribe(
     )
 
 
-async def on_watch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_watch_button(update: Update, context: BotContext) -> None:
     """The card's 🔔 button: watch with the default rule (an existing watch keeps its rule)."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and query.data is not None and user is not None
@@ -408,7 +407,7 @@ async def chat_watches(update: Update, s: Services, user_id: int) -> list[WatchE
     )
 
 
-async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def watches_command(update: Update, context: BotContext) -> None:
     lang = user_lang(update, context)
     user = update.effective_user
     if user is None:
@@ -451,7 +450,7 @@ async def watches_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         )
 
 
-async def unwatch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unwatch_command(update: Update, context: BotContext) -> None:
     lang = user_lang(update, context)
     message, user = update.effective_message, update.effective_user
     if message is None or user is None:
@@ -477,7 +476,7 @@ async def unwatch_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 # -- buttons that name a subscription --------------------------------------------------------
 
 
-async def on_unwatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_unwatch_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     lang = user_lang(update, context)
@@ -489,7 +488,7 @@ async def on_unwatch_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await query.answer(strip_tags(t(lang, "unwatch_done", title=gone.title[:100])))
 
 
-async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_history_button(update: Update, context: BotContext) -> None:
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
     lang = user_lang(update, context)
@@ -527,7 +526,7 @@ async def on_history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     )
 
 
-async def on_view_card_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_view_card_button(update: Update, context: BotContext) -> None:
     """An alert's 📄 button: the listing's card, as for a pasted link."""
     query = update.callback_query
     assert query is not None and query.data is not None

@@ -595,9 +595,9 @@ def register(app: web.Application, state: SandboxState) -> None:
             detail: dict[str, Any] = {}
         else:
             detail = catalogue.detail(house, f"{request.scheme}://{request.host}", params)
-        answer = {
+        payload = {
             "item_get_response": {"house_detail": detail, "request_id": f"sandbox-{counters.calls}"}
         }
-        return web.json_response(answer, dumps=_dumps)
+        return web.json_response(payload, dumps=_dumps)
 
     app.router.add_get(API_PATH, item_get)

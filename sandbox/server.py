@@ -62,9 +62,9 @@ class Sandbox:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        addresses = self._runner.addresses  # aiohttp's public record of the bound sockets
+        if addresses:
+            self.port = addresses[0][1]
 
     async def stop(self) -> None:
         if self._runner is not None:

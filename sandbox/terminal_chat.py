@@ -278,7 +278,7 @@ def _isatty(stream: TextIO) -> bool:
 # -- reading lines without blocking the event loop ----------------------------------------
 
 
-def _start_reader(stdin: TextIO, put: Callable[[_Item], None]) -> Callable[[], None]:
+def _start_reader(stdin: TextIO, put: Callable[[_Item], None]) -> Callable[[], object]:
     """Feed ("line", text) items and a final ("eof", None) to `put`; return a stopper."""
     loop = asyncio.get_running_loop()
     fd = _pollable_fd(stdin)

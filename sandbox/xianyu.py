@@ -648,8 +648,8 @@ def register(app: web.Application, state: SandboxState) -> None:
                 # named fields only; the market lists only when named (a card never asks)
                 body = {k: v for k, v in body.items() if k in wanted or k == "item_id"}
                 body.update(catalogue.market_json(item, wanted))
-        answer = {"item_get_response": {"item": body, "request_id": f"sandbox-{counters.calls}"}}
-        return web.json_response(answer, dumps=_dumps)
+        payload = {"item_get_response": {"item": body, "request_id": f"sandbox-{counters.calls}"}}
+        return web.json_response(payload, dumps=_dumps)
 
     async def short_link(request: web.Request) -> web.StreamResponse:
         code = request.match_info["code"]

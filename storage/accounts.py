@@ -132,5 +132,5 @@ class AccountStore:
         return deleted == 1
 
     async def count(self) -> int:
-        (n,) = await self.database.fetchone("SELECT COUNT(*) FROM linked_accounts")
+        (n,) = await self.database.fetch_aggregate("SELECT COUNT(*) FROM linked_accounts")
         return int(n)

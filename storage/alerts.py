@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 import sqlite_utils
 
@@ -56,10 +56,14 @@ class AlertDraft:
 class AlertOwner(Protocol):
     """The subscription an alert belongs to (`storage.subscriptions.Subscription`)."""
 
-    id: int
-    user_id: int
-    chat_id: int
-    ref_key: str
+    @property
+    def id(self) -> int: ...
+    @property
+    def user_id(self) -> int: ...
+    @property
+    def chat_id(self) -> int: ...
+    @property
+    def ref_key(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +102,7 @@ def insert_alert(
     return cursor.rowcount == 1
 
 
-def _pending_alert(r: tuple) -> PendingAlert:  # type: ignore[type-arg]
+def _pending_alert(r: tuple[Any, ...]) -> PendingAlert:
     return PendingAlert(
         int(r[0]),
         int(r[1]),
@@ -182,7 +186,7 @@ class AlertStore:
         )
 
     async def counts(self) -> AlertCounts:
-        row = await self.database.fetchone(
+        row = await self.database.fetch_aggregate(
             "SELECT COALESCE(SUM(sent_at IS NULL AND failed_at IS NULL), 0), "
             "COALESCE(SUM(sent_at IS NOT NULL), 0), COALESCE(SUM(failed_at IS NOT NULL), 0) "
             "FROM alerts"

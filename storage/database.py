@@ -487,7 +487,7 @@ class Database:
         else:
             self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-read")
             self._reader_db = self._connect(path)
-        self._write_behinds: list[WriteBehind[object]] = []
+        self._write_behinds: list[WriteBehind[Any]] = []
 
     @staticmethod
     def _connect(path: Path | str) -> sqlite_utils.Database:
@@ -573,6 +573,13 @@ class Database:
         """One query's first row, on the reader thread (see `read`)."""
         return await self.read(lambda db: db.execute(sql, params).fetchone())
 
+    async def fetch_aggregate(self, sql: str, params: Sequence[object] = ()) -> Row:
+        """The one row an aggregate query (COUNT, SUM without GROUP BY) always answers."""
+        row = await self.fetchone(sql, params)
+        if row is None:  # SQLite answers every aggregate without GROUP BY with one row
+            raise RuntimeError(f"an aggregate query answered no row: {sql}")
+        return row
+
     async def fetchall(self, sql: str, params: Sequence[object] = ()) -> list[Row]:
         """One query's rows, on the reader thread (see `read`)."""
         return await self.read(lambda db: db.execute(sql, params).fetchall())
@@ -583,7 +590,7 @@ class Database:
         """Keys whose value in memory is newer than the file, written by `write` on the
         writer thread (see `WriteBehind`); the last of them are written on `close`."""
         behind: WriteBehind[K] = WriteBehind(self, write)
-        self._write_behinds.append(behind)  # type: ignore[arg-type]
+        self._write_behinds.append(behind)
         return behind
 
     def migrate(self) -> list[int]:

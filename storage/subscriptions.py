@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import sqlite_utils
 
@@ -59,7 +60,7 @@ _LISTING_COLUMNS = (
 )
 
 
-def _listing(row: tuple) -> WatchedListing:  # type: ignore[type-arg]
+def _listing(row: tuple[Any, ...]) -> WatchedListing:
     return WatchedListing(
         row[0],
         row[1],
@@ -102,7 +103,7 @@ _SUB_COLUMNS = (
 )
 
 
-def _subscription(row: tuple) -> Subscription:  # type: ignore[type-arg]
+def _subscription(row: tuple[Any, ...]) -> Subscription:
     return Subscription(
         int(row[0]),
         int(row[1]),
@@ -338,6 +339,7 @@ class SubscriptionStore:
                         "paused_reason = NULL WHERE id = ?",
                         [*values, sub_id],
                     )
+            assert sub_id is not None  # sqlite3 types lastrowid Optional; an INSERT sets it
             sub = _get_subscription(db, int(sub_id))
             assert sub is not None
             return sub, existing is None
@@ -365,7 +367,7 @@ class SubscriptionStore:
         return _subscription(row) if row else None
 
     async def count_for_user(self, user_id: int) -> int:
-        (count,) = await self.database.fetchone(
+        (count,) = await self.database.fetch_aggregate(
             "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
         )
         return int(count)
@@ -532,7 +534,7 @@ class SubscriptionStore:
     # -- numbers for /stats ------------------------------------------------------------
 
     async def counts(self) -> SubscriptionCounts:
-        row = await self.database.fetchone(
+        row = await self.database.fetch_aggregate(
             "SELECT COUNT(DISTINCT user_id), COALESCE(SUM(paused_reason IS NULL), 0), "
             "COALESCE(SUM(paused_reason IS NOT NULL), 0), "
             "COUNT(DISTINCT CASE WHEN paused_reason IS NULL THEN ref_key END) "

@@ -63,7 +63,7 @@ class UserStore:
             )
 
     async def count(self) -> int:
-        row = await self.database.fetchone("SELECT COUNT(*) FROM users")
+        row = await self.database.fetch_aggregate("SELECT COUNT(*) FROM users")
         return int(row[0])
 
     async def set_default_city(self, user_id: int, city_id: str) -> None:

@@ -104,8 +104,8 @@ async def deliver_pending(rt: AlertRuntime, send: AlertSend) -> DeliveryReport:
 
         def finished(worker: asyncio.Task[None]) -> None:
             workers.discard(worker)
-            if not worker.cancelled() and worker.exception() is not None:
-                errors.append(worker.exception())  # type: ignore[arg-type]
+            if not worker.cancelled() and (error := worker.exception()) is not None:
+                errors.append(error)
 
         after = 0
         try:

@@ -40,10 +40,9 @@ from clients.models import ListingRef, ListingStatus
 from clock import Clock, seconds_left_in_day
 from gateway import Gateway, Priority
 from gateway.budget import SYSTEM
-from storage.alerts import AlertStore
+from storage.alerts import AlertDraft, AlertStore
 from storage.database import StorageError
 from storage.subscriptions import (
-    AlertDraft,
     Decision,
     NewBase,
     Subscription,
@@ -357,6 +356,7 @@ async def check_listing(rt: AlertRuntime, listing: WatchedListing) -> CheckOutco
         fetched = await rt.gateway.listing(
             ref, fresh=True, priority=Priority.BACKGROUND, payer=SYSTEM
         )
+        status = fetched.status
     except NotFound:
         fetched, status = None, ListingStatus.TAKEN_DOWN
     except QuotaExhausted as exc:
@@ -368,8 +368,6 @@ async def check_listing(rt: AlertRuntime, listing: WatchedListing) -> CheckOutco
         log.info("%s: alert check failed (%s)", ref.platform, exc.kind)
         await rt.subscriptions.record_failure(listing.ref_key, exc.kind, rt.clock.time())
         return CheckOutcome(error=exc.kind)
-    else:
-        status = fetched.status
     seen = Observation(fetched.price if fetched else listing.price, status)
     try:
         result = await rt.subscriptions.record_check(

@@ -15,6 +15,7 @@ and any word without a translation get the platform's word as written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 
 from telegram import User
@@ -38,12 +39,13 @@ def t(lang: str, key: str, **values: object) -> str:
 
 
 @cache
-def _plural_rule(lang: str):  # type: ignore[no-untyped-def]  # babel.plural.PluralRule
+def _plural_rule(lang: str) -> Callable[[int], str]:
     """Babel's CLDR plural rule of `lang`, loaded on the first count (Babel's locale data
     costs start-up memory that a bot which never counts need not hold: bench/startup.py)."""
     from babel import Locale
 
-    return Locale.parse(lang if lang in LANGUAGES else "en").plural_form
+    rule: Callable[[int], str] = Locale.parse(lang if lang in LANGUAGES else "en").plural_form
+    return rule
 
 
 def plural_category(lang: str, n: int) -> str:

@@ -246,9 +246,9 @@ class BotApiEmulator(UserActions):
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        if sockets:
-            self.port = sockets[0].getsockname()[1]
+        addresses = self._runner.addresses  # aiohttp's public record of the bound sockets
+        if addresses:
+            self.port = addresses[0][1]
 
     async def stop(self) -> None:
         # Long polls would otherwise hold the server's shutdown until their timeout.
@@ -332,7 +332,7 @@ class BotApiEmulator(UserActions):
                 continue
             fault.remaining -= 1
             if fault.remaining <= 0:
-                faults.remove(fault)  # type: ignore[union-attr]
+                faults.remove(fault)  # type: ignore[union-attr]  # found in it: not None
             return fault
         return None
 
@@ -820,12 +820,12 @@ class BotApiEmulator(UserActions):
     async def _delete_message(self, params: dict[str, Any], _: dict[str, Upload]) -> Any:
         chat = self._target_chat(params)
         key = (chat.id, params.get("message_id"))
-        message = self._by_id.get(key)  # type: ignore[arg-type]
+        message = self._by_id.get(key)  # type: ignore[arg-type]  # a missing id finds nothing
         if message is not None and not message.deleted:
             message.deleted = True
             self._emit(BotEvent("delete", chat.id, (message,)))
             return True
-        if self._incoming.pop(key, None) is not None:  # type: ignore[arg-type]
+        if self._incoming.pop(key, None) is not None:  # type: ignore[arg-type]  # as above
             return True
         raise bad_request("message to delete not found")
 
