@@ -63,7 +63,15 @@ def test_the_telegram_free_core_is_checked_with_every_strict_flag() -> None:
     overrides = config["overrides"]
     assert isinstance(overrides, list)
     [core] = [o for o in overrides if "watching.*" in o["module"]]
-    assert set(core["module"]) == {"watching.*", "storage.*", "clients.*"}
+    assert set(core["module"]) == {
+        "watching.*",
+        "deals.*",
+        "storage.*",
+        "gateway.*",
+        "devices.*",
+        "clients.*",
+        "clock",
+    }
     assert {flag: core.get(flag) for flag in STRICT_FLAGS} == dict.fromkeys(STRICT_FLAGS, True)
     # nothing is switched off wholesale, for any module
     for section in [config, *overrides]:
