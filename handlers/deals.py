@@ -128,7 +128,7 @@ async def on_fair_price(update: Update, context: BotContext) -> None:
         await query.answer(inline_summary(text, last_lines=1), show_alert=True)
         return
     await query.answer()
-    chat_id = query.message.chat.id if query.message else update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = query.message.chat.id if query.message else update.effective_chat.id  # type: ignore[union-attr]  # a button always has a chat
     reply_to = query.message.message_id if isinstance(query.message, Message) else None
     if sales is not None and sales.chartable and visible_length(text) <= CAPTION_LIMIT:
         # a chart sent once is sent again by Telegram's file_id (kept with the photos'), so
@@ -400,7 +400,7 @@ async def on_mortgage(update: Update, context: BotContext) -> None:
         await query.answer()
         return
     await query.answer()
-    chat_id = message.chat.id if message else update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = message.chat.id if message else update.effective_chat.id  # type: ignore[union-attr]  # a button always has a chat
     await context.bot.send_message(
         chat_id,
         text,
@@ -555,7 +555,7 @@ async def on_reviews(update: Update, context: BotContext) -> None:
         await query.answer()
         return
     await query.answer()
-    chat_id = message.chat.id if message else update.effective_chat.id  # type: ignore[union-attr]
+    chat_id = message.chat.id if message else update.effective_chat.id  # type: ignore[union-attr]  # a button always has a chat
     await context.bot.send_message(
         chat_id,
         text,
