@@ -5,6 +5,8 @@ against, the observed change), so the same change can be recorded only once howe
 often it is observed. Alerts are inserted by `SubscriptionStore.record_check` in the
 transaction that moves the subscription's base; delivery then walks `pending()` and
 marks each one `sent` or `failed`. On start, whatever is still pending is sent.
+Retention: a sent or given-up alert is deleted `ALERT_RETENTION_SECONDS` (30 days) after
+it was sent or given up (`prune`, once per poll cycle); a pending one is never deleted.
 """
 
 from __future__ import annotations
@@ -16,6 +18,10 @@ from typing import Protocol
 import sqlite_utils
 
 from storage.database import Database, dec, dec_text
+
+#: sent and given-up alerts are kept this long (for /stats and the operator), then deleted
+ALERT_RETENTION_SECONDS = 30 * 86_400
+PRUNE_BATCH = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +186,25 @@ class AlertStore:
             "WHERE chat_id = ? AND sent_at IS NULL AND failed_at IS NULL",
             [now, reason, chat_id],
         )
+
+    async def prune(self, before: float, batch: int = PRUNE_BATCH) -> int:
+        """Delete alerts sent or given up before `before` (never a pending one); return
+        how many. In batches, each its own short write, so no write waits long behind it.
+
+        Safe for "never recorded twice": an alert's key names the base version it was
+        measured against, and recording it moved the subscription's base past that
+        version in the same transaction, so no later check can make the same key again.
+        """
+        deleted = 0
+        while True:
+            n = await self.database.write(
+                "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts "
+                "WHERE COALESCE(sent_at, failed_at) < ? LIMIT ?)",
+                [before, batch],
+            )
+            deleted += n
+            if n < batch:
+                return deleted
 
     async def counts(self) -> AlertCounts:
         row = await self.database.fetchone(
