@@ -11,13 +11,15 @@ it was sent or given up (`prune`, once per poll cycle); a pending one is never d
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Protocol
 
 import sqlite_utils
 
-from storage.database import Database, dec, dec_text
+from storage.database import Database, dec, dec_text, transaction
 
 #: sent and given-up alerts are kept this long (for /stats and the operator), then deleted
 ALERT_RETENTION_SECONDS = 30 * 86_400
@@ -104,6 +106,24 @@ def insert_alert(
     return cursor.rowcount == 1
 
 
+def _mark_sent(db: sqlite_utils.Database, ids: list[int], now: float) -> set[int]:
+    """Mark these alerts sent in one statement; the ids that were not sent before."""
+    marked: set[int] = set()
+    with transaction(db):
+        for start in range(0, len(ids), 500):  # well under SQLite's limit of bound values
+            chunk = ids[start : start + 500]
+            marked.update(
+                row[0]
+                for row in db.execute(
+                    "UPDATE alerts SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
+                    f"WHERE id IN ({', '.join('?' * len(chunk))}) AND sent_at IS NULL "
+                    "RETURNING id",
+                    [now, *chunk],
+                ).fetchall()
+            )
+    return marked
+
+
 def _pending_alert(r: tuple) -> PendingAlert:  # type: ignore[type-arg]
     return PendingAlert(
         int(r[0]),
@@ -134,6 +154,9 @@ class AlertStore:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.clock = database.clock
+        #: alert id -> its waiter: marks asked for and not written yet (`mark_sent`)
+        self._marks: dict[int, asyncio.Future[bool]] = {}
+        self._marking: asyncio.Task[None] | None = None
 
     async def pending(self, after_id: int = 0, limit: int = 500) -> list[PendingAlert]:
         """Unsent, not given-up alerts with id > `after_id`, oldest first."""
@@ -151,13 +174,38 @@ class AlertStore:
         return [_pending_alert(r) for r in rows]
 
     async def mark_sent(self, alert_id: int) -> bool:
-        now = self.clock.time()
-        changed = await self.database.write(
-            "UPDATE alerts SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
-            "WHERE id = ? AND sent_at IS NULL",
-            [now, alert_id],
-        )
-        return changed == 1
+        """Mark the alert sent, on disk before this returns; False when it was already.
+
+        Marks asked for while one is being written go together in the next write: one
+        statement and one trip to the writer thread for a whole burst of deliveries
+        (each trip costs a thread wake-up either way, and far more on a busy machine).
+        A failed write (the file locked past the busy timeout) fails every mark in it.
+        """
+        loop = asyncio.get_running_loop()
+        waiter = self._marks.get(alert_id)
+        if waiter is None:
+            waiter = self._marks[alert_id] = loop.create_future()
+        marking = self._marking
+        if marking is None or marking.done() or marking.get_loop() is not loop:
+            self._marking = loop.create_task(self._write_marks())
+        return await asyncio.shield(waiter)
+
+    async def _write_marks(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, {}
+            write = functools.partial(_mark_sent, ids=list(batch), now=self.clock.time())
+            try:
+                marked = await self.database.run(write)
+            except BaseException as exc:
+                for waiter in batch.values():
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for alert_id, waiter in batch.items():
+                if not waiter.done():
+                    waiter.set_result(alert_id in marked)
 
     async def mark_failed(self, alert_id: int, reason: str) -> None:
         """Given up: never sent again (the reason says why, for the operator)."""

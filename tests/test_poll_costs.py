@@ -134,6 +134,11 @@ async def test_a_blocked_chat_that_comes_back_is_decided_on_what_it_missed(
         assert [s.chat_id for s in env.bot.sent] == [1, 2]
 
 
+async def next_cycle_without_delivery(env: AlertEnv):  # type: ignore[no-untyped-def]
+    env.clock.advance(300)
+    return await run_poll_cycle(env.services, env.bot, deliver=False)
+
+
 # -- planning reads indexes ---------------------------------------------------------------
 
 
@@ -270,3 +275,58 @@ async def test_history_keeps_what_the_chart_draws_and_deletes_older_stretches(
         assert rows == 5
         listing = await subs.listing(ref_key)
         assert listing is not None and listing.lowest_price == D(prices[-1])
+
+
+# -- delivery's marks go together -------------------------------------------------------------
+
+
+async def test_marks_asked_for_together_are_written_in_one_trip(tmp_path: Path) -> None:
+    import asyncio
+
+    async with alert_env(tmp_path) as env:
+        env.set_price("xianyu", ITEM, "5000")
+        for user in range(1, 31):
+            await env.watch(user, "xianyu", ITEM)
+        env.set_price("xianyu", ITEM, "4500")
+        await next_cycle_without_delivery(env)
+        alerts = env.services.watching.alerts
+        ids = [a.id for a in await alerts.pending()]
+        assert len(ids) == 30
+        assert await alerts.mark_sent(ids[0])  # alone: one write of its own
+        statements = writer_statements(env.services.database)
+        results = await asyncio.gather(*(alerts.mark_sent(i) for i in ids))
+        env.services.database._writer_db.conn.set_trace_callback(None)
+        assert results == [False] + [True] * 29  # the first was sent already
+        updates = [s for s in statements if s.startswith("UPDATE alerts SET sent_at")]
+        assert len(updates) == 1
+        counts = await alerts.counts()
+        assert (counts.sent, counts.pending) == (30, 0)
+
+
+async def test_a_mark_the_locked_file_refuses_fails_every_waiter_and_marks_nothing(
+    tmp_path: Path,
+) -> None:
+    import asyncio
+    import sqlite3
+
+    async with alert_env(tmp_path) as env:
+        env.set_price("xianyu", ITEM, "5000")
+        for user in (1, 2, 3):
+            await env.watch(user, "xianyu", ITEM)
+        env.set_price("xianyu", ITEM, "4500")
+        await next_cycle_without_delivery(env)
+        alerts = env.services.watching.alerts
+        ids = [a.id for a in await alerts.pending()]
+        env.services.database.busy_timeout = 0.05
+        holder = sqlite3.connect(env.database_path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        try:
+            results = await asyncio.gather(
+                *(alerts.mark_sent(i) for i in ids), return_exceptions=True
+            )
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+        assert len(await alerts.pending()) == 3  # none marked: they stay to be sent
+        assert await alerts.mark_sent(ids[0])  # and the next mark works
