@@ -645,9 +645,14 @@ def _apply_decisions(
             "AND paused_reason IS NULL AND updated_at >= ?",
             [listing.ref_key, changed_since],
         )
-    subs = [_subscription(r) for r in rows]
     base_updates = []
-    for sub in subs:
+    decided = 0
+    # one subscription at a time, never a list of all of them: a listing watched by
+    # 100,000 people would otherwise hold 100,000 objects at once, and the full garbage
+    # collections they set off stop every thread (the event loop's too)
+    for row in rows:
+        sub = _subscription(row)
+        decided += 1
         decision = decide(sub)
         base = decision.base
         if (base.price, base.status, base.version) != (
@@ -677,4 +682,4 @@ def _apply_decisions(
             "base_version = ?, last_alert_at = ? WHERE id = ?",
             base_updates,
         )
-    return created, duplicates, len(subs)
+    return created, duplicates, decided
