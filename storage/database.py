@@ -392,58 +392,64 @@ def _m012_cost_follows_change(db: sqlite_utils.Database) -> None:
       active subscription of the listing was last decided on, and when. A check that
       sees the same again decides only the subscriptions changed since (`updated_at`,
       from now on moved only by the owner's own acts: watch, rule, pause, resume).
-    - `watched_listings.watchers`: active subscriptions of the listing, kept by
-      triggers, so planning reads a partial index instead of probing every listing.
+    - `watched_listings.watched`: 1 while the listing has an active subscription, kept
+      by triggers, so planning reads a partial index instead of probing `subscriptions`
+      for every listing. A flag, not a count: a new watch of a listing already watched
+      writes nothing (the trigger's UPDATE matches no row).
     - indexes for the planner (stalest first, NULL = never checked sorts first; with
-      `watchers` in it, the per-platform count reads the index alone), for the
+      `watched` in it, the per-platform count reads the index alone), for the
       subscriptions changed since a round, and for alert retention.
     """
     for column in ("decided_price TEXT", "decided_status TEXT", "decided_at REAL"):
         db.execute(f"ALTER TABLE watched_listings ADD COLUMN {column}")
-    db.execute("ALTER TABLE watched_listings ADD COLUMN watchers INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE watched_listings ADD COLUMN watched INTEGER NOT NULL DEFAULT 0")
     db.execute(
-        "UPDATE watched_listings SET watchers = (SELECT COUNT(*) FROM subscriptions s "
-        "WHERE s.ref_key = watched_listings.ref_key AND s.paused_reason IS NULL)"
+        "CREATE INDEX IF NOT EXISTS subscriptions_changed "
+        "ON subscriptions (ref_key, updated_at) WHERE paused_reason IS NULL"
+    )
+    still_watched = (
+        "EXISTS (SELECT 1 FROM subscriptions s WHERE s.ref_key = {key} AND s.paused_reason IS NULL)"
+    )
+    db.execute(
+        "UPDATE watched_listings SET watched = "
+        + still_watched.format(key="watched_listings.ref_key")
     )
     db.execute(
         """
-        CREATE TRIGGER IF NOT EXISTS subscriptions_watchers_insert
+        CREATE TRIGGER IF NOT EXISTS subscriptions_watched_insert
         AFTER INSERT ON subscriptions WHEN NEW.paused_reason IS NULL
         BEGIN
-            UPDATE watched_listings SET watchers = watchers + 1 WHERE ref_key = NEW.ref_key;
+            UPDATE watched_listings SET watched = 1 WHERE ref_key = NEW.ref_key AND watched = 0;
         END
         """
     )
     db.execute(
-        """
-        CREATE TRIGGER IF NOT EXISTS subscriptions_watchers_delete
+        f"""
+        CREATE TRIGGER IF NOT EXISTS subscriptions_watched_delete
         AFTER DELETE ON subscriptions WHEN OLD.paused_reason IS NULL
         BEGIN
-            UPDATE watched_listings SET watchers = watchers - 1 WHERE ref_key = OLD.ref_key;
+            UPDATE watched_listings SET watched = {still_watched.format(key="OLD.ref_key")}
+            WHERE ref_key = OLD.ref_key;
         END
         """
     )
     db.execute(
-        """
-        CREATE TRIGGER IF NOT EXISTS subscriptions_watchers_update
+        f"""
+        CREATE TRIGGER IF NOT EXISTS subscriptions_watched_update
         AFTER UPDATE OF paused_reason, ref_key ON subscriptions
         BEGIN
-            UPDATE watched_listings SET watchers = watchers - 1
+            UPDATE watched_listings SET watched = {still_watched.format(key="OLD.ref_key")}
             WHERE ref_key = OLD.ref_key AND OLD.paused_reason IS NULL;
-            UPDATE watched_listings SET watchers = watchers + 1
-            WHERE ref_key = NEW.ref_key AND NEW.paused_reason IS NULL;
+            UPDATE watched_listings SET watched = 1
+            WHERE ref_key = NEW.ref_key AND NEW.paused_reason IS NULL AND watched = 0;
         END
         """
     )
     db.execute("DROP INDEX IF EXISTS watched_listings_due")  # its sort could not use it
     db.execute(
         "CREATE INDEX IF NOT EXISTS watched_listings_stalest "
-        "ON watched_listings (platform, last_checked_at, first_seen_at, watchers) "
-        "WHERE watchers > 0"
-    )
-    db.execute(
-        "CREATE INDEX IF NOT EXISTS subscriptions_changed "
-        "ON subscriptions (ref_key, updated_at) WHERE paused_reason IS NULL"
+        "ON watched_listings (platform, last_checked_at, first_seen_at, watched) "
+        "WHERE watched = 1"
     )
     db.execute(
         "CREATE INDEX IF NOT EXISTS alerts_finished ON alerts (COALESCE(sent_at, failed_at))"
@@ -465,7 +471,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (11, "linked accounts proven by the phone Telegram verified", _m011_proven_accounts),
     (
         12,
-        "cost follows change: decided observation, watchers, planning indexes",
+        "cost follows change: decided observation, watched flag, planning indexes",
         _m012_cost_follows_change,
     ),
 ]

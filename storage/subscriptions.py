@@ -490,9 +490,9 @@ class SubscriptionStore:
 
     async def watched_counts(self) -> dict[str, int]:
         """Platform -> listings with at least one active subscription."""
-        # `watchers` is kept by triggers (migration 12): a walk of one partial index
+        # `watched` is kept by triggers (migration 12): a walk of one partial index
         rows = await self.database.fetchall(
-            "SELECT platform, COUNT(*) FROM watched_listings WHERE watchers > 0 GROUP BY platform"
+            "SELECT platform, COUNT(*) FROM watched_listings WHERE watched = 1 GROUP BY platform"
         )
         return {r[0]: int(r[1]) for r in rows}
 
@@ -504,7 +504,7 @@ class SubscriptionStore:
         # (watched_listings_stalest, migration 12), so only `limit` entries are read
         rows = await self.database.fetchall(
             f"SELECT {_LISTING_COLUMNS} FROM watched_listings WHERE platform = ? "
-            "AND watchers > 0 ORDER BY last_checked_at, first_seen_at LIMIT ?",
+            "AND watched = 1 ORDER BY last_checked_at, first_seen_at LIMIT ?",
             [platform, limit],
         )
         return [_listing(r) for r in rows]

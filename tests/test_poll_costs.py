@@ -180,7 +180,7 @@ async def test_planning_and_deciding_read_indexes_never_the_big_tables(tmp_path:
 async def test_the_watcher_counts_follow_every_way_a_watch_comes_and_goes(
     tmp_path: Path,
 ) -> None:
-    """`watchers` (kept by triggers) always equals the active subscriptions it counts."""
+    """`watched` (kept by triggers) is 1 exactly while the listing has an active watch."""
     from storage.subscriptions import SubscriptionStore
 
     database = Database(tmp_path / "bot.sqlite3")
@@ -206,10 +206,10 @@ async def test_the_watcher_counts_follow_every_way_a_watch_comes_and_goes(
             else:
                 await subs.move_chat(user, user)  # a no-op move touches no count
             kept = database.db.execute(
-                "SELECT ref_key, watchers FROM watched_listings ORDER BY ref_key"
+                "SELECT ref_key, watched FROM watched_listings ORDER BY ref_key"
             ).fetchall()
             truth = database.db.execute(
-                "SELECT l.ref_key, (SELECT COUNT(*) FROM subscriptions s WHERE "
+                "SELECT l.ref_key, EXISTS (SELECT 1 FROM subscriptions s WHERE "
                 "s.ref_key = l.ref_key AND s.paused_reason IS NULL) FROM watched_listings l "
                 "ORDER BY l.ref_key"
             ).fetchall()
