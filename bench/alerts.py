@@ -4,6 +4,7 @@
     python -m bench.alerts day [--listings 2000] [--subscriptions 20000] [--tiers ...]
     python -m bench.alerts memory [--subscriptions 100000] [--listings 10000] [--runs 3]
     python -m bench.alerts growth [--sizes 1000 10000 100000 1000000] [--cycles 3] [--runs 3]
+    python -m bench.alerts growth-run --subscriptions 100000 --per-listing 100000  # one run
 
 - broadcast: one price drop watched by N users, delivered by the bot's own Application
   (started as the bot starts: post_init, the rate limiter of bot/rate_limiter.py) to the
@@ -550,12 +551,14 @@ def bulk_watch(db: Any, template: Listing, ids: list[str], subscriptions: int, n
     db.execute("COMMIT")
 
 
-async def growth_run(subscriptions: int, cycles: int) -> dict[str, Any]:
+async def growth_run(
+    subscriptions: int, cycles: int, per_listing: int = SUBSCRIPTIONS_PER_LISTING
+) -> dict[str, Any]:
     """Poll cycles where nothing changed over `subscriptions` watches (10 per listing)."""
     poller_module.CHECK_CONCURRENCY = 1  # see day_run
     gc.collect()
     baseline = rss_mb()
-    listings = max(1, subscriptions // SUBSCRIPTIONS_PER_LISTING)
+    listings = max(1, subscriptions // per_listing)
     # 23:55 in China: a fresh day's polling quota may go into one cycle, so each cycle
     # plans as many checks as half the tier's rate allows (3,000), like `memory_run`
     clock = FakeClock(midnight_china("2026-03-03") - 300)
@@ -698,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     gr = sub.add_parser("growth-run", help="internal: one growth run in this process")
     gr.add_argument("--subscriptions", type=int, required=True)
     gr.add_argument("--cycles", type=int, default=3)
+    gr.add_argument("--per-listing", type=int, default=SUBSCRIPTIONS_PER_LISTING)
     m = sub.add_parser("memory")
     m.add_argument("--subscriptions", type=int, default=100_000)
     m.add_argument("--listings", type=int, default=10_000)
@@ -721,7 +725,8 @@ def main(argv: list[str] | None = None) -> int:
             result["bench_seconds"] = round(time.perf_counter() - started, 1)
             print(json.dumps(result), flush=True)
     elif args.what == "growth-run":
-        print(json.dumps(asyncio.run(growth_run(args.subscriptions, args.cycles))), flush=True)
+        result = asyncio.run(growth_run(args.subscriptions, args.cycles, args.per_listing))
+        print(json.dumps(result), flush=True)
     elif args.what == "growth":
         # each run in a fresh process, sizes interleaved so a noisy minute hits them all
         results: dict[int, list[dict[str, Any]]] = defaultdict(list)
