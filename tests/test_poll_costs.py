@@ -330,3 +330,42 @@ async def test_a_mark_the_locked_file_refuses_fails_every_waiter_and_marks_nothi
         assert all(isinstance(r, sqlite3.OperationalError) for r in results)
         assert len(await alerts.pending()) == 3  # none marked: they stay to be sent
         assert await alerts.mark_sent(ids[0])  # and the next mark works
+
+
+def test_migration_12_flags_the_listings_watched_in_an_existing_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import storage.database as database_module
+
+    path = tmp_path / "bot.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(database_module, "MIGRATIONS", database_module.MIGRATIONS[:11])
+        old = Database(path)
+    for key in ("xianyu:1", "xianyu:2", "xianyu:3"):
+        old.db.execute(
+            "INSERT INTO watched_listings (ref_key, platform, listing_id, title, url, "
+            "price_unit, status, first_seen_at) VALUES (?, 'xianyu', ?, 't', 'u', 'yuan', "
+            "'on_sale', 0)",
+            [key, key[-1]],
+        )
+    for user, key, paused in (
+        (1, "xianyu:1", None),
+        (2, "xianyu:1", "blocked"),
+        (1, "xianyu:2", "blocked"),
+    ):
+        old.db.execute(
+            "INSERT INTO subscriptions (user_id, chat_id, ref_key, rule, base_status, "
+            "paused_reason, created_at, updated_at) VALUES (?, ?, ?, 'any_drop', 'on_sale', ?, 0, 0)",
+            [user, user, key, paused],
+        )
+    old.close()
+    new = Database(path)
+    try:
+        assert new.schema_version >= 12
+        flags = new.db.execute(
+            "SELECT ref_key, watched FROM watched_listings ORDER BY ref_key"
+        ).fetchall()
+        # an active watch; only a paused one; none
+        assert flags == [("xianyu:1", 1), ("xianyu:2", 0), ("xianyu:3", 0)]
+    finally:
+        new.close()
