@@ -3,6 +3,8 @@
     python -m bench.alerts broadcast [--users 10000] [--runs 3] [--one-chat 50]
     python -m bench.alerts day [--listings 2000] [--subscriptions 20000] [--tiers ...]
     python -m bench.alerts memory [--subscriptions 100000] [--listings 10000] [--runs 3]
+    python -m bench.alerts growth [--sizes 1000 10000 100000 1000000] [--cycles 3] [--runs 3]
+    python -m bench.alerts growth-run --subscriptions 100000 --per-listing 100000  # one run
 
 - broadcast: one price drop watched by N users, delivered by the bot's own Application
   (started as the bot starts: post_init, the rate limiter of bot/rate_limiter.py) to the
@@ -20,6 +22,11 @@
   (`listings * 86400 / polling quota per day`, at least one interval), and quota
   errors. Tiers whose quota cannot check every listing twice in a day are simulated
   for as many days as two rounds take.
+- growth: poll cycles where nothing changed over 1k / 10k / 100k / 1M subscriptions (10
+  per listing, 5 per user), each size in a fresh process: cost per cycle (wall and CPU
+  time, planning queries, recording per check, rule decisions), event-loop stalls (a 1 ms
+  sleeper's overshoot), garbage-collector pauses and RSS. The rows are written in bulk
+  as /watch writes them, every listing as if checked once a day before.
 - memory: peak resident memory (ru_maxrss) of a process holding N subscriptions over M
   listings that checks every listing after every price dropped and delivers the
   N alerts (to an in-process bot that only counts: memory, not Telegram, is measured).
@@ -484,6 +491,202 @@ async def memory_run(subscriptions: int, listings: int) -> dict[str, Any]:
             }
 
 
+# -- (d) growth: cost per cycle, stalls and RSS at 1k-1M subscriptions --------------------------------
+
+SUBSCRIPTIONS_PER_LISTING = 10
+WATCHES_PER_USER = 5
+
+
+class LoopLag:
+    """A task that sleeps 1 ms in a loop and records how late it wakes: the event loop's
+    stalls, whatever their cause (our code on the loop, the GIL held by a thread, the
+    garbage collector)."""
+
+    def __init__(self) -> None:
+        self.lags: list[float] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def _probe(self) -> None:
+        while True:
+            started = time.perf_counter()
+            await asyncio.sleep(0.001)
+            self.lags.append(time.perf_counter() - started - 0.001)
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._probe())
+
+    def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+def bulk_watch(db: Any, template: Listing, ids: list[str], subscriptions: int, now: float) -> None:
+    """The rows `subscriptions` /watch commands leave (the same tables and values as
+    `SubscriptionStore.subscribe`), written in one transaction: a million one by one
+    would take minutes. Every listing is as if checked and decided once, a day ago,
+    so the cycles measured are steady state: nothing changed."""
+    price = str(template.price)
+    columns = {c[1] for c in db.execute("PRAGMA table_info(watched_listings)").fetchall()}
+    decided = "decided_at" in columns  # migration 12 (the code before it has none)
+    yesterday = now - 86_400
+    db.execute("BEGIN")
+    db.conn.executemany(
+        "INSERT INTO watched_listings (ref_key, platform, listing_id, title, url, price_unit, "
+        "price, status, lowest_price, first_seen_at, last_checked_at, last_seen_at, errors) "
+        "VALUES (?, 'xianyu', ?, ?, ?, ?, ?, 'on_sale', ?, ?, ?, ?, 0)",
+        (
+            (
+                f"xianyu:{i}",
+                i,
+                template.title,
+                template.url.replace(template.listing_id, i),
+                template.price_unit.value,
+                price,
+                price,
+                yesterday - 1,
+                yesterday + n * 1e-3,  # staggered: a definite stalest order
+                yesterday + n * 1e-3,
+            )
+            for n, i in enumerate(ids)
+        ),
+    )
+    if decided:
+        db.execute(
+            "UPDATE watched_listings SET decided_price = price, decided_status = status, "
+            "decided_at = last_checked_at"
+        )
+    db.conn.executemany(
+        "INSERT INTO price_history (ref_key, price, status, first_observed_at, "
+        "last_observed_at) VALUES (?, ?, 'on_sale', ?, ?)",
+        ((f"xianyu:{i}", price, yesterday - 1, yesterday) for i in ids),
+    )
+    per_listing = subscriptions // len(ids)
+    users = max(per_listing, subscriptions // WATCHES_PER_USER)
+    db.conn.executemany(
+        "INSERT INTO subscriptions (user_id, chat_id, ref_key, rule, watched_price, "
+        "base_price, base_status, created_at, updated_at) "
+        "VALUES (?, ?, ?, 'any_drop', ?, ?, 'on_sale', ?, ?)",
+        (
+            (u, u, f"xianyu:{i}", price, price, yesterday - 1, yesterday - 1)
+            for index, i in enumerate(ids)
+            for k in range(per_listing)
+            for u in (1_000_000 + (index * per_listing + k) % users,)
+        ),
+    )
+    db.execute("COMMIT")
+
+
+async def growth_run(
+    subscriptions: int, cycles: int, per_listing: int = SUBSCRIPTIONS_PER_LISTING
+) -> dict[str, Any]:
+    """Poll cycles where nothing changed over `subscriptions` watches (10 per listing)."""
+    poller_module.CHECK_CONCURRENCY = 1  # see day_run
+    gc.collect()
+    baseline = rss_mb()
+    listings = max(1, subscriptions // per_listing)
+    # 23:55 in China: a fresh day's polling quota may go into one cycle, so each cycle
+    # plans as many checks as half the tier's rate allows (3,000), like `memory_run`
+    clock = FakeClock(midnight_china("2026-03-03") - 300)
+    with tempfile.TemporaryDirectory() as tmp:
+        async with fake_world(
+            "xianyu", "enterprise_advanced", clock, Path(tmp) / "growth.sqlite3"
+        ) as (sb, s):
+            template = await s.gateway.listing(
+                ListingRef("xianyu", TEMPLATES["xianyu"]), payer=SYSTEM
+            )
+            ids = clone_ids("xianyu", listings)
+            before_clones = rss_mb()
+            add_clones(sb, "xianyu", ids)
+            catalogue: Any = sb.state.catalogues["xianyu"]
+            for listing_id in ids:  # a set price stops the sandbox's drift: nothing changes
+                catalogue.set_price(listing_id, template.price)
+            sandbox_mb = rss_mb() - before_clones
+            started = time.perf_counter()
+            await s.database.run(
+                lambda db: bulk_watch(db, template, ids, subscriptions, clock.time())
+            )
+            setup_seconds = time.perf_counter() - started
+            after_setup = rss_mb()
+            gc.collect()
+            gc.freeze()  # as the bot does once started (bot/app.py, post_init)
+
+            store = s.subscriptions
+            timings: dict[str, float] = defaultdict(float)
+            decisions = [0]
+            real_decide = poller_module.decide
+
+            def decide(sub: Any, seen: Any) -> Any:
+                decisions[0] += 1
+                return real_decide(sub, seen)
+
+            poller_module.decide = decide  # type: ignore[assignment]
+
+            def timed(name: str, method: Any) -> Any:
+                async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                    started = time.perf_counter()
+                    try:
+                        return await method(*args, **kwargs)
+                    finally:
+                        timings[name] += time.perf_counter() - started
+
+                return wrapper
+
+            store.watched_counts = timed("planning", store.watched_counts)  # type: ignore[method-assign]
+            store.stalest = timed("planning", store.stalest)  # type: ignore[method-assign]
+            store.record_check = timed("recording", store.record_check)  # type: ignore[method-assign]
+            probe = LoopLag()
+            gc_pauses = Stalls()  # only its garbage-collector hook is used here
+            gc.callbacks.append(gc_pauses._on_gc)
+            probe.start()
+            per_cycle = []
+            for n in range(cycles):
+                clock.advance(midnight_china("2026-03-03") - 300 + n * 86400 - clock.time())
+                timings.clear()
+                decisions[0] = 0
+                wall, cpu = time.perf_counter(), time.process_time()
+                report = await run_poll_cycle(s, None)
+                per_cycle.append(
+                    {
+                        "checks": report.checks,
+                        "alerts": report.alerts_created,
+                        "decisions": decisions[0],
+                        "cycle_s": time.perf_counter() - wall,
+                        "cycle_cpu_s": time.process_time() - cpu,
+                        "planning_ms": timings["planning"] * 1000,
+                        "record_ms_per_check": timings["recording"] * 1000 / max(1, report.checks),
+                    }
+                )
+            probe.stop()
+            gc.callbacks.remove(gc_pauses._on_gc)
+            poller_module.decide = real_decide  # type: ignore[assignment]
+            lags = probe.lags
+            return {
+                "subscriptions": subscriptions,
+                "listings": listings,
+                "cycles": cycles,
+                "checks_per_cycle": statistics.median(c["checks"] for c in per_cycle),
+                "alerts": sum(c["alerts"] for c in per_cycle),
+                "decisions_per_cycle": statistics.median(c["decisions"] for c in per_cycle),
+                "cycle_s": round(statistics.median(c["cycle_s"] for c in per_cycle), 2),
+                "cycle_cpu_s": round(statistics.median(c["cycle_cpu_s"] for c in per_cycle), 2),
+                "planning_ms": round(statistics.median(c["planning_ms"] for c in per_cycle), 1),
+                "record_ms_per_check": round(
+                    statistics.median(c["record_ms_per_check"] for c in per_cycle), 3
+                ),
+                "max_loop_lag_ms": round(max(lags, default=0) * 1000, 1),
+                "loop_lag_p99_ms": round(
+                    statistics.quantiles(lags, n=100)[98] * 1000 if len(lags) > 100 else 0, 2
+                ),
+                "loop_lags_over_20ms": sum(1 for lag in lags if lag > 0.02),
+                "max_gc_pause_ms": round(max(gc_pauses.gc_pauses, default=0) * 1000, 1),
+                "setup_s": round(setup_seconds, 1),
+                "rss_after_imports_mb": round(baseline, 1),
+                "rss_sandbox_catalogue_mb": round(sandbox_mb, 1),
+                "rss_after_setup_mb": round(after_setup, 1),
+                "peak_rss_mb": round(rss_mb(), 1),
+            }
+
+
 # -- command line ---------------------------------------------------------------------------------------
 
 
@@ -517,6 +720,14 @@ def main(argv: list[str] | None = None) -> int:
     mr = sub.add_parser("memory-run", help="internal: one memory run in this process")
     mr.add_argument("--subscriptions", type=int, default=100_000)
     mr.add_argument("--listings", type=int, default=10_000)
+    g = sub.add_parser("growth")
+    g.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 100_000, 1_000_000])
+    g.add_argument("--cycles", type=int, default=3)
+    g.add_argument("--runs", type=int, default=3)
+    gr = sub.add_parser("growth-run", help="internal: one growth run in this process")
+    gr.add_argument("--subscriptions", type=int, required=True)
+    gr.add_argument("--cycles", type=int, default=3)
+    gr.add_argument("--per-listing", type=int, default=SUBSCRIPTIONS_PER_LISTING)
     m = sub.add_parser("memory")
     m.add_argument("--subscriptions", type=int, default=100_000)
     m.add_argument("--listings", type=int, default=10_000)
@@ -539,6 +750,33 @@ def main(argv: list[str] | None = None) -> int:
             result = asyncio.run(day_run(platform, tier, args.listings, args.subscriptions))
             result["bench_seconds"] = round(time.perf_counter() - started, 1)
             print(json.dumps(result), flush=True)
+    elif args.what == "growth-run":
+        result = asyncio.run(growth_run(args.subscriptions, args.cycles, args.per_listing))
+        print(json.dumps(result), flush=True)
+    elif args.what == "growth":
+        # each run in a fresh process, sizes interleaved so a noisy minute hits them all
+        results: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for n in range(args.runs):
+            for size in args.sizes:
+                command = [
+                    sys.executable,
+                    "-m",
+                    "bench.alerts",
+                    "growth-run",
+                    "--subscriptions",
+                    str(size),
+                    "--cycles",
+                    str(args.cycles),
+                ]
+                result = json.loads(
+                    subprocess.run(command, check=True, capture_output=True, text=True)
+                    .stdout.strip()
+                    .splitlines()[-1]
+                )
+                print(json.dumps({"run": n + 1, **result}), flush=True)
+                results[size].append(result)
+        for size in args.sizes:
+            print(json.dumps({"median": median_of(results[size])}), flush=True)
     elif args.what == "memory-run":
         print(json.dumps(asyncio.run(memory_run(args.subscriptions, args.listings))), flush=True)
     else:

@@ -5,17 +5,25 @@ against, the observed change), so the same change can be recorded only once howe
 often it is observed. Alerts are inserted by `SubscriptionStore.record_check` in the
 transaction that moves the subscription's base; delivery then walks `pending()` and
 marks each one `sent` or `failed`. On start, whatever is still pending is sent.
+Retention: a sent or given-up alert is deleted `ALERT_RETENTION_SECONDS` (30 days) after
+it was sent or given up (`prune`, once per poll cycle); a pending one is never deleted.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
 import sqlite_utils
 
-from storage.database import Database, dec, dec_text
+from storage.database import Database, dec, dec_text, transaction
+
+#: sent and given-up alerts are kept this long (for /stats and the operator), then deleted
+ALERT_RETENTION_SECONDS = 30 * 86_400
+PRUNE_BATCH = 5_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +110,24 @@ def insert_alert(
     return cursor.rowcount == 1
 
 
+def _mark_sent(db: sqlite_utils.Database, ids: list[int], now: float) -> set[int]:
+    """Mark these alerts sent in one statement; the ids that were not sent before."""
+    marked: set[int] = set()
+    with transaction(db):
+        for start in range(0, len(ids), 500):  # well under SQLite's limit of bound values
+            chunk = ids[start : start + 500]
+            marked.update(
+                row[0]
+                for row in db.execute(
+                    "UPDATE alerts SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
+                    f"WHERE id IN ({', '.join('?' * len(chunk))}) AND sent_at IS NULL "
+                    "RETURNING id",
+                    [now, *chunk],
+                ).fetchall()
+            )
+    return marked
+
+
 def _pending_alert(r: tuple[Any, ...]) -> PendingAlert:
     return PendingAlert(
         int(r[0]),
@@ -132,6 +158,9 @@ class AlertStore:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.clock = database.clock
+        #: alert id -> its waiter: marks asked for and not written yet (`mark_sent`)
+        self._marks: dict[int, asyncio.Future[bool]] = {}
+        self._marking: asyncio.Task[None] | None = None
 
     async def pending(self, after_id: int = 0, limit: int = 500) -> list[PendingAlert]:
         """Unsent, not given-up alerts with id > `after_id`, oldest first."""
@@ -149,13 +178,38 @@ class AlertStore:
         return [_pending_alert(r) for r in rows]
 
     async def mark_sent(self, alert_id: int) -> bool:
-        now = self.clock.time()
-        changed = await self.database.write(
-            "UPDATE alerts SET sent_at = ?, attempts = attempts + 1, last_error = NULL "
-            "WHERE id = ? AND sent_at IS NULL",
-            [now, alert_id],
-        )
-        return changed == 1
+        """Mark the alert sent, on disk before this returns; False when it was already.
+
+        Marks asked for while one is being written go together in the next write: one
+        statement and one trip to the writer thread for a whole burst of deliveries
+        (each trip costs a thread wake-up either way, and far more on a busy machine).
+        A failed write (the file locked past the busy timeout) fails every mark in it.
+        """
+        loop = asyncio.get_running_loop()
+        waiter = self._marks.get(alert_id)
+        if waiter is None:
+            waiter = self._marks[alert_id] = loop.create_future()
+        marking = self._marking
+        if marking is None or marking.done() or marking.get_loop() is not loop:
+            self._marking = loop.create_task(self._write_marks())
+        return await asyncio.shield(waiter)
+
+    async def _write_marks(self) -> None:
+        while self._marks:
+            batch, self._marks = self._marks, {}
+            write = functools.partial(_mark_sent, ids=list(batch), now=self.clock.time())
+            try:
+                marked = await self.database.run(write)
+            except BaseException as exc:
+                for waiter in batch.values():
+                    if not waiter.done():
+                        waiter.set_exception(exc)
+                if not isinstance(exc, Exception):
+                    raise
+                continue
+            for alert_id, waiter in batch.items():
+                if not waiter.done():
+                    waiter.set_result(alert_id in marked)
 
     async def mark_failed(self, alert_id: int, reason: str) -> None:
         """Given up: never sent again (the reason says why, for the operator)."""
@@ -184,6 +238,25 @@ class AlertStore:
             "WHERE chat_id = ? AND sent_at IS NULL AND failed_at IS NULL",
             [now, reason, chat_id],
         )
+
+    async def prune(self, before: float, batch: int = PRUNE_BATCH) -> int:
+        """Delete alerts sent or given up before `before` (never a pending one); return
+        how many. In batches, each its own short write, so no write waits long behind it.
+
+        Safe for "never recorded twice": an alert's key names the base version it was
+        measured against, and recording it moved the subscription's base past that
+        version in the same transaction, so no later check can make the same key again.
+        """
+        deleted = 0
+        while True:
+            n = await self.database.write(
+                "DELETE FROM alerts WHERE id IN (SELECT id FROM alerts "
+                "WHERE COALESCE(sent_at, failed_at) < ? LIMIT ?)",
+                [before, batch],
+            )
+            deleted += n
+            if n < batch:
+                return deleted
 
     async def counts(self) -> AlertCounts:
         row = await self.database.fetch_aggregate(

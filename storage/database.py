@@ -413,6 +413,77 @@ def _m011_proven_accounts(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m012_cost_follows_change(db: sqlite_utils.Database) -> None:
+    """A poll round costs what changed, not what is held (issue 19).
+
+    - `watched_listings.decided_price/decided_status/decided_at`: the observation every
+      active subscription of the listing was last decided on, and when. A check that
+      sees the same again decides only the subscriptions changed since (`updated_at`,
+      from now on moved only by the owner's own acts: watch, rule, pause, resume).
+    - `watched_listings.watched`: 1 while the listing has an active subscription, kept
+      by triggers, so planning reads a partial index instead of probing `subscriptions`
+      for every listing. A flag, not a count: a new watch of a listing already watched
+      writes nothing (the trigger's UPDATE matches no row).
+    - indexes for the planner (stalest first, NULL = never checked sorts first; with
+      `watched` in it, the per-platform count reads the index alone), for the
+      subscriptions changed since a round, and for alert retention.
+    """
+    for column in ("decided_price TEXT", "decided_status TEXT", "decided_at REAL"):
+        db.execute(f"ALTER TABLE watched_listings ADD COLUMN {column}")
+    db.execute("ALTER TABLE watched_listings ADD COLUMN watched INTEGER NOT NULL DEFAULT 0")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS subscriptions_changed "
+        "ON subscriptions (ref_key, updated_at) WHERE paused_reason IS NULL"
+    )
+    still_watched = (
+        "EXISTS (SELECT 1 FROM subscriptions s WHERE s.ref_key = {key} AND s.paused_reason IS NULL)"
+    )
+    db.execute(
+        "UPDATE watched_listings SET watched = "
+        + still_watched.format(key="watched_listings.ref_key")
+    )
+    db.execute(
+        """
+        CREATE TRIGGER IF NOT EXISTS subscriptions_watched_insert
+        AFTER INSERT ON subscriptions WHEN NEW.paused_reason IS NULL
+        BEGIN
+            UPDATE watched_listings SET watched = 1 WHERE ref_key = NEW.ref_key AND watched = 0;
+        END
+        """
+    )
+    db.execute(
+        f"""
+        CREATE TRIGGER IF NOT EXISTS subscriptions_watched_delete
+        AFTER DELETE ON subscriptions WHEN OLD.paused_reason IS NULL
+        BEGIN
+            UPDATE watched_listings SET watched = {still_watched.format(key="OLD.ref_key")}
+            WHERE ref_key = OLD.ref_key;
+        END
+        """
+    )
+    db.execute(
+        f"""
+        CREATE TRIGGER IF NOT EXISTS subscriptions_watched_update
+        AFTER UPDATE OF paused_reason, ref_key ON subscriptions
+        BEGIN
+            UPDATE watched_listings SET watched = {still_watched.format(key="OLD.ref_key")}
+            WHERE ref_key = OLD.ref_key AND OLD.paused_reason IS NULL;
+            UPDATE watched_listings SET watched = 1
+            WHERE ref_key = NEW.ref_key AND NEW.paused_reason IS NULL AND watched = 0;
+        END
+        """
+    )
+    db.execute("DROP INDEX IF EXISTS watched_listings_due")  # its sort could not use it
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS watched_listings_stalest "
+        "ON watched_listings (platform, last_checked_at, first_seen_at, watched) "
+        "WHERE watched = 1"
+    )
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS alerts_finished ON alerts (COALESCE(sent_at, failed_at))"
+    )
+
+
 #: (version, name, step). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
@@ -426,6 +497,11 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (9, "platform pauses after a rate ban", _m009_platform_pauses),
     (10, "old made-up Anjuke IDs move to the page's own, or retire", _m010_old_anjuke_ids),
     (11, "linked accounts proven by the phone Telegram verified", _m011_proven_accounts),
+    (
+        12,
+        "cost follows change: decided observation, watched flag, planning indexes",
+        _m012_cost_follows_change,
+    ),
 ]
 
 

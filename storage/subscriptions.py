@@ -24,6 +24,9 @@ from clients.models import Listing, ListingStatus
 from storage.alerts import AlertDraft, insert_alert
 from storage.database import Database, dec, dec_text, transaction
 
+#: price-history stretches kept per listing: what the chart draws (`history`), no more
+HISTORY_KEPT = 2000
+
 
 class WatchLimitReached(Exception):
     """The user already holds the maximum number of subscriptions."""
@@ -150,6 +153,7 @@ class CheckResult:
     listing: WatchedListing
     alerts_created: int
     duplicates: int  # alerts whose key existed already (the same change seen again)
+    decisions: int = 0  # subscriptions decided (none when nothing changed for anyone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +207,13 @@ def _observe(
         "INSERT INTO price_history (ref_key, price, status, first_observed_at, "
         "last_observed_at) VALUES (?, ?, ?, ?, ?)",
         [ref_key, dec_text(price), status, now, now],
+    )
+    # retention: the chart draws the last HISTORY_KEPT stretches; older ones go (a
+    # listing's history grows only when its price or status changes, so this is rare)
+    db.execute(
+        "DELETE FROM price_history WHERE id IN (SELECT id FROM price_history "
+        "WHERE ref_key = ? ORDER BY first_observed_at DESC, id DESC LIMIT -1 OFFSET ?)",
+        [ref_key, HISTORY_KEPT],
     )
 
 
@@ -269,8 +280,10 @@ class SubscriptionStore:
     async def listing(self, ref_key: str) -> WatchedListing | None:
         return await self.database.read(lambda db: _get_listing(db, ref_key))
 
-    async def history(self, ref_key: str, limit: int = 2000) -> list[PricePoint]:
-        """The listing's observations, oldest first (the most recent `limit` stretches)."""
+    async def history(self, ref_key: str, limit: int | None = None) -> list[PricePoint]:
+        """The listing's observations, oldest first (the most recent `limit` stretches,
+        by default all that are kept: `HISTORY_KEPT`)."""
+        limit = HISTORY_KEPT if limit is None else limit
         rows = await self.database.fetchall(
             "SELECT price, status, first_observed_at, last_observed_at, observations FROM ("
             " SELECT * FROM price_history WHERE ref_key = ?"
@@ -479,10 +492,9 @@ class SubscriptionStore:
 
     async def watched_counts(self) -> dict[str, int]:
         """Platform -> listings with at least one active subscription."""
+        # `watched` is kept by triggers (migration 12): a walk of one partial index
         rows = await self.database.fetchall(
-            "SELECT l.platform, COUNT(*) FROM watched_listings l WHERE EXISTS "
-            "(SELECT 1 FROM subscriptions s WHERE s.ref_key = l.ref_key "
-            "AND s.paused_reason IS NULL) GROUP BY l.platform"
+            "SELECT platform, COUNT(*) FROM watched_listings WHERE watched = 1 GROUP BY platform"
         )
         return {r[0]: int(r[1]) for r in rows}
 
@@ -490,12 +502,11 @@ class SubscriptionStore:
         """Up to `limit` actively watched listings, never-checked first, then least recently."""
         if limit <= 0:
             return []
+        # NULL (never checked) sorts first in SQLite: the order is the index's own
+        # (watched_listings_stalest, migration 12), so only `limit` entries are read
         rows = await self.database.fetchall(
-            f"SELECT {_LISTING_COLUMNS} FROM watched_listings l WHERE l.platform = ? "
-            "AND EXISTS (SELECT 1 FROM subscriptions s WHERE s.ref_key = l.ref_key "
-            "AND s.paused_reason IS NULL) "
-            "ORDER BY l.last_checked_at IS NOT NULL, l.last_checked_at, l.first_seen_at "
-            "LIMIT ?",
+            f"SELECT {_LISTING_COLUMNS} FROM watched_listings WHERE platform = ? "
+            "AND watched = 1 ORDER BY last_checked_at, first_seen_at LIMIT ?",
             [platform, limit],
         )
         return [_listing(r) for r in rows]
@@ -521,13 +532,37 @@ class SubscriptionStore:
         `listing` is None when the platform says the listing no longer exists; `status`
         is then `taken_down` and the price stays what was last seen. `decide` runs on
         the database's writer thread, inside the transaction: it must only compute.
+
+        Cost follows change: when the observation is the one every subscription was
+        last decided on (`decided_*`, migration 12), only the subscriptions their owner
+        changed since are decided. For the others a decision on the same observation
+        against the base it already moved is a no-op (`watching.rules.evaluate` is
+        idempotent), so skipping them changes nothing but the cost.
         """
 
         def work(db: sqlite_utils.Database) -> CheckResult:
             with transaction(db):
+                decided = db.execute(
+                    "SELECT decided_price, decided_status, decided_at FROM watched_listings "
+                    "WHERE ref_key = ?",
+                    [ref_key],
+                ).fetchone()
                 after = _record_observation(db, ref_key, listing, status, now)
-                created, duplicates = _apply_decisions(db, after, now, decide)
-            return CheckResult(after, created, duplicates)
+                same = (
+                    decided is not None
+                    and decided[2] is not None
+                    and decided[1] == status
+                    and dec(decided[0]) == after.price
+                )
+                created, duplicates, decided_now = _apply_decisions(
+                    db, after, now, decide, changed_since=decided[2] if same else None
+                )
+                db.execute(
+                    "UPDATE watched_listings SET decided_price = ?, decided_status = ?, "
+                    "decided_at = ? WHERE ref_key = ?",
+                    [dec_text(after.price), status, now, ref_key],
+                )
+            return CheckResult(after, created, duplicates, decided_now)
 
         return await self.database.run(work)
 
@@ -595,18 +630,31 @@ def _apply_decisions(
     listing: WatchedListing,
     now: float,
     decide: Callable[[Subscription], Decision],
-) -> tuple[int, int]:
-    """New bases and alerts for every active subscription; (alerts created, duplicates)."""
+    *,
+    changed_since: float | None = None,
+) -> tuple[int, int, int]:
+    """New bases and alerts for every active subscription (with `changed_since`, only
+    those whose owner changed them since); (alerts created, duplicates, decisions)."""
     created = duplicates = 0
-    subs = [
-        _subscription(r)
-        for r in db.execute(
+    if changed_since is None:
+        rows = db.execute(
             f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE ref_key = ? AND paused_reason IS NULL",
             [listing.ref_key],
         )
-    ]
+    else:
+        rows = db.execute(
+            f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE ref_key = ? "
+            "AND paused_reason IS NULL AND updated_at >= ?",
+            [listing.ref_key, changed_since],
+        )
     base_updates = []
-    for sub in subs:
+    decided = 0
+    # one subscription at a time, never a list of all of them: a listing watched by
+    # 100,000 people would otherwise hold 100,000 objects at once, and the full garbage
+    # collections they set off stop every thread (the event loop's too)
+    for row in rows:
+        sub = _subscription(row)
+        decided += 1
         decision = decide(sub)
         base = decision.base
         if (base.price, base.status, base.version) != (
@@ -620,7 +668,6 @@ def _apply_decisions(
                     base.status,
                     base.version,
                     now if decision.alert else sub.last_alert_at,
-                    now,
                     sub.id,
                 )
             )
@@ -630,9 +677,11 @@ def _apply_decisions(
             else:
                 duplicates += 1
     if base_updates:
+        # `updated_at` is the owner's (migration 12): a base the poller moved was decided
+        # on this observation and needs no decision until the observation changes
         db.conn.executemany(
             "UPDATE subscriptions SET base_price = ?, base_status = ?, "
-            "base_version = ?, last_alert_at = ?, updated_at = ? WHERE id = ?",
+            "base_version = ?, last_alert_at = ? WHERE id = ?",
             base_updates,
         )
-    return created, duplicates
+    return created, duplicates, decided

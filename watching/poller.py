@@ -22,7 +22,12 @@
    platform's alerts never waits for another platform.
 3. **Record and decide** in one transaction per listing (`SubscriptionStore.record_check`):
    the observation, the snapshot, each subscription's rule (`watching.rules`), its
-   new base and its alert, keyed so the same change is recorded only once.
+   new base and its alert, keyed so the same change is recorded only once. Cost
+   follows change: a listing seen as it was last decided decides only the
+   subscriptions changed since (none, usually), so a round where nothing changed
+   reads and writes nothing per subscription.
+4. **Retention**: alerts sent or given up more than 30 days ago are deleted at the end
+   of each cycle (`AlertStore.prune`); pending ones never.
 
 Delivery (what is sent, in which order, what a failure means) is `watching.delivery`.
 """
@@ -40,7 +45,7 @@ from clients.models import ListingRef, ListingStatus
 from clock import Clock, seconds_left_in_day
 from gateway import Gateway, Priority
 from gateway.budget import SYSTEM
-from storage.alerts import AlertDraft, AlertStore
+from storage.alerts import ALERT_RETENTION_SECONDS, AlertDraft, AlertStore
 from storage.database import StorageError
 from storage.subscriptions import (
     Decision,
@@ -82,6 +87,8 @@ class CycleReport:
     alerts_created: int
     duplicates: int
     plans: tuple[PlatformPlan, ...]
+    decisions: int = 0  # subscriptions decided: only where the observation changed for them
+    alerts_pruned: int = 0  # sent or given-up alerts past their retention, deleted
 
 
 @dataclass
@@ -260,24 +267,49 @@ async def _cycle(rt: AlertRuntime, now: float, on_done: PlatformDone | None) -> 
         jobs.append(_platform_task(rt, plan, on_done))
 
     results = await asyncio.gather(*jobs)
-    plans = tuple(plan for plan, _, _, _ in results)
+    plans = tuple(r.plan for r in results)
     return CycleReport(
         started_at=now,
         duration=rt.clock.monotonic() - started,
         checks=sum(p.checked for p in plans),
         errors=sum(p.errors for p in plans),
-        quota_errors=sum(q for _, q, _, _ in results),
-        alerts_created=sum(a for _, _, a, _ in results),
-        duplicates=sum(d for _, _, _, d in results),
+        quota_errors=sum(r.tally["quota"] for r in results),
+        alerts_created=sum(r.tally["alerts"] for r in results),
+        duplicates=sum(r.tally["dups"] for r in results),
         plans=plans,
+        decisions=sum(r.tally["decisions"] for r in results),
+        alerts_pruned=await _prune_alerts(rt, now),
     )
+
+
+async def _prune_alerts(rt: AlertRuntime, now: float) -> int:
+    """Retention: alerts sent or given up more than `ALERT_RETENTION_SECONDS` ago go."""
+    try:
+        return await rt.alerts.prune(now - ALERT_RETENTION_SECONDS)
+    except StorageError as exc:  # locked or full: the next cycle prunes them
+        log.warning("old alerts not pruned: %s", exc)
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
+class _PlatformResult:
+    plan: PlatformPlan
+    tally: dict[str, int]
 
 
 async def _platform_task(
     rt: AlertRuntime, plan: PlatformPlan, on_done: PlatformDone | None
-) -> tuple[PlatformPlan, int, int, int]:
+) -> _PlatformResult:
     """One platform's checks within its deadline; what finished counts, the rest stays due."""
-    tally = {"checked": 0, "errors": 0, "quota": 0, "alerts": 0, "dups": 0, "calls": 0}
+    tally = {
+        "checked": 0,
+        "errors": 0,
+        "quota": 0,
+        "alerts": 0,
+        "dups": 0,
+        "calls": 0,
+        "decisions": 0,
+    }
     stop: list[str] = []
     try:
         async with asyncio.timeout(rt.cycle_deadline):
@@ -298,7 +330,7 @@ async def _platform_task(
             on_done(done, tally["alerts"])
         except Exception:  # the checks are recorded; delivery's next run sends them
             log.exception("%s: could not start the delivery of its alerts", plan.platform)
-    return done, tally["quota"], tally["alerts"], tally["dups"]
+    return _PlatformResult(done, tally)
 
 
 async def _check_platform(
@@ -335,6 +367,7 @@ async def _check_platform(
             tally["checked"] += 1
             tally["alerts"] += outcome.alerts
             tally["dups"] += outcome.duplicates
+            tally["decisions"] += outcome.decisions
 
     await asyncio.gather(*(check(listing) for listing in listings))
 
@@ -347,6 +380,7 @@ class CheckOutcome:
     stop: str | None = None
     alerts: int = 0
     duplicates: int = 0
+    decisions: int = 0
 
 
 async def check_listing(rt: AlertRuntime, listing: WatchedListing) -> CheckOutcome:
@@ -379,4 +413,6 @@ async def check_listing(rt: AlertRuntime, listing: WatchedListing) -> CheckOutco
         )
     except LookupError:  # the last watcher left while we were asking
         return CheckOutcome()
-    return CheckOutcome(alerts=result.alerts_created, duplicates=result.duplicates)
+    return CheckOutcome(
+        alerts=result.alerts_created, duplicates=result.duplicates, decisions=result.decisions
+    )
