@@ -16,7 +16,7 @@ import storage.subscriptions as subscriptions_module
 import watching.poller as poller_module
 from handlers.alerts import run_poll_cycle
 from storage.alerts import ALERT_RETENTION_SECONDS
-from storage.database import Database
+from storage.database import Database, StorageBusy
 from tests.alert_helpers import AlertEnv, alert_env
 from tests.test_alert_storage import make_listing, watch
 
@@ -327,7 +327,7 @@ async def test_a_mark_the_locked_file_refuses_fails_every_waiter_and_marks_nothi
         finally:
             holder.execute("ROLLBACK")
             holder.close()
-        assert all(isinstance(r, sqlite3.OperationalError) for r in results)
+        assert all(isinstance(r, StorageBusy) for r in results)
         assert len(await alerts.pending()) == 3  # none marked: they stay to be sent
         assert await alerts.mark_sent(ids[0])  # and the next mark works
 
