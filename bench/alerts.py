@@ -1,10 +1,10 @@
 """Price-alert benchmarks (results in BENCHMARKS.md).
 
     python -m bench.alerts broadcast [--users 10000] [--runs 3] [--one-chat 50]
-    python -m bench.alerts day [--listings 2000] [--subscriptions 20000] [--tiers ...]
-    python -m bench.alerts memory [--subscriptions 100000] [--listings 10000] [--runs 3]
+    python -m bench.alerts day [--listings 2000] [--watches 20000] [--tiers ...]
+    python -m bench.alerts memory [--watches 100000] [--listings 10000] [--runs 3]
     python -m bench.alerts growth [--sizes 1000 10000 100000 1000000] [--cycles 3] [--runs 3]
-    python -m bench.alerts growth-run --subscriptions 100000 --per-listing 100000  # one run
+    python -m bench.alerts growth-run --watches 100000 --per-listing 100000  # one run
 
 - broadcast: one price drop watched by N users, delivered by the bot's own Application
   (started as the bot starts: post_init, the rate limiter of bot/rate_limiter.py) to the
@@ -15,19 +15,19 @@
   the first user also watches K - 1 more listings that drop, so one chat gets K of the
   alerts (the others one each); reports the delivery's wall time against the ideal,
   max(alerts / 28.3 a second, K chat turns of 1.1 s).
-- day: N subscriptions over M listings on one platform tier, simulated with a fake
+- day: N watches over M listings on one platform tier, simulated with a fake
   clock from midnight (UTC+8), a poll cycle every ALERT_INTERVAL_SECONDS (300), real
   HTTP to the sandbox enforcing the tier's quota and rate. Reports checks made, the
   longest gap between two checks of one listing against the best the quota allows
   (`listings * 86400 / polling quota per day`, at least one interval), and quota
   errors. Tiers whose quota cannot check every listing twice in a day are simulated
   for as many days as two rounds take.
-- growth: poll cycles where nothing changed over 1k / 10k / 100k / 1M subscriptions (10
+- growth: poll cycles where nothing changed over 1k / 10k / 100k / 1M watches (10
   per listing, 5 per user), each size in a fresh process: cost per cycle (wall and CPU
   time, planning queries, recording per check, rule decisions), event-loop stalls (a 1 ms
   sleeper's overshoot), garbage-collector pauses and RSS. The rows are written in bulk
   as /watch writes them, every listing as if checked once a day before.
-- memory: peak resident memory (ru_maxrss) of a process holding N subscriptions over M
+- memory: peak resident memory (ru_maxrss) of a process holding N watches over M
   listings that checks every listing after every price dropped and delivers the
   N alerts (to an in-process bot that only counts: memory, not Telegram, is measured).
 """
@@ -147,22 +147,22 @@ def add_clones(sandbox: Sandbox, platform: str, ids: list[str]) -> None:
             catalogue.houses[listing_id] = dataclasses.replace(template, house_id=listing_id)
 
 
-async def subscribe_all(
+async def watch_all(
     services: Services,
     template: Listing,
     ids: list[str],
-    subscriptions: int,
+    watches: int,
     first_user: int = 1_000_000,
 ) -> None:
-    """`subscriptions` watches spread evenly over `ids`, each user watching several listings.
+    """`watches` watches spread evenly over `ids`, each user watching several listings.
 
-    Goes through `SubscriptionStore.subscribe`, the same write /watch makes; the listings
+    Goes through `WatchStore.watch`, the same write /watch makes; the listings
     are built from the template rather than fetched, so setting up costs no quota.
     """
-    store = services.subscriptions
-    per_listing = subscriptions // len(ids)
+    store = services.watches
+    per_listing = watches // len(ids)
     # five watches per user, but never one user twice on a listing (that is one watch)
-    users = max(per_listing, subscriptions // 5)
+    users = max(per_listing, watches // 5)
     n = 0
     for index, listing_id in enumerate(ids):
         listing = dataclasses.replace(
@@ -172,7 +172,7 @@ async def subscribe_all(
         )
         for k in range(per_listing):
             user = first_user + (index * per_listing + k) % users
-            await store.subscribe(
+            await store.add(
                 user_id=user,
                 chat_id=user,
                 listing=listing,
@@ -230,12 +230,12 @@ async def broadcast_run(users: int, one_chat: int = 1) -> dict[str, Any]:
             listing = await services.gateway.listing(ListingRef("xianyu", item), payer=SYSTEM)
             more = clone_ids("xianyu", one_chat - 1)
             add_clones(sandbox, "xianyu", more)
-            await subscribe_all(services, listing, [item], users - len(more), chats[0])
+            await watch_all(services, listing, [item], users - len(more), chats[0])
             for listing_id in more:  # the first chat's other watches
                 clone = dataclasses.replace(
                     listing, listing_id=listing_id, url=listing.url.replace(item, listing_id)
                 )
-                await services.subscriptions.subscribe(
+                await services.watches.add(
                     user_id=chats[0],
                     chat_id=chats[0],
                     listing=clone,
@@ -368,7 +368,7 @@ def record_checks(services: Services, clock: Clock) -> dict[str, list[float]]:
     return checks
 
 
-async def day_run(platform: str, tier: str, listings: int, subscriptions: int) -> dict[str, Any]:
+async def day_run(platform: str, tier: str, listings: int, watches: int) -> dict[str, Any]:
     # A FakeClock jumps forward the moment the gateway's rate limiter sleeps, even while
     # earlier requests are still on their way, and the sandbox would then stamp them with
     # the later time and refuse them for rate. One check at a time keeps fake time
@@ -385,7 +385,7 @@ async def day_run(platform: str, tier: str, listings: int, subscriptions: int) -
             )
             ids = clone_ids(platform, listings)
             add_clones(sb, platform, ids)
-            await subscribe_all(s, template, ids, subscriptions)
+            await watch_all(s, template, ids, watches)
             clock.advance(midnight_china("2026-03-03") - clock.time())  # a fresh platform day
             days = max(1, math.ceil(2.2 * listings / polling_per_day))
             checks = record_checks(s, clock)
@@ -409,7 +409,7 @@ async def day_run(platform: str, tier: str, listings: int, subscriptions: int) -
                 "platform": platform,
                 "tier": tier,
                 "listings": listings,
-                "subscriptions": subscriptions,
+                "watches": watches,
                 "polling_quota_per_day": polling_per_day,
                 "days_simulated": days,
                 "cycles": cycles,
@@ -439,7 +439,7 @@ class CountingBot:
         self.sent += 1
 
 
-async def memory_run(subscriptions: int, listings: int) -> dict[str, Any]:
+async def memory_run(watches: int, listings: int) -> dict[str, Any]:
     poller_module.CHECK_CONCURRENCY = 1  # see day_run
     gc.collect()
     baseline = rss_mb()
@@ -454,7 +454,7 @@ async def memory_run(subscriptions: int, listings: int) -> dict[str, Any]:
             ids = clone_ids("xianyu", listings)
             add_clones(sb, "xianyu", ids)
             started = time.perf_counter()
-            await subscribe_all(s, template, ids, subscriptions)
+            await watch_all(s, template, ids, watches)
             setup_seconds = time.perf_counter() - started
             after_setup = rss_mb()
             catalogue: Any = sb.state.catalogues["xianyu"]
@@ -477,7 +477,7 @@ async def memory_run(subscriptions: int, listings: int) -> dict[str, Any]:
             delivery = await send_pending_alerts(s, bot)  # type: ignore[arg-type]
             deliver_seconds = time.perf_counter() - started
             return {
-                "subscriptions": subscriptions,
+                "watches": watches,
                 "listings": listings,
                 "alerts_recorded": alerts,
                 "alerts_delivered": delivery.sent,
@@ -491,7 +491,7 @@ async def memory_run(subscriptions: int, listings: int) -> dict[str, Any]:
             }
 
 
-# -- (d) growth: cost per cycle, stalls and RSS at 1k-1M subscriptions --------------------------------
+# -- (d) growth: cost per cycle, stalls and RSS at 1k-1M watches --------------------------------
 
 SUBSCRIPTIONS_PER_LISTING = 10
 WATCHES_PER_USER = 5
@@ -520,9 +520,9 @@ class LoopLag:
             self._task.cancel()
 
 
-def bulk_watch(db: Any, template: Listing, ids: list[str], subscriptions: int, now: float) -> None:
-    """The rows `subscriptions` /watch commands leave (the same tables and values as
-    `SubscriptionStore.subscribe`), written in one transaction: a million one by one
+def bulk_watch(db: Any, template: Listing, ids: list[str], watches: int, now: float) -> None:
+    """The rows `watches` /watch commands leave (the same tables and values as
+    `WatchStore.watch`), written in one transaction: a million one by one
     would take minutes. Every listing is as if checked and decided once, a day ago,
     so the cycles measured are steady state: nothing changed."""
     price = str(template.price)
@@ -560,10 +560,10 @@ def bulk_watch(db: Any, template: Listing, ids: list[str], subscriptions: int, n
         "last_observed_at) VALUES (?, ?, 'on_sale', ?, ?)",
         ((f"xianyu:{i}", price, yesterday - 1, yesterday) for i in ids),
     )
-    per_listing = subscriptions // len(ids)
-    users = max(per_listing, subscriptions // WATCHES_PER_USER)
+    per_listing = watches // len(ids)
+    users = max(per_listing, watches // WATCHES_PER_USER)
     db.conn.executemany(
-        "INSERT INTO subscriptions (user_id, chat_id, ref_key, rule, watched_price, "
+        "INSERT INTO watches (user_id, chat_id, ref_key, rule, watched_price, "
         "base_price, base_status, created_at, updated_at) "
         "VALUES (?, ?, ?, 'any_drop', ?, ?, 'on_sale', ?, ?)",
         (
@@ -577,13 +577,13 @@ def bulk_watch(db: Any, template: Listing, ids: list[str], subscriptions: int, n
 
 
 async def growth_run(
-    subscriptions: int, cycles: int, per_listing: int = SUBSCRIPTIONS_PER_LISTING
+    watches: int, cycles: int, per_listing: int = SUBSCRIPTIONS_PER_LISTING
 ) -> dict[str, Any]:
-    """Poll cycles where nothing changed over `subscriptions` watches (10 per listing)."""
+    """Poll cycles where nothing changed over `watches` watches (10 per listing)."""
     poller_module.CHECK_CONCURRENCY = 1  # see day_run
     gc.collect()
     baseline = rss_mb()
-    listings = max(1, subscriptions // per_listing)
+    listings = max(1, watches // per_listing)
     # 23:55 in China: a fresh day's polling quota may go into one cycle, so each cycle
     # plans as many checks as half the tier's rate allows (3,000), like `memory_run`
     clock = FakeClock(midnight_china("2026-03-03") - 300)
@@ -602,15 +602,13 @@ async def growth_run(
                 catalogue.set_price(listing_id, template.price)
             sandbox_mb = rss_mb() - before_clones
             started = time.perf_counter()
-            await s.database.run(
-                lambda db: bulk_watch(db, template, ids, subscriptions, clock.time())
-            )
+            await s.database.run(lambda db: bulk_watch(db, template, ids, watches, clock.time()))
             setup_seconds = time.perf_counter() - started
             after_setup = rss_mb()
             gc.collect()
             gc.freeze()  # as the bot does once started (bot/app.py, post_init)
 
-            store = s.subscriptions
+            store = s.watches
             timings: dict[str, float] = defaultdict(float)
             decisions = [0]
             real_decide = poller_module.decide
@@ -661,7 +659,7 @@ async def growth_run(
             poller_module.decide = real_decide  # type: ignore[assignment]
             lags = probe.lags
             return {
-                "subscriptions": subscriptions,
+                "watches": watches,
                 "listings": listings,
                 "cycles": cycles,
                 "checks_per_cycle": statistics.median(c["checks"] for c in per_cycle),
@@ -710,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--one-chat", type=int, default=1, help="alerts the first chat gets")
     d = sub.add_parser("day")
     d.add_argument("--listings", type=int, default=2_000)
-    d.add_argument("--subscriptions", type=int, default=20_000)
+    d.add_argument("--watches", type=int, default=20_000)
     d.add_argument(
         "--tiers", nargs="*", default=[f"{p}:{t}" for p, ts in TIERS.items() for t in ts]
     )
@@ -718,18 +716,18 @@ def main(argv: list[str] | None = None) -> int:
     host.add_argument("--first", type=int, required=True)
     host.add_argument("--users", type=int, required=True)
     mr = sub.add_parser("memory-run", help="internal: one memory run in this process")
-    mr.add_argument("--subscriptions", type=int, default=100_000)
+    mr.add_argument("--watches", type=int, default=100_000)
     mr.add_argument("--listings", type=int, default=10_000)
     g = sub.add_parser("growth")
     g.add_argument("--sizes", type=int, nargs="*", default=[1_000, 10_000, 100_000, 1_000_000])
     g.add_argument("--cycles", type=int, default=3)
     g.add_argument("--runs", type=int, default=3)
     gr = sub.add_parser("growth-run", help="internal: one growth run in this process")
-    gr.add_argument("--subscriptions", type=int, required=True)
+    gr.add_argument("--watches", type=int, required=True)
     gr.add_argument("--cycles", type=int, default=3)
     gr.add_argument("--per-listing", type=int, default=SUBSCRIPTIONS_PER_LISTING)
     m = sub.add_parser("memory")
-    m.add_argument("--subscriptions", type=int, default=100_000)
+    m.add_argument("--watches", type=int, default=100_000)
     m.add_argument("--listings", type=int, default=10_000)
     m.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
@@ -747,11 +745,11 @@ def main(argv: list[str] | None = None) -> int:
         for spec in args.tiers:
             platform, tier = spec.split(":")
             started = time.perf_counter()
-            result = asyncio.run(day_run(platform, tier, args.listings, args.subscriptions))
+            result = asyncio.run(day_run(platform, tier, args.listings, args.watches))
             result["bench_seconds"] = round(time.perf_counter() - started, 1)
             print(json.dumps(result), flush=True)
     elif args.what == "growth-run":
-        result = asyncio.run(growth_run(args.subscriptions, args.cycles, args.per_listing))
+        result = asyncio.run(growth_run(args.watches, args.cycles, args.per_listing))
         print(json.dumps(result), flush=True)
     elif args.what == "growth":
         # each run in a fresh process, sizes interleaved so a noisy minute hits them all
@@ -763,7 +761,7 @@ def main(argv: list[str] | None = None) -> int:
                     "-m",
                     "bench.alerts",
                     "growth-run",
-                    "--subscriptions",
+                    "--watches",
                     str(size),
                     "--cycles",
                     str(args.cycles),
@@ -778,7 +776,7 @@ def main(argv: list[str] | None = None) -> int:
         for size in args.sizes:
             print(json.dumps({"median": median_of(results[size])}), flush=True)
     elif args.what == "memory-run":
-        print(json.dumps(asyncio.run(memory_run(args.subscriptions, args.listings))), flush=True)
+        print(json.dumps(asyncio.run(memory_run(args.watches, args.listings))), flush=True)
     else:
         # each run in a fresh process: peak memory is a property of the whole process
         runs = []
@@ -788,8 +786,8 @@ def main(argv: list[str] | None = None) -> int:
                 "-m",
                 "bench.alerts",
                 "memory-run",
-                "--subscriptions",
-                str(args.subscriptions),
+                "--watches",
+                str(args.watches),
                 "--listings",
                 str(args.listings),
             ]

@@ -224,7 +224,7 @@ async def watched_by_thousands(bench: Bench) -> None:
     listing = await bench.services.gateway.listing(ListingRef("xianyu", item), payer=SYSTEM)
     for _ in range(ALERTS):
         user = bench.new_user()
-        await bench.services.subscriptions.subscribe(
+        await bench.services.watches.add(
             user_id=user.id,
             chat_id=user.id,
             listing=listing,

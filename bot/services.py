@@ -15,8 +15,8 @@ from storage.budgets import BudgetStore
 from storage.conversations import ConversationStore
 from storage.database import Database
 from storage.quota import QuotaStore
-from storage.subscriptions import SubscriptionStore
 from storage.users import UserStore
+from storage.watches import WatchStore
 from watching.poller import AlertRuntime
 
 __all__ = ["Services", "build_services"]
@@ -43,21 +43,21 @@ def build_services(settings: Settings, clock: Clock | None = None) -> Services:
         budget_ledger=BudgetStore(database),
         budget_policy=settings.budget_policy(),
     )
-    subscriptions = SubscriptionStore(database)
+    watches = WatchStore(database)
     alerts = AlertStore(database)
     return Services(
         settings=settings,
         clock=clock,
         database=database,
         users=UserStore(database),
-        subscriptions=subscriptions,
+        watches=watches,
         alerts=alerts,
         accounts=AccountStore(database),
         conversations=ConversationStore(database),
         gateway=gateway,
         http=http,
         watching=AlertRuntime(
-            subscriptions, alerts, gateway, clock, float(settings.alert_interval_seconds)
+            watches, alerts, gateway, clock, float(settings.alert_interval_seconds)
         ),
         listing_clients=registry.listing_clients(platforms),
     )

@@ -18,13 +18,13 @@ from handlers.texts import lang_of, plural, t
 
 async def stats_text(s: Services) -> str:
     users = await s.users.count()
-    subs = await s.subscriptions.counts()
+    subs = await s.watches.counts()
     alerts = await s.alerts.counts()
     accounts = await s.accounts.count()
     lines = [
         "📊 <b>Bot statistics</b>",
         f"Users: {users} (with watches: {subs.users}; linked accounts: {accounts})",
-        f"Subscriptions: {subs.active} active, {subs.paused} paused",
+        f"Watches: {subs.active} active, {subs.paused} paused",
         f"Distinct listings watched: {subs.listings}",
         f"Alerts: {alerts.sent} sent, {alerts.pending} pending, {alerts.failed} given up",
         "",

@@ -239,11 +239,11 @@ def render_alert(alert: PendingAlert, lang: str) -> tuple[str, InlineKeyboardMar
                 ),
                 InlineKeyboardButton(
                     t(lang, "btn_history"),
-                    callback_data=cb.encode(cb.History(alert.subscription_id)),
+                    callback_data=cb.encode(cb.History(alert.watch_id)),
                 ),
                 InlineKeyboardButton(
                     t(lang, "btn_unwatch"),
-                    callback_data=cb.encode(cb.Unwatch(alert.subscription_id)),
+                    callback_data=cb.encode(cb.Unwatch(alert.watch_id)),
                 ),
             ]
         ]
@@ -306,5 +306,5 @@ async def resume_on_contact(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is None:
         return
-    if await context.bot_data.services.subscriptions.resume_chat(chat.id):
+    if await context.bot_data.services.watches.resume_chat(chat.id):
         log.info("a chat that had blocked the bot is back: its watches resume")

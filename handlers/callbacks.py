@@ -17,8 +17,8 @@ city Beike does not have, an integer out of range). Handlers are registered with
     rv|<ref key>|<page>        an Anjuke card's reviews, that page
     k|<platform>|<id>          the platform of an ambiguous bare ID
     c|<city id>|<house code>   the city of a Beike code
-    h|<subscription id>        an alert's price history
-    u|<subscription id>        unwatch
+    h|<watch id>        an alert's price history
+    u|<watch id>        unwatch
     ar|<user id>|<offer>       create the offered Anjuke account (that offer)
     ax|<user id>|<offer>       cancel that offer
     fy|<user id>, fn|<user id> /forget: yes / no
@@ -235,7 +235,7 @@ class PickCity:
 
 @dataclass(frozen=True, slots=True)
 class _IdButton:
-    """A button that names one number: a subscription, or the user it was offered to."""
+    """A button that names one number: a watch, or the user it was offered to."""
 
     id: int
     PREFIX: ClassVar[str] = ""

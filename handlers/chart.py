@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 
 from clients.models import ListingStatus, PriceUnit
 from clock import CHINA_TZ
-from storage.subscriptions import PricePoint
+from storage.watches import PricePoint
 
 UNIT_LABELS = {
     PriceUnit.WAN_YUAN.value: "price (10,000 CNY)",

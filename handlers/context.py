@@ -25,8 +25,8 @@ from storage.accounts import AccountStore
 from storage.alerts import AlertStore
 from storage.conversations import ConversationStore
 from storage.database import Database
-from storage.subscriptions import SubscriptionStore
 from storage.users import UserStore
+from storage.watches import WatchStore
 from watching.poller import AlertRuntime
 
 if TYPE_CHECKING:
@@ -62,7 +62,7 @@ class Services:
     clock: Clock
     database: Database
     users: UserStore
-    subscriptions: SubscriptionStore
+    watches: WatchStore
     alerts: AlertStore
     accounts: AccountStore
     conversations: ConversationStore

@@ -182,7 +182,7 @@ async def draw_once(key: str, sales: PastSales, now: float) -> bytes:
 def sales_chart(sales: PastSales, now: float) -> bytes:
     """The past sales in the price-history chart's style (matplotlib loaded on first use)."""
     from handlers.chart import render_price_chart
-    from storage.subscriptions import PricePoint
+    from storage.watches import PricePoint
 
     global charts_drawn
     charts_drawn += 1

@@ -43,9 +43,9 @@ async def demo_drop_command(update: Update, context: BotContext) -> None:
         await reply(update, t(lang, "demo_drop_usage"))
         return
     lowered = 0
-    for entry in await s.subscriptions.for_user(user.id):
+    for entry in await s.watches.for_user(user.id):
         price = entry.listing.price
-        if price is None or entry.subscription.paused_reason is not None:
+        if price is None or entry.watch.paused_reason is not None:
             continue
         new_price = (price * (100 - percent) / 100).quantize(price)
         ref = ListingRef.from_key(entry.listing.ref_key)

@@ -4,7 +4,7 @@ Callback data:
     fy|<telegram user id>   yes, delete (only that user may press it)
     fn|<telegram user id>   keep everything
 
-Deleted: the user's subscriptions and their alerts (and a watched listing's snapshot
+Deleted: the user's watches and their alerts (and a watched listing's snapshot
 and history when nobody else watches it), the linked Anjuke account, the users
 row (language, city) and the user's daily budget counts (`user_budget_usage`). The reply says what went. Nothing is written about the user
 afterwards while answering: the language comes from Telegram, not from storage.
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Forgotten:
-    subscriptions: int
+    watches: int
     alerts: int
     account: bool
     settings: bool
@@ -37,11 +37,11 @@ class Forgotten:
 
 async def forget_user(s: Services, user_id: int) -> Forgotten:
     """Delete every row about `user_id`; return what there was."""
-    subscriptions, alerts = await s.subscriptions.delete_user(user_id)
+    watches, alerts = await s.watches.delete_user(user_id)
     account = await s.accounts.delete(user_id)
     settings = await s.users.delete(user_id) > 0
     await s.gateway.forget_user_budgets(user_id)  # counts of calls, tied to the user's id
-    return Forgotten(subscriptions, alerts, account, settings)
+    return Forgotten(watches, alerts, account, settings)
 
 
 async def forget_command(update: Update, context: BotContext) -> None:
@@ -53,7 +53,7 @@ async def forget_command(update: Update, context: BotContext) -> None:
         await continue_in_private(update, context, "forget")
         return
     s = services(context)
-    watches = await s.subscriptions.count_for_user(user.id)
+    watches = await s.watches.count_for_user(user.id)
     account = await s.accounts.get(user.id) is not None
     keyboard = InlineKeyboardMarkup(
         [
@@ -105,7 +105,7 @@ async def on_forget_button(update: Update, context: BotContext) -> None:
         t(
             lang,
             "forget_done",
-            watches=plural(lang, "n_watches", gone.subscriptions),
+            watches=plural(lang, "n_watches", gone.watches),
             alerts=plural(lang, "n_alerts", gone.alerts),
             account=t(lang, "forget_account_yes" if gone.account else "forget_account_no"),
             settings=t(lang, "forget_settings_yes" if gone.settings else "forget_settings_no"),

@@ -2,16 +2,16 @@
 
     /watch <link or id> [rule]   rule: nothing (any drop), 5% (a drop of 5% or more),
                                  2500 / 250万 / ¥3000 (at or below that price)
-    /watches                     the user's subscriptions, numbered
+    /watches                     the user's watches, numbered
     /unwatch <number>
 
 Callback data (at most 64 bytes):
     w|<ref key>     watch with the default rule (the card's button)
     v|<ref key>     show the listing's card (from an alert)
-    h|<sub id>      the subscription's price history as a chart
+    h|<sub id>      the watch's price history as a chart
     u|<sub id>      stop watching
 
-A callback that names a subscription acts only when the subscription belongs to the
+A callback that names a watch acts only when the watch belongs to the
 user who pressed it; anyone else (a forged or forwarded button) is told so and
 nothing changes.
 """
@@ -50,7 +50,7 @@ from handlers.common import (
 from handlers.context import BotContext, Services
 from handlers.message_forms import reading_text, replied_listings
 from handlers.texts import plural, t
-from storage.subscriptions import Subscription, WatchEntry, WatchLimitReached
+from storage.watches import Watch, WatchEntry, WatchLimitReached
 from watching.poller import DAY, daily_checks_per_listing, watch_cap
 from watching.rules import (
     ANY_DROP,
@@ -227,7 +227,7 @@ async def finish_watch(
         await reply(update, t(lang, exc.reason, rule=typed_rule))
         return
     try:
-        sub, created = await subscribe(update, context, listing, rule)
+        sub, created = await add_watch(update, context, listing, rule)
     except WatchLimitReached as exc:
         await reply(update, limit_text(context, exc, lang))
         return
@@ -252,7 +252,7 @@ async def finish_watch(
 
 async def frequency_text(s: Services, platform: str, lang: str) -> str:
     """How often the poll planner can check one of this platform's watched listings."""
-    watched = (await s.subscriptions.watched_counts()).get(platform, 1)
+    watched = (await s.watches.watched_counts()).get(platform, 1)
     background = s.gateway.daily_allowance(platform, Priority.BACKGROUND)
     checks = daily_checks_per_listing(
         watched=watched,
@@ -297,13 +297,13 @@ def limit_text(context: BotContext, exc: WatchLimitReached, lang: str) -> str:
     )
 
 
-async def subscribe(
+async def add_watch(
     update: Update, context: BotContext, listing: Listing, rule: Rule
-) -> tuple[Subscription, bool]:
+) -> tuple[Watch, bool]:
     s = services(context)
     assert update.effective_user is not None
     base = initial_base(rule, listing.price, listing.status)
-    return await s.subscriptions.subscribe(
+    return await s.watches.add(
         user_id=update.effective_user.id,
         chat_id=alert_chat_id(update),
         listing=listing,
@@ -322,7 +322,7 @@ async def on_watch_button(update: Update, context: BotContext) -> None:
     lang = user_lang(update, context)
     s = services(context)
     ref = cb.read(query.data, cb.Watch).ref
-    existing = await s.subscriptions.of_user_for(user.id, ref.key, alert_chat_id(update))
+    existing = await s.watches.of_user_for(user.id, ref.key, alert_chat_id(update))
     if existing is not None:
         unit = await listing_unit(s, ref.key)
         rule = rule_text(existing.rule, existing.rule_value, unit, lang)
@@ -334,7 +334,7 @@ async def on_watch_button(update: Update, context: BotContext) -> None:
         return
     assert outcome.listing is not None
     try:
-        await subscribe(update, context, outcome.listing, ANY_DROP)
+        await add_watch(update, context, outcome.listing, ANY_DROP)
     except WatchLimitReached as exc:
         await query.answer(strip_tags(limit_text(context, exc, lang)), show_alert=True)
         return
@@ -342,7 +342,7 @@ async def on_watch_button(update: Update, context: BotContext) -> None:
 
 
 async def listing_unit(s: Services, ref_key: str) -> str:
-    listing = await s.subscriptions.listing(ref_key)
+    listing = await s.watches.listing(ref_key)
     return listing.price_unit if listing else "yuan"
 
 
@@ -364,7 +364,7 @@ def checked_text(entry: WatchEntry, now: float, lang: str) -> str:
 
 
 def watch_line(entry: WatchEntry, now: float, lang: str) -> str:
-    listing, sub = entry.listing, entry.subscription
+    listing, sub = entry.listing, entry.watch
     title = (
         listing.title
         if len(listing.title) <= TITLE_IN_LIST
@@ -402,9 +402,7 @@ async def chat_watches(update: Update, s: Services, user_id: int) -> list[WatchE
     group only those made in that group (alerts go there anyway)."""
     chat = update.effective_chat
     in_group = chat is not None and not is_private(update)
-    return await s.subscriptions.for_user(
-        user_id, chat.id if in_group and chat is not None else None
-    )
+    return await s.watches.for_user(user_id, chat.id if in_group and chat is not None else None)
 
 
 async def watches_command(update: Update, context: BotContext) -> None:
@@ -414,7 +412,7 @@ async def watches_command(update: Update, context: BotContext) -> None:
         return
     s = services(context)
     entries = await chat_watches(update, s, user.id)
-    if not entries and await s.subscriptions.count_for_user(user.id):
+    if not entries and await s.watches.count_for_user(user.id):
         await continue_in_private(update, context, "watches")  # watched elsewhere only
         return
     if not entries:
@@ -438,7 +436,7 @@ async def watches_command(update: Update, context: BotContext) -> None:
         buttons = [
             InlineKeyboardButton(
                 t(lang, "btn_unwatch_n", number=e.number),
-                callback_data=cb.encode(cb.Unwatch(e.subscription.id)),
+                callback_data=cb.encode(cb.Unwatch(e.watch.id)),
             )
             for e in shown
         ]
@@ -468,12 +466,12 @@ async def unwatch_command(update: Update, context: BotContext) -> None:
     if not 1 <= number <= len(entries):
         await reply(update, t(lang, "unwatch_bad_number", number=number))
         return
-    gone = await s.subscriptions.unsubscribe(entries[number - 1].subscription.id, user.id)
+    gone = await s.watches.unwatch(entries[number - 1].watch.id, user.id)
     title = gone.title[:200] if gone else entries[number - 1].listing.title[:200]
     await reply(update, t(lang, "unwatch_done", title=html.escape(title)))
 
 
-# -- buttons that name a subscription --------------------------------------------------------
+# -- buttons that name a watch --------------------------------------------------------
 
 
 async def on_unwatch_button(update: Update, context: BotContext) -> None:
@@ -481,7 +479,7 @@ async def on_unwatch_button(update: Update, context: BotContext) -> None:
     assert query is not None and user is not None
     lang = user_lang(update, context)
     sub_id = cb.read(query.data, cb.Unwatch).id
-    gone = await services(context).subscriptions.unsubscribe(sub_id, user.id)
+    gone = await services(context).watches.unwatch(sub_id, user.id)
     if gone is None:
         await query.answer(t(lang, "not_your_watch"), show_alert=True)
         return
@@ -494,15 +492,15 @@ async def on_history_button(update: Update, context: BotContext) -> None:
     lang = user_lang(update, context)
     s = services(context)
     sub_id = cb.read(query.data, cb.History).id
-    sub = await s.subscriptions.owned(sub_id, user.id)
+    sub = await s.watches.owned(sub_id, user.id)
     if sub is None:
         await query.answer(t(lang, "not_your_watch"), show_alert=True)
         return
     # matplotlib is imported on the first chart only: ~25 MB the bot need not hold otherwise
     from handlers.chart import has_prices, render_price_chart
 
-    listing = await s.subscriptions.listing(sub.ref_key)
-    points = await s.subscriptions.history(sub.ref_key)
+    listing = await s.watches.listing(sub.ref_key)
+    points = await s.watches.history(sub.ref_key)
     if listing is None or not has_prices(points):
         await query.answer(t(lang, "history_empty"), show_alert=True)
         return

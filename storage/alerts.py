@@ -1,9 +1,9 @@
 """Price alerts: recorded before they are sent, marked sent after (table `alerts`, migration 3).
 
-Each alert has a unique `alert_key` (subscription, the base version it was measured
+Each alert has a unique `alert_key` (watch, the base version it was measured
 against, the observed change), so the same change can be recorded only once however
-often it is observed. Alerts are inserted by `SubscriptionStore.record_check` in the
-transaction that moves the subscription's base; delivery then walks `pending()` and
+often it is observed. Alerts are inserted by `WatchStore.record_check` in the
+transaction that moves the watch's base; delivery then walks `pending()` and
 marks each one `sent` or `failed`. On start, whatever is still pending is sent.
 Retention: a sent or given-up alert is deleted `ALERT_RETENTION_SECONDS` (30 days) after
 it was sent or given up (`prune`, once per poll cycle); a pending one is never deleted.
@@ -28,10 +28,10 @@ PRUNE_BATCH = 5_000
 
 @dataclass(frozen=True, slots=True)
 class PendingAlert:
-    """An alert to send, with what the message needs from its listing and subscription."""
+    """An alert to send, with what the message needs from its listing and watch."""
 
     id: int
-    subscription_id: int
+    watch_id: int
     user_id: int
     chat_id: int
     ref_key: str
@@ -52,7 +52,7 @@ class PendingAlert:
 
 @dataclass(frozen=True, slots=True)
 class AlertDraft:
-    """An alert to record with a subscription's new base."""
+    """An alert to record with a watch's new base."""
 
     key: str
     changes: tuple[str, ...]
@@ -62,7 +62,7 @@ class AlertDraft:
 
 
 class AlertOwner(Protocol):
-    """The subscription an alert belongs to (`storage.subscriptions.Subscription`)."""
+    """The watch an alert belongs to (`storage.watches.Watch`)."""
 
     @property
     def id(self) -> int: ...
@@ -83,22 +83,22 @@ class AlertCounts:
 
 def insert_alert(
     db: sqlite_utils.Database,
-    subscription: AlertOwner,
+    watch: AlertOwner,
     draft: AlertDraft,
     lowest_price: Decimal | None,
     now: float,
 ) -> bool:
     """Record an alert (inside the caller's transaction); False when its key exists already."""
     cursor = db.execute(
-        "INSERT INTO alerts (alert_key, subscription_id, user_id, chat_id, ref_key, changes, "
+        "INSERT INTO alerts (alert_key, watch_id, user_id, chat_id, ref_key, changes, "
         "old_price, new_price, lowest_price, status, created_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (alert_key) DO NOTHING",
         [
             draft.key,
-            subscription.id,
-            subscription.user_id,
-            subscription.chat_id,
-            subscription.ref_key,
+            watch.id,
+            watch.user_id,
+            watch.chat_id,
+            watch.ref_key,
             "+".join(draft.changes),
             dec_text(draft.old_price),
             dec_text(draft.new_price),
@@ -165,11 +165,11 @@ class AlertStore:
     async def pending(self, after_id: int = 0, limit: int = 500) -> list[PendingAlert]:
         """Unsent, not given-up alerts with id > `after_id`, oldest first."""
         rows = await self.database.fetchall(
-            "SELECT a.id, a.subscription_id, a.user_id, a.chat_id, a.ref_key, a.changes, "
+            "SELECT a.id, a.watch_id, a.user_id, a.chat_id, a.ref_key, a.changes, "
             "a.old_price, a.new_price, a.lowest_price, a.status, a.created_at, a.attempts, "
             "l.title, l.url, l.platform, l.price_unit, s.rule, s.rule_value "
             "FROM alerts a "
-            "JOIN subscriptions s ON s.id = a.subscription_id "
+            "JOIN watches s ON s.id = a.watch_id "
             "JOIN watched_listings l ON l.ref_key = a.ref_key "
             "WHERE a.sent_at IS NULL AND a.failed_at IS NULL AND a.id > ? "
             "ORDER BY a.id LIMIT ?",
@@ -244,7 +244,7 @@ class AlertStore:
         how many. In batches, each its own short write, so no write waits long behind it.
 
         Safe for "never recorded twice": an alert's key names the base version it was
-        measured against, and recording it moved the subscription's base past that
+        measured against, and recording it moved the watch's base past that
         version in the same transaction, so no later check can make the same key again.
         """
         deleted = 0

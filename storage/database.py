@@ -484,6 +484,24 @@ def _m012_cost_follows_change(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m013_one_word_watch(db: sqlite_utils.Database) -> None:
+    """One word per concept (issue 20): what a user calls a watch is a watch in the file
+    too. The table and its alert column are renamed (SQLite rewrites the triggers and
+    indexes that name them), then each index and trigger named after the old word is made
+    again under the new name. The steps before this one keep the names they shipped with.
+    """
+    db.execute("ALTER TABLE subscriptions RENAME TO watches")
+    db.execute("ALTER TABLE alerts RENAME COLUMN subscription_id TO watch_id")
+    named = db.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
+        "AND name LIKE '%subscription%' AND sql IS NOT NULL"
+    ).fetchall()
+    for kind, name, sql in named:
+        new_name = name.replace("subscriptions", "watches").replace("subscription", "watch")
+        db.execute(f"DROP {kind.upper()} {name}")
+        db.execute(sql.replace(name, new_name, 1))
+
+
 #: (version, name, step). Append only; never edit a step that has shipped.
 MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "quota usage per platform and day", _m001_quota),
@@ -502,6 +520,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
         "cost follows change: decided observation, watched flag, planning indexes",
         _m012_cost_follows_change,
     ),
+    (13, "one word: subscriptions are watches", _m013_one_word_watch),
 ]
 
 

@@ -16,7 +16,7 @@ from clients.models import ListingRef
 from clock import CHINA_TZ, FakeClock
 from gateway.budget import SYSTEM
 from sandbox.server import Sandbox
-from storage.subscriptions import Subscription
+from storage.watches import Watch
 from watching.rules import initial_base, parse_rule, resolve_rule
 
 #: noon in China: half a platform day left, so pacing is easy to reason about
@@ -73,14 +73,14 @@ class AlertEnv:
         rule: str = "",
         city_id: str | None = None,
         chat_id: int | None = None,
-    ) -> Subscription:
+    ) -> Watch:
         """What /watch does once it has the listing."""
         listing = await self.services.gateway.listing(
             ListingRef(platform, listing_id, city_id), payer=SYSTEM
         )
         resolved = resolve_rule(parse_rule(rule), listing.price_unit)
         base = initial_base(resolved, listing.price, listing.status)
-        sub, _ = await self.services.subscriptions.subscribe(
+        sub, _ = await self.services.watches.add(
             user_id=user_id,
             chat_id=chat_id or user_id,
             listing=listing,

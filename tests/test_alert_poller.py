@@ -32,7 +32,7 @@ HOSTILE = "756789012345"  # Xianyu '<b>全新</b> 小米手环8 & 原装充电�
 RENTAL = "2398427383"  # Anjuke rental, on the market
 
 
-async def test_price_drop_alerts_every_subscriber_exactly_once(tmp_path: Path) -> None:
+async def test_price_drop_alerts_every_watcher_exactly_once(tmp_path: Path) -> None:
     async with alert_env(tmp_path) as env:
         env.set_price("xianyu", ITEM, "5000")
         for user in (1, 2, 3):
@@ -108,7 +108,7 @@ async def test_no_alert_above_the_target(tmp_path: Path) -> None:
         assert env.bot.sent == []
 
 
-async def test_sold_then_back_on_sale_is_told_to_every_subscriber_once_each(tmp_path: Path) -> None:
+async def test_sold_then_back_on_sale_is_told_to_every_watcher_once_each(tmp_path: Path) -> None:
     async with alert_env(tmp_path) as env:
         for user, rule in ((1, ""), (2, "5%"), (3, "100")):
             await env.watch(user, "xianyu", ITEM, rule)
@@ -248,9 +248,9 @@ async def test_a_user_who_blocked_the_bot_is_paused_not_retried(tmp_path: Path) 
         delivered = await run_poll_cycle(env.services, env.bot)
         assert delivered.alerts_created == 2
         assert [s.chat_id for s in env.bot.sent] == [1]
-        subs = env.services.subscriptions
-        assert all(e.subscription.paused_reason == "blocked" for e in await subs.for_user(2))
-        assert (await subs.for_user(1))[0].subscription.paused_reason is None
+        subs = env.services.watches
+        assert all(e.watch.paused_reason == "blocked" for e in await subs.for_user(2))
+        assert (await subs.for_user(1))[0].watch.paused_reason is None
         env.set_price("xianyu", ITEM, "3000")
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
@@ -265,7 +265,7 @@ async def test_a_blocked_user_who_comes_back_is_watched_again(tmp_path: Path) ->
         env.bot.failures[2] = [Forbidden("Forbidden: bot was blocked by the user")]
         env.set_price("xianyu", ITEM, "4000")
         await run_poll_cycle(env.services, env.bot)
-        assert await env.services.subscriptions.resume_chat(2) == 1
+        assert await env.services.watches.resume_chat(2) == 1
         env.set_price("xianyu", ITEM, "3000")
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
@@ -276,7 +276,7 @@ async def test_a_blocked_user_who_comes_back_is_watched_again(tmp_path: Path) ->
     "error",
     [BadRequest("Can't parse entities"), BadRequest("Chat not found")],
 )
-async def test_a_bad_request_never_pauses_or_removes_subscriptions(
+async def test_a_bad_request_never_pauses_or_removes_watches(
     tmp_path: Path, error: Exception
 ) -> None:
     async with alert_env(tmp_path) as env:
@@ -286,8 +286,8 @@ async def test_a_bad_request_never_pauses_or_removes_subscriptions(
         env.set_price("xianyu", ITEM, "4000")
         await run_poll_cycle(env.services, env.bot)
         assert env.bot.sent == []
-        entry = (await env.services.subscriptions.for_user(1))[0]
-        assert entry.subscription.paused_reason is None
+        entry = (await env.services.watches.for_user(1))[0]
+        assert entry.watch.paused_reason is None
         env.set_price("xianyu", ITEM, "3000")
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
@@ -302,7 +302,7 @@ async def test_a_network_fault_is_retried_on_the_next_run_and_sent_once(tmp_path
         env.set_price("xianyu", ITEM, "4000")
         report = await run_poll_cycle(env.services, env.bot)
         assert report.alerts_created == 1 and env.bot.sent == []
-        assert (await env.services.subscriptions.for_user(1))[0].subscription.paused_reason is None
+        assert (await env.services.watches.for_user(1))[0].watch.paused_reason is None
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
         await run_poll_cycle(env.services, env.bot)
@@ -321,7 +321,7 @@ async def test_an_alert_that_keeps_failing_is_given_up_without_touching_the_watc
             await send_pending_alerts(env.services, env.bot)
         counts = await env.services.alerts.counts()
         assert (counts.pending, counts.failed, counts.sent) == (0, 1, 0)
-        assert await env.services.subscriptions.count_for_user(1) == 1
+        assert await env.services.watches.count_for_user(1) == 1
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
@@ -343,7 +343,7 @@ async def test_a_group_that_became_a_supergroup_gets_its_alert_there(tmp_path: P
         env.catalogue("xianyu").set_status(ITEM, ListingStatus.SOLD)
         await run_poll_cycle(env.services, env.bot)
         assert [s.chat_id for s in env.bot.sent] == [-1009]
-        assert (await env.services.subscriptions.for_user(1))[0].subscription.chat_id == -1009
+        assert (await env.services.watches.for_user(1))[0].watch.chat_id == -1009
 
 
 async def test_one_chat_gets_at_most_one_message_per_second(tmp_path: Path) -> None:
@@ -454,8 +454,8 @@ async def test_the_stalest_listings_are_checked_first(tmp_path: Path) -> None:
         rt = env.services.watching
         rt.credit["xianyu"] = -math.inf  # plan nothing this cycle...
         for listing_id, when in zip(ids, (30.0, 10.0, 20.0), strict=True):
-            await rt.subscriptions.record_failure(f"xianyu:{listing_id}", "transient", when)
-        order = [w.listing_id for w in await rt.subscriptions.stalest("xianyu", 3)]
+            await rt.watches.record_failure(f"xianyu:{listing_id}", "transient", when)
+        order = [w.listing_id for w in await rt.watches.stalest("xianyu", 3)]
         assert order == [ids[1], ids[2], ids[0]]
 
 
@@ -480,7 +480,7 @@ async def test_a_failed_check_loses_nothing_and_is_retried(tmp_path: Path) -> No
         env.set_price("xianyu", ITEM, "4000")
         report = await run_poll_cycle(env.services, env.bot)
         assert report.errors == 1 and env.bot.sent == []
-        listing = await env.services.subscriptions.listing(f"xianyu:{ITEM}")
+        listing = await env.services.watches.listing(f"xianyu:{ITEM}")
         assert listing is not None and listing.last_error == "transient" and listing.errors == 1
         env.clock.advance(300)
         await run_poll_cycle(env.services, env.bot)
@@ -501,7 +501,7 @@ def test_render_alert_for_every_change_kind() -> None:
     def alert(changes: tuple[str, ...], status: str) -> PendingAlert:
         return PendingAlert(
             id=1,
-            subscription_id=9,
+            watch_id=9,
             user_id=1,
             chat_id=1,
             ref_key="anjuke:A1",
@@ -551,20 +551,20 @@ async def test_a_group_gets_at_most_twenty_alerts_a_minute(tmp_path: Path) -> No
         assert all(b - a >= 3.0 for a, b in itertools.pairwise(times))
 
 
-async def test_a_broken_subscription_costs_no_other_listing_its_check(tmp_path: Path) -> None:
+async def test_a_broken_watch_costs_no_other_listing_its_check(tmp_path: Path) -> None:
     async with alert_env(tmp_path) as env:
         env.set_price("xianyu", ITEM, "5000")
         env.set_price("xianyu", OTHER, "5000")
         broken = await env.watch(1, "xianyu", ITEM)
         await env.watch(2, "xianyu", OTHER)
         env.services.database.db.execute(
-            "UPDATE subscriptions SET rule = 'no-such-rule' WHERE id = ?", [broken.id]
+            "UPDATE watches SET rule = 'no-such-rule' WHERE id = ?", [broken.id]
         )
         env.set_price("xianyu", ITEM, "4000")
         env.set_price("xianyu", OTHER, "4000")
         report = await run_poll_cycle(env.services, env.bot)
         assert (report.checks, report.errors) == (1, 1)
         assert [s.chat_id for s in env.bot.sent] == [2]
-        listing = await env.services.subscriptions.listing(f"xianyu:{ITEM}")
+        listing = await env.services.watches.listing(f"xianyu:{ITEM}")
         assert listing is not None and listing.price == D("5000")  # rolled back
         assert listing.last_error == "internal"  # and moved behind the others

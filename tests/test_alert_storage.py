@@ -13,15 +13,15 @@ from clock import FakeClock
 from storage.accounts import AccountStore, mask_email, mask_name, mask_phone
 from storage.alerts import AlertStore
 from storage.database import Database
-from storage.subscriptions import (
+from storage.users import UserStore
+from storage.watches import (
     AlertDraft,
     Decision,
     NewBase,
-    Subscription,
-    SubscriptionStore,
+    Watch,
     WatchLimitReached,
+    WatchStore,
 )
-from storage.users import UserStore
 
 
 def make_listing(
@@ -55,21 +55,21 @@ def database(tmp_path: Path, clock: FakeClock) -> Database:
 
 
 @pytest.fixture
-def subs(database: Database) -> SubscriptionStore:
-    return SubscriptionStore(database)
+def subs(database: Database) -> WatchStore:
+    return WatchStore(database)
 
 
 async def watch(
-    subs: SubscriptionStore,
+    subs: WatchStore,
     user_id: int,
     listing: Listing | None = None,
     rule: str = "any_drop",
     value: D | None = None,
     limit: int = 50,
-) -> tuple[Subscription, bool]:
+) -> tuple[Watch, bool]:
     listing = listing or make_listing()
     base = None if rule == "target" else listing.price
-    return await subs.subscribe(
+    return await subs.add(
         user_id=user_id,
         chat_id=user_id,
         listing=listing,
@@ -81,9 +81,9 @@ async def watch(
 
 
 def drop_to(price: str):  # type: ignore[no-untyped-def]
-    """A decide() that alerts every subscription whose base is above `price`."""
+    """A decide() that alerts every watch whose base is above `price`."""
 
-    def decide(sub: Subscription) -> Decision:
+    def decide(sub: Watch) -> Decision:
         if sub.base_price is not None and D(price) < sub.base_price:
             key = f"{sub.id}:v{sub.base_version}:price_drop:{price}:on_sale"
             return Decision(
@@ -100,7 +100,7 @@ def test_migrations_create_readable_tables_in_wal_mode(database: Database) -> No
     assert {
         "watched_listings",
         "price_history",
-        "subscriptions",
+        "watches",
         "alerts",
         "linked_accounts",
         "users",
@@ -116,7 +116,7 @@ def test_reopening_the_file_applies_no_migration_twice(tmp_path: Path, clock: Fa
     again.close()
 
 
-async def test_watching_stores_the_listing_the_rule_and_the_base(subs: SubscriptionStore) -> None:
+async def test_watching_stores_the_listing_the_rule_and_the_base(subs: WatchStore) -> None:
     sub, created = await watch(subs, 1, rule="percent", value=D("5"))
     assert created
     assert (sub.rule, sub.rule_value, sub.watched_price, sub.base_price, sub.base_status) == (
@@ -132,7 +132,7 @@ async def test_watching_stores_the_listing_the_rule_and_the_base(subs: Subscript
 
 
 async def test_watching_again_changes_the_rule_instead_of_duplicating(
-    subs: SubscriptionStore,
+    subs: WatchStore,
 ) -> None:
     first, _ = await watch(subs, 1)
     second, created = await watch(subs, 1, rule="target", value=D("80"))
@@ -141,7 +141,7 @@ async def test_watching_again_changes_the_rule_instead_of_duplicating(
     assert await subs.count_for_user(1) == 1
 
 
-async def test_the_cap_refuses_a_new_watch_but_not_a_rule_change(subs: SubscriptionStore) -> None:
+async def test_the_cap_refuses_a_new_watch_but_not_a_rule_change(subs: WatchStore) -> None:
     await watch(subs, 1, make_listing("712345678901"), limit=2)
     await watch(subs, 1, make_listing("712345678902"), limit=2)
     with pytest.raises(WatchLimitReached):
@@ -152,7 +152,7 @@ async def test_the_cap_refuses_a_new_watch_but_not_a_rule_change(subs: Subscript
 
 
 async def test_a_check_records_alerts_and_bases_atomically(
-    subs: SubscriptionStore, database: Database, clock: FakeClock
+    subs: WatchStore, database: Database, clock: FakeClock
 ) -> None:
     a, _ = await watch(subs, 1)
     _b, _ = await watch(subs, 2)
@@ -170,13 +170,13 @@ async def test_a_check_records_alerts_and_bases_atomically(
 
 
 async def test_a_crash_inside_a_check_leaves_nothing_half_written(
-    subs: SubscriptionStore, database: Database, clock: FakeClock
+    subs: WatchStore, database: Database, clock: FakeClock
 ) -> None:
     a, _ = await watch(subs, 1)
     await watch(subs, 2)
     calls = []
 
-    def crash_on_second(sub: Subscription) -> Decision:
+    def crash_on_second(sub: Watch) -> Decision:
         calls.append(sub.id)
         if len(calls) == 2:
             raise RuntimeError("power cut")
@@ -192,11 +192,11 @@ async def test_a_crash_inside_a_check_leaves_nothing_half_written(
 
 
 async def test_an_alert_key_is_recorded_only_once(
-    subs: SubscriptionStore, database: Database, clock: FakeClock
+    subs: WatchStore, database: Database, clock: FakeClock
 ) -> None:
     a, _ = await watch(subs, 1)
 
-    def same_change(sub: Subscription) -> Decision:  # as a stale second evaluation would
+    def same_change(sub: Watch) -> Decision:  # as a stale second evaluation would
         return Decision(
             NewBase(D("90"), "on_sale", 1),
             AlertDraft(
@@ -215,7 +215,7 @@ async def test_an_alert_key_is_recorded_only_once(
 
 
 async def test_history_keeps_one_row_per_stretch_of_equal_observations(
-    subs: SubscriptionStore, clock: FakeClock
+    subs: WatchStore, clock: FakeClock
 ) -> None:
     a, _ = await watch(subs, 1)
     keep = drop_to("0")
@@ -238,7 +238,7 @@ async def test_history_keeps_one_row_per_stretch_of_equal_observations(
     assert history[0].last_observed_at - history[0].first_observed_at == 600
 
 
-async def test_lowest_price_only_counts_on_sale_prices(subs: SubscriptionStore) -> None:
+async def test_lowest_price_only_counts_on_sale_prices(subs: WatchStore) -> None:
     a, _ = await watch(subs, 1)
     keep = drop_to("0")
     await subs.record_check(
@@ -248,32 +248,32 @@ async def test_lowest_price_only_counts_on_sale_prices(subs: SubscriptionStore) 
     assert (await subs.listing(a.ref_key)).lowest_price == D("95")  # type: ignore[union-attr]
 
 
-async def test_a_removed_listing_keeps_its_last_price(subs: SubscriptionStore) -> None:
+async def test_a_removed_listing_keeps_its_last_price(subs: WatchStore) -> None:
     a, _ = await watch(subs, 1)
     await subs.record_check(a.ref_key, None, "taken_down", 1.0, drop_to("0"))
     listing = await subs.listing(a.ref_key)
     assert listing is not None and (listing.status, listing.price) == ("taken_down", D("100"))
 
 
-async def test_only_the_owner_can_unsubscribe(subs: SubscriptionStore) -> None:
+async def test_only_the_owner_can_unwatch(subs: WatchStore) -> None:
     a, _ = await watch(subs, 1)
-    assert await subs.unsubscribe(a.id, 2) is None
+    assert await subs.unwatch(a.id, 2) is None
     assert await subs.get(a.id) is not None
     assert await subs.owned(a.id, 2) is None and await subs.owned(a.id, 1) is not None
-    assert await subs.unsubscribe(a.id, 1) is not None
+    assert await subs.unwatch(a.id, 1) is not None
     assert await subs.get(a.id) is None
     assert await subs.listing(a.ref_key) is None  # nobody watches it: snapshot and history go
 
 
-async def test_a_listing_stays_while_someone_else_watches_it(subs: SubscriptionStore) -> None:
+async def test_a_listing_stays_while_someone_else_watches_it(subs: WatchStore) -> None:
     a, _ = await watch(subs, 1)
     await watch(subs, 2)
-    await subs.unsubscribe(a.id, 1)
+    await subs.unwatch(a.id, 1)
     assert await subs.listing(a.ref_key) is not None and await subs.history(a.ref_key)
 
 
-async def test_delete_user_removes_their_subscriptions_and_alerts_only(
-    subs: SubscriptionStore, database: Database
+async def test_delete_user_removes_their_watches_and_alerts_only(
+    subs: WatchStore, database: Database
 ) -> None:
     a, _ = await watch(subs, 1)
     await watch(subs, 1, make_listing("712345678999"))
@@ -285,7 +285,7 @@ async def test_delete_user_removes_their_subscriptions_and_alerts_only(
     assert await subs.listing("xianyu:712345678999") is None
 
 
-async def test_paused_chats_are_not_polled_until_they_come_back(subs: SubscriptionStore) -> None:
+async def test_paused_chats_are_not_polled_until_they_come_back(subs: WatchStore) -> None:
     await watch(subs, 1)
     assert await subs.watched_counts() == {"xianyu": 1}
     assert await subs.pause_chat(1, "blocked") == 1
@@ -296,7 +296,7 @@ async def test_paused_chats_are_not_polled_until_they_come_back(subs: Subscripti
 
 
 async def test_stalest_puts_never_checked_first_then_the_least_recent(
-    subs: SubscriptionStore,
+    subs: WatchStore,
 ) -> None:
     for n in range(4):
         await watch(subs, 1, make_listing(f"71234567890{n}"))
@@ -313,9 +313,7 @@ async def test_stalest_puts_never_checked_first_then_the_least_recent(
     assert len(await subs.stalest("xianyu", 2)) == 2
 
 
-async def test_users_list_is_numbered_in_watch_order(
-    subs: SubscriptionStore, clock: FakeClock
-) -> None:
+async def test_users_list_is_numbered_in_watch_order(subs: WatchStore, clock: FakeClock) -> None:
     for n in (3, 1, 2):
         clock.advance(1)
         await watch(subs, 1, make_listing(f"71234567890{n}"))
@@ -327,7 +325,7 @@ async def test_users_list_is_numbered_in_watch_order(
     ]
 
 
-async def test_alert_delivery_states(subs: SubscriptionStore, database: Database) -> None:
+async def test_alert_delivery_states(subs: WatchStore, database: Database) -> None:
     a, _ = await watch(subs, 1)
     await watch(subs, 2)
     await subs.record_check(a.ref_key, make_listing(price="90"), "on_sale", 1.0, drop_to("90"))
@@ -359,7 +357,7 @@ async def test_linked_account_is_stored_masked_when_shown_and_deleted(database: 
 
 
 async def test_personal_data_lives_only_in_the_linked_accounts_table(
-    database: Database, subs: SubscriptionStore
+    database: Database, subs: WatchStore
 ) -> None:
     await AccountStore(database).link(
         1, "17895896", name="ken", phone="13988888888", email="ken@anjuke.com"

@@ -191,7 +191,7 @@ def button(message: SentMessage, prefix: str) -> str:
 # -- watching and alerts -------------------------------------------------------------------------
 
 
-async def test_watch_then_a_drop_alerts_every_subscriber_exactly_once(bot_world: BotWorld) -> None:
+async def test_watch_then_a_drop_alerts_every_watcher_exactly_once(bot_world: BotWorld) -> None:
     w = bot_world
     w.set_price(ITEM, "5000")
     people = [w.person(n) for n in (101, 102, 103)]
@@ -243,7 +243,7 @@ async def test_target_price_alerts_at_the_first_check_then_only_lower(bot_world:
     assert len(alerts) == 2 and "¥3,900" in alerts[1].visible
 
 
-async def test_sold_and_taken_down_reach_every_subscriber_once(bot_world: BotWorld) -> None:
+async def test_sold_and_taken_down_reach_every_watcher_once(bot_world: BotWorld) -> None:
     w = bot_world
     people = [w.person(n) for n in (131, 132)]
     for person in people:
@@ -259,7 +259,7 @@ async def test_sold_and_taken_down_reach_every_subscriber_once(bot_world: BotWor
         assert texts == ["⚫ Taken down · Xianyu", "🔴 Sold · Xianyu"]
 
 
-async def test_the_cards_watch_button_subscribes_with_any_drop(bot_world: BotWorld) -> None:
+async def test_the_cards_watch_button_watches_with_any_drop(bot_world: BotWorld) -> None:
     w = bot_world
     ann = w.person(141)
     (card,) = await w.say(ann, HOSTILE_LINK)
@@ -325,7 +325,7 @@ async def test_a_watch_that_asks_first_keeps_its_rule_through_the_answer(
     assert "5%" in started.visible
     (listing,) = await w.say(ann, "/watches")
     assert "1. " in listing.visible and "5%" in listing.visible and "2. " not in listing.visible
-    assert (await w.services.subscriptions.counts()).active == 1
+    assert (await w.services.watches.counts()).active == 1
 
     # a Beike code: platform, then city, then the watch with a target price
     code = "101127449675"
@@ -339,14 +339,14 @@ async def test_a_watch_that_asks_first_keeps_its_rule_through_the_answer(
     card, started = (await w.emulator.wait_for_messages(ann.id, before + 2))[before:]
     assert "Beike" in card.visible
     assert "200" in started.visible
-    assert (await w.services.subscriptions.counts()).active == 2
+    assert (await w.services.watches.counts()).active == 2
 
     # a plain question answered later, with no /watch behind it, watches nothing
     question, *_ = await w.say(ann, ITEM)
     before = len(w.messages(ann.id))
     await w.press(ann, question, button(question, "k|xianyu|"))
     (card,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
-    assert (await w.services.subscriptions.counts()).active == 2
+    assert (await w.services.watches.counts()).active == 2
 
 
 async def test_bad_watch_input_gets_a_short_reply_and_changes_nothing(bot_world: BotWorld) -> None:
@@ -373,7 +373,7 @@ async def test_bad_watch_input_gets_a_short_reply_and_changes_nothing(bot_world:
         ann = w.person(161 + i // 4)
         (reply,) = await w.say(ann, text)
         assert expected in (reply.raw_text or ""), text
-        assert await w.services.subscriptions.count_for_user(ann.id) == 0
+        assert await w.services.watches.count_for_user(ann.id) == 0
 
 
 async def test_the_watch_cap_is_kept(tmp_path: Path) -> None:
@@ -388,7 +388,7 @@ async def test_the_watch_cap_is_kept(tmp_path: Path) -> None:
         (card,) = await w.say(ann, SOFA_LINK)
         answer = await w.press(ann, card, button(card, "w|"))
         assert answer is not None and "already watch 2" in answer
-        assert await w.services.subscriptions.count_for_user(ann.id) == 2
+        assert await w.services.watches.count_for_user(ann.id) == 2
 
 
 async def test_forged_callbacks_cannot_touch_someone_elses_watch(bot_world: BotWorld) -> None:
@@ -403,7 +403,7 @@ async def test_forged_callbacks_cannot_touch_someone_elses_watch(bot_world: BotW
     for prefix in ("u|", "h|"):
         answer = await w.press(mallory, alert, button(alert, prefix))
         assert answer is not None and "isn't yours" in answer
-    assert await w.services.subscriptions.count_for_user(ann.id) == 1
+    assert await w.services.watches.count_for_user(ann.id) == 1
     assert len(w.messages(ann.id)) == sent_before  # no chart went anywhere
     assert w.messages(mallory.id) == []
 
@@ -462,8 +462,8 @@ async def test_a_user_who_blocked_the_bot_is_paused_and_resumes_on_return(
     await w.poll()
     assert len(w.alerts_to(ann.id)) == 1
     assert w.alerts_to(bob.id) == []
-    (entry,) = await w.services.subscriptions.for_user(bob.id)
-    assert entry.subscription.paused_reason == "blocked"
+    (entry,) = await w.services.watches.for_user(bob.id)
+    assert entry.watch.paused_reason == "blocked"
     w.set_price(ITEM, "3000")
     await w.poll()
     tried = [c for c in w.emulator.calls_to("sendMessage") if c.get("chat_id") == bob.id]
@@ -502,7 +502,7 @@ async def test_a_burst_of_alerts_within_telegrams_limits_arrives_complete_and_on
         w.set_price(ITEM, "5000")
         listing = await w.services.gateway.listing(ListingRef("xianyu", ITEM), payer=SYSTEM)
         for person in people:  # what /watch stores, without 60 chat round trips
-            await w.services.subscriptions.subscribe(
+            await w.services.watches.add(
                 user_id=person.id,
                 chat_id=person.id,
                 listing=listing,
@@ -526,8 +526,8 @@ async def test_a_bad_request_from_telegram_pauses_nobody(bot_world: BotWorld) ->
     w.emulator.fail_next("sendMessage", 400, "Bad Request: can't parse entities")
     await w.poll()
     assert w.alerts_to(ann.id) == []
-    (entry,) = await w.services.subscriptions.for_user(ann.id)
-    assert entry.subscription.paused_reason is None
+    (entry,) = await w.services.watches.for_user(ann.id)
+    assert entry.watch.paused_reason is None
     w.set_price(ITEM, "3000")
     await w.poll()
     assert len(w.alerts_to(ann.id)) == 1
@@ -790,7 +790,7 @@ async def test_forget_asks_then_deletes_everything_about_the_user(bot_world: Bot
     assert gateway.budget_left(bob.id, "anjuke_open") == gateway.budget_limit("anjuke_open") - 1
     conn = sqlite3.connect(str(w.settings.database_path))
     for table, column in (
-        ("subscriptions", "user_id"),
+        ("watches", "user_id"),
         ("alerts", "user_id"),
         ("linked_accounts", "user_id"),
         ("users", "user_id"),
@@ -805,7 +805,7 @@ async def test_forget_asks_then_deletes_everything_about_the_user(bot_world: Bot
     ).fetchone()
     conn.close()
     assert sofa == 0  # only ann watched it
-    assert await w.services.subscriptions.count_for_user(bob.id) == 1
+    assert await w.services.watches.count_for_user(bob.id) == 1
 
 
 async def test_forget_can_be_declined(bot_world: BotWorld) -> None:
@@ -817,7 +817,7 @@ async def test_forget_can_be_declined(bot_world: BotWorld) -> None:
     await w.press(ann, question, button(question, "fn|"))
     (reply,) = (await w.emulator.wait_for_messages(ann.id, before + 1))[before:]
     assert "Nothing was deleted" in reply.visible
-    assert await w.services.subscriptions.count_for_user(ann.id) == 1
+    assert await w.services.watches.count_for_user(ann.id) == 1
 
 
 # -- /stats -----------------------------------------------------------------------------------------
@@ -832,7 +832,7 @@ async def test_stats_for_admins_only(bot_world: BotWorld) -> None:
     assert "operators" in reply.visible
     (stats,) = await w.say(admin, "/stats")
     text = stats.visible
-    assert "Subscriptions: 1 active, 0 paused" in text
+    assert "Watches: 1 active, 0 paused" in text
     assert "Distinct listings watched: 1" in text
     assert "xianyu:" in text and "Cache hit rate" in text
     assert "Last poll cycle:" in text and "1 check, 0 errors" in text

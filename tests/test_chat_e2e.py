@@ -435,5 +435,5 @@ async def test_buttons_of_a_new_home_card_keep_its_kind(bot_env: BotEnv) -> None
     watch = next(cb for cb in callbacks(card) if cb.startswith("w|"))
     query = await bot_env.press(user, card, watch)
     await bot_env.emulator.wait_for_callback_answer(query)
-    [sub] = await bot_env.services.subscriptions.for_user(user.id)
-    assert sub.subscription.ref_key == "anjuke:245678@new_home"
+    [sub] = await bot_env.services.watches.for_user(user.id)
+    assert sub.watch.ref_key == "anjuke:245678@new_home"

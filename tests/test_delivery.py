@@ -53,7 +53,7 @@ async def test_moved_chat_follows_and_retry_after_waits_then_sends(tmp_path: Pat
         (first, moved, after_wait) = send.calls
         assert (first[1], moved[1], after_wait[1]) == (-100, -1009, -1009)
         assert after_wait[2] - moved[2] == 7.0
-        assert (await env.services.subscriptions.for_user(1))[0].subscription.chat_id == -1009
+        assert (await env.services.watches.for_user(1))[0].watch.chat_id == -1009
         assert (await env.services.alerts.counts()).pending == 0
 
 
@@ -79,9 +79,7 @@ async def test_blocked_pauses_refused_fails_transient_retries_until_given_up(
             report = await deliver_pending(rt, send)
         assert report.failed == 1 and (await env.services.alerts.counts()).pending == 0
         paused = [
-            e.subscription.paused_reason
-            for u in (1, 2, 3)
-            for e in await env.services.subscriptions.for_user(u)
+            e.watch.paused_reason for u in (1, 2, 3) for e in await env.services.watches.for_user(u)
         ]
         assert paused == ["blocked", None, None]
 

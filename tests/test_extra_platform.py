@@ -147,8 +147,8 @@ async def test_the_tiny_platforms_refresh_and_watch_buttons_work(env_with_tiny: 
     query = await env.press(user, card, "w|tiny:4242")
     answer = await env.emulator.wait_for_callback_answer(query)
     assert answer.text != en.TEXTS["expired_button"]
-    [watch] = await env.services.subscriptions.for_user(user.id)
-    assert watch.subscription.ref_key == "tiny:4242"
+    [watch] = await env.services.watches.for_user(user.id)
+    assert watch.watch.ref_key == "tiny:4242"
 
 
 async def test_the_tiny_platform_says_not_found_like_the_others(env_with_tiny: BotEnv) -> None:

@@ -231,8 +231,8 @@ async def test_chat_polling_and_quotes_go_on_while_another_process_holds_the_wri
     [question] = await env.say(quoter, "/quote iPhone 14 Pro")
     env.catalogue("xianyu").set_price("767890123456", Decimal("1"))  # the poller will see a drop
     day = china_day(env.clock)
-    checking = entered(monkeypatch, s.subscriptions, "record_check")
-    subscribing = entered(monkeypatch, s.subscriptions, "subscribe")
+    checking = entered(monkeypatch, s.watches, "record_check")
+    watching = entered(monkeypatch, s.watches, "add")
 
     async with write_lock_held_elsewhere(env.settings.database_path) as holder:
         # an uncached card: an upstream call, its quota and budget counted in memory
@@ -254,7 +254,7 @@ async def test_chat_polling_and_quotes_go_on_while_another_process_holds_the_wri
         # a watch must be on disk before the user hears "watching": it waits for the lock
         before = len(env.messages(late.id))
         await env.emulator.send_text(late, None, f"/watch {XIANYU_NEW}")
-        await asyncio.wait_for(subscribing.wait(), 10)
+        await asyncio.wait_for(watching.wait(), 10)
         assert len(env.messages(late.id)) == before and holder.returncode is None
         await release(holder)
 
@@ -265,7 +265,7 @@ async def test_chat_polling_and_quotes_go_on_while_another_process_holds_the_wri
     [alert] = (await env.emulator.wait_for_messages(watcher.id, 3, timeout=10))[2:]
     assert "¥1" in alert.visible
     # the queued writes landed: the watch, the quota count, the conversation state
-    assert file_rows(env, "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", late.id) == [(1,)]
+    assert file_rows(env, "SELECT COUNT(*) FROM watches WHERE user_id = ?", late.id) == [(1,)]
     assert await xianyu_quota_on_disk(s, day) == s.gateway.quota_store.usage("xianyu", day).used
     await env.application.update_persistence()
     assert file_rows(env, "SELECT COUNT(*) FROM conversations WHERE user_id = ?", quoter.id) == [
@@ -295,9 +295,7 @@ async def test_a_write_the_lock_outlasts_is_refused_politely_and_nothing_is_lost
         # the poller's round records nothing; the listing stays due
         report = await run_poll_cycle(s, env.application.bot)
         assert report.alerts_created == 0 and report.errors == 1
-    assert file_rows(env, "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", watcher.id) == [
-        (1,)
-    ]
+    assert file_rows(env, "SELECT COUNT(*) FROM watches WHERE user_id = ?", watcher.id) == [(1,)]
     # after the lock: the next round finds the drop, and the alert goes out
     report = await run_poll_cycle(s, env.application.bot)
     assert report.alerts_created == 1

@@ -136,15 +136,15 @@ async def test_a_full_disk_is_told_to_the_user_and_the_log(
     """SQLite says 'full' only when a write needs a new page, which a test cannot force for
     one table; the store's write meets exactly what SQLite raises on a full disk, on the
     writer thread, and `Database` says it in its own word (`StorageFull`)."""
-    from storage.subscriptions import SubscriptionStore
+    from storage.watches import WatchStore
 
-    async def disk_full(store: SubscriptionStore, *_: object, **__: object) -> None:
+    async def disk_full(store: WatchStore, *_: object, **__: object) -> None:
         def write(_db: object) -> None:
             raise sqlite3.OperationalError("database or disk is full")
 
         await store.database.run(write)
 
-    monkeypatch.setattr(SubscriptionStore, "subscribe", disk_full)
+    monkeypatch.setattr(WatchStore, "add", disk_full)
     user = bot_env.user(4001, "zh-hans")
     with caplog.at_level(logging.ERROR, logger="handlers.common"):
         [reply] = await bot_env.say(user, "/watch https://www.goofish.com/item?id=712345678901")

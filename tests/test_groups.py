@@ -23,18 +23,14 @@ async def test_a_watch_in_a_group_never_moves_the_private_watch(bot_env: BotEnv)
     group = bot_env.emulator.group_chat(-100601, "Flat hunters")
     await bot_env.say(user, f"/watch {ITEM_LINK} 5%")
     await bot_env.say(user, f"/watch {ITEM_LINK}", chat=group)
-    subs = bot_env.services.subscriptions
-    chats = sorted(
-        (e.subscription.chat_id, e.subscription.rule) for e in await subs.for_user(user.id)
-    )
+    subs = bot_env.services.watches
+    chats = sorted((e.watch.chat_id, e.watch.rule) for e in await subs.for_user(user.id))
     assert chats == [(-100601, "any_drop"), (6001, "percent")]  # two watches, rules kept
     # in the group, /watches lists the group's watch only; /unwatch 1 there removes it only
     [listing] = await bot_env.say(user, "/watches", chat=group)
     assert listing.visible.count("iPhone") == 1
     await bot_env.say(user, "/unwatch 1", chat=group)
-    [(private_chat, rule)] = [
-        (e.subscription.chat_id, e.subscription.rule) for e in await subs.for_user(user.id)
-    ]
+    [(private_chat, rule)] = [(e.watch.chat_id, e.watch.rule) for e in await subs.for_user(user.id)]
     assert (private_chat, rule) == (6001, "percent")
 
 
@@ -89,6 +85,7 @@ def test_migration_6_keeps_every_watch_and_alert(
         "'u', 'yuan', 'on_sale', 0)"
     )
     old.db.execute(
+        # the tables' names before the migration "one word: subscriptions are watches"
         "INSERT INTO subscriptions (id, user_id, chat_id, ref_key, rule, base_status, "
         "created_at, updated_at) VALUES (7, 1, 1, 'xianyu:712345678901', 'any_drop', "
         "'on_sale', 0, 0)"
@@ -104,10 +101,10 @@ def test_migration_6_keeps_every_watch_and_alert(
     assert new.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 1
     # the same user and listing in another chat is a second watch now
     new.db.execute(
-        "INSERT INTO subscriptions (user_id, chat_id, ref_key, rule, base_status, created_at, "
+        "INSERT INTO watches (user_id, chat_id, ref_key, rule, base_status, created_at, "
         "updated_at) VALUES (1, -100, 'xianyu:712345678901', 'any_drop', 'on_sale', 0, 0)"
     )
-    # and the alert still cascades with its subscription
-    new.db.execute("DELETE FROM subscriptions WHERE id = 7")
+    # and the alert still cascades with its watch
+    new.db.execute("DELETE FROM watches WHERE id = 7")
     assert new.db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 0
     new.close()

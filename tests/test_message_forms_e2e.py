@@ -352,9 +352,9 @@ async def test_an_automatic_forward_is_left_alone_until_a_member_asks_by_reply(
     command = f"/watch@{bot_env.application.bot.username}"
     await bot_env.emulator.send_message(member, group, command, reply_to=post)
     await bot_env.emulator.wait_for_messages(group.id, 2, timeout=10)
-    [entry] = await bot_env.services.subscriptions.for_user(member.id)
-    assert entry.subscription.chat_id == group.id
-    assert entry.subscription.ref_key.endswith("712345678901")
+    [entry] = await bot_env.services.watches.for_user(member.id)
+    assert entry.watch.chat_id == group.id
+    assert entry.watch.ref_key.endswith("712345678901")
 
 
 # -- replies -----------------------------------------------------------------------------
@@ -374,8 +374,8 @@ async def test_watch_as_a_reply_watches_the_replied_listing_with_the_rule_typed(
     before = len(bot_env.messages(user.id))
     await bot_env.emulator.send_message(user, None, "/watch 5%", reply_to=original)
     watching = (await bot_env.emulator.wait_for_messages(user.id, before + 1))[-1]
-    [entry] = await bot_env.services.subscriptions.for_user(user.id)
-    assert entry.subscription.rule == "percent"
+    [entry] = await bot_env.services.watches.for_user(user.id)
+    assert entry.watch.rule == "percent"
     assert "iPhone 14 Pro" in watching.visible
 
 
@@ -388,8 +388,8 @@ async def test_watch_as_a_reply_with_a_quote_watches_the_quoted_listing(bot_env:
     quote = {"text": SWITCH, "position": utf16_len(f"{ITEM}\n"), "is_manual": True}
     await bot_env.emulator.send_message(user, None, "/watch", reply_to=original, quote=quote)
     await bot_env.emulator.wait_for_messages(user.id, 3)
-    [entry] = await bot_env.services.subscriptions.for_user(user.id)
-    assert entry.subscription.ref_key.endswith("767890123456")
+    [entry] = await bot_env.services.watches.for_user(user.id)
+    assert entry.watch.ref_key.endswith("767890123456")
 
 
 async def test_watch_as_a_reply_to_another_chat_reads_the_quote_and_the_link_preview(
@@ -412,15 +412,13 @@ async def test_watch_as_a_reply_to_another_chat_reads_the_quote_and_the_link_pre
     }
     await bot_env.emulator.send_message(user, None, "/watch", external_reply=external)
     await bot_env.emulator.wait_for_messages(user.id, 1)
-    [entry] = await bot_env.services.subscriptions.for_user(user.id)
-    assert entry.subscription.ref_key.endswith("712345678901")
+    [entry] = await bot_env.services.watches.for_user(user.id)
+    assert entry.watch.ref_key.endswith("712345678901")
     quote = {"text": f"看这个 {SWITCH}", "position": 0}
     external.pop("link_preview_options")
     await bot_env.emulator.send_message(user, None, "/watch", external_reply=external, quote=quote)
     await bot_env.emulator.wait_for_messages(user.id, 2)
-    keys = sorted(
-        e.subscription.ref_key for e in await bot_env.services.subscriptions.for_user(user.id)
-    )
+    keys = sorted(e.watch.ref_key for e in await bot_env.services.watches.for_user(user.id))
     assert keys[0].endswith("712345678901") and keys[1].endswith("767890123456")
 
 
@@ -537,7 +535,7 @@ async def test_an_edited_command_or_an_unknown_message_is_not_answered(
     await bot_env.emulator.send_update("edited_message", unknown)
     await handled.wait(unknown)
     assert len(bot_env.messages(user.id)) == 1
-    assert len(await bot_env.services.subscriptions.for_user(user.id)) == 1
+    assert len(await bot_env.services.watches.for_user(user.id)) == 1
 
 
 async def test_edits_pass_flood_control_like_messages(tmp_path: Path) -> None:

@@ -90,7 +90,7 @@ async def test_old_ids_move_to_the_pages_own_and_are_polled_again(
         w.person(TWIN)
         async with w.running():
             subs = await w.services.database.fetchall(
-                "SELECT user_id, ref_key, rule FROM subscriptions ORDER BY user_id, ref_key"
+                "SELECT user_id, ref_key, rule FROM watches ORDER BY user_id, ref_key"
             )
             assert subs == [
                 (OWNER, "anjuke:245678@new_home", "any_drop"),
@@ -157,7 +157,7 @@ async def test_an_id_that_cannot_be_worked_out_is_told_to_its_owners_once(
             [en] = w.messages(OWNER)
             assert "I had to stop watching" in en.visible and "/watch" in en.visible
             left = await w.services.database.fetchall(
-                "SELECT COUNT(*) FROM subscriptions WHERE ref_key = 'anjuke:L12'"
+                "SELECT COUNT(*) FROM watches WHERE ref_key = 'anjuke:L12'"
             )
             assert left == [(0,)]
             await w.poll()  # another delivery: nothing more
@@ -181,7 +181,7 @@ async def test_forget_deletes_the_notices_of_retired_watches(
         w.person(LOST)
         async with w.running():
             await w.emulator.wait_for_messages(LOST, 1, timeout=10)
-            await w.services.subscriptions.delete_user(LOST)
+            await w.services.watches.delete_user(LOST)
             left = await w.services.database.fetchall(
                 "SELECT user_id FROM retired_watches ORDER BY user_id"
             )
@@ -214,7 +214,7 @@ def test_a_database_without_old_ids_is_left_as_it_was(
     before = old.db.execute(f"SELECT {columns} FROM watched_listings ORDER BY ref_key").fetchall()
     old.close()
     assert rows(path, f"SELECT {columns} FROM watched_listings ORDER BY ref_key") == before
-    assert rows(path, "SELECT ref_key FROM subscriptions ORDER BY ref_key") == [
+    assert rows(path, "SELECT ref_key FROM watches ORDER BY ref_key") == [
         ("anjuke:245678@new_home",),
         ("anjuke:A1234567890",),
     ]

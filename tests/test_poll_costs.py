@@ -1,5 +1,5 @@
 """Cost follows change (issue 19): a poll round where nothing changed decides and writes
-nothing per subscription, planning reads indexes, and old alerts and history go.
+nothing per watch, planning reads indexes, and old alerts and history go.
 
 Real HTTP to the sandbox platforms on 127.0.0.1, the fake clock, the real database file.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-import storage.subscriptions as subscriptions_module
+import storage.watches as watches_module
 import watching.poller as poller_module
 from handlers.alerts import run_poll_cycle
 from storage.alerts import ALERT_RETENTION_SECONDS
@@ -52,7 +52,7 @@ async def next_cycle(env: AlertEnv):  # type: ignore[no-untyped-def]
     return await run_poll_cycle(env.services, env.bot)
 
 
-async def test_a_poll_where_nothing_changed_decides_and_writes_nothing_per_subscription(
+async def test_a_poll_where_nothing_changed_decides_and_writes_nothing_per_watch(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     decisions = Counted(monkeypatch)
@@ -70,10 +70,10 @@ async def test_a_poll_where_nothing_changed_decides_and_writes_nothing_per_subsc
         report = await next_cycle(env)  # the same prices and statuses as last time
         assert report.checks == 2 and report.alerts_created == 0
         assert decisions.calls == 41 and report.decisions == 0  # none more
-        assert not [s for s in statements if "UPDATE subscriptions" in s]
-        assert not [s for s in statements if "INSERT INTO subscriptions" in s]
+        assert not [s for s in statements if "UPDATE watches" in s]
+        assert not [s for s in statements if "INSERT INTO watches" in s]
         # rows written: per listing its snapshot, its history row and what it was decided
-        # on, and the day's quota count; nowhere near one per subscription (41)
+        # on, and the day's quota count; nowhere near one per watch (41)
         assert database._writer_db.conn.total_changes - changes < 12
         env.set_price("xianyu", ITEM, "4000")  # a change decides that listing's watchers
         report = await next_cycle(env)
@@ -102,7 +102,7 @@ async def test_a_drop_seen_first_by_someone_elses_watch_still_alerts_the_old_wat
     tmp_path: Path,
 ) -> None:
     """/watch fetches the listing and moves its snapshot: "unchanged" is measured against
-    what the subscriptions were last decided on, never against the snapshot."""
+    what the watches were last decided on, never against the snapshot."""
     async with alert_env(tmp_path) as env:
         env.set_price("xianyu", ITEM, "5000")
         await env.watch(1, "xianyu", ITEM)
@@ -110,7 +110,7 @@ async def test_a_drop_seen_first_by_someone_elses_watch_still_alerts_the_old_wat
         env.set_price("xianyu", ITEM, "4500")
         env.clock.advance(301)  # past the cached answer: /watch fetches the new price
         await env.watch(2, "xianyu", ITEM)  # the snapshot is 4500 before the poller sees it
-        listing = await env.services.subscriptions.listing(f"xianyu:{ITEM}")
+        listing = await env.services.watches.listing(f"xianyu:{ITEM}")
         assert listing is not None and listing.price == D("4500")
         report = await next_cycle(env)
         assert report.alerts_created == 1 and [s.chat_id for s in env.bot.sent] == [1]
@@ -124,11 +124,11 @@ async def test_a_blocked_chat_that_comes_back_is_decided_on_what_it_missed(
         await env.watch(1, "xianyu", ITEM)
         await env.watch(2, "xianyu", ITEM)
         await next_cycle(env)
-        await env.services.subscriptions.pause_chat(2, "blocked")
+        await env.services.watches.pause_chat(2, "blocked")
         env.set_price("xianyu", ITEM, "4500")
         report = await next_cycle(env)
         assert report.alerts_created == 1  # user 1 only
-        await env.services.subscriptions.resume_chat(2)
+        await env.services.watches.resume_chat(2)
         report = await next_cycle(env)  # 4500 again, but user 2 never heard of it
         assert report.decisions == 1 and report.alerts_created == 1
         assert [s.chat_id for s in env.bot.sent] == [1, 2]
@@ -161,19 +161,19 @@ async def test_planning_and_deciding_read_indexes_never_the_big_tables(tmp_path:
         database._reader_db.conn.set_trace_callback(None)
         database._writer_db.conn.set_trace_callback(None)
         planning = [s for s in reads if "FROM watched_listings" in s]
-        deciding = [s for s in writes if s.startswith("SELECT") and "FROM subscriptions" in s]
+        deciding = [s for s in writes if s.startswith("SELECT") and "FROM watches" in s]
         pruning = [s for s in writes if s.startswith("DELETE FROM alerts")]
         assert len(planning) == 2 and deciding and pruning
         plans = {sql: query_plan(database, sql) for sql in planning + deciding + pruning}
         for sql, plan in plans.items():
             text = " | ".join(plan)
             assert "USING" in text and "INDEX" in text, (sql, plan)
-            for table in ("subscriptions", "watched_listings", "alerts", "price_history"):
+            for table in ("watches", "watched_listings", "alerts", "price_history"):
                 # a SCAN is allowed only over an index that holds every column it needs
                 assert f"SCAN {table} " not in text + " " or "COVERING INDEX" in text, (sql, plan)
             assert "TEMP B-TREE" not in text, (sql, plan)  # no sort of every row
         assert any("watched_listings_stalest" in " ".join(p) for p in plans.values())
-        assert any("subscriptions_changed" in " ".join(p) for p in plans.values())
+        assert any("watches_changed" in " ".join(p) for p in plans.values())
         assert any("alerts_finished" in " ".join(p) for p in plans.values())
 
 
@@ -181,10 +181,10 @@ async def test_the_watcher_counts_follow_every_way_a_watch_comes_and_goes(
     tmp_path: Path,
 ) -> None:
     """`watched` (kept by triggers) is 1 exactly while the listing has an active watch."""
-    from storage.subscriptions import SubscriptionStore
+    from storage.watches import WatchStore
 
     database = Database(tmp_path / "bot.sqlite3")
-    subs = SubscriptionStore(database)
+    subs = WatchStore(database)
     rng = random.Random(19)
     listings = [make_listing(f"71234567890{n}") for n in range(4)]
     try:
@@ -196,7 +196,7 @@ async def test_the_watcher_counts_follow_every_way_a_watch_comes_and_goes(
             elif action < 0.65:
                 entries = await subs.for_user(user)
                 if entries:
-                    await subs.unsubscribe(rng.choice(entries).subscription.id, user)
+                    await subs.unwatch(rng.choice(entries).watch.id, user)
             elif action < 0.75:
                 await subs.pause_chat(user, "blocked")
             elif action < 0.85:
@@ -209,7 +209,7 @@ async def test_the_watcher_counts_follow_every_way_a_watch_comes_and_goes(
                 "SELECT ref_key, watched FROM watched_listings ORDER BY ref_key"
             ).fetchall()
             truth = database.db.execute(
-                "SELECT l.ref_key, EXISTS (SELECT 1 FROM subscriptions s WHERE "
+                "SELECT l.ref_key, EXISTS (SELECT 1 FROM watches s WHERE "
                 "s.ref_key = l.ref_key AND s.paused_reason IS NULL) FROM watched_listings l "
                 "ORDER BY l.ref_key"
             ).fetchall()
@@ -255,10 +255,10 @@ async def test_alerts_sent_or_given_up_long_ago_are_deleted_pending_ones_never(
 async def test_history_keeps_what_the_chart_draws_and_deletes_older_stretches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(subscriptions_module, "HISTORY_KEPT", 5)
+    monkeypatch.setattr(watches_module, "HISTORY_KEPT", 5)
     async with alert_env(tmp_path) as env:
         await env.watch(1, "xianyu", ITEM)
-        subs = env.services.subscriptions
+        subs = env.services.watches
         ref_key = f"xianyu:{ITEM}"
         prices = [str(5000 - 10 * n) for n in range(9)]
         for price in prices:
@@ -353,7 +353,7 @@ def test_migration_12_flags_the_listings_watched_in_an_existing_file(
         (2, "xianyu:1", "blocked"),
         (1, "xianyu:2", "blocked"),
     ):
-        old.db.execute(
+        old.db.execute(  # the table's name before migration 13
             "INSERT INTO subscriptions (user_id, chat_id, ref_key, rule, base_status, "
             "paused_reason, created_at, updated_at) VALUES (?, ?, ?, 'any_drop', 'on_sale', ?, 0, 0)",
             [user, user, key, paused],
@@ -367,5 +367,48 @@ def test_migration_12_flags_the_listings_watched_in_an_existing_file(
         ).fetchall()
         # an active watch; only a paused one; none
         assert flags == [("xianyu:1", 1), ("xianyu:2", 0), ("xianyu:3", 0)]
+    finally:
+        new.close()
+
+
+def test_migration_13_names_the_watches_table_its_indexes_and_triggers_in_one_word(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file from before migration 13 keeps every watch and alert, and no table, column,
+    index or trigger is named "subscription" any more (a comment SQLite keeps in a table's
+    text is left); the triggers still keep the watched flag."""
+    import storage.database as database_module
+
+    path = tmp_path / "bot.sqlite3"
+    with monkeypatch.context() as patch:
+        patch.setattr(database_module, "MIGRATIONS", database_module.MIGRATIONS[:12])
+        old = Database(path)
+    old.db.execute(
+        "INSERT INTO watched_listings (ref_key, platform, listing_id, title, url, "
+        "price_unit, status, first_seen_at) VALUES ('xianyu:1', 'xianyu', '1', 't', 'u', "
+        "'yuan', 'on_sale', 0)"
+    )
+    old.db.execute(
+        "INSERT INTO subscriptions (id, user_id, chat_id, ref_key, rule, base_status, "
+        "created_at, updated_at) VALUES (7, 1, 1, 'xianyu:1', 'any_drop', 'on_sale', 0, 0)"
+    )
+    old.db.execute(
+        "INSERT INTO alerts (alert_key, subscription_id, user_id, chat_id, ref_key, changes, "
+        "status, created_at) VALUES ('k', 7, 1, 1, 'xianyu:1', 'sold', 'sold', 0)"
+    )
+    old.close()
+    new = Database(path)
+    try:
+        names = [name for (name,) in new.db.execute("SELECT name FROM sqlite_master")]
+        assert names and not [n for n in names if "subscription" in n]
+        columns = [c.name for c in new.db["alerts"].columns] + [
+            c.name for c in new.db["watches"].columns
+        ]
+        assert "watch_id" in columns and not [c for c in columns if "subscription" in c]
+        assert new.db.execute("SELECT COUNT(*) FROM watches").fetchone() == (1,)
+        assert new.db.execute("SELECT watch_id FROM alerts").fetchone() == (7,)
+        new.db.execute("DELETE FROM watches WHERE id = 7")  # the trigger clears the flag
+        assert new.db.execute("SELECT watched FROM watched_listings").fetchone() == (0,)
+        assert new.db.execute("SELECT COUNT(*) FROM alerts").fetchone() == (0,)  # cascades
     finally:
         new.close()

@@ -381,6 +381,7 @@ def test_targets_stored_before_rules_were_bounded_become_any_drop(
     )
     for user_id, value in ((1, "9" * 3000), (2, "2500")):
         old.db.execute(
+            # the table's name before the migration "one word: subscriptions are watches"
             "INSERT INTO subscriptions (user_id, chat_id, ref_key, rule, rule_value, "
             "base_status, created_at, updated_at) VALUES (?, ?, 'xianyu:712345678901', "
             "'target', ?, 'on_sale', 0, 0)",
@@ -389,6 +390,6 @@ def test_targets_stored_before_rules_were_bounded_become_any_drop(
     old.close()
     monkeypatch.undo()
     new = database.Database(path)
-    rows = new.db.execute("SELECT user_id, rule, rule_value FROM subscriptions ORDER BY user_id")
+    rows = new.db.execute("SELECT user_id, rule, rule_value FROM watches ORDER BY user_id")
     assert rows.fetchall() == [(1, "any_drop", None), (2, "target", "2500")]
     new.close()

@@ -7,7 +7,7 @@ frees (`MAX_QUEUED` held at once), so no chat waits for a slower chat's page to 
 side (`handlers.alerts`): it renders and sends one alert and answers with a
 `SendResult`, so the decisions below need no Telegram. An alert is marked sent right
 after the chat accepts it; on start, whatever is still unsent is sent. A blocked chat
-pauses that chat's subscriptions; any other error leaves subscriptions alone.
+pauses that chat's watches; any other error leaves watches alone.
 """
 
 from __future__ import annotations
@@ -231,7 +231,7 @@ class _Delivery:
                 continue
             if result.outcome == Outcome.MOVED and result.new_chat_id is not None:
                 # the group became a supergroup: its watches move with it, then try again
-                await self.rt.subscriptions.move_chat(chat_id, result.new_chat_id)
+                await self.rt.watches.move_chat(chat_id, result.new_chat_id)
                 chat_id = result.new_chat_id
                 continue
             break
@@ -240,7 +240,7 @@ class _Delivery:
         elif result.outcome == Outcome.BLOCKED:
             await self._blocked(chat_id)
         elif result.outcome == Outcome.REFUSED:
-            # our own bug or a chat that is gone: nobody's subscriptions are touched for it
+            # our own bug or a chat that is gone: nobody's watches are touched for it
             await self.rt.alerts.mark_failed(alert.id, result.detail)
             self.report.failed += 1
         else:
@@ -264,7 +264,7 @@ class _Delivery:
 
     async def _blocked(self, chat_id: int) -> None:
         self.blocked.add(chat_id)
-        paused = await self.rt.subscriptions.pause_chat(chat_id, BLOCKED)
+        paused = await self.rt.watches.pause_chat(chat_id, BLOCKED)
         dropped = await self.rt.alerts.fail_pending_for_chat(chat_id, BLOCKED)
         self.report.blocked += dropped
-        log.info("a chat blocked the bot: %d subscriptions paused", paused)
+        log.info("a chat blocked the bot: %d watches paused", paused)

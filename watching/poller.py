@@ -3,7 +3,7 @@
 `handlers.alerts` runs `poll_cycle(rt, now)` from the JobQueue every
 `ALERT_INTERVAL_SECONDS`; tests and benchmarks call it directly with a `FakeClock`:
 
-1. **Plan.** Per platform, the listings with at least one active subscription. One
+1. **Plan.** Per platform, the listings with at least one active watch. One
    upstream call per listing however many users watch it. The number of calls this
    cycle comes from the platform's remaining daily quota *after the chat reserve*
    (`Gateway.quota_left(..., Priority.BACKGROUND)`), spread evenly over what is left
@@ -20,12 +20,12 @@
    unchecked listings stay due) and never holds up the others, and `on_platform_done`
    hears of each platform as soon as its checks are recorded, so delivery of one
    platform's alerts never waits for another platform.
-3. **Record and decide** in one transaction per listing (`SubscriptionStore.record_check`):
-   the observation, the snapshot, each subscription's rule (`watching.rules`), its
+3. **Record and decide** in one transaction per listing (`WatchStore.record_check`):
+   the observation, the snapshot, each watch's rule (`watching.rules`), its
    new base and its alert, keyed so the same change is recorded only once. Cost
    follows change: a listing seen as it was last decided decides only the
-   subscriptions changed since (none, usually), so a round where nothing changed
-   reads and writes nothing per subscription.
+   watches changed since (none, usually), so a round where nothing changed
+   reads and writes nothing per watch.
 4. **Retention**: alerts sent or given up more than 30 days ago are deleted at the end
    of each cycle (`AlertStore.prune`); pending ones never.
 
@@ -47,12 +47,12 @@ from gateway import Gateway, Priority
 from gateway.budget import SYSTEM
 from storage.alerts import ALERT_RETENTION_SECONDS, AlertDraft, AlertStore
 from storage.database import StorageError
-from storage.subscriptions import (
+from storage.watches import (
     Decision,
     NewBase,
-    Subscription,
-    SubscriptionStore,
+    Watch,
     WatchedListing,
+    WatchStore,
 )
 from watching.rules import Base, Observation, Rule, RuleKind, evaluate
 
@@ -69,7 +69,7 @@ CHECK_CONCURRENCY = 16  # checks in flight per platform; the gateway keeps the r
 @dataclass(frozen=True, slots=True)
 class PlatformPlan:
     platform: str
-    watched: int  # listings with an active subscription
+    watched: int  # listings with an active watch
     quota_left: int | None  # background calls left today (None: the platform sets no number)
     planned: int
     checked: int = 0  # checks that got an answer (a listing or 'not found')
@@ -87,7 +87,7 @@ class CycleReport:
     alerts_created: int
     duplicates: int
     plans: tuple[PlatformPlan, ...]
-    decisions: int = 0  # subscriptions decided: only where the observation changed for them
+    decisions: int = 0  # watches decided: only where the observation changed for them
     alerts_pruned: int = 0  # sent or given-up alerts past their retention, deleted
 
 
@@ -95,7 +95,7 @@ class CycleReport:
 class AlertRuntime:
     """What the alert machinery uses and keeps between cycles, one per application."""
 
-    subscriptions: SubscriptionStore
+    watches: WatchStore
     alerts: AlertStore
     gateway: Gateway
     clock: Clock
@@ -195,20 +195,20 @@ def watch_cap(*, max_per_user: int, background_per_day: int | None, min_checks: 
 # -- deciding ---------------------------------------------------------------------------
 
 
-def decide(subscription: Subscription, seen: Observation) -> Decision:
-    """What an observation means for one subscription (the rules are in `watching.rules`)."""
-    rule = Rule(RuleKind(subscription.rule), subscription.rule_value)
+def decide(watch: Watch, seen: Observation) -> Decision:
+    """What an observation means for one watch (the rules are in `watching.rules`)."""
+    rule = Rule(RuleKind(watch.rule), watch.rule_value)
     base = Base(
-        subscription.base_price,
-        ListingStatus(subscription.base_status),
-        subscription.base_version,
+        watch.base_price,
+        ListingStatus(watch.base_status),
+        watch.base_version,
     )
     verdict = evaluate(rule, base, seen)
     new_base = NewBase(verdict.base.price, verdict.base.status.value, verdict.base.version)
     if not verdict.alert:
         return Decision(new_base)
     draft = AlertDraft(
-        key=verdict.key(subscription.id, base),
+        key=verdict.key(watch.id, base),
         changes=tuple(c.value for c in verdict.changes),
         old_price=verdict.old_price,
         new_price=verdict.new_price,
@@ -247,7 +247,7 @@ async def _cycle(rt: AlertRuntime, now: float, on_done: PlatformDone | None) -> 
     started = rt.clock.monotonic()
     interval = rt.interval
     seconds_left = seconds_left_in_day(now)
-    counts = await rt.subscriptions.watched_counts()
+    counts = await rt.watches.watched_counts()
 
     jobs = []
     for platform, watched in sorted(counts.items()):
@@ -337,7 +337,7 @@ async def _check_platform(
     rt: AlertRuntime, plan: PlatformPlan, tally: dict[str, int], stop: list[str]
 ) -> None:
     """Check the planned listings of one platform, counting each outcome into `tally`."""
-    listings = await rt.subscriptions.stalest(plan.platform, plan.planned)
+    listings = await rt.watches.stalest(plan.platform, plan.planned)
     semaphore = asyncio.Semaphore(CHECK_CONCURRENCY)
 
     async def check(listing: WatchedListing) -> None:
@@ -354,7 +354,7 @@ async def _check_platform(
             except Exception:  # a bug in one check must not cost every other listing its turn
                 log.exception("alert check of %s failed", listing.ref_key)
                 # counted as checked, so a listing that always fails cannot take every turn
-                await rt.subscriptions.record_failure(listing.ref_key, "internal", rt.clock.time())
+                await rt.watches.record_failure(listing.ref_key, "internal", rt.clock.time())
                 outcome = CheckOutcome(error="internal")
         tally["calls"] += outcome.calls
         if outcome.stop:
@@ -400,11 +400,11 @@ async def check_listing(rt: AlertRuntime, listing: WatchedListing) -> CheckOutco
         return CheckOutcome(calls=0, error=exc.kind, stop="unavailable")
     except PlatformError as exc:
         log.info("%s: alert check failed (%s)", ref.platform, exc.kind)
-        await rt.subscriptions.record_failure(listing.ref_key, exc.kind, rt.clock.time())
+        await rt.watches.record_failure(listing.ref_key, exc.kind, rt.clock.time())
         return CheckOutcome(error=exc.kind)
     seen = Observation(fetched.price if fetched else listing.price, status)
     try:
-        result = await rt.subscriptions.record_check(
+        result = await rt.watches.record_check(
             listing.ref_key,
             fetched,
             status.value,

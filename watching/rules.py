@@ -3,7 +3,7 @@
 Pure functions and frozen dataclasses only (no Telegram, no SQL), so every case
 can be tested exhaustively.
 
-A subscription keeps an explicit comparison *base*: the price and status the user
+A watch keeps an explicit comparison *base*: the price and status the user
 last heard about (when they started watching, or the last alert). Each check
 compares the observed listing with that base, never with the first price ever
 seen, so a rule alerts again on each further drop:
@@ -119,7 +119,7 @@ class RuleInput:
 
 @dataclass(frozen=True, slots=True)
 class Base:
-    """What the user last heard about: the comparison base of a subscription.
+    """What the user last heard about: the comparison base of a watch.
 
     `version` counts the alerts so far; with the change it makes the alert's unique key.
     """
@@ -137,7 +137,7 @@ class Observation:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """The outcome of one observation for one subscription.
+    """The outcome of one observation for one watch.
 
     `changes` is empty when there is nothing to tell; `base` is the base from now on
     (it can move without an alert, e.g. sold -> taken down).
@@ -153,8 +153,8 @@ class Verdict:
     def alert(self) -> bool:
         return bool(self.changes)
 
-    def key(self, subscription_id: int, previous: Base) -> str:
-        """Unique per subscription and observed change: the same change can never alert twice.
+    def key(self, watch_id: int, previous: Base) -> str:
+        """Unique per watch and observed change: the same change can never alert twice.
 
         Built from the base the change was measured against (its version) and what was
         seen, so a second evaluation of the same observation (two overlapping cycles, a
@@ -162,7 +162,7 @@ class Verdict:
         """
         changes = "+".join(c.value for c in self.changes)
         price = "-" if self.new_price is None else format(self.new_price.normalize(), "f")
-        return f"{subscription_id}:v{previous.version}:{changes}:{price}:{self.status.value}"
+        return f"{watch_id}:v{previous.version}:{changes}:{price}:{self.status.value}"
 
 
 def initial_base(rule: Rule, price: Decimal | None, status: ListingStatus) -> Base:

@@ -2,11 +2,11 @@
 
 Tables (migration 3): `watched_listings` (the latest snapshot of each watched
 listing), `price_history` (one row per stretch of equal observations), and
-`subscriptions` (one per user and listing, with its rule and comparison base).
+`watches` (one per user and listing, with its rule and comparison base).
 
 `record_check` is the poller's one write per checked listing: in a single
 transaction it records the observation, moves the snapshot, asks the caller's
-`decide` what the observation means for each active subscription, stores the new
+`decide` what the observation means for each active watch, stores the new
 bases and inserts the alerts. A crash either keeps all of it or none of it, so an
 alert is never lost between "seen" and "recorded" and never recorded twice.
 """
@@ -29,10 +29,10 @@ HISTORY_KEPT = 2000
 
 
 class WatchLimitReached(Exception):
-    """The user already holds the maximum number of subscriptions."""
+    """The user already holds the maximum number of watches."""
 
     def __init__(self, limit: int, platform: str | None = None) -> None:
-        super().__init__(f"at most {limit} subscriptions per user")
+        super().__init__(f"at most {limit} watches per user")
         self.limit = limit
         #: set when the cap is the platform's (its quota), not the overall one
         self.platform = platform
@@ -84,7 +84,7 @@ def _listing(row: tuple[Any, ...]) -> WatchedListing:
 
 
 @dataclass(frozen=True, slots=True)
-class Subscription:
+class Watch:
     id: int
     user_id: int
     chat_id: int
@@ -106,8 +106,8 @@ _SUB_COLUMNS = (
 )
 
 
-def _subscription(row: tuple[Any, ...]) -> Subscription:
-    return Subscription(
+def _watch(row: tuple[Any, ...]) -> Watch:
+    return Watch(
         int(row[0]),
         int(row[1]),
         int(row[2]),
@@ -126,10 +126,10 @@ def _subscription(row: tuple[Any, ...]) -> Subscription:
 
 @dataclass(frozen=True, slots=True)
 class WatchEntry:
-    """One line of a user's /watches: the subscription with its listing's snapshot."""
+    """One line of a user's /watches: the watch with its listing's snapshot."""
 
     number: int  # 1-based, in the order the user started watching
-    subscription: Subscription
+    watch: Watch
     listing: WatchedListing
 
 
@@ -142,7 +142,7 @@ class NewBase:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """What one observation means for one subscription: its base from now on, maybe an alert."""
+    """What one observation means for one watch: its base from now on, maybe an alert."""
 
     base: NewBase
     alert: AlertDraft | None = None
@@ -153,7 +153,7 @@ class CheckResult:
     listing: WatchedListing
     alerts_created: int
     duplicates: int  # alerts whose key existed already (the same change seen again)
-    decisions: int = 0  # subscriptions decided (none when nothing changed for anyone)
+    decisions: int = 0  # watches decided (none when nothing changed for anyone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,11 +166,11 @@ class PricePoint:
 
 
 @dataclass(frozen=True, slots=True)
-class SubscriptionCounts:
-    users: int  # distinct users with a subscription
+class WatchCounts:
+    users: int  # distinct users with a watch
     active: int
     paused: int
-    listings: int  # distinct listings with at least one active subscription
+    listings: int  # distinct listings with at least one active watch
 
 
 def _get_listing(db: sqlite_utils.Database, ref_key: str) -> WatchedListing | None:
@@ -180,11 +180,9 @@ def _get_listing(db: sqlite_utils.Database, ref_key: str) -> WatchedListing | No
     return _listing(row) if row else None
 
 
-def _get_subscription(db: sqlite_utils.Database, subscription_id: int) -> Subscription | None:
-    row = db.execute(
-        f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE id = ?", [subscription_id]
-    ).fetchone()
-    return _subscription(row) if row else None
+def _get_watch(db: sqlite_utils.Database, watch_id: int) -> Watch | None:
+    row = db.execute(f"SELECT {_SUB_COLUMNS} FROM watches WHERE id = ?", [watch_id]).fetchone()
+    return _watch(row) if row else None
 
 
 def _observe(
@@ -262,12 +260,12 @@ def _drop_unwatched(db: sqlite_utils.Database, ref_keys: list[str]) -> None:
     for key in set(ref_keys):
         db.execute(
             "DELETE FROM watched_listings WHERE ref_key = ? AND NOT EXISTS "
-            "(SELECT 1 FROM subscriptions WHERE ref_key = ?)",
+            "(SELECT 1 FROM watches WHERE ref_key = ?)",
             [key, key],
         )
 
 
-class SubscriptionStore:
+class WatchStore:
     """Reads on the database's reader thread; writes, each one transaction, on its writer
     thread. The writes are awaited: a watch is durable before the user hears of it."""
 
@@ -293,9 +291,9 @@ class SubscriptionStore:
         )
         return [PricePoint(dec(r[0]), r[1], r[2], r[3], int(r[4])) for r in rows]
 
-    # -- subscribing ------------------------------------------------------------------
+    # -- watching ------------------------------------------------------------------
 
-    async def subscribe(
+    async def add(
         self,
         *,
         user_id: int,
@@ -306,7 +304,7 @@ class SubscriptionStore:
         base_price: Decimal | None,
         max_per_user: int,
         max_on_platform: int | None = None,
-    ) -> tuple[Subscription, bool]:
+    ) -> tuple[Watch, bool]:
         """Watch `listing` (or change the rule of an existing watch); return it and whether it is new.
 
         Watching again replaces the rule and restarts the base from the current price:
@@ -325,11 +323,10 @@ class SubscriptionStore:
             now,
         ]
 
-        def work(db: sqlite_utils.Database) -> tuple[Subscription, bool]:
+        def work(db: sqlite_utils.Database) -> tuple[Watch, bool]:
             with transaction(db):
                 existing = db.execute(
-                    "SELECT id FROM subscriptions WHERE user_id = ? AND chat_id = ? "
-                    "AND ref_key = ?",
+                    "SELECT id FROM watches WHERE user_id = ? AND chat_id = ? AND ref_key = ?",
                     [user_id, chat_id, key],
                 ).fetchone()
                 if existing is None:
@@ -338,7 +335,7 @@ class SubscriptionStore:
                 _observe(db, key, listing.price, listing.status.value, now)
                 if existing is None:
                     sub_id = db.execute(
-                        "INSERT INTO subscriptions (chat_id, rule, rule_value, watched_price, "
+                        "INSERT INTO watches (chat_id, rule, rule_value, watched_price, "
                         "base_price, base_status, updated_at, user_id, ref_key, created_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         [*values, user_id, key, now],
@@ -347,51 +344,50 @@ class SubscriptionStore:
                     sub_id = existing[0]
                     # the version keeps counting, so no earlier alert key can ever come back
                     db.execute(
-                        "UPDATE subscriptions SET chat_id = ?, rule = ?, rule_value = ?, "
+                        "UPDATE watches SET chat_id = ?, rule = ?, rule_value = ?, "
                         "watched_price = ?, base_price = ?, base_status = ?, updated_at = ?, "
                         "paused_reason = NULL WHERE id = ?",
                         [*values, sub_id],
                     )
             assert sub_id is not None  # sqlite3 types lastrowid Optional; an INSERT sets it
-            sub = _get_subscription(db, int(sub_id))
+            sub = _get_watch(db, int(sub_id))
             assert sub is not None
             return sub, existing is None
 
         return await self.database.run(work)
 
-    async def get(self, subscription_id: int) -> Subscription | None:
-        return await self.database.read(lambda db: _get_subscription(db, subscription_id))
+    async def get(self, watch_id: int) -> Watch | None:
+        return await self.database.read(lambda db: _get_watch(db, watch_id))
 
-    async def owned(self, subscription_id: int, user_id: int) -> Subscription | None:
-        """The subscription if `user_id` holds it; None for anyone else's (or none)."""
+    async def owned(self, watch_id: int, user_id: int) -> Watch | None:
+        """The watch if `user_id` holds it; None for anyone else's (or none)."""
         row = await self.database.fetchone(
-            f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE id = ? AND user_id = ?",
-            [subscription_id, user_id],
+            f"SELECT {_SUB_COLUMNS} FROM watches WHERE id = ? AND user_id = ?",
+            [watch_id, user_id],
         )
-        return _subscription(row) if row else None
+        return _watch(row) if row else None
 
-    async def of_user_for(self, user_id: int, ref_key: str, chat_id: int) -> Subscription | None:
-        """The user's subscription to one listing in one chat, if any."""
+    async def of_user_for(self, user_id: int, ref_key: str, chat_id: int) -> Watch | None:
+        """The user's watch to one listing in one chat, if any."""
         row = await self.database.fetchone(
-            f"SELECT {_SUB_COLUMNS} FROM subscriptions "
-            "WHERE user_id = ? AND ref_key = ? AND chat_id = ?",
+            f"SELECT {_SUB_COLUMNS} FROM watches WHERE user_id = ? AND ref_key = ? AND chat_id = ?",
             [user_id, ref_key, chat_id],
         )
-        return _subscription(row) if row else None
+        return _watch(row) if row else None
 
     async def count_for_user(self, user_id: int) -> int:
         (count,) = await self.database.fetch_aggregate(
-            "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
+            "SELECT COUNT(*) FROM watches WHERE user_id = ?", [user_id]
         )
         return int(count)
 
     async def for_user(self, user_id: int, chat_id: int | None = None) -> list[WatchEntry]:
-        """The user's subscriptions (in one chat, when given), numbered in the order they
+        """The user's watches (in one chat, when given), numbered in the order they
         were started."""
         sub_cols = ", ".join(f"s.{c.strip()}" for c in _SUB_COLUMNS.split(","))
         listing_cols = ", ".join(f"l.{c.strip()}" for c in _LISTING_COLUMNS.split(","))
         rows = await self.database.fetchall(
-            f"SELECT {sub_cols}, {listing_cols} FROM subscriptions s "
+            f"SELECT {sub_cols}, {listing_cols} FROM watches s "
             "JOIN watched_listings l ON l.ref_key = s.ref_key "
             "WHERE s.user_id = ? AND (? IS NULL OR s.chat_id = ?) "
             "ORDER BY s.created_at, s.id",
@@ -399,45 +395,43 @@ class SubscriptionStore:
         )
         width = len(_SUB_COLUMNS.split(","))
         return [
-            WatchEntry(n, _subscription(r[:width]), _listing(r[width:]))
+            WatchEntry(n, _watch(r[:width]), _listing(r[width:]))
             for n, r in enumerate(rows, start=1)
         ]
 
-    async def unsubscribe(self, subscription_id: int, user_id: int) -> WatchedListing | None:
-        """Remove the user's own subscription (its alerts go with it); None when not theirs."""
+    async def unwatch(self, watch_id: int, user_id: int) -> WatchedListing | None:
+        """Remove the user's own watch (its alerts go with it); None when not theirs."""
 
         def work(db: sqlite_utils.Database) -> WatchedListing | None:
             with transaction(db):
                 row = db.execute(
-                    "SELECT ref_key FROM subscriptions WHERE id = ? AND user_id = ?",
-                    [subscription_id, user_id],
+                    "SELECT ref_key FROM watches WHERE id = ? AND user_id = ?",
+                    [watch_id, user_id],
                 ).fetchone()
                 if row is None:
                     return None
                 listing = _get_listing(db, row[0])
-                db.execute("DELETE FROM subscriptions WHERE id = ?", [subscription_id])
+                db.execute("DELETE FROM watches WHERE id = ?", [watch_id])
                 _drop_unwatched(db, [row[0]])
             return listing
 
         return await self.database.run(work)
 
     async def delete_user(self, user_id: int) -> tuple[int, int]:
-        """Every subscription of the user and their alerts; return (subscriptions, alerts)."""
+        """Every watch of the user and their alerts; return (watches, alerts)."""
 
         def work(db: sqlite_utils.Database) -> tuple[int, int]:
             with transaction(db):
                 keys = [
                     r[0]
-                    for r in db.execute(
-                        "SELECT ref_key FROM subscriptions WHERE user_id = ?", [user_id]
-                    )
+                    for r in db.execute("SELECT ref_key FROM watches WHERE user_id = ?", [user_id])
                 ]
                 (alerts,) = db.execute(
                     "SELECT COUNT(*) FROM alerts WHERE user_id = ?", [user_id]
                 ).fetchone()
                 # alerts of this user in any chat (a group watch made by them) go too
                 db.execute("DELETE FROM alerts WHERE user_id = ?", [user_id])
-                subs = db.execute("DELETE FROM subscriptions WHERE user_id = ?", [user_id]).rowcount
+                subs = db.execute("DELETE FROM watches WHERE user_id = ?", [user_id]).rowcount
                 # watches the bot could not keep, told or not (migration 10)
                 db.execute("DELETE FROM retired_watches WHERE user_id = ?", [user_id])
                 _drop_unwatched(db, keys)
@@ -450,7 +444,7 @@ class SubscriptionStore:
     async def pause_chat(self, chat_id: int, reason: str) -> int:
         now = self.clock.time()
         return await self.database.write(
-            "UPDATE subscriptions SET paused_reason = ?, updated_at = ? "
+            "UPDATE watches SET paused_reason = ?, updated_at = ? "
             "WHERE chat_id = ? AND paused_reason IS NULL",
             [reason, now, chat_id],
         )
@@ -459,14 +453,14 @@ class SubscriptionStore:
         """The chat talks to us again (so it unblocked the bot): its watches run again."""
         # called on every update: a read decides, so the common case writes nothing
         paused = await self.database.fetchone(
-            "SELECT 1 FROM subscriptions WHERE chat_id = ? AND paused_reason IS NOT NULL LIMIT 1",
+            "SELECT 1 FROM watches WHERE chat_id = ? AND paused_reason IS NOT NULL LIMIT 1",
             [chat_id],
         )
         if paused is None:
             return 0
         now = self.clock.time()
         return await self.database.write(
-            "UPDATE subscriptions SET paused_reason = NULL, updated_at = ? "
+            "UPDATE watches SET paused_reason = NULL, updated_at = ? "
             "WHERE chat_id = ? AND paused_reason IS NOT NULL",
             [now, chat_id],
         )
@@ -481,7 +475,7 @@ class SubscriptionStore:
                 )
                 return int(
                     db.execute(
-                        "UPDATE subscriptions SET chat_id = ? WHERE chat_id = ?",
+                        "UPDATE watches SET chat_id = ? WHERE chat_id = ?",
                         [new_chat_id, old_chat_id],
                     ).rowcount
                 )
@@ -491,7 +485,7 @@ class SubscriptionStore:
     # -- what the poller needs -------------------------------------------------------
 
     async def watched_counts(self) -> dict[str, int]:
-        """Platform -> listings with at least one active subscription."""
+        """Platform -> listings with at least one active watch."""
         # `watched` is kept by triggers (migration 12): a walk of one partial index
         rows = await self.database.fetchall(
             "SELECT platform, COUNT(*) FROM watched_listings WHERE watched = 1 GROUP BY platform"
@@ -525,16 +519,16 @@ class SubscriptionStore:
         listing: Listing | None,
         status: str,
         now: float,
-        decide: Callable[[Subscription], Decision],
+        decide: Callable[[Watch], Decision],
     ) -> CheckResult:
-        """Record one observation and what it means for every active subscription, atomically.
+        """Record one observation and what it means for every active watch, atomically.
 
         `listing` is None when the platform says the listing no longer exists; `status`
         is then `taken_down` and the price stays what was last seen. `decide` runs on
         the database's writer thread, inside the transaction: it must only compute.
 
-        Cost follows change: when the observation is the one every subscription was
-        last decided on (`decided_*`, migration 12), only the subscriptions their owner
+        Cost follows change: when the observation is the one every watch was
+        last decided on (`decided_*`, migration 12), only the watches their owner
         changed since are decided. For the others a decision on the same observation
         against the base it already moved is a no-op (`watching.rules.evaluate` is
         idempotent), so skipping them changes nothing but the cost.
@@ -568,14 +562,14 @@ class SubscriptionStore:
 
     # -- numbers for /stats ------------------------------------------------------------
 
-    async def counts(self) -> SubscriptionCounts:
+    async def counts(self) -> WatchCounts:
         row = await self.database.fetch_aggregate(
             "SELECT COUNT(DISTINCT user_id), COALESCE(SUM(paused_reason IS NULL), 0), "
             "COALESCE(SUM(paused_reason IS NOT NULL), 0), "
             "COUNT(DISTINCT CASE WHEN paused_reason IS NULL THEN ref_key END) "
-            "FROM subscriptions"
+            "FROM watches"
         )
-        return SubscriptionCounts(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+        return WatchCounts(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
 
 
 def _check_caps(
@@ -586,15 +580,13 @@ def _check_caps(
     max_on_platform: int | None,
 ) -> None:
     """Raise `WatchLimitReached` when the user may not start one more watch."""
-    (count,) = db.execute(
-        "SELECT COUNT(*) FROM subscriptions WHERE user_id = ?", [user_id]
-    ).fetchone()
+    (count,) = db.execute("SELECT COUNT(*) FROM watches WHERE user_id = ?", [user_id]).fetchone()
     if count >= max_per_user:
         raise WatchLimitReached(max_per_user)
     if max_on_platform is None:
         return
     (on_platform,) = db.execute(
-        "SELECT COUNT(*) FROM subscriptions s JOIN watched_listings l "
+        "SELECT COUNT(*) FROM watches s JOIN watched_listings l "
         "ON l.ref_key = s.ref_key WHERE s.user_id = ? AND l.platform = ?",
         [user_id, platform],
     ).fetchone()
@@ -629,31 +621,31 @@ def _apply_decisions(
     db: sqlite_utils.Database,
     listing: WatchedListing,
     now: float,
-    decide: Callable[[Subscription], Decision],
+    decide: Callable[[Watch], Decision],
     *,
     changed_since: float | None = None,
 ) -> tuple[int, int, int]:
-    """New bases and alerts for every active subscription (with `changed_since`, only
+    """New bases and alerts for every active watch (with `changed_since`, only
     those whose owner changed them since); (alerts created, duplicates, decisions)."""
     created = duplicates = 0
     if changed_since is None:
         rows = db.execute(
-            f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE ref_key = ? AND paused_reason IS NULL",
+            f"SELECT {_SUB_COLUMNS} FROM watches WHERE ref_key = ? AND paused_reason IS NULL",
             [listing.ref_key],
         )
     else:
         rows = db.execute(
-            f"SELECT {_SUB_COLUMNS} FROM subscriptions WHERE ref_key = ? "
+            f"SELECT {_SUB_COLUMNS} FROM watches WHERE ref_key = ? "
             "AND paused_reason IS NULL AND updated_at >= ?",
             [listing.ref_key, changed_since],
         )
     base_updates = []
     decided = 0
-    # one subscription at a time, never a list of all of them: a listing watched by
+    # one watch at a time, never a list of all of them: a listing watched by
     # 100,000 people would otherwise hold 100,000 objects at once, and the full garbage
     # collections they set off stop every thread (the event loop's too)
     for row in rows:
-        sub = _subscription(row)
+        sub = _watch(row)
         decided += 1
         decision = decide(sub)
         base = decision.base
@@ -680,7 +672,7 @@ def _apply_decisions(
         # `updated_at` is the owner's (migration 12): a base the poller moved was decided
         # on this observation and needs no decision until the observation changes
         db.conn.executemany(
-            "UPDATE subscriptions SET base_price = ?, base_status = ?, "
+            "UPDATE watches SET base_price = ?, base_status = ?, "
             "base_version = ?, last_alert_at = ? WHERE id = ?",
             base_updates,
         )
