@@ -10,8 +10,12 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY watching ./watching
-COPY clients ./clients
+COPY deals ./deals
 COPY storage ./storage
+COPY gateway ./gateway
+COPY devices ./devices
+COPY clients ./clients
+COPY clock ./clock
 COPY sandbox ./sandbox
 RUN pip install . \
     && useradd --create-home --uid 10001 bot \
