@@ -256,6 +256,7 @@ async def one_run(
             echo_app.add_handler(MessageHandler(filters.TEXT, echo))
             async with echo_app:
                 await polling(echo_app)
+                cpu = time.process_time()
                 done = await telegram.ask(
                     do="drive",
                     texts=["hello"],
@@ -264,6 +265,7 @@ async def one_run(
                     first=10_000,
                     per_user=per_user,
                 )
+                result["echo_cpu"] = (time.process_time() - cpu) / (clients * messages) * 1000
                 result["echo"], result["echo_lat"] = done["rate"], done["latencies"]
                 await stopping(echo_app)
 
@@ -280,6 +282,7 @@ async def one_run(
                 await polling(bot_app)
                 texts = await telegram.ask(do="warm", texts=candidates(sandbox))
                 before = sum(c.calls for c in sandbox.state.counters.values())
+                cpu = time.process_time()
                 done = await telegram.ask(
                     do="drive",
                     texts=texts,
@@ -288,6 +291,7 @@ async def one_run(
                     first=200_000,
                     per_user=per_user,
                 )
+                result["card_cpu"] = (time.process_time() - cpu) / (clients * messages) * 1000
                 result["card"], result["card_lat"] = done["rate"], done["latencies"]
                 result["upstream"] = sum(c.calls for c in sandbox.state.counters.values()) - before
                 result["extra"] = done["extra"]
@@ -329,6 +333,7 @@ def main() -> None:
                 one_run(Path(tmp), args.clients, args.messages, args.per_user, run % 2 == 0)
             )
             r["ratio"] = r["card"] / r["echo"]
+            r["cpu_ratio"] = r["echo_cpu"] / r["card_cpu"]
             for name in ("echo", "card"):
                 r[f"{name}_p50"] = percentile(r[f"{name}_lat"], 0.50) * 1000
                 r[f"{name}_p99"] = percentile(r[f"{name}_lat"], 0.99) * 1000
@@ -337,7 +342,8 @@ def main() -> None:
                 f"run {run}: echo {r['echo']:.0f}/s (p50 {r['echo_p50']:.1f} ms, p99 "
                 f"{r['echo_p99']:.1f} ms); cards {r['card']:.0f}/s (p50 {r['card_p50']:.1f} ms, "
                 f"p99 {r['card_p99']:.1f} ms); ratio {r['ratio']:.2f}; upstream calls "
-                f"{r['upstream']}, extra messages {r['extra']}, {r['listings']} listings"
+                f"{r['upstream']}, extra messages {r['extra']}, {r['listings']} listings; bot CPU per "
+                f"reply echo {r['echo_cpu']:.2f} ms, card {r['card_cpu']:.2f} ms"
             )
 
     def median(key: str) -> float:
@@ -356,6 +362,10 @@ def main() -> None:
     )
     print(
         f"update -> echo p50 / p99:            {median('echo_p50'):.1f} ms / {median('echo_p99'):.1f} ms"
+    )
+    print(
+        f"bot process CPU per reply:           echo {median('echo_cpu'):.2f} ms, card "
+        f"{median('card_cpu'):.2f} ms; echo/card {median('cpu_ratio'):.2f}"
     )
     print(f"upstream calls during the timed part: {median('upstream'):.0f} (all cache hits if 0)")
 

@@ -13,7 +13,8 @@ measured is what the others cost them, not the platforms.
 Scenarios, each run with the same ordinary load: calm, then one abusive user doing one
 flood of issue 9 while the ordinary users work (the flood starts first); then another
 process holding the database's write lock throughout; "trickling Xianyu": the platform
-sends headers and then a byte a second to newcomers' uncached links; the last, "3,000
+sends headers and then a byte a second to newcomers' uncached links; "inline flood": one
+user sends 300 inline queries naming listings (a third of them uncached); the last, "3,000
 alerts delivered": 3,000 people watch one item (set up before the scenario's clock
 starts), it drops, and the alerts go out while the ordinary users chat (issue 19.1).
 Every scenario
@@ -151,6 +152,17 @@ async def many_links(bench: Bench) -> None:
         )
 
 
+async def inline_flood(bench: Bench) -> None:
+    """One user types `@bot <link>` 300 times as fast as the client sends (issue 18):
+    listings already cached and 100 nobody asked for, each an inline query."""
+    user = bench.new_user()
+    ids = bench.sandbox.state.catalogues["xianyu"].ids()
+    rng = random.Random(18_1)
+    for n in range(300):
+        item = ids[n % len(ids)] if n % 3 else rng.randrange(10**12, 10**13)
+        await bench.emulator.send_inline_query(user, f"https://www.goofish.com/item?id={item}")
+
+
 async def long_texts(bench: Bench) -> None:
     user = bench.new_user()
     for n in range(30):
@@ -256,6 +268,7 @@ FLOODS: dict[str, Callable[[Bench], Awaitable[None]]] = {
     "200 short messages": short_messages,
     "300 links": many_links,
     "30 texts of 4,096 chars": long_texts,
+    "inline flood, 300 queries": inline_flood,
     "hanging Beike, 40 users": hanging_beike,
     "trickling Xianyu, 20 users": trickling_xianyu,
     "100 new Xianyu IDs": new_xianyu_ids,
