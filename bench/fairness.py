@@ -114,12 +114,15 @@ class Bench:
     async def ordinary(self, users: list[User], texts: list[str], messages: int) -> list[str]:
         """Each user sends `messages` texts one after another; return every reply."""
         self.latencies: list[float] = []
+        self.slowest: list[tuple[float, str, str]] = []  # (seconds, asked, first reply)
         replies: list[str] = []
 
         async def one(n: int, user: User) -> None:
             for k in range(messages):
-                seconds, reply = await self.ask(user, texts[(n + k) % len(texts)])
+                text = texts[(n + k) % len(texts)]
+                seconds, reply = await self.ask(user, text)
                 self.latencies.append(seconds)
+                self.slowest.append((seconds, text, reply))
                 replies.append(reply)
 
         await asyncio.gather(*(one(n, u) for n, u in enumerate(users)))
@@ -409,6 +412,11 @@ async def run(users: int, messages: int, only: str | None = None, trace: bool = 
                         await asyncio.gather(abuse, return_exceptions=True)  # (a lock given back)
                     if tracer:
                         tracer.end()
+                        for seconds, asked, reply in sorted(bench.slowest, reverse=True)[:5]:
+                            print(
+                                f"  slow: {seconds:.3f} s for {asked[:48]!r} -> {reply[:48]!r}",
+                                file=sys.stderr,
+                            )
                     return {
                         "p50": percentile(bench.latencies, 0.5),
                         "p95": percentile(bench.latencies, 0.95),
