@@ -15,8 +15,9 @@ users are outside a real bot's process:
 2. the real bot (bot.app.build_application, rate limiter off as for the echo bot, since
    the limiter's 28.3/s is Telegram's cap, not our cost) does the same with links to
    listings already in the gateway's cache: one card per message.
-Prints both, the ratio card/echo (goal >= 0.9) and p50/p99 update -> card. Figures are
-medians over the runs. The sandbox clock is fake and never moves, so every lookup after
+Prints both, the ratio card/echo (goal >= 0.9), p50/p99 update -> card, and the bot
+process's CPU per reply for each (all its threads, timed part only: steadier than replies
+per second on a shared machine). Figures are medians over the runs. The sandbox clock is fake and never moves, so every lookup after
 the warm-up is a cache hit (the warm-up also uploads the photos, whose file_ids are
 then reused as the bot does).
 """
@@ -256,6 +257,7 @@ async def one_run(
             echo_app.add_handler(MessageHandler(filters.TEXT, echo))
             async with echo_app:
                 await polling(echo_app)
+                cpu = time.process_time()
                 done = await telegram.ask(
                     do="drive",
                     texts=["hello"],
@@ -264,6 +266,7 @@ async def one_run(
                     first=10_000,
                     per_user=per_user,
                 )
+                result["echo_cpu"] = (time.process_time() - cpu) / (clients * messages) * 1000
                 result["echo"], result["echo_lat"] = done["rate"], done["latencies"]
                 await stopping(echo_app)
 
@@ -280,6 +283,7 @@ async def one_run(
                 await polling(bot_app)
                 texts = await telegram.ask(do="warm", texts=candidates(sandbox))
                 before = sum(c.calls for c in sandbox.state.counters.values())
+                cpu = time.process_time()
                 done = await telegram.ask(
                     do="drive",
                     texts=texts,
@@ -288,6 +292,7 @@ async def one_run(
                     first=200_000,
                     per_user=per_user,
                 )
+                result["card_cpu"] = (time.process_time() - cpu) / (clients * messages) * 1000
                 result["card"], result["card_lat"] = done["rate"], done["latencies"]
                 result["upstream"] = sum(c.calls for c in sandbox.state.counters.values()) - before
                 result["extra"] = done["extra"]
@@ -329,6 +334,7 @@ def main() -> None:
                 one_run(Path(tmp), args.clients, args.messages, args.per_user, run % 2 == 0)
             )
             r["ratio"] = r["card"] / r["echo"]
+            r["cpu_ratio"] = r["echo_cpu"] / r["card_cpu"]
             for name in ("echo", "card"):
                 r[f"{name}_p50"] = percentile(r[f"{name}_lat"], 0.50) * 1000
                 r[f"{name}_p99"] = percentile(r[f"{name}_lat"], 0.99) * 1000
@@ -337,7 +343,8 @@ def main() -> None:
                 f"run {run}: echo {r['echo']:.0f}/s (p50 {r['echo_p50']:.1f} ms, p99 "
                 f"{r['echo_p99']:.1f} ms); cards {r['card']:.0f}/s (p50 {r['card_p50']:.1f} ms, "
                 f"p99 {r['card_p99']:.1f} ms); ratio {r['ratio']:.2f}; upstream calls "
-                f"{r['upstream']}, extra messages {r['extra']}, {r['listings']} listings"
+                f"{r['upstream']}, extra messages {r['extra']}, {r['listings']} listings; bot CPU per "
+                f"reply echo {r['echo_cpu']:.2f} ms, card {r['card_cpu']:.2f} ms"
             )
 
     def median(key: str) -> float:
@@ -356,6 +363,10 @@ def main() -> None:
     )
     print(
         f"update -> echo p50 / p99:            {median('echo_p50'):.1f} ms / {median('echo_p99'):.1f} ms"
+    )
+    print(
+        f"bot process CPU per reply:           echo {median('echo_cpu'):.2f} ms, card "
+        f"{median('card_cpu'):.2f} ms; echo/card {median('cpu_ratio'):.2f}"
     )
     print(f"upstream calls during the timed part: {median('upstream'):.0f} (all cache hits if 0)")
 

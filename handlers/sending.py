@@ -2,7 +2,8 @@
 
 - `Lane`: whose request it is, passed as python-telegram-bot's `rate_limit_args`
   (ExtBot methods take it: "can e.g. be used to specify the priority of the request").
-  Chat replies use the default lane; alerts `Lane.BACKGROUND`.
+  Chat replies use the default lane; alerts and late cards edited over "still
+  fetching" `Lane.BACKGROUND`.
 - `retry_after_seconds`: the wait a flood answer asks for (Bot API,
   ResponseParameters.retry_after), read from python-telegram-bot's public attribute.
 """
@@ -22,7 +23,7 @@ class Lane(IntEnum):
     """Whose request it is: `bot.send_message(..., rate_limit_args=Lane.BACKGROUND)`."""
 
     CHAT = 0  # someone is waiting for it (the default)
-    BACKGROUND = 1  # alerts: nobody waits for this very second
+    BACKGROUND = 1  # alerts, late cards: nobody waits for this very second
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:

@@ -272,6 +272,13 @@ class WatchStore:
     def __init__(self, database: Database) -> None:
         self.database = database
         self.clock = database.clock
+        # chats that may have paused watches: every pause adds its chat, the database's
+        # are added on the first resume check, a resume removes it. A chat wrongly here
+        # costs one read; none paused is ever missing. So an update from a chat with no
+        # paused watch (nearly all of them) needs no database round trip.
+        self._maybe_paused: set[int] = set()
+        self._paused_loaded = False
+        self._pauses = 0  # pauses begun: a resume check that saw one begin keeps the chat
 
     # -- listings and their history -------------------------------------------------
 
@@ -443,6 +450,8 @@ class WatchStore:
 
     async def pause_chat(self, chat_id: int, reason: str) -> int:
         now = self.clock.time()
+        self._maybe_paused.add(chat_id)  # before the write: no resume check can miss it
+        self._pauses += 1
         return await self.database.write(
             "UPDATE watches SET paused_reason = ?, updated_at = ? "
             "WHERE chat_id = ? AND paused_reason IS NULL",
@@ -451,22 +460,39 @@ class WatchStore:
 
     async def resume_chat(self, chat_id: int) -> int:
         """The chat talks to us again (so it unblocked the bot): its watches run again."""
-        # called on every update: a read decides, so the common case writes nothing
+        # called on every update: memory decides first, then a read, so the common case
+        # neither reads nor writes
+        if not self._paused_loaded:
+            rows = await self.database.fetchall(
+                "SELECT DISTINCT chat_id FROM watches WHERE paused_reason IS NOT NULL"
+            )
+            self._maybe_paused.update(int(row[0]) for row in rows)
+            self._paused_loaded = True
+        if chat_id not in self._maybe_paused:
+            return 0
+        pauses = self._pauses
         paused = await self.database.fetchone(
             "SELECT 1 FROM watches WHERE chat_id = ? AND paused_reason IS NOT NULL LIMIT 1",
             [chat_id],
         )
         if paused is None:
+            if self._pauses == pauses:  # no pause began meanwhile (its write may be late)
+                self._maybe_paused.discard(chat_id)
             return 0
         now = self.clock.time()
-        return await self.database.write(
+        resumed = await self.database.write(
             "UPDATE watches SET paused_reason = NULL, updated_at = ? "
             "WHERE chat_id = ? AND paused_reason IS NOT NULL",
             [now, chat_id],
         )
+        if self._pauses == pauses:
+            self._maybe_paused.discard(chat_id)
+        return resumed
 
     async def move_chat(self, old_chat_id: int, new_chat_id: int) -> int:
         """A group became a supergroup: its watches follow it."""
+        if old_chat_id in self._maybe_paused:
+            self._maybe_paused.add(new_chat_id)
 
         def work(db: sqlite_utils.Database) -> int:
             with transaction(db):

@@ -295,6 +295,54 @@ async def test_paused_chats_are_not_polled_until_they_come_back(subs: WatchStore
     assert [entry.ref_key for entry in await subs.stalest("xianyu", 10)] == ["xianyu:712345678901"]
 
 
+async def test_an_update_from_a_chat_with_nothing_paused_reads_nothing(
+    database: Database, subs: SubscriptionStore
+) -> None:
+    """resume_chat runs on every update (handlers/alerts.py): after one load of the paused
+    chats, a chat with nothing paused costs no database round trip (bench/chat.py)."""
+    reads = 0
+    read = database.read
+
+    async def counted(work):  # type: ignore[no-untyped-def]
+        nonlocal reads
+        reads += 1
+        return await read(work)
+
+    database.read = counted  # type: ignore[method-assign]
+    await watch(subs, 1)
+    await watch(subs, 2)
+    assert await subs.pause_chat(1, "blocked") == 1
+    assert await subs.resume_chat(2) == 0
+    loaded = reads
+    for _ in range(5):
+        assert await subs.resume_chat(2) == 0
+    assert reads == loaded
+    assert await subs.resume_chat(1) == 1  # the paused chat is still found, and resumed
+    assert await subs.resume_chat(1) == 0
+    assert [e.ref_key for e in await subs.stalest("xianyu", 10)] == ["xianyu:712345678901"]
+
+
+async def test_a_chat_paused_before_the_process_started_resumes(
+    database: Database, subs: SubscriptionStore
+) -> None:
+    await watch(subs, 1)
+    assert await subs.pause_chat(1, "blocked") == 1
+    fresh = SubscriptionStore(database)  # a restart: nothing in memory
+    assert await fresh.resume_chat(2) == 0
+    assert await fresh.resume_chat(1) == 1
+    assert await fresh.watched_counts() == {"xianyu": 1}
+
+
+async def test_a_chat_paused_after_its_check_still_resumes(subs: SubscriptionStore) -> None:
+    await watch(subs, 1)
+    assert await subs.resume_chat(1) == 0  # known: nothing paused
+    assert await subs.pause_chat(1, "blocked") == 1
+    assert await subs.resume_chat(1) == 1
+    assert await subs.move_chat(1, -100) == 1
+    assert await subs.pause_chat(-100, "blocked") == 1
+    assert await subs.resume_chat(-100) == 1
+
+
 async def test_stalest_puts_never_checked_first_then_the_least_recent(
     subs: WatchStore,
 ) -> None:

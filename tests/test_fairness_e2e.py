@@ -20,6 +20,7 @@ from bot.services import Services
 from clock import china_day
 from handlers import listings
 from handlers.alerts import run_poll_cycle, send_pending_alerts
+from handlers.sending import Lane
 from handlers.texts import t
 from sandbox.core import Fault
 from sandbox.lock_holder import release, write_lock_held_elsewhere
@@ -145,6 +146,36 @@ async def test_a_slow_platform_gets_still_fetching_and_its_card_is_edited_in(
     assert "双裕花园西区" in second.visible
     assert second.buttons  # the card's buttons came with the edit
     assert len(bot_env.messages(user.id)) == 2
+
+
+async def test_a_late_card_is_edited_in_on_the_background_lane(
+    bot_env: BotEnv, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The person already has "still fetching": people waiting for a first reply go first
+    (a platform that comes back answers many late cards at once)."""
+    monkeypatch.setattr(listings, "FETCH_PATIENCE", 0.3)
+    monkeypatch.setattr(listings, "ORDER_GRACE", 0.1)
+    monkeypatch.setattr(listings, "HANDLER_PATIENCE", 0.2)
+    limiter = bot_env.application.bot.rate_limiter
+    assert limiter is not None
+    lanes: list[tuple[str, object]] = []
+    process = limiter.process_request
+
+    async def recorded(callback, args, kwargs, endpoint, data, rate_limit_args):  # type: ignore[no-untyped-def]
+        lanes.append((endpoint, rate_limit_args))
+        return await process(callback, args, kwargs, endpoint, data, rate_limit_args)
+
+    monkeypatch.setattr(limiter, "process_request", recorded)
+    bot_env.sandbox.state.inject("beike", Fault("timeout", delay=1.0))
+    user = bot_env.user(9302)
+    [placeholder] = await bot_env.say(user, BEIKE_LINK)
+    assert placeholder.visible == t("en", "still_fetching", platform="Beike")
+    await bot_env.emulator.wait_for(lambda: placeholder.edits, timeout=10)
+    assert "双裕花园西区" in placeholder.visible
+    sends = [lane for endpoint, lane in lanes if endpoint == "sendMessage"]
+    edits = [lane for endpoint, lane in lanes if endpoint == "editMessageText"]
+    assert sends and all(lane != Lane.BACKGROUND for lane in sends)
+    assert edits == [Lane.BACKGROUND]
 
 
 # -- a locked database ----------------------------------------------------------------------
