@@ -1,9 +1,9 @@
 """Telegram's ceiling (issue 19 point 7): one bot process's CPU and memory at 28-30 msg/s.
 
-    python -m bench.ceiling [--subscriptions 100000] [--listings 10000] [--chatters 50]
+    python -m bench.ceiling [--watches 100000] [--listings 10000] [--chatters 50]
                             [--seconds 60]
 
-The bot process (this one) holds `--subscriptions` watches over `--listings` Xianyu
+The bot process (this one) holds `--watches` watches over `--listings` Xianyu
 listings (enterprise_advanced tier), every listing's price dropped and a backlog of alerts
 already recorded, so the bot sends at Telegram's ceiling (its limiter's 28.3 msg/s) for the
 whole window. Meanwhile its poll job goes on checking the watched listings as in
@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from clients.budget import SYSTEM
 
-from bench.alerts import TEMPLATES, add_clones, clone_ids, settings_for, subscribe_all
+from bench.alerts import TEMPLATES, add_clones, clone_ids, settings_for, watch_all
 from bench.chat import Replies
 from bot.app import build_application
 from bot.services import build_services
@@ -128,8 +128,8 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
-async def one_run(subscriptions: int, listings: int, chatters: int, seconds: float) -> None:
-    watchers = max(subscriptions // listings, subscriptions // 5)  # as subscribe_all makes them
+async def one_run(watches: int, listings: int, chatters: int, seconds: float) -> None:
+    watchers = max(watches // listings, watches // 5)  # as watch_all makes them
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -159,7 +159,7 @@ async def one_run(subscriptions: int, listings: int, chatters: int, seconds: flo
             ids = clone_ids("xianyu", listings)
             add_clones(sandbox, "xianyu", ids)
             t0 = time.perf_counter()
-            await subscribe_all(services, template, ids, subscriptions, FIRST_WATCHER)
+            await watch_all(services, template, ids, watches, FIRST_WATCHER)
             setup = time.perf_counter() - t0
             catalogue: Any = sandbox.state.catalogues["xianyu"]
             for listing_id in ids:
@@ -193,7 +193,7 @@ async def one_run(subscriptions: int, listings: int, chatters: int, seconds: flo
                 seen = json.loads(await child.stdout.readline())
                 cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
                 checks = sandbox.state.counters["xianyu"].calls - checks_before
-                result = report_of(seen, subscriptions, setup, backlog, cpu, wall, checks)
+                result = report_of(seen, watches, setup, backlog, cpu, wall, checks)
                 print(f"result: {json.dumps(result)}", flush=True)
                 # the rest of the backlog (minutes of alerts) is not measured: stop here
                 child.kill()
@@ -204,7 +204,7 @@ async def one_run(subscriptions: int, listings: int, chatters: int, seconds: flo
 
 def report_of(
     seen: dict[str, Any],
-    subscriptions: int,
+    watches: int,
     setup: float,
     backlog: int,
     cpu: float,
@@ -213,7 +213,7 @@ def report_of(
 ) -> dict[str, Any]:
     lat = seen["latencies"]
     return {
-        "subscriptions": subscriptions,
+        "watches": watches,
         "setup_s": round(setup, 1),
         "backlog_alerts": backlog,
         "msgs_per_s": round(seen["delivered"] / seen["wall"], 1),
@@ -231,7 +231,7 @@ def report_of(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--subscriptions", type=int, default=100_000)
+    parser.add_argument("--watches", type=int, default=100_000)
     parser.add_argument("--listings", type=int, default=10_000)
     parser.add_argument("--chatters", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=60.0)
@@ -242,7 +242,7 @@ def main() -> None:
         asyncio.run(telegram_side(args.watchers))
         return
     # one run per process: it ends the process when measured (the backlog left is minutes)
-    asyncio.run(one_run(args.subscriptions, args.listings, args.chatters, args.seconds))
+    asyncio.run(one_run(args.watches, args.listings, args.chatters, args.seconds))
 
 
 if __name__ == "__main__":

@@ -261,7 +261,7 @@ async def edit_when_ready(
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
         disable_web_page_preview=True,
-        **lane,  # type: ignore[arg-type]
+        **lane,  # type: ignore[arg-type]  # rate_limit_args is only for an ExtBot, checked above
     )
 
 

@@ -296,7 +296,7 @@ async def test_paused_chats_are_not_polled_until_they_come_back(subs: WatchStore
 
 
 async def test_an_update_from_a_chat_with_nothing_paused_reads_nothing(
-    database: Database, subs: SubscriptionStore
+    database: Database, subs: WatchStore
 ) -> None:
     """resume_chat runs on every update (handlers/alerts.py): after one load of the paused
     chats, a chat with nothing paused costs no database round trip (bench/chat.py)."""
@@ -323,17 +323,17 @@ async def test_an_update_from_a_chat_with_nothing_paused_reads_nothing(
 
 
 async def test_a_chat_paused_before_the_process_started_resumes(
-    database: Database, subs: SubscriptionStore
+    database: Database, subs: WatchStore
 ) -> None:
     await watch(subs, 1)
     assert await subs.pause_chat(1, "blocked") == 1
-    fresh = SubscriptionStore(database)  # a restart: nothing in memory
+    fresh = WatchStore(database)  # a restart: nothing in memory
     assert await fresh.resume_chat(2) == 0
     assert await fresh.resume_chat(1) == 1
     assert await fresh.watched_counts() == {"xianyu": 1}
 
 
-async def test_a_chat_paused_after_its_check_still_resumes(subs: SubscriptionStore) -> None:
+async def test_a_chat_paused_after_its_check_still_resumes(subs: WatchStore) -> None:
     await watch(subs, 1)
     assert await subs.resume_chat(1) == 0  # known: nothing paused
     assert await subs.pause_chat(1, "blocked") == 1
