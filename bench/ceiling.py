@@ -36,13 +36,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from clients.budget import SYSTEM
-
 from bench.alerts import TEMPLATES, add_clones, clone_ids, settings_for, watch_all
 from bench.chat import Replies
 from bot.app import build_application
 from bot.services import build_services
 from clients.models import ListingRef
+from gateway.budget import SYSTEM
 from handlers.alerts import run_poll_cycle
 from sandbox.server import Sandbox
 
