@@ -156,10 +156,16 @@ async def measure(
     import httpx
 
     from bot.config import load_settings
-    from clients.budget import SYSTEM
-    from clients.clock import FakeClock
     from clients.errors import PlatformError
-    from clients.gateway import Gateway
+
+    try:  # the layout before and after the gateway moved out of clients/
+        from clients.budget import SYSTEM
+        from clients.clock import FakeClock
+        from clients.gateway import Gateway
+    except ImportError:
+        from clock import FakeClock  # type: ignore[no-redef]  # the newer layout
+        from gateway import Gateway  # type: ignore[no-redef]  # the newer layout
+        from gateway.budget import SYSTEM  # type: ignore[no-redef]  # the newer layout
     from clients.registry import build_clients
     from handlers import cards, context
     from storage.database import Database
