@@ -183,6 +183,7 @@ async def measure(
     clock = FakeClock()
     done = 0
     failed: list[str] = []
+    cards_failed: list[int] = []
     stopped_at: float | None = None
     with tempfile.TemporaryDirectory() as tmp:
         settings = load_settings(require_token=False, **overrides)
@@ -202,7 +203,10 @@ async def measure(
                     except PlatformError as exc:  # counted in the gateway's stats
                         failed.append(type(exc).__name__)
                         continue
-                    cards.card_for(listing, "en")
+                    try:
+                        cards.card_for(listing, "en")
+                    except ValueError:  # before issue 19 a hostile ID broke the buttons
+                        cards_failed.append(n)
                     if listing.photos:
                         file_id = f"AgACAgIAAxkBAAI{n:020d}"
                         if isinstance(photo_ids, dict):
@@ -254,6 +258,7 @@ async def measure(
         "rss_at_end_mb": round(rss_mb(), 1),
         "seconds": round(seconds, 1),
         "failed": len(failed),
+        "cards_failed": len(cards_failed),
         "errors": errors,
         "kept": kept,
     }
