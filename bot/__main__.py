@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from telegram.error import InvalidToken
 
+from bot.allocator import pin_mmap_threshold
 from bot.config import Settings, SettingsError, load_settings
 from bot.instance import ConflictWatch, InstanceLocked, TelegramConflict, hold_instance_lock
 from bot.logs import log_loop_exception, log_to_file, secret_values, setup_logging
@@ -67,6 +68,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    pin_mmap_threshold()  # answers of megabytes go back to the OS when freed
     try:
         settings = load_settings(require_token=not args.demo)
     except SettingsError as exc:

@@ -68,13 +68,14 @@ import logging
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import httpx
 
 from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient, RetryPolicy
+from clients.bounds import answer_id, bounded_listing, photo_urls, sane_number
 from clients.errors import (
     COUNT_WORDS,
     DAY_WORDS,
@@ -373,11 +374,7 @@ def _text(value: object) -> str:
 def _decimal(value: object) -> Decimal | None:
     if value is None or isinstance(value, bool) or value == "":
         return None
-    try:
-        number = Decimal(str(value).strip().rstrip("%").replace(",", ""))
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+    return sane_number(str(value).strip().rstrip("%").replace(",", ""))
 
 
 def _with_unit(value: object, unit: str) -> str:
@@ -402,12 +399,11 @@ def _kind(house_type: str) -> ListingKind:
 
 def _photos(detail: Mapping[str, Any]) -> tuple[str, ...]:
     images = detail.get("img_list")
-    urls: list[str] = []
-    if isinstance(images, list):
-        for image in images:
-            url = _text(image.get("url") if isinstance(image, dict) else image)
-            urls.append("https:" + url if url.startswith("//") else url)
-    return tuple(dict.fromkeys(u for u in urls if u))
+    if not isinstance(images, list):
+        return ()
+    urls = (_text(image.get("url") if isinstance(image, dict) else image) for image in images)
+    # read until the card's photos are found (`photo_urls`), not to a hostile list's end
+    return photo_urls("https:" + url if url.startswith("//") else url for url in urls)
 
 
 def parse_house_detail(
@@ -419,7 +415,7 @@ def parse_house_detail(
     """
     if not detail:
         raise NotFound(PLATFORM, "no such house or taken down")
-    listing_id = _text(detail.get("house_id")) or house_id
+    listing_id = answer_id(_text(detail.get("house_id")), house_id)
     house_type = _text(detail.get("house_type"))
     # the answer's house_type decides; a field_filter may leave it out, then the link's kind
     kind = _kind(house_type) if house_type else _LINK_KINDS.get(link_kind or "", ListingKind.SALE)
@@ -462,22 +458,24 @@ def parse_house_detail(
     if _text(detail.get("video_url")):
         tags.append("实拍视频")
     unit_price = _decimal(detail.get("unit_price"))
-    return Listing(
-        platform=PLATFORM,
-        listing_id=listing_id,
-        url=AnjukeClient.build_url(listing_id, link_kind),
-        title=_text(detail.get("house_name")),
-        kind=kind,
-        price=_decimal(detail.get("price")),
-        price_unit=unit,
-        status=status,
-        unit_price=unit_price if unit_price else None,
-        photos=_photos(detail),
-        facts=tuple(facts),
-        tags=tuple(tags),
-        agent=_text(detail.get("broker_name")) or None,
-        status_word=raw_status if status is ListingStatus.OTHER else "",
-        link_kind=link_kind,
+    return bounded_listing(
+        Listing(
+            platform=PLATFORM,
+            listing_id=listing_id,
+            url=AnjukeClient.build_url(listing_id, link_kind),
+            title=_text(detail.get("house_name")),
+            kind=kind,
+            price=_decimal(detail.get("price")),
+            price_unit=unit,
+            status=status,
+            unit_price=unit_price if unit_price else None,
+            photos=_photos(detail),
+            facts=tuple(facts),
+            tags=tuple(tags),
+            agent=_text(detail.get("broker_name")) or None,
+            status_word=raw_status if status is ListingStatus.OTHER else "",
+            link_kind=link_kind,
+        )
     )
 
 

@@ -30,13 +30,22 @@ from __future__ import annotations
 
 import logging
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import httpx
 
 from clients.base import ErrorMap, ErrorRule, Found, Limits, ListingClient
+from clients.bounds import (
+    TAGS_KEPT,
+    URL_CHARS,
+    answer_id,
+    bounded_listing,
+    first,
+    photo_urls,
+    sane_number,
+)
 from clients.errors import (
     BadRequest,
     InsufficientBalance,
@@ -228,6 +237,14 @@ _SOLD_WORDS = ("成交", "已售")
 _PARENTHESISED = re.compile(r"[(（]([^()（）]+)[)）]\s*$")
 
 
+#: entries read from each list of the answer: the seed's home has 3 in basicList, 10 in
+#: infoList and 3 in infoJumpList; a hostile list is not read to its end, and what follows
+#: infoList (community, district, budget) stays within `bounds.FACTS_KEPT`
+BASIC_READ = 16
+INFO_READ = 16
+JUMP_READ = 4
+
+
 def _label(name: object) -> str:
     return str(name or "").strip().rstrip(":：").strip()
 
@@ -235,10 +252,7 @@ def _label(name: object) -> str:
 def _decimal(value: object) -> Decimal | None:
     if value is None or isinstance(value, bool) or value == "":
         return None
-    try:
-        return Decimal(str(value))
-    except InvalidOperation:
-        return None
+    return sane_number(str(value))
 
 
 def _number_text(value: Decimal) -> str:
@@ -265,7 +279,8 @@ def _status(data: dict[str, Any], basic: dict[str, Any]) -> ListingStatus:
 def _facts(data: dict[str, Any], basic: dict[str, Any], house_code: str) -> tuple[Fact, ...]:
     facts: list[Fact] = []
     basic_list = {
-        _label(e.get("name")): str(e.get("value") or "") for e in _items(data.get("basicList"))
+        _label(e.get("name")): str(e.get("value") or "")
+        for e in _items(data.get("basicList"))[:BASIC_READ]
     }
     layout = basic_list.get("房型")
     if not layout and basic.get("blueprintBedroomNum") is not None:
@@ -275,7 +290,7 @@ def _facts(data: dict[str, Any], basic: dict[str, Any], house_code: str) -> tupl
     area = _decimal(basic.get("area"))
     if area is not None:
         facts.append(Fact("area", "建筑面积", f"{_number_text(area)}㎡"))
-    for entry in _items(data.get("infoList")):
+    for entry in _items(data.get("infoList"))[:INFO_READ]:
         label = _label(entry.get("name"))
         key = _INFO_KEYS.get(label, "")
         value = str(entry.get("value") or "").strip()
@@ -285,7 +300,7 @@ def _facts(data: dict[str, Any], basic: dict[str, Any], house_code: str) -> tupl
         facts.append(Fact(key or "info", label, value))
     if basic.get("communityName"):
         facts.append(Fact("community", "小区", str(basic["communityName"])))
-    for entry in _items(data.get("infoJumpList")):
+    for entry in _items(data.get("infoJumpList"))[:JUMP_READ]:
         if _label(entry.get("name")) == "小区" or entry.get("id") == "xiaoqurukou":
             match = _PARENTHESISED.search(str(entry.get("value") or ""))
             if match:
@@ -306,34 +321,41 @@ def parse_house(data: dict[str, Any], ref: ListingRef) -> Listing:
     basic = data.get("basicInfo")
     if not isinstance(basic, dict) or not basic:
         raise NotFound("beike", "no such home")
-    house_code = str(basic.get("houseCode") or ref.listing_id)
-    city_id = str(basic.get("cityId") or ref.city_id or "") or None
+    house_code = answer_id(str(basic.get("houseCode") or ""), ref.listing_id)
+    city_id = answer_id(str(basic.get("cityId") or ""), ref.city_id or "") or None
     price_yuan = _decimal(basic.get("price"))
-    photos = tuple(
+    # read until the card's photos and tags are found, not to a hostile list's end
+    photos = photo_urls(
         str(img["imgUrl"])
         for group in _items(data.get("headPictures"))
         for img in _items(group.get("imgObjectList"))
         if img.get("imgUrl")
     )
-    tags = tuple(str(t["desc"]) for t in _items(data.get("colorTags")) if t.get("desc"))
+    tags = first(
+        (str(t["desc"]) for t in _items(data.get("colorTags")) if t.get("desc")), TAGS_KEPT
+    )
+    page = str(basic.get("mUrl") or "")
     agent_info = data.get("verificationInfo")
     agent = agent_info.get("agentName") if isinstance(agent_info, dict) else None
     ref = ListingRef("beike", house_code, city_id)
-    return Listing(
-        platform="beike",
-        listing_id=house_code,
-        url=str(basic.get("mUrl") or "") or BeikeClient.build_url(ref),
-        title=str(basic.get("title") or ""),
-        kind=ListingKind.SALE,
-        price=price_yuan / 10000 if price_yuan is not None else None,
-        price_unit=PriceUnit.WAN_YUAN,
-        status=_status(data, basic),
-        unit_price=_decimal(basic.get("unitPrice")),
-        photos=tuple(dict.fromkeys(photos)),
-        facts=_facts(data, basic, house_code),
-        tags=tags,
-        agent=str(agent) if agent else None,
-        city_id=city_id,
+    return bounded_listing(
+        Listing(
+            platform="beike",
+            listing_id=house_code,
+            # a page URL too long to be one is dropped, never cut: ours is built instead
+            url=page if page and len(page) <= URL_CHARS else BeikeClient.build_url(ref),
+            title=str(basic.get("title") or ""),
+            kind=ListingKind.SALE,
+            price=price_yuan / 10000 if price_yuan is not None else None,
+            price_unit=PriceUnit.WAN_YUAN,
+            status=_status(data, basic),
+            unit_price=_decimal(basic.get("unitPrice")),
+            photos=photos,
+            facts=_facts(data, basic, house_code),
+            tags=tuple(tags),
+            agent=str(agent) if agent else None,
+            city_id=city_id,
+        )
     )
 
 

@@ -10,6 +10,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from clients.bounds import clip
+
+#: a platform's own message (and a code in words) as an error keeps it, for logs, `check`
+#: and the error cache: a hostile answer's megabytes of message are cut here
+MESSAGE_CHARS = 300
+CODE_CHARS = 64
+
 
 class PlatformError(Exception):
     """A platform call did not give a usable answer."""
@@ -29,6 +36,11 @@ class PlatformError(Exception):
         platform_message: str | None = None,
         http_status: int | None = None,
     ) -> None:
+        if isinstance(code, str):
+            code = clip(code, CODE_CHARS)
+        if platform_message:
+            platform_message = clip(platform_message, MESSAGE_CHARS)
+        message = clip(message, MESSAGE_CHARS)
         self.platform = platform
         self.code = code
         self.platform_message = platform_message

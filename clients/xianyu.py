@@ -53,9 +53,10 @@ import hmac
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
+from itertools import chain
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
@@ -69,6 +70,14 @@ from clients.base import (
     Limits,
     ListingClient,
     read_bounded,
+)
+from clients.bounds import (
+    PARAMS_KEPT,
+    answer_id,
+    bounded_listing,
+    first,
+    photo_urls,
+    sane_number,
 )
 from clients.errors import (
     COUNT_WORDS,
@@ -410,11 +419,7 @@ _CONDITIONS: dict[str, str] = {
 def _decimal(value: object) -> Decimal | None:
     if value is None or isinstance(value, bool) or value == "":
         return None
-    try:
-        number = Decimal(str(value).strip().lstrip("¥￥"))
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+    return sane_number(str(value).strip().lstrip("¥￥"))
 
 
 def _text(value: object) -> str:
@@ -443,17 +448,19 @@ def _rating(value: object) -> str:
 
 
 def _params(value: object) -> list[tuple[str, str]]:
-    """params as (name, value) pairs: a mapping or a list of {key|name, value} objects."""
+    """params as (name, value) pairs: a mapping or a list of {key|name, value} objects;
+    the first `PARAMS_KEPT` that have both."""
     if isinstance(value, dict):
-        return [(_text(k), _text(v)) for k, v in value.items()]
-    pairs: list[tuple[str, str]] = []
-    if isinstance(value, list):
-        for entry in value:
-            if isinstance(entry, dict):
-                pairs.append(
-                    (_text(entry.get("key") or entry.get("name")), _text(entry.get("value")))
-                )
-    return [(k, v) for k, v in pairs if k and v]
+        pairs: Iterable[tuple[str, str]] = ((_text(k), _text(v)) for k, v in value.items())
+    elif isinstance(value, list):
+        pairs = (
+            (_text(entry.get("key") or entry.get("name")), _text(entry.get("value")))
+            for entry in value
+            if isinstance(entry, dict)
+        )
+    else:
+        return []
+    return first(((k, v) for k, v in pairs if k and v), PARAMS_KEPT)
 
 
 def _image_entries(value: object) -> list[object]:
@@ -467,13 +474,18 @@ def parse_item(item: dict[str, Any], item_id: str) -> Listing:
     """A `Listing` from `item_get_response.item` (NotFound when it is empty)."""
     if not item:
         raise NotFound("xianyu", "no such item")
-    listing_id = _text(item.get("item_id")) or item_id
+    listing_id = answer_id(_text(item.get("item_id")), item_id)
     raw_status = _text(item.get("status")).lower() or "onsale"
     # an unknown word is shown as written: a guess would send a false alert
     status = _STATUSES.get(raw_status, ListingStatus.OTHER)
-    images: list[str] = [_photo(item.get("pic_url"))]
-    for image in _image_entries(item.get("item_imgs")):
-        images.append(_photo(image.get("url") if isinstance(image, dict) else image))
+    # read until the card's photos are found (`photo_urls`), not to a hostile list's end
+    images = chain(
+        (_photo(item.get("pic_url")),),
+        (
+            _photo(image.get("url") if isinstance(image, dict) else image)
+            for image in _image_entries(item.get("item_imgs"))
+        ),
+    )
     condition = _text(item.get("condition"))
     guarantee = item.get("guarantee")
     if isinstance(guarantee, list):
@@ -493,20 +505,22 @@ def parse_item(item: dict[str, Any], item_id: str) -> Listing:
         if value:
             facts.append(Fact(key, label, value))
     facts += [Fact("param", name, value) for name, value in _params(item.get("params"))]
-    return Listing(
-        platform="xianyu",
-        listing_id=listing_id,
-        url=XianyuClient.build_url(listing_id),
-        title=_text(item.get("title")),
-        kind=ListingKind.ITEM,
-        price=_decimal(item.get("price")),
-        price_unit=PriceUnit.YUAN,
-        status=status,
-        status_word=_text(item.get("status")) if status is ListingStatus.OTHER else "",
-        original_price=_decimal(item.get("original_price")) or None,
-        photos=tuple(dict.fromkeys(p for p in images if p)),
-        facts=tuple(facts),
-        agent=_text(item.get("seller_nick")) or None,
+    return bounded_listing(
+        Listing(
+            platform="xianyu",
+            listing_id=listing_id,
+            url=XianyuClient.build_url(listing_id),
+            title=_text(item.get("title")),
+            kind=ListingKind.ITEM,
+            price=_decimal(item.get("price")),
+            price_unit=PriceUnit.YUAN,
+            status=status,
+            status_word=_text(item.get("status")) if status is ListingStatus.OTHER else "",
+            original_price=_decimal(item.get("original_price")) or None,
+            photos=photo_urls(images),
+            facts=tuple(facts),
+            agent=_text(item.get("seller_nick")) or None,
+        )
     )
 
 

@@ -40,12 +40,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
 
-from cachetools import LRUCache, TLRUCache
+from cachetools import Cache, LRUCache, TLRUCache
 
 from clients.aihuishou import AihuishouClient
 from clients.anjuke import REVIEWS_TTL, AnjukeClient
 from clients.anjuke_open import AnjukeOpenClient
 from clients.base import Limits, ListingClient, PlatformClient, RetryPolicy
+from clients.bounds import approx_bytes
 from clients.errors import (
     BudgetExhausted,
     NotFound,
@@ -90,8 +91,17 @@ SHORT_LINKS_PER_SECOND = 2
 #: a platform's day is nearly spent for chat when at most this share of it is left;
 #: expired answers then serve chat instead of the platform's last calls
 NEARLY_SPENT = 0.05
-#: last good answers kept past their lifetime, for when the day is nearly spent
-LAST_GOOD_SIZE = 5_000
+MIB = 1024 * 1024
+#: bytes of answers the cache keeps (`approx_bytes` of key, answer and bookkeeping): about
+#: 20,000 listings of a real answer's size (~3 KB), or 450 hostile ones cut at what a card
+#: shows (`clients.bounds`, at most ~140 KB each); least recently used go first
+CACHE_BYTES = 64 * MIB
+#: bytes of last good answers kept past their lifetime, for when the day is nearly spent
+#: (about 5,000 real listings)
+LAST_GOOD_BYTES = 16 * MIB
+#: a cache's own bookkeeping per key (its dicts' slots, the TLRU item and heap slot),
+#: measured with tracemalloc on Python 3.11 and rounded up
+ENTRY_OVERHEAD = 400
 
 
 def payer_id(payer: object) -> int | None:
@@ -129,6 +139,41 @@ class _Entry:
     ttl: float
     error: PlatformError | None = None
     fetched_at: float = 0.0
+    #: what the entry weighs in the caches, estimated once when it is made (`weighed`)
+    size: int = 0
+
+    def weighed(self, key: str) -> _Entry:
+        """This entry with its `size`: key, answer or error, and the cache's bookkeeping."""
+        return replace(self, size=approx_bytes(key) + approx_bytes(self) + ENTRY_OVERHEAD)
+
+
+def _detached(error: PlatformError) -> PlatformError:
+    """A copy of `error` without its traceback, cause or context, to keep or raise again.
+
+    A raised error holds the frames it passed through and their locals (the response, the
+    parsed answer: megabytes for a hostile one); a cached 'not found' would keep them for
+    its whole lifetime, and raising one cached object again would attach each caller's.
+    """
+    clone = type(error).__new__(type(error))  # the class and its attributes, not the raise
+    clone.__dict__.update(vars(error))
+    clone.args = error.args
+    return clone
+
+
+def _entry_size(entry: _Entry) -> int:
+    return entry.size
+
+
+def _keep(cache: Cache[str, _Entry], key: str, entry: _Entry) -> None:
+    """Put `entry` in `cache`, the least recently used going first past its byte budget.
+
+    An entry larger than the whole budget is not kept (and no older one stands in for it).
+    """
+    try:
+        cache[key] = entry
+    except ValueError:  # cachetools: larger than maxsize
+        cache.pop(key, None)
+        log.warning("an answer of %d bytes is larger than the cache; not kept", entry.size)
 
 
 class _Platform:
@@ -160,7 +205,8 @@ class Gateway:
         quota_store: Any,
         clock: Clock,
         *,
-        cache_size: int = 20_000,
+        cache_bytes: int = CACHE_BYTES,
+        last_good_bytes: int = LAST_GOOD_BYTES,
         chat_reserve: float = CHAT_RESERVE,
         rng: random.Random | None = None,
         budget_ledger: BudgetLedger | None = None,
@@ -174,10 +220,16 @@ class Gateway:
             name: _Platform(client, quota_store, clock, chat_reserve)
             for name, client in clients.items()
         }
+        # both bounded in bytes: an entry's `size` is estimated once, when it is made
         self._cache: TLRUCache[str, _Entry] = TLRUCache(
-            maxsize=cache_size, ttu=lambda _k, e, now: now + e.ttl, timer=clock.monotonic
+            maxsize=cache_bytes,
+            ttu=lambda _k, e, now: now + e.ttl,
+            timer=clock.monotonic,
+            getsizeof=_entry_size,
         )
-        self._last_good: LRUCache[str, _Entry] = LRUCache(maxsize=LAST_GOOD_SIZE)
+        self._last_good: LRUCache[str, _Entry] = LRUCache(
+            maxsize=last_good_bytes, getsizeof=_entry_size
+        )
         self.budgets: UserBudgets | None = None
         if budget_ledger is not None:
             policy = budget_policy or BudgetPolicy()
@@ -326,7 +378,7 @@ class Gateway:
                 ref = await client.resolve(url)
             finally:
                 self._short_limiter.release()
-            self._cache[key] = _Entry(ref, SHORT_LINK_TTL)
+            _keep(self._cache, key, _Entry(ref, SHORT_LINK_TTL).weighed(key))
             return ref
 
         return await self._single_flight(
@@ -404,6 +456,13 @@ class Gateway:
         """A user's daily budget on `platform`; None when budgets are switched off."""
         return None if self.budgets is None else self.budgets.limit(platform)
 
+    def cache_sizes(self) -> dict[str, tuple[int, int, int]]:
+        """Per cache: entries, bytes kept (estimated) and the byte budget."""
+        return {
+            name: (len(cache), int(cache.currsize), int(cache.maxsize))
+            for name, cache in (("cache", self._cache), ("last_good", self._last_good))
+        }
+
     def stats(self) -> dict[str, dict[str, Any]]:
         """Counters per platform, for the admin's /stats."""
         out: dict[str, dict[str, Any]] = {}
@@ -445,7 +504,7 @@ class Gateway:
             ):
                 p.stats.cache_hits += 1
                 if entry.error is not None:
-                    raise entry.error
+                    raise _detached(entry.error)
                 return cast(T, entry.value)
         p.stats.cache_misses += 1
         # an alert check must ask the platform; only chat may be served a kept answer
@@ -463,13 +522,17 @@ class Gateway:
                 if isinstance(exc, NotFound):  # gone: no older answer may stand in for it
                     self._last_good.pop(key, None)
                 if ttl:
-                    self._cache[key] = _Entry(None, ttl, exc, self.clock.monotonic())
+                    _keep(
+                        self._cache,
+                        key,
+                        _Entry(None, ttl, _detached(exc), self.clock.monotonic()).weighed(key),
+                    )
                 elif isinstance(exc, NotFound):
                     self._cache.pop(key, None)
                 raise
-            entry = _Entry(value, ttl_of(value), None, self.clock.monotonic())
-            self._cache[key] = entry
-            self._last_good[key] = entry
+            entry = _Entry(value, ttl_of(value), None, self.clock.monotonic()).weighed(key)
+            _keep(self._cache, key, entry)
+            _keep(self._last_good, key, entry)
             return value
 
         try:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from cachetools import LRUCache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from clients.bounds import approx_bytes
 from clients.models import Fact, Listing, ListingKind, ListingStatus, PriceUnit
 from deals.mortgage import Method
 from devices.tradein import tradein_device
@@ -182,8 +183,34 @@ def render_card(
     )
 
 
-_RENDERED: OrderedDict[tuple[str, str, bool], tuple[Listing, Card]] = OrderedDict()
-RENDERED_MAX = 2048
+#: bytes of rendered cards kept (each with the listing it was made from), least recently
+#: used forgotten first: about 1,000 cards of real listings, 50 of the largest hostile ones
+CARDS_BYTES = 8 * 1024 * 1024
+#: an `InlineKeyboardButton` and an `InlineKeyboardMarkup` without their strings, measured
+#: with tracemalloc on python-telegram-bot 22 (about 410 and 400 bytes), rounded up
+BUTTON_BYTES = 512
+KEYBOARD_BYTES = 512
+_RENDERED: LRUCache[tuple[str, str, bool], tuple[Listing, Card, int]] = LRUCache(
+    maxsize=CARDS_BYTES, getsizeof=lambda kept: kept[2]
+)
+
+
+def card_bytes(listing: Listing, card: Card) -> int:
+    """What a remembered card weighs: the card, its buttons and the listing it shows."""
+    buttons = [button for row in card.keyboard.inline_keyboard for button in row]
+    return (
+        approx_bytes(listing)
+        + approx_bytes(card.text)
+        + approx_bytes(card.photo)
+        + KEYBOARD_BYTES
+        + sum(
+            BUTTON_BYTES
+            + approx_bytes(button.text)
+            + approx_bytes(button.callback_data)
+            + approx_bytes(button.url)
+            for button in buttons
+        )
+    )
 
 
 def card_for(
@@ -195,15 +222,19 @@ def card_for(
     changed; building the HTML and the keyboard costs more than the rest of a cached reply.
     """
     key = (listing.ref.key, lang, sandbox)
-    hit = _RENDERED.get(key)
+    hit = _RENDERED.get(key)  # a hit is the most recently used now
     if hit is not None and hit[0] is listing:
-        _RENDERED.move_to_end(key)
         return hit[1]
     card = render_card(listing, lang, sandbox=sandbox, now=now)
-    _RENDERED[key] = (listing, card)
-    if len(_RENDERED) > RENDERED_MAX:
-        _RENDERED.popitem(last=False)
+    size = card_bytes(listing, card)
+    if size <= CARDS_BYTES:
+        _RENDERED[key] = (listing, card, size)
     return card
+
+
+def remembered_cards() -> tuple[int, int]:
+    """Rendered cards remembered, and their bytes (estimated)."""
+    return len(_RENDERED), int(_RENDERED.currsize)
 
 
 def fact_label(fact: Fact, lang: str) -> str:

@@ -8,6 +8,7 @@ every store and service, built once by `bot.services.build_services`.
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -34,6 +35,40 @@ if TYPE_CHECKING:
 
 #: quote cards whose buttons still work (token -> request), oldest forgotten first
 QUOTE_CARD_MEMORY = 5000
+#: bytes of photo URL -> file_id pairs remembered: about 10,000 photos of real listings
+#: (a URL of ~150 characters and a file_id of ~80), or 1,000 of the longest URLs a listing
+#: keeps (`clients.bounds.URL_CHARS`); least recently used forgotten first
+PHOTO_IDS_BYTES = 4 * 1024 * 1024
+#: a remembered pair's bookkeeping (the LRU cache's dicts, the pair's tuple), rounded up
+PHOTO_ID_OVERHEAD = 300
+
+
+class PhotoIds:
+    """Photo URL -> Telegram file_id, so a photo is uploaded at most once; bounded in bytes
+    (URL and file_id both counted), the least recently used forgotten first."""
+
+    def __init__(self, max_bytes: int = PHOTO_IDS_BYTES) -> None:
+        # the size travels with the file_id: cachetools weighs a value, not its key
+        self._ids: LRUCache[str, tuple[str, int]] = LRUCache(
+            maxsize=max_bytes, getsizeof=lambda kept: kept[1]
+        )
+
+    def get(self, url: str) -> str | None:
+        kept = self._ids.get(url)
+        return kept[0] if kept is not None else None
+
+    def remember(self, url: str, file_id: str) -> None:
+        size = sys.getsizeof(url) + sys.getsizeof(file_id) + PHOTO_ID_OVERHEAD
+        if size <= self._ids.maxsize:
+            self._ids[url] = (file_id, size)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @property
+    def bytes(self) -> int:
+        """What the remembered pairs weigh (estimated)."""
+        return int(self._ids.currsize)
 
 
 class HandlerSettings(Protocol):
@@ -71,8 +106,8 @@ class Services:
     #: the price-alert machinery (planning credit, last cycle, locks)
     watching: AlertRuntime
     listing_clients: tuple[type[ListingClient], ...]
-    #: photo URL -> Telegram file_id, so a photo is uploaded at most once
-    photo_ids: dict[str, str] = field(default_factory=dict)
+    #: photo URL -> Telegram file_id, so a photo is uploaded at most once (bounded)
+    photo_ids: PhotoIds = field(default_factory=PhotoIds)
     #: the sandbox, in `--demo` only (enables /demo_drop)
     demo_market: DemoMarket | None = None
 

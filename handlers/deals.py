@@ -151,7 +151,7 @@ async def on_fair_price(update: Update, context: BotContext) -> None:
             reply_parameters=ReplyParameters(reply_to) if reply_to else None,
         )
         if sent.photo:
-            s.photo_ids[chart_key] = sent.photo[-1].file_id
+            s.photo_ids.remember(chart_key, sent.photo[-1].file_id)
         return
     await context.bot.send_message(
         chat_id,

@@ -32,7 +32,7 @@ import httpx
 from telegram import InputFile, Message
 from telegram.error import BadRequest
 
-from handlers.context import Services
+from handlers.context import PhotoIds, Services
 
 log = logging.getLogger(__name__)
 
@@ -191,14 +191,15 @@ def photo_sender(services: Services) -> PhotoSender:
 
 
 class PhotoSender:
-    def __init__(self, fetcher: PhotoFetcher, file_ids: dict[str, str]) -> None:
+    def __init__(self, fetcher: PhotoFetcher, file_ids: PhotoIds) -> None:
         self.fetcher = fetcher
         self.file_ids = file_ids
 
     async def source(self, url: str) -> str | InputFile | None:
         """What to pass as `photo`: a known file_id, the URL, or downloaded bytes."""
-        if url in self.file_ids:
-            return self.file_ids[url]
+        file_id = self.file_ids.get(url)
+        if file_id is not None:
+            return file_id
         if urlsplit(url).scheme.lower() not in WEB_SCHEMES:
             log.info("photo skipped: not an http(s) URL")
             return None
@@ -212,7 +213,7 @@ class PhotoSender:
 
     def remember(self, url: str, message: Message | None) -> None:
         if message is not None and message.photo:
-            self.file_ids[url] = message.photo[-1].file_id
+            self.file_ids.remember(url, message.photo[-1].file_id)
 
     async def fallback(self, url: str, error: BadRequest) -> InputFile | None:
         """Telegram could not fetch the URL: try uploading the bytes ourselves."""
