@@ -276,7 +276,7 @@ async def cancel_command(update: Update, context: BotContext) -> State:
         return ConversationHandler.END
     chat = update.effective_chat
     assert chat is not None
-    await close_question(context, chat.id, draft, "✖")
+    await close_question(context, chat.id, draft, t(lang, "quote_closed_cancelled"))
     await reply(update, t(lang, "quote_cancelled"))
     return ConversationHandler.END
 
@@ -478,7 +478,7 @@ async def start_quotes(
     assert chat is not None and user is not None
     previous = end_draft(update, context)
     if previous is not None:
-        await close_question(context, chat.id, previous, "✖")
+        await close_question(context, chat.id, previous, t(lang, "quote_closed_replaced"))
     draft = QuoteDraft(
         token=secrets.token_urlsafe(4), lang=lang, active_at=services(context).clock.time()
     )

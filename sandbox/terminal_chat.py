@@ -57,7 +57,7 @@ async def run_terminal_chat(
     interactive: bool | None = None,
     wait_for_replies: bool | None = None,
     reply_timeout: float = 10.0,
-    quiet_period: float = 0.3,
+    quiet_period: float = 1.5,  # a chat's messages leave 1.1 s apart (bot/rate_limiter.py)
 ) -> None:
     """Run the chat until EOF or Ctrl-C. `interactive` defaults to stdin being a terminal;
     `wait_for_replies` defaults to not interactive."""
@@ -110,6 +110,9 @@ class TerminalChat:
         self._queue: asyncio.Queue[_Item] = asyncio.Queue()
         self._held: deque[_Item] = deque()  # lines that arrived while waiting for replies
         self._keyboard: SentMessage | None = None  # latest message with buttons
+        #: a line went to the bot and nothing has come back since: at the end of the input
+        #: the chat still waits for that answer (a piped script's last line gets its reply)
+        self._unanswered = False
 
     async def run(self, stdin: TextIO) -> None:
         self._write(
@@ -122,6 +125,8 @@ class TerminalChat:
             while (line := await self._next_line()) is not None:
                 if await self._handle(line) and self.wait_for_replies:
                     await self._await_replies()
+            if self._unanswered and self.wait_for_replies:
+                await self._await_replies()
         finally:
             stop_reading()
             self.emulator.remove_listener(self._on_event)
@@ -171,6 +176,7 @@ class TerminalChat:
             if self.echo_input:
                 self._write(f"you: {text}")
             await self.emulator.send_text(self.user, self.chat, text)
+            self._unanswered = True
             return True
         self._write(f"you pressed [{text}] {button.get('text', '')}")
         if button.get("request_contact"):
@@ -178,12 +184,14 @@ class TerminalChat:
             # the sandbox account 17895896's (seed 004's example phone)
             self._write(f"{INDENT}(shared your phone number: +{DEMO_PHONE})")
             await self.emulator.send_contact(self.user, DEMO_PHONE)
+            self._unanswered = True
             return True
         if "callback_data" not in button:
             self._write(f"{INDENT}{_button_target(button)}")
             return False
         assert self._keyboard is not None
         await self.emulator.press(self.user, self._keyboard, int(text) - 1)
+        self._unanswered = True
         return True
 
     def _button(self, text: str) -> dict[str, Any] | None:
@@ -201,6 +209,7 @@ class TerminalChat:
             self._queue.put_nowait(("event", event))
 
     def _show(self, event: BotEvent) -> None:
+        self._unanswered = False
         if event.kind == "message":
             self._show_message("bot", event.messages[0])
         elif event.kind == "edit":

@@ -206,7 +206,7 @@ async def test_the_trade_in_button_mid_quote_starts_over_with_the_listings_devic
     [card] = await bot_env.say(user, XIANYU_LINK)
     [tradein] = await press(bot_env, user, card, data_of(card, "💱 Trade-in value"))
     assert "Does everything work" in tradein.visible and "iPhone 14 Pro" in tradein.visible
-    assert question.buttons == [] and question.visible.endswith("✖")
+    assert question.buttons == [] and question.visible.endswith("✖ Closed: a new quote started.")
     await reaches(bot_env, user, "function_status")
 
 

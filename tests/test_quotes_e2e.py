@@ -141,7 +141,7 @@ async def test_a_new_description_while_asked_starts_over_with_it(bot_env):
     [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
     [card] = await bot_env.say(user, "华为Mate60 Pro 12+512 95新 功能正常")
     assert card.visible.startswith("💱 Mate 60 Pro · 512GB")
-    assert question.buttons == [] and question.visible.endswith("✖")
+    assert question.buttons == [] and question.visible.endswith("✖ Closed: a new quote started.")
     [nothing] = await bot_env.say(user, "/cancel")
     assert nothing.visible == "Nothing to cancel."
 
@@ -175,7 +175,7 @@ async def test_cancel_ends_the_conversation_and_its_buttons(bot_env):
     [question] = await bot_env.say(user, "/quote iPhone 14 Pro")
     [answer] = await bot_env.say(user, "/cancel")
     assert answer.visible == "Quote cancelled."
-    assert question.buttons == [] and question.visible.endswith("✖")
+    assert question.buttons == [] and question.visible.endswith("✖ Cancelled.")
     [hint] = await bot_env.say(user, "256")  # no longer an answer: the ordinary hint
     assert "Quote" not in hint.visible
     [nothing] = await bot_env.say(user, "/cancel")

@@ -428,6 +428,8 @@ TEXTS: dict[str, str] = {
     "quote_kind_headphones": "headphones",
     "quote_cannot_ask": "I have no {field} options for this device, so I can't quote it.",
     "quote_typed_unknown": "I didn't understand that answer. Press a button, type one of the options, or send /cancel.",
+    "quote_closed_cancelled": "✖ Cancelled.",
+    "quote_closed_replaced": "✖ Closed: a new quote started.",
     "quote_cancelled": "Quote cancelled.",
     "quote_nothing_to_cancel": "Nothing to cancel.",
     "quote_timed_out": "⌛ No answer for 10 minutes, so I stopped asking. Send /quote to start again.",

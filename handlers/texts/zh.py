@@ -290,6 +290,8 @@ TEXTS: dict[str, str] = {
     "quote_kind_headphones": "耳机",
     "quote_cannot_ask": "这台设备没有可选的{field}，无法估价。",
     "quote_typed_unknown": "没看懂这个回答。请点按钮、输入其中一个选项，或发送 /cancel。",
+    "quote_closed_cancelled": "✖ 已取消。",
+    "quote_closed_replaced": "✖ 已关闭：开始了新的估价。",
     "quote_cancelled": "已取消估价。",
     "quote_nothing_to_cancel": "没有可以取消的操作。",
     "quote_timed_out": "⌛ 10 分钟没有回答，已停止询问。发送 /quote 重新开始。",
