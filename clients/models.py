@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Platform(StrEnum):
@@ -78,13 +79,17 @@ class ListingRef:
         raise ValueError(f"not a listing key: {key!r}")
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+class Fact(NamedTuple):
     """One fact of a listing, in the platform's order.
 
     `key` is a stable name the renderer can translate (`layout`, `area`, `floor`,
     `orientation`, `community`, `district`, `condition`, `location`, ...); `label`
     is the platform's own label; `value` the platform's text.
+
+    A tuple of strings, not a dataclass: Python's garbage collector stops walking a tuple
+    that holds only strings, so the facts of the thousands of cached listings cost a full
+    collection nothing (they were 60,000 of its 79,000 objects: the longest event-loop
+    stalls at 100k-1M watches, BENCHMARKS.md "Cost follows change").
     """
 
     key: str
