@@ -24,6 +24,8 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from clients.privacy import mask_emails, mask_phones
+
 if TYPE_CHECKING:
     from bot.config import Settings
 
@@ -31,17 +33,6 @@ if TYPE_CHECKING:
 _BOT_TOKEN = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{20,}\b")
 #: only real `bot<id>:<token>` paths (not `/sandbox/botapi.py`)
 _BOT_PATH = re.compile(r"(/(?:file/)?bot)\d+:[^/\s]+")
-_DIGIT = "[0-9\uff10-\uff19]"  # ASCII and full-width digits
-_SEP = "[ \t\u3000.\\-\u2010-\u2015\uff0d]{0,3}"  # spaces, dots, dashes, full-width ones
-_PHONE = re.compile(
-    rf"(?<!{_DIGIT})"
-    # +86 / 0086 / 86 / (+86), in ASCII or full width
-    rf"((?:[(\uff08]?(?:[+\uff0b]|00|\uff10\uff10)?[8\uff18][6\uff16][)\uff09]?{_SEP})?"
-    rf"[(\uff08]?)([1\uff11][3-9\uff13-\uff19]{_DIGIT})[)\uff09]?{_SEP}"
-    rf"{_DIGIT}{{4}}{_SEP}({_DIGIT}{{4}})(?!{_DIGIT})"
-)
-#: any script in the local part (`张三@example.com`), ASCII or full-width at sign
-_EMAIL = re.compile(r"[\w.%+\-]+[@\uff20]([\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,})")
 #: Telegram's own fields in a repr, JSON or keyword form
 _NAME_FIELD = re.compile(
     r"""(\b(?:first_name|last_name|username|full_name)['"]?\s*[:=]\s*)"""
@@ -70,11 +61,10 @@ class RedactingFormatter(logging.Formatter):
         return _QUERY_SECRET.sub(r"\1***", text)
 
     def redact(self, text: str) -> str:
-        text = self.redact_secrets(text)
-        text = _PHONE.sub(r"\1\2****\3", text)
+        text = mask_phones(self.redact_secrets(text))
         text = _NAME_FIELD.sub(r"\1'***'", text)
         text = _HANDLE.sub("@***", text)
-        return _EMAIL.sub(r"***@\1", text)
+        return mask_emails(text)
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redact(super().format(record))

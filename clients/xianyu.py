@@ -600,13 +600,17 @@ class XianyuClient(ListingClient):
         return url if "://" in url else "https://" + url
 
     async def fetch_listing(self, ref: ListingRef, *, fresh: bool = False) -> Listing:
+        return parse_item(await self._item_get(ref.listing_id, self.fields), ref.listing_id)
+
+    async def _item_get(self, item_id: str, fields: str) -> dict[str, Any]:
+        """One signed `item_get` (seed 002) asking for `fields`; the answer's item."""
         params = {
             "app_key": self.config.key,
             "method": METHOD,
             "timestamp": str(int(self.clock.time() * 1000)),
             "version": VERSION,
-            "item_id": ref.listing_id,
-            "fields": self.fields,
+            "item_id": item_id,
+            "fields": fields,
         }
         params = {k: v for k, v in params.items() if v}
         params["sign"] = sign(params, self.config.secret.get_secret_value())
@@ -620,7 +624,7 @@ class XianyuClient(ListingClient):
             raise NotFound(self.platform, "no such item", http_status=response.status_code)
         if not isinstance(item, dict):
             raise Transient(self.platform, "unexpected item", http_status=response.status_code)
-        return parse_item(item, ref.listing_id)
+        return item
 
     async def fetch_market(self, ref: ListingRef) -> ItemMarket:
         """The item with the market fields this tier may ask for (`fields`, comma-separated).
@@ -629,24 +633,7 @@ class XianyuClient(ListingClient):
         """
         wanted = market_fields(self.config.tier)
         fields = ",".join((*MARKET_BASE_FIELDS, *wanted))
-        params = {
-            "app_key": self.config.key,
-            "method": METHOD,
-            "timestamp": str(int(self.clock.time() * 1000)),
-            "version": VERSION,
-            "item_id": ref.listing_id,
-            "fields": fields,
-        }
-        params["sign"] = sign(params, self.config.secret.get_secret_value())
-        request = self.http.build_request("POST", self.config.api_url, data=params)
-        response = await self.send(request, timeout=self.request_timeout)
-        body = self._answer(response)
-        answer = body.get("item_get_response")
-        item = answer.get("item") if isinstance(answer, dict) else None
-        if not item:
-            raise NotFound(self.platform, "no such item", http_status=response.status_code)
-        if not isinstance(item, dict):
-            raise Transient(self.platform, "unexpected item", http_status=response.status_code)
+        item = await self._item_get(ref.listing_id, fields)
         return ItemMarket(
             listing=parse_item(item, ref.listing_id),
             same_items=(

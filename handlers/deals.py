@@ -35,6 +35,7 @@ from telegram.constants import ParseMode
 
 from clients.errors import NotPermitted, PlatformError
 from clients.models import ItemMarket, Listing, ListingRef, PriceUnit
+from clients.privacy import mask_personal_data
 from clients.xianyu import (
     MARKET_FIELD_PERMISSION,
     MARKET_FIELD_TIERS,
@@ -45,7 +46,6 @@ from clients.xianyu import (
 from clock import CHINA_TZ
 from deals.fair_price import OnSale, PastSales, Standing, on_sale, past_sales
 from deals.mortgage import DOWN_PAYMENT_PERCENTS, LOAN_YEARS, Method, work_out
-from deals.privacy import mask_personal_data
 from devices.tradein import tradein_device
 from gateway import Gateway
 from handlers import callbacks as cb
@@ -400,9 +400,21 @@ async def on_mortgage(update: Update, context: BotContext) -> None:
         await query.answer()
         return
     await query.answer()
-    chat_id = message.chat.id if message else update.effective_chat.id  # type: ignore[union-attr]  # a button always has a chat
+    await send_answer(update, context, message, text, keyboard)
+
+
+async def send_answer(
+    update: Update,
+    context: BotContext,
+    message: object,
+    text: str,
+    keyboard: InlineKeyboardMarkup | None,
+) -> None:
+    """A button's answer as a new message, replying to the card the button was on."""
+    chat = message.chat if isinstance(message, Message) else update.effective_chat
+    assert chat is not None  # a button pressed in a chat (inline buttons answer by alert)
     await context.bot.send_message(
-        chat_id,
+        chat.id,
         text,
         parse_mode=ParseMode.HTML,
         reply_markup=keyboard,
@@ -555,16 +567,7 @@ async def on_reviews(update: Update, context: BotContext) -> None:
         await query.answer()
         return
     await query.answer()
-    chat_id = message.chat.id if message else update.effective_chat.id  # type: ignore[union-attr]  # a button always has a chat
-    await context.bot.send_message(
-        chat_id,
-        text,
-        parse_mode=ParseMode.HTML,
-        reply_markup=keyboard,
-        reply_parameters=ReplyParameters(message.message_id)
-        if isinstance(message, Message)
-        else None,
-    )
+    await send_answer(update, context, message, text, keyboard)
 
 
 def reviews_page(

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from clients.anjuke import parse_reviews
 from clients.models import Sale, SameItem
+from clients.privacy import mask_personal_data
 from clients.xianyu import market_fields, parse_same_items, parse_trade_record
 from clock import CHINA_TZ
 from deals.fair_price import Standing, on_sale, past_sales
-from deals.privacy import mask_personal_data
 
 OWN = "712345678901"
 NOW = datetime(2026, 12, 7, 12, tzinfo=CHINA_TZ).timestamp()
