@@ -389,7 +389,11 @@ class Gateway:
         """Look an account up; personal data, so never cached. Paid from `payer`'s budget."""
         user_id = payer_id(payer)
         client = self.client_of(AnjukeOpenClient)
-        return await self._paid(
+        # a person waits one request deadline, retries included, as for every chat call;
+        # joined only by the same user's same look-up (another user pays for their own)
+        return await self._single_flight(
+            client.platform,
+            f"anjuke_user:{user_id}:{account_type}:{account}",
             lambda hold: self._upstream(
                 client.platform,
                 lambda: client.get_info(account, account_type),
@@ -397,7 +401,8 @@ class Gateway:
                 retry=True,
                 hold=hold,
             ),
-            self._hold(user_id, client.platform, client.platform),
+            lambda: self._hold(user_id, client.platform, client.platform),
+            patience=client.request_timeout,
         )
 
     async def anjuke_register(self, *, payer: Payer, **fields: str | None) -> str:

@@ -212,3 +212,21 @@ async def test_a_trickling_platform_never_delays_another_platforms_alert(env: Bo
     assert plans["xianyu"].checked == 0
     assert plans["xianyu"].stopped == "deadline"
     assert report.alerts_created == 1
+
+
+async def test_a_link_lookup_on_a_trickling_open_api_is_answered_within_the_deadline(
+    env: BotEnv,
+) -> None:
+    """/link's look-up (after the shared contact) is a chat call like any other: a person
+    waits one deadline, retries included, however the open API answers."""
+    user = env.user(4102)
+    env.sandbox.state.inject("anjuke_open", Fault("trickle", delay=HANG, interval=0.05), times=3)
+    await env.say(user, "/link")  # the request_contact button; nothing looked up yet
+    before = len(env.messages(user.id))
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await env.emulator.send_contact(user, "8613988888888")
+    (reply,) = (await env.emulator.wait_for_messages(user.id, before + 1, timeout=10))[before:]
+    assert loop.time() - started < DEADLINE + 1.0
+    assert "didn't answer in time" in reply.visible or "couldn't do that" in reply.visible
+    assert await env.services.accounts.get(user.id) is None
