@@ -37,3 +37,39 @@ def test_the_device_keywords_compile_on_first_use_not_at_import(tmp_path: Path) 
     result = run_python(["-c", code], tmp_path, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "True", "1"]
+
+
+def test_importing_the_bot_leaves_the_device_parser_to_the_first_quote(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "import bot.app\n"
+        "print('devices.parser' in sys.modules, 'difflib' in sys.modules)\n"
+        "from devices.records import ParsedDevice\n"
+        "device = ParsedDevice(brand='苹果')\n"
+        "print(device.missing()[0], 'devices.parser' in sys.modules)\n"
+        # the first question's options need the catalogue: now the parser is loaded
+        "print(len(device.options('model')) > 10, 'devices.parser' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["False False", "model False", "True True"]
+
+
+def test_a_quote_state_naming_the_parser_is_read_without_importing_it(tmp_path: Path) -> None:
+    """`ParsedDevice` moved from `devices.parser` (and before that `clients.devices`) to
+    `devices.records`: rows written under the old names are read as the new class, and
+    restoring them at start-up does not load the parser."""
+    code = (
+        "import sys\n"
+        "from storage import state_json\n"
+        "from devices.records import ParsedDevice\n"
+        "for module in ('devices.parser', 'clients.devices'):\n"
+        "    row = {'$dataclass': module + ':ParsedDevice', 'fields': {'brand': '苹果'}}\n"
+        "    print(state_json.decode(row) == ParsedDevice(brand='苹果'))\n"
+        "print('devices.parser' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["True", "True", "False"]
