@@ -62,6 +62,7 @@ from clients.aihuishou import (
     WATCH,
 )
 from clients.links import has_link
+from devices import records
 from devices.records import ASK_ORDER, RAM_CHOICES, STORAGE_CHOICES, ParsedDevice
 
 DATA_PATH = Path(__file__).parent / "data" / "devices.json"
@@ -705,6 +706,9 @@ def _series(row: dict[str, Any]) -> Series:
 def load_catalogue(path: Path = DATA_PATH) -> Catalogue:
     """The catalogue in `data/devices.json`, loaded and compiled once."""
     return _load(path)
+
+
+records.default_catalogue = load_catalogue  # what ParsedDevice.options() reads without one
 
 
 # -- keywords -----------------------------------------------------------------------------

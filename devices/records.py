@@ -8,8 +8,9 @@ start-up (issue 19 point 5). `devices.parser` re-exports everything here.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from clients.aihuishou import (
     CONDITIONS,
@@ -22,8 +23,35 @@ from clients.aihuishou import (
 )
 from clients.models import QuoteRequest
 
-if TYPE_CHECKING:
-    from devices.parser import Catalogue
+
+class CatalogueModel(Protocol):
+    """What a parsed device reads of a catalogue model (`devices.parser.Model`)."""
+
+    @property
+    def brand(self) -> str: ...
+    @property
+    def device_type(self) -> str: ...
+    @property
+    def model(self) -> str: ...
+    @property
+    def storage(self) -> tuple[str, ...]: ...
+    @property
+    def ram(self) -> tuple[str, ...]: ...
+    @property
+    def needs_ram(self) -> bool: ...
+
+
+class CatalogueView(Protocol):
+    """What a parsed device asks of the catalogue (`devices.parser.Catalogue`); a
+    protocol, so this module needs no import of the parser."""
+
+    def brands(self) -> Sequence[str]: ...
+    def models(
+        self, brand: str | None = None, device_type: str | None = None
+    ) -> Sequence[CatalogueModel]: ...
+    def offered(self, brand: str | None, device_type: str | None) -> Sequence[CatalogueModel]: ...
+    def resolve(self, model: str) -> CatalogueModel | None: ...
+
 
 #: the required fields, in the order the bot asks for them (ram only for computers)
 ASK_ORDER = ("brand", "model", "storage", "ram", "condition", "function_status")
@@ -32,11 +60,16 @@ STORAGE_CHOICES = ("16GB", "32GB", "64GB", "128GB", "256GB", "512GB", "1TB")
 RAM_CHOICES = ("4GB", "6GB", "8GB", "12GB", "16GB", "32GB")
 
 
-def _catalogue() -> Catalogue:
-    """The bundled catalogue; this imports the parser (the first quote does)."""
-    from devices.parser import load_catalogue
+#: the parser's `load_catalogue`, set by `devices.parser` when it is imported: the parser
+#: imports this module, never the other way round (no cycle, and no parser at start-up).
+#: The bot always passes its catalogue; the default serves calls without one.
+default_catalogue: Callable[[], CatalogueView] | None = None
 
-    return load_catalogue()
+
+def _catalogue() -> CatalogueView:
+    if default_catalogue is None:
+        raise RuntimeError("no catalogue: pass one, or import devices.parser first")
+    return default_catalogue()
 
 
 @dataclass(frozen=True)
@@ -95,7 +128,7 @@ class ParsedDevice:
             purchase_channel=self.purchase_channel,
         )
 
-    def options(self, name: str, catalogue: Catalogue | None = None) -> tuple[str, ...]:
+    def options(self, name: str, catalogue: CatalogueView | None = None) -> tuple[str, ...]:
         """The values to offer for one field: the ambiguous candidates, else every valid value."""
         if self.ambiguous.get(name):
             return self.ambiguous[name]
@@ -121,7 +154,7 @@ class ParsedDevice:
             "purchase_channel": PURCHASE_CHANNELS,
         }.get(name, ())
 
-    def choose(self, name: str, value: str, catalogue: Catalogue | None = None) -> ParsedDevice:
+    def choose(self, name: str, value: str, catalogue: CatalogueView | None = None) -> ParsedDevice:
         """A copy with one field answered (a button press); a model brings its brand and type.
 
         Storage and RAM that the chosen model is not sold with are dropped (asked again).

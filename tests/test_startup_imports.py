@@ -15,15 +15,34 @@ def test_importing_the_bot_loads_neither_numpy_nor_matplotlib(tmp_path: Path) ->
         "import sys\n"
         "import bot.app\n"
         "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib') if m in sys.modules))\n"
+        "from storage.database import Database\n"
+        "Database(sys.argv[1]).close()\n"
+        "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib') if m in sys.modules))\n"
         # numpy hidden from sqlite-utils only for its import: the chart still gets the real one
         "import numpy, matplotlib\n"
         "import sqlite_utils.db\n"
         "print(sqlite_utils.db.np is None, numpy.__name__)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = run_python(["-c", code], tmp_path, env)
+    result = run_python(["-c", code, str(tmp_path / "bot.sqlite3")], tmp_path, env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["[]", "True numpy"]
+    assert result.stdout.splitlines() == ["[]", "[]", "True numpy"]
+
+
+def test_sqlite_utils_is_imported_when_the_first_database_opens(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "import bot.app\n"
+        "print('sqlite_utils' in sys.modules)\n"
+        "from storage.database import Database\n"
+        "database = Database(sys.argv[1])\n"
+        "print('sqlite_utils' in sys.modules, database.db.execute('select 41 + 1').fetchone())\n"
+        "database.close()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code, str(tmp_path / "bot.sqlite3")], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["False", "True (42,)"]
 
 
 def test_the_device_keywords_compile_on_first_use_not_at_import(tmp_path: Path) -> None:
@@ -48,7 +67,8 @@ def test_importing_the_bot_leaves_the_device_parser_to_the_first_quote(tmp_path:
         "device = ParsedDevice(brand='苹果')\n"
         "print(device.missing()[0], 'devices.parser' in sys.modules)\n"
         # the first question's options need the catalogue: now the parser is loaded
-        "print(len(device.options('model')) > 10, 'devices.parser' in sys.modules)\n"
+        "from handlers.quotes import catalogue\n"
+        "print(len(device.options('model', catalogue())) > 10, 'devices.parser' in sys.modules)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     result = run_python(["-c", code], tmp_path, env)
