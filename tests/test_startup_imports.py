@@ -58,6 +58,35 @@ def test_the_device_keywords_compile_on_first_use_not_at_import(tmp_path: Path) 
     assert result.stdout.split() == ["0", "True", "1"]
 
 
+#: what `import bot.app` leaves to its first use (issue 19 point 5; docs in BENCHMARKS.md)
+LOADED_ON_FIRST_USE = (
+    "devices.parser",  # the first quote or Xianyu device card
+    "difflib",  # the parser's closest models
+    "sqlite_utils",  # the first database opened
+    "deals.fair_price",  # the first fair price
+    "statistics",  # the fair price's median
+    "handlers.chart",  # the first chart (matplotlib)
+    "bot.webhook",  # WEBHOOK_URL set
+    "bot.check",  # python -m bot check
+    "sandbox",  # --demo
+    "babel",  # the first localized number or date
+)
+
+
+def test_importing_the_bot_leaves_to_first_use_what_serving_does_not_need(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import sys\n"
+        "import bot.app\n"
+        f"print([m for m in {LOADED_ON_FIRST_USE!r} if m in sys.modules])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]"]
+
+
 def test_importing_the_bot_leaves_the_device_parser_to_the_first_quote(tmp_path: Path) -> None:
     code = (
         "import sys\n"
