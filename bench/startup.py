@@ -3,7 +3,9 @@
     python bench/startup.py [--runs 9]
 
 Each run is a fresh interpreter (`python -c ...`, bytecode written by a warm-up run, as
-`pip install .` leaves it) that imports one module and prints the import's wall time and the process's peak RSS (ru_maxrss). Compared:
+`pip install .` leaves it) that imports one module and prints the import's wall time,
+its CPU time (process_time: less swayed by other processes on a shared machine) and the
+process's peak RSS (ru_maxrss). Compared:
 bare `import telegram` (python-telegram-bot itself, the floor) and `import bot.app` (the
 whole bot: handlers, clients, storage, settings). Runs alternate between the two so the
 machine's noise falls on both alike; figures are medians. Goals: bot.app <= 2 x telegram
@@ -24,10 +26,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 PROBE = (
     "import resource, sys, time, json\n"
-    "t = time.perf_counter()\n"
+    "t, c = time.perf_counter(), time.process_time()\n"
     "import {module}\n"
-    "d = time.perf_counter() - t\n"
-    "print(json.dumps({{'seconds': d, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF)"
+    "d, cpu = time.perf_counter() - t, time.process_time() - c\n"
+    "print(json.dumps({{'seconds': d, 'cpu_seconds': cpu, 'rss_mb': resource.getrusage(resource.RUSAGE_SELF)"
     ".ru_maxrss / 1024, 'numpy': 'numpy' in sys.modules, "
     "'matplotlib': 'matplotlib' in sys.modules, 'modules': len(sys.modules)}}))\n"
 )
@@ -60,20 +62,25 @@ def main() -> None:
         for module in results:
             results[module].append(probe(module))
     medians = {}
+    cpu_medians = {}
     for module, runs in results.items():
         seconds = statistics.median(r["seconds"] for r in runs)
+        cpu = statistics.median(r["cpu_seconds"] for r in runs)
         rss = statistics.median(r["rss_mb"] for r in runs)
         medians[module] = (seconds, rss)
+        cpu_medians[module] = cpu
         loaded = runs[-1]
         print(
-            f"import {module:<9} {seconds * 1000:7.0f} ms  {rss:6.1f} MB  "
+            f"import {module:<9} {seconds * 1000:7.0f} ms (CPU {cpu * 1000:4.0f} ms)  {rss:6.1f} MB  "
             f"modules {loaded['modules']:.0f}  numpy {loaded['numpy']}  "
             f"matplotlib {loaded['matplotlib']}"
         )
     (t_s, t_rss), (b_s, b_rss) = medians["telegram"], medians["bot.app"]
     print(
         f"ratio bot.app / telegram: time {b_s / t_s:.2f} x (goal <= 2), "
-        f"RSS {b_rss / t_rss:.2f} x (goal <= 1.3); medians of {args.runs} runs"
+        f"RSS {b_rss / t_rss:.2f} x (goal <= 1.3), "
+        f"CPU {cpu_medians['bot.app'] / cpu_medians['telegram']:.2f} x; "
+        f"medians of {args.runs} runs"
     )
 
 

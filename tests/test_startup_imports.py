@@ -67,6 +67,7 @@ LOADED_ON_FIRST_USE = (
     "statistics",  # the fair price's median
     "handlers.chart",  # the first chart (matplotlib)
     "bot.webhook",  # WEBHOOK_URL set
+    "tornado",  # the same (PTB's own webhook server is never used: bot/ptb.py)
     "bot.check",  # python -m bot check
     "sandbox",  # --demo
     "babel",  # the first localized number or date
@@ -85,6 +86,24 @@ def test_importing_the_bot_leaves_to_first_use_what_serving_does_not_need(
     result = run_python(["-c", code], tmp_path, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["[]"]
+
+
+def test_polling_loads_no_tornado_and_the_webhook_server_still_gets_it(tmp_path: Path) -> None:
+    """PTB's optional webhook server is left out (as without its `[webhooks]` extra);
+    ours (`bot/webhook.py`, tests/test_webhook.py runs it) imports the real tornado."""
+    code = (
+        "import sys\n"
+        "import bot.app\n"
+        "import telegram.ext._updater as updater\n"
+        "print('tornado' in sys.modules, updater.WEBHOOKS_AVAILABLE)\n"
+        "import bot.webhook\n"
+        "import tornado.web\n"
+        "print(bot.webhook.tornado.web.Application is tornado.web.Application)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["False False", "True"]
 
 
 def test_importing_the_bot_leaves_the_device_parser_to_the_first_quote(tmp_path: Path) -> None:
