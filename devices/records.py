@@ -3,7 +3,7 @@
 `ParsedDevice` is what the quote flow keeps between messages (and what restarts restore,
 `storage/state_json.py`); the parser that fills it (`devices/parser.py`: the catalogue,
 one trie regex per alias set, the keyword tables) is imported on the first quote, not at
-start-up (issue 19 point 5). `devices.parser` re-exports everything here.
+start-up (issue 19 point 5). `devices.parser` re-exports `ParsedDevice` and the constants.
 """
 
 from __future__ import annotations
