@@ -10,6 +10,9 @@ from __future__ import annotations
 import gc
 from typing import cast
 
+from bot import ptb  # noqa: F401  # first: python-telegram-bot without its webhook server (tornado)
+
+# isort: split
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import ApplicationBuilder, Defaults, TypeHandler

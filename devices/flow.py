@@ -20,17 +20,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from devices.parser import (
-    ASK_ORDER,
-    Catalogue,
-    ParsedDevice,
-    compact,
-    looks_like_device,
-    matching_form,
-    parse_description,
-    split_descriptions,
-)
+from devices.records import ASK_ORDER, ParsedDevice
+
+if TYPE_CHECKING:
+    from devices.parser import Catalogue
+
+# The parser (`devices.parser`) is imported by the functions that read text, on the first
+# quote: every one of them is handed a `Catalogue`, which only the parser makes.
 
 #: every question the flow may ask, one conversation state each, in the order asked
 QUESTIONS: tuple[str, ...] = ASK_ORDER
@@ -112,6 +110,8 @@ def read_answer(
     description and must agree with the device (another model is a new description,
     not an answer). What else it states that is still missing is taken too.
     """
+    from devices.parser import compact, matching_form, parse_description
+
     wanted = compact(matching_form(text))
     if not wanted:
         return None
@@ -157,6 +157,8 @@ def answered_value(answered: ParsedDevice, question: str, text: str) -> str:
 def devices_in_command(text: str, catalogue: Catalogue) -> tuple[list[ParsedDevice], int]:
     """`/quote <text>`: one device per line (at most MAX_DEVICES) and how many were left
     out; no text at all is one empty device, asked about from its brand."""
+    from devices.parser import parse_description, split_descriptions
+
     descriptions = split_descriptions(text)
     devices = [parse_description(d, catalogue) for d in descriptions[:MAX_DEVICES]]
     return devices or [ParsedDevice()], len(descriptions) - len(devices)
@@ -164,12 +166,16 @@ def devices_in_command(text: str, catalogue: Catalogue) -> tuple[list[ParsedDevi
 
 def describes_device(text: str, catalogue: Catalogue) -> bool:
     """Whether a plain message (no command, no listing) starts a quote by itself."""
+    from devices.parser import looks_like_device
+
     return looks_like_device(text, catalogue)
 
 
 def devices_in_message(text: str, catalogue: Catalogue) -> tuple[list[ParsedDevice], int]:
     """A plain message's devices: the lines that name a brand or model (at most
     MAX_DEVICES) and how many were left out."""
+    from devices.parser import parse_description, split_descriptions
+
     devices = [parse_description(line, catalogue) for line in split_descriptions(text)]
     devices = [d for d in devices if d.brand or d.model or d.ambiguous.get("brand")]
     return devices[:MAX_DEVICES], max(0, len(devices) - MAX_DEVICES)

@@ -47,7 +47,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -57,15 +57,13 @@ from clients.aihuishou import (
     DEVICE_TYPES,
     FUNCTION_STATUSES,
     KIND_TYPES,
-    PURCHASE_CHANNELS,
     RAM_REQUIRED_TYPES,
-    REPAIR_HISTORIES,
     SIZELESS_TYPES,
-    STORAGE_OPTIONAL_TYPES,
     WATCH,
 )
 from clients.links import has_link
-from clients.models import QuoteRequest
+from devices import records
+from devices.records import ASK_ORDER, RAM_CHOICES, STORAGE_CHOICES, ParsedDevice
 
 DATA_PATH = Path(__file__).parent / "data" / "devices.json"
 
@@ -73,8 +71,6 @@ DATA_PATH = Path(__file__).parent / "data" / "devices.json"
 #: serviced at 80 %; the recycler already marks the battery down from 85 % on.
 BATTERY_WORN_BELOW = 85
 NORMAL = "正常"
-#: the required fields, in the order the bot asks for them (ram only for computers)
-ASK_ORDER = ("brand", "model", "storage", "ram", "condition", "function_status")
 #: more severe repairs win when a text names several
 _REPAIR_SEVERITY = {"无维修": 0, "更换过电池": 1, "更换过屏幕": 2, "主板维修": 3}
 
@@ -84,9 +80,6 @@ STORAGE_SIZES = frozenset({8, 16, 32, 64, 120, 128, 180, 240, 256, 480, 500, 512
 RAM_GB_UP_TO = 48
 #: "4G" without a label is the mobile network (2G-5G), not memory
 _NETWORK_GENERATIONS = frozenset({2, 3, 4, 5})
-#: what to offer for a model the catalogue does not list (the platform checks it)
-STORAGE_CHOICES = ("16GB", "32GB", "64GB", "128GB", "256GB", "512GB", "1TB")
-RAM_CHOICES = ("4GB", "6GB", "8GB", "12GB", "16GB", "32GB")
 #: words that make a different model when they follow a model's name (iPhone 12 mini)
 _VARIANT_WORDS = (
     "pro",
@@ -715,6 +708,9 @@ def load_catalogue(path: Path = DATA_PATH) -> Catalogue:
     return _load(path)
 
 
+records.default_catalogue = load_catalogue  # what ParsedDevice.options() reads without one
+
+
 # -- keywords -----------------------------------------------------------------------------
 
 #: words that, just before a keyword, cancel it: 无进水, 没进过水, 屏幕没碎, no water damage
@@ -808,122 +804,6 @@ def _size_text(number: int, unit: str) -> str | None:
 
 def _ram_text(number: int) -> str | None:
     return f"{number}GB" if number in RAM_SIZES else None
-
-
-# -- the parsed description ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ParsedDevice:
-    """What a description says, in the platform's values; `None` where it does not say.
-
-    `ambiguous` maps a field to the values the text could mean (or the options to
-    choose from when it named one that does not exist), for 'did you mean' buttons.
-    """
-
-    device_type: str | None = None
-    brand: str | None = None
-    model: str | None = None
-    storage: str | None = None
-    ram: str | None = None
-    condition: str | None = None
-    function_status: str | None = None
-    repair_history: str | None = None
-    purchase_channel: str | None = None
-    battery_health: int | None = None
-    ambiguous: dict[str, tuple[str, ...]] = field(default_factory=dict)
-
-    @property
-    def needs_ram(self) -> bool:
-        return self.device_type in RAM_REQUIRED_TYPES
-
-    def missing(self) -> list[str]:
-        """Required fields still unknown, in the order to ask for them."""
-        return [
-            name
-            for name in ASK_ORDER
-            if getattr(self, name) is None
-            and (name != "ram" or self.needs_ram)
-            and (name != "storage" or self.device_type not in STORAGE_OPTIONAL_TYPES)
-        ]
-
-    @property
-    def complete(self) -> bool:
-        return self.device_type is not None and not self.missing()
-
-    def to_request(self) -> QuoteRequest:
-        """The quote request; only when nothing is missing (ValueError otherwise)."""
-        missing = self.missing()
-        if missing or self.device_type is None:
-            raise ValueError(f"description incomplete: {', '.join(missing or ['device_type'])}")
-        assert self.brand and self.model and self.condition and self.function_status
-        return QuoteRequest(
-            device_type=self.device_type,
-            brand=self.brand,
-            model=self.model,
-            storage=self.storage or "",  # empty only where the type needs none (watches)
-            condition=self.condition,
-            function_status=self.function_status,
-            ram=self.ram,
-            repair_history=self.repair_history,
-            purchase_channel=self.purchase_channel,
-        )
-
-    def options(self, name: str, catalogue: Catalogue | None = None) -> tuple[str, ...]:
-        """The values to offer for one field: the ambiguous candidates, else every valid value."""
-        if self.ambiguous.get(name):
-            return self.ambiguous[name]
-        catalogue = catalogue or load_catalogue()
-        model = catalogue.resolve(self.model) if self.model else None
-        if name == "brand":
-            brands = catalogue.brands()
-            if self.device_type:
-                brands = [b for b in brands if catalogue.models(b, self.device_type)]
-            return tuple(brands)
-        if name == "model":
-            return tuple(m.model for m in catalogue.offered(self.brand, self.device_type))
-        if name == "storage":
-            return (model.storage or STORAGE_CHOICES) if model else ()
-        if name == "ram":
-            return (model.ram or RAM_CHOICES) if model else ()
-        if name == "device_type":
-            return DEVICE_TYPES
-        return {
-            "condition": tuple(CONDITIONS),
-            "function_status": FUNCTION_STATUSES,
-            "repair_history": REPAIR_HISTORIES,
-            "purchase_channel": PURCHASE_CHANNELS,
-        }.get(name, ())
-
-    def choose(self, name: str, value: str, catalogue: Catalogue | None = None) -> ParsedDevice:
-        """A copy with one field answered (a button press); a model brings its brand and type.
-
-        Storage and RAM that the chosen model is not sold with are dropped (asked again).
-        """
-        ambiguous = {k: v for k, v in self.ambiguous.items() if k != name}
-        if name != "model":
-            changes: dict[str, object] = {name: value}
-            if name == "brand" and self.brand != value:
-                changes["model"] = None
-                ambiguous.pop("model", None)
-            return replace(self, ambiguous=ambiguous, **changes)  # type: ignore[arg-type]  # fields by name
-        catalogue = catalogue or load_catalogue()
-        model = catalogue.resolve(value)
-        if model is None:
-            raise ValueError(f"unknown model: {value}")
-        storage = self.storage if self.storage in (model.storage or STORAGE_CHOICES) else None
-        ram = self.ram if self.ram in (model.ram or RAM_CHOICES) else None
-        if model.needs_ram and ram is None and len(model.ram) == 1:
-            ram = model.ram[0]
-        return replace(
-            self,
-            model=model.model,
-            brand=model.brand,
-            device_type=model.device_type,
-            storage=storage,
-            ram=ram,
-            ambiguous=ambiguous,
-        )
 
 
 # -- parsing ------------------------------------------------------------------------------
@@ -1314,6 +1194,7 @@ def split_descriptions(text: str) -> list[str]:
 
 
 __all__ = [
+    "ASK_ORDER",
     "BATTERY_WORN_BELOW",
     "RAM_CHOICES",
     "STORAGE_CHOICES",

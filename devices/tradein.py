@@ -15,10 +15,14 @@ are read with the quote parser (`devices.parser`); nothing is guessed:
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from clients.aihuishou import CONDITIONS, FUNCTION_STATUSES
 from clients.models import Listing
-from devices.parser import Catalogue, ParsedDevice, load_catalogue, parse_description
+from devices.records import ParsedDevice
+
+if TYPE_CHECKING:
+    from devices.parser import Catalogue
 
 PLATFORMS = frozenset({"xianyu"})
 #: Xianyu grades (as `clients.xianyu` reads them) -> Aihuishou grades; Aihuishou's lowest
@@ -67,6 +71,8 @@ def tradein_device(listing: Listing, catalogue: Catalogue | None = None) -> Pars
     """The device a listing offers, with what it states; None when it is no device we price."""
     if listing.platform not in PLATFORMS:
         return None
+    from devices.parser import load_catalogue, parse_description  # on the first Xianyu device card
+
     device = parse_description(item_description(listing), catalogue or load_catalogue())
     if device.model is None:
         return None

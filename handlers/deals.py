@@ -20,7 +20,7 @@ import logging
 import re
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -44,7 +44,6 @@ from clients.xianyu import (
     market_fields,
 )
 from clock import CHINA_TZ
-from deals.fair_price import OnSale, PastSales, Standing, on_sale, past_sales
 from deals.mortgage import DOWN_PAYMENT_PERCENTS, LOAN_YEARS, Method, work_out
 from devices.tradein import tradein_device
 from gateway import Gateway
@@ -63,6 +62,9 @@ from handlers.cards import (
 from handlers.common import edit_in_place, error_text, payer_of, services, strip_tags, user_lang
 from handlers.context import BotContext
 from handlers.texts import t
+
+if TYPE_CHECKING:
+    from deals.fair_price import OnSale, PastSales  # imported on the first fair price
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +203,8 @@ def fair_price_answer(
     gateway: Gateway,
 ) -> tuple[str, InlineKeyboardMarkup | None, PastSales | None]:
     """The answer's HTML, its buttons and the past sales (for the chart)."""
+    from deals.fair_price import on_sale, past_sales  # on the first answer (and statistics)
+
     lines = [t(lang, "fair_title", title=e(listing.title[:120]))]
     asking = listing.price
     if asking is not None:
@@ -343,6 +347,8 @@ def _refused_line(lang: str, field: str, refused: NotPermitted) -> str:
 
 
 def _standing_words(lang: str, standing: OnSale) -> str:
+    from deals.fair_price import Standing
+
     if standing.standing is Standing.CHEAPEST:
         return t(lang, "fair_v_cheapest", count=standing.count)
     if standing.standing is Standing.DEAREST:

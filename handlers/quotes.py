@@ -60,6 +60,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
+from typing import TYPE_CHECKING
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
@@ -95,7 +96,7 @@ from devices.flow import (
     read_answer,
     still_asked,
 )
-from devices.parser import Catalogue, ParsedDevice, load_catalogue
+from devices.records import ParsedDevice
 from devices.tradein import tradein_device
 from handlers import callbacks as cb
 from handlers.common import (
@@ -112,6 +113,9 @@ from handlers.context import BotApplication, BotContext
 from handlers.message_forms import replied_texts
 from handlers.quote_card import card_keyboard, e, render_quote, value_label
 from handlers.texts import plural, t
+
+if TYPE_CHECKING:
+    from devices.parser import Catalogue
 
 log = logging.getLogger(__name__)
 
@@ -162,6 +166,9 @@ def state_key(user_id: int) -> str:
 
 
 def catalogue() -> Catalogue:
+    """The device catalogue; the first call imports the parser (`devices/records.py`)."""
+    from devices.parser import load_catalogue
+
     return load_catalogue()
 
 

@@ -1,9 +1,13 @@
 """The SQLite database: every SQL statement of the bot (see storage/database.py).
 
+sqlite-utils is imported when the first database is opened (`sqlite_utils_database`),
+not when the bot is imported (issue 19 point 5: ~18 ms and 3 MB off `import bot.app`;
+everything else names it only in type hints).
+
 sqlite-utils imports numpy and pandas at its own import whenever they are installed, only
 to map their number types to SQL ones. The bot stores neither, but matplotlib (the price
 chart, imported on the first chart only) installs numpy, so every start paid ~30 MB and
-~0.2 s for it (issue 19, bench/startup.py). sqlite-utils is first imported here with both
+~0.2 s for it (issue 19, bench/startup.py). sqlite-utils is first imported with both
 hidden (a `None` in `sys.modules` makes `import numpy` raise ImportError, which
 sqlite-utils expects), then they are unhidden, so the chart imports the real numpy later.
 When numpy or pandas is already loaded it is left as it is.
@@ -12,6 +16,10 @@ When numpy or pandas is already loaded it is left as it is.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 _HIDDEN = ("numpy", "pandas")
 
@@ -28,4 +36,10 @@ def _import_sqlite_utils_without_numpy() -> None:
                 del sys.modules[name]
 
 
-_import_sqlite_utils_without_numpy()
+def sqlite_utils_database() -> type[sqlite_utils.Database]:
+    """sqlite-utils' `Database`, imported (without numpy) on the first call."""
+    if "sqlite_utils.db" not in sys.modules:
+        _import_sqlite_utils_without_numpy()
+    from sqlite_utils import Database
+
+    return Database

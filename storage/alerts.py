@@ -15,11 +15,12 @@ import asyncio
 import functools
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Protocol
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, Protocol
 
 from storage.database import Database, dec, dec_text, transaction
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 #: sent and given-up alerts are kept this long (for /stats and the operator), then deleted
 ALERT_RETENTION_SECONDS = 30 * 86_400

@@ -7,10 +7,13 @@ so a locked file never holds up the call the budget pays for.
 
 from __future__ import annotations
 
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from clock import china_day
 from storage.database import Database, transaction
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 BudgetKey = tuple[int, str, str]  # user id, budget, platform day
 

@@ -19,11 +19,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Generic, TypeVar
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from clock import Clock, SystemClock
+from storage import sqlite_utils_database
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def storage_error(exc: BaseException) -> StorageError | None:
     return None
 
 
-Migration = Callable[[sqlite_utils.Database], None]
+Migration = Callable[["sqlite_utils.Database"], None]
 T = TypeVar("T")
 K = TypeVar("K", bound=Hashable)
 Row = tuple[Any, ...]
@@ -588,7 +590,7 @@ class Database:
     def _connect(path: Path | str) -> sqlite_utils.Database:
         # check_same_thread=False: a thread's connection is made here and used only there
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
-        db = sqlite_utils.Database(conn)
+        db = sqlite_utils_database()(conn)
         if str(path) != ":memory:":
             db.enable_wal()
             # WAL + NORMAL: a commit survives a crash of the bot; only a power loss can

@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from clients.models import Listing, ListingStatus
 from storage.alerts import AlertDraft, insert_alert
 from storage.database import Database, dec, dec_text, transaction
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 #: price-history stretches kept per listing: what the chart draws (`history`), no more
 HISTORY_KEPT = 2000

@@ -14,7 +14,7 @@ from bot.persistence import SQLitePersistence
 from clients.models import QuoteRequest
 from clock import FakeClock
 from devices.flow import Pending
-from devices.parser import ParsedDevice
+from devices.records import ParsedDevice
 from handlers import quotes
 from storage.conversations import ConversationStore
 from storage.database import Database
@@ -223,10 +223,23 @@ async def test_state_written_before_the_parser_moved_is_read_as_the_new_module(d
     store = persistence(database)
     await store.update_chat_data(9, quote_state())
     (text,) = database.db.execute("SELECT data FROM chat_state WHERE chat_id = 9").fetchone()
-    assert '"devices.parser:ParsedDevice"' in text
-    old = text.replace('"devices.parser:', '"clients.devices:').replace(
+    assert '"devices.records:ParsedDevice"' in text
+    old = text.replace('"devices.records:', '"clients.devices:').replace(
         '"devices.flow:', '"clients.quote_flow:'
     )
+    assert old != text
+    database.db.execute("UPDATE chat_state SET data = ? WHERE chat_id = 9", [old])
+    assert await persistence(database).get_chat_data() == {9: quote_state()}
+
+
+async def test_state_written_when_the_parsed_device_lived_in_the_parser_is_read(database):
+    """Issue 19 point 5 moved `ParsedDevice` from `devices.parser` to `devices.records`
+    (the parser is imported on the first quote): a question stored before still comes
+    back, not dropped."""
+    store = persistence(database)
+    await store.update_chat_data(9, quote_state())
+    (text,) = database.db.execute("SELECT data FROM chat_state WHERE chat_id = 9").fetchone()
+    old = text.replace('"devices.records:ParsedDevice"', '"devices.parser:ParsedDevice"')
     assert old != text
     database.db.execute("UPDATE chat_state SET data = ? WHERE chat_id = 9", [old])
     assert await persistence(database).get_chat_data() == {9: quote_state()}

@@ -15,15 +15,34 @@ def test_importing_the_bot_loads_neither_numpy_nor_matplotlib(tmp_path: Path) ->
         "import sys\n"
         "import bot.app\n"
         "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib') if m in sys.modules))\n"
+        "from storage.database import Database\n"
+        "Database(sys.argv[1]).close()\n"
+        "print(sorted(m for m in ('numpy', 'pandas', 'matplotlib') if m in sys.modules))\n"
         # numpy hidden from sqlite-utils only for its import: the chart still gets the real one
         "import numpy, matplotlib\n"
         "import sqlite_utils.db\n"
         "print(sqlite_utils.db.np is None, numpy.__name__)\n"
     )
     env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = run_python(["-c", code], tmp_path, env)
+    result = run_python(["-c", code, str(tmp_path / "bot.sqlite3")], tmp_path, env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["[]", "True numpy"]
+    assert result.stdout.splitlines() == ["[]", "[]", "True numpy"]
+
+
+def test_sqlite_utils_is_imported_when_the_first_database_opens(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "import bot.app\n"
+        "print('sqlite_utils' in sys.modules)\n"
+        "from storage.database import Database\n"
+        "database = Database(sys.argv[1])\n"
+        "print('sqlite_utils' in sys.modules, database.db.execute('select 41 + 1').fetchone())\n"
+        "database.close()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code, str(tmp_path / "bot.sqlite3")], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["False", "True (42,)"]
 
 
 def test_the_device_keywords_compile_on_first_use_not_at_import(tmp_path: Path) -> None:
@@ -37,3 +56,88 @@ def test_the_device_keywords_compile_on_first_use_not_at_import(tmp_path: Path) 
     result = run_python(["-c", code], tmp_path, env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "True", "1"]
+
+
+#: what `import bot.app` leaves to its first use (issue 19 point 5; docs in BENCHMARKS.md)
+LOADED_ON_FIRST_USE = (
+    "devices.parser",  # the first quote or Xianyu device card
+    "difflib",  # the parser's closest models
+    "sqlite_utils",  # the first database opened
+    "deals.fair_price",  # the first fair price
+    "statistics",  # the fair price's median
+    "handlers.chart",  # the first chart (matplotlib)
+    "bot.webhook",  # WEBHOOK_URL set
+    "tornado",  # the same (PTB's own webhook server is never used: bot/ptb.py)
+    "bot.check",  # python -m bot check
+    "sandbox",  # --demo
+    "babel",  # the first localized number or date
+)
+
+
+def test_importing_the_bot_leaves_to_first_use_what_serving_does_not_need(
+    tmp_path: Path,
+) -> None:
+    code = (
+        "import sys\n"
+        "import bot.app\n"
+        f"print([m for m in {LOADED_ON_FIRST_USE!r} if m in sys.modules])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]"]
+
+
+def test_polling_loads_no_tornado_and_the_webhook_server_still_gets_it(tmp_path: Path) -> None:
+    """PTB's optional webhook server is left out (as without its `[webhooks]` extra);
+    ours (`bot/webhook.py`, tests/test_webhook.py runs it) imports the real tornado."""
+    code = (
+        "import sys\n"
+        "import bot.app\n"
+        "import telegram.ext._updater as updater\n"
+        "print('tornado' in sys.modules, updater.WEBHOOKS_AVAILABLE)\n"
+        "import bot.webhook\n"
+        "import tornado.web\n"
+        "print(bot.webhook.tornado.web.Application is tornado.web.Application)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["False False", "True"]
+
+
+def test_importing_the_bot_leaves_the_device_parser_to_the_first_quote(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "import bot.app\n"
+        "print('devices.parser' in sys.modules, 'difflib' in sys.modules)\n"
+        "from devices.records import ParsedDevice\n"
+        "device = ParsedDevice(brand='苹果')\n"
+        "print(device.missing()[0], 'devices.parser' in sys.modules)\n"
+        # the first question's options need the catalogue: now the parser is loaded
+        "from handlers.quotes import catalogue\n"
+        "print(len(device.options('model', catalogue())) > 10, 'devices.parser' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["False False", "model False", "True True"]
+
+
+def test_a_quote_state_naming_the_parser_is_read_without_importing_it(tmp_path: Path) -> None:
+    """`ParsedDevice` moved from `devices.parser` (and before that `clients.devices`) to
+    `devices.records`: rows written under the old names are read as the new class, and
+    restoring them at start-up does not load the parser."""
+    code = (
+        "import sys\n"
+        "from storage import state_json\n"
+        "from devices.records import ParsedDevice\n"
+        "for module in ('devices.parser', 'clients.devices'):\n"
+        "    row = {'$dataclass': module + ':ParsedDevice', 'fields': {'brand': '苹果'}}\n"
+        "    print(state_json.decode(row) == ParsedDevice(brand='苹果'))\n"
+        "print('devices.parser' in sys.modules)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["True", "True", "False"]
