@@ -425,7 +425,8 @@ async def send_photo(
                 continue
             log.info("photo not sent: %s", exc.message)
             return False
-        photos.remember_answer(url, sent)
+        if source is not photos.known:  # a photo sent by its file_id is known already
+            photos.remember_answer(url, sent)
         return True
     return False
 

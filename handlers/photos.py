@@ -195,11 +195,14 @@ class PhotoSender:
     def __init__(self, fetcher: PhotoFetcher, file_ids: PhotoIds) -> None:
         self.fetcher = fetcher
         self.file_ids = file_ids
+        #: the file_id `source` last answered from memory (nothing new to remember then)
+        self.known: str | None = None
 
     async def source(self, url: str) -> str | InputFile | None:
         """What to pass as `photo`: a known file_id, the URL, or downloaded bytes."""
         file_id = self.file_ids.get(url)
         if file_id is not None:
+            self.known = file_id
             return file_id
         if urlsplit(url).scheme.lower() not in WEB_SCHEMES:
             log.info("photo skipped: not an http(s) URL")
