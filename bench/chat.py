@@ -7,8 +7,9 @@
 Per run, one sandbox in this process and one local Bot API emulator (sandbox/botapi.py,
 limits off) in a child process together with the simulated users, as Telegram and its
 users are outside a real bot's process:
-1. a bare python-telegram-bot echo bot, configured exactly like the bot (the same
-   connection pool, timeouts, defaults and number of concurrent updates; no rate limiter)
+1. a bare python-telegram-bot echo bot, configured exactly like the bot (the same request
+   class, connection pool, timeouts, defaults and number of concurrent updates; no rate
+   limiter)
    answers `--clients` concurrent senders, each sending `--messages` texts one after
    another (the next as soon as the reply lands): replies per second and the time from
    update to reply, both measured on the Telegram side. Each sender is a series of
@@ -21,9 +22,10 @@ Prints both, the ratio card/echo (goal >= 0.9), p50/p99 update -> card, and the 
 process's CPU per reply for each (all its threads, timed part only: steadier than replies
 per second on a shared machine), and the Telegram side's CPU per reply (the emulator's work
 differs too: a card is a photo message whose caption is HTML-checked and whose keyboard is
-stored; on two cores its process can be what sets the pace). Figures are medians over the runs. The sandbox clock is fake and never moves, so every lookup after
-the warm-up is a cache hit (the warm-up also uploads the photos, whose file_ids are
-then reused as the bot does).
+stored; on two cores its process can be what sets the pace). Figures are medians over the
+runs. The sandbox clock is fake and never moves, so every lookup after the warm-up is a
+cache hit (the warm-up also uploads the photos, whose file_ids are then reused as the bot
+does).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ from telegram.ext import (
 
 from bot.app import BOT_API_CONNECTIONS, BOT_API_POOL_TIMEOUT, UPDATE_WORKERS, build_application
 from bot.config import load_settings
+from bot.json_request import JsonRequest
 from bot.services import build_services
 from clock import FakeClock
 from sandbox.botapi import BotApiEmulator, BotEvent
@@ -229,7 +232,9 @@ async def stopping(application: Application) -> None:  # type: ignore[type-arg]
 
 
 def echo_application(api: str) -> Application:  # type: ignore[type-arg]
-    """The echo bot, built with the bot's own PTB settings (bot/app.py)."""
+    """The echo bot, built with the bot's own PTB settings (bot/app.py): its request class
+    (JSON bodies, bot/json_request.py; the bot's subclass only adds health receipts) with
+    the same pool and timeouts, the same defaults and number of concurrent updates."""
     builder = (
         ApplicationBuilder()
         .token(TOKEN)
@@ -242,11 +247,15 @@ def echo_application(api: str) -> Application:  # type: ignore[type-arg]
             )
         )
         .concurrent_updates(UPDATE_WORKERS)
-        .connect_timeout(10)
-        .connection_pool_size(BOT_API_CONNECTIONS)
-        .pool_timeout(BOT_API_POOL_TIMEOUT)
-        .read_timeout(20)
-        .get_updates_read_timeout(40)
+        .request(
+            JsonRequest(
+                connect_timeout=10,
+                connection_pool_size=BOT_API_CONNECTIONS,
+                pool_timeout=BOT_API_POOL_TIMEOUT,
+                read_timeout=20,
+            )
+        )
+        .get_updates_request(JsonRequest(connection_pool_size=1, read_timeout=40))
     )
     return builder.build()
 
