@@ -1,12 +1,15 @@
 """Chat benchmark: listing cards per second on cache hits, against a bare PTB echo bot.
 
     python bench/chat.py [--runs 5] [--clients 16] [--messages 40] [--per-user 4]
+    python bench/chat.py --runs 3 --profile /tmp/chat   # cProfile of both bots, compared
+
 
 Per run, one sandbox in this process and one local Bot API emulator (sandbox/botapi.py,
 limits off) in a child process together with the simulated users, as Telegram and its
 users are outside a real bot's process:
-1. a bare python-telegram-bot echo bot, configured exactly like the bot (the same
-   connection pool, timeouts, defaults and number of concurrent updates; no rate limiter)
+1. a bare python-telegram-bot echo bot, configured exactly like the bot (the same request
+   class, connection pool, timeouts, defaults and number of concurrent updates; no rate
+   limiter)
    answers `--clients` concurrent senders, each sending `--messages` texts one after
    another (the next as soon as the reply lands): replies per second and the time from
    update to reply, both measured on the Telegram side. Each sender is a series of
@@ -17,16 +20,21 @@ users are outside a real bot's process:
    listings already in the gateway's cache: one card per message.
 Prints both, the ratio card/echo (goal >= 0.9), p50/p99 update -> card, and the bot
 process's CPU per reply for each (all its threads, timed part only: steadier than replies
-per second on a shared machine). Figures are medians over the runs. The sandbox clock is fake and never moves, so every lookup after
-the warm-up is a cache hit (the warm-up also uploads the photos, whose file_ids are
-then reused as the bot does).
+per second on a shared machine), and the Telegram side's CPU per reply (the emulator's work
+differs too: a card is a photo message whose caption is HTML-checked and whose keyboard is
+stored; on two cores its process can be what sets the pace). Figures are medians over the
+runs. The sandbox clock is fake and never moves, so every lookup after the warm-up is a
+cache hit (the warm-up also uploads the photos, whose file_ids are then reused as the bot
+does).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import json
+import pstats
 import statistics
 import sys
 import tempfile
@@ -50,6 +58,7 @@ from telegram.ext import (
 
 from bot.app import BOT_API_CONNECTIONS, BOT_API_POOL_TIMEOUT, UPDATE_WORKERS, build_application
 from bot.config import load_settings
+from bot.json_request import JsonRequest
 from bot.services import build_services
 from clock import FakeClock
 from sandbox.botapi import BotApiEmulator, BotEvent
@@ -111,12 +120,13 @@ async def drive(
             await emulator.send_text(user, None, texts[(n + k) % len(texts)])
             latencies.append(await asyncio.wait_for(done, 30) - sent)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(client(n) for n in range(clients)))
     rate = clients * messages / (time.perf_counter() - started)
+    cpu_ms = (time.process_time() - cpu) / (clients * messages) * 1000
     users = range(first_user, first_user + clients * users_per_client)
     extra = sum(replies.counts[u] for u in users) - clients * messages
-    return {"rate": rate, "latencies": latencies, "extra": extra}
+    return {"rate": rate, "latencies": latencies, "extra": extra, "cpu": cpu_ms}
 
 
 async def warm_up(emulator: BotApiEmulator, replies: Replies, candidates: list[str]) -> list[str]:
@@ -222,7 +232,9 @@ async def stopping(application: Application) -> None:  # type: ignore[type-arg]
 
 
 def echo_application(api: str) -> Application:  # type: ignore[type-arg]
-    """The echo bot, built with the bot's own PTB settings (bot/app.py)."""
+    """The echo bot, built with the bot's own PTB settings (bot/app.py): its request class
+    (JSON bodies, bot/json_request.py; the bot's subclass only adds health receipts) with
+    the same pool and timeouts, the same defaults and number of concurrent updates."""
     builder = (
         ApplicationBuilder()
         .token(TOKEN)
@@ -235,17 +247,26 @@ def echo_application(api: str) -> Application:  # type: ignore[type-arg]
             )
         )
         .concurrent_updates(UPDATE_WORKERS)
-        .connect_timeout(10)
-        .connection_pool_size(BOT_API_CONNECTIONS)
-        .pool_timeout(BOT_API_POOL_TIMEOUT)
-        .read_timeout(20)
-        .get_updates_read_timeout(40)
+        .request(
+            JsonRequest(
+                connect_timeout=10,
+                connection_pool_size=BOT_API_CONNECTIONS,
+                pool_timeout=BOT_API_POOL_TIMEOUT,
+                read_timeout=20,
+            )
+        )
+        .get_updates_request(JsonRequest(connection_pool_size=1, read_timeout=40))
     )
     return builder.build()
 
 
 async def one_run(
-    tmp: Path, clients: int, messages: int, per_user: int, card_first: bool
+    tmp: Path,
+    clients: int,
+    messages: int,
+    per_user: int,
+    card_first: bool,
+    profiles: dict[str, cProfile.Profile] | None = None,
 ) -> dict[str, Any]:
     clock = FakeClock()
     async with Sandbox(clock=clock, tiers=TIERS) as sandbox, TelegramSide() as telegram:
@@ -257,6 +278,8 @@ async def one_run(
             echo_app.add_handler(MessageHandler(filters.TEXT, echo))
             async with echo_app:
                 await polling(echo_app)
+                if profiles is not None:
+                    profiles["echo"].enable()
                 cpu = time.process_time()
                 done = await telegram.ask(
                     do="drive",
@@ -266,7 +289,10 @@ async def one_run(
                     first=10_000,
                     per_user=per_user,
                 )
+                if profiles is not None:
+                    profiles["echo"].disable()
                 result["echo_cpu"] = (time.process_time() - cpu) / (clients * messages) * 1000
+                result["echo_tg_cpu"] = done["cpu"]
                 result["echo"], result["echo_lat"] = done["rate"], done["latencies"]
                 await stopping(echo_app)
 
@@ -283,6 +309,8 @@ async def one_run(
                 await polling(bot_app)
                 texts = await telegram.ask(do="warm", texts=candidates(sandbox))
                 before = sum(c.calls for c in sandbox.state.counters.values())
+                if profiles is not None:
+                    profiles["card"].enable()
                 cpu = time.process_time()
                 done = await telegram.ask(
                     do="drive",
@@ -292,7 +320,10 @@ async def one_run(
                     first=200_000,
                     per_user=per_user,
                 )
+                if profiles is not None:
+                    profiles["card"].disable()
                 result["card_cpu"] = (time.process_time() - cpu) / (clients * messages) * 1000
+                result["card_tg_cpu"] = done["cpu"]
                 result["card"], result["card_lat"] = done["rate"], done["latencies"]
                 result["upstream"] = sum(c.calls for c in sandbox.state.counters.values()) - before
                 result["extra"] = done["extra"]
@@ -322,8 +353,16 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--messages", type=int, default=40)
     parser.add_argument("--per-user", type=int, default=4, help="messages each user sends")
+    parser.add_argument(
+        "--profile",
+        metavar="PREFIX",
+        help="cProfile the bot process over each phase's timed part (the event loop's thread), "
+        "write PREFIX.echo and PREFIX.card and print where the card's extra time goes; the "
+        "CPU figures are then the profiler's, not the bot's",
+    )
     parser.add_argument("--telegram-side", action="store_true", help="internal: the emulator")
     args = parser.parse_args()
+    profiles = {"echo": cProfile.Profile(), "card": cProfile.Profile()} if args.profile else None
     if args.telegram_side:
         asyncio.run(telegram_side())
         return
@@ -331,7 +370,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for run in range(1, args.runs + 1):
             r = asyncio.run(
-                one_run(Path(tmp), args.clients, args.messages, args.per_user, run % 2 == 0)
+                one_run(
+                    Path(tmp), args.clients, args.messages, args.per_user, run % 2 == 0, profiles
+                )
             )
             r["ratio"] = r["card"] / r["echo"]
             r["cpu_ratio"] = r["echo_cpu"] / r["card_cpu"]
@@ -344,7 +385,8 @@ def main() -> None:
                 f"{r['echo_p99']:.1f} ms); cards {r['card']:.0f}/s (p50 {r['card_p50']:.1f} ms, "
                 f"p99 {r['card_p99']:.1f} ms); ratio {r['ratio']:.2f}; upstream calls "
                 f"{r['upstream']}, extra messages {r['extra']}, {r['listings']} listings; bot CPU per "
-                f"reply echo {r['echo_cpu']:.2f} ms, card {r['card_cpu']:.2f} ms"
+                f"reply echo {r['echo_cpu']:.2f} ms, card {r['card_cpu']:.2f} ms; Telegram side's "
+                f"CPU per reply echo {r['echo_tg_cpu']:.2f} ms, card {r['card_tg_cpu']:.2f} ms"
             )
 
     def median(key: str) -> float:
@@ -368,7 +410,36 @@ def main() -> None:
         f"bot process CPU per reply:           echo {median('echo_cpu'):.2f} ms, card "
         f"{median('card_cpu'):.2f} ms; echo/card {median('cpu_ratio'):.2f}"
     )
+    print(
+        f"Telegram side's CPU per reply:       echo {median('echo_tg_cpu'):.2f} ms, card "
+        f"{median('card_tg_cpu'):.2f} ms (the emulator and the users, in their own process)"
+    )
     print(f"upstream calls during the timed part: {median('upstream'):.0f} (all cache hits if 0)")
+    if profiles is not None:
+        compare_profiles(profiles, args.profile, n * args.runs)
+
+
+def compare_profiles(profiles: dict[str, cProfile.Profile], prefix: str, replies: int) -> None:
+    """Own time per reply of each function, echo and card, the biggest differences first."""
+    own: dict[str, dict[str, float]] = {}
+    for name, profile in profiles.items():
+        profile.dump_stats(f"{prefix}.{name}")
+        stats: Any = pstats.Stats(profile).stats  # (file, line, name) -> (cc, nc, tt, ct, ...)
+        own[name] = {
+            f"{Path(file).name}:{line}({func})": tt * 1e6 / replies
+            for (file, line, func), (_, _, tt, _, _) in stats.items()
+        }
+    echo, card = own["echo"], own["card"]
+    total_echo, total_card = sum(echo.values()), sum(card.values())
+    print(
+        f"\nprofiled own time per reply (profiler-inflated): echo {total_echo:.0f} us, card "
+        f"{total_card:.0f} us; stats in {prefix}.echo and {prefix}.card. Biggest differences:"
+    )
+    keys = sorted(set(echo) | set(card), key=lambda k: echo.get(k, 0) - card.get(k, 0))
+    print(f"{'card-echo us':>12} {'card us':>8} {'echo us':>8}  function")
+    for key in keys[:40]:
+        a, b = echo.get(key, 0.0), card.get(key, 0.0)
+        print(f"{b - a:12.1f} {b:8.1f} {a:8.1f}  {key}")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from telegram.request import HTTPXRequest
+from bot.json_request import JsonRequest
 
 if TYPE_CHECKING:
     from telegram import Bot
@@ -94,8 +94,9 @@ class HealthFacts:
         self.updates_at = context.bot_data.services.clock.time()
 
 
-class WatchedRequest(HTTPXRequest):
-    """python-telegram-bot's HTTPXRequest that tells `HealthFacts` when the Bot API answered.
+class WatchedRequest(JsonRequest):
+    """python-telegram-bot's HTTPXRequest (posting JSON: bot/json_request.py) that tells
+    `HealthFacts` when the Bot API answered.
 
     The application's getUpdates request is built with `updates=True`: each answer
     (updates or none) is a receipt.

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from cachetools import LRUCache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -73,6 +74,10 @@ class Card:
     photo: str | None
     keyboard: InlineKeyboardMarkup
     visible_length: int = 0  # what Telegram counts against its limits
+    #: `keyboard` as the Bot API's InlineKeyboardMarkup object (`keyboard.to_dict()`), made
+    #: once per card: a remembered card is sent many times, and python-telegram-bot would
+    #: walk the keyboard's objects to serialise it on every send
+    markup: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fits_caption(self) -> bool:
@@ -175,11 +180,13 @@ def render_card(
     if kept:
         lines.append(kept)
     text = "\n".join(lines)
+    keyboard = card_keyboard(listing, lang)
     return Card(
         text=text,
         visible_length=visible_length(text),
         photo=listing.photos[0] if listing.photos else None,
-        keyboard=card_keyboard(listing, lang),
+        keyboard=keyboard,
+        markup=keyboard.to_dict(),
     )
 
 
@@ -202,6 +209,7 @@ def card_bytes(listing: Listing, card: Card) -> int:
         approx_bytes(listing)
         + approx_bytes(card.text)
         + approx_bytes(card.photo)
+        + approx_bytes(card.markup)
         + KEYBOARD_BYTES
         + sum(
             BUTTON_BYTES

@@ -50,7 +50,7 @@ from handlers.message_forms import (
     replied_listings,
 )
 from handlers.photos import PhotoSender, photo_sender
-from handlers.sending import Lane
+from handlers.sending import Lane, send_photo_answer
 from handlers.texts import t
 
 log = logging.getLogger(__name__)
@@ -368,9 +368,9 @@ async def send_outcome(update: Update, context: BotContext, outcome: Outcome, la
         await reply(update, outcome.text, reply_markup=outcome.keyboard)
 
 
-async def send_card(
-    update: Update, context: BotContext, listing: Listing, lang: str
-) -> Message | None:
+async def send_card(update: Update, context: BotContext, listing: Listing, lang: str) -> bool:
+    """The listing's card; True when sent. A cached card is sent as it was made: its
+    keyboard serialised once (`Card.markup`), the sent photo read for its file_id only."""
     s = services(context)
     chat = update.effective_chat
     assert chat is not None
@@ -385,20 +385,21 @@ async def send_card(
             photos,
             card.photo,
             caption=card.text if fits else None,
-            reply_markup=card.keyboard if fits else None,
+            reply_markup=card.markup if fits else None,
             reply_parameters=reply_to,
         )
-        if sent is not None and fits:
-            return sent
-        if sent is not None:
+        if sent and fits:
+            return True
+        if sent:
             reply_to = None  # the text follows its photo directly
-    return await context.bot.send_message(
+    await context.bot.send_message(
         chat.id,
         card.text,
         parse_mode=ParseMode.HTML,
         reply_markup=card.keyboard,
         reply_parameters=reply_to,
     )
+    return True
 
 
 async def send_photo(
@@ -407,25 +408,27 @@ async def send_photo(
     photos: PhotoSender,
     url: str,
     **kwargs: Any,
-) -> Message | None:
-    """Send one photo; None when it cannot be sent at all (the card then goes as text)."""
+) -> bool:
+    """Send one photo; False when it cannot be sent at all (the card then goes as text)."""
     source = await photos.source(url)
     for attempt in range(2):
         if source is None:
-            return None
+            return False
         try:
-            sent = await context.bot.send_photo(
-                chat_id, source, parse_mode=ParseMode.HTML, **kwargs
+            sent = await send_photo_answer(
+                context.bot,
+                {"chat_id": chat_id, "photo": source, "parse_mode": ParseMode.HTML, **kwargs},
             )
         except BadRequest as exc:
             if attempt == 0 and isinstance(source, str) and source == url:
                 source = await photos.fallback(url, exc)
                 continue
             log.info("photo not sent: %s", exc.message)
-            return None
-        photos.remember(url, sent)
-        return sent
-    return None
+            return False
+        if source is not photos.known:  # a photo sent by its file_id is known already
+            photos.remember_answer(url, sent)
+        return True
+    return False
 
 
 # -- buttons -----------------------------------------------------------------------------

@@ -25,7 +25,8 @@ import asyncio
 import ipaddress
 import logging
 import socket
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -194,11 +195,14 @@ class PhotoSender:
     def __init__(self, fetcher: PhotoFetcher, file_ids: PhotoIds) -> None:
         self.fetcher = fetcher
         self.file_ids = file_ids
+        #: the file_id `source` last answered from memory (nothing new to remember then)
+        self.known: str | None = None
 
     async def source(self, url: str) -> str | InputFile | None:
         """What to pass as `photo`: a known file_id, the URL, or downloaded bytes."""
         file_id = self.file_ids.get(url)
         if file_id is not None:
+            self.known = file_id
             return file_id
         if urlsplit(url).scheme.lower() not in WEB_SCHEMES:
             log.info("photo skipped: not an http(s) URL")
@@ -214,6 +218,14 @@ class PhotoSender:
     def remember(self, url: str, message: Message | None) -> None:
         if message is not None and message.photo:
             self.file_ids.remember(url, message.photo[-1].file_id)
+
+    def remember_answer(self, url: str, answer: Mapping[str, Any]) -> None:
+        """`remember` for a sent message as the Bot API answered it (a Message object, raw)."""
+        sizes = answer.get("photo")
+        if isinstance(sizes, list) and sizes and isinstance(sizes[-1], dict):
+            file_id = sizes[-1].get("file_id")
+            if isinstance(file_id, str) and file_id:
+                self.file_ids.remember(url, file_id)
 
     async def fallback(self, url: str, error: BadRequest) -> InputFile | None:
         """Telegram could not fetch the URL: try uploading the bytes ourselves."""

@@ -6,6 +6,8 @@
   fetching" `Lane.BACKGROUND`.
 - `retry_after_seconds`: the wait a flood answer asks for (Bot API,
   ResponseParameters.retry_after), read from python-telegram-bot's public attribute.
+- `send_photo_answer`: sendPhoto answered with the Bot API's raw Message object, for a
+  card whose sent message is only read for its photo's file_id.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ from datetime import timedelta
 from enum import IntEnum
 from typing import Any
 
+from telegram import Bot
 from telegram.error import RetryAfter
-from telegram.warnings import PTBDeprecationWarning
+from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
+
+#: `Bot.do_api_request` warns when asked for a method the library has a shortcut for (it
+#: would rather parse the answer into objects); `send_photo_answer` asks on purpose
+warnings.filterwarnings(
+    "ignore",
+    message=r"Please use 'Bot\.sendPhoto' instead of 'Bot\.do_api_request",
+    category=PTBUserWarning,
+)
 
 
 class Lane(IntEnum):
@@ -36,3 +47,17 @@ def retry_after_seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         value: Any = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def send_photo_answer(bot: Bot, params: dict[str, Any]) -> dict[str, Any]:
+    """sendPhoto with `params` as the Bot API names them; the answer as Telegram sent it.
+
+    `Bot.send_photo` parses the sent message into python-telegram-bot's objects (the
+    message, its photo sizes, caption entities and keyboard): the largest share of a cached
+    card's cost (bench/chat.py). `Bot.do_api_request` takes the same road to Telegram
+    (ExtBot's rate limiter, the request's timeouts, the same errors raised) but returns the
+    answer's `result` as decoded JSON. Unlike `send_photo` it inserts no `Defaults` for
+    what is not given: give `parse_mode` and the rest explicitly.
+    """
+    answer = await bot.do_api_request("sendPhoto", params)
+    return answer if isinstance(answer, dict) else {}

@@ -34,11 +34,17 @@ class ConversationStore:
 
     def __init__(self, database: Database) -> None:
         self.database = database
+        #: the chats that have a `chat_state` row, once `chat_data` has read them all (only
+        #: this store writes the table): python-telegram-bot hands every chat it saw an
+        #: update from to the persistence, most with nothing kept, and deleting a row that
+        #: is not there was a database write per chat
+        self._rows: set[int] | None = None
 
     # -- chat data ----------------------------------------------------------------------
 
     async def chat_data(self) -> dict[int, ChatData]:
         rows = await self.database.fetchall("SELECT chat_id, data FROM chat_state")
+        self._rows = {int(chat_id) for chat_id, _text in rows}
         chats: dict[int, ChatData] = {}
         dropped: list[int] = []
         for chat_id, text in rows:
@@ -51,6 +57,7 @@ class ConversationStore:
             chats[int(chat_id)] = data
         for chat_id in dropped:
             await self._delete("DELETE FROM chat_state WHERE chat_id = ?", [chat_id])
+            self._rows.discard(chat_id)
         return chats
 
     async def save_chat_data(self, chat_id: int, data: ChatData) -> None:
@@ -61,8 +68,14 @@ class ConversationStore:
             "updated_at = excluded.updated_at",
             [chat_id, text, now],
         )
+        if self._rows is not None:
+            self._rows.add(chat_id)
 
     async def drop_chat_data(self, chat_id: int) -> None:
+        if self._rows is not None:
+            if chat_id not in self._rows:
+                return  # no row to delete
+            self._rows.discard(chat_id)
         await self.database.write("DELETE FROM chat_state WHERE chat_id = ?", [chat_id])
 
     # -- conversations --------------------------------------------------------------------

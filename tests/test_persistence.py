@@ -50,6 +50,32 @@ async def test_only_the_chosen_chat_data_keys_are_kept(database):
     assert await persistence(database).get_chat_data() == {}
 
 
+async def test_a_chat_with_nothing_kept_and_no_row_costs_no_database_write(database, monkeypatch):
+    """PTB hands every chat it saw an update from to the persistence; a card's chat keeps
+    nothing, and deleting its absent row was a write per chat (bench/chat.py)."""
+    store = persistence(database)
+    await store.update_chat_data(5, {"quote:5": 1})  # a row before start-up
+    store = persistence(database)
+    assert await store.get_chat_data() == {5: {"quote:5": 1}}  # start-up reads the rows
+    writes: list[str] = []
+    write = database.write
+
+    async def counting(sql, params=()):  # type: ignore[no-untyped-def]
+        writes.append(sql.split()[0])
+        return await write(sql, params)
+
+    monkeypatch.setattr(database, "write", counting)
+    for chat_id in (6, 7, 8):
+        await store.update_chat_data(chat_id, {"link_offer": "not kept"})
+    assert writes == []
+    await store.update_chat_data(5, {})  # the row read at start-up: deleted
+    await store.update_chat_data(9, {"quote:9": 2})  # a row written since: deleted when emptied
+    await store.update_chat_data(9, {})
+    await store.drop_chat_data(9)  # already gone: nothing to do
+    assert writes == ["DELETE", "INSERT", "DELETE"]
+    assert await persistence(database).get_chat_data() == {}
+
+
 async def test_chat_data_an_older_version_wrote_is_skipped(database):
     store = persistence(database)
     await store.update_chat_data(1, {"quote:1": 1})

@@ -213,6 +213,7 @@ class BotEvent:
 class ApiCall(NamedTuple):
     method: str
     params: dict[str, Any]  # decoded; uploaded files appear as Upload under their part name
+    content_type: str = ""  # of the request's body ("" without one): how the bot encoded it
 
 
 @dataclass(frozen=True)

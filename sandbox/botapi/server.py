@@ -285,7 +285,8 @@ class BotApiEmulator(UserActions):
             self.calls.append(ApiCall(known[0] if known else name, {}))
             await self._notify_activity()
             return _answer_error(error)
-        self.calls.append(ApiCall(known[0] if known else name, {**params, **uploads}))
+        body = request.content_type if request.body_exists else ""
+        self.calls.append(ApiCall(known[0] if known else name, {**params, **uploads}, body))
         await self._notify_activity()  # a long poll answers late; its arrival is news too
         try:
             result = await self._dispatch(name, known, params, uploads)
