@@ -239,22 +239,25 @@ def remembered_cards() -> tuple[int, int]:
 
 def fact_label(fact: Fact, lang: str) -> str:
     """Our label for the fact's key, else the platform's field name in the reader's language."""
-    key = f"fact_{fact.key}"
-    return t(lang, key) if key in LANGUAGES.get(lang, {}) else label(lang, fact.label)
+    fact_key, platform_label, _value = fact
+    key = f"fact_{fact_key}"
+    return t(lang, key) if key in LANGUAGES.get(lang, {}) else label(lang, platform_label)
 
 
 def fact_value(fact: Fact, lang: str) -> str:
     """The platform's value as written, except a seed's fixed words (`九成新`, `包邮`)."""
-    if fact.key not in VOCABULARY_FACTS:
-        return fact.value
-    words = [vocab(lang, part) for part in fact.value.split("、")]
+    key, _label, value = fact
+    if key not in VOCABULARY_FACTS:
+        return value
+    words = [vocab(lang, part) for part in value.split("、")]
     return "、".join(words) if lang == "zh" else ", ".join(words)
 
 
 def ordered_facts(listing: Listing) -> list[Fact]:
-    facts = [f for f in listing.facts if f.key not in HIDDEN_FACTS and f.value.strip()]
+    # a fact is (key, label, value)
+    facts = [f for f in listing.facts if f[0] not in HIDDEN_FACTS and f[2].strip()]
     rank = {key: i for i, key in enumerate(FIRST_FACTS)}
-    facts.sort(key=lambda f: rank.get(f.key, len(rank)))  # stable: platform order after
+    facts.sort(key=lambda f: rank.get(f[0], len(rank)))  # stable: platform order after
     return facts[:MAX_FACTS]
 
 
