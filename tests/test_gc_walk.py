@@ -7,22 +7,30 @@ caches keep no object of their own per entry, so caching N listings adds N listi
 cache entries to what it walks, and almost nothing else.
 
 Real HTTP to the sandbox on 127.0.0.1 (a real Xianyu answer, parsed as the bot parses it).
+
+Also here: a poll cycle's checks are not made all at once (one task per listing, 3,000 in a
+cycle, made and first run in one go held the event loop 10-20 ms).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import gc
 import random
 import weakref
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
+import pytest
 from cachetools import TLRUCache
 
+import watching.poller as poller_module
 from clients.models import ListingRef
 from gateway.budget import SYSTEM
 from gateway.ttl_lru import TtlLru
+from handlers.alerts import run_poll_cycle
 from tests.alert_helpers import alert_env
 
 ITEM = "712345678901"  # Xianyu iPhone: 12 facts, photos, tags
@@ -80,6 +88,33 @@ async def test_a_cached_listing_adds_only_itself_and_its_entry_to_a_full_collect
         assert not gc.is_tracked(cached.facts)
         assert not any(gc.is_tracked(fact) for fact in cached.facts)
         assert not gc.is_tracked(cached.photos)
+
+
+async def test_a_poll_cycle_runs_as_many_checks_at_once_as_its_concurrency(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(poller_module, "CHECK_CONCURRENCY", 3)
+    tasks: list[int] = []
+    real_check = poller_module.check_listing
+
+    async def check_listing(rt: Any, listing: Any) -> Any:
+        tasks.append(len(asyncio.all_tasks()))
+        return await real_check(rt, listing)
+
+    monkeypatch.setattr(poller_module, "check_listing", check_listing)
+    async with alert_env(tmp_path) as env:
+        items = env.catalogue("xianyu").items
+        ids = [f"8{n:011d}" for n in range(1, 31)]
+        for listing_id in ids:
+            items[listing_id] = dataclasses.replace(items[ITEM], item_id=listing_id)
+            await env.watch(1, "xianyu", listing_id)
+        idle = len(asyncio.all_tasks())
+        env.clock.advance(300)
+        report = await run_poll_cycle(env.services, env.bot)
+    assert report.checks == 30 and len(tasks) == 30
+    # the cycle's own tasks (a platform's, its 3 workers) and the sandbox's request
+    # handlers (9 more than idle); not a task per listing (a task each: 33 more)
+    assert max(tasks) - idle <= 15, (idle, tasks)
 
 
 # -- the cache itself: what cachetools.TLRUCache did, without an object per entry ----------------
