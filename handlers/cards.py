@@ -10,6 +10,7 @@ import html
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeAlias
 
 from cachetools import LRUCache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -190,9 +191,45 @@ CARDS_BYTES = 8 * 1024 * 1024
 #: with tracemalloc on python-telegram-bot 22 (about 410 and 400 bytes), rounded up
 BUTTON_BYTES = 512
 KEYBOARD_BYTES = 512
-_RENDERED: LRUCache[tuple[str, str, bool], tuple[Listing, Card, int]] = LRUCache(
-    maxsize=CARDS_BYTES, getsizeof=lambda kept: kept[2]
+#: a card's keyboard as plain data: rows of (text, callback_data, url), strings or None
+KeyboardRows: TypeAlias = tuple[tuple[tuple[str, str | None, str | None], ...], ...]
+#: a remembered card: the listing it shows (by identity), its text, photo, visible length,
+#: keyboard rows and estimated bytes. Not the `Card` itself: its keyboard is ~45 objects the
+#: garbage collector walks in every full collection (buttons, their tuples and mappings),
+#: 45,000 for a full cache; tuples of strings it stops walking (tests/test_gc_walk.py)
+_Remembered: TypeAlias = tuple[Listing, str, str | None, int, KeyboardRows, int]
+_RENDERED: LRUCache[tuple[str, str, bool], _Remembered] = LRUCache(
+    maxsize=CARDS_BYTES, getsizeof=lambda kept: kept[5]
 )
+
+
+def keyboard_rows(keyboard: InlineKeyboardMarkup) -> KeyboardRows | None:
+    """The keyboard as rows of (text, callback_data, url); None when a button has more."""
+    rows = []
+    for row in keyboard.inline_keyboard:
+        buttons = []
+        for button in row:
+            data, url = button.callback_data, button.url
+            if not (data is None or isinstance(data, str)) or button.to_dict().keys() - {
+                "text",
+                "callback_data",
+                "url",
+            }:
+                return None
+            buttons.append((button.text, data, url))
+        rows.append(tuple(buttons))
+    return tuple(rows)
+
+
+def keyboard_of(rows: KeyboardRows) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        tuple(
+            tuple(
+                InlineKeyboardButton(text, callback_data=data, url=url) for text, data, url in row
+            )
+            for row in rows
+        )
+    )
 
 
 def card_bytes(listing: Listing, card: Card) -> int:
@@ -224,11 +261,13 @@ def card_for(
     key = (listing.ref.key, lang, sandbox)
     hit = _RENDERED.get(key)  # a hit is the most recently used now
     if hit is not None and hit[0] is listing:
-        return hit[1]
+        _, text, photo, length, rows, _ = hit
+        return Card(text, photo, keyboard_of(rows), length)
     card = render_card(listing, lang, sandbox=sandbox, now=now)
     size = card_bytes(listing, card)
-    if size <= CARDS_BYTES:
-        _RENDERED[key] = (listing, card, size)
+    rows = keyboard_rows(card.keyboard)
+    if size <= CARDS_BYTES and rows is not None:
+        _RENDERED[key] = (listing, card.text, card.photo, card.visible_length, rows, size)
     return card
 
 

@@ -20,6 +20,7 @@ import gc
 import random
 import weakref
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,12 @@ import pytest
 from cachetools import TLRUCache
 
 import watching.poller as poller_module
-from clients.models import ListingRef
+from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 from gateway.budget import SYSTEM
 from gateway.ttl_lru import TtlLru
+from handlers import cards
 from handlers.alerts import run_poll_cycle
+from handlers.context import PhotoIds
 from tests.alert_helpers import alert_env
 
 ITEM = "712345678901"  # Xianyu iPhone: 12 facts, photos, tags
@@ -115,6 +118,49 @@ async def test_a_poll_cycle_runs_as_many_checks_at_once_as_its_concurrency(
     # the cycle's own tasks (a platform's, its 3 workers) and the sandbox's request
     # handlers (9 more than idle); not a task per listing (a task each: 33 more)
     assert max(tasks) - idle <= 15, (idle, tasks)
+
+
+def test_a_remembered_card_is_rendered_once_and_walked_as_one_tuple(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    renders: list[Listing] = []
+    real_render = cards.render_card
+
+    def render_card(listing: Listing, *args: Any, **kwargs: Any) -> cards.Card:
+        renders.append(listing)
+        return real_render(listing, *args, **kwargs)
+
+    monkeypatch.setattr(cards, "render_card", render_card)
+    listing = Listing(
+        platform="xianyu",
+        listing_id="712345678901",
+        url="https://www.goofish.com/item?id=712345678901",
+        title="iPhone 14 Pro 256G",
+        kind=ListingKind.ITEM,
+        price=Decimal("5000"),
+        price_unit=PriceUnit.YUAN,
+        status=ListingStatus.ON_SALE,
+        photos=("https://img.example.com/1.jpg", "https://img.example.com/2.jpg"),
+        facts=(("condition", "成色", "九成新"), ("param", "内存", "256GB")),
+    )
+    cards._RENDERED.clear()
+    first = cards.card_for(listing, "en")
+    again = cards.card_for(listing, "en")
+    assert len(renders) == 1  # the second came from memory
+    assert again == first and again.keyboard.inline_keyboard == first.keyboard.inline_keyboard
+    assert len([b for row in again.keyboard.inline_keyboard for b in row]) >= 4
+    # a collection stops tracking a tuple whose items it has stopped tracking already: at
+    # worst one level of nesting per collection (buttons in rows in a keyboard: 3)
+    for _ in range(3):
+        gc.collect()
+    kept = cards._RENDERED[(listing.ref.key, "en", False)]
+    # the listing (shared with the gateway's cache) is all the collector walks from it
+    assert [part for part in gc.get_referents(kept) if gc.is_tracked(part)] == [listing]
+    cards._RENDERED.clear()
+    ids = PhotoIds()
+    ids.remember("https://img.example.com/1.jpg", "AgACAgIAAxkBAAI")
+    gc.collect()
+    assert not [v for v in ids._ids.values() if gc.is_tracked(v)]
 
 
 # -- the cache itself: what cachetools.TLRUCache did, without an object per entry ----------------

@@ -346,7 +346,7 @@ def test_rendered_cards_stay_within_their_byte_budget(traced: Callable[[], int])
     assert kept <= cards.CARDS_BYTES and 40 < count < 200
     assert held < cards.CARDS_BYTES * 1.25
     newest = big_listing(1, "799999999999", "xianyu")
-    assert card_for(newest, "en") is card_for(newest, "en")  # remembered
+    assert card_for(newest, "en") == card_for(newest, "en")  # remembered
     cards._RENDERED.clear()
 
 
