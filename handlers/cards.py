@@ -261,8 +261,8 @@ def card_for(
     key = (listing.ref.key, lang, sandbox)
     hit = _RENDERED.get(key)  # a hit is the most recently used now
     if hit is not None and hit[0] is listing:
-        _, text, photo, length, rows, _ = hit
-        return Card(text, photo, keyboard_of(rows), length)
+        _, text, photo, length, kept_rows, _ = hit
+        return Card(text, photo, keyboard_of(kept_rows), length)
     card = render_card(listing, lang, sandbox=sandbox, now=now)
     size = card_bytes(listing, card)
     rows = keyboard_rows(card.keyboard)
