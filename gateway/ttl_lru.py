@@ -4,7 +4,8 @@ What `cachetools.TLRUCache` does for the gateway (the same rules: an entry lives
 `now + ttl_of(value)`, reading it makes it the most recently used, setting one first drops
 the expired ones, then the least recently used until the new one fits, a value larger than
 the whole budget raises `ValueError`), without an object per entry for the garbage
-collector to walk.
+collector to walk. One difference no caller sees: an expired entry that is read is dropped
+then, not at the next set (either way it is never served).
 
 `TLRUCache` keeps one `_Item` instance per entry (in a heap and a dict), and Python's
 collector walks every such object in every full collection: 3,000 of them at 100k-1M
