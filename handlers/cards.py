@@ -194,9 +194,10 @@ KEYBOARD_BYTES = 512
 #: a card's keyboard as plain data: rows of (text, callback_data, url), strings or None
 KeyboardRows: TypeAlias = tuple[tuple[tuple[str, str | None, str | None], ...], ...]
 #: a remembered card: the listing it shows (by identity), its text, photo, visible length,
-#: keyboard rows and estimated bytes. Not the `Card` itself: its keyboard is ~45 objects the
-#: garbage collector walks in every full collection (buttons, their tuples and mappings),
-#: 45,000 for a full cache; tuples of strings it stops walking (tests/test_gc_walk.py)
+#: keyboard rows and estimated bytes. Not the `Card` itself: with its keyboard it is 16
+#: objects the garbage collector walks in every full collection (the markup, 4-5 buttons,
+#: their tuples and mappings), 16,000 for a full cache; tuples of strings it stops walking
+#: (tests/test_gc_walk.py)
 _Remembered: TypeAlias = tuple[Listing, str, str | None, int, KeyboardRows, int]
 _RENDERED: LRUCache[tuple[str, str, bool], _Remembered] = LRUCache(
     maxsize=CARDS_BYTES, getsizeof=lambda kept: kept[5]
