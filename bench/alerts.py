@@ -81,14 +81,19 @@ class Stalls:
     def __init__(self) -> None:
         self.loop_lags: list[float] = []
         self.gc_pauses: list[float] = []
+        #: the collecting thread's CPU time per collection (a busy machine's waits left out)
+        self.gc_cpu: list[float] = []
         self._gc_started = 0.0
+        self._gc_cpu_started = 0.0
         self._task: asyncio.Task[None] | None = None
 
     def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._gc_started = time.perf_counter()
+            self._gc_cpu_started = time.thread_time()
         else:
             self.gc_pauses.append(time.perf_counter() - self._gc_started)
+            self.gc_cpu.append(time.thread_time() - self._gc_cpu_started)
 
     async def _watch(self) -> None:
         while True:
@@ -657,6 +662,15 @@ async def growth_run(
             probe.stop()
             gc.callbacks.remove(gc_pauses._on_gc)
             poller_module.decide = real_decide  # type: ignore[assignment]
+            # what a full collection walks now (the bot's start-up objects are frozen), and
+            # one full collection timed on its own, after the cycles
+            tracked = len(gc.get_objects())
+            wall, cpu = time.perf_counter(), time.thread_time()
+            gc.collect()
+            full_ms, full_cpu_ms = (
+                (time.perf_counter() - wall) * 1000,
+                (time.thread_time() - cpu) * 1000,
+            )
             lags = probe.lags
             return {
                 "watches": watches,
@@ -677,6 +691,10 @@ async def growth_run(
                 ),
                 "loop_lags_over_20ms": sum(1 for lag in lags if lag > 0.02),
                 "max_gc_pause_ms": round(max(gc_pauses.gc_pauses, default=0) * 1000, 1),
+                "max_gc_pause_cpu_ms": round(max(gc_pauses.gc_cpu, default=0) * 1000, 1),
+                "tracked_objects_after": tracked,
+                "full_collection_ms": round(full_ms, 1),
+                "full_collection_cpu_ms": round(full_cpu_ms, 1),
                 "setup_s": round(setup_seconds, 1),
                 "rss_after_imports_mb": round(baseline, 1),
                 "rss_sandbox_catalogue_mb": round(sandbox_mb, 1),

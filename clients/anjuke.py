@@ -449,7 +449,7 @@ def parse_house_detail(
         ("agency", "所属门店", _text(detail.get("broker_shop"))),
     ):
         if value:
-            facts.append(Fact(key, label, value))
+            facts.append((key, label, value))
     tags: list[str] = []
     if raw_status in _STATUS_TAGS:
         tags.append(raw_status)

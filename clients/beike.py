@@ -286,10 +286,10 @@ def _facts(data: dict[str, Any], basic: dict[str, Any], house_code: str) -> tupl
     if not layout and basic.get("blueprintBedroomNum") is not None:
         layout = f"{basic.get('blueprintBedroomNum')}室{basic.get('blueprintHallNum') or 0}厅"
     if layout:
-        facts.append(Fact("layout", "房型", layout))
+        facts.append(("layout", "房型", layout))
     area = _decimal(basic.get("area"))
     if area is not None:
-        facts.append(Fact("area", "建筑面积", f"{_number_text(area)}㎡"))
+        facts.append(("area", "建筑面积", f"{_number_text(area)}㎡"))
     for entry in _items(data.get("infoList"))[:INFO_READ]:
         label = _label(entry.get("name"))
         key = _INFO_KEYS.get(label, "")
@@ -297,22 +297,22 @@ def _facts(data: dict[str, Any], basic: dict[str, Any], house_code: str) -> tupl
         if key is None or not value:
             continue
         # a label we have no key for is still shown, under the platform's own label
-        facts.append(Fact(key or "info", label, value))
+        facts.append((key or "info", label, value))
     if basic.get("communityName"):
-        facts.append(Fact("community", "小区", str(basic["communityName"])))
+        facts.append(("community", "小区", str(basic["communityName"])))
     for entry in _items(data.get("infoJumpList"))[:JUMP_READ]:
         if _label(entry.get("name")) == "小区" or entry.get("id") == "xiaoqurukou":
             match = _PARENTHESISED.search(str(entry.get("value") or ""))
             if match:
-                facts.append(Fact("district", "区域", match.group(1).strip()))
+                facts.append(("district", "区域", match.group(1).strip()))
         elif entry.get("id") == "goufangyusuan":
             down = _decimal(entry.get("sfTotal"))
             monthly = _decimal(entry.get("monthlySupply"))
             if down is not None:
-                facts.append(Fact("down_payment", "首付", f"{_number_text(down)}万"))
+                facts.append(("down_payment", "首付", f"{_number_text(down)}万"))
             if monthly is not None:
-                facts.append(Fact("monthly_payment", "月供", f"{_number_text(monthly)}元"))
-    facts.append(Fact("house_code", "房源编号", house_code))
+                facts.append(("monthly_payment", "月供", f"{_number_text(monthly)}元"))
+    facts.append(("house_code", "房源编号", house_code))
     return tuple(facts)
 
 

@@ -108,8 +108,8 @@ def bounded_facts(facts: Iterable[Fact]) -> tuple[Fact, ...]:
     params, each label and value clipped."""
     kept: list[Fact] = []
     others = params = 0
-    for fact in facts:
-        if fact.key == "param":
+    for key, label, value in facts:
+        if key == "param":
             params += 1
             if params > PARAMS_KEPT:
                 continue
@@ -117,9 +117,7 @@ def bounded_facts(facts: Iterable[Fact]) -> tuple[Fact, ...]:
             others += 1
             if others > FACTS_KEPT:
                 continue
-        kept.append(
-            Fact(fact.key, clip(fact.label, FACT_LABEL_CHARS), clip(fact.value, FACT_VALUE_CHARS))
-        )
+        kept.append((key, clip(label, FACT_LABEL_CHARS), clip(value, FACT_VALUE_CHARS)))
         if others >= FACTS_KEPT and params >= PARAMS_KEPT:
             break
     return tuple(kept)

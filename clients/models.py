@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import NamedTuple
+from typing import TypeAlias
 
 
 class Platform(StrEnum):
@@ -79,22 +79,20 @@ class ListingRef:
         raise ValueError(f"not a listing key: {key!r}")
 
 
-class Fact(NamedTuple):
-    """One fact of a listing, in the platform's order.
-
-    `key` is a stable name the renderer can translate (`layout`, `area`, `floor`,
-    `orientation`, `community`, `district`, `condition`, `location`, ...); `label`
-    is the platform's own label; `value` the platform's text.
-
-    A tuple of strings, not a dataclass: Python's garbage collector stops walking a tuple
-    that holds only strings, so the facts of the thousands of cached listings cost a full
-    collection nothing (they were 60,000 of its 79,000 objects: the longest event-loop
-    stalls at 100k-1M watches, BENCHMARKS.md "Cost follows change").
-    """
-
-    key: str
-    label: str
-    value: str
+#: One fact of a listing, in the platform's order: `(key, label, value)`.
+#:
+#: `key` is a stable name the renderer can translate (`layout`, `area`, `floor`,
+#: `orientation`, `community`, `district`, `condition`, `location`, ...); `label` is the
+#: platform's own label; `value` the platform's text. Read it by unpacking
+#: (`for key, label, value in listing.facts`).
+#:
+#: A plain tuple of strings, not a NamedTuple or a dataclass: Python's garbage collector
+#: stops walking an exact tuple that holds only strings after its first collection, but
+#: walks every instance of a class (a NamedTuple too) in every full collection; the facts
+#: of the thousands of cached listings were 37,000 of the 51,000 objects a full collection
+#: walked at 100k-1M watches (the longest event-loop stalls, BENCHMARKS.md "Cost follows
+#: change" (f)). `Listing.facts` holds nothing else (see `tests/test_gc_walk.py`).
+Fact: TypeAlias = tuple[str, str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +124,9 @@ class Listing:
         return ListingRef(self.platform, self.listing_id, self.city_id, self.link_kind)
 
     def fact(self, key: str) -> str | None:
-        for f in self.facts:
-            if f.key == key:
-                return f.value
+        for fact_key, _label, value in self.facts:
+            if fact_key == key:
+                return value
         return None
 
 

@@ -503,8 +503,8 @@ def parse_item(item: dict[str, Any], item_id: str) -> Listing:
         ("listed", "上架时间", _listed(item.get("valid_time"))),
     ):
         if value:
-            facts.append(Fact(key, label, value))
-    facts += [Fact("param", name, value) for name, value in _params(item.get("params"))]
+            facts.append((key, label, value))
+    facts += [("param", name, value) for name, value in _params(item.get("params"))]
     return bounded_listing(
         Listing(
             platform="xianyu",

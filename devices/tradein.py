@@ -43,7 +43,7 @@ WORKING = frozenset({"正常", "功能正常", "完好", "全部正常"})
 def item_description(listing: Listing) -> str:
     """The title, category and params as one text for the quote parser."""
     parts = [listing.title, listing.fact("category") or ""]
-    parts += [f"{f.label}：{f.value}" for f in listing.facts if f.key == "param"]
+    parts += [f"{label}：{value}" for key, label, value in listing.facts if key == "param"]
     return " ".join(p for p in parts if p)
 
 
@@ -56,10 +56,10 @@ def platform_condition(listing: Listing) -> str | None:
 
 
 def stated_function(listing: Listing) -> str | None:
-    for fact in listing.facts:
-        if fact.key != "param" or fact.label not in FUNCTION_PARAMS:
+    for key, label, text in listing.facts:
+        if key != "param" or label not in FUNCTION_PARAMS:
             continue
-        value = fact.value.strip()
+        value = text.strip()
         if value in WORKING:
             return "正常"
         if value in FUNCTION_STATUSES:

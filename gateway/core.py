@@ -40,7 +40,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar, cast
 
-from cachetools import Cache, LRUCache, TLRUCache
+from cachetools import LRUCache
 
 from clients.aihuishou import AihuishouClient
 from clients.anjuke import REVIEWS_TTL, AnjukeClient
@@ -80,6 +80,7 @@ from gateway.budget import (
 )
 from gateway.limits import RATE_WINDOW, RateBan, SlidingWindowLimiter
 from gateway.quota import CHAT_RESERVE, Priority, QuotaLedger
+from gateway.ttl_lru import TtlLru
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +100,7 @@ CACHE_BYTES = 64 * MIB
 #: bytes of last good answers kept past their lifetime, for when the day is nearly spent
 #: (about 5,000 real listings)
 LAST_GOOD_BYTES = 16 * MIB
-#: a cache's own bookkeeping per key (its dicts' slots, the TLRU item and heap slot),
+#: a cache's own bookkeeping per key (its dicts' slots, the expiry heap's tuple and slot),
 #: measured with tracemalloc on Python 3.11 and rounded up
 ENTRY_OVERHEAD = 400
 
@@ -164,14 +165,18 @@ def _entry_size(entry: _Entry) -> int:
     return entry.size
 
 
-def _keep(cache: Cache[str, _Entry], key: str, entry: _Entry) -> None:
+def _entry_ttl(entry: _Entry) -> float:
+    return entry.ttl
+
+
+def _keep(cache: TtlLru[_Entry] | LRUCache[str, _Entry], key: str, entry: _Entry) -> None:
     """Put `entry` in `cache`, the least recently used going first past its byte budget.
 
     An entry larger than the whole budget is not kept (and no older one stands in for it).
     """
     try:
         cache[key] = entry
-    except ValueError:  # cachetools: larger than maxsize
+    except ValueError:  # larger than maxsize
         cache.pop(key, None)
         log.warning("an answer of %d bytes is larger than the cache; not kept", entry.size)
 
@@ -221,9 +226,11 @@ class Gateway:
             for name, client in clients.items()
         }
         # both bounded in bytes: an entry's `size` is estimated once, when it is made
-        self._cache: TLRUCache[str, _Entry] = TLRUCache(
+        # both keep no object per entry beside the entry (each would be walked by every
+        # full garbage collection): see gateway/ttl_lru.py
+        self._cache: TtlLru[_Entry] = TtlLru(
             maxsize=cache_bytes,
-            ttu=lambda _k, e, now: now + e.ttl,
+            ttl_of=_entry_ttl,
             timer=clock.monotonic,
             getsizeof=_entry_size,
         )

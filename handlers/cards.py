@@ -7,10 +7,11 @@ nowhere else; text keys come from `handlers.texts`.
 from __future__ import annotations
 
 import html
+import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeAlias
 
 from cachetools import LRUCache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -68,20 +69,38 @@ DEFAULT_YEARS = 30
 DEFAULT_DOWN = 30
 
 
+#: a card's keyboard as plain data: rows of (text, callback_data, url), strings or None
+KeyboardRows: TypeAlias = tuple[tuple[tuple[str, str | None, str | None], ...], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class Card:
+    """A listing's card. Its keyboard is kept as plain data (`rows`) and as the Bot API's
+    InlineKeyboardMarkup JSON (`markup_json`), both made once per card: a remembered card
+    is sent many times (python-telegram-bot would walk the keyboard's objects to serialise
+    it on every send, docs/card-cost.md), and strings and tuples of strings are what the
+    garbage collector stops walking (docs/gc-walk.md)."""
+
     text: str  # HTML
     photo: str | None
-    keyboard: InlineKeyboardMarkup
+    rows: KeyboardRows
     visible_length: int = 0  # what Telegram counts against its limits
-    #: `keyboard` as the Bot API's InlineKeyboardMarkup object (`keyboard.to_dict()`), made
-    #: once per card: a remembered card is sent many times, and python-telegram-bot would
-    #: walk the keyboard's objects to serialise it on every send
-    markup: dict[str, Any] = field(default_factory=dict)
+    markup_json: str = ""
 
     @property
     def fits_caption(self) -> bool:
         return self.visible_length <= CAPTION_LIMIT
+
+    @property
+    def keyboard(self) -> InlineKeyboardMarkup:
+        """The keyboard as python-telegram-bot's objects (made on each call)."""
+        return keyboard_of(self.rows)
+
+    @property
+    def markup(self) -> dict[str, Any]:
+        """The keyboard as the Bot API's InlineKeyboardMarkup object, for a raw request."""
+        markup: dict[str, Any] = json.loads(self.markup_json)
+        return markup
 
 
 def e(value: object) -> str:
@@ -181,43 +200,70 @@ def render_card(
         lines.append(kept)
     text = "\n".join(lines)
     keyboard = card_keyboard(listing, lang)
+    rows = keyboard_rows(keyboard)
+    if rows is None:  # card_keyboard makes callback and url buttons only
+        raise TypeError("a card's buttons are callback or url buttons")
     return Card(
         text=text,
         visible_length=visible_length(text),
         photo=listing.photos[0] if listing.photos else None,
-        keyboard=keyboard,
-        markup=keyboard.to_dict(),
+        rows=rows,
+        markup_json=json.dumps(keyboard.to_dict(), ensure_ascii=False, separators=(",", ":")),
     )
 
 
 #: bytes of rendered cards kept (each with the listing it was made from), least recently
 #: used forgotten first: about 1,000 cards of real listings, 50 of the largest hostile ones
 CARDS_BYTES = 8 * 1024 * 1024
-#: an `InlineKeyboardButton` and an `InlineKeyboardMarkup` without their strings, measured
-#: with tracemalloc on python-telegram-bot 22 (about 410 and 400 bytes), rounded up
-BUTTON_BYTES = 512
-KEYBOARD_BYTES = 512
-_RENDERED: LRUCache[tuple[str, str, bool], tuple[Listing, Card, int]] = LRUCache(
-    maxsize=CARDS_BYTES, getsizeof=lambda kept: kept[2]
+#: a remembered card: the listing it shows (by identity), its text, photo, visible length,
+#: keyboard rows, keyboard JSON and estimated bytes. Not the `Card` itself (a dataclass the
+#: garbage collector walks in every full collection, and with python-telegram-bot's
+#: keyboard 16 objects, 16,000 for a full cache): a tuple of strings, tuples and numbers it
+#: stops walking (tests/test_gc_walk.py)
+_Remembered: TypeAlias = tuple[Listing, str, str | None, int, KeyboardRows, str, int]
+_RENDERED: LRUCache[tuple[str, str, bool], _Remembered] = LRUCache(
+    maxsize=CARDS_BYTES, getsizeof=lambda kept: kept[6]
 )
 
 
+def keyboard_rows(keyboard: InlineKeyboardMarkup) -> KeyboardRows | None:
+    """The keyboard as rows of (text, callback_data, url); None when a button has more."""
+    rows = []
+    for row in keyboard.inline_keyboard:
+        buttons = []
+        for button in row:
+            data, url = button.callback_data, button.url
+            if not (data is None or isinstance(data, str)) or button.to_dict().keys() - {
+                "text",
+                "callback_data",
+                "url",
+            }:
+                return None
+            buttons.append((button.text, data, url))
+        rows.append(tuple(buttons))
+    return tuple(rows)
+
+
+def keyboard_of(rows: KeyboardRows) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        tuple(
+            tuple(
+                InlineKeyboardButton(text, callback_data=data, url=url) for text, data, url in row
+            )
+            for row in rows
+        )
+    )
+
+
 def card_bytes(listing: Listing, card: Card) -> int:
-    """What a remembered card weighs: the card, its buttons and the listing it shows."""
-    buttons = [button for row in card.keyboard.inline_keyboard for button in row]
+    """What a remembered card weighs: its text, photo, keyboard (as rows and as JSON) and
+    the listing it shows."""
     return (
         approx_bytes(listing)
         + approx_bytes(card.text)
         + approx_bytes(card.photo)
-        + approx_bytes(card.markup)
-        + KEYBOARD_BYTES
-        + sum(
-            BUTTON_BYTES
-            + approx_bytes(button.text)
-            + approx_bytes(button.callback_data)
-            + approx_bytes(button.url)
-            for button in buttons
-        )
+        + approx_bytes(card.rows)
+        + approx_bytes(card.markup_json)
     )
 
 
@@ -232,11 +278,20 @@ def card_for(
     key = (listing.ref.key, lang, sandbox)
     hit = _RENDERED.get(key)  # a hit is the most recently used now
     if hit is not None and hit[0] is listing:
-        return hit[1]
+        _, text, photo, length, rows, markup_json, _ = hit
+        return Card(text, photo, rows, length, markup_json)
     card = render_card(listing, lang, sandbox=sandbox, now=now)
     size = card_bytes(listing, card)
     if size <= CARDS_BYTES:
-        _RENDERED[key] = (listing, card, size)
+        _RENDERED[key] = (
+            listing,
+            card.text,
+            card.photo,
+            card.visible_length,
+            card.rows,
+            card.markup_json,
+            size,
+        )
     return card
 
 
@@ -247,22 +302,25 @@ def remembered_cards() -> tuple[int, int]:
 
 def fact_label(fact: Fact, lang: str) -> str:
     """Our label for the fact's key, else the platform's field name in the reader's language."""
-    key = f"fact_{fact.key}"
-    return t(lang, key) if key in LANGUAGES.get(lang, {}) else label(lang, fact.label)
+    fact_key, platform_label, _value = fact
+    key = f"fact_{fact_key}"
+    return t(lang, key) if key in LANGUAGES.get(lang, {}) else label(lang, platform_label)
 
 
 def fact_value(fact: Fact, lang: str) -> str:
     """The platform's value as written, except a seed's fixed words (`九成新`, `包邮`)."""
-    if fact.key not in VOCABULARY_FACTS:
-        return fact.value
-    words = [vocab(lang, part) for part in fact.value.split("、")]
+    key, _label, value = fact
+    if key not in VOCABULARY_FACTS:
+        return value
+    words = [vocab(lang, part) for part in value.split("、")]
     return "、".join(words) if lang == "zh" else ", ".join(words)
 
 
 def ordered_facts(listing: Listing) -> list[Fact]:
-    facts = [f for f in listing.facts if f.key not in HIDDEN_FACTS and f.value.strip()]
+    # a fact is (key, label, value)
+    facts = [f for f in listing.facts if f[0] not in HIDDEN_FACTS and f[2].strip()]
     rank = {key: i for i, key in enumerate(FIRST_FACTS)}
-    facts.sort(key=lambda f: rank.get(f.key, len(rank)))  # stable: platform order after
+    facts.sort(key=lambda f: rank.get(f[0], len(rank)))  # stable: platform order after
     return facts[:MAX_FACTS]
 
 

@@ -506,8 +506,9 @@ def platform_figures(listing: Listing, lang: str) -> str:
     parts = []
     for key in ("down_payment", "monthly_payment"):
         for fact in listing.facts:
-            if fact.key == key and fact.value.strip():
-                parts.append(f"{fact_label(fact, lang)} {fact.value.strip()}")
+            fact_key, _label, value = fact
+            if fact_key == key and value.strip():
+                parts.append(f"{fact_label(fact, lang)} {value.strip()}")
                 break
     return " · ".join(parts)
 

@@ -270,7 +270,7 @@ async def test_second_hand_home_is_fetched_with_every_fact(
         f"{sandbox.base_url}/img/anjuke-AK2026011800001-{n}.png" for n in (1, 2, 3)
     )
     assert listing.tags == ("VR看房",)
-    facts = {f.key: (f.label, f.value) for f in listing.facts}
+    facts = {key: (label, value) for key, label, value in listing.facts}
     assert facts["layout"] == ("户型", "3室2厅1厨2卫")
     assert facts["area"] == ("建筑面积", "128.6㎡")
     assert facts["area_inner"] == ("套内使用面积", "102.3㎡")

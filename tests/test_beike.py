@@ -123,7 +123,7 @@ def test_seed_sample_is_parsed_into_a_listing() -> None:
     assert listing.agent == "张忠良"
     assert listing.url == "https://m.ke.com/bj/ershoufang/101127449675.html"
     assert listing.city_id == "110000"
-    facts = {f.key: (f.label, f.value) for f in listing.facts}
+    facts = {key: (label, value) for key, label, value in listing.facts}
     assert facts["layout"] == ("房型", "1室1厅")
     assert facts["area"] == ("建筑面积", "63.4㎡")
     assert facts["listed"] == ("挂牌", "2024.11.05")
@@ -139,7 +139,7 @@ def test_seed_sample_is_parsed_into_a_listing() -> None:
     assert facts["district"] == ("区域", "顺义区-后沙峪")
     assert facts["down_payment"] == ("首付", "45万")
     assert facts["monthly_payment"] == ("月供", "9500元")
-    assert all(f.label != "单价" for f in listing.facts)
+    assert all(label != "单价" for _key, label, _value in listing.facts)
 
 
 def test_layout_falls_back_to_blueprint_numbers() -> None:

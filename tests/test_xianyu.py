@@ -118,7 +118,7 @@ def test_item_in_the_seed_shape_is_parsed() -> None:
     assert listing.fact("condition") == "九成新"
     assert listing.fact("listed") == "2025-01-01"
     assert listing.fact("guarantee") == "验货担保"
-    assert [(f.label, f.value) for f in listing.facts if f.key == "param"] == [
+    assert [(label, value) for key, label, value in listing.facts if key == "param"] == [
         ("存储容量", "256GB")
     ]
 
@@ -215,7 +215,7 @@ async def test_item_on_sale_is_fetched_with_every_fact(
     assert listing.url == "https://www.goofish.com/item?id=712345678901"
     assert len(listing.photos) == 3  # pic_url repeats the first of item_imgs
     assert listing.photos[0].endswith("/img/xianyu-712345678901-1.png")
-    facts = {f.key: (f.label, f.value) for f in listing.facts if f.key != "param"}
+    facts = {key: (label, value) for key, label, value in listing.facts if key != "param"}
     assert facts["condition"] == ("成色", "九成新")
     assert facts["category"] == ("类目", "手机-苹果手机-iPhone 14 Pro")
     assert facts["location"] == ("所在地", "浙江杭州")
@@ -226,7 +226,7 @@ async def test_item_on_sale_is_fetched_with_every_fact(
     assert facts["sales"] == ("已售", "0")
     listed = datetime.fromtimestamp(sandbox.state.epoch - 12 * 86400, CHINA_TZ).strftime("%Y-%m-%d")
     assert facts["listed"] == ("上架时间", listed)
-    params = [(f.label, f.value) for f in listing.facts if f.key == "param"]
+    params = [(label, value) for key, label, value in listing.facts if key == "param"]
     assert params == [("存储容量", "256GB"), ("颜色", "暗紫色"), ("版本", "国行")]
 
 

@@ -338,24 +338,22 @@ async def _check_platform(
 ) -> None:
     """Check the planned listings of one platform, counting each outcome into `tally`."""
     listings = await rt.watches.stalest(plan.platform, plan.planned)
-    semaphore = asyncio.Semaphore(CHECK_CONCURRENCY)
 
     async def check(listing: WatchedListing) -> None:
-        async with semaphore:
-            if stop:
-                return
-            try:
-                outcome = await check_listing(rt, listing)
-            except StorageError as exc:
-                # the file is locked or full: nothing was recorded, so the listing stays
-                # due and the next round checks it again; this round stops here
-                log.warning("alert check of %s not recorded: %s", listing.ref_key, exc)
-                outcome = CheckOutcome(error="database", stop="database")
-            except Exception:  # a bug in one check must not cost every other listing its turn
-                log.exception("alert check of %s failed", listing.ref_key)
-                # counted as checked, so a listing that always fails cannot take every turn
-                await rt.watches.record_failure(listing.ref_key, "internal", rt.clock.time())
-                outcome = CheckOutcome(error="internal")
+        if stop:
+            return
+        try:
+            outcome = await check_listing(rt, listing)
+        except StorageError as exc:
+            # the file is locked or full: nothing was recorded, so the listing stays
+            # due and the next round checks it again; this round stops here
+            log.warning("alert check of %s not recorded: %s", listing.ref_key, exc)
+            outcome = CheckOutcome(error="database", stop="database")
+        except Exception:  # a bug in one check must not cost every other listing its turn
+            log.exception("alert check of %s failed", listing.ref_key)
+            # counted as checked, so a listing that always fails cannot take every turn
+            await rt.watches.record_failure(listing.ref_key, "internal", rt.clock.time())
+            outcome = CheckOutcome(error="internal")
         tally["calls"] += outcome.calls
         if outcome.stop:
             stop.append(outcome.stop)
@@ -369,7 +367,15 @@ async def _check_platform(
             tally["dups"] += outcome.duplicates
             tally["decisions"] += outcome.decisions
 
-    await asyncio.gather(*(check(listing) for listing in listings))
+    # `CHECK_CONCURRENCY` workers take the listings in turn: one task per listing (3,000
+    # in a cycle) made and first run all at once held the event loop 10-20 ms
+    queue = iter(listings)
+
+    async def worker() -> None:
+        for listing in queue:
+            await check(listing)
+
+    await asyncio.gather(*(worker() for _ in range(min(CHECK_CONCURRENCY, len(listings)))))
 
 
 @dataclass(frozen=True, slots=True)
