@@ -525,12 +525,18 @@ class WatchStore:
             return []
         # NULL (never checked) sorts first in SQLite: the order is the index's own
         # (watched_listings_stalest, migration 12), so only `limit` entries are read
-        rows = await self.database.fetchall(
-            f"SELECT {_LISTING_COLUMNS} FROM watched_listings WHERE platform = ? "
-            "AND watched = 1 ORDER BY last_checked_at, first_seen_at LIMIT ?",
-            [platform, limit],
+        # the rows become `WatchedListing`s on the reader thread too: 3,000 of them built
+        # on the event loop held it ~8-12 ms (BENCHMARKS.md, issue 19 point 3)
+        return await self.database.read(
+            lambda db: [
+                _listing(r)
+                for r in db.execute(
+                    f"SELECT {_LISTING_COLUMNS} FROM watched_listings WHERE platform = ? "
+                    "AND watched = 1 ORDER BY last_checked_at, first_seen_at LIMIT ?",
+                    [platform, limit],
+                )
+            ]
         )
-        return [_listing(r) for r in rows]
 
     async def record_failure(self, ref_key: str, error_kind: str, now: float) -> None:
         """A check that got no usable answer: it counts as checked, so others get their turn."""

@@ -7,6 +7,7 @@ Real HTTP to the sandbox platforms on 127.0.0.1, the fake clock, the real databa
 from __future__ import annotations
 
 import random
+import threading
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -175,6 +176,26 @@ async def test_planning_and_deciding_read_indexes_never_the_big_tables(tmp_path:
         assert any("watched_listings_stalest" in " ".join(p) for p in plans.values())
         assert any("watches_changed" in " ".join(p) for p in plans.values())
         assert any("alerts_finished" in " ".join(p) for p in plans.values())
+
+
+async def test_planning_builds_the_listings_to_check_off_the_event_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 3,000 rows made into objects on the event loop held it 8-12 ms a cycle (issue 19.3)
+    built_on: list[str] = []
+    real = watches_module._listing
+
+    def listing(row):  # type: ignore[no-untyped-def]
+        built_on.append(threading.current_thread().name)
+        return real(row)
+
+    monkeypatch.setattr(watches_module, "_listing", listing)
+    async with alert_env(tmp_path) as env:
+        await env.watch(1, "xianyu", ITEM)
+        built_on.clear()
+        planned = await env.services.watching.watches.stalest("xianyu", 10)
+    assert [p.ref_key for p in planned] == [f"xianyu:{ITEM}"]
+    assert built_on and threading.current_thread().name not in built_on, built_on
 
 
 async def test_the_watcher_counts_follow_every_way_a_watch_comes_and_goes(
