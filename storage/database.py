@@ -1044,6 +1044,6 @@ def is_busy(exc: BaseException) -> bool:
     return isinstance(exc, StorageBusy) or isinstance(storage_error(exc), StorageBusy)
 
 
-def _log_failure(future: Future[object]) -> None:
+def _log_failure(future: Future[Any]) -> None:
     if not future.cancelled() and future.exception() is not None:
         log.error("a database write failed", exc_info=future.exception())
