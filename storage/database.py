@@ -30,9 +30,14 @@ log = logging.getLogger(__name__)
 #: how long a write waits for another process's write lock before it fails
 BUSY_TIMEOUT_MS = 5000
 
-#: CPU seconds an inline write (`Database.run(..., inline=True)`) may hold the event loop:
-#: past it the work is interrupted, rolled back and run again on the writer thread
-INLINE_CPU_LIMIT = 0.005
+#: SQLite VM steps an inline write (`Database.run(..., inline=True)`) may take on the
+#: event loop: past them the work is interrupted, rolled back and run again on the writer
+#: thread. A /watch takes ~300, a check deciding 10 watches ~1,600 (0.6 ms with its
+#: Python side on the 2-core test machine): the limit is a check deciding ~120 watches,
+#: 5-10 ms. Steps, not time: the count is the same on a busy machine, and reading a
+#: thread's CPU clock cost 60 µs a call there under load.
+INLINE_STEP_LIMIT = 20_000
+_STEPS_PER_CALL = 1_000  # SQLite calls the progress handler every so many steps
 
 #: commits of the writer connection between two WAL checkpoints (run on the writer thread)
 CHECKPOINT_EVERY = 200
@@ -566,8 +571,9 @@ class Database:
       `BEGIN IMMEDIATE` ... `COMMIT`. A lock held by another process refuses the BEGIN
       at once, before anything of the work ran: the same work then goes to the writer
       thread, which waits for the lock as above. A work that raises is rolled back whole
-      (a `transaction` inside it is a SAVEPOINT). A work that runs past
-      `INLINE_CPU_LIMIT` seconds of CPU on the loop is interrupted (SQLite's progress
+      (a `transaction` inside it adds no statement; one that raised spoils the run even if
+      the work went on: rolled back, run again on the thread). A work that runs past
+      `INLINE_STEP_LIMIT` SQLite steps on the loop is interrupted (SQLite's progress
       handler), rolled back and run again on the writer thread, so only works that are
       safe to run twice opt in (each is one transaction whose Python side only
       computes). An inline run saves the thread round trip (40-60 µs on a quiet
@@ -620,7 +626,7 @@ class Database:
         self._commits = 0  # commits of the writer connection since the last checkpoint
         self._checkpoint_queued = False
         self._closed = False
-        self._inline_deadline = 0.0
+        self._steps_left = 0
         self._interrupted = False
         #: runs inline / handed to the writer thread (an inline try refused counts there)
         self.inline_runs = 0
@@ -725,12 +731,11 @@ class Database:
                 raise ours from exc
             raise
         self._interrupted = False
-        self._inline_deadline = time.thread_time() + INLINE_CPU_LIMIT
-        conn.set_progress_handler(self._past_deadline, 1000)
+        self._steps_left = INLINE_STEP_LIMIT // _STEPS_PER_CALL
+        conn.set_progress_handler(self._past_limit, _STEPS_PER_CALL)
+        _INLINE[conn] = False
         try:
             result = work(db)
-            if self._interrupted:  # the work swallowed the interruption: none of it counts
-                raise sqlite3.OperationalError("interrupted")
         except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -741,7 +746,12 @@ class Database:
                 raise ours from exc
             raise
         finally:
+            spoiled = _INLINE.pop(conn)
             conn.set_progress_handler(None, 0)
+        if self._interrupted or spoiled:  # the work went on past an error it caught
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            return False, None
         try:
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
@@ -758,10 +768,11 @@ class Database:
             self._count_commit(on_writer_thread=False)
         return True, result
 
-    def _past_deadline(self) -> int:
-        # SQLite's progress handler, every 1,000 VM steps of an inline run: non-zero
-        # interrupts the statement
-        if time.thread_time() > self._inline_deadline:
+    def _past_limit(self) -> int:
+        # SQLite's progress handler, every _STEPS_PER_CALL VM steps of an inline run:
+        # non-zero interrupts the statement (and every later one of the run)
+        self._steps_left -= 1
+        if self._steps_left < 0:
             self._interrupted = True
             return 1
         return 0
@@ -939,22 +950,27 @@ class Database:
         self.db.conn.close()
 
 
+#: connections inside an inline run (`Database._inline`), each with whether a
+#: `transaction` in it raised: the run is one transaction already
+_INLINE: dict[sqlite3.Connection, bool] = {}
+
+
 @contextmanager
 def transaction(db: sqlite_utils.Database) -> Iterator[None]:
     """One write transaction (the connection is in autocommit mode otherwise), on the
-    database's writer thread, where nothing else runs in between. Inside a transaction
-    already (an inline run is one, see `Database`) it is a SAVEPOINT: its statements are
-    undone together when it raises, and kept or undone with the outer one otherwise."""
-    if db.conn.in_transaction:
-        db.execute("SAVEPOINT nested")
+    database's writer thread, where nothing else runs in between.
+
+    In an inline run (see `Database`), which is one transaction already, it adds no
+    statement; if it raises, the whole run is rolled back and run again on the writer
+    thread even when the work catches the error, where this is a transaction of its own
+    again: so a work means the same on the loop and on the thread."""
+    conn = db.conn
+    if conn in _INLINE:
         try:
             yield
         except BaseException:
-            if db.conn.in_transaction:
-                db.execute("ROLLBACK TO nested")
-                db.execute("RELEASE nested")
+            _INLINE[conn] = True
             raise
-        db.execute("RELEASE nested")
         return
     db.execute("BEGIN IMMEDIATE")
     try:
