@@ -199,7 +199,7 @@ class AlertStore:
             batch, self._marks = self._marks, {}
             write = functools.partial(_mark_sent, ids=list(batch), now=self.clock.time())
             try:
-                marked = await self.database.run(write)
+                marked = await self.database.run(write, inline=True)
             except BaseException as exc:
                 for waiter in batch.values():
                     if not waiter.done():
