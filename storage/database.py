@@ -541,8 +541,8 @@ class Database:
     for writes and `read` for reads, each on a thread of its own.
 
     A write waits for SQLite's write lock (up to 5 s when another process holds it). On
-    the event loop that wait would freeze every chat, so no statement runs there once
-    the bot is up:
+    the event loop that wait would freeze every chat, so no statement that could wait
+    runs there once the bot is up:
 
     - writes (`run` and `write`, awaited; `submit`, queued with nobody waiting) go to
       one writer thread with a connection of its own, in order: a write queued after
