@@ -41,6 +41,8 @@ _STEPS_PER_CALL = 1_000  # SQLite calls the progress handler every so many steps
 
 #: commits of the writer connection between two WAL checkpoints (run on the writer thread)
 CHECKPOINT_EVERY = 200
+#: ... or rows changed, whichever comes first (a bulk write checkpoints right after it)
+CHECKPOINT_ROWS = 5_000
 
 
 class StorageError(Exception):
@@ -580,10 +582,14 @@ class Database:
       machine, far more on a busy one) that every awaited write paid;
     - WAL checkpoints never run on the loop: the writer connection has
       `wal_autocheckpoint = 0` (it is per connection), and every `CHECKPOINT_EVERY`
-      commits of it (inline runs and writer-thread jobs alike; a job counts as one) a
-      PASSIVE checkpoint runs on the writer thread. Inline works are short (a watch,
-      one check: 2-12 pages), so the WAL stays near SQLite's default of 1,000 pages
-      between checkpoints; a PASSIVE checkpoint never waits for a lock.
+      commits of it (inline runs and writer-thread jobs alike; a job counts as one), or
+      every `CHECKPOINT_ROWS` rows it changed, whichever comes first, a PASSIVE
+      checkpoint runs on the writer thread (right after the job there; queued after an
+      inline run). Inline works are short (a watch, one check: 2-12 pages), so the WAL
+      stays near SQLite's default of 1,000 pages between checkpoints, and a bulk write
+      on the thread is checkpointed right after it; a PASSIVE checkpoint never waits
+      for a lock. Why not by the WAL's size: the file is not truncated after a
+      checkpoint (SQLite writes it again from its start), so its size says little.
 
     `db` (the caller's thread) is for migrations, start-up loading and tools only.
     An in-memory database is private to its connection: all three share it then, and
@@ -624,6 +630,7 @@ class Database:
         self._jobs = 0
         self._busy_ms = BUSY_TIMEOUT_MS  # the writer connection's busy timeout now
         self._commits = 0  # commits of the writer connection since the last checkpoint
+        self._changes_checkpointed = self._writer_db.conn.total_changes
         self._checkpoint_queued = False
         self._closed = False
         self._steps_left = 0
@@ -781,7 +788,8 @@ class Database:
         """One more commit of the writer connection; a PASSIVE checkpoint on the writer
         thread every `CHECKPOINT_EVERY` of them (the caller holds `_writer_lock`)."""
         self._commits += 1
-        if self._commits < CHECKPOINT_EVERY:
+        rows = self._writer_db.conn.total_changes - self._changes_checkpointed
+        if self._commits < CHECKPOINT_EVERY and rows < CHECKPOINT_ROWS:
             return
         if on_writer_thread:
             self._checkpoint()
@@ -792,6 +800,7 @@ class Database:
     def _checkpoint(self) -> None:
         self._checkpoint_queued = False
         self._commits = 0
+        self._changes_checkpointed = self._writer_db.conn.total_changes
         try:
             self._writer_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             self.checkpoints += 1

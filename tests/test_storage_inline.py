@@ -227,6 +227,19 @@ async def test_inline_writes_leave_checkpoints_to_the_writer_thread_and_the_wal_
     assert len(notes(database)) == 500
 
 
+async def test_a_bulk_write_on_the_writer_thread_is_checkpointed_right_after(
+    database: Database,
+) -> None:
+    def bulk(db: sqlite_utils.Database) -> None:
+        with transaction(db):
+            db.conn.executemany(
+                "INSERT INTO notes (text) VALUES (?)", [(f"n{i}",) for i in range(6000)]
+            )
+
+    await database.run(bulk)  # one commit, 6,000 rows: past CHECKPOINT_ROWS
+    assert database.checkpoints == 1  # by commits alone, after 199 more
+
+
 async def test_an_in_memory_database_writes_inline_and_reads_behind_the_writer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
