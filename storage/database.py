@@ -1028,7 +1028,7 @@ class WriteBehind(Generic[K]):
                 return self._queued
         try:
             done, _ = self.database.try_inline(self._flush)
-        except Exception:  # the flush kept its keys marked: the next change writes them
+        except Exception:  # logged; the flush kept its keys marked: the thread tries again
             log.exception("a database write failed")
             done = False
         if done:
