@@ -584,11 +584,15 @@ class Database:
       `wal_autocheckpoint = 0` (it is per connection), and every `CHECKPOINT_EVERY`
       commits of it (inline runs and writer-thread jobs alike; a job counts as one), or
       every `CHECKPOINT_ROWS` rows it changed, whichever comes first, a PASSIVE
-      checkpoint runs on the writer thread (right after the job there; queued after an
-      inline run). Inline works are short (a watch, one check: 2-12 pages), so the WAL
-      stays near SQLite's default of 1,000 pages between checkpoints, and a bulk write
-      on the thread is checkpointed right after it; a PASSIVE checkpoint never waits
-      for a lock. Why not by the WAL's size: the file is not truncated after a
+      checkpoint runs on a thread and connection of its own. A PASSIVE checkpoint
+      takes no lock a writer needs, so writes go on inline meanwhile (on the writer
+      thread, each of the 200-commit checkpoints, with its fsync, made the next
+      `/watch` wait 2-5 ms for it: a quarter of the setup path's time); only the
+      frames written during it are copied with the writes held, since SQLite starts
+      the WAL again from its beginning only after a complete checkpoint. Inline works
+      are short (a watch, one check: 2-12 pages), so the WAL stays near SQLite's
+      default of 1,000 pages between checkpoints, and a bulk write is checkpointed
+      right after it. Why not by the WAL's size: the file is not truncated after a
       checkpoint (SQLite writes it again from its start), so its size says little.
 
     `db` (the caller's thread) is for migrations, start-up loading and tools only.
@@ -622,8 +626,12 @@ class Database:
         else:
             self._reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-read")
             self._reader_db = self._connect(path)
-            # checkpoints go to the writer thread (`_count_commit`), never on the loop
+            # checkpoints go to a thread of their own (`_count_commit`), never on the loop
             self._writer_db.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="sqlite-checkpoint"
+            )
+            self._checkpoint_db = self._connect(path)
         #: held by every job on the writer connection, and by an inline run
         self._writer_lock = threading.Lock()
         #: jobs submitted to the writer thread and not finished (under `_waiting_lock`)
@@ -704,7 +712,7 @@ class Database:
                     return job(*args)
                 finally:
                     if writes and not self._memory:
-                        self._count_commit(on_writer_thread=True)
+                        self._count_commit()
         finally:
             with self._waiting_lock:
                 self._jobs -= 1
@@ -772,7 +780,7 @@ class Database:
             raise
         self.inline_runs += 1
         if not self._memory:
-            self._count_commit(on_writer_thread=False)
+            self._count_commit()
         return True, result
 
     def _past_limit(self) -> int:
@@ -784,28 +792,46 @@ class Database:
             return 1
         return 0
 
-    def _count_commit(self, *, on_writer_thread: bool) -> None:
-        """One more commit of the writer connection; a PASSIVE checkpoint on the writer
-        thread every `CHECKPOINT_EVERY` of them (the caller holds `_writer_lock`)."""
+    def _count_commit(self) -> None:
+        """One more commit of the writer connection; a PASSIVE checkpoint on the
+        checkpoint thread every `CHECKPOINT_EVERY` of them or `CHECKPOINT_ROWS` rows
+        changed (the caller holds `_writer_lock`)."""
         self._commits += 1
         rows = self._writer_db.conn.total_changes - self._changes_checkpointed
         if self._commits < CHECKPOINT_EVERY and rows < CHECKPOINT_ROWS:
             return
-        if on_writer_thread:
-            self._checkpoint()
-        elif not self._checkpoint_queued:
-            self._checkpoint_queued = True
-            self._to_writer(self._checkpoint, writes=False).add_done_callback(_log_failure)
-
-    def _checkpoint(self) -> None:
-        self._checkpoint_queued = False
+        if self._checkpoint_queued:
+            return
+        self._checkpoint_queued = True
         self._commits = 0
         self._changes_checkpointed = self._writer_db.conn.total_changes
         try:
-            self._writer_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self._checkpointer.submit(self._checkpoint).add_done_callback(_log_failure)
+        except RuntimeError:  # closing: the last connection to close checkpoints
+            self._checkpoint_queued = False
+
+    def _checkpoint(self) -> None:
+        # a PASSIVE checkpoint takes no lock a writer needs: inline runs and the writer
+        # thread go on meanwhile. SQLite starts the WAL again from its beginning only
+        # after a checkpoint that copied every frame, so the few frames written during
+        # this one are copied with the writes held (`_writer_lock`): without that, a
+        # steady stream of writes would grow the WAL for ever
+        try:
+            conn = self._checkpoint_db.conn
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            with self._waiting_lock:  # counted like a job: no inline run starts meanwhile
+                self._jobs += 1
+            try:
+                with self._writer_lock:  # nothing left to copy, nothing synced: ~free then
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            finally:
+                with self._waiting_lock:
+                    self._jobs -= 1
             self.checkpoints += 1
         except sqlite3.OperationalError as exc:  # a full disk: the next one tries again
             log.warning("WAL checkpoint failed: %s", exc)
+        finally:
+            self._checkpoint_queued = False
 
     def _awaited(self, work: Callable[[sqlite_utils.Database], T], ticket: int, queued: float) -> T:
         with self._waiting_lock:
@@ -953,7 +979,11 @@ class Database:
         self._closed = True  # nothing inline from now on: the last writes queue
         self._writer.shutdown(wait=True)  # queued writes land before the file closes
         self._reader.shutdown(wait=True)
-        for db in {id(d): d for d in (self._writer_db, self._reader_db)}.values():
+        connections = [self._writer_db, self._reader_db]
+        if not self._memory:
+            self._checkpointer.shutdown(wait=True)
+            connections.append(self._checkpoint_db)
+        for db in {id(d): d for d in connections}.values():
             if db is not self.db:
                 db.conn.close()
         self.db.conn.close()
