@@ -200,7 +200,7 @@ class AlertStore:
             batch, self._marks = self._marks, {}
             write = functools.partial(_mark_sent, ids=list(batch), now=self.clock.time())
             try:
-                marked = await self.database.run(write)
+                marked = await self.database.run(write, inline=True)
             except BaseException as exc:
                 for waiter in batch.values():
                     if not waiter.done():
@@ -219,6 +219,7 @@ class AlertStore:
             "UPDATE alerts SET failed_at = ?, attempts = attempts + 1, last_error = ? "
             "WHERE id = ? AND sent_at IS NULL",
             [now, reason[:200], alert_id],
+            inline=True,
         )
 
     async def note_attempt(self, alert_id: int, error: str) -> int:
@@ -228,7 +229,8 @@ class AlertStore:
                 "UPDATE alerts SET attempts = attempts + 1, last_error = ? WHERE id = ? "
                 "RETURNING attempts",
                 [error[:200], alert_id],
-            ).fetchone()
+            ).fetchone(),
+            inline=True,
         )
         return int(row[0]) if row else 0
 

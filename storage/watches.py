@@ -362,7 +362,8 @@ class WatchStore:
             assert sub is not None
             return sub, existing is None
 
-        return await self.database.run(work)
+        # one short transaction, safe to run twice: inline when the writer is idle
+        return await self.database.run(work, inline=True)
 
     async def get(self, watch_id: int) -> Watch | None:
         return await self.database.read(lambda db: _get_watch(db, watch_id))
@@ -544,6 +545,7 @@ class WatchStore:
             "UPDATE watched_listings SET last_checked_at = ?, last_error = ?, "
             "errors = errors + 1 WHERE ref_key = ?",
             [now, error_kind, ref_key],
+            inline=True,
         )
 
     async def record_check(
@@ -591,7 +593,9 @@ class WatchStore:
                 )
             return CheckResult(after, created, duplicates, decided_now)
 
-        return await self.database.run(work)
+        # inline when the writer is idle; a check that decides many watches runs past
+        # the inline CPU limit and is run again on the writer thread (storage/database.py)
+        return await self.database.run(work, inline=True)
 
     # -- numbers for /stats ------------------------------------------------------------
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 
 from bot.config import SettingsError, load_settings
@@ -139,8 +142,13 @@ async def test_forgetting_a_user_drops_their_counts_and_no_queued_flush_writes_t
     assert store.take(1, "xianyu", day, 5) and store.take(1, "short_links", day, 5)
     assert store.take(2, "xianyu", day, 5)
     database.submit(lambda db: None).result()  # the first flush has landed
+    go = threading.Event()
+    database.submit(lambda db: go.wait(10))  # the writer is busy: a flush queues, not inline
     assert store.take(1, "xianyu", day, 5)  # marked again: a flush is queued, not yet run
-    assert await store.forget_user(1) == 2
+    forgetting = asyncio.ensure_future(store.forget_user(1))
+    await asyncio.sleep(0)  # its keys are dropped from memory; its delete queues
+    go.set()
+    assert await forgetting == 2
     assert store.used(1, "xianyu", day) == 0 and store.used(2, "xianyu", day) == 1
     database.close()  # every pending write lands
     reopened = Database(tmp_path / "bot.sqlite3", clock)
