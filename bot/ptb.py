@@ -1,8 +1,8 @@
 """python-telegram-bot without its built-in webhook server: imported first by `bot.app`.
 
-`import telegram.ext` tries to import PTB's own webhook server (`telegram/ext/_updater.py`:
-`try: from telegram.ext._utils.webhookhandler import ...` / `except ImportError:
-WEBHOOKS_AVAILABLE = False`), which imports tornado, whenever tornado is installed. The bot
+`import telegram.ext` tries to import PTB's own webhook server (in its updater module, a
+`try: import ...` of the webhook handler / `except ImportError: WEBHOOKS_AVAILABLE =
+False`), which imports tornado, whenever tornado is installed. The bot
 never uses that server: with `WEBHOOK_URL` set it runs its own (`bot/webhook.py`, which
 imports tornado itself), otherwise it polls. So tornado is hidden for `telegram.ext`'s
 import, as if PTB were installed without its `[webhooks]` extra: polling never loads it
