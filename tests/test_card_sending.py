@@ -9,14 +9,19 @@ learned, the buttons working.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message
 from telegram.error import NetworkError
+from telegram.request import RequestData
+from telegram.request._requestparameter import RequestParameter
 
-from bot.json_request import JsonRequest
+from bot.json_request import JsonRequest, json_body
 from clients.models import ListingRef
 from gateway.budget import SYSTEM
 from handlers.cards import render_card
@@ -138,3 +143,31 @@ async def test_an_unreachable_bot_api_is_the_librarys_network_error() -> None:
             await bot.send_message(1, "hello")
     finally:
         await request.shutdown()
+
+
+_JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(value=_JSON)
+def test_bodies_and_answers_read_and_write_as_the_standard_librarys_json(value: Any) -> None:
+    # orjson writes the bodies and reads the answers (bot/json_request.py): the same values
+    body = json_body(RequestData([RequestParameter("p", [value], None)]))
+    assert json.loads(body) == {"p": [value]}
+    answer = json.dumps({"ok": True, "result": value}, ensure_ascii=False).encode()
+    assert JsonRequest.parse_json_payload(answer) == json.loads(answer)
+
+
+def test_what_orjson_refuses_goes_the_librarys_way() -> None:
+    # a key orjson does not encode, and an answer with bytes that are no UTF-8
+    body = json_body(RequestData([RequestParameter("p", {1: "a"}, None)]))
+    assert json.loads(body) == {"p": {"1": "a"}}
+    answer = b'{"ok": true, "result": {"text": "caf\xe9"}}'
+    assert JsonRequest.parse_json_payload(answer) == {"ok": True, "result": {"text": "caf\ufffd"}}
