@@ -134,7 +134,9 @@ class TelegramAlertSender:
 
     async def __call__(self, alert: PendingAlert, chat_id: int) -> SendResult:
         try:
-            text, keyboard = render_alert(alert, await self.language(alert.user_id))
+            # the file's language came with the alert; memory holds one newer than the file
+            lang = self.services.users.remembered_language(alert.user_id) or alert.language
+            text, keyboard = render_alert(alert, lang or "en")
         except Exception:  # a rendering bug must not stop the others; the alert stays
             log.exception("alert %d could not be rendered", alert.id)
             return SendResult(Outcome.FAILED, "render")

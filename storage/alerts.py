@@ -49,6 +49,9 @@ class PendingAlert:
     price_unit: str
     rule: str
     rule_value: Decimal | None
+    #: the owner's language as the file has it (None: not known there), read with the
+    #: alert so delivery asks the file nothing per user
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +152,7 @@ def _pending_alert(r: tuple[Any, ...]) -> PendingAlert:
         r[15],
         r[16],
         dec(r[17]),
+        r[18],
     )
 
 
@@ -168,10 +172,11 @@ class AlertStore:
         rows = await self.database.fetchall(
             "SELECT a.id, a.watch_id, a.user_id, a.chat_id, a.ref_key, a.changes, "
             "a.old_price, a.new_price, a.lowest_price, a.status, a.created_at, a.attempts, "
-            "l.title, l.url, l.platform, l.price_unit, s.rule, s.rule_value "
+            "l.title, l.url, l.platform, l.price_unit, s.rule, s.rule_value, u.language "
             "FROM alerts a "
             "JOIN watches s ON s.id = a.watch_id "
             "JOIN watched_listings l ON l.ref_key = a.ref_key "
+            "LEFT JOIN users u ON u.user_id = a.user_id "
             "WHERE a.sent_at IS NULL AND a.failed_at IS NULL AND a.id > ? "
             "ORDER BY a.id LIMIT ?",
             [after_id, limit],

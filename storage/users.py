@@ -40,6 +40,10 @@ class UserStore:
             return None if language is None else User(user_id, language, None)
         return User(int(row[0]), language or row[1], row[2])
 
+    def remembered_language(self, user_id: int) -> str | None:
+        """The language memory holds for the user (newer than the file), if any."""
+        return self._languages.get(user_id)
+
     def touch(self, user_id: int, language: str) -> Future[object] | None:
         """Remember the user's language (created on first contact); nobody waits for it.
 

@@ -168,6 +168,32 @@ async def test_alerts_use_the_users_stored_language(tmp_path: Path) -> None:
         assert "Price drop" in env.bot.to(2)[0].text
 
 
+async def test_alerts_read_their_owners_language_with_them_not_one_read_per_user(
+    tmp_path: Path,
+) -> None:
+    async with alert_env(tmp_path) as env:
+        users = env.services.users
+        for user, lang in ((1, "zh"), (2, "en"), (3, "zh")):
+            written = users.touch(user, lang)
+            assert written is not None
+            written.result()
+        users._languages.clear()  # as after a restart: the file is all that knows them
+        users._languages[3] = "en"  # newer in memory than in the file: memory wins
+        env.set_price("xianyu", ITEM, "5000")
+        for user in (1, 2, 3, 4):
+            await env.watch(user, "xianyu", ITEM)
+        env.set_price("xianyu", ITEM, "4000")
+        reads: list[str] = []
+        env.services.database._reader_db.conn.set_trace_callback(reads.append)
+        await run_poll_cycle(env.services, env.bot)
+        env.services.database._reader_db.conn.set_trace_callback(None)
+        assert "降价了" in env.bot.to(1)[0].text
+        assert "Price drop" in env.bot.to(2)[0].text
+        assert "Price drop" in env.bot.to(3)[0].text
+        assert "Price drop" in env.bot.to(4)[0].text  # never seen: English
+        assert [r for r in reads if "FROM users" in r] == []
+
+
 async def test_the_alert_shows_prices_change_lowest_title_link_and_buttons(tmp_path: Path) -> None:
     async with alert_env(tmp_path) as env:
         env.set_price("xianyu", HOSTILE, "200")
