@@ -443,6 +443,9 @@ class CountingBot:
     async def send_message(self, chat_id: int, text: str, **kwargs: Any) -> None:
         self.sent += 1
 
+    async def do_api_request(self, endpoint: str, api_kwargs: dict[str, Any], **_: Any) -> None:
+        self.sent += 1  # alerts go as the Bot API's objects (handlers/sending.py)
+
 
 async def memory_run(watches: int, listings: int) -> dict[str, Any]:
     poller_module.CHECK_CONCURRENCY = 1  # see day_run

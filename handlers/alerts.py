@@ -20,8 +20,9 @@ import asyncio
 import html
 import logging
 from decimal import Decimal
+from typing import Any
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Bot, Update
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -30,13 +31,12 @@ from telegram.error import (
     RetryAfter,
     TelegramError,
 )
-from telegram.ext import ExtBot
 
 from clients.models import ListingRef, ListingStatus, PriceUnit
 from handlers import callbacks as cb
 from handlers.cards import money
 from handlers.context import BotApplication, BotContext, Services
-from handlers.sending import Lane, retry_after_seconds
+from handlers.sending import Lane, retry_after_seconds, send_message_raw
 from handlers.texts import t
 from storage.alerts import PendingAlert
 from storage.retired import RetiredWatch, RetiredWatchStore
@@ -136,18 +136,21 @@ class TelegramAlertSender:
         try:
             # the file's language came with the alert; memory holds one newer than the file
             lang = self.services.users.remembered_language(alert.user_id) or alert.language
-            text, keyboard = render_alert(alert, lang or "en")
+            text, markup = render_alert(alert, lang or "en")
         except Exception:  # a rendering bug must not stop the others; the alert stays
             log.exception("alert %d could not be rendered", alert.id)
             return SendResult(Outcome.FAILED, "render")
+        params = {
+            "chat_id": chat_id,
+            "text": text,
+            # what the application's Defaults give every other message (bot/app.py)
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+            "reply_markup": markup,
+        }
         try:
             # alerts take the background lane: a reply someone waits for goes first
-            if isinstance(self.bot, ExtBot):
-                await self.bot.send_message(
-                    chat_id, text, reply_markup=keyboard, rate_limit_args=Lane.BACKGROUND
-                )
-            else:
-                await self.bot.send_message(chat_id, text, reply_markup=keyboard)
+            await send_message_raw(self.bot, params, Lane.BACKGROUND)
         except RetryAfter as exc:
             return SendResult(Outcome.RETRY_AFTER, wait=retry_after_seconds(exc))
         except Forbidden:
@@ -197,8 +200,10 @@ _HEADLINE_ORDER = (
 )
 
 
-def render_alert(alert: PendingAlert, lang: str) -> tuple[str, InlineKeyboardMarkup]:
-    """The alert's HTML text and buttons (view card, price history, unwatch)."""
+def render_alert(alert: PendingAlert, lang: str) -> tuple[str, dict[str, Any]]:
+    """The alert's HTML text and buttons (view card, price history, unwatch), the buttons
+    as the Bot API's InlineKeyboardMarkup object (`send_message_raw`: an alert reads
+    nothing back, and python-telegram-bot's button objects cost more than its text)."""
     changes = set(alert.changes)
     headline = next(c for c in _HEADLINE_ORDER if c.value in changes)
     title = alert.title if len(alert.title) <= TITLE_LIMIT else alert.title[:TITLE_LIMIT] + "…"
@@ -232,25 +237,25 @@ def render_alert(alert: PendingAlert, lang: str) -> tuple[str, InlineKeyboardMar
         lines.append(t(lang, "alert_lowest", price=e(format_price(alert.lowest_price, unit, lang))))
     lines.append(t(lang, "alert_rule", rule=e(rule_text(alert.rule, alert.rule_value, unit, lang))))
 
-    keyboard = InlineKeyboardMarkup(
-        [
+    markup = {
+        "inline_keyboard": [
             [
-                InlineKeyboardButton(
-                    t(lang, "btn_view_card"),
-                    callback_data=cb.encode(cb.ViewCard(ListingRef.from_key(alert.ref_key))),
-                ),
-                InlineKeyboardButton(
-                    t(lang, "btn_history"),
-                    callback_data=cb.encode(cb.History(alert.watch_id)),
-                ),
-                InlineKeyboardButton(
-                    t(lang, "btn_unwatch"),
-                    callback_data=cb.encode(cb.Unwatch(alert.watch_id)),
-                ),
+                {
+                    "text": t(lang, "btn_view_card"),
+                    "callback_data": cb.encode(cb.ViewCard(ListingRef.from_key(alert.ref_key))),
+                },
+                {
+                    "text": t(lang, "btn_history"),
+                    "callback_data": cb.encode(cb.History(alert.watch_id)),
+                },
+                {
+                    "text": t(lang, "btn_unwatch"),
+                    "callback_data": cb.encode(cb.Unwatch(alert.watch_id)),
+                },
             ]
         ]
-    )
-    return "\n".join(lines), keyboard
+    }
+    return "\n".join(lines), markup
 
 
 # -- wiring into the Application ----------------------------------------------------------

@@ -8,6 +8,8 @@
   ResponseParameters.retry_after), read from python-telegram-bot's public attribute.
 - `send_photo_answer`: sendPhoto answered with the Bot API's raw Message object, for a
   card whose sent message is only read for its photo's file_id.
+- `send_message_raw`: sendMessage with the Bot API's own objects (a keyboard as a dict),
+  for alerts, which read nothing of the sent message.
 """
 
 from __future__ import annotations
@@ -19,13 +21,15 @@ from typing import Any
 
 from telegram import Bot
 from telegram.error import RetryAfter
+from telegram.ext import ExtBot
 from telegram.warnings import PTBDeprecationWarning, PTBUserWarning
 
 #: `Bot.do_api_request` warns when asked for a method the library has a shortcut for (it
-#: would rather parse the answer into objects); `send_photo_answer` asks on purpose
+#: would rather parse the answer into objects); `send_photo_answer` and `send_message_raw`
+#: ask on purpose
 warnings.filterwarnings(
     "ignore",
-    message=r"Please use 'Bot\.sendPhoto' instead of 'Bot\.do_api_request",
+    message=r"Please use 'Bot\.(sendPhoto|sendMessage)' instead of 'Bot\.do_api_request",
     category=PTBUserWarning,
 )
 
@@ -61,3 +65,20 @@ async def send_photo_answer(bot: Bot, params: dict[str, Any]) -> dict[str, Any]:
     """
     answer = await bot.do_api_request("sendPhoto", params)
     return answer if isinstance(answer, dict) else {}
+
+
+async def send_message_raw(bot: Bot, params: dict[str, Any], lane: Lane = Lane.CHAT) -> None:
+    """sendMessage with `params` as the Bot API names them (a keyboard as its
+    InlineKeyboardMarkup object, a dict); the sent message is not read.
+
+    Building python-telegram-bot's keyboard objects (about 20 attribute writes a button)
+    and parsing the sent message back were the largest share of an alert's cost
+    (`python -m bench.alerts memory`). The road to Telegram is `Bot.do_api_request`'s:
+    ExtBot's rate limiter (`lane` as its `rate_limit_args`), the request's timeouts, the
+    same errors raised; no `Defaults` are inserted, so `params` gives `parse_mode` and the
+    rest explicitly.
+    """
+    if isinstance(bot, ExtBot):
+        await bot.do_api_request("sendMessage", params, rate_limit_args=lane)
+    else:
+        await bot.do_api_request("sendMessage", params)

@@ -31,6 +31,7 @@ class Sent:
     text: str
     markup: Any
     at: float  # the fake clock's monotonic time
+    options: dict[str, Any] = field(default_factory=dict)  # the rest of the request
 
 
 @dataclass
@@ -48,7 +49,14 @@ class RecordingBot:
         queue = self.failures.get(chat_id)
         if queue:
             raise queue.pop(0)
-        self.sent.append(Sent(chat_id, text, kwargs.get("reply_markup"), self.clock.monotonic()))
+        markup = kwargs.pop("reply_markup", None)
+        self.sent.append(Sent(chat_id, text, markup, self.clock.monotonic(), kwargs))
+
+    async def do_api_request(self, endpoint: str, api_kwargs: dict[str, Any], **_: Any) -> None:
+        """Alerts go as the Bot API's own objects (handlers/sending.py `send_message_raw`)."""
+        assert endpoint == "sendMessage", endpoint
+        params = dict(api_kwargs)
+        await self.send_message(params.pop("chat_id"), params.pop("text"), **params)
 
     def to(self, chat_id: int) -> list[Sent]:
         return [s for s in self.sent if s.chat_id == chat_id]

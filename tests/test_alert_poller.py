@@ -13,6 +13,7 @@ from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from telegram import InlineKeyboardMarkup
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from clients.models import ListingStatus
@@ -205,13 +206,20 @@ async def test_the_alert_shows_prices_change_lowest_title_link_and_buttons(tmp_p
         assert "Lowest seen: ¥150" in message.text
         assert "&lt;b&gt;全新&lt;/b&gt; 小米手环8 &amp; 原装充电器" in message.text
         assert f'href="https://www.goofish.com/item?id={HOSTILE}"' in message.text
-        buttons = [b for row in message.markup.inline_keyboard for b in row]
-        assert [b.callback_data for b in buttons] == [
+        buttons = [b for row in message.markup["inline_keyboard"] for b in row]
+        assert [b["callback_data"] for b in buttons] == [
             f"v|xianyu:{HOSTILE}",
             f"h|{sub.id}",
             f"u|{sub.id}",
         ]
-        assert all(len(b.callback_data.encode()) <= 64 for b in buttons)
+        assert all(len(b["callback_data"].encode()) <= 64 for b in buttons)
+        # the Bot API's own object, as python-telegram-bot would have written it
+        keyboard = InlineKeyboardMarkup.de_json(message.markup, None)
+        assert keyboard is not None and keyboard.to_dict() == message.markup
+        assert message.options == {
+            "parse_mode": "HTML",
+            "link_preview_options": {"is_disabled": True},
+        }
 
 
 async def test_lowest_price_seen_survives_a_rise(tmp_path: Path) -> None:

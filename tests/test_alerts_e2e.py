@@ -206,6 +206,12 @@ async def test_watch_then_a_drop_alerts_every_watcher_exactly_once(bot_world: Bo
         assert "Price drop" in alert.visible
         assert "¥5,000 → ¥4,500 (−10.0%)" in alert.visible
         assert "Lowest seen: ¥4,500" in alert.visible
+        assert alert.parse_mode == "HTML" and "<b>" not in alert.visible
+        assert [b["callback_data"][:2] for b in alert.buttons] == ["v|", "h|", "u|"]
+    # sent as the Bot API's own objects (handlers/sending.py), with what Defaults give others
+    calls = [c for c in w.emulator.calls if c.method == "sendMessage" and "h|" in str(c.params)]
+    assert len(calls) == 3
+    assert all(c.params["link_preview_options"] == {"is_disabled": True} for c in calls)
     for _ in range(3):
         await w.poll()
     assert [len(w.alerts_to(p.id)) for p in people] == [1, 1, 1]
