@@ -5,7 +5,8 @@ What it promises:
   and `：？＝` become ASCII), with the position in the original text of every character
   of the result, so a link found in the normal form is reported where the user wrote it.
 - `url_candidates(normal, scheme)`: every run of URL characters in normalised text with
-  its start, split where a second scheme starts (links glued together), leading
+  its start (read once per message and scheme: every platform's `find` reads the same
+  message in turn), split where a second scheme starts (links glued together), leading
   non-alphanumerics and trailing punctuation trimmed, and a word and colon glued before a
   scheme-less link ("链接:bj.anjuke.com/...") dropped, while `host:port` is kept.
   Candidates are only candidates: which of them are a platform's links, and what they
@@ -51,11 +52,29 @@ def fold_with_origins(text: str) -> tuple[str, Sequence[int]]:
     return "".join(out), tuple(origin)
 
 
-def url_candidates(normal: str, scheme: re.Pattern[str] = HTTP_SCHEME) -> Iterator[tuple[int, str]]:
+def url_candidates(
+    normal: str, scheme: re.Pattern[str] = HTTP_SCHEME
+) -> tuple[tuple[int, str], ...]:
     """Every run of URL characters, split where a second `scheme` starts, edges trimmed.
 
-    Yields (start in `normal`, candidate); map the start through `fold_with_origins`'s origin.
+    (start in `normal`, candidate) in order; map the start through `fold_with_origins`'s
+    origin. Remembered like `fold_with_origins`: the platforms read one message in turn.
     """
+    return _remembered_candidates(normal, scheme)  # one key, whether `scheme` is given or not
+
+
+def forget_texts() -> None:
+    """Empty what is remembered of the last texts (benchmarks read each one as new)."""
+    fold_with_origins.cache_clear()
+    _remembered_candidates.cache_clear()
+
+
+@functools.lru_cache(maxsize=16)
+def _remembered_candidates(normal: str, scheme: re.Pattern[str]) -> tuple[tuple[int, str], ...]:
+    return tuple(_url_candidates(normal, scheme))
+
+
+def _url_candidates(normal: str, scheme: re.Pattern[str]) -> Iterator[tuple[int, str]]:
     for match in _URL_TOKEN.finditer(normal):
         token, base = match.group(), match.start()
         starts = sorted({0, *(m.start() for m in scheme.finditer(token))})
