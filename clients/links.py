@@ -67,6 +67,7 @@ def forget_texts() -> None:
     """Empty what is remembered of the last texts (benchmarks read each one as new)."""
     fold_with_origins.cache_clear()
     _remembered_candidates.cache_clear()
+    _split_url.cache_clear()
 
 
 @functools.lru_cache(maxsize=16)
@@ -98,14 +99,28 @@ def split_url(url: str, *, check_port: bool = False) -> tuple[str, str, str, str
     The scheme is lower case ('' when the link has none), the host lower case without a
     trailing dot. `check_port` also refuses a malformed port (`host:abc`).
     """
+    split = _split_url(url)
+    if split is None or (check_port and not split[1]):
+        return None
+    return split[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _split_url(url: str) -> tuple[tuple[str, str, str, str], bool] | None:
+    """`split_url`'s parts and whether the port is well formed: every platform's
+    recogniser asks about each candidate of a message, so the last ones are remembered."""
     try:
         parts = urlsplit(url if "://" in url else "//" + url)
         host = (parts.hostname or "").rstrip(".")
-        if check_port:
-            parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         return None
-    return parts.scheme.lower(), host, parts.path, parts.query
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        port_ok = False
+    else:
+        port_ok = True
+    return (parts.scheme.lower(), host, parts.path, parts.query), port_ok
 
 
 def subdomain_of(host: str, domain: str) -> str | None:

@@ -138,3 +138,33 @@ def test_xianyu_s_shared_candidates_are_those_its_own_schemes_cut(text: str) -> 
     normal, _ = links.fold_with_origins(text)
     expected = list(links._url_candidates(normal, xianyu._SCHEME))
     assert list(links.url_candidates(normal, xianyu._link_schemes(normal))) == expected
+
+
+def test_a_remembered_url_split_still_refuses_a_bad_port_to_whoever_checks_ports() -> None:
+    """Every platform asks about each candidate; the answer is kept, the check is not."""
+    forget_messages()
+    for url in ("bj.anjuke.com:abc/prop/view/1", "https://m.tb.cn:99999/h.x"):
+        assert links.split_url(url) is not None  # kept, with its port unread
+        assert links.split_url(url, check_port=True) is None
+        assert links.split_url(url) is not None
+    assert links.split_url("https://[::1/x") is None
+    assert links.split_url("HTTPS://M.TB.cn./h.x?a=1", check_port=True) == (
+        "https",
+        "m.tb.cn",
+        "/h.x",
+        "a=1",
+    )
+
+
+def test_each_candidate_is_split_once_for_every_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    splits: list[str] = []
+    urlsplit = links.urlsplit
+
+    def counted(url: str) -> object:
+        splits.append(url)
+        return urlsplit(url)
+
+    monkeypatch.setattr(links, "urlsplit", counted)
+    forget_messages()
+    assert recognise(SHARE_TEXT, LISTING_CLIENTS)
+    assert len(splits) == len(set(splits))
