@@ -5,7 +5,8 @@ What it promises:
   and `：？＝` become ASCII), with the position in the original text of every character
   of the result, so a link found in the normal form is reported where the user wrote it.
 - `url_candidates(normal, scheme)`: every run of URL characters in normalised text with
-  its start, split where a second scheme starts (links glued together), leading
+  its start (read once per message and scheme: every platform's `find` reads the same
+  message in turn), split where a second scheme starts (links glued together), leading
   non-alphanumerics and trailing punctuation trimmed, and a word and colon glued before a
   scheme-less link ("链接:bj.anjuke.com/...") dropped, while `host:port` is kept.
   Candidates are only candidates: which of them are a platform's links, and what they
@@ -51,11 +52,30 @@ def fold_with_origins(text: str) -> tuple[str, Sequence[int]]:
     return "".join(out), tuple(origin)
 
 
-def url_candidates(normal: str, scheme: re.Pattern[str] = HTTP_SCHEME) -> Iterator[tuple[int, str]]:
+def url_candidates(
+    normal: str, scheme: re.Pattern[str] = HTTP_SCHEME
+) -> tuple[tuple[int, str], ...]:
     """Every run of URL characters, split where a second `scheme` starts, edges trimmed.
 
-    Yields (start in `normal`, candidate); map the start through `fold_with_origins`'s origin.
+    (start in `normal`, candidate) in order; map the start through `fold_with_origins`'s
+    origin. Remembered like `fold_with_origins`: the platforms read one message in turn.
     """
+    return _remembered_candidates(normal, scheme)  # one key, whether `scheme` is given or not
+
+
+def forget_texts() -> None:
+    """Empty what is remembered of the last texts (benchmarks read each one as new)."""
+    fold_with_origins.cache_clear()
+    _remembered_candidates.cache_clear()
+    _split_url.cache_clear()
+
+
+@functools.lru_cache(maxsize=16)
+def _remembered_candidates(normal: str, scheme: re.Pattern[str]) -> tuple[tuple[int, str], ...]:
+    return tuple(_url_candidates(normal, scheme))
+
+
+def _url_candidates(normal: str, scheme: re.Pattern[str]) -> Iterator[tuple[int, str]]:
     for match in _URL_TOKEN.finditer(normal):
         token, base = match.group(), match.start()
         starts = sorted({0, *(m.start() for m in scheme.finditer(token))})
@@ -79,14 +99,28 @@ def split_url(url: str, *, check_port: bool = False) -> tuple[str, str, str, str
     The scheme is lower case ('' when the link has none), the host lower case without a
     trailing dot. `check_port` also refuses a malformed port (`host:abc`).
     """
+    split = _split_url(url)
+    if split is None or (check_port and not split[1]):
+        return None
+    return split[0]
+
+
+@functools.lru_cache(maxsize=64)
+def _split_url(url: str) -> tuple[tuple[str, str, str, str], bool] | None:
+    """`split_url`'s parts and whether the port is well formed: every platform's
+    recogniser asks about each candidate of a message, so the last ones are remembered."""
     try:
         parts = urlsplit(url if "://" in url else "//" + url)
         host = (parts.hostname or "").rstrip(".")
-        if check_port:
-            parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
         return None
-    return parts.scheme.lower(), host, parts.path, parts.query
+    try:
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        port_ok = False
+    else:
+        port_ok = True
+    return (parts.scheme.lower(), host, parts.path, parts.query), port_ok
 
 
 def subdomain_of(host: str, domain: str) -> str | None:

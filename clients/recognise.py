@@ -37,10 +37,15 @@ def recognise(text: str, platforms: Iterable[type[ListingClient]]) -> list[Found
 
     flat = fold_full_width(text)
     # Anything link-like is either a platform's link (found by its module) or not ours:
-    # its digits are never read as a bare ID.
+    # its digits are never read as a bare ID. The link-like spans are only looked for
+    # when an ID-shaped token is left outside the platforms' links (a card's ID usually
+    # sits in its link): a token that overlaps no span of either kind is one that
+    # overlaps neither the first kind nor then the second.
     covered = [(f.start, f.start + max(1, len(f.text))) for f in found]
-    covered += linkish_spans(flat)
-    for m in _bare_tokens(flat, covered):
+    tokens = list(_bare_tokens(_TOKEN.finditer(flat), covered))
+    if tokens:
+        tokens = list(_bare_tokens(iter(tokens), list(linkish_spans(flat))))
+    for m in tokens:
         token = m.group()
         refs = tuple(r for cls in platforms if (r := cls.bare_ref(token)) is not None)
         if len(refs) == 1:
@@ -66,11 +71,14 @@ def needs_city(ref: ListingRef, platforms: Iterable[type[ListingClient]]) -> boo
     return not ref.city_id and any(c.platform == ref.platform and c.NEEDS_CITY for c in platforms)
 
 
-def _bare_tokens(text: str, covered: list[tuple[int, int]]) -> Iterator[re.Match[str]]:
-    """The ID-shaped tokens that overlap no covered span, in one sweep over both."""
+def _bare_tokens(
+    tokens: Iterator[re.Match[str]], covered: list[tuple[int, int]]
+) -> Iterator[re.Match[str]]:
+    """The ID-shaped `tokens` (in the text's order) that overlap no covered span, in one
+    sweep over both."""
     spans = sorted(covered)
     reach, index = -1, 0  # the furthest end among the spans that start before a token ends
-    for m in _TOKEN.finditer(text):
+    for m in tokens:
         while index < len(spans) and spans[index][0] < m.end():
             reach = max(reach, spans[index][1])
             index += 1

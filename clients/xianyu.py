@@ -90,7 +90,13 @@ from clients.errors import (
     RateLimited,
     Transient,
 )
-from clients.links import fold_with_origins, split_url, subdomain_of, url_candidates
+from clients.links import (
+    HTTP_SCHEME,
+    fold_with_origins,
+    split_url,
+    subdomain_of,
+    url_candidates,
+)
 from clients.models import (
     Fact,
     ItemMarket,
@@ -346,6 +352,14 @@ _TAOBAO_XIANYU_HOSTS = frozenset(
 _TAOBAO_XIANYU_PATH_WORDS = ("idlefish", "fleamarket", "2shou")
 
 
+def _link_schemes(normal: str) -> re.Pattern[str]:
+    """`_SCHEME`, or the web schemes alone when the text has no app link: then the two
+    split the text's tokens at the same places, and the candidates the other platforms
+    read from the message are this platform's too. (Tokens are ASCII, where `lower()`
+    is exact, so an app link is never missed; a false alarm only costs a second read.)"""
+    return _SCHEME if "fleamarket://" in normal.lower() else HTTP_SCHEME
+
+
 def _host_in(host: str, domain: str) -> bool:
     return subdomain_of(host, domain) is not None
 
@@ -562,7 +576,7 @@ class XianyuClient(ListingClient):
         normal, origin = fold_with_origins(text)
         found: list[Found] = []
         seen: set[str] = set()
-        for start, candidate in url_candidates(normal, _SCHEME):
+        for start, candidate in url_candidates(normal, _link_schemes(normal)):
             item_id = item_id_from_url(candidate)
             if item_id is not None:
                 if item_id not in seen:

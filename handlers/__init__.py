@@ -74,6 +74,13 @@ def register(application: BotApplication) -> None:
         ),
         group=-2,
     )
+    # plain text: the cards of the listings it mentions, and the update stops there.
+    # First of its group, as most updates are plain text: the group's other handlers take
+    # commands (TYPED excludes a message that starts with one, as a CommandHandler needs),
+    # inline queries, buttons and contacts (which have no text or caption), so none of them
+    # can take what this one takes, and the walk past them for every text is saved.
+    # (tests/test_side_doors_e2e.py checks the two are apart on every kind of update.)
+    application.add_handler(MessageHandler(quotes.TYPED, listings.on_text))
     # /start <payload>: the group's "continue in private" buttons (common.continue_in_private)
     for payload, go_on in (
         ("link", account.link_from_group),
@@ -112,8 +119,6 @@ def register(application: BotApplication) -> None:
         ),
         group=1,
     )
-    # plain text: the cards of the listings it mentions, and the update stops there
-    application.add_handler(MessageHandler(quotes.TYPED, listings.on_text))
     # trade-in quotes (handlers/quotes.py), for text without listings: a ConversationHandler
     # per chat and user, one state per question. Its questions read only the messages of
     # users who have one open; the rest (and updates without a user) go on to the handlers

@@ -10,6 +10,7 @@ import asyncio
 import itertools
 import logging
 from asyncio import FIRST_COMPLETED
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,14 +131,30 @@ async def answer_mentions(update: Update, context: BotContext, found: list[Found
     # be fetched does 'typing' help; on a cache hit the card follows at once, and the
     # extra round trip first would cost a third of the reply rate (bench/chat.py).
     await asyncio.sleep(0)
-    if not all(task.done() for task in tasks):
-        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+    if all(task.done() for task in tasks):
+        # every outcome is ready (cache hits): nothing to wait for, no waiting loop to run
+        for outcome in worth_sending(task.result() for task in tasks):
+            await send_outcome(update, context, outcome, lang)
+        return
+    await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
     slow = await send_when_ready(update, context, tasks, lang, HANDLER_PATIENCE)
     if slow:
         mentions = [found[tasks.index(task)] for task in slow]
         context.application.create_task(
             finish_slow_mentions(update, context, mentions, slow, lang), update=update
         )
+
+
+def worth_sending(outcomes: Iterable[Outcome]) -> Iterator[Outcome]:
+    """The outcomes to send, in order: one 'budget used up' per message is enough
+    (as `send_when_ready` keeps it across the batches it sends)."""
+    budget_told = False
+    for outcome in outcomes:
+        if isinstance(outcome.error, BudgetExhausted):
+            if budget_told:
+                continue
+            budget_told = True
+        yield outcome
 
 
 async def on_edited_message(update: Update, context: BotContext) -> None:

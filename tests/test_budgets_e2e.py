@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from clock import china_day
+from handlers import listings
 from sandbox.botapi import SentMessage
 from sandbox.core import Fault
 from tests.test_alerts_e2e import ADMIN, ITEM_LINK, BotWorld, world
@@ -343,3 +346,24 @@ async def test_link_lookups_are_paid_from_the_users_budget(tmp_path: Path) -> No
         assert w.sandbox.state.counters["anjuke_open"].calls == calls  # never went upstream
         other = await w.link(w.person(318), "8613700001111")  # another user is untouched
         assert "17895001" in other.visible
+
+
+async def test_a_message_refused_at_once_gets_one_refusal_and_no_typing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over budget every mention is answered without a call: the answers are ready at
+    once, sent without the waiting loop, and still only one refusal per message."""
+    async with world(tmp_path, **PERSONAL) as w, w.running():
+        await spend_budget(w, 303, 820_000_000_000)
+
+        async def no_waiting(*args: object) -> None:
+            raise AssertionError("nothing was left to wait for")
+
+        monkeypatch.setattr(listings, "send_when_ready", no_waiting)
+        calls, sent = xianyu_calls(w), len(w.messages(303))
+        typing = len(w.emulator.chat_actions)
+        [refusal] = await w.say(w.person(303), " ".join(links(w, 3, 830_000_000_000)))
+        assert "all 6 of your Xianyu lookups" in refusal.visible
+        assert len(w.messages(303)) == sent + 1
+        assert xianyu_calls(w) == calls
+        assert len(w.emulator.chat_actions) == typing  # nothing was waited for

@@ -21,14 +21,17 @@ start (1.5 s for one 4,096-character message). Two things are pinned here:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.recognition import ADVERSARIAL, lines_run, recognise_all
+from bench.recognition import ADVERSARIAL, forget_messages, lines_run, recognise_all
+from clients import links, xianyu
 from clients.links import has_link, linkish_spans
+from clients.recognise import recognise
+from clients.registry import LISTING_CLIENTS
 from tests.conftest import BotEnv
 
 #: the regex the linear finder replaced (clients/recognise.py before issue 9)
@@ -84,3 +87,84 @@ async def test_a_4096_character_hostile_message_gets_the_hint_and_links_still_wo
     assert "no listing" in hint.visible.lower()
     [card] = await bot_env.say(other, "https://www.goofish.com/item?id=756789012345")
     assert card.buttons  # a card with its buttons
+
+
+SHARE_TEXT = (
+    "【闲鱼】https://m.tb.cn/h.5AbCdEf?tk=xyz 「我在闲鱼发布了【iPhone 13 128G】」点击链接直接打开"
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "https://www.goofish.com/item?id=712345678901",
+        SHARE_TEXT,
+        "看 bj.ke.com/ershoufang/101127449675.html",
+    ],
+)
+def test_a_message_s_link_candidates_are_read_once_for_every_platform(
+    text: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each platform's `find` reads the same message: the candidates are cut out once."""
+    reads: list[str] = []
+    cut = links._url_candidates
+
+    def counted(normal: str, scheme: re.Pattern[str]) -> Iterator[tuple[int, str]]:
+        reads.append(normal)
+        return cut(normal, scheme)
+
+    monkeypatch.setattr(links, "_url_candidates", counted)
+    forget_messages()
+    assert recognise(text, LISTING_CLIENTS)
+    assert reads == [text]
+
+
+def test_an_app_link_glued_to_a_web_link_is_still_cut_apart_for_xianyu() -> None:
+    text = "https://www.goofish.com/item?id=712345678901FLEAMARKET://item?id=698765432109876543"
+    forget_messages()
+    found = recognise(text, LISTING_CLIENTS)
+    assert [f.ref.listing_id for f in found if f.ref] == ["712345678901", "698765432109876543"]
+
+
+SCHEME_ALPHABET = st.sampled_from(
+    [*"ab1=?/.: 链", "http://", "HTTPS://", "fleamarket://", "FleaMarket://", "item?id=", "ｆ"]
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(SCHEME_ALPHABET, max_size=20).map("".join))
+def test_xianyu_s_shared_candidates_are_those_its_own_schemes_cut(text: str) -> None:
+    """Without an app link, the web schemes split a text where Xianyu's schemes do."""
+    normal, _ = links.fold_with_origins(text)
+    expected = list(links._url_candidates(normal, xianyu._SCHEME))
+    assert list(links.url_candidates(normal, xianyu._link_schemes(normal))) == expected
+
+
+def test_a_remembered_url_split_still_refuses_a_bad_port_to_whoever_checks_ports() -> None:
+    """Every platform asks about each candidate; the answer is kept, the check is not."""
+    forget_messages()
+    for url in ("bj.anjuke.com:abc/prop/view/1", "https://m.tb.cn:99999/h.x"):
+        assert links.split_url(url) is not None  # kept, with its port unread
+        assert links.split_url(url, check_port=True) is None
+        assert links.split_url(url) is not None
+    assert links.split_url("https://[::1/x") is None
+    assert links.split_url("HTTPS://M.TB.cn./h.x?a=1", check_port=True) == (
+        "https",
+        "m.tb.cn",
+        "/h.x",
+        "a=1",
+    )
+
+
+def test_each_candidate_is_split_once_for_every_platform(monkeypatch: pytest.MonkeyPatch) -> None:
+    splits: list[str] = []
+    urlsplit = links.urlsplit
+
+    def counted(url: str) -> object:
+        splits.append(url)
+        return urlsplit(url)
+
+    monkeypatch.setattr(links, "urlsplit", counted)
+    forget_messages()
+    assert recognise(SHARE_TEXT, LISTING_CLIENTS)
+    assert len(splits) == len(set(splits))

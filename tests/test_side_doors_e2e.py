@@ -27,6 +27,7 @@ from clients.models import ListingRef
 from gateway import Gateway
 from gateway.budget import SYSTEM, Payer
 from handlers import callbacks as cb
+from handlers import listings
 from sandbox.botapi import SentMessage
 from tests.conftest import BotEnv, start_bot_env
 
@@ -193,6 +194,8 @@ async def test_every_handler_that_can_reach_a_platform_pays_from_the_askers_budg
     await text("/forget")
     await text("/start forget")
     await press(cb.encode(cb.ForgetYes(1)))
+    # a caption is never a command (Bot API: only `entities` carry bot_command)
+    await queued("message", message(photo=photo, caption="/watch 1"))
 
     ours = [h for group in env.application.handlers.values() for h in group]
     unmatched = [
@@ -204,6 +207,15 @@ async def test_every_handler_that_can_reach_a_platform_pays_from_the_askers_budg
         and handler.callback.__name__ != "on_timeout"
     ]
     assert not unmatched, f"no update of this test reaches {unmatched}: add one that does"
+    # The text handler comes first in its group, so a plain text skips the walk past the
+    # others: that changes nothing only while none of them takes an update it takes.
+    group = env.application.handlers[0]
+    assert group[0].callback is listings.on_text
+    for update in watcher.updates:
+        takers = [h.callback.__name__ for h in group if h.check_update(update) not in (None, False)]
+        assert "on_text" not in takers or takers == ["on_text"], (update, takers)
+    taken = [u for u in watcher.updates if group[0].check_update(u) not in (None, False)]
+    assert len(taken) >= 4  # texts and captions, with and without a listing
     assert watcher.payers, "no gateway call was made at all"
     assert {payer for _name, payer in watcher.payers} == {Payer.user(ACTOR)}
 
