@@ -23,7 +23,9 @@ process's CPU per reply for each (all its threads, timed part only: steadier tha
 per second on a shared machine), and the Telegram side's CPU per reply (the emulator's work
 differs too: a card is a photo message whose caption is HTML-checked and whose keyboard is
 stored; on two cores its process can be what sets the pace). Figures are medians over the
-runs. The sandbox clock is fake and never moves, so every lookup after the warm-up is a
+runs. Before each timed part, what exists is frozen for the garbage collector
+(`gc.freeze()`), as the bot does once started (bot/app.py `_post_init`, which this bench
+does not run), for both bots alike, and unfrozen after. The sandbox clock is fake and never moves, so every lookup after the warm-up is a
 cache hit (the warm-up also uploads the photos, whose file_ids are then reused as the bot
 does).
 """
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import cProfile
+import gc
 import json
 import pstats
 import statistics
@@ -278,6 +281,7 @@ async def one_run(
             echo_app.add_handler(MessageHandler(filters.TEXT, echo))
             async with echo_app:
                 await polling(echo_app)
+                gc.freeze()  # as the bot does once it has started (bot/app.py `_post_init`)
                 if profiles is not None:
                     profiles["echo"].enable()
                 cpu = time.process_time()
@@ -294,6 +298,7 @@ async def one_run(
                 result["echo_cpu"] = (time.process_time() - cpu) / (clients * messages) * 1000
                 result["echo_tg_cpu"] = done["cpu"]
                 result["echo"], result["echo_lat"] = done["rate"], done["latencies"]
+                gc.unfreeze()  # each phase starts from the same collector state
                 await stopping(echo_app)
 
         async def card_phase() -> None:
@@ -309,6 +314,7 @@ async def one_run(
                 await polling(bot_app)
                 texts = await telegram.ask(do="warm", texts=candidates(sandbox))
                 before = sum(c.calls for c in sandbox.state.counters.values())
+                gc.freeze()  # what the bot's `_post_init` does at start (not run by this bench)
                 if profiles is not None:
                     profiles["card"].enable()
                 cpu = time.process_time()
@@ -328,6 +334,7 @@ async def one_run(
                 result["upstream"] = sum(c.calls for c in sandbox.state.counters.values()) - before
                 result["extra"] = done["extra"]
                 result["listings"] = len(texts)
+                gc.unfreeze()
                 await stopping(bot_app)
 
         # alternate the order between runs, so neither bot always gets the warmer process
