@@ -10,6 +10,22 @@ from tests.conftest import run_python
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _printed_by(code: str, tmp_path: Path, *args: str) -> str:
+    """What `python -c code args...` prints, run from the repository; it must succeed."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = run_python(["-c", code, *args], tmp_path, env)
+    assert result.returncode == 0, result.stderr
+    return str(result.stdout)
+
+
+def lines_printed_by(code: str, tmp_path: Path, *args: str) -> list[str]:
+    return _printed_by(code, tmp_path, *args).splitlines()
+
+
+def words_printed_by(code: str, tmp_path: Path, *args: str) -> list[str]:
+    return _printed_by(code, tmp_path, *args).split()
+
+
 def test_importing_the_bot_loads_neither_numpy_nor_matplotlib(tmp_path: Path) -> None:
     code = (
         "import sys\n"
@@ -23,10 +39,11 @@ def test_importing_the_bot_loads_neither_numpy_nor_matplotlib(tmp_path: Path) ->
         "import sqlite_utils.db\n"
         "print(sqlite_utils.db.np is None, numpy.__name__)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = run_python(["-c", code, str(tmp_path / "bot.sqlite3")], tmp_path, env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["[]", "[]", "True numpy"]
+    assert lines_printed_by(code, tmp_path, str(tmp_path / "bot.sqlite3")) == [
+        "[]",
+        "[]",
+        "True numpy",
+    ]
 
 
 def test_sqlite_utils_is_imported_when_the_first_database_opens(tmp_path: Path) -> None:
@@ -39,10 +56,10 @@ def test_sqlite_utils_is_imported_when_the_first_database_opens(tmp_path: Path) 
         "print('sqlite_utils' in sys.modules, database.db.execute('select 41 + 1').fetchone())\n"
         "database.close()\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = run_python(["-c", code, str(tmp_path / "bot.sqlite3")], tmp_path, env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["False", "True (42,)"]
+    assert lines_printed_by(code, tmp_path, str(tmp_path / "bot.sqlite3")) == [
+        "False",
+        "True (42,)",
+    ]
 
 
 def test_the_device_keywords_compile_on_first_use_not_at_import(tmp_path: Path) -> None:
@@ -52,10 +69,7 @@ def test_the_device_keywords_compile_on_first_use_not_at_import(tmp_path: Path) 
         "print(d.parse_description('iPhone 13 128G 95新').model is not None)\n"
         "print(d._keyword_regex.cache_info().currsize)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = run_python(["-c", code], tmp_path, env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["0", "True", "1"]
+    assert words_printed_by(code, tmp_path) == ["0", "True", "1"]
 
 
 #: what `import bot.app` leaves to its first use (issue 19 point 5; docs in BENCHMARKS.md)
@@ -82,10 +96,7 @@ def test_importing_the_bot_leaves_to_first_use_what_serving_does_not_need(
         "import bot.app\n"
         f"print([m for m in {LOADED_ON_FIRST_USE!r} if m in sys.modules])\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = run_python(["-c", code], tmp_path, env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["[]"]
+    assert lines_printed_by(code, tmp_path) == ["[]"]
 
 
 def test_polling_loads_no_tornado_and_the_webhook_server_still_gets_it(tmp_path: Path) -> None:
@@ -100,10 +111,7 @@ def test_polling_loads_no_tornado_and_the_webhook_server_still_gets_it(tmp_path:
         "import tornado.web\n"
         "print(bot.webhook.tornado.web.Application is tornado.web.Application)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = run_python(["-c", code], tmp_path, env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["False False", "True"]
+    assert lines_printed_by(code, tmp_path) == ["False False", "True"]
 
 
 def test_importing_the_bot_leaves_the_device_parser_to_the_first_quote(tmp_path: Path) -> None:
@@ -118,10 +126,7 @@ def test_importing_the_bot_leaves_the_device_parser_to_the_first_quote(tmp_path:
         "from handlers.quotes import catalogue\n"
         "print(len(device.options('model', catalogue())) > 10, 'devices.parser' in sys.modules)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = run_python(["-c", code], tmp_path, env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["False False", "model False", "True True"]
+    assert lines_printed_by(code, tmp_path) == ["False False", "model False", "True True"]
 
 
 def test_a_quote_state_naming_the_parser_is_read_without_importing_it(tmp_path: Path) -> None:
@@ -137,7 +142,4 @@ def test_a_quote_state_naming_the_parser_is_read_without_importing_it(tmp_path: 
         "    print(state_json.decode(row) == ParsedDevice(brand='苹果'))\n"
         "print('devices.parser' in sys.modules)\n"
     )
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
-    result = run_python(["-c", code], tmp_path, env)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["True", "True", "False"]
+    assert lines_printed_by(code, tmp_path) == ["True", "True", "False"]
