@@ -102,6 +102,16 @@ class AlertEnv:
     def set_price(self, platform: str, listing_id: str, price: str) -> None:
         self.catalogue(platform).set_price(listing_id, Decimal(price))
 
+    async def watched_drop(
+        self, listing_id: str, before: str, after: str, users: tuple[int, ...] = (1, 2, 3)
+    ) -> None:
+        """`users` watch the Xianyu item at `before` (each in their own chat), then its price
+        becomes `after`: the next check records one alert per watcher."""
+        self.set_price("xianyu", listing_id, before)
+        for user in users:
+            await self.watch(user, "xianyu", listing_id)
+        self.set_price("xianyu", listing_id, after)
+
     async def restart(self) -> None:
         """A new process on the same database file: fresh runtime, nothing in memory."""
         await self.services.close()

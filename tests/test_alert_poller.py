@@ -35,10 +35,7 @@ RENTAL = "2398427383"  # Anjuke rental, on the market
 
 async def test_price_drop_alerts_every_watcher_exactly_once(tmp_path: Path) -> None:
     async with alert_env(tmp_path) as env:
-        env.set_price("xianyu", ITEM, "5000")
-        for user in (1, 2, 3):
-            await env.watch(user, "xianyu", ITEM)
-        env.set_price("xianyu", ITEM, "4500")
+        await env.watched_drop(ITEM, "5000", "4500")
         report = await run_poll_cycle(env.services, env.bot)
         assert report.alerts_created == 3
         assert sorted(s.chat_id for s in env.bot.sent) == [1, 2, 3]

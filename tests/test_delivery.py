@@ -61,10 +61,7 @@ async def test_blocked_pauses_refused_fails_transient_retries_until_given_up(
     tmp_path: Path,
 ) -> None:
     async with alert_env(tmp_path) as env:
-        env.set_price("xianyu", ITEM, "5000")
-        for user in (1, 2, 3):
-            await env.watch(user, "xianyu", ITEM)
-        env.set_price("xianyu", ITEM, "4000")
+        await env.watched_drop(ITEM, "5000", "4000")
         rt = env.services.watching
         await poll_cycle(rt)
         send = ScriptedSend(

@@ -249,10 +249,7 @@ async def test_alerts_sent_or_given_up_long_ago_are_deleted_pending_ones_never(
     tmp_path: Path,
 ) -> None:
     async with alert_env(tmp_path) as env:
-        env.set_price("xianyu", ITEM, "5000")
-        for user in (1, 2, 3):
-            await env.watch(user, "xianyu", ITEM)
-        env.set_price("xianyu", ITEM, "4500")
+        await env.watched_drop(ITEM, "5000", "4500")
         await run_poll_cycle(env.services, env.bot, deliver=False)
         alerts = env.services.watching.alerts
         pending = await alerts.pending()
@@ -331,10 +328,7 @@ async def test_a_mark_the_locked_file_refuses_fails_every_waiter_and_marks_nothi
     import sqlite3
 
     async with alert_env(tmp_path) as env:
-        env.set_price("xianyu", ITEM, "5000")
-        for user in (1, 2, 3):
-            await env.watch(user, "xianyu", ITEM)
-        env.set_price("xianyu", ITEM, "4500")
+        await env.watched_drop(ITEM, "5000", "4500")
         await next_cycle_without_delivery(env)
         alerts = env.services.watching.alerts
         ids = [a.id for a in await alerts.pending()]
