@@ -178,26 +178,31 @@ async def test_good_credentials_pass_with_one_call_each_counted_in_the_quota_led
     assert quota_used(database) == dict.fromkeys(PLATFORMS, 1)
 
 
-async def test_wrong_keys_and_token_are_each_explained(
-    tmp_path: Path, sandbox_accepts_distinctive_credentials: None
-) -> None:
-    wrong = {
-        name: WRONG[name]
-        for name in (
-            "ANJUKE_KEY",
-            "ANJUKE_OPEN_APP_ID",
-            "BEIKE_TOKEN",
-            "XIANYU_APP_KEY",
-            "AIHUISHOU_APP_ID",
-            "TELEGRAM_BOT_TOKEN",
-        )
-    }
+async def refused_rows(tmp_path: Path, *wrong: str) -> dict[str, str]:
+    """The check's table rows with the settings `wrong` given values the platforms
+    refuse: it must fail (exit 1) and show no secret."""
     async with Sandbox() as sandbox, BotApiEmulator(token=TOKEN) as emulator:
-        env = settings_env(sandbox, emulator, tmp_path / "bot.sqlite3", **wrong)
+        env = settings_env(
+            sandbox, emulator, tmp_path / "bot.sqlite3", **{n: WRONG[n] for n in wrong}
+        )
         result = await run_check(tmp_path, env)
     assert result.returncode == 1
     assert_no_secret(result)
-    rows = table(result)
+    return table(result)
+
+
+async def test_wrong_keys_and_token_are_each_explained(
+    tmp_path: Path, sandbox_accepts_distinctive_credentials: None
+) -> None:
+    rows = await refused_rows(
+        tmp_path,
+        "ANJUKE_KEY",
+        "ANJUKE_OPEN_APP_ID",
+        "BEIKE_TOKEN",
+        "XIANYU_APP_KEY",
+        "AIHUISHOU_APP_ID",
+        "TELEGRAM_BOT_TOKEN",
+    )
     assert "refused" in rows["telegram"] and "TELEGRAM_BOT_TOKEN" in rows["telegram"]
     expected = {
         "anjuke": ("wrong key", "ANJUKE_KEY", "签名验证失败(401): key/secret 错误或过期"),
@@ -219,21 +224,13 @@ async def test_wrong_keys_and_token_are_each_explained(
 async def test_wrong_secrets_are_each_explained(
     tmp_path: Path, sandbox_accepts_distinctive_credentials: None
 ) -> None:
-    wrong = {
-        name: WRONG[name]
-        for name in (
-            "ANJUKE_SECRET",
-            "ANJUKE_OPEN_SECRET",
-            "XIANYU_APP_SECRET",
-            "AIHUISHOU_APP_SECRET",
-        )
-    }
-    async with Sandbox() as sandbox, BotApiEmulator(token=TOKEN) as emulator:
-        env = settings_env(sandbox, emulator, tmp_path / "bot.sqlite3", **wrong)
-        result = await run_check(tmp_path, env)
-    assert result.returncode == 1
-    assert_no_secret(result)
-    rows = table(result)
+    rows = await refused_rows(
+        tmp_path,
+        "ANJUKE_SECRET",
+        "ANJUKE_OPEN_SECRET",
+        "XIANYU_APP_SECRET",
+        "AIHUISHOU_APP_SECRET",
+    )
     for platform, setting in {
         "anjuke": "ANJUKE_SECRET",
         "anjuke_open": "ANJUKE_OPEN_SECRET",
