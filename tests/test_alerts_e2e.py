@@ -208,7 +208,9 @@ async def test_watch_then_a_drop_alerts_every_watcher_exactly_once(bot_world: Bo
         assert "Lowest seen: ¥4,500" in alert.visible
         assert alert.parse_mode == "HTML" and "<b>" not in alert.visible
         assert [b["callback_data"][:2] for b in alert.buttons] == ["v|", "h|", "u|"]
-    # sent as the Bot API's own objects (handlers/sending.py), with what Defaults give others
+    # sent as the Bot API's own objects (handlers/sending.py), with what Defaults give others:
+    # Bot API, sendMessage: parse_mode ("Formatting options": HTML), link_preview_options
+    # (LinkPreviewOptions.is_disabled), reply_markup (an InlineKeyboardMarkup object)
     calls = [c for c in w.emulator.calls if c.method == "sendMessage" and "h|" in str(c.params)]
     assert len(calls) == 3
     assert all(c.params["link_preview_options"] == {"is_disabled": True} for c in calls)
