@@ -104,7 +104,7 @@ async def test_a_sent_card_is_not_parsed_back_into_library_objects(
 
 async def test_requests_without_files_go_as_utf8_json_and_uploads_as_multipart() -> None:
     # Bot API, "Making requests": parameters may be passed as application/json "(except for
-    # uploading files)", and multipart/form-data is the way "to upload files"; requests and
+    # uploading files)", and multipart/form-data "(use to upload files)"; requests and
     # answers are UTF-8 ("All queries must be made using UTF-8")
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("关注 🔔", callback_data="w|x:1")]])
     text = "<b>双裕花园西区</b> 1室1厅 &amp; 63.4㎡"
